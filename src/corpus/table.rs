@@ -1,0 +1,251 @@
+//! Any labelled CSV: the path by which engineers run the harness on their own corpora.
+//!
+//! The experiment names the columns (`text`, `label`, and optionally `id`, `group`, `holder`, `split`). Rows whose
+//! label is not among the experiment's classes are left out (and counted), exactly as the gold path leaves out
+//! `neutral` for a support-vs-oppose experiment.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{sha256_hex, CorpusError, Dataset, Item, SplitRole};
+use crate::diag::{Diagnostic, Diagnostics};
+
+/// Which columns of a labelled CSV to use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpec {
+    /// The CSV file (relative paths are resolved against the working directory).
+    pub path: PathBuf,
+    /// Column holding the statement.
+    pub text: String,
+    /// Column holding the label.
+    pub label: String,
+    /// Column holding a stable row id; defaults to `row-<line>`.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Column used for grouping (group k-fold, leave-one-group-out, cluster bootstrap), e.g. a topic.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Column naming the stance holder, if the corpus has one (used by holder masking).
+    #[serde(default)]
+    pub holder: Option<String>,
+    /// Column assigning rows to a fixed train/test split (used by the `fixed-split` scheme).
+    #[serde(default)]
+    pub split: Option<String>,
+    /// Values of the split column that mean "train". Defaults to `["train"]`.
+    #[serde(default = "default_train_values")]
+    pub train_values: Vec<String>,
+    /// Values of the split column that mean "test". Defaults to `["test"]`.
+    #[serde(default = "default_test_values")]
+    pub test_values: Vec<String>,
+    /// Renames raw label values, e.g. `{ "1" = "pro", "-1" = "con" }`; unmapped values keep their name.
+    #[serde(default)]
+    pub label_names: BTreeMap<String, String>,
+}
+
+fn default_train_values() -> Vec<String> {
+    vec!["train".into()]
+}
+
+fn default_test_values() -> Vec<String> {
+    vec!["test".into()]
+}
+
+/// What was left out when reading a table (reported, never silent).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TableStats {
+    /// Rows read.
+    pub rows: usize,
+    /// Rows left out because their label is not one of the experiment's classes, by label.
+    pub dropped_by_label: BTreeMap<String, usize>,
+    /// Rows left out because their split value is neither a train nor a test value.
+    pub dropped_by_split: usize,
+}
+
+/// Reads a labelled CSV into a [`Dataset`] with the given classes (or, when `classes` is empty, every label found,
+/// sorted). Problems are collected and returned together.
+pub fn read_table(spec: &TableSpec, classes: &[String]) -> Result<(Dataset, TableStats), CorpusError> {
+    let path = &spec.path;
+    let bytes = fs::read(path).map_err(|source| CorpusError::Io { path: path.clone(), source })?;
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(bytes.as_slice());
+    let headers = rdr
+        .headers()
+        .map_err(|e| invalid(path, 1, format!("cannot parse the header: {e}")))?
+        .clone();
+    let col = |name: &str, field: &str| -> Result<usize, CorpusError> {
+        headers.iter().position(|h| h == name).ok_or_else(|| {
+            invalid(
+                path,
+                1,
+                format!(
+                    "the experiment's data.{field} names column '{name}', which is not in the header (columns: {})",
+                    headers.iter().collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })
+    };
+    let text_col = col(&spec.text, "text")?;
+    let label_col = col(&spec.label, "label")?;
+    let id_col = spec.id.as_deref().map(|c| col(c, "id")).transpose()?;
+    let group_col = spec.group.as_deref().map(|c| col(c, "group")).transpose()?;
+    let holder_col = spec.holder.as_deref().map(|c| col(c, "holder")).transpose()?;
+    let split_col = spec.split.as_deref().map(|c| col(c, "split")).transpose()?;
+
+    let mut problems = Vec::new();
+    let mut stats = TableStats::default();
+    let mut raw_items: Vec<(Item, String)> = Vec::new();
+    for record in rdr.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                problems.push(Diagnostic::at(path, line, format!("cannot parse the CSV from here on: {e}")));
+                break;
+            }
+        };
+        stats.rows += 1;
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        if record.len() != headers.len() {
+            problems.push(Diagnostic::at(
+                path,
+                line,
+                format!("expected {} fields like the header, found {}", headers.len(), record.len()),
+            ));
+            continue;
+        }
+        let text = record[text_col].to_string();
+        if text.trim().is_empty() {
+            problems.push(Diagnostic::at(path, line, format!("column '{}' is empty", spec.text)));
+            continue;
+        }
+        let raw_label = record[label_col].trim().to_string();
+        if raw_label.is_empty() {
+            problems.push(Diagnostic::at(path, line, format!("column '{}' (the label) is empty", spec.label)));
+            continue;
+        }
+        let label = spec.label_names.get(&raw_label).cloned().unwrap_or(raw_label);
+        let split = match split_col {
+            None => None,
+            Some(c) => {
+                let v = record[c].trim();
+                if spec.train_values.iter().any(|t| t == v) {
+                    Some(SplitRole::Train)
+                } else if spec.test_values.iter().any(|t| t == v) {
+                    Some(SplitRole::Test)
+                } else {
+                    stats.dropped_by_split += 1;
+                    continue;
+                }
+            }
+        };
+        let id = match id_col {
+            Some(c) => record[c].to_string(),
+            None => format!("row-{line}"),
+        };
+        let group = group_col.map(|c| record[c].to_string());
+        let item = Item {
+            id,
+            text,
+            label: 0,
+            doc: group.clone(),
+            holder: holder_col.map(|c| record[c].to_string()),
+            group,
+            split,
+        };
+        raw_items.push((item, label));
+    }
+    if !problems.is_empty() {
+        return Err(CorpusError::Invalid { problems: Diagnostics(problems) });
+    }
+    let classes: Vec<String> = if classes.is_empty() {
+        let mut found: Vec<String> = raw_items.iter().map(|(_, l)| l.clone()).collect();
+        found.sort();
+        found.dedup();
+        found
+    } else {
+        classes.to_vec()
+    };
+    let mut items = Vec::with_capacity(raw_items.len());
+    for (mut item, label) in raw_items {
+        match classes.iter().position(|c| *c == label) {
+            Some(k) => {
+                item.label = k;
+                items.push(item);
+            }
+            None => *stats.dropped_by_label.entry(label).or_default() += 1,
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for item in &items {
+        if !seen.insert(item.id.as_str()) {
+            return Err(invalid(path, 1, format!("id '{}' appears more than once in column '{}'", item.id, spec.id.as_deref().unwrap_or("id"))));
+        }
+    }
+    let mut input_hashes = BTreeMap::new();
+    input_hashes.insert(format!("data:{}", path.display()), sha256_hex(&bytes));
+    Ok((Dataset { classes, items, input_hashes }, stats))
+}
+
+fn invalid(path: &Path, line: u64, message: String) -> CorpusError {
+    CorpusError::Invalid { problems: Diagnostics(vec![Diagnostic::at(path, line, message)]) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(path: PathBuf) -> TableSpec {
+        TableSpec {
+            path,
+            text: "argument".into(),
+            label: "stance".into(),
+            id: None,
+            group: Some("topic".into()),
+            holder: None,
+            split: None,
+            train_values: default_train_values(),
+            test_values: default_test_values(),
+            label_names: BTreeMap::from([("1".to_string(), "pro".to_string())]),
+        }
+    }
+
+    #[test]
+    fn reads_columns_filters_classes_and_renames_labels() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.csv");
+        fs::write(&p, "argument,topic,stance\n\"a, b\",t1,1\nc,t2,-1\nd,t2,0\n").unwrap();
+        let (ds, stats) = read_table(&spec(p), &["pro".to_string(), "-1".to_string()]).unwrap();
+        assert_eq!(ds.items.len(), 2);
+        assert_eq!(ds.items[0].text, "a, b");
+        assert_eq!(ds.items[0].label, 0);
+        assert_eq!(ds.items[1].label, 1);
+        assert_eq!(ds.items[1].group.as_deref(), Some("t2"));
+        assert_eq!(ds.items[0].id, "row-2");
+        assert_eq!(stats.dropped_by_label.get("0"), Some(&1));
+    }
+
+    #[test]
+    fn names_a_missing_column_and_lists_the_real_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.csv");
+        fs::write(&p, "text,topic,stance\nx,t,1\n").unwrap();
+        let err = read_table(&spec(p), &[]).unwrap_err().to_string();
+        assert!(err.contains("d.csv:1:"), "{err}");
+        assert!(err.contains("column 'argument'"), "{err}");
+        assert!(err.contains("columns: text, topic, stance"), "{err}");
+    }
+
+    #[test]
+    fn reports_every_bad_row_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.csv");
+        fs::write(&p, "argument,topic,stance\n,t,1\nok,t\nfine,t,\n").unwrap();
+        let err = read_table(&spec(p), &[]).unwrap_err().to_string();
+        assert!(err.contains("d.csv:2: column 'argument' is empty"), "{err}");
+        assert!(err.contains("d.csv:3: expected 3 fields"), "{err}");
+        assert!(err.contains("d.csv:4: column 'stance' (the label) is empty"), "{err}");
+    }
+}

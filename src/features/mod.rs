@@ -1,0 +1,384 @@
+//! Stage 2 — features: extractors that turn statements into sparse feature rows.
+//!
+//! The linfa idiom, applied to feature extraction so that leakage cannot happen by construction:
+//!
+//! 1. an [`ExtractorSpec`] / [`FeatureSetSpec`] is what an experiment file declares (serde, unknown keys rejected);
+//! 2. [`FeatureSetSpec::check`] validates it once and returns a [`FeatureSet`];
+//! 3. [`FeatureSet::fit`] sees **only the training rows** of a fold and returns a [`FittedFeatureSet`] holding
+//!    everything learned (vocabulary, idf, scalers, holder names);
+//! 4. only the fitted object can [`transform`](FittedFeatureSet::transform) — training rows and test rows alike.
+//!
+//! A feature set is a named union of extractors: their columns are concatenated in declaration order, and every
+//! column has a readable name (`word:lift the`, `lex:escalat* (oppose)`) for top-feature reports.
+
+pub mod bag;
+pub mod lexicon;
+pub mod mask;
+pub mod ngrams;
+pub mod shape;
+pub mod tokenize;
+
+use std::fmt::Debug;
+
+use serde::{Deserialize, Serialize};
+use sprs::CsMat;
+
+use self::lexicon::{Lexicon, LexiconParams};
+use self::mask::FittedMasker;
+use self::ngrams::{CharNgramParams, NegationParams, WordNgramParams};
+use self::shape::ShapeParams;
+use self::tokenize::{tokenize, Token};
+
+/// Errors of the feature layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FeatureError {
+    /// A parameter is out of range.
+    #[error("extractor '{extractor}': parameter '{param}' {message}")]
+    InvalidParam {
+        /// Extractor type.
+        extractor: String,
+        /// Parameter name.
+        param: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A lexicon file is malformed.
+    #[error("{origin}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Lexicon {
+        /// File (or built-in name).
+        origin: String,
+        /// Line, when known.
+        line: Option<u64>,
+        /// What is wrong.
+        message: String,
+    },
+    /// A feature set has no extractors.
+    #[error("feature set '{0}' has no extractors; add at least one to its `extractors` list")]
+    EmptyFeatureSet(String),
+    /// Fitting produced no columns at all.
+    #[error(
+        "feature set '{name}' learned no features from a training fold of {rows} rows; lower min_df or add extractors"
+    )]
+    NoFeatures {
+        /// Feature set name.
+        name: String,
+        /// Training rows.
+        rows: usize,
+    },
+}
+
+/// A statement prepared for extraction: its (possibly masked) text and its tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// The text.
+    pub text: String,
+    /// The tokens, with negation scopes marked.
+    pub tokens: Vec<Token>,
+}
+
+impl Prepared {
+    /// Tokenises a text.
+    pub fn new(text: &str) -> Prepared {
+        Prepared { text: text.to_string(), tokens: tokenize(text) }
+    }
+}
+
+/// A fitted extractor: knows its columns and maps documents to sparse rows.
+pub trait FittedExtractor: Send + Sync + Debug {
+    /// Number of columns.
+    fn n_features(&self) -> usize;
+    /// Readable name of column `j`.
+    fn feature_name(&self, j: usize) -> String;
+    /// One sparse row per document.
+    fn transform(&self, docs: &[Prepared]) -> CsMat<f64>;
+    /// The terms learned from the training documents (empty for extractors with a fixed vocabulary).
+    fn vocabulary(&self) -> Vec<String>;
+}
+
+/// Per-column maximum absolute value learned on training rows; scales columns into `[-1, 1]` on those rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MaxAbsScaler {
+    scale: Vec<f64>,
+}
+
+impl MaxAbsScaler {
+    /// Learns each column's maximum absolute value (1 where a column is all zero, so it stays zero).
+    pub fn fit(rows: &[Vec<f64>], n_cols: usize) -> MaxAbsScaler {
+        let mut scale = vec![0.0f64; n_cols];
+        for r in rows {
+            for (s, v) in scale.iter_mut().zip(r) {
+                *s = s.max(v.abs());
+            }
+        }
+        for s in scale.iter_mut() {
+            if *s == 0.0 {
+                *s = 1.0;
+            }
+        }
+        MaxAbsScaler { scale }
+    }
+
+    /// Scales dense rows into a sparse matrix.
+    pub fn transform(&self, rows: &[Vec<f64>]) -> CsMat<f64> {
+        let mut indptr = vec![0];
+        let mut indices = Vec::new();
+        let mut data = Vec::new();
+        for r in rows {
+            for (j, (v, s)) in r.iter().zip(&self.scale).enumerate() {
+                if *v != 0.0 {
+                    indices.push(j);
+                    data.push(v / s);
+                }
+            }
+            indptr.push(indices.len());
+        }
+        CsMat::new((rows.len(), self.scale.len()), indptr, indices, data)
+    }
+}
+
+/// One extractor as declared in an experiment file (`{ type = "word-ngrams", ngram = [1, 2] }`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum ExtractorSpec {
+    /// Word n-grams.
+    WordNgrams(WordNgramParams),
+    /// Character n-grams.
+    CharNgrams(CharNgramParams),
+    /// Stance-cue lexicon.
+    Lexicon(LexiconParams),
+    /// Words inside negation scopes, and the number of negation cues.
+    Negation(NegationParams),
+    /// Length, quotation, first person, modal verbs, negation, question marks, digits.
+    Shape(ShapeParams),
+}
+
+impl ExtractorSpec {
+    /// The extractor's type name as written in experiment files.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ExtractorSpec::WordNgrams(_) => "word-ngrams",
+            ExtractorSpec::CharNgrams(_) => "char-ngrams",
+            ExtractorSpec::Lexicon(_) => "lexicon",
+            ExtractorSpec::Negation(_) => "negation",
+            ExtractorSpec::Shape(_) => "shape",
+        }
+    }
+
+    fn check(&self) -> Result<ValidExtractor, FeatureError> {
+        Ok(match self {
+            ExtractorSpec::WordNgrams(p) => {
+                p.check()?;
+                ValidExtractor::Words(p.clone())
+            }
+            ExtractorSpec::CharNgrams(p) => {
+                p.check()?;
+                ValidExtractor::Chars(p.clone())
+            }
+            ExtractorSpec::Lexicon(p) => ValidExtractor::Lexicon(p.check()?, p.per_cue),
+            ExtractorSpec::Negation(p) => {
+                p.check()?;
+                ValidExtractor::Negation(p.clone())
+            }
+            ExtractorSpec::Shape(_) => ValidExtractor::Shape,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum ValidExtractor {
+    Words(WordNgramParams),
+    Chars(CharNgramParams),
+    Lexicon(Lexicon, bool),
+    Negation(NegationParams),
+    Shape,
+}
+
+impl ValidExtractor {
+    fn fit(&self, docs: &[Prepared]) -> Box<dyn FittedExtractor> {
+        match self {
+            ValidExtractor::Words(p) => p.fit(docs),
+            ValidExtractor::Chars(p) => p.fit(docs),
+            ValidExtractor::Lexicon(lex, per_cue) => lexicon::fit(lex.clone(), *per_cue, docs),
+            ValidExtractor::Negation(p) => p.fit(docs),
+            ValidExtractor::Shape => shape::fit(docs),
+        }
+    }
+}
+
+/// A feature set as declared in an experiment file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureSetSpec {
+    /// Unique name, used in reports.
+    pub name: String,
+    /// Replace holder names by a placeholder before extraction (see [`mask`]). Defaults to `false`.
+    #[serde(default)]
+    pub mask_holders: bool,
+    /// The extractors whose columns are concatenated.
+    pub extractors: Vec<ExtractorSpec>,
+}
+
+impl FeatureSetSpec {
+    /// Validates every extractor once.
+    pub fn check(&self) -> Result<FeatureSet, FeatureError> {
+        if self.extractors.is_empty() {
+            return Err(FeatureError::EmptyFeatureSet(self.name.clone()));
+        }
+        let extractors = self.extractors.iter().map(ExtractorSpec::check).collect::<Result<Vec<_>, _>>()?;
+        Ok(FeatureSet { spec: self.clone(), extractors })
+    }
+}
+
+/// A validated feature set: the only thing that can be fitted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureSet {
+    spec: FeatureSetSpec,
+    extractors: Vec<ValidExtractor>,
+}
+
+/// A statement handed to a feature set for fitting: its text and, when known, its holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Doc<'a> {
+    /// The statement.
+    pub text: &'a str,
+    /// Who holds the stance (used only to learn holder names for masking).
+    pub holder: Option<&'a str>,
+}
+
+impl FeatureSet {
+    /// The declaration this set was validated from.
+    pub fn spec(&self) -> &FeatureSetSpec {
+        &self.spec
+    }
+
+    /// Fits every extractor on the training documents only.
+    pub fn fit(&self, train: &[Doc<'_>]) -> Result<FittedFeatureSet, FeatureError> {
+        let masker = self.spec.mask_holders.then(|| FittedMasker::fit(train.iter().map(|d| d.holder)));
+        let prepared = prepare(masker.as_ref(), train.iter().map(|d| d.text));
+        let extractors: Vec<Box<dyn FittedExtractor>> = self.extractors.iter().map(|e| e.fit(&prepared)).collect();
+        let fitted = FittedFeatureSet { name: self.spec.name.clone(), masker, extractors };
+        if fitted.n_features() == 0 {
+            return Err(FeatureError::NoFeatures { name: self.spec.name.clone(), rows: train.len() });
+        }
+        Ok(fitted)
+    }
+}
+
+fn prepare<'a>(masker: Option<&FittedMasker>, texts: impl Iterator<Item = &'a str>) -> Vec<Prepared> {
+    texts
+        .map(|t| match masker {
+            Some(m) => Prepared::new(&m.transform(t)),
+            None => Prepared::new(t),
+        })
+        .collect()
+}
+
+/// A feature set fitted on one training fold.
+#[derive(Debug)]
+pub struct FittedFeatureSet {
+    name: String,
+    masker: Option<FittedMasker>,
+    extractors: Vec<Box<dyn FittedExtractor>>,
+}
+
+impl FittedFeatureSet {
+    /// The feature set's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Total number of columns.
+    pub fn n_features(&self) -> usize {
+        self.extractors.iter().map(|e| e.n_features()).sum()
+    }
+
+    /// Readable name of column `j` of the union.
+    pub fn feature_name(&self, mut j: usize) -> String {
+        for e in &self.extractors {
+            if j < e.n_features() {
+                return e.feature_name(j);
+            }
+            j -= e.n_features();
+        }
+        format!("#{j}")
+    }
+
+    /// Every term learned from the training fold, across extractors (for leakage checks and inspection).
+    pub fn vocabulary(&self) -> Vec<String> {
+        self.extractors.iter().flat_map(|e| e.vocabulary()).collect()
+    }
+
+    /// The holder masker, when the set masks holders.
+    pub fn masker(&self) -> Option<&FittedMasker> {
+        self.masker.as_ref()
+    }
+
+    /// Maps texts to a sparse matrix (rows = texts, columns = the union's features).
+    pub fn transform(&self, texts: &[&str]) -> CsMat<f64> {
+        let prepared = prepare(self.masker.as_ref(), texts.iter().copied());
+        let parts: Vec<CsMat<f64>> = self.extractors.iter().map(|e| e.transform(&prepared)).collect();
+        let views: Vec<_> = parts.iter().map(|m| m.view()).collect();
+        sprs::hstack(&views)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(src: &str) -> FeatureSet {
+        let spec: FeatureSetSpec = toml::from_str(src).unwrap();
+        spec.check().unwrap()
+    }
+
+    fn docs<'a>(texts: &[&'a str]) -> Vec<Doc<'a>> {
+        texts.iter().map(|t| Doc { text: t, holder: None }).collect()
+    }
+
+    #[test]
+    fn union_concatenates_columns_with_readable_names() {
+        let fs = set(
+            "name = 'u'\nextractors = [{ type = 'word-ngrams', weighting = 'binary' }, { type = 'shape' }]\n",
+        );
+        let fitted = fs.fit(&docs(&["lift restrictions", "escalation"])).unwrap();
+        assert_eq!(fitted.n_features(), 3 + shape::SHAPE_FEATURES.len());
+        assert_eq!(fitted.feature_name(0), "word:escalation");
+        assert_eq!(fitted.feature_name(3), "shape:log-length");
+        let x = fitted.transform(&["escalation now"]).to_dense();
+        assert_eq!(x.shape(), &[1, fitted.n_features()]);
+        assert_eq!(x[[0, 0]], 1.0);
+    }
+
+    #[test]
+    fn a_token_seen_only_in_test_text_never_enters_the_vocabulary() {
+        let fs = set(
+            "name = 'all'\nextractors = [{ type = 'word-ngrams', ngram = [1, 2] }, { type = 'char-ngrams', ngram = [3, 3] }, { type = 'negation' }]\n",
+        );
+        let fitted = fs.fit(&docs(&["we must lift the restrictions", "we do not want war"])).unwrap();
+        let before = fitted.vocabulary();
+        let x = fitted.transform(&["zebra xylophone"]);
+        assert_eq!(fitted.vocabulary(), before, "transform must not learn");
+        assert!(!before.iter().any(|t| t.contains("zebra") || t.contains("xyl")));
+        assert_eq!(x.nnz(), 0, "every n-gram of the test text is unknown");
+    }
+
+    #[test]
+    fn masking_learns_holders_from_training_rows() {
+        let fs = set("name = 'm'\nmask_holders = true\nextractors = [{ type = 'word-ngrams' }]\n");
+        let fitted = fs
+            .fit(&[Doc { text: "Stoltenberg urged allies", holder: Some("Jens Stoltenberg") }])
+            .unwrap();
+        let vocab = fitted.vocabulary();
+        assert!(vocab.contains(&"holder".to_string()), "{vocab:?}");
+        assert!(!vocab.contains(&"stoltenberg".to_string()));
+    }
+
+    #[test]
+    fn empty_sets_and_unknown_extractors_are_rejected() {
+        let spec: FeatureSetSpec = toml::from_str("name = 'e'\nextractors = []").unwrap();
+        assert!(matches!(spec.check(), Err(FeatureError::EmptyFeatureSet(_))));
+        let err = toml::from_str::<FeatureSetSpec>("name = 'e'\nextractors = [{ type = 'bert' }]").unwrap_err();
+        assert!(err.to_string().contains("unknown variant `bert`"), "{err}");
+    }
+}
