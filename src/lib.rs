@@ -16,3 +16,5 @@
 pub mod corpus;
 pub mod diag;
 pub mod features;
+pub mod models;
+pub mod experiment;

@@ -44,6 +44,12 @@ pub struct TableSpec {
     /// Renames raw label values, e.g. `{ "1" = "pro", "-1" = "con" }`; unmapped values keep their name.
     #[serde(default)]
     pub label_names: BTreeMap<String, String>,
+    /// The classes to keep, in report order (after renaming). Defaults to every label found, sorted.
+    #[serde(default)]
+    pub classes: Vec<String>,
+    /// Keep a stratified random sample of this many rows (seeded by the experiment seed). Defaults to all rows.
+    #[serde(default)]
+    pub sample: Option<usize>,
 }
 
 fn default_train_values() -> Vec<String> {
@@ -209,6 +215,8 @@ mod tests {
             train_values: default_train_values(),
             test_values: default_test_values(),
             label_names: BTreeMap::from([("1".to_string(), "pro".to_string())]),
+            classes: Vec::new(),
+            sample: None,
         }
     }
 

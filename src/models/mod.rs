@@ -1,0 +1,293 @@
+//! Stage 3 — models: linfa classifiers and baselines behind one fit/predict interface.
+//!
+//! [`ClassifierSpec`] is what an experiment declares (`{ type = "logistic", alpha = 1.0 }`). [`ClassifierSpec::check`]
+//! validates it once into a [`Classifier`]; [`Classifier::fit`] takes a dense training matrix and class indices and
+//! returns a boxed [`FittedClassifier`], the only thing that predicts.
+//!
+//! | type | crate | probabilities | top features |
+//! |---|---|---|---|
+//! | `logistic` | linfa-logistic (binary, or multinomial for 3+ classes) | yes | weights |
+//! | `naive-bayes` | multinomial NB (see [`bayes`] for why not linfa-bayes) | yes | log-probability contrasts |
+//! | `linear-svm` | linfa-svm (one-vs-rest for 3+ classes) | no (margins) | weights |
+//! | `decision-tree` | linfa-trees (one-vs-rest for 3+ classes) | leaf frequencies | impurity importance |
+//! | `majority` | baseline | training priors | — |
+//! | `stratified-random` | baseline, seeded | training priors | — |
+//!
+//! Predictions always range over the experiment's full class list, so a class absent from a training fold simply
+//! gets probability 0.
+
+pub mod baseline;
+pub mod bayes;
+pub mod logistic;
+pub mod svm;
+pub mod tree;
+
+use std::fmt::Debug;
+
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+/// Errors of the model layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// A parameter is out of range.
+    #[error("classifier '{classifier}': parameter '{param}' {message}")]
+    InvalidParam {
+        /// Classifier name.
+        classifier: String,
+        /// Parameter name.
+        param: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The training rows hold fewer than two classes.
+    #[error("classifier '{classifier}' needs at least two classes in its training rows, found {found}")]
+    TooFewClasses {
+        /// Classifier name.
+        classifier: String,
+        /// Distinct classes found.
+        found: usize,
+    },
+    /// Multinomial naive Bayes got a negative feature value.
+    #[error("classifier '{classifier}' (naive Bayes) needs non-negative features; feature column {column} has {value}")]
+    NegativeFeature {
+        /// Classifier name.
+        classifier: String,
+        /// Column index.
+        column: usize,
+        /// The value.
+        value: f64,
+    },
+    /// linfa returned an error.
+    #[error("classifier '{classifier}': {message}")]
+    Linfa {
+        /// Classifier name.
+        classifier: String,
+        /// linfa's message.
+        message: String,
+    },
+}
+
+/// One prediction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    /// Predicted class index.
+    pub class: usize,
+    /// Probability per class (over the full class list), when the model has probabilities.
+    pub proba: Option<Vec<f64>>,
+}
+
+/// How a fitted model explains itself.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Explanation {
+    /// One weight per (feature, class): positive pushes toward the class.
+    ClassWeights(Array2<f64>),
+    /// One importance per feature, not tied to a class.
+    Importance(Vec<f64>),
+    /// Nothing to show (baselines).
+    None,
+}
+
+/// A fitted classifier.
+pub trait FittedClassifier: Send + Sync + Debug {
+    /// Predicts every row of `x` (columns as in training).
+    fn predict(&self, x: &Array2<f64>) -> Vec<Prediction>;
+    /// Feature weights or importances, for "top features" tables.
+    fn explain(&self) -> Explanation;
+}
+
+/// A classifier as declared in an experiment file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum ClassifierSpec {
+    /// L2-regularised logistic regression (linfa-logistic).
+    Logistic(logistic::LogisticParams),
+    /// Multinomial naive Bayes.
+    NaiveBayes(bayes::NaiveBayesParams),
+    /// Linear support vector machine (linfa-svm).
+    LinearSvm(svm::SvmParams),
+    /// CART decision tree (linfa-trees).
+    DecisionTree(tree::TreeParams),
+    /// Predicts the most frequent training class.
+    Majority(baseline::BaselineParams),
+    /// Predicts a class drawn from the training class frequencies (seeded).
+    StratifiedRandom(baseline::BaselineParams),
+}
+
+impl ClassifierSpec {
+    /// The classifier's type as written in experiment files.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ClassifierSpec::Logistic(_) => "logistic",
+            ClassifierSpec::NaiveBayes(_) => "naive-bayes",
+            ClassifierSpec::LinearSvm(_) => "linear-svm",
+            ClassifierSpec::DecisionTree(_) => "decision-tree",
+            ClassifierSpec::Majority(_) => "majority",
+            ClassifierSpec::StratifiedRandom(_) => "stratified-random",
+        }
+    }
+
+    /// The name reports use: the declared `name`, or the type.
+    pub fn name(&self) -> String {
+        let declared = match self {
+            ClassifierSpec::Logistic(p) => &p.name,
+            ClassifierSpec::NaiveBayes(p) => &p.name,
+            ClassifierSpec::LinearSvm(p) => &p.name,
+            ClassifierSpec::DecisionTree(p) => &p.name,
+            ClassifierSpec::Majority(p) => &p.name,
+            ClassifierSpec::StratifiedRandom(p) => &p.name,
+        };
+        declared.clone().unwrap_or_else(|| self.kind().to_string())
+    }
+
+    /// Whether this is a baseline (a floor, not a model under comparison).
+    pub fn is_baseline(&self) -> bool {
+        matches!(self, ClassifierSpec::Majority(_) | ClassifierSpec::StratifiedRandom(_))
+    }
+
+    /// Validates the parameters once.
+    pub fn check(&self) -> Result<Classifier, ModelError> {
+        let name = self.name();
+        match self {
+            ClassifierSpec::Logistic(p) => p.check(&name)?,
+            ClassifierSpec::NaiveBayes(p) => p.check(&name)?,
+            ClassifierSpec::LinearSvm(p) => p.check(&name)?,
+            ClassifierSpec::DecisionTree(p) => p.check(&name)?,
+            ClassifierSpec::Majority(_) | ClassifierSpec::StratifiedRandom(_) => {}
+        }
+        Ok(Classifier { spec: self.clone(), name })
+    }
+}
+
+/// A validated classifier.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classifier {
+    spec: ClassifierSpec,
+    name: String,
+}
+
+impl Classifier {
+    /// The declaration.
+    pub fn spec(&self) -> &ClassifierSpec {
+        &self.spec
+    }
+
+    /// The report name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Fits on `x` (rows = training items) and `y` (class indices below `n_classes`). `seed` drives the only
+    /// randomised model (the stratified-random baseline); the others ignore it.
+    pub fn fit(
+        &self,
+        x: &Array2<f64>,
+        y: &[usize],
+        n_classes: usize,
+        seed: u64,
+    ) -> Result<Box<dyn FittedClassifier>, ModelError> {
+        let present = classes_present(y, n_classes);
+        if present.len() < 2 && !self.spec.is_baseline() {
+            return Err(ModelError::TooFewClasses { classifier: self.name.clone(), found: present.len() });
+        }
+        match &self.spec {
+            ClassifierSpec::Logistic(p) => logistic::fit(p, &self.name, x, y, n_classes),
+            ClassifierSpec::NaiveBayes(p) => bayes::fit(p, &self.name, x, y, n_classes),
+            ClassifierSpec::LinearSvm(p) => svm::fit(p, &self.name, x, y, n_classes),
+            ClassifierSpec::DecisionTree(p) => tree::fit(p, &self.name, x, y, n_classes),
+            ClassifierSpec::Majority(_) => Ok(baseline::fit_majority(y, n_classes)),
+            ClassifierSpec::StratifiedRandom(_) => Ok(baseline::fit_stratified(y, n_classes, seed)),
+        }
+    }
+}
+
+/// The sorted distinct class indices in `y`.
+pub fn classes_present(y: &[usize], n_classes: usize) -> Vec<usize> {
+    let mut seen = vec![false; n_classes];
+    for &c in y {
+        seen[c] = true;
+    }
+    (0..n_classes).filter(|&c| seen[c]).collect()
+}
+
+/// Index of the largest value; ties go to the lowest index, so predictions never depend on iteration order.
+pub fn argmax(values: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, v) in values.iter().enumerate() {
+        if *v > values[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Turns scores into probabilities with a numerically stable softmax.
+pub fn softmax(scores: &[f64]) -> Vec<f64> {
+    let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let exp: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();
+    let sum: f64 = exp.iter().sum();
+    exp.into_iter().map(|e| e / sum).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn spec(src: &str) -> ClassifierSpec {
+        toml::from_str(src).unwrap()
+    }
+
+    #[test]
+    fn parses_every_type_with_names_and_rejects_unknown_keys() {
+        assert_eq!(spec("type = 'logistic'\nalpha = 0.5").name(), "logistic");
+        assert_eq!(spec("type = 'naive-bayes'\nname = 'nb'").name(), "nb");
+        assert!(spec("type = 'majority'").is_baseline());
+        let err = toml::from_str::<ClassifierSpec>("type = 'logistic'\nalpah = 1").unwrap_err();
+        assert!(err.to_string().contains("unknown field `alpah`"), "{err}");
+    }
+
+    #[test]
+    fn every_classifier_fits_a_separable_problem() {
+        let x = array![[1.0, 0.0], [2.0, 0.0], [3.0, 0.1], [0.0, 1.0], [0.1, 2.0], [0.0, 3.0]];
+        let y = [0, 0, 0, 1, 1, 1];
+        for src in ["type = 'logistic'", "type = 'naive-bayes'", "type = 'linear-svm'", "type = 'decision-tree'"] {
+            let clf = spec(src).check().unwrap();
+            let fitted = clf.fit(&x, &y, 2, 7).unwrap();
+            let pred: Vec<usize> = fitted.predict(&x).iter().map(|p| p.class).collect();
+            assert_eq!(pred, y, "{src}");
+        }
+    }
+
+    #[test]
+    fn three_classes_work_for_every_classifier() {
+        let x = array![[3.0, 0.0, 0.0], [2.0, 0.0, 0.1], [0.0, 3.0, 0.0], [0.1, 2.0, 0.0], [0.0, 0.0, 3.0], [0.0, 0.1, 2.0]];
+        let y = [0, 0, 1, 1, 2, 2];
+        for src in ["type = 'logistic'", "type = 'naive-bayes'", "type = 'linear-svm'", "type = 'decision-tree'"] {
+            let fitted = spec(src).check().unwrap().fit(&x, &y, 3, 1).unwrap();
+            let preds = fitted.predict(&x);
+            let classes: Vec<usize> = preds.iter().map(|p| p.class).collect();
+            assert_eq!(classes, y, "{src}");
+            if let Some(p) = &preds[0].proba {
+                assert_eq!(p.len(), 3);
+                assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{src}: {p:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_single_training_class_is_an_error_for_models_but_not_baselines() {
+        let x = array![[1.0], [2.0]];
+        let err = spec("type = 'logistic'").check().unwrap().fit(&x, &[1, 1], 2, 0).unwrap_err();
+        assert!(matches!(err, ModelError::TooFewClasses { found: 1, .. }));
+        let fitted = spec("type = 'majority'").check().unwrap().fit(&x, &[1, 1], 2, 0).unwrap();
+        assert_eq!(fitted.predict(&x)[0].class, 1);
+    }
+
+    #[test]
+    fn argmax_breaks_ties_toward_the_lowest_index() {
+        assert_eq!(argmax(&[0.5, 0.5]), 0);
+        assert_eq!(argmax(&[0.1, 0.7, 0.7]), 1);
+    }
+}
