@@ -21,12 +21,20 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A problem at `path:line`.
     pub fn at(path: &Path, line: u64, message: impl Into<String>) -> Self {
-        Diagnostic { path: path.to_path_buf(), line: Some(line), message: message.into() }
+        Diagnostic {
+            path: path.to_path_buf(),
+            line: Some(line),
+            message: message.into(),
+        }
     }
 
     /// A problem with a whole file.
     pub fn file(path: &Path, message: impl Into<String>) -> Self {
-        Diagnostic { path: path.to_path_buf(), line: None, message: message.into() }
+        Diagnostic {
+            path: path.to_path_buf(),
+            line: None,
+            message: message.into(),
+        }
     }
 }
 
@@ -58,7 +66,10 @@ impl fmt::Display for Diagnostics {
 /// Converts a byte offset in `text` into a 1-based line number.
 pub fn line_of_offset(text: &str, offset: usize) -> u64 {
     let end = offset.min(text.len());
-    1 + text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() as u64
+    1 + text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count() as u64
 }
 
 #[cfg(test)]

@@ -285,7 +285,11 @@ pub struct GateSpec {
 
 impl Default for GateSpec {
     fn default() -> Self {
-        GateSpec { metrics: Vec::new(), tolerance: BTreeMap::new(), require_significance: false }
+        GateSpec {
+            metrics: Vec::new(),
+            tolerance: BTreeMap::new(),
+            require_significance: false,
+        }
     }
 }
 
@@ -377,14 +381,17 @@ pub struct Experiment {
 }
 
 fn find_line(src: &str, needle: &str) -> Option<u64> {
-    src.find(needle).map(|off| crate::diag::line_of_offset(src, off))
+    src.find(needle)
+        .map(|off| crate::diag::line_of_offset(src, off))
 }
 
 impl Experiment {
     /// Reads and validates an experiment file.
     pub fn load(path: &Path) -> Result<Experiment, ConfigError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| ConfigError::Io { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Experiment::from_source(&text, Some(path))
     }
 
@@ -401,11 +408,17 @@ impl Experiment {
 
     /// Parses and validates experiment text; `path` is used in messages.
     pub fn from_source(text: &str, path: Option<&Path>) -> Result<Experiment, ConfigError> {
-        let source = ExperimentSource { path: path.map(Path::to_path_buf), sha256: sha256_hex(text.as_bytes()) };
+        let source = ExperimentSource {
+            path: path.map(Path::to_path_buf),
+            sha256: sha256_hex(text.as_bytes()),
+        };
         let origin = source.origin();
         let file: ExperimentFile = toml::from_str(text).map_err(|e| ConfigError::Parse {
             origin: origin.clone(),
-            line: e.span().map(|s| crate::diag::line_of_offset(text, s.start)).unwrap_or(1),
+            line: e
+                .span()
+                .map(|s| crate::diag::line_of_offset(text, s.start))
+                .unwrap_or(1),
             message: e.message().trim().to_string(),
         })?;
         let invalid = |needle: &str, message: String| ConfigError::Invalid {
@@ -413,20 +426,32 @@ impl Experiment {
             line: find_line(text, needle),
             message,
         };
-        if file.name.trim().is_empty() || file.name.contains(['/', '\\']) || file.name.starts_with('.') {
+        if file.name.trim().is_empty()
+            || file.name.contains(['/', '\\'])
+            || file.name.starts_with('.')
+        {
             return Err(invalid(
                 "name",
                 format!("name '{}' must be non-empty, without slashes, and not start with '.'; it names the report folder", file.name),
             ));
         }
         if file.features.is_empty() {
-            return Err(invalid("[data]", "declare at least one [[features]] set".into()));
+            return Err(invalid(
+                "[data]",
+                "declare at least one [[features]] set".into(),
+            ));
         }
         if file.classifiers.iter().all(|c| c.is_baseline()) {
-            return Err(invalid("[[classifiers]]", "declare at least one classifier that is not a baseline".into()));
+            return Err(invalid(
+                "[[classifiers]]",
+                "declare at least one classifier that is not a baseline".into(),
+            ));
         }
         if !(file.alpha > 0.0 && file.alpha < 1.0) {
-            return Err(invalid("alpha", format!("alpha must be in (0, 1), got {}", file.alpha)));
+            return Err(invalid(
+                "alpha",
+                format!("alpha must be in (0, 1), got {}", file.alpha),
+            ));
         }
         if file.bootstrap != 0 && file.bootstrap < 100 {
             return Err(invalid(
@@ -437,7 +462,10 @@ impl Experiment {
         let mut names = std::collections::HashSet::new();
         for fs in &file.features {
             if !names.insert(fs.name.clone()) {
-                return Err(invalid(&format!("\"{}\"", fs.name), format!("feature set name '{}' is used twice", fs.name)));
+                return Err(invalid(
+                    &format!("\"{}\"", fs.name),
+                    format!("feature set name '{}' is used twice", fs.name),
+                ));
             }
         }
         let mut cnames = std::collections::HashSet::new();
@@ -445,17 +473,30 @@ impl Experiment {
             if !cnames.insert(c.name()) {
                 return Err(invalid(
                     &format!("\"{}\"", c.name()),
-                    format!("classifier name '{}' is used twice; give one of them a `name`", c.name()),
+                    format!(
+                        "classifier name '{}' is used twice; give one of them a `name`",
+                        c.name()
+                    ),
                 ));
             }
         }
         let eval = &file.evaluation;
         let needs_k = matches!(eval.scheme, Scheme::StratifiedKfold | Scheme::GroupKfold);
         match (needs_k, eval.k) {
-            (true, None) => return Err(invalid("scheme", "this scheme needs `k` (the number of folds)".into())),
-            (true, Some(k)) if k < 2 => return Err(invalid("k =", format!("k must be at least 2, got {k}"))),
+            (true, None) => {
+                return Err(invalid(
+                    "scheme",
+                    "this scheme needs `k` (the number of folds)".into(),
+                ))
+            }
+            (true, Some(k)) if k < 2 => {
+                return Err(invalid("k =", format!("k must be at least 2, got {k}")))
+            }
             (false, Some(_)) => {
-                return Err(invalid("k =", format!("`k` does not apply to scheme {:?}; remove it", eval.scheme)))
+                return Err(invalid(
+                    "k =",
+                    format!("`k` does not apply to scheme {:?}; remove it", eval.scheme),
+                ))
             }
             _ => {}
         }
@@ -465,23 +506,40 @@ impl Experiment {
         if eval.repeats > 1 && !needs_k {
             return Err(invalid(
                 "repeats",
-                "repeats > 1 only makes sense for shuffled schemes (stratified-kfold, group-kfold)".into(),
+                "repeats > 1 only makes sense for shuffled schemes (stratified-kfold, group-kfold)"
+                    .into(),
             ));
         }
-        if matches!(eval.scheme, Scheme::StratifiedKfold | Scheme::LeaveOneOut | Scheme::FixedSplit)
-            && eval.group.is_some()
+        if matches!(
+            eval.scheme,
+            Scheme::StratifiedKfold | Scheme::LeaveOneOut | Scheme::FixedSplit
+        ) && eval.group.is_some()
         {
-            return Err(invalid("group", "`group` applies only to leave-one-group-out and group-kfold".into()));
+            return Err(invalid(
+                "group",
+                "`group` applies only to leave-one-group-out and group-kfold".into(),
+            ));
         }
         match (file.kind, &file.ablation, &file.learning_curve) {
             (ExperimentKind::Ablation, None, _) => {
-                return Err(invalid("kind", "kind = \"ablation\" needs an [ablation] table naming feature_set".into()))
+                return Err(invalid(
+                    "kind",
+                    "kind = \"ablation\" needs an [ablation] table naming feature_set".into(),
+                ))
             }
             (ExperimentKind::LearningCurve, _, None) => {
-                return Err(invalid("kind", "kind = \"learning-curve\" needs a [learning_curve] table with fractions".into()))
+                return Err(invalid(
+                    "kind",
+                    "kind = \"learning-curve\" needs a [learning_curve] table with fractions"
+                        .into(),
+                ))
             }
             (ExperimentKind::Compare, Some(_), _) | (ExperimentKind::Compare, _, Some(_)) => {
-                return Err(invalid("kind", "[ablation] / [learning_curve] need kind = \"ablation\" / \"learning-curve\"".into()))
+                return Err(invalid(
+                    "kind",
+                    "[ablation] / [learning_curve] need kind = \"ablation\" / \"learning-curve\""
+                        .into(),
+                ))
             }
             _ => {}
         }
@@ -490,26 +548,44 @@ impl Experiment {
                 None => {
                     return Err(invalid(
                         "[ablation]",
-                        format!("[ablation] feature_set '{}' is not one of the [[features]] names", a.feature_set),
+                        format!(
+                            "[ablation] feature_set '{}' is not one of the [[features]] names",
+                            a.feature_set
+                        ),
                     ))
                 }
                 Some(f) if f.extractors.len() < 2 => {
-                    return Err(invalid("[ablation]", format!("feature set '{}' has one extractor; nothing to leave out", f.name)))
+                    return Err(invalid(
+                        "[ablation]",
+                        format!(
+                            "feature set '{}' has one extractor; nothing to leave out",
+                            f.name
+                        ),
+                    ))
                 }
                 _ => {}
             }
         }
         if let Some(lc) = &file.learning_curve {
             if lc.fractions.is_empty() || lc.fractions.iter().any(|f| !(*f > 0.0 && *f <= 1.0)) {
-                return Err(invalid("fractions", "fractions must be a non-empty list of numbers in (0, 1]".into()));
+                return Err(invalid(
+                    "fractions",
+                    "fractions must be a non-empty list of numbers in (0, 1]".into(),
+                ));
             }
             if lc.fractions.windows(2).any(|w| w[0] >= w[1]) {
-                return Err(invalid("fractions", "fractions must be strictly increasing".into()));
+                return Err(invalid(
+                    "fractions",
+                    "fractions must be strictly increasing".into(),
+                ));
             }
         }
         for (m, t) in &file.gate.tolerance {
             if !(t.is_finite() && *t >= 0.0) {
-                return Err(invalid("tolerance", format!("gate tolerance for {m} must be >= 0, got {t}")));
+                return Err(invalid(
+                    "tolerance",
+                    format!("gate tolerance for {m} must be >= 0, got {t}"),
+                ));
             }
         }
         let feature_sets = file
@@ -534,7 +610,12 @@ impl Experiment {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Experiment { file, source, feature_sets, classifiers })
+        Ok(Experiment {
+            file,
+            source,
+            feature_sets,
+            classifiers,
+        })
     }
 
     /// The metrics the gate compares.
@@ -591,8 +672,19 @@ impl Experiment {
                         None => *dropped.entry(u.stance.clone()).or_default() += 1,
                     }
                 }
-                let ds = Dataset { classes: g.classes.clone(), items, input_hashes: check.input_hashes() };
-                self.finish_data(ds, TableStats { rows: 0, dropped_by_label: dropped, dropped_by_split: 0 })
+                let ds = Dataset {
+                    classes: g.classes.clone(),
+                    items,
+                    input_hashes: check.input_hashes(),
+                };
+                self.finish_data(
+                    ds,
+                    TableStats {
+                        rows: 0,
+                        dropped_by_label: dropped,
+                        dropped_by_split: 0,
+                    },
+                )
             }
             DataSpec::Csv(t) => {
                 let (ds, stats) = read_table(t, &t.classes)?;
@@ -622,7 +714,8 @@ impl Experiment {
                 )));
             }
         }
-        if self.file.headline == MetricName::FAvg || self.gate_metrics().contains(&MetricName::FAvg) {
+        if self.file.headline == MetricName::FAvg || self.gate_metrics().contains(&MetricName::FAvg)
+        {
             let has = |s: &str| ds.classes.iter().any(|c| c == s);
             if !(has("support") && has("oppose")) {
                 return Err(ConfigError::DataMismatch(format!(
@@ -653,7 +746,8 @@ pub fn stratified_sample(ds: &Dataset, n: usize, seed: u64) -> Dataset {
     let mut keep = Vec::new();
     for c in 0..ds.classes.len() {
         let mut idx: Vec<usize> = (0..total).filter(|&i| ds.items[i].label == c).collect();
-        let want = ((idx.len() as f64 * n as f64 / total as f64).round() as usize).clamp(1, idx.len());
+        let want =
+            ((idx.len() as f64 * n as f64 / total as f64).round() as usize).clamp(1, idx.len());
         idx.shuffle(&mut rng);
         keep.extend_from_slice(&idx[..want]);
     }
@@ -697,17 +791,24 @@ type = "logistic"
         let e = Experiment::from_source(MINIMAL, Some(Path::new("x.toml"))).unwrap();
         assert_eq!(e.file.bootstrap, 2000);
         assert_eq!(e.file.headline, MetricName::MacroF1);
-        assert_eq!(e.gate_metrics(), vec![MetricName::MacroF1, MetricName::Accuracy]);
+        assert_eq!(
+            e.gate_metrics(),
+            vec![MetricName::MacroF1, MetricName::Accuracy]
+        );
     }
 
     #[test]
     fn unknown_keys_and_wrong_types_name_the_line() {
         let bad = MINIMAL.replace("k = 3", "k = 3\nshuffle = true");
-        let err = Experiment::from_source(&bad, Some(Path::new("x.toml"))).unwrap_err().to_string();
+        let err = Experiment::from_source(&bad, Some(Path::new("x.toml")))
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("x.toml:10:"), "{err}");
         assert!(err.contains("unknown field `shuffle`"), "{err}");
         let bad = MINIMAL.replace("seed = 1", "seed = \"one\"");
-        let err = Experiment::from_source(&bad, Some(Path::new("x.toml"))).unwrap_err().to_string();
+        let err = Experiment::from_source(&bad, Some(Path::new("x.toml")))
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("x.toml:3:"), "{err}");
     }
 
@@ -716,13 +817,27 @@ type = "logistic"
         let cases = [
             (MINIMAL.replace("k = 3", "k = 1"), "k must be at least 2"),
             (MINIMAL.replace("k = 3\n", ""), "needs `k`"),
-            (MINIMAL.replace("seed = 1", "seed = 1\nbootstrap = 10"), "too few"),
-            (MINIMAL.replace("type = \"logistic\"", "type = \"majority\""), "not a baseline"),
-            (MINIMAL.replace("type = \"logistic\"", "type = \"logistic\"\nalpha = -2.0"), "alpha"),
-            (MINIMAL.replace("seed = 1", "seed = 1\nkind = \"ablation\""), "[ablation]"),
+            (
+                MINIMAL.replace("seed = 1", "seed = 1\nbootstrap = 10"),
+                "too few",
+            ),
+            (
+                MINIMAL.replace("type = \"logistic\"", "type = \"majority\""),
+                "not a baseline",
+            ),
+            (
+                MINIMAL.replace("type = \"logistic\"", "type = \"logistic\"\nalpha = -2.0"),
+                "alpha",
+            ),
+            (
+                MINIMAL.replace("seed = 1", "seed = 1\nkind = \"ablation\""),
+                "[ablation]",
+            ),
         ];
         for (src, want) in cases {
-            let err = Experiment::from_source(&src, Some(Path::new("x.toml"))).unwrap_err().to_string();
+            let err = Experiment::from_source(&src, Some(Path::new("x.toml")))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(want), "wanted '{want}' in: {err}");
         }
     }
@@ -730,8 +845,11 @@ type = "logistic"
     #[test]
     fn identity_fingerprint_ignores_features_but_not_data() {
         let a = Experiment::from_source(MINIMAL, None).unwrap();
-        let b = Experiment::from_source(&MINIMAL.replace("word-ngrams\" }", "word-ngrams\", ngram = [1, 2] }"), None)
-            .unwrap();
+        let b = Experiment::from_source(
+            &MINIMAL.replace("word-ngrams\" }", "word-ngrams\", ngram = [1, 2] }"),
+            None,
+        )
+        .unwrap();
         let c = Experiment::from_source(&MINIMAL.replace("k = 3", "k = 2"), None).unwrap();
         assert_eq!(a.identity_fingerprint(), b.identity_fingerprint());
         assert_ne!(a.identity_fingerprint(), c.identity_fingerprint());

@@ -15,6 +15,9 @@
 
 pub mod corpus;
 pub mod diag;
+pub mod eval;
+pub mod experiment;
 pub mod features;
 pub mod models;
-pub mod experiment;
+pub mod plot;
+pub mod report;

@@ -1,1 +1,64 @@
-fn main(){}
+//! The `stance` command: parses arguments, calls the library, prints, and maps errors to exit codes.
+//!
+//! Exit codes: 0 success; 1 `stance check` found a regression; 2 bad input or usage (every error).
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Stance-classification evaluation harness.
+///
+/// Gold data from seed documents, feature sets × linfa classifiers × cross-validation, reports with honest
+/// intervals, and a CI gate. Start with `stance run` (the default experiment on the bundled gold data).
+///
+/// Exit codes: 0 success, 1 regression found by `stance check`, 2 input or usage error.
+#[derive(Debug, Parser)]
+#[command(
+    name = "stance",
+    version,
+    propagate_version = true,
+    max_term_width = 110
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Validate(cmd::validate::Args),
+    Segment(cmd::segment::Args),
+    Run(cmd::run::Args),
+    Check(cmd::check::Args),
+    Predict(cmd::predict::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Validate(a) => cmd::validate::run(a),
+        Command::Segment(a) => cmd::segment::run(a),
+        Command::Run(a) => cmd::run::run(a),
+        Command::Check(a) => cmd::check::run(a),
+        Command::Predict(a) => cmd::predict::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("stance: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -19,7 +19,9 @@ use super::{sha256_hex, CorpusError, GOLD_STANCES};
 use crate::diag::{Diagnostic, Diagnostics};
 
 /// The gold file's header, in order.
-pub const GOLD_HEADER: [&str; 9] = ["id", "doc", "start", "end", "unit", "holder", "stance", "text", "note"];
+pub const GOLD_HEADER: [&str; 9] = [
+    "id", "doc", "start", "end", "unit", "holder", "stance", "text", "note",
+];
 
 /// The level of a gold unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -109,14 +111,20 @@ impl GoldCheck {
 pub fn label_files(path: &Path) -> Result<Vec<PathBuf>, CorpusError> {
     if path.is_dir() {
         let mut files: Vec<PathBuf> = fs::read_dir(path)
-            .map_err(|source| CorpusError::Io { path: path.to_path_buf(), source })?
+            .map_err(|source| CorpusError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().map(|x| x == "csv").unwrap_or(false))
             .collect();
         files.sort();
         if files.is_empty() {
             return Err(CorpusError::Invalid {
-                problems: Diagnostics(vec![Diagnostic::file(path, "no *.csv label files in this directory")]),
+                problems: Diagnostics(vec![Diagnostic::file(
+                    path,
+                    "no *.csv label files in this directory",
+                )]),
             });
         }
         Ok(files)
@@ -130,7 +138,10 @@ pub fn label_files(path: &Path) -> Result<Vec<PathBuf>, CorpusError> {
 /// Never fails: every problem becomes a [`Diagnostic`]. Use [`load_gold`] when problems should be an error.
 pub fn check_gold(seeds_dir: &Path, labels: &Path) -> GoldCheck {
     let seeds = read_seeds(seeds_dir);
-    let mut check = GoldCheck { seeds, ..GoldCheck::default() };
+    let mut check = GoldCheck {
+        seeds,
+        ..GoldCheck::default()
+    };
     let files = match label_files(labels) {
         Ok(f) => f,
         Err(CorpusError::Invalid { problems }) => {
@@ -151,7 +162,11 @@ pub fn check_gold(seeds_dir: &Path, labels: &Path) -> GoldCheck {
             check.problems.push(Diagnostic::at(
                 &u.path,
                 u.line,
-                format!("duplicate id '{}' (first used at {}:{l}); ids must be unique", u.id, p.display()),
+                format!(
+                    "duplicate id '{}' (first used at {}:{l}); ids must be unique",
+                    u.id,
+                    p.display()
+                ),
             ));
         } else {
             ids.insert(u.id.clone(), (u.path.clone(), u.line));
@@ -159,7 +174,9 @@ pub fn check_gold(seeds_dir: &Path, labels: &Path) -> GoldCheck {
     }
     let mut structural = check_structure(&check.units, &check.seeds);
     check.problems.append(&mut structural);
-    check.problems.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    check
+        .problems
+        .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
     check
 }
 
@@ -170,7 +187,9 @@ pub fn load_gold(seeds_dir: &Path, labels: &Path) -> Result<GoldCheck, CorpusErr
     if problems.is_empty() {
         Ok(check)
     } else {
-        Err(CorpusError::Invalid { problems: Diagnostics(problems) })
+        Err(CorpusError::Invalid {
+            problems: Diagnostics(problems),
+        })
     }
 }
 
@@ -178,26 +197,44 @@ fn read_label_file(path: &Path, check: &mut GoldCheck) {
     let bytes = match fs::read(path) {
         Ok(b) => b,
         Err(e) => {
-            check.problems.push(Diagnostic::file(path, format!("cannot read the label file: {e}")));
+            check.problems.push(Diagnostic::file(
+                path,
+                format!("cannot read the label file: {e}"),
+            ));
             return;
         }
     };
-    check.label_hashes.insert(path.display().to_string(), sha256_hex(&bytes));
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(bytes.as_slice());
+    check
+        .label_hashes
+        .insert(path.display().to_string(), sha256_hex(&bytes));
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(bytes.as_slice());
     match rdr.byte_headers() {
         Ok(h) => {
-            let got: Vec<String> = h.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+            let got: Vec<String> = h
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect();
             if got != GOLD_HEADER {
                 check.problems.push(Diagnostic::at(
                     path,
                     1,
-                    format!("header is '{}', expected '{}'", got.join(","), GOLD_HEADER.join(",")),
+                    format!(
+                        "header is '{}', expected '{}'",
+                        got.join(","),
+                        GOLD_HEADER.join(",")
+                    ),
                 ));
                 return;
             }
         }
         Err(e) => {
-            check.problems.push(Diagnostic::at(path, 1, format!("cannot parse the header: {e}")));
+            check.problems.push(Diagnostic::at(
+                path,
+                1,
+                format!("cannot parse the header: {e}"),
+            ));
             return;
         }
     }
@@ -225,7 +262,12 @@ fn read_label_file(path: &Path, check: &mut GoldCheck) {
     }
 }
 
-fn parse_row(path: &Path, line: u64, record: &csv::ByteRecord, seeds: &SeedSet) -> Result<GoldUnit, Vec<Diagnostic>> {
+fn parse_row(
+    path: &Path,
+    line: u64,
+    record: &csv::ByteRecord,
+    seeds: &SeedSet,
+) -> Result<GoldUnit, Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let here = |msg: String| Diagnostic::at(path, line, msg);
     if record.len() != GOLD_HEADER.len() {
@@ -241,7 +283,10 @@ fn parse_row(path: &Path, line: u64, record: &csv::ByteRecord, seeds: &SeedSet) 
         match std::str::from_utf8(raw) {
             Ok(s) => fields.push(s.to_string()),
             Err(_) => {
-                problems.push(here(format!("field '{}' is not valid UTF-8", GOLD_HEADER[i])));
+                problems.push(here(format!(
+                    "field '{}' is not valid UTF-8",
+                    GOLD_HEADER[i]
+                )));
                 fields.push(String::new());
             }
         }
@@ -251,13 +296,17 @@ fn parse_row(path: &Path, line: u64, record: &csv::ByteRecord, seeds: &SeedSet) 
     if id.trim().is_empty() {
         problems.push(here("field 'id' is empty".into()));
     } else if id.trim() != id {
-        problems.push(here(format!("field 'id' has leading or trailing spaces: '{id}'")));
+        problems.push(here(format!(
+            "field 'id' has leading or trailing spaces: '{id}'"
+        )));
     }
     let unit_level = match unit.as_str() {
         "sentence" => Some(UnitLevel::Sentence),
         "clause" => Some(UnitLevel::Clause),
         other => {
-            problems.push(here(format!("field 'unit' is '{other}', expected one of: sentence, clause")));
+            problems.push(here(format!(
+                "field 'unit' is '{other}', expected one of: sentence, clause"
+            )));
             None
         }
     };
@@ -268,7 +317,9 @@ fn parse_row(path: &Path, line: u64, record: &csv::ByteRecord, seeds: &SeedSet) 
         )));
     }
     if holder.trim().is_empty() {
-        problems.push(here("field 'holder' is empty; write the speaker, or 'journalist' for narration".into()));
+        problems.push(here(
+            "field 'holder' is empty; write the speaker, or 'journalist' for narration".into(),
+        ));
     }
     if text.trim().is_empty() {
         problems.push(here("field 'text' is empty".into()));
@@ -277,7 +328,9 @@ fn parse_row(path: &Path, line: u64, record: &csv::ByteRecord, seeds: &SeedSet) 
         match v.parse::<usize>() {
             Ok(n) => Some(n),
             Err(_) => {
-                problems.push(here(format!("field '{name}' is '{v}', expected a non-negative whole number of bytes")));
+                problems.push(here(format!(
+                    "field '{name}' is '{v}', expected a non-negative whole number of bytes"
+                )));
                 None
             }
         }
@@ -289,7 +342,11 @@ fn parse_row(path: &Path, line: u64, record: &csv::ByteRecord, seeds: &SeedSet) 
         let known: Vec<&str> = seeds.seeds.keys().map(|k| k.as_str()).collect();
         problems.push(here(format!(
             "field 'doc' is '{doc}', which is not a seed in the manifest (known: {})",
-            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
         )));
     }
     if let (Some(s), Some(e), Some(seed)) = (s, e, seed) {
@@ -301,7 +358,11 @@ fn parse_row(path: &Path, line: u64, record: &csv::ByteRecord, seeds: &SeedSet) 
                 "offsets {s}..{e} are out of range: seed '{doc}' is {len} bytes long"
             )));
         } else if !seed.text.is_char_boundary(s) || !seed.text.is_char_boundary(e) {
-            let which = if !seed.text.is_char_boundary(s) { format!("start ({s})") } else { format!("end ({e})") };
+            let which = if !seed.text.is_char_boundary(s) {
+                format!("start ({s})")
+            } else {
+                format!("end ({e})")
+            };
             problems.push(here(format!(
                 "{which} falls inside a multi-byte character of seed '{doc}'; offsets are UTF-8 byte offsets"
             )));
@@ -336,7 +397,11 @@ fn parse_row(path: &Path, line: u64, record: &csv::ByteRecord, seeds: &SeedSet) 
 
 /// Explains where two strings first differ, with a little context.
 fn describe_mismatch(text: &str, slice: &str) -> String {
-    let common = text.chars().zip(slice.chars()).take_while(|(a, b)| a == b).count();
+    let common = text
+        .chars()
+        .zip(slice.chars())
+        .take_while(|(a, b)| a == b)
+        .count();
     let ctx = |s: &str| -> String {
         let chars: Vec<char> = s.chars().collect();
         let from = common.saturating_sub(10);
@@ -355,14 +420,21 @@ fn check_structure(units: &[GoldUnit], seeds: &SeedSet) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     let mut by_doc_level: BTreeMap<(&str, UnitLevel), Vec<&GoldUnit>> = BTreeMap::new();
     for u in units {
-        by_doc_level.entry((u.doc.as_str(), u.unit)).or_default().push(u);
+        by_doc_level
+            .entry((u.doc.as_str(), u.unit))
+            .or_default()
+            .push(u);
     }
     for ((_, level), list) in by_doc_level.iter_mut() {
         list.sort_by_key(|u| (u.start, u.end, u.line));
         for pair in list.windows(2) {
             let (a, b) = (pair[0], pair[1]);
             if b.start < a.end {
-                let what = if a.start == b.start && a.end == b.end { "duplicates" } else { "overlaps" };
+                let what = if a.start == b.start && a.end == b.end {
+                    "duplicates"
+                } else {
+                    "overlaps"
+                };
                 problems.push(Diagnostic::at(
                     &b.path,
                     b.line,
@@ -383,16 +455,28 @@ fn check_structure(units: &[GoldUnit], seeds: &SeedSet) -> Vec<Diagnostic> {
             problems.push(Diagnostic::at(
                 &u.path,
                 u.line,
-                format!("clause '{}' ({}..{}) does not lie inside any sentence unit of '{}'", u.id, u.start, u.end, u.doc),
+                format!(
+                    "clause '{}' ({}..{}) does not lie inside any sentence unit of '{}'",
+                    u.id, u.start, u.end, u.doc
+                ),
             ));
         }
     }
     // Coverage: the sentence units of a document must cover all of its text but whitespace.
-    let docs_with_units: std::collections::BTreeSet<&str> = units.iter().map(|u| u.doc.as_str()).collect();
+    let docs_with_units: std::collections::BTreeSet<&str> =
+        units.iter().map(|u| u.doc.as_str()).collect();
     for doc in docs_with_units {
-        let Some(seed) = seeds.seeds.get(doc) else { continue };
-        let sentences = by_doc_level.get(&(doc, UnitLevel::Sentence)).cloned().unwrap_or_default();
-        let anchor = units.iter().find(|u| u.doc == doc).expect("doc came from units");
+        let Some(seed) = seeds.seeds.get(doc) else {
+            continue;
+        };
+        let sentences = by_doc_level
+            .get(&(doc, UnitLevel::Sentence))
+            .cloned()
+            .unwrap_or_default();
+        let anchor = units
+            .iter()
+            .find(|u| u.doc == doc)
+            .expect("doc came from units");
         if sentences.is_empty() {
             problems.push(Diagnostic::at(
                 &anchor.path,
@@ -448,9 +532,17 @@ pub fn summarize(units: &[GoldUnit]) -> GoldSummary {
     let mut s = GoldSummary::default();
     for u in units {
         *s.per_level.entry(u.unit.to_string()).or_default() += 1;
-        *s.per_level_stance.entry(u.unit.to_string()).or_default().entry(u.stance.clone()).or_default() += 1;
+        *s.per_level_stance
+            .entry(u.unit.to_string())
+            .or_default()
+            .entry(u.stance.clone())
+            .or_default() += 1;
         *s.per_holder.entry(u.holder.clone()).or_default() += 1;
-        *s.per_doc.entry(u.doc.clone()).or_default().entry(u.unit.to_string()).or_default() += 1;
+        *s.per_doc
+            .entry(u.doc.clone())
+            .or_default()
+            .entry(u.unit.to_string())
+            .or_default() += 1;
     }
     s
 }
@@ -470,17 +562,26 @@ pub enum UnitSelection {
 /// Selects units at a level. Units never overlap within the result, so no text is seen twice.
 pub fn select_units(units: &[GoldUnit], selection: UnitSelection) -> Vec<&GoldUnit> {
     match selection {
-        UnitSelection::Sentence => units.iter().filter(|u| u.unit == UnitLevel::Sentence).collect(),
-        UnitSelection::Clause => units.iter().filter(|u| u.unit == UnitLevel::Clause).collect(),
+        UnitSelection::Sentence => units
+            .iter()
+            .filter(|u| u.unit == UnitLevel::Sentence)
+            .collect(),
+        UnitSelection::Clause => units
+            .iter()
+            .filter(|u| u.unit == UnitLevel::Clause)
+            .collect(),
         UnitSelection::Finest => {
-            let clauses: Vec<&GoldUnit> = units.iter().filter(|u| u.unit == UnitLevel::Clause).collect();
+            let clauses: Vec<&GoldUnit> = units
+                .iter()
+                .filter(|u| u.unit == UnitLevel::Clause)
+                .collect();
             units
                 .iter()
                 .filter(|u| match u.unit {
                     UnitLevel::Clause => true,
-                    UnitLevel::Sentence => {
-                        !clauses.iter().any(|c| c.doc == u.doc && u.start <= c.start && c.end <= u.end)
-                    }
+                    UnitLevel::Sentence => !clauses
+                        .iter()
+                        .any(|c| c.doc == u.doc && u.start <= c.start && c.end <= u.end),
                 })
                 .collect()
         }

@@ -49,7 +49,11 @@ impl SeedSet {
         self.seeds
             .values()
             .map(|s| {
-                let name = s.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let name = s
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 (format!("seeds/{name}"), s.sha256.clone())
             })
             .collect()
@@ -70,7 +74,9 @@ pub fn read_seeds(dir: &Path) -> SeedSet {
             return set;
         }
     };
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(bytes.as_slice());
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(bytes.as_slice());
     match rdr.headers() {
         Ok(h) => {
             let got: Vec<&str> = h.iter().collect();
@@ -78,13 +84,21 @@ pub fn read_seeds(dir: &Path) -> SeedSet {
                 set.problems.push(Diagnostic::at(
                     &manifest,
                     1,
-                    format!("header is '{}', expected '{}'", got.join(","), MANIFEST_HEADER.join(",")),
+                    format!(
+                        "header is '{}', expected '{}'",
+                        got.join(","),
+                        MANIFEST_HEADER.join(",")
+                    ),
                 ));
                 return set;
             }
         }
         Err(e) => {
-            set.problems.push(Diagnostic::at(&manifest, 1, format!("cannot parse the header: {e}")));
+            set.problems.push(Diagnostic::at(
+                &manifest,
+                1,
+                format!("cannot parse the header: {e}"),
+            ));
             return set;
         }
     }
@@ -96,7 +110,11 @@ pub fn read_seeds(dir: &Path) -> SeedSet {
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                set.problems.push(Diagnostic::at(&manifest, line, format!("cannot parse this row: {e}")));
+                set.problems.push(Diagnostic::at(
+                    &manifest,
+                    line,
+                    format!("cannot parse this row: {e}"),
+                ));
                 break;
             }
         };
@@ -105,25 +123,37 @@ pub fn read_seeds(dir: &Path) -> SeedSet {
             set.problems.push(Diagnostic::at(
                 &manifest,
                 line,
-                format!("expected {} fields (id,file,sha256,description), found {}", MANIFEST_HEADER.len(), record.len()),
+                format!(
+                    "expected {} fields (id,file,sha256,description), found {}",
+                    MANIFEST_HEADER.len(),
+                    record.len()
+                ),
             ));
             continue;
         }
         let (id, file, hash, description) = (&record[0], &record[1], &record[2], &record[3]);
         listed.insert(file.to_string());
         if id.trim().is_empty() {
-            set.problems.push(Diagnostic::at(&manifest, line, "field 'id' is empty"));
+            set.problems
+                .push(Diagnostic::at(&manifest, line, "field 'id' is empty"));
             continue;
         }
         if !ids_seen.insert(id.to_string()) {
-            set.problems.push(Diagnostic::at(&manifest, line, format!("duplicate seed id '{id}'")));
+            set.problems.push(Diagnostic::at(
+                &manifest,
+                line,
+                format!("duplicate seed id '{id}'"),
+            ));
             continue;
         }
         if file.contains('/') || file.contains('\\') || file.is_empty() {
             set.problems.push(Diagnostic::at(
                 &manifest,
                 line,
-                format!("field 'file' must be a file name inside {}, got '{file}'", dir.display()),
+                format!(
+                    "field 'file' must be a file name inside {}, got '{file}'",
+                    dir.display()
+                ),
             ));
             continue;
         }
@@ -139,7 +169,11 @@ pub fn read_seeds(dir: &Path) -> SeedSet {
         let data = match fs::read(&path) {
             Ok(d) => d,
             Err(e) => {
-                set.problems.push(Diagnostic::at(&manifest, line, format!("seed '{id}': cannot read {}: {e}", path.display())));
+                set.problems.push(Diagnostic::at(
+                    &manifest,
+                    line,
+                    format!("seed '{id}': cannot read {}: {e}", path.display()),
+                ));
                 continue;
             }
         };
@@ -161,14 +195,23 @@ pub fn read_seeds(dir: &Path) -> SeedSet {
             Err(e) => {
                 set.problems.push(Diagnostic::file(
                     &path,
-                    format!("seed is not valid UTF-8 (first bad byte at offset {})", e.utf8_error().valid_up_to()),
+                    format!(
+                        "seed is not valid UTF-8 (first bad byte at offset {})",
+                        e.utf8_error().valid_up_to()
+                    ),
                 ));
                 continue;
             }
         };
         set.seeds.insert(
             id.to_string(),
-            Seed { id: id.to_string(), path, description: description.to_string(), sha256: actual, text },
+            Seed {
+                id: id.to_string(),
+                path,
+                description: description.to_string(),
+                sha256: actual,
+                text,
+            },
         );
     }
     if let Ok(entries) = fs::read_dir(dir) {
@@ -197,7 +240,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "a.txt", b"Hello world.");
         let hash = sha256_hex(b"Hello world.");
-        write(dir.path(), MANIFEST_FILE, format!("id,file,sha256,description\nd1,a.txt,{hash},greeting\n").as_bytes());
+        write(
+            dir.path(),
+            MANIFEST_FILE,
+            format!("id,file,sha256,description\nd1,a.txt,{hash},greeting\n").as_bytes(),
+        );
         let set = read_seeds(dir.path());
         assert!(set.problems.is_empty(), "{:?}", set.problems);
         assert_eq!(set.seeds["d1"].text, "Hello world.");
@@ -206,7 +253,11 @@ mod tests {
         let set = read_seeds(dir.path());
         assert_eq!(set.problems.len(), 1);
         assert_eq!(set.problems[0].line, Some(2));
-        assert!(set.problems[0].message.contains("bytes changed"), "{}", set.problems[0]);
+        assert!(
+            set.problems[0].message.contains("bytes changed"),
+            "{}",
+            set.problems[0]
+        );
     }
 
     #[test]
@@ -214,10 +265,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), MANIFEST_FILE, b"id,path,hash\n");
         let set = read_seeds(dir.path());
-        assert!(set.problems[0].message.contains("expected 'id,file,sha256,description'"));
+        assert!(set.problems[0]
+            .message
+            .contains("expected 'id,file,sha256,description'"));
 
         let h = "0".repeat(64);
-        write(dir.path(), MANIFEST_FILE, format!("id,file,sha256,description\nd1,nope.txt,{h},x\nd1,nope.txt,{h},x\n").as_bytes());
+        write(
+            dir.path(),
+            MANIFEST_FILE,
+            format!("id,file,sha256,description\nd1,nope.txt,{h},x\nd1,nope.txt,{h},x\n")
+                .as_bytes(),
+        );
         let set = read_seeds(dir.path());
         assert_eq!(set.problems.len(), 2);
         assert!(set.problems[0].message.contains("cannot read"));

@@ -14,10 +14,10 @@
 /// Abbreviations (without the final period, compared case-sensitively) after which a period does not end a
 /// sentence. Kept short and explicit: a wrong entry silently merges two sentences.
 pub const ABBREVIATIONS: &[&str] = &[
-    "Mr", "Mrs", "Ms", "Dr", "Prof", "Gen", "Lt", "Col", "Maj", "Capt", "Sgt", "Adm", "Cmdr", "Sen", "Rep", "Gov",
-    "Pres", "Amb", "Rev", "Hon", "St", "Jr", "Sr", "Mt", "Ft", "No", "Nos", "Vol", "vs", "e.g", "i.e", "cf", "approx",
-    "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "U.S", "U.K", "U.N", "E.U",
-    "Inc", "Ltd", "Co", "Corp",
+    "Mr", "Mrs", "Ms", "Dr", "Prof", "Gen", "Lt", "Col", "Maj", "Capt", "Sgt", "Adm", "Cmdr",
+    "Sen", "Rep", "Gov", "Pres", "Amb", "Rev", "Hon", "St", "Jr", "Sr", "Mt", "Ft", "No", "Nos",
+    "Vol", "vs", "e.g", "i.e", "cf", "approx", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug",
+    "Sep", "Sept", "Oct", "Nov", "Dec", "U.S", "U.K", "U.N", "E.U", "Inc", "Ltd", "Co", "Corp",
 ];
 
 /// A proposed sentence: byte offsets into the text, `end` exclusive, trimmed of surrounding whitespace.
@@ -74,7 +74,10 @@ pub fn sentences(text: &str) -> Vec<Span> {
         let lead = piece.len() - piece.trim_start().len();
         let trail = piece.len() - piece.trim_end().len();
         if lead + trail < piece.len() {
-            spans.push(Span { start: from + lead, end: to - trail });
+            spans.push(Span {
+                start: from + lead,
+                end: to - trail,
+            });
         }
     };
     while i < chars.len() {
@@ -91,7 +94,11 @@ pub fn sentences(text: &str) -> Vec<Span> {
             while j < chars.len() && (is_terminal(chars[j].1) || is_closing(chars[j].1)) {
                 j += 1;
             }
-            let end = if j < chars.len() { chars[j].0 } else { text.len() };
+            let end = if j < chars.len() {
+                chars[j].0
+            } else {
+                text.len()
+            };
             // Need whitespace after, then a sentence opener.
             let mut k = j;
             let mut saw_space = false;
@@ -101,7 +108,9 @@ pub fn sentences(text: &str) -> Vec<Span> {
             }
             let at_break = k >= chars.len() || chars[k].1 == '\n';
             let next = chars.get(k).map(|(_, c)| *c);
-            let opener = next.map(|n| n.is_uppercase() || n.is_ascii_digit() || is_opening(n)).unwrap_or(false);
+            let opener = next
+                .map(|n| n.is_uppercase() || n.is_ascii_digit() || is_opening(n))
+                .unwrap_or(false);
             let abbreviation = c == '.' && j == i + 1 && is_abbreviation(word_before(text, pos));
             if at_break || (saw_space && opener && !abbreviation) {
                 push(&mut spans, start, end);
@@ -121,7 +130,10 @@ mod tests {
     use super::*;
 
     fn split(text: &str) -> Vec<&str> {
-        sentences(text).into_iter().map(|s| &text[s.start..s.end]).collect()
+        sentences(text)
+            .into_iter()
+            .map(|s| &text[s.start..s.end])
+            .collect()
     }
 
     #[test]
@@ -129,7 +141,10 @@ mod tests {
         let t = "“It is time to lift the rest of the restrictions,” Stoltenberg said. However, not all agree.";
         assert_eq!(
             split(t),
-            vec!["“It is time to lift the rest of the restrictions,” Stoltenberg said.", "However, not all agree."]
+            vec![
+                "“It is time to lift the rest of the restrictions,” Stoltenberg said.",
+                "However, not all agree."
+            ]
         );
     }
 
@@ -148,13 +163,26 @@ mod tests {
     #[test]
     fn abbreviations_and_initials_do_not_split() {
         let t = "Gen. Smith met Mr. Jones in the U.S. capital. J. Stoltenberg spoke.";
-        assert_eq!(split(t), vec!["Gen. Smith met Mr. Jones in the U.S. capital.", "J. Stoltenberg spoke."]);
+        assert_eq!(
+            split(t),
+            vec![
+                "Gen. Smith met Mr. Jones in the U.S. capital.",
+                "J. Stoltenberg spoke."
+            ]
+        );
     }
 
     #[test]
     fn paragraph_breaks_always_split_and_decimals_do_not() {
         let t = "A fund of 1.5 billion euros\nNext paragraph starts here. And ends.";
-        assert_eq!(split(t), vec!["A fund of 1.5 billion euros", "Next paragraph starts here.", "And ends."]);
+        assert_eq!(
+            split(t),
+            vec![
+                "A fund of 1.5 billion euros",
+                "Next paragraph starts here.",
+                "And ends."
+            ]
+        );
     }
 
     #[test]

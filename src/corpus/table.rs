@@ -73,10 +73,18 @@ pub struct TableStats {
 
 /// Reads a labelled CSV into a [`Dataset`] with the given classes (or, when `classes` is empty, every label found,
 /// sorted). Problems are collected and returned together.
-pub fn read_table(spec: &TableSpec, classes: &[String]) -> Result<(Dataset, TableStats), CorpusError> {
+pub fn read_table(
+    spec: &TableSpec,
+    classes: &[String],
+) -> Result<(Dataset, TableStats), CorpusError> {
     let path = &spec.path;
-    let bytes = fs::read(path).map_err(|source| CorpusError::Io { path: path.clone(), source })?;
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(bytes.as_slice());
+    let bytes = fs::read(path).map_err(|source| CorpusError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(bytes.as_slice());
     let headers = rdr
         .headers()
         .map_err(|e| invalid(path, 1, format!("cannot parse the header: {e}")))?
@@ -97,7 +105,11 @@ pub fn read_table(spec: &TableSpec, classes: &[String]) -> Result<(Dataset, Tabl
     let label_col = col(&spec.label, "label")?;
     let id_col = spec.id.as_deref().map(|c| col(c, "id")).transpose()?;
     let group_col = spec.group.as_deref().map(|c| col(c, "group")).transpose()?;
-    let holder_col = spec.holder.as_deref().map(|c| col(c, "holder")).transpose()?;
+    let holder_col = spec
+        .holder
+        .as_deref()
+        .map(|c| col(c, "holder"))
+        .transpose()?;
     let split_col = spec.split.as_deref().map(|c| col(c, "split")).transpose()?;
 
     let mut problems = Vec::new();
@@ -108,7 +120,11 @@ pub fn read_table(spec: &TableSpec, classes: &[String]) -> Result<(Dataset, Tabl
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                problems.push(Diagnostic::at(path, line, format!("cannot parse the CSV from here on: {e}")));
+                problems.push(Diagnostic::at(
+                    path,
+                    line,
+                    format!("cannot parse the CSV from here on: {e}"),
+                ));
                 break;
             }
         };
@@ -118,21 +134,37 @@ pub fn read_table(spec: &TableSpec, classes: &[String]) -> Result<(Dataset, Tabl
             problems.push(Diagnostic::at(
                 path,
                 line,
-                format!("expected {} fields like the header, found {}", headers.len(), record.len()),
+                format!(
+                    "expected {} fields like the header, found {}",
+                    headers.len(),
+                    record.len()
+                ),
             ));
             continue;
         }
         let text = record[text_col].to_string();
         if text.trim().is_empty() {
-            problems.push(Diagnostic::at(path, line, format!("column '{}' is empty", spec.text)));
+            problems.push(Diagnostic::at(
+                path,
+                line,
+                format!("column '{}' is empty", spec.text),
+            ));
             continue;
         }
         let raw_label = record[label_col].trim().to_string();
         if raw_label.is_empty() {
-            problems.push(Diagnostic::at(path, line, format!("column '{}' (the label) is empty", spec.label)));
+            problems.push(Diagnostic::at(
+                path,
+                line,
+                format!("column '{}' (the label) is empty", spec.label),
+            ));
             continue;
         }
-        let label = spec.label_names.get(&raw_label).cloned().unwrap_or(raw_label);
+        let label = spec
+            .label_names
+            .get(&raw_label)
+            .cloned()
+            .unwrap_or(raw_label);
         let split = match split_col {
             None => None,
             Some(c) => {
@@ -164,7 +196,9 @@ pub fn read_table(spec: &TableSpec, classes: &[String]) -> Result<(Dataset, Tabl
         raw_items.push((item, label));
     }
     if !problems.is_empty() {
-        return Err(CorpusError::Invalid { problems: Diagnostics(problems) });
+        return Err(CorpusError::Invalid {
+            problems: Diagnostics(problems),
+        });
     }
     let classes: Vec<String> = if classes.is_empty() {
         let mut found: Vec<String> = raw_items.iter().map(|(_, l)| l.clone()).collect();
@@ -187,16 +221,33 @@ pub fn read_table(spec: &TableSpec, classes: &[String]) -> Result<(Dataset, Tabl
     let mut seen = std::collections::HashSet::new();
     for item in &items {
         if !seen.insert(item.id.as_str()) {
-            return Err(invalid(path, 1, format!("id '{}' appears more than once in column '{}'", item.id, spec.id.as_deref().unwrap_or("id"))));
+            return Err(invalid(
+                path,
+                1,
+                format!(
+                    "id '{}' appears more than once in column '{}'",
+                    item.id,
+                    spec.id.as_deref().unwrap_or("id")
+                ),
+            ));
         }
     }
     let mut input_hashes = BTreeMap::new();
     input_hashes.insert(format!("data:{}", path.display()), sha256_hex(&bytes));
-    Ok((Dataset { classes, items, input_hashes }, stats))
+    Ok((
+        Dataset {
+            classes,
+            items,
+            input_hashes,
+        },
+        stats,
+    ))
 }
 
 fn invalid(path: &Path, line: u64, message: String) -> CorpusError {
-    CorpusError::Invalid { problems: Diagnostics(vec![Diagnostic::at(path, line, message)]) }
+    CorpusError::Invalid {
+        problems: Diagnostics(vec![Diagnostic::at(path, line, message)]),
+    }
 }
 
 #[cfg(test)]
@@ -224,7 +275,11 @@ mod tests {
     fn reads_columns_filters_classes_and_renames_labels() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("d.csv");
-        fs::write(&p, "argument,topic,stance\n\"a, b\",t1,1\nc,t2,-1\nd,t2,0\n").unwrap();
+        fs::write(
+            &p,
+            "argument,topic,stance\n\"a, b\",t1,1\nc,t2,-1\nd,t2,0\n",
+        )
+        .unwrap();
         let (ds, stats) = read_table(&spec(p), &["pro".to_string(), "-1".to_string()]).unwrap();
         assert_eq!(ds.items.len(), 2);
         assert_eq!(ds.items[0].text, "a, b");
@@ -254,6 +309,9 @@ mod tests {
         let err = read_table(&spec(p), &[]).unwrap_err().to_string();
         assert!(err.contains("d.csv:2: column 'argument' is empty"), "{err}");
         assert!(err.contains("d.csv:3: expected 3 fields"), "{err}");
-        assert!(err.contains("d.csv:4: column 'stance' (the label) is empty"), "{err}");
+        assert!(
+            err.contains("d.csv:4: column 'stance' (the label) is empty"),
+            "{err}"
+        );
     }
 }

@@ -171,7 +171,11 @@ impl BagOptions {
     }
 
     fn norm(&self) -> Norm {
-        self.norm.unwrap_or(if self.weighting == Weighting::Tfidf { Norm::L2 } else { Norm::None })
+        self.norm.unwrap_or(if self.weighting == Weighting::Tfidf {
+            Norm::L2
+        } else {
+            Norm::None
+        })
     }
 }
 
@@ -211,10 +215,22 @@ impl FittedBag {
         }
         kept.sort_by(|a, b| a.0.cmp(b.0));
         let terms: Vec<String> = kept.iter().map(|(t, _, _)| t.to_string()).collect();
-        let index = terms.iter().enumerate().map(|(i, t)| (t.clone(), i as u32)).collect();
-        let idf = (opts.weighting == Weighting::Tfidf)
-            .then(|| kept.iter().map(|(_, d, _)| ((1.0 + n as f64) / (1.0 + *d as f64)).ln() + 1.0).collect());
-        FittedBag { opts: opts.clone(), index, terms, idf }
+        let index = terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i as u32))
+            .collect();
+        let idf = (opts.weighting == Weighting::Tfidf).then(|| {
+            kept.iter()
+                .map(|(_, d, _)| ((1.0 + n as f64) / (1.0 + *d as f64)).ln() + 1.0)
+                .collect()
+        });
+        FittedBag {
+            opts: opts.clone(),
+            index,
+            terms,
+            idf,
+        }
     }
 
     /// The learned terms, in column order.
@@ -280,7 +296,9 @@ mod tests {
     use super::*;
 
     fn docs(list: &[&str]) -> Vec<Vec<String>> {
-        list.iter().map(|d| d.split_whitespace().map(String::from).collect()).collect()
+        list.iter()
+            .map(|d| d.split_whitespace().map(String::from).collect())
+            .collect()
     }
 
     /// Values pinned to scikit-learn 1.x: `TfidfVectorizer(token_pattern=r"(?u)\b\w+\b")` fitted on the three
@@ -296,8 +314,16 @@ mod tests {
         assert!((idf[2] - 1.693_147_180_559_945).abs() < 1e-12);
         let x = bag.transform(&docs(&["a a c z"])).to_dense();
         // raw: a = 2 * 1.28768, c = 1 * 1.69315; l2-normalised
-        assert!((x[[0, 0]] - 0.835_591_541_944_918).abs() < 1e-12, "{}", x[[0, 0]]);
-        assert!((x[[0, 2]] - 0.549_351_231_026_303).abs() < 1e-12, "{}", x[[0, 2]]);
+        assert!(
+            (x[[0, 0]] - 0.835_591_541_944_918).abs() < 1e-12,
+            "{}",
+            x[[0, 0]]
+        );
+        assert!(
+            (x[[0, 2]] - 0.549_351_231_026_303).abs() < 1e-12,
+            "{}",
+            x[[0, 2]]
+        );
         assert_eq!(x[[0, 1]], 0.0);
     }
 
@@ -309,34 +335,75 @@ mod tests {
         let x = bag.transform(&test);
         assert!(!bag.terms().iter().any(|t| t == "q"));
         assert_eq!(x.cols(), 2);
-        assert_eq!(bag.idf().unwrap()[0], 1.0, "x is in every training document: ln(3/3) + 1");
+        assert_eq!(
+            bag.idf().unwrap()[0],
+            1.0,
+            "x is in every training document: ln(3/3) + 1"
+        );
     }
 
     #[test]
     fn min_df_and_max_features_follow_training_counts() {
         let train = docs(&["a a a b", "b c", "c d", "e"]);
-        let opts = BagOptions { min_df: 2, weighting: Weighting::Count, ..BagOptions::default() };
+        let opts = BagOptions {
+            min_df: 2,
+            weighting: Weighting::Count,
+            ..BagOptions::default()
+        };
         assert_eq!(FittedBag::fit(&train, &opts).terms(), ["b", "c"]);
-        let opts = BagOptions { max_features: Some(2), weighting: Weighting::Count, ..BagOptions::default() };
-        assert_eq!(FittedBag::fit(&train, &opts).terms(), ["a", "b"], "a: 3 occurrences, b and c: 2, tie by term");
+        let opts = BagOptions {
+            max_features: Some(2),
+            weighting: Weighting::Count,
+            ..BagOptions::default()
+        };
+        assert_eq!(
+            FittedBag::fit(&train, &opts).terms(),
+            ["a", "b"],
+            "a: 3 occurrences, b and c: 2, tie by term"
+        );
     }
 
     #[test]
     fn binary_and_sublinear_weights() {
         let train = docs(&["a a a a"]);
-        let bin = FittedBag::fit(&train, &BagOptions { weighting: Weighting::Binary, ..BagOptions::default() });
+        let bin = FittedBag::fit(
+            &train,
+            &BagOptions {
+                weighting: Weighting::Binary,
+                ..BagOptions::default()
+            },
+        );
         assert_eq!(bin.transform(&train).to_dense()[[0, 0]], 1.0);
         let sub = FittedBag::fit(
             &train,
-            &BagOptions { weighting: Weighting::Count, sublinear_tf: true, ..BagOptions::default() },
+            &BagOptions {
+                weighting: Weighting::Count,
+                sublinear_tf: true,
+                ..BagOptions::default()
+            },
         );
         assert!((sub.transform(&train).to_dense()[[0, 0]] - (1.0 + 4f64.ln())).abs() < 1e-12);
     }
 
     #[test]
     fn rejects_bad_options() {
-        assert!(BagOptions { min_df: 0, ..BagOptions::default() }.check("w").is_err());
-        assert!(BagOptions { max_df: 0.0, ..BagOptions::default() }.check("w").is_err());
-        assert!(BagOptions { max_features: Some(0), ..BagOptions::default() }.check("w").is_err());
+        assert!(BagOptions {
+            min_df: 0,
+            ..BagOptions::default()
+        }
+        .check("w")
+        .is_err());
+        assert!(BagOptions {
+            max_df: 0.0,
+            ..BagOptions::default()
+        }
+        .check("w")
+        .is_err());
+        assert!(BagOptions {
+            max_features: Some(0),
+            ..BagOptions::default()
+        }
+        .check("w")
+        .is_err());
     }
 }

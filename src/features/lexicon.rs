@@ -80,7 +80,10 @@ impl Lexicon {
                 return Err(FeatureError::Lexicon {
                     origin: origin.into(),
                     line: None,
-                    message: format!("cue pattern '{}' is empty or has an empty alternative", cue.pattern),
+                    message: format!(
+                        "cue pattern '{}' is empty or has an empty alternative",
+                        cue.pattern
+                    ),
                 });
             }
             if !stances.contains(&cue.stance) {
@@ -93,7 +96,8 @@ impl Lexicon {
 
     /// The built-in lexicon.
     pub fn builtin() -> Lexicon {
-        Lexicon::parse(BUILTIN_LEXICON, "src/features/stance_cues.toml").expect("the built-in lexicon parses")
+        Lexicon::parse(BUILTIN_LEXICON, "src/features/stance_cues.toml")
+            .expect("the built-in lexicon parses")
     }
 
     /// The cues.
@@ -108,7 +112,9 @@ impl Lexicon {
             .map(|(cue, pat)| {
                 let mut found = Vec::new();
                 for start in 0..words.len() {
-                    if token_matches(&pat[0], &words[start].0) && rest_matches(pat, 1, words, start + 1, cue.gap) {
+                    if token_matches(&pat[0], &words[start].0)
+                        && rest_matches(pat, 1, words, start + 1, cue.gap)
+                    {
                         found.push(words[start].1);
                     }
                 }
@@ -125,7 +131,13 @@ fn token_matches(alternatives: &[String], word: &str) -> bool {
     })
 }
 
-fn rest_matches(pat: &[Vec<String>], k: usize, words: &[(String, bool)], from: usize, gap: usize) -> bool {
+fn rest_matches(
+    pat: &[Vec<String>],
+    k: usize,
+    words: &[(String, bool)],
+    from: usize,
+    gap: usize,
+) -> bool {
     if k == pat.len() {
         return true;
     }
@@ -165,7 +177,11 @@ fn raw_features(lex: &Lexicon, per_cue: bool, doc: &Prepared) -> Vec<f64> {
     let mut totals = vec![0.0; lex.stances.len() * 2];
     let mut out = Vec::new();
     for ((cue, _), found) in lex.cues.iter().zip(&matches) {
-        let s = lex.stances.iter().position(|x| *x == cue.stance).expect("stance collected at parse");
+        let s = lex
+            .stances
+            .iter()
+            .position(|x| *x == cue.stance)
+            .expect("stance collected at parse");
         for &negated in found {
             totals[s * 2 + usize::from(negated)] += 1.0;
         }
@@ -181,15 +197,26 @@ fn raw_features(lex: &Lexicon, per_cue: bool, doc: &Prepared) -> Vec<f64> {
 pub fn fit(lex: Lexicon, per_cue: bool, docs: &[Prepared]) -> Box<dyn FittedExtractor> {
     let mut names: Vec<String> = Vec::new();
     if per_cue {
-        names.extend(lex.cues().map(|c| format!("lex:{} ({})", c.pattern, c.stance)));
+        names.extend(
+            lex.cues()
+                .map(|c| format!("lex:{} ({})", c.pattern, c.stance)),
+        );
     }
     for s in &lex.stances {
         names.push(format!("lex:{s}-cues"));
         names.push(format!("lex:{s}-cues-negated"));
     }
-    let rows: Vec<Vec<f64>> = docs.iter().map(|d| raw_features(&lex, per_cue, d)).collect();
+    let rows: Vec<Vec<f64>> = docs
+        .iter()
+        .map(|d| raw_features(&lex, per_cue, d))
+        .collect();
     let scaler = MaxAbsScaler::fit(&rows, names.len());
-    Box::new(FittedLexicon { lex, per_cue, names, scaler })
+    Box::new(FittedLexicon {
+        lex,
+        per_cue,
+        names,
+        scaler,
+    })
 }
 
 #[derive(Debug)]
@@ -208,7 +235,10 @@ impl FittedExtractor for FittedLexicon {
         self.names[j].clone()
     }
     fn transform(&self, docs: &[Prepared]) -> CsMat<f64> {
-        let rows: Vec<Vec<f64>> = docs.iter().map(|d| raw_features(&self.lex, self.per_cue, d)).collect();
+        let rows: Vec<Vec<f64>> = docs
+            .iter()
+            .map(|d| raw_features(&self.lex, self.per_cue, d))
+            .collect();
         self.scaler.transform(&rows)
     }
     fn vocabulary(&self) -> Vec<String> {
@@ -236,10 +266,22 @@ mod tests {
             "test",
         )
         .unwrap();
-        let f = raw_features(&lex, true, &Prepared::new("It is time to lift the rest of the restrictions"));
+        let f = raw_features(
+            &lex,
+            true,
+            &Prepared::new("It is time to lift the rest of the restrictions"),
+        );
         assert_eq!(f, vec![1.0, 0.0, 1.0, 0.0, 0.0, 0.0]);
-        let f = raw_features(&lex, true, &Prepared::new("Lifting them would not start a World War."));
-        assert_eq!(f, vec![0.0, 1.0, 0.0, 0.0, 0.0, 1.0], "the world-war cue sits in a negation scope");
+        let f = raw_features(
+            &lex,
+            true,
+            &Prepared::new("Lifting them would not start a World War."),
+        );
+        assert_eq!(
+            f,
+            vec![0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
+            "the world-war cue sits in a negation scope"
+        );
         let f = raw_features(&lex, false, &Prepared::new("lift a b c d e restrictions"));
         assert_eq!(f, vec![0.0, 0.0, 0.0, 0.0], "a gap of 5 exceeds 4");
     }
@@ -247,16 +289,27 @@ mod tests {
     #[test]
     fn scaling_is_learned_from_training_documents() {
         let lex = Lexicon::builtin();
-        let train = vec![Prepared::new("escalation escalation"), Prepared::new("self-defense")];
+        let train = vec![
+            Prepared::new("escalation escalation"),
+            Prepared::new("self-defense"),
+        ];
         let fitted = fit(lex, false, &train);
-        let x = fitted.transform(&[Prepared::new("escalation escalation escalation escalation")]).to_dense();
-        let oppose = (0..fitted.n_features()).find(|&j| fitted.feature_name(j) == "lex:oppose-cues").unwrap();
+        let x = fitted
+            .transform(&[Prepared::new("escalation escalation escalation escalation")])
+            .to_dense();
+        let oppose = (0..fitted.n_features())
+            .find(|&j| fitted.feature_name(j) == "lex:oppose-cues")
+            .unwrap();
         assert_eq!(x[[0, oppose]], 2.0, "4 cues / training maximum of 2");
     }
 
     #[test]
     fn bad_lexicon_names_its_line() {
-        let err = Lexicon::parse("[[cue]]\npattern = \"x\"\nstance = \"support\"\n", "my.toml").unwrap_err();
+        let err = Lexicon::parse(
+            "[[cue]]\npattern = \"x\"\nstance = \"support\"\n",
+            "my.toml",
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("my.toml"), "{err}");
         assert!(err.to_string().contains("rationale"), "{err}");
     }

@@ -15,8 +15,23 @@ pub const PLACEHOLDER: &str = "HOLDER";
 
 /// Speech verbs next to which a capitalised run is taken to be a speaker.
 const SPEECH_VERBS: &[&str] = &[
-    "said", "says", "say", "told", "tells", "added", "stated", "urged", "argued", "warned", "insisted", "complained",
-    "emphasized", "emphasised", "noted", "claimed", "according",
+    "said",
+    "says",
+    "say",
+    "told",
+    "tells",
+    "added",
+    "stated",
+    "urged",
+    "argued",
+    "warned",
+    "insisted",
+    "complained",
+    "emphasized",
+    "emphasised",
+    "noted",
+    "claimed",
+    "according",
 ];
 
 /// Holder-name tokens learned from a training fold.
@@ -63,13 +78,19 @@ impl FittedMasker {
             if SPEECH_VERBS.contains(&w.to_lowercase().as_str()) {
                 // Capitalised run right before the verb ("… Salvini said") …
                 let mut j = k;
-                while j > 0 && capitalised(words[j - 1].1) && tokens_adjacent(&tokens, words[j - 1].0, words[j].0) {
+                while j > 0
+                    && capitalised(words[j - 1].1)
+                    && tokens_adjacent(&tokens, words[j - 1].0, words[j].0)
+                {
                     j -= 1;
                     masked[words[j].0] = true;
                 }
                 // … or right after it ("said Tajani").
                 let mut j = k + 1;
-                while j < words.len() && capitalised(words[j].1) && tokens_adjacent(&tokens, words[j - 1].0, words[j].0) {
+                while j < words.len()
+                    && capitalised(words[j].1)
+                    && tokens_adjacent(&tokens, words[j - 1].0, words[j].0)
+                {
                     masked[words[j].0] = true;
                     j += 1;
                 }
@@ -111,12 +132,18 @@ mod tests {
     #[test]
     fn masks_learned_names_and_speakers_next_to_speech_verbs() {
         let m = FittedMasker::fit([Some("Jens Stoltenberg"), Some("journalist"), None]);
-        assert_eq!(m.names().iter().collect::<Vec<_>>(), vec!["Jens", "Stoltenberg"]);
+        assert_eq!(
+            m.names().iter().collect::<Vec<_>>(),
+            vec!["Jens", "Stoltenberg"]
+        );
         assert_eq!(
             m.transform("NATO chief Jens Stoltenberg urged allies."),
             "NATO chief HOLDER urged allies."
         );
-        assert_eq!(m.transform("“No,” Matteo Salvini said."), "“No,” HOLDER said.");
+        assert_eq!(
+            m.transform("“No,” Matteo Salvini said."),
+            "“No,” HOLDER said."
+        );
     }
 
     #[test]

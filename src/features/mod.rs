@@ -80,7 +80,10 @@ pub struct Prepared {
 impl Prepared {
     /// Tokenises a text.
     pub fn new(text: &str) -> Prepared {
-        Prepared { text: text.to_string(), tokens: tokenize(text) }
+        Prepared {
+            text: text.to_string(),
+            tokens: tokenize(text),
+        }
     }
 }
 
@@ -225,8 +228,15 @@ impl FeatureSetSpec {
         if self.extractors.is_empty() {
             return Err(FeatureError::EmptyFeatureSet(self.name.clone()));
         }
-        let extractors = self.extractors.iter().map(ExtractorSpec::check).collect::<Result<Vec<_>, _>>()?;
-        Ok(FeatureSet { spec: self.clone(), extractors })
+        let extractors = self
+            .extractors
+            .iter()
+            .map(ExtractorSpec::check)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(FeatureSet {
+            spec: self.clone(),
+            extractors,
+        })
     }
 }
 
@@ -254,18 +264,32 @@ impl FeatureSet {
 
     /// Fits every extractor on the training documents only.
     pub fn fit(&self, train: &[Doc<'_>]) -> Result<FittedFeatureSet, FeatureError> {
-        let masker = self.spec.mask_holders.then(|| FittedMasker::fit(train.iter().map(|d| d.holder)));
+        let masker = self
+            .spec
+            .mask_holders
+            .then(|| FittedMasker::fit(train.iter().map(|d| d.holder)));
         let prepared = prepare(masker.as_ref(), train.iter().map(|d| d.text));
-        let extractors: Vec<Box<dyn FittedExtractor>> = self.extractors.iter().map(|e| e.fit(&prepared)).collect();
-        let fitted = FittedFeatureSet { name: self.spec.name.clone(), masker, extractors };
+        let extractors: Vec<Box<dyn FittedExtractor>> =
+            self.extractors.iter().map(|e| e.fit(&prepared)).collect();
+        let fitted = FittedFeatureSet {
+            name: self.spec.name.clone(),
+            masker,
+            extractors,
+        };
         if fitted.n_features() == 0 {
-            return Err(FeatureError::NoFeatures { name: self.spec.name.clone(), rows: train.len() });
+            return Err(FeatureError::NoFeatures {
+                name: self.spec.name.clone(),
+                rows: train.len(),
+            });
         }
         Ok(fitted)
     }
 }
 
-fn prepare<'a>(masker: Option<&FittedMasker>, texts: impl Iterator<Item = &'a str>) -> Vec<Prepared> {
+fn prepare<'a>(
+    masker: Option<&FittedMasker>,
+    texts: impl Iterator<Item = &'a str>,
+) -> Vec<Prepared> {
     texts
         .map(|t| match masker {
             Some(m) => Prepared::new(&m.transform(t)),
@@ -306,7 +330,10 @@ impl FittedFeatureSet {
 
     /// Every term learned from the training fold, across extractors (for leakage checks and inspection).
     pub fn vocabulary(&self) -> Vec<String> {
-        self.extractors.iter().flat_map(|e| e.vocabulary()).collect()
+        self.extractors
+            .iter()
+            .flat_map(|e| e.vocabulary())
+            .collect()
     }
 
     /// The holder masker, when the set masks holders.
@@ -317,7 +344,11 @@ impl FittedFeatureSet {
     /// Maps texts to a sparse matrix (rows = texts, columns = the union's features).
     pub fn transform(&self, texts: &[&str]) -> CsMat<f64> {
         let prepared = prepare(self.masker.as_ref(), texts.iter().copied());
-        let parts: Vec<CsMat<f64>> = self.extractors.iter().map(|e| e.transform(&prepared)).collect();
+        let parts: Vec<CsMat<f64>> = self
+            .extractors
+            .iter()
+            .map(|e| e.transform(&prepared))
+            .collect();
         let views: Vec<_> = parts.iter().map(|m| m.view()).collect();
         sprs::hstack(&views)
     }
@@ -333,7 +364,13 @@ mod tests {
     }
 
     fn docs<'a>(texts: &[&'a str]) -> Vec<Doc<'a>> {
-        texts.iter().map(|t| Doc { text: t, holder: None }).collect()
+        texts
+            .iter()
+            .map(|t| Doc {
+                text: t,
+                holder: None,
+            })
+            .collect()
     }
 
     #[test]
@@ -355,11 +392,18 @@ mod tests {
         let fs = set(
             "name = 'all'\nextractors = [{ type = 'word-ngrams', ngram = [1, 2] }, { type = 'char-ngrams', ngram = [3, 3] }, { type = 'negation' }]\n",
         );
-        let fitted = fs.fit(&docs(&["we must lift the restrictions", "we do not want war"])).unwrap();
+        let fitted = fs
+            .fit(&docs(&[
+                "we must lift the restrictions",
+                "we do not want war",
+            ]))
+            .unwrap();
         let before = fitted.vocabulary();
         let x = fitted.transform(&["zebra xylophone"]);
         assert_eq!(fitted.vocabulary(), before, "transform must not learn");
-        assert!(!before.iter().any(|t| t.contains("zebra") || t.contains("xyl")));
+        assert!(!before
+            .iter()
+            .any(|t| t.contains("zebra") || t.contains("xyl")));
         assert_eq!(x.nnz(), 0, "every n-gram of the test text is unknown");
     }
 
@@ -367,7 +411,10 @@ mod tests {
     fn masking_learns_holders_from_training_rows() {
         let fs = set("name = 'm'\nmask_holders = true\nextractors = [{ type = 'word-ngrams' }]\n");
         let fitted = fs
-            .fit(&[Doc { text: "Stoltenberg urged allies", holder: Some("Jens Stoltenberg") }])
+            .fit(&[Doc {
+                text: "Stoltenberg urged allies",
+                holder: Some("Jens Stoltenberg"),
+            }])
             .unwrap();
         let vocab = fitted.vocabulary();
         assert!(vocab.contains(&"holder".to_string()), "{vocab:?}");
@@ -377,8 +424,12 @@ mod tests {
     #[test]
     fn empty_sets_and_unknown_extractors_are_rejected() {
         let spec: FeatureSetSpec = toml::from_str("name = 'e'\nextractors = []").unwrap();
-        assert!(matches!(spec.check(), Err(FeatureError::EmptyFeatureSet(_))));
-        let err = toml::from_str::<FeatureSetSpec>("name = 'e'\nextractors = [{ type = 'bert' }]").unwrap_err();
+        assert!(matches!(
+            spec.check(),
+            Err(FeatureError::EmptyFeatureSet(_))
+        ));
+        let err = toml::from_str::<FeatureSetSpec>("name = 'e'\nextractors = [{ type = 'bert' }]")
+            .unwrap_err();
         assert!(err.to_string().contains("unknown variant `bert`"), "{err}");
     }
 }

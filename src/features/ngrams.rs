@@ -57,7 +57,10 @@ fn check_range(what: &str, r: [usize; 2], max: usize) -> Result<(), FeatureError
         return Err(FeatureError::InvalidParam {
             extractor: what.into(),
             param: "ngram".into(),
-            message: format!("must be [min, max] with 1 <= min <= max <= {max}, got [{}, {}]", r[0], r[1]),
+            message: format!(
+                "must be [min, max] with 1 <= min <= max <= {max}, got [{}, {}]",
+                r[0], r[1]
+            ),
         });
     }
     Ok(())
@@ -76,7 +79,11 @@ impl WordNgramParams {
             .iter()
             .filter(|t| t.kind == TokenKind::Word)
             .map(|t| {
-                let w = if self.lowercase { t.text.to_lowercase() } else { t.text.clone() };
+                let w = if self.lowercase {
+                    t.text.to_lowercase()
+                } else {
+                    t.text.clone()
+                };
                 if self.mark_negation && t.negated {
                     format!("NOT_{w}")
                 } else {
@@ -96,7 +103,10 @@ impl WordNgramParams {
     /// Learns the vocabulary from training documents.
     pub fn fit(&self, docs: &[Prepared]) -> Box<dyn FittedExtractor> {
         let terms: Vec<Vec<String>> = docs.iter().map(|d| self.terms(d)).collect();
-        Box::new(FittedWords { params: self.clone(), bag: FittedBag::fit(&terms, &self.bag()) })
+        Box::new(FittedWords {
+            params: self.clone(),
+            bag: FittedBag::fit(&terms, &self.bag()),
+        })
     }
 }
 
@@ -130,7 +140,11 @@ impl CharNgramParams {
     }
 
     fn terms(&self, doc: &Prepared) -> Vec<String> {
-        let text = if self.lowercase { doc.text.to_lowercase() } else { doc.text.clone() };
+        let text = if self.lowercase {
+            doc.text.to_lowercase()
+        } else {
+            doc.text.clone()
+        };
         let text = text.replace(['’', '‘'], "'");
         let normalized: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
         let mut out = Vec::new();
@@ -150,7 +164,10 @@ impl CharNgramParams {
         };
         if self.word_bounded {
             for w in normalized.split(' ') {
-                let padded: Vec<char> = std::iter::once(' ').chain(w.chars()).chain(std::iter::once(' ')).collect();
+                let padded: Vec<char> = std::iter::once(' ')
+                    .chain(w.chars())
+                    .chain(std::iter::once(' '))
+                    .collect();
                 push_ngrams(&padded, true);
             }
         } else {
@@ -163,7 +180,10 @@ impl CharNgramParams {
     /// Learns the vocabulary from training documents.
     pub fn fit(&self, docs: &[Prepared]) -> Box<dyn FittedExtractor> {
         let terms: Vec<Vec<String>> = docs.iter().map(|d| self.terms(d)).collect();
-        Box::new(FittedChars { params: self.clone(), bag: FittedBag::fit(&terms, &self.bag()) })
+        Box::new(FittedChars {
+            params: self.clone(),
+            bag: FittedBag::fit(&terms, &self.bag()),
+        })
     }
 }
 
@@ -214,7 +234,9 @@ impl NegationParams {
     /// Learns the vocabulary of negated words from training documents.
     pub fn fit(&self, docs: &[Prepared]) -> Box<dyn FittedExtractor> {
         let terms: Vec<Vec<String>> = docs.iter().map(Self::terms).collect();
-        Box::new(FittedNegation { bag: FittedBag::fit(&terms, &self.bag()) })
+        Box::new(FittedNegation {
+            bag: FittedBag::fit(&terms, &self.bag()),
+        })
     }
 }
 
@@ -255,7 +277,20 @@ mod tests {
     fn word_bigrams_with_negation_marks() {
         let p: WordNgramParams = parse("ngram = [1, 2]\nmark_negation = true\nweighting = 'count'");
         let terms = p.terms(&Prepared::new("We will not kill, OK"));
-        assert_eq!(terms, vec!["we", "will", "not", "NOT_kill", "ok", "we will", "will not", "not NOT_kill", "NOT_kill ok"]);
+        assert_eq!(
+            terms,
+            vec![
+                "we",
+                "will",
+                "not",
+                "NOT_kill",
+                "ok",
+                "we will",
+                "will not",
+                "not NOT_kill",
+                "NOT_kill ok"
+            ]
+        );
     }
 
     /// scikit-learn `CountVectorizer(analyzer="char_wb", ngram_range=(2, 3))` on "ab c" gives
@@ -266,7 +301,10 @@ mod tests {
         let mut terms = p.terms(&Prepared::new("ab c"));
         terms.sort();
         terms.dedup();
-        assert_eq!(terms, vec![" a", " ab", " c", " c ", "ab", "ab ", "b ", "c "]);
+        assert_eq!(
+            terms,
+            vec![" a", " ab", " c", " c ", "ab", "ab ", "b ", "c "]
+        );
     }
 
     #[test]
@@ -277,7 +315,10 @@ mod tests {
         let fitted = p.fit(&prep(&["I don't want war.", "no escalation"]));
         let mut vocab = fitted.vocabulary();
         vocab.sort();
-        assert_eq!(vocab, vec!["#negation-cues", "NOT_escalation", "NOT_want", "NOT_war"]);
+        assert_eq!(
+            vocab,
+            vec!["#negation-cues", "NOT_escalation", "NOT_want", "NOT_war"]
+        );
     }
 
     #[test]

@@ -24,31 +24,46 @@ pub const SHAPE_FEATURES: [&str; 7] = [
     "shape:digits",
 ];
 
-const FIRST_PERSON: &[&str] = &["i", "me", "my", "mine", "we", "us", "our", "ours", "i'm", "we're", "i've", "we've"];
+const FIRST_PERSON: &[&str] = &[
+    "i", "me", "my", "mine", "we", "us", "our", "ours", "i'm", "we're", "i've", "we've",
+];
 const MODALS: &[&str] = &[
-    "should", "must", "can", "cannot", "can't", "could", "would", "will", "won't", "may", "might", "shall", "need",
-    "ought",
+    "should", "must", "can", "cannot", "can't", "could", "would", "will", "won't", "may", "might",
+    "shall", "need", "ought",
 ];
 
 fn raw(doc: &Prepared) -> Vec<f64> {
-    let words: Vec<String> =
-        doc.tokens.iter().filter(|t| t.kind == TokenKind::Word).map(|t| t.text.to_lowercase()).collect();
+    let words: Vec<String> = doc
+        .tokens
+        .iter()
+        .filter(|t| t.kind == TokenKind::Word)
+        .map(|t| t.text.to_lowercase())
+        .collect();
     let count = |list: &[&str]| words.iter().filter(|w| list.contains(&w.as_str())).count() as f64;
     vec![
         (1.0 + words.len() as f64).ln(),
-        doc.text.chars().filter(|c| matches!(c, '“' | '”' | '"')).count().min(1) as f64,
+        doc.text
+            .chars()
+            .filter(|c| matches!(c, '“' | '”' | '"'))
+            .count()
+            .min(1) as f64,
         count(FIRST_PERSON),
         count(MODALS),
         words.iter().filter(|w| is_negation_cue(w)).count() as f64,
         doc.text.contains('?') as u8 as f64,
-        words.iter().filter(|w| w.chars().any(|c| c.is_ascii_digit())).count() as f64,
+        words
+            .iter()
+            .filter(|w| w.chars().any(|c| c.is_ascii_digit()))
+            .count() as f64,
     ]
 }
 
 /// Fits the scaler on training documents.
 pub fn fit(docs: &[Prepared]) -> Box<dyn FittedExtractor> {
     let rows: Vec<Vec<f64>> = docs.iter().map(raw).collect();
-    Box::new(FittedShape { scaler: MaxAbsScaler::fit(&rows, SHAPE_FEATURES.len()) })
+    Box::new(FittedShape {
+        scaler: MaxAbsScaler::fit(&rows, SHAPE_FEATURES.len()),
+    })
 }
 
 #[derive(Debug)]
@@ -78,7 +93,9 @@ mod tests {
 
     #[test]
     fn counts_quotes_first_person_and_modals() {
-        let r = raw(&Prepared::new("“I believe we should lift it,” he said. Can't we?"));
+        let r = raw(&Prepared::new(
+            "“I believe we should lift it,” he said. Can't we?",
+        ));
         assert_eq!(r[1], 1.0);
         assert_eq!(r[2], 3.0, "I, we, we");
         assert_eq!(r[3], 2.0, "should, can't");

@@ -31,12 +31,17 @@ pub struct Token {
 }
 
 /// Words that open a negation scope (compared lower-cased); any word ending in `n't` does too.
-pub const NEGATION_CUES: &[&str] =
-    &["not", "no", "never", "nor", "none", "nobody", "nothing", "neither", "nowhere", "without", "cannot"];
+pub const NEGATION_CUES: &[&str] = &[
+    "not", "no", "never", "nor", "none", "nobody", "nothing", "neither", "nowhere", "without",
+    "cannot",
+];
 
 /// Punctuation that closes a negation scope.
 fn closes_scope(tok: &str) -> bool {
-    matches!(tok, "." | "," | ";" | ":" | "!" | "?" | "\"" | "“" | "”" | "(" | ")" | "—" | "–")
+    matches!(
+        tok,
+        "." | "," | ";" | ":" | "!" | "?" | "\"" | "“" | "”" | "(" | ")" | "—" | "–"
+    )
 }
 
 /// Whether a (lower-cased) word is a negation cue.
@@ -55,18 +60,34 @@ pub fn tokenize(text: &str) -> Vec<Token> {
         let len = original.len();
         let folded = original.replace(['’', '‘'], "'");
         let piece = folded.as_str();
-        let kind = if piece.chars().any(char::is_alphanumeric) { TokenKind::Word } else { TokenKind::Punct };
+        let kind = if piece.chars().any(char::is_alphanumeric) {
+            TokenKind::Word
+        } else {
+            TokenKind::Punct
+        };
         match kind {
             TokenKind::Punct => {
                 if closes_scope(piece) {
                     in_scope = false;
                 }
-                tokens.push(Token { text: piece.to_string(), start, len, kind, negated: false });
+                tokens.push(Token {
+                    text: piece.to_string(),
+                    start,
+                    len,
+                    kind,
+                    negated: false,
+                });
             }
             TokenKind::Word => {
                 let lower = piece.to_lowercase();
                 let cue = is_negation_cue(&lower);
-                tokens.push(Token { text: piece.to_string(), start, len, kind, negated: in_scope && !cue });
+                tokens.push(Token {
+                    text: piece.to_string(),
+                    start,
+                    len,
+                    kind,
+                    negated: in_scope && !cue,
+                });
                 if cue {
                     in_scope = true;
                 }
@@ -81,22 +102,48 @@ mod tests {
     use super::*;
 
     fn words(text: &str) -> Vec<(String, bool)> {
-        tokenize(text).into_iter().filter(|t| t.kind == TokenKind::Word).map(|t| (t.text, t.negated)).collect()
+        tokenize(text)
+            .into_iter()
+            .filter(|t| t.kind == TokenKind::Word)
+            .map(|t| (t.text, t.negated))
+            .collect()
     }
 
     #[test]
     fn keeps_contractions_and_splits_hyphens() {
-        let w: Vec<String> = words("I don’t think the secretary-general's view").into_iter().map(|(t, _)| t).collect();
-        assert_eq!(w, vec!["I", "don't", "think", "the", "secretary", "general's", "view"]);
+        let w: Vec<String> = words("I don’t think the secretary-general's view")
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect();
+        assert_eq!(
+            w,
+            vec![
+                "I",
+                "don't",
+                "think",
+                "the",
+                "secretary",
+                "general's",
+                "view"
+            ]
+        );
     }
 
     #[test]
     fn negation_scope_runs_until_punctuation() {
         let w = words("NATO will not force us to kill, and we defend.");
-        let negated: Vec<&str> = w.iter().filter(|(_, n)| *n).map(|(t, _)| t.as_str()).collect();
+        let negated: Vec<&str> = w
+            .iter()
+            .filter(|(_, n)| *n)
+            .map(|(t, _)| t.as_str())
+            .collect();
         assert_eq!(negated, vec!["force", "us", "to", "kill"]);
         let w = words("I don't want war. We want peace");
-        let negated: Vec<&str> = w.iter().filter(|(_, n)| *n).map(|(t, _)| t.as_str()).collect();
+        let negated: Vec<&str> = w
+            .iter()
+            .filter(|(_, n)| *n)
+            .map(|(t, _)| t.as_str())
+            .collect();
         assert_eq!(negated, vec!["want", "war"]);
     }
 }

@@ -33,13 +33,20 @@ struct Majority {
 
 /// Predicts the most frequent training class (ties: the first in class order), with the priors as probabilities.
 pub fn fit_majority(y: &[usize], n_classes: usize) -> Box<dyn FittedClassifier> {
-    Box::new(Majority { priors: priors(y, n_classes) })
+    Box::new(Majority {
+        priors: priors(y, n_classes),
+    })
 }
 
 impl FittedClassifier for Majority {
     fn predict(&self, x: &Array2<f64>) -> Vec<Prediction> {
         let class = argmax(&self.priors);
-        (0..x.nrows()).map(|_| Prediction { class, proba: Some(self.priors.clone()) }).collect()
+        (0..x.nrows())
+            .map(|_| Prediction {
+                class,
+                proba: Some(self.priors.clone()),
+            })
+            .collect()
     }
     fn explain(&self) -> Explanation {
         Explanation::None
@@ -55,7 +62,10 @@ struct Stratified {
 /// Predicts a class drawn from the training frequencies. The draw for a batch depends only on `seed`, so a fold
 /// predicts the same way in every run and on any number of threads.
 pub fn fit_stratified(y: &[usize], n_classes: usize, seed: u64) -> Box<dyn FittedClassifier> {
-    Box::new(Stratified { priors: priors(y, n_classes), seed })
+    Box::new(Stratified {
+        priors: priors(y, n_classes),
+        seed,
+    })
 }
 
 impl FittedClassifier for Stratified {
@@ -73,7 +83,10 @@ impl FittedClassifier for Stratified {
                         break;
                     }
                 }
-                Prediction { class, proba: Some(self.priors.clone()) }
+                Prediction {
+                    class,
+                    proba: Some(self.priors.clone()),
+                }
             })
             .collect()
     }
@@ -91,15 +104,26 @@ mod tests {
         let m = fit_majority(&[1, 1, 0], 3);
         let p = m.predict(&Array2::zeros((2, 1)));
         assert_eq!(p[0].class, 1);
-        assert_eq!(p[0].proba.as_ref().unwrap(), &vec![1.0 / 3.0, 2.0 / 3.0, 0.0]);
+        assert_eq!(
+            p[0].proba.as_ref().unwrap(),
+            &vec![1.0 / 3.0, 2.0 / 3.0, 0.0]
+        );
     }
 
     #[test]
     fn stratified_draws_follow_priors_and_are_seeded() {
         let y: Vec<usize> = (0..100).map(|i| usize::from(i % 4 == 0)).collect();
         let m = fit_stratified(&y, 2, 42);
-        let a: Vec<usize> = m.predict(&Array2::zeros((4000, 1))).iter().map(|p| p.class).collect();
-        let b: Vec<usize> = fit_stratified(&y, 2, 42).predict(&Array2::zeros((4000, 1))).iter().map(|p| p.class).collect();
+        let a: Vec<usize> = m
+            .predict(&Array2::zeros((4000, 1)))
+            .iter()
+            .map(|p| p.class)
+            .collect();
+        let b: Vec<usize> = fit_stratified(&y, 2, 42)
+            .predict(&Array2::zeros((4000, 1)))
+            .iter()
+            .map(|p| p.class)
+            .collect();
         assert_eq!(a, b);
         let share = a.iter().filter(|&&c| c == 1).count() as f64 / 4000.0;
         assert!((share - 0.25).abs() < 0.03, "{share}");

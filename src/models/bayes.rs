@@ -57,7 +57,11 @@ pub(super) fn fit(
     n_classes: usize,
 ) -> Result<Box<dyn FittedClassifier>, ModelError> {
     if let Some(((_, column), value)) = x.indexed_iter().find(|(_, v)| **v < 0.0) {
-        return Err(ModelError::NegativeFeature { classifier: name.into(), column, value: *value });
+        return Err(ModelError::NegativeFeature {
+            classifier: name.into(),
+            column,
+            value: *value,
+        });
     }
     let d = x.ncols();
     let mut counts = Array2::<f64>::zeros((d, n_classes));
@@ -74,8 +78,14 @@ pub(super) fn fit(
         feature_log_prob.column_mut(c).assign(&col);
     }
     let n = y.len() as f64;
-    let log_prior = class_count.iter().map(|&k| (k > 0).then(|| (k as f64 / n).ln())).collect();
-    Ok(Box::new(FittedNb { feature_log_prob, log_prior }))
+    let log_prior = class_count
+        .iter()
+        .map(|&k| (k > 0).then(|| (k as f64 / n).ln()))
+        .collect();
+    Ok(Box::new(FittedNb {
+        feature_log_prob,
+        log_prior,
+    }))
 }
 
 impl FittedClassifier for FittedNb {
@@ -95,17 +105,26 @@ impl FittedClassifier for FittedNb {
                 for ((c, _), p) in present.iter().zip(local) {
                     proba[*c] = p;
                 }
-                Prediction { class: argmax(&proba), proba: Some(proba) }
+                Prediction {
+                    class: argmax(&proba),
+                    proba: Some(proba),
+                }
             })
             .collect()
     }
 
     fn explain(&self) -> Explanation {
         // How much more likely a feature is under a class than on average over the training classes.
-        let present: Vec<usize> = (0..self.log_prior.len()).filter(|&c| self.log_prior[c].is_some()).collect();
+        let present: Vec<usize> = (0..self.log_prior.len())
+            .filter(|&c| self.log_prior[c].is_some())
+            .collect();
         let mut m = Array2::zeros(self.feature_log_prob.raw_dim());
         for j in 0..m.nrows() {
-            let mean = present.iter().map(|&c| self.feature_log_prob[[j, c]]).sum::<f64>() / present.len() as f64;
+            let mean = present
+                .iter()
+                .map(|&c| self.feature_log_prob[[j, c]])
+                .sum::<f64>()
+                / present.len() as f64;
             for &c in &present {
                 m[[j, c]] = self.feature_log_prob[[j, c]] - mean;
             }
@@ -122,7 +141,16 @@ mod tests {
     use ndarray::array;
 
     fn data() -> (Array2<f64>, Vec<usize>) {
-        (array![[2.0, 1.0, 0.0], [1.0, 0.0, 1.0], [0.0, 1.0, 3.0], [0.0, 2.0, 1.0], [1.0, 1.0, 1.0]], vec![0, 0, 1, 1, 1])
+        (
+            array![
+                [2.0, 1.0, 0.0],
+                [1.0, 0.0, 1.0],
+                [0.0, 1.0, 3.0],
+                [0.0, 2.0, 1.0],
+                [1.0, 1.0, 1.0]
+            ],
+            vec![0, 0, 1, 1, 1],
+        )
     }
 
     /// scikit-learn `MultinomialNB(alpha=1.0).predict_proba` on the same data (`scripts/crosscheck.py`,
@@ -130,10 +158,23 @@ mod tests {
     #[test]
     fn probabilities_match_scikit_learn() {
         let (x, y) = data();
-        let p = NaiveBayesParams { name: None, alpha: 1.0 };
+        let p = NaiveBayesParams {
+            name: None,
+            alpha: 1.0,
+        };
         let fitted = fit(&p, "nb", &x, &y, 2).unwrap();
-        let got: Vec<f64> = fitted.predict(&x).iter().map(|p| p.proba.as_ref().unwrap()[0]).collect();
-        let want = [0.820_694_807_620_470_9, 0.539_936_102_236_421_9, 0.064_430_914_025_189_51, 0.132_373_320_479_604_9, 0.432_735_867_638_369_35];
+        let got: Vec<f64> = fitted
+            .predict(&x)
+            .iter()
+            .map(|p| p.proba.as_ref().unwrap()[0])
+            .collect();
+        let want = [
+            0.820_694_807_620_470_9,
+            0.539_936_102_236_421_9,
+            0.064_430_914_025_189_51,
+            0.132_373_320_479_604_9,
+            0.432_735_867_638_369_35,
+        ];
         for (g, w) in got.iter().zip(want) {
             assert!((g - w).abs() < 1e-12, "got {g}, scikit-learn {w}");
         }
@@ -142,21 +183,47 @@ mod tests {
     #[test]
     fn agrees_with_linfa_bayes() {
         let (x, y) = data();
-        let fitted = fit(&NaiveBayesParams { name: None, alpha: 1.0 }, "nb", &x, &y, 2).unwrap();
+        let fitted = fit(
+            &NaiveBayesParams {
+                name: None,
+                alpha: 1.0,
+            },
+            "nb",
+            &x,
+            &y,
+            2,
+        )
+        .unwrap();
         let ds = Dataset::new(x.clone(), Array1::from(y.clone()));
         let linfa_model = MultinomialNb::params().alpha(1.0).fit(&ds).unwrap();
         let (linfa_proba, classes) = linfa_model.predict_proba(x.view());
         assert_eq!(classes, vec![&0, &1]);
         for (ours, row) in fitted.predict(&x).iter().zip(linfa_proba.rows()) {
             let ours = ours.proba.as_ref().unwrap();
-            assert!((ours[0] - row[0]).abs() < 1e-9 && (ours[1] - row[1]).abs() < 1e-9, "{ours:?} vs {row}");
+            assert!(
+                (ours[0] - row[0]).abs() < 1e-9 && (ours[1] - row[1]).abs() < 1e-9,
+                "{ours:?} vs {row}"
+            );
         }
     }
 
     #[test]
     fn rejects_negative_features() {
         let x = array![[1.0, -0.5], [0.0, 1.0]];
-        let err = fit(&NaiveBayesParams { name: None, alpha: 1.0 }, "nb", &x, &[0, 1], 2).unwrap_err();
-        assert!(matches!(err, ModelError::NegativeFeature { column: 1, .. }), "{err}");
+        let err = fit(
+            &NaiveBayesParams {
+                name: None,
+                alpha: 1.0,
+            },
+            "nb",
+            &x,
+            &[0, 1],
+            2,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, ModelError::NegativeFeature { column: 1, .. }),
+            "{err}"
+        );
     }
 }

@@ -46,13 +46,19 @@ impl LogisticParams {
             message,
         };
         if !(self.alpha.is_finite() && self.alpha >= 0.0) {
-            return Err(bad("alpha", format!("must be a finite number >= 0, got {}", self.alpha)));
+            return Err(bad(
+                "alpha",
+                format!("must be a finite number >= 0, got {}", self.alpha),
+            ));
         }
         if self.max_iterations == 0 {
             return Err(bad("max_iterations", "must be at least 1".into()));
         }
         if !(self.gradient_tolerance.is_finite() && self.gradient_tolerance > 0.0) {
-            return Err(bad("gradient_tolerance", format!("must be > 0, got {}", self.gradient_tolerance)));
+            return Err(bad(
+                "gradient_tolerance",
+                format!("must be > 0, got {}", self.gradient_tolerance),
+            ));
         }
         Ok(())
     }
@@ -61,9 +67,18 @@ impl LogisticParams {
 #[derive(Debug)]
 enum Inner {
     /// Binary model: weights, intercept, positive and negative class indices.
-    Binary { w: Array1<f64>, b: f64, pos: usize, neg: usize },
+    Binary {
+        w: Array1<f64>,
+        b: f64,
+        pos: usize,
+        neg: usize,
+    },
     /// Multinomial model: weights (features × present classes), intercepts, present class indices.
-    Multi { w: Array2<f64>, b: Array1<f64>, classes: Vec<usize> },
+    Multi {
+        w: Array2<f64>,
+        b: Array1<f64>,
+        classes: Vec<usize>,
+    },
 }
 
 #[derive(Debug)]
@@ -81,7 +96,10 @@ pub(super) fn fit(
 ) -> Result<Box<dyn FittedClassifier>, ModelError> {
     let present = classes_present(y, n_classes);
     let ds = Dataset::new(x.clone(), Array1::from(y.to_vec()));
-    let err = |e: linfa_logistic::error::Error| ModelError::Linfa { classifier: name.into(), message: e.to_string() };
+    let err = |e: linfa_logistic::error::Error| ModelError::Linfa {
+        classifier: name.into(),
+        message: e.to_string(),
+    };
     let inner = if present.len() == 2 {
         let model = LogisticRegression::default()
             .alpha(p.alpha)
@@ -102,7 +120,11 @@ pub(super) fn fit(
             .gradient_tolerance(p.gradient_tolerance)
             .fit(&ds)
             .map_err(err)?;
-        Inner::Multi { w: model.params().clone(), b: model.intercept().clone(), classes: model.classes().to_vec() }
+        Inner::Multi {
+            w: model.params().clone(),
+            b: model.intercept().clone(),
+            classes: model.classes().to_vec(),
+        }
     };
     Ok(Box::new(FittedLogistic { inner, n_classes }))
 }
@@ -120,7 +142,10 @@ impl FittedClassifier for FittedLogistic {
                     proba[*neg] = 1.0 - p_pos;
                     // linfa's own rule: the positive class when P(pos) >= 0.5.
                     let class = if p_pos >= 0.5 { *pos } else { *neg };
-                    Prediction { class, proba: Some(proba) }
+                    Prediction {
+                        class,
+                        proba: Some(proba),
+                    }
                 })
                 .collect(),
             Inner::Multi { w, b, classes } => {
@@ -134,7 +159,10 @@ impl FittedClassifier for FittedLogistic {
                         for (k, c) in classes.iter().enumerate() {
                             proba[*c] = local[k];
                         }
-                        Prediction { class: argmax(&proba), proba: Some(proba) }
+                        Prediction {
+                            class: argmax(&proba),
+                            proba: Some(proba),
+                        }
                     })
                     .collect()
             }
@@ -169,12 +197,35 @@ mod tests {
     /// (`scripts/crosscheck.py`, section "logistic").
     #[test]
     fn probabilities_match_scikit_learn() {
-        let x = array![[0.0, 1.0], [1.0, 0.5], [2.0, 0.0], [3.0, 1.0], [0.5, 2.0], [2.5, 2.5]];
+        let x = array![
+            [0.0, 1.0],
+            [1.0, 0.5],
+            [2.0, 0.0],
+            [3.0, 1.0],
+            [0.5, 2.0],
+            [2.5, 2.5]
+        ];
         let y = [0, 0, 1, 1, 0, 1];
-        let p = LogisticParams { name: None, alpha: 1.0, max_iterations: 500, gradient_tolerance: 1e-10 };
+        let p = LogisticParams {
+            name: None,
+            alpha: 1.0,
+            max_iterations: 500,
+            gradient_tolerance: 1e-10,
+        };
         let fitted = fit(&p, "lr", &x, &y, 2).unwrap();
-        let probs: Vec<f64> = fitted.predict(&x).iter().map(|p| p.proba.as_ref().unwrap()[1]).collect();
-        let expected = [0.138_276_811_012, 0.356_417_163_434, 0.656_509_734_7, 0.862_489_062_641, 0.222_301_870_491, 0.764_005_357_629];
+        let probs: Vec<f64> = fitted
+            .predict(&x)
+            .iter()
+            .map(|p| p.proba.as_ref().unwrap()[1])
+            .collect();
+        let expected = [
+            0.138_276_811_012,
+            0.356_417_163_434,
+            0.656_509_734_7,
+            0.862_489_062_641,
+            0.222_301_870_491,
+            0.764_005_357_629,
+        ];
         for (got, want) in probs.iter().zip(expected) {
             assert!((got - want).abs() < 1e-5, "got {got}, scikit-learn {want}");
         }
@@ -182,8 +233,16 @@ mod tests {
 
     #[test]
     fn rejects_negative_alpha_and_zero_iterations() {
-        let mut p = LogisticParams { name: None, alpha: -1.0, max_iterations: 10, gradient_tolerance: 1e-4 };
-        assert!(matches!(p.check("lr"), Err(ModelError::InvalidParam { .. })));
+        let mut p = LogisticParams {
+            name: None,
+            alpha: -1.0,
+            max_iterations: 10,
+            gradient_tolerance: 1e-4,
+        };
+        assert!(matches!(
+            p.check("lr"),
+            Err(ModelError::InvalidParam { .. })
+        ));
         p.alpha = 1.0;
         p.max_iterations = 0;
         assert!(p.check("lr").is_err());

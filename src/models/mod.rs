@@ -42,7 +42,9 @@ pub enum ModelError {
         message: String,
     },
     /// The training rows hold fewer than two classes.
-    #[error("classifier '{classifier}' needs at least two classes in its training rows, found {found}")]
+    #[error(
+        "classifier '{classifier}' needs at least two classes in its training rows, found {found}"
+    )]
     TooFewClasses {
         /// Classifier name.
         classifier: String,
@@ -143,7 +145,10 @@ impl ClassifierSpec {
 
     /// Whether this is a baseline (a floor, not a model under comparison).
     pub fn is_baseline(&self) -> bool {
-        matches!(self, ClassifierSpec::Majority(_) | ClassifierSpec::StratifiedRandom(_))
+        matches!(
+            self,
+            ClassifierSpec::Majority(_) | ClassifierSpec::StratifiedRandom(_)
+        )
     }
 
     /// Validates the parameters once.
@@ -156,7 +161,10 @@ impl ClassifierSpec {
             ClassifierSpec::DecisionTree(p) => p.check(&name)?,
             ClassifierSpec::Majority(_) | ClassifierSpec::StratifiedRandom(_) => {}
         }
-        Ok(Classifier { spec: self.clone(), name })
+        Ok(Classifier {
+            spec: self.clone(),
+            name,
+        })
     }
 }
 
@@ -189,7 +197,10 @@ impl Classifier {
     ) -> Result<Box<dyn FittedClassifier>, ModelError> {
         let present = classes_present(y, n_classes);
         if present.len() < 2 && !self.spec.is_baseline() {
-            return Err(ModelError::TooFewClasses { classifier: self.name.clone(), found: present.len() });
+            return Err(ModelError::TooFewClasses {
+                classifier: self.name.clone(),
+                found: present.len(),
+            });
         }
         match &self.spec {
             ClassifierSpec::Logistic(p) => logistic::fit(p, &self.name, x, y, n_classes),
@@ -250,9 +261,21 @@ mod tests {
 
     #[test]
     fn every_classifier_fits_a_separable_problem() {
-        let x = array![[1.0, 0.0], [2.0, 0.0], [3.0, 0.1], [0.0, 1.0], [0.1, 2.0], [0.0, 3.0]];
+        let x = array![
+            [1.0, 0.0],
+            [2.0, 0.0],
+            [3.0, 0.1],
+            [0.0, 1.0],
+            [0.1, 2.0],
+            [0.0, 3.0]
+        ];
         let y = [0, 0, 0, 1, 1, 1];
-        for src in ["type = 'logistic'", "type = 'naive-bayes'", "type = 'linear-svm'", "type = 'decision-tree'"] {
+        for src in [
+            "type = 'logistic'",
+            "type = 'naive-bayes'",
+            "type = 'linear-svm'",
+            "type = 'decision-tree'",
+        ] {
             let clf = spec(src).check().unwrap();
             let fitted = clf.fit(&x, &y, 2, 7).unwrap();
             let pred: Vec<usize> = fitted.predict(&x).iter().map(|p| p.class).collect();
@@ -262,9 +285,21 @@ mod tests {
 
     #[test]
     fn three_classes_work_for_every_classifier() {
-        let x = array![[3.0, 0.0, 0.0], [2.0, 0.0, 0.1], [0.0, 3.0, 0.0], [0.1, 2.0, 0.0], [0.0, 0.0, 3.0], [0.0, 0.1, 2.0]];
+        let x = array![
+            [3.0, 0.0, 0.0],
+            [2.0, 0.0, 0.1],
+            [0.0, 3.0, 0.0],
+            [0.1, 2.0, 0.0],
+            [0.0, 0.0, 3.0],
+            [0.0, 0.1, 2.0]
+        ];
         let y = [0, 0, 1, 1, 2, 2];
-        for src in ["type = 'logistic'", "type = 'naive-bayes'", "type = 'linear-svm'", "type = 'decision-tree'"] {
+        for src in [
+            "type = 'logistic'",
+            "type = 'naive-bayes'",
+            "type = 'linear-svm'",
+            "type = 'decision-tree'",
+        ] {
             let fitted = spec(src).check().unwrap().fit(&x, &y, 3, 1).unwrap();
             let preds = fitted.predict(&x);
             let classes: Vec<usize> = preds.iter().map(|p| p.class).collect();
@@ -279,9 +314,17 @@ mod tests {
     #[test]
     fn a_single_training_class_is_an_error_for_models_but_not_baselines() {
         let x = array![[1.0], [2.0]];
-        let err = spec("type = 'logistic'").check().unwrap().fit(&x, &[1, 1], 2, 0).unwrap_err();
+        let err = spec("type = 'logistic'")
+            .check()
+            .unwrap()
+            .fit(&x, &[1, 1], 2, 0)
+            .unwrap_err();
         assert!(matches!(err, ModelError::TooFewClasses { found: 1, .. }));
-        let fitted = spec("type = 'majority'").check().unwrap().fit(&x, &[1, 1], 2, 0).unwrap();
+        let fitted = spec("type = 'majority'")
+            .check()
+            .unwrap()
+            .fit(&x, &[1, 1], 2, 0)
+            .unwrap();
         assert_eq!(fitted.predict(&x)[0].class, 1);
     }
 

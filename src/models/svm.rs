@@ -88,15 +88,29 @@ pub(super) fn fit(
             .eps(p.eps)
             .linear_kernel()
             .fit(&ds)
-            .map_err(|e| ModelError::Linfa { classifier: name.into(), message: e.to_string() })?;
+            .map_err(|e| ModelError::Linfa {
+                classifier: name.into(),
+                message: e.to_string(),
+            })?;
         Ok(Machine { positive, model })
     };
     let (machines, negative) = if present.len() == 2 {
         (vec![train_one(present[1])?], Some(present[0]))
     } else {
-        (present.iter().map(|&c| train_one(c)).collect::<Result<Vec<_>, _>>()?, None)
+        (
+            present
+                .iter()
+                .map(|&c| train_one(c))
+                .collect::<Result<Vec<_>, _>>()?,
+            None,
+        )
     };
-    Ok(Box::new(FittedSvm { machines, negative, n_classes, n_features: x.ncols() }))
+    Ok(Box::new(FittedSvm {
+        machines,
+        negative,
+        n_classes,
+        n_features: x.ncols(),
+    }))
 }
 
 impl FittedClassifier for FittedSvm {
@@ -114,7 +128,8 @@ impl FittedClassifier for FittedSvm {
                         }
                     }
                     None => {
-                        let margins: Vec<f64> = self.machines.iter().map(|m| m.margin(row)).collect();
+                        let margins: Vec<f64> =
+                            self.machines.iter().map(|m| m.margin(row)).collect();
                         self.machines[argmax(&margins)].positive
                     }
                 };

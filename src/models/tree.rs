@@ -71,13 +71,22 @@ impl TreeParams {
             message,
         };
         if self.max_depth == Some(0) {
-            return Err(bad("max_depth", "must be at least 1 (omit it for no limit)".into()));
+            return Err(bad(
+                "max_depth",
+                "must be at least 1 (omit it for no limit)".into(),
+            ));
         }
         if !(self.min_samples_split.is_finite() && self.min_samples_split >= 1.0) {
-            return Err(bad("min_samples_split", format!("must be >= 1, got {}", self.min_samples_split)));
+            return Err(bad(
+                "min_samples_split",
+                format!("must be >= 1, got {}", self.min_samples_split),
+            ));
         }
         if !(self.min_samples_leaf.is_finite() && self.min_samples_leaf >= 1.0) {
-            return Err(bad("min_samples_leaf", format!("must be >= 1, got {}", self.min_samples_leaf)));
+            return Err(bad(
+                "min_samples_leaf",
+                format!("must be >= 1, got {}", self.min_samples_leaf),
+            ));
         }
         Ok(())
     }
@@ -90,7 +99,10 @@ struct BinaryTree {
     leaves: BTreeMap<Vec<bool>, [usize; 2]>,
 }
 
-fn leaf_of<'a>(root: &'a TreeNode<f64, usize>, row: ArrayView1<'_, f64>) -> (Vec<bool>, &'a TreeNode<f64, usize>) {
+fn leaf_of<'a>(
+    root: &'a TreeNode<f64, usize>,
+    row: ArrayView1<'_, f64>,
+) -> (Vec<bool>, &'a TreeNode<f64, usize>) {
     let mut node = root;
     let mut path = Vec::new();
     while !node.is_leaf() {
@@ -110,8 +122,16 @@ fn leaf_of<'a>(root: &'a TreeNode<f64, usize>, row: ArrayView1<'_, f64>) -> (Vec
 }
 
 impl BinaryTree {
-    fn fit(p: &TreeParams, name: &str, x: &Array2<f64>, labels: &[usize]) -> Result<BinaryTree, ModelError> {
-        let weights: Array1<f32> = labels.iter().map(|&l| if l == 0 { 1.0 + TIE_BREAK } else { 1.0 }).collect();
+    fn fit(
+        p: &TreeParams,
+        name: &str,
+        x: &Array2<f64>,
+        labels: &[usize],
+    ) -> Result<BinaryTree, ModelError> {
+        let weights: Array1<f32> = labels
+            .iter()
+            .map(|&l| if l == 0 { 1.0 + TIE_BREAK } else { 1.0 })
+            .collect();
         let ds = Dataset::new(x.clone(), Array1::from(labels.to_vec())).with_weights(weights);
         let tree = DecisionTree::params()
             .max_depth(p.max_depth)
@@ -122,7 +142,10 @@ impl BinaryTree {
                 Criterion::Entropy => SplitQuality::Entropy,
             })
             .fit(&ds)
-            .map_err(|e| ModelError::Linfa { classifier: name.into(), message: e.to_string() })?;
+            .map_err(|e| ModelError::Linfa {
+                classifier: name.into(),
+                message: e.to_string(),
+            })?;
         let mut leaves: BTreeMap<Vec<bool>, [usize; 2]> = BTreeMap::new();
         for (row, &l) in x.rows().into_iter().zip(labels) {
             let (path, _) = leaf_of(tree.root_node(), row);
@@ -143,14 +166,22 @@ impl BinaryTree {
     }
 
     fn importance(&self) -> Vec<f64> {
-        self.tree.feature_importance().into_iter().map(|v| if v.is_finite() { v } else { 0.0 }).collect()
+        self.tree
+            .feature_importance()
+            .into_iter()
+            .map(|v| if v.is_finite() { v } else { 0.0 })
+            .collect()
     }
 }
 
 #[derive(Debug)]
 enum Inner {
     /// `neg` is label 0, `pos` is label 1.
-    Binary { tree: BinaryTree, neg: usize, pos: usize },
+    Binary {
+        tree: BinaryTree,
+        neg: usize,
+        pos: usize,
+    },
     /// One tree per present class (label 1 = that class).
     OneVsRest(Vec<(usize, BinaryTree)>),
 }
@@ -171,7 +202,11 @@ pub(super) fn fit(
     let present = classes_present(y, n_classes);
     let inner = if present.len() == 2 {
         let labels: Vec<usize> = y.iter().map(|&c| usize::from(c == present[1])).collect();
-        Inner::Binary { tree: BinaryTree::fit(p, name, x, &labels)?, neg: present[0], pos: present[1] }
+        Inner::Binary {
+            tree: BinaryTree::fit(p, name, x, &labels)?,
+            neg: present[0],
+            pos: present[1],
+        }
     } else {
         let trees = present
             .iter()
@@ -196,7 +231,10 @@ impl FittedClassifier for FittedTree {
                         let (label, share) = tree.predict_row(row);
                         proba[*pos] = share;
                         proba[*neg] = 1.0 - share;
-                        Prediction { class: if label == 1 { *pos } else { *neg }, proba: Some(proba) }
+                        Prediction {
+                            class: if label == 1 { *pos } else { *neg },
+                            proba: Some(proba),
+                        }
                     }
                     Inner::OneVsRest(trees) => {
                         for (k, t) in trees {
@@ -210,7 +248,10 @@ impl FittedClassifier for FittedTree {
                                 proba[*k] = 1.0 / trees.len() as f64;
                             }
                         }
-                        Prediction { class: argmax(&proba), proba: Some(proba) }
+                        Prediction {
+                            class: argmax(&proba),
+                            proba: Some(proba),
+                        }
                     }
                 }
             })
@@ -221,7 +262,13 @@ impl FittedClassifier for FittedTree {
         match &self.inner {
             Inner::Binary { tree, .. } => Explanation::Importance(tree.importance()),
             Inner::OneVsRest(trees) => {
-                let mut sum = vec![0.0; trees.first().map(|(_, t)| t.importance().len()).unwrap_or(0)];
+                let mut sum = vec![
+                    0.0;
+                    trees
+                        .first()
+                        .map(|(_, t)| t.importance().len())
+                        .unwrap_or(0)
+                ];
                 for (_, t) in trees {
                     for (s, v) in sum.iter_mut().zip(t.importance()) {
                         *s += v / trees.len() as f64;
@@ -239,7 +286,13 @@ mod tests {
     use ndarray::array;
 
     fn params() -> TreeParams {
-        TreeParams { name: None, max_depth: None, min_samples_split: 2.0, min_samples_leaf: 1.0, criterion: Criterion::Gini }
+        TreeParams {
+            name: None,
+            max_depth: None,
+            min_samples_split: 2.0,
+            min_samples_leaf: 1.0,
+            criterion: Criterion::Gini,
+        }
     }
 
     #[test]
@@ -259,7 +312,10 @@ mod tests {
     fn leaf_frequencies_are_probabilities() {
         let x = array![[0.0], [0.0], [0.0], [1.0]];
         let y = [0, 0, 1, 1];
-        let p = TreeParams { max_depth: Some(1), ..params() };
+        let p = TreeParams {
+            max_depth: Some(1),
+            ..params()
+        };
         let fitted = fit(&p, "t", &x, &y, 2).unwrap();
         let pred = &fitted.predict(&array![[0.0]])[0];
         assert_eq!(pred.class, 0);
@@ -269,6 +325,11 @@ mod tests {
 
     #[test]
     fn rejects_zero_depth() {
-        assert!(TreeParams { max_depth: Some(0), ..params() }.check("t").is_err());
+        assert!(TreeParams {
+            max_depth: Some(0),
+            ..params()
+        }
+        .check("t")
+        .is_err());
     }
 }

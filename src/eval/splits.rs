@@ -1,0 +1,318 @@
+//! Cross-validation splitters, written here because linfa's `fold`/`iter_fold` neither shuffle nor stratify and
+//! leave rows unvalidated when k does not divide n.
+//!
+//! Guarantees (tested below, including by property tests):
+//!
+//! * every evaluated item is in exactly one test fold per repeat, and never in its own training fold;
+//! * stratified folds hold each class's items as evenly as possible (sizes differ by at most one);
+//! * group schemes never split a group across train and test;
+//! * the same seed gives the same folds; each repeat has its own seeded shuffle.
+
+use std::collections::BTreeMap;
+
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use super::stats::rng_for;
+use super::EvalError;
+use crate::corpus::{Dataset, SplitRole};
+use crate::experiment::{EvalSpec, GroupBy, Scheme};
+
+/// One train/test split.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fold {
+    /// Repeat number (0-based).
+    pub repeat: usize,
+    /// Fold number within the repeat (0-based).
+    pub index: usize,
+    /// Training item indices, ascending.
+    pub train: Vec<usize>,
+    /// Test item indices, ascending.
+    pub test: Vec<usize>,
+    /// The held-out group, for leave-one-group-out.
+    pub group: Option<String>,
+}
+
+const STRATIFIED_TAG: u64 = 0x57A7;
+const GROUP_TAG: u64 = 0x6A0B;
+
+/// The group of every item under `by`, or an error naming the first item without one.
+pub fn groups_of(ds: &Dataset, by: GroupBy) -> Result<Vec<String>, EvalError> {
+    ds.items
+        .iter()
+        .map(|item| {
+            let g = match by {
+                GroupBy::Doc => item.doc.as_ref().or(item.group.as_ref()),
+                GroupBy::Holder => item.holder.as_ref(),
+                GroupBy::Group => item.group.as_ref(),
+            };
+            g.cloned().ok_or_else(|| EvalError::MissingGroup {
+                item: item.id.clone(),
+                by: format!("{by:?}").to_lowercase(),
+            })
+        })
+        .collect()
+}
+
+/// Builds the folds an evaluation spec describes.
+pub fn make_folds(spec: &EvalSpec, ds: &Dataset, seed: u64) -> Result<Vec<Fold>, EvalError> {
+    let labels = ds.labels();
+    let folds = match spec.scheme {
+        Scheme::StratifiedKfold => {
+            let k = spec.k.unwrap_or(5);
+            let counts = ds.class_counts();
+            if let Some((c, &n)) = counts.iter().enumerate().min_by_key(|(_, n)| **n) {
+                if k > n {
+                    return Err(EvalError::KTooLarge {
+                        k,
+                        class: ds.classes[c].clone(),
+                        count: n,
+                    });
+                }
+            }
+            (0..spec.repeats)
+                .flat_map(|r| stratified_kfold(&labels, ds.classes.len(), k, r, seed))
+                .collect()
+        }
+        Scheme::LeaveOneOut => {
+            let n = labels.len();
+            (0..n)
+                .map(|i| Fold {
+                    repeat: 0,
+                    index: i,
+                    train: (0..n).filter(|&j| j != i).collect(),
+                    test: vec![i],
+                    group: None,
+                })
+                .collect()
+        }
+        Scheme::LeaveOneGroupOut => {
+            let groups = groups_of(ds, spec.group.unwrap_or(GroupBy::Doc))?;
+            leave_one_group_out(&groups)?
+        }
+        Scheme::GroupKfold => {
+            let groups = groups_of(ds, spec.group.unwrap_or(GroupBy::Doc))?;
+            let k = spec.k.unwrap_or(5);
+            let distinct: std::collections::BTreeSet<&String> = groups.iter().collect();
+            if k > distinct.len() {
+                return Err(EvalError::TooFewGroups {
+                    k,
+                    groups: distinct.len(),
+                });
+            }
+            (0..spec.repeats)
+                .flat_map(|r| group_kfold(&groups, k, r, seed))
+                .collect()
+        }
+        Scheme::FixedSplit => {
+            let mut train = Vec::new();
+            let mut test = Vec::new();
+            for (i, item) in ds.items.iter().enumerate() {
+                match item.split {
+                    Some(SplitRole::Train) => train.push(i),
+                    Some(SplitRole::Test) => test.push(i),
+                    None => {
+                        return Err(EvalError::NoSplitColumn {
+                            item: item.id.clone(),
+                        })
+                    }
+                }
+            }
+            if train.is_empty() || test.is_empty() {
+                return Err(EvalError::EmptySplitSide {
+                    train: train.len(),
+                    test: test.len(),
+                });
+            }
+            vec![Fold {
+                repeat: 0,
+                index: 0,
+                train,
+                test,
+                group: None,
+            }]
+        }
+    };
+    Ok(folds)
+}
+
+/// Stratified k-fold for one repeat: each class's items are shuffled (seeded by repeat) and dealt round-robin,
+/// continuing the deal across classes so fold sizes, not only class shares, stay within one of each other.
+pub fn stratified_kfold(
+    labels: &[usize],
+    n_classes: usize,
+    k: usize,
+    repeat: usize,
+    seed: u64,
+) -> Vec<Fold> {
+    let mut rng = rng_for(seed, &[STRATIFIED_TAG, repeat as u64]);
+    let mut tests: Vec<Vec<usize>> = vec![Vec::new(); k];
+    let mut position = 0usize;
+    for c in 0..n_classes {
+        let mut idx: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == c).collect();
+        idx.shuffle(&mut rng);
+        for i in idx {
+            tests[position % k].push(i);
+            position += 1;
+        }
+    }
+    finish(tests, labels.len(), repeat, None)
+}
+
+fn finish(
+    tests: Vec<Vec<usize>>,
+    n: usize,
+    repeat: usize,
+    groups: Option<Vec<String>>,
+) -> Vec<Fold> {
+    tests
+        .into_iter()
+        .enumerate()
+        .map(|(index, mut test)| {
+            test.sort_unstable();
+            let mut in_test = vec![false; n];
+            for &i in &test {
+                in_test[i] = true;
+            }
+            let train = (0..n).filter(|&i| !in_test[i]).collect();
+            Fold {
+                repeat,
+                index,
+                train,
+                test,
+                group: groups.as_ref().map(|g| g[index].clone()),
+            }
+        })
+        .collect()
+}
+
+/// One fold per distinct group, in group-name order.
+pub fn leave_one_group_out(groups: &[String]) -> Result<Vec<Fold>, EvalError> {
+    let mut by_group: BTreeMap<&String, Vec<usize>> = BTreeMap::new();
+    for (i, g) in groups.iter().enumerate() {
+        by_group.entry(g).or_default().push(i);
+    }
+    if by_group.len() < 2 {
+        return Err(EvalError::TooFewGroups {
+            k: 2,
+            groups: by_group.len(),
+        });
+    }
+    let names: Vec<String> = by_group.keys().map(|g| (*g).clone()).collect();
+    Ok(finish(
+        by_group.into_values().collect(),
+        groups.len(),
+        0,
+        Some(names),
+    ))
+}
+
+/// Group k-fold for one repeat: groups are shuffled (seeded), then dealt largest first to the fold with the
+/// fewest items so far (ties to the lowest fold).
+pub fn group_kfold(groups: &[String], k: usize, repeat: usize, seed: u64) -> Vec<Fold> {
+    let mut by_group: BTreeMap<&String, Vec<usize>> = BTreeMap::new();
+    for (i, g) in groups.iter().enumerate() {
+        by_group.entry(g).or_default().push(i);
+    }
+    let mut list: Vec<Vec<usize>> = by_group.into_values().collect();
+    let mut rng = rng_for(seed, &[GROUP_TAG, repeat as u64]);
+    list.shuffle(&mut rng);
+    list.sort_by_key(|g| std::cmp::Reverse(g.len()));
+    let mut tests: Vec<Vec<usize>> = vec![Vec::new(); k];
+    for g in list {
+        let target = (0..k).min_by_key(|&f| (tests[f].len(), f)).expect("k >= 1");
+        tests[target].extend(g);
+    }
+    finish(tests, groups.len(), repeat, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn labels(counts: &[usize]) -> Vec<usize> {
+        counts
+            .iter()
+            .enumerate()
+            .flat_map(|(c, &n)| std::iter::repeat_n(c, n))
+            .collect()
+    }
+
+    #[test]
+    fn eleven_items_in_three_folds_are_all_validated() {
+        // 8 support + 3 oppose, as in the gold sentences: k does not divide n.
+        let y = labels(&[8, 3]);
+        let folds = stratified_kfold(&y, 2, 3, 0, 1);
+        let mut seen: Vec<usize> = folds.iter().flat_map(|f| f.test.clone()).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..11).collect::<Vec<_>>());
+        for f in &folds {
+            assert_eq!(
+                f.test.iter().filter(|&&i| y[i] == 1).count(),
+                1,
+                "one oppose item per fold"
+            );
+        }
+        let sizes: Vec<usize> = folds.iter().map(|f| f.test.len()).collect();
+        assert!(
+            sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 1,
+            "{sizes:?}"
+        );
+    }
+
+    #[test]
+    fn groups_never_straddle_train_and_test() {
+        let groups: Vec<String> = ["a", "a", "b", "c", "c", "c", "d"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        for f in group_kfold(&groups, 2, 0, 3)
+            .into_iter()
+            .chain(leave_one_group_out(&groups).unwrap())
+        {
+            for &t in &f.test {
+                assert!(f.train.iter().all(|&r| groups[r] != groups[t]));
+            }
+        }
+        let logo = leave_one_group_out(&groups).unwrap();
+        assert_eq!(logo.len(), 4);
+        assert_eq!(logo[2].group.as_deref(), Some("c"));
+        assert_eq!(logo[2].test, vec![3, 4, 5]);
+    }
+
+    proptest! {
+        #[test]
+        fn stratified_folds_partition_and_balance(
+            counts in proptest::collection::vec(3usize..15, 2..4),
+            k in 2usize..4,
+            seed in any::<u64>(),
+            repeat in 0usize..3,
+        ) {
+            let y = labels(&counts);
+            let folds = stratified_kfold(&y, counts.len(), k, repeat, seed);
+            prop_assert_eq!(folds.len(), k);
+            let mut times = vec![0; y.len()];
+            for f in &folds {
+                for &i in &f.test { times[i] += 1; }
+                prop_assert_eq!(f.train.len() + f.test.len(), y.len());
+                prop_assert!(f.test.iter().all(|t| f.train.binary_search(t).is_err()));
+                for (c, &n) in counts.iter().enumerate() {
+                    let in_fold = f.test.iter().filter(|&&i| y[i] == c).count();
+                    prop_assert!(in_fold == n / k || in_fold == n / k + 1);
+                }
+            }
+            prop_assert!(times.iter().all(|&t| t == 1));
+            prop_assert_eq!(&folds, &stratified_kfold(&y, counts.len(), k, repeat, seed));
+        }
+
+        #[test]
+        fn group_kfold_partitions(n in 4usize..40, n_groups in 2usize..8, k in 2usize..3, seed in any::<u64>()) {
+            let groups: Vec<String> = (0..n).map(|i| format!("g{}", i % n_groups)).collect();
+            let folds = group_kfold(&groups, k, 0, seed);
+            let mut times = vec![0; n];
+            for f in &folds { for &i in &f.test { times[i] += 1; } }
+            prop_assert!(times.iter().all(|&t| t == 1));
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! Stage 5 — reports: the report folder, written atomically, every file rendered from a [`RunReport`].
+//!
+//! Layout (a folder holds exactly one run):
+//!
+//! ```text
+//! <out>/report.md        the readable report
+//! <out>/report.json      everything, versioned schema (RunReport)
+//! <out>/metrics.csv      one row per configuration × metric, with interval bounds
+//! <out>/predictions.csv  one row per configuration × item × repeat
+//! <out>/metrics.json     flat metrics that `dvc metrics show/diff` reads as is
+//! <out>/timings.json     wall-clock timings and environment (the only file that differs between identical runs)
+//! <out>/charts/*.png     leaderboard, confusion matrices, per-class F1, ablation / learning curve
+//! ```
+
+pub mod atomic;
+pub mod markdown;
+pub mod tables;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::eval::results::{RunReport, Timings};
+use crate::plot::PlotError;
+
+/// Errors of the report layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// A file could not be written or read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The output folder exists and is not a report folder.
+    #[error(
+        "{path} exists and is not a stance report folder (it has no report.json); refusing to replace it — choose \
+         another --out"
+    )]
+    NotAReportFolder {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// A JSON file could not be written or parsed.
+    #[error("{path}: {message}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A chart could not be drawn.
+    #[error(transparent)]
+    Plot(#[from] PlotError),
+}
+
+/// One file written, with its size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// Path relative to the report folder.
+    pub name: String,
+    /// Size in bytes.
+    pub bytes: u64,
+}
+
+/// Serialises a value as pretty JSON with a final newline.
+pub fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    let mut v = serde_json::to_vec_pretty(value).expect("report types serialise");
+    v.push(b'\n');
+    v
+}
+
+/// Reads a `report.json` (or a baseline, which is one).
+pub fn read_report(path: &Path) -> Result<RunReport, ReportError> {
+    let bytes = fs::read(path).map_err(|source| ReportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| ReportError::Json {
+            path: path.to_path_buf(),
+            message: format!(
+                "not valid JSON (line {}, column {}): {e}",
+                e.line(),
+                e.column()
+            ),
+        })?;
+    let version = value.get("schema_version").and_then(|v| v.as_u64());
+    if version != Some(u64::from(crate::eval::results::SCHEMA_VERSION)) {
+        return Err(ReportError::Json {
+            path: path.to_path_buf(),
+            message: format!(
+                "schema_version is {}, this harness reads version {}; re-create it with this version",
+                version.map(|v| v.to_string()).unwrap_or_else(|| "missing".into()),
+                crate::eval::results::SCHEMA_VERSION
+            ),
+        });
+    }
+    serde_json::from_value(value).map_err(|e| ReportError::Json {
+        path: path.to_path_buf(),
+        message: format!("not a stance report: {e}"),
+    })
+}
+
+/// Writes the whole report folder at `out`, replacing a previous report there atomically.
+pub fn write_report_folder(
+    out: &Path,
+    report: &RunReport,
+    timings: &Timings,
+) -> Result<Vec<Written>, ReportError> {
+    let staging = atomic::Staging::new(out)?;
+    let dir = staging.path().to_path_buf();
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    files.insert("report.json".into(), to_json(report));
+    files.insert(
+        "metrics.json".into(),
+        to_json(&tables::flat_metrics(report)),
+    );
+    files.insert("metrics.csv".into(), tables::metrics_csv(report));
+    files.insert("predictions.csv".into(), tables::predictions_csv(report));
+    files.insert("timings.json".into(), to_json(timings));
+    let charts = crate::plot::render_all(report)?;
+    files.insert(
+        "report.md".into(),
+        markdown::render(
+            report,
+            &charts.iter().map(|c| c.0.clone()).collect::<Vec<_>>(),
+        )
+        .into_bytes(),
+    );
+    for (name, bytes) in charts {
+        files.insert(name, bytes);
+    }
+    let mut written = Vec::new();
+    for (name, bytes) in &files {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|source| ReportError::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        fs::write(&path, bytes).map_err(|source| ReportError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        written.push(Written {
+            name: name.clone(),
+            bytes: bytes.len() as u64,
+        });
+    }
+    staging.commit()?;
+    Ok(written)
+}

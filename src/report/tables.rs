@@ -1,0 +1,110 @@
+//! Machine-readable tables: `metrics.csv`, `predictions.csv` and the flat `metrics.json` for DVC.
+
+use std::collections::BTreeMap;
+
+use crate::eval::results::{Estimate, RunReport};
+
+fn fmt(v: Option<f64>) -> String {
+    v.map(|x| format!("{x}")).unwrap_or_default()
+}
+
+/// `metrics.csv`: one row per configuration × metric (overall metrics, then per-class precision/recall/F1).
+pub fn metrics_csv(r: &RunReport) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "config",
+        "feature_set",
+        "classifier",
+        "baseline",
+        "train_fraction",
+        "metric",
+        "value",
+        "lower",
+        "upper",
+    ];
+    w.write_record(header).expect("in-memory write");
+    for c in &r.configs {
+        let mut rows: Vec<(String, Estimate)> =
+            c.metrics.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        for pc in &c.per_class {
+            rows.push((format!("precision[{}]", pc.class), pc.precision));
+            rows.push((format!("recall[{}]", pc.class), pc.recall));
+            rows.push((format!("f1[{}]", pc.class), pc.f1));
+        }
+        for (metric, e) in rows {
+            w.write_record([
+                c.id.as_str(),
+                c.feature_set.as_deref().unwrap_or(""),
+                c.classifier.as_str(),
+                if c.baseline { "true" } else { "false" },
+                &format!("{}", c.train_fraction),
+                &metric,
+                &format!("{}", e.point),
+                &fmt(e.lower),
+                &fmt(e.upper),
+            ])
+            .expect("in-memory write");
+        }
+    }
+    w.into_inner().expect("in-memory writer")
+}
+
+/// `predictions.csv`: every out-of-fold prediction, one row per configuration × item × repeat.
+pub fn predictions_csv(r: &RunReport) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = [
+        "config",
+        "item",
+        "repeat",
+        "fold",
+        "gold",
+        "predicted",
+        "correct",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    header.extend(r.data.classes.iter().map(|c| format!("p_{c}")));
+    w.write_record(&header).expect("in-memory write");
+    for c in &r.configs {
+        for (repeat, preds) in c.predictions.iter().enumerate() {
+            for (item, p) in r.items.iter().zip(preds) {
+                let Some(p) = p else { continue };
+                let mut row = vec![
+                    c.id.clone(),
+                    item.id.clone(),
+                    repeat.to_string(),
+                    p.fold.to_string(),
+                    r.data.classes[item.gold].clone(),
+                    r.data.classes[p.class].clone(),
+                    (item.gold == p.class).to_string(),
+                ];
+                match &p.proba {
+                    Some(v) => row.extend(v.iter().map(|x| format!("{x}"))),
+                    None => row.extend(r.data.classes.iter().map(|_| String::new())),
+                }
+                w.write_record(&row).expect("in-memory write");
+            }
+        }
+    }
+    w.into_inner().expect("in-memory writer")
+}
+
+/// The flat metrics file: `{ "<config>": { "macro_f1": x, "macro_f1_lower": y, … } }`, which `dvc metrics
+/// show/diff` reads without configuration.
+pub fn flat_metrics(r: &RunReport) -> BTreeMap<String, BTreeMap<String, f64>> {
+    r.configs
+        .iter()
+        .map(|c| {
+            let mut m = BTreeMap::new();
+            for (k, e) in &c.metrics {
+                m.insert(k.clone(), e.point);
+                if let (Some(lo), Some(hi)) = (e.lower, e.upper) {
+                    m.insert(format!("{k}_lower"), lo);
+                    m.insert(format!("{k}_upper"), hi);
+                }
+            }
+            (c.id.clone(), m)
+        })
+        .collect()
+}
