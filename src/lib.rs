@@ -13,6 +13,7 @@
 //! binary does both.
 #![deny(missing_docs)]
 
+pub mod check;
 pub mod corpus;
 pub mod diag;
 pub mod eval;
@@ -20,4 +21,5 @@ pub mod experiment;
 pub mod features;
 pub mod models;
 pub mod plot;
+pub mod predict;
 pub mod report;

@@ -171,7 +171,6 @@ pub fn leaderboard_text(r: &RunReport) -> String {
             ci,
             pct(c.metrics["accuracy"].point),
             vs,
-            width = width + 11
         );
     }
     let p = &r.power;

@@ -422,7 +422,6 @@ pub fn run(
     // Bootstrap.
     let (unit_name, units) = bootstrap_units(exp, ds, &evaluated);
     let boot = ClusterBootstrap::new(units, n, seed);
-    let layout_len = metric_keys.len() + 3 * k;
     let flatten = |s: &Scores| -> Vec<f64> {
         let mut v: Vec<f64> = metric_keys
             .iter()
@@ -529,6 +528,9 @@ pub fn run(
         })
         .collect();
 
+    let class_counts: Vec<usize> = (0..k)
+        .map(|c| evaluated.iter().filter(|&&i| labels[i] == c).count())
+        .collect();
     // Per-config results.
     let mut results: Vec<ConfigResult> = configs
         .iter()
@@ -553,11 +555,7 @@ pub fn run(
                         precision: estimate(ci, base, cs.precision),
                         recall: estimate(ci, base + 1, cs.recall),
                         f1: estimate(ci, base + 2, cs.f1),
-                        support: labels
-                            .iter()
-                            .zip(0..n)
-                            .filter(|(l, i)| **l == c && evaluated.binary_search(i).is_ok())
-                            .count(),
+                        support: class_counts[c],
                     }
                 })
                 .collect();
@@ -659,7 +657,7 @@ pub fn run(
         let mut rows = Vec::new();
         for &c in &models {
             let full = config_index[&(Some(0), c, 0)];
-            for (v, (fs, left_out)) in variants.iter().enumerate() {
+            for (v, (_, left_out)) in variants.iter().enumerate() {
                 let ci = config_index[&(Some(v), c, 0)];
                 let (a, b) = mcnemar_counts(full, ci);
                 rows.push(AblationRow {
@@ -683,7 +681,6 @@ pub fn run(
                     },
                     p_value: if v == 0 { 1.0 } else { mcnemar_exact(a, b) },
                 });
-                let _ = fs;
             }
         }
         rows
@@ -827,7 +824,6 @@ pub fn run(
         learning_curve,
         warnings,
     };
-    debug_assert_eq!(layout_len, metric_keys.len() + 3 * k);
     let timings = Timings {
         total_seconds: started.elapsed().as_secs_f64(),
         grid_seconds,
