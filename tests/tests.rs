@@ -1,1 +1,16 @@
+//! Integration tests: the real `stance` binary run in temporary working directories.
+//!
+//! One test binary with a module per command (see `workdir.rs` for the helper).
 
+mod workdir;
+
+// `stance validate`: the shipped gold passes; every kind of corruption is reported at its file:line.
+mod test_validate;
+// `stance segment`: reproduces the gold sentence boundaries.
+mod test_segment;
+// `stance run`: the shipped experiments, report artefacts, determinism, bad input.
+mod test_run;
+// `stance check`: the CI gate.
+mod test_check;
+// `stance predict`.
+mod test_predict;

@@ -87,6 +87,9 @@ pub struct GoldCheck {
     pub problems: Vec<Diagnostic>,
     /// sha256 of each label file, keyed by its path as given.
     pub label_hashes: BTreeMap<String, String>,
+    /// (doc, start, end) of sentence rows that failed a per-row check but whose span parsed; the coverage check
+    /// counts them, so one bad stance does not also report its sentence as unlabelled.
+    pub rejected_sentence_spans: Vec<(String, usize, usize)>,
 }
 
 impl GoldCheck {
@@ -172,7 +175,7 @@ pub fn check_gold(seeds_dir: &Path, labels: &Path) -> GoldCheck {
             ids.insert(u.id.clone(), (u.path.clone(), u.line));
         }
     }
-    let mut structural = check_structure(&check.units, &check.seeds);
+    let mut structural = check_structure(&check.units, &check.seeds, &check.rejected_sentence_spans);
     check.problems.append(&mut structural);
     check
         .problems
@@ -246,7 +249,10 @@ fn read_label_file(path: &Path, check: &mut GoldCheck) {
                 let line = record.position().map(|p| p.line()).unwrap_or(0);
                 match parse_row(path, line, &record, &check.seeds) {
                     Ok(unit) => check.units.push(unit),
-                    Err(mut problems) => check.problems.append(&mut problems),
+                    Err((mut problems, span)) => {
+                        check.problems.append(&mut problems);
+                        check.rejected_sentence_spans.extend(span);
+                    }
                 }
             }
             Err(e) => {
@@ -262,21 +268,26 @@ fn read_label_file(path: &Path, check: &mut GoldCheck) {
     }
 }
 
+type RowProblems = (Vec<Diagnostic>, Option<(String, usize, usize)>);
+
 fn parse_row(
     path: &Path,
     line: u64,
     record: &csv::ByteRecord,
     seeds: &SeedSet,
-) -> Result<GoldUnit, Vec<Diagnostic>> {
+) -> Result<GoldUnit, RowProblems> {
     let mut problems = Vec::new();
     let here = |msg: String| Diagnostic::at(path, line, msg);
     if record.len() != GOLD_HEADER.len() {
-        return Err(vec![here(format!(
-            "expected {} fields ({}), found {}",
-            GOLD_HEADER.len(),
-            GOLD_HEADER.join(","),
-            record.len()
-        ))]);
+        return Err((
+            vec![here(format!(
+                "expected {} fields ({}), found {}",
+                GOLD_HEADER.len(),
+                GOLD_HEADER.join(","),
+                record.len()
+            ))],
+            None,
+        ));
     }
     let mut fields: Vec<String> = Vec::with_capacity(9);
     for (i, raw) in record.iter().enumerate() {
@@ -391,7 +402,16 @@ fn parse_row(
             line,
         })
     } else {
-        Err(problems)
+        let span = match (s, e, seed, unit_level) {
+            // A row whose unit did not parse may well be a sentence: count it as covering its span too.
+            (Some(s), Some(e), Some(seed), Some(UnitLevel::Sentence) | None)
+                if s < e && seed.text.get(s..e).is_some() =>
+            {
+                Some((doc, s, e))
+            }
+            _ => None,
+        };
+        Err((problems, span))
     }
 }
 
@@ -416,7 +436,7 @@ fn describe_mismatch(text: &str, slice: &str) -> String {
 }
 
 /// Cross-row checks: overlaps within a level, clauses inside sentences, sentences covering each seed.
-fn check_structure(units: &[GoldUnit], seeds: &SeedSet) -> Vec<Diagnostic> {
+fn check_structure(units: &[GoldUnit], seeds: &SeedSet, rejected: &[(String, usize, usize)]) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     let mut by_doc_level: BTreeMap<(&str, UnitLevel), Vec<&GoldUnit>> = BTreeMap::new();
     for u in units {
@@ -485,20 +505,25 @@ fn check_structure(units: &[GoldUnit], seeds: &SeedSet) -> Vec<Diagnostic> {
             ));
             continue;
         }
+        // Rejected rows' spans count as covered; each gap is reported next to the unit that follows it.
+        let mut spans: Vec<(usize, usize, Option<&GoldUnit>)> = sentences.iter().map(|s| (s.start, s.end, Some(*s))).collect();
+        spans.extend(rejected.iter().filter(|r| r.0 == doc).map(|r| (r.1, r.2, None)));
+        spans.sort_by_key(|s| (s.0, s.1));
         let mut cursor = 0usize;
         let mut gaps = Vec::new();
-        for s in &sentences {
-            if s.start > cursor {
-                gaps.push((cursor, s.start, *s));
+        for (i, &(start, end, _)) in spans.iter().enumerate() {
+            if start > cursor {
+                let near = spans[i..].iter().find_map(|s| s.2).or(sentences.last().copied()).expect("non-empty");
+                gaps.push((cursor, start, near));
             }
-            cursor = cursor.max(s.end);
+            cursor = cursor.max(end);
         }
         let last = *sentences.last().expect("non-empty");
         if cursor < seed.text.len() {
             gaps.push((cursor, seed.text.len(), last));
         }
         for (from, to, near) in gaps {
-            let gap = &seed.text[from..to];
+            let Some(gap) = seed.text.get(from..to) else { continue };
             if !gap.trim().is_empty() {
                 let shown: String = gap.trim().chars().take(60).collect();
                 problems.push(Diagnostic::at(

@@ -69,8 +69,10 @@ pub enum EvalError {
     },
     /// A training fold holds fewer than two classes.
     #[error(
-        "{fold}: the training rows hold only {present:?} (no {missing:?}), so no classifier can be trained; \
-         this scheme cannot evaluate this data (e.g. every item of a class shares one holder)"
+        "{fold}: the training rows hold only {} (no {}), so no classifier can be trained; this scheme cannot \
+         evaluate this data (e.g. every item of a class shares one holder)",
+        present.join(", "),
+        missing.join(", ")
     )]
     FoldMissingClasses {
         /// Which fold.

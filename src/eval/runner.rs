@@ -26,7 +26,7 @@ use crate::corpus::Dataset;
 use crate::experiment::{
     DataSpec, Experiment, ExperimentKind, GroupBy, LoadedData, MetricName, Scheme,
 };
-use crate::features::{Doc, FeatureSet, FeatureSetSpec};
+use crate::features::{Doc, FeatureError, FeatureSet, FeatureSetSpec, FittedFeatureSet};
 use crate::models::{Explanation, Prediction};
 
 /// Interval level of every reported interval.
@@ -141,6 +141,14 @@ struct TaskOutput {
     train_size: usize,
 }
 
+/// Fits a feature set on the given rows of a dataset and on nothing else. Every fit in a run goes through here:
+/// the training rows of a fold during cross-validation, all rows for the top-feature refit.
+pub fn fit_on_rows(fs: &FeatureSet, ds: &Dataset, rows: &[usize]) -> Result<FittedFeatureSet, FeatureError> {
+    let docs: Vec<Doc<'_>> =
+        rows.iter().map(|&i| Doc { text: &ds.items[i].text, holder: ds.items[i].holder.as_deref() }).collect();
+    fs.fit(&docs)
+}
+
 fn dense(m: &sprs::CsMat<f64>) -> Array2<f64> {
     m.to_dense()
 }
@@ -250,14 +258,7 @@ pub fn run(
                 Some(v) => {
                     let fs = &variants[v].0;
                     let t0 = Instant::now();
-                    let docs: Vec<Doc<'_>> = train
-                        .iter()
-                        .map(|&i| Doc {
-                            text: &ds.items[i].text,
-                            holder: ds.items[i].holder.as_deref(),
-                        })
-                        .collect();
-                    let fitted = fs.fit(&docs).map_err(|source| EvalError::Feature {
+                    let fitted = fit_on_rows(fs, ds, &train).map_err(|source| EvalError::Feature {
                         config: fs.spec().name.clone(),
                         source,
                     })?;
@@ -621,14 +622,7 @@ pub fn run(
         .par_iter()
         .map(|&ci| -> Result<(usize, Option<TopFeatures>), EvalError> {
             let fs = &variants[configs[ci].variant.expect("filtered")].0;
-            let docs: Vec<Doc<'_>> = all
-                .iter()
-                .map(|&i| Doc {
-                    text: &ds.items[i].text,
-                    holder: ds.items[i].holder.as_deref(),
-                })
-                .collect();
-            let fitted = fs.fit(&docs).map_err(|source| EvalError::Feature {
+            let fitted = fit_on_rows(fs, ds, &all).map_err(|source| EvalError::Feature {
                 config: configs[ci].id.clone(),
                 source,
             })?;
@@ -977,4 +971,56 @@ fn sample_sd(v: &[f64]) -> f64 {
     }
     let m = mean(v);
     (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (v.len() - 1) as f64).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::Item;
+    use crate::eval::splits::stratified_kfold;
+    use proptest::prelude::*;
+
+    fn dataset(n: usize) -> Dataset {
+        let items = (0..n)
+            .map(|i| Item {
+                id: format!("i{i}"),
+                // Every item has a token no other item has ("uniq<i>q") beside shared vocabulary.
+                text: format!("we must not lift uniq{i}q the restrictions"),
+                label: i % 2,
+                doc: None,
+                holder: Some(format!("Holder Name{i}")),
+                group: None,
+                split: None,
+            })
+            .collect();
+        Dataset { classes: vec!["support".into(), "oppose".into()], items, input_hashes: BTreeMap::new() }
+    }
+
+    proptest! {
+        /// The leakage guarantee: for every fold, nothing learned from text (vocabulary, negated words, holder
+        /// names) comes from a test row; and every training row's own token is learned.
+        #[test]
+        fn no_test_fold_token_reaches_a_fitted_vocabulary(n in 6usize..30, k in 2usize..4, seed in any::<u64>()) {
+            let ds = dataset(n);
+            let spec: FeatureSetSpec = toml::from_str(
+                "name = 'all'\nmask_holders = true\nextractors = [{ type = 'word-ngrams', ngram = [1, 2] }, \
+                 { type = 'negation' }, { type = 'lexicon' }, { type = 'shape' }]",
+            ).unwrap();
+            let fs = spec.check().unwrap();
+            for fold in stratified_kfold(&ds.labels(), 2, k, 0, seed) {
+                let fitted = fit_on_rows(&fs, &ds, &fold.train).unwrap();
+                let vocab = fitted.vocabulary();
+                for &t in &fold.test {
+                    let token = format!("uniq{t}q");
+                    prop_assert!(!vocab.iter().any(|v| v.contains(&token)), "test token {} leaked", token);
+                    let name = format!("Name{t}");
+                    prop_assert!(!fitted.masker().unwrap().names().contains(&name), "holder {} leaked", name);
+                }
+                for &r in &fold.train {
+                    let token = format!("uniq{r}q");
+                    prop_assert!(vocab.iter().any(|v| v == &token), "training token {} missing", token);
+                }
+            }
+        }
+    }
 }

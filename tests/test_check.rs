@@ -1,0 +1,135 @@
+use crate::workdir::Workdir;
+
+const BASELINE: &str = "reports/baseline.json";
+
+fn with_baseline() -> Workdir {
+    let wd = Workdir::with_repo_data();
+    wd.run(&["check", "-q", "--update-baseline"]).ok().stdout_has("baseline written to reports/baseline.json");
+    wd
+}
+
+/// Replaces the built-in lexicon of the `lexicon` feature set with one useless cue.
+fn weaken_lexicon(wd: &Workdir) {
+    wd.write(
+        "weak-cues.toml",
+        "[[cue]]\npattern = \"zebra\"\nstance = \"support\"\nrationale = \"deliberately useless\"\n",
+    );
+    let exp = wd.read("experiments/default.toml");
+    let from = "name = \"lexicon\"\nextractors = [{ type = \"lexicon\" }]";
+    assert!(exp.contains(from));
+    wd.write(
+        "experiments/default.toml",
+        exp.replacen(from, "name = \"lexicon\"\nextractors = [{ type = \"lexicon\", path = \"weak-cues.toml\" }]", 1),
+    );
+}
+
+#[test]
+fn an_unchanged_run_passes_and_leaves_the_baseline_untouched() {
+    let wd = with_baseline();
+    let before = wd.read_bytes(BASELINE);
+    wd.run(&["check", "-q", "--summary", "summary.md", "--junit", "junit.xml"])
+        .ok()
+        .stdout_has("no out-of-fold prediction changed")
+        .stdout_has("PASS");
+    assert_eq!(wd.read_bytes(BASELINE), before);
+    let junit = wd.read("junit.xml");
+    assert!(junit.contains("failures=\"0\"") && junit.contains("lexicon + linear-svm :: macro_f1"), "{junit}");
+    assert!(wd.read("summary.md").contains("✅ pass"));
+}
+
+#[test]
+fn a_weakened_feature_set_is_a_regression_with_a_flip_list() {
+    let wd = with_baseline();
+    let before = wd.read_bytes(BASELINE);
+    weaken_lexicon(&wd);
+    let run = wd.run(&["check", "-q", "--summary", "summary.md", "--junit", "junit.xml"]);
+    run.code(1)
+        .stdout_has("lexicon + linear-svm")
+        .stdout_has("REGRESSION")
+        .stdout_has("changed since the baseline: feature set 'lexicon'")
+        .stdout_has("changed prediction(s)")
+        .stdout_has("doc000.s10")
+        .stdout_has("FAIL:")
+        .stdout_has("--update-baseline");
+    // The flip list names the statement, its gold label and both predictions.
+    assert!(run.stdout().lines().any(|l| l.contains("lexicon + linear-svm | doc000.s11 | oppose | oppose -> support |")), "{}", run.stdout());
+    assert_eq!(wd.read_bytes(BASELINE), before, "the baseline is never written without --update-baseline");
+    let summary = wd.read("summary.md");
+    assert!(summary.contains("regression(s)") && summary.contains("![leaderboard](reports/default/charts/leaderboard.png)"), "{summary}");
+    let junit = wd.read("junit.xml");
+    assert!(junit.contains("<failure") && !junit.contains("failures=\"0\""), "{junit}");
+}
+
+#[test]
+fn requiring_significance_keeps_noise_level_drops_from_failing() {
+    let wd = with_baseline();
+    weaken_lexicon(&wd);
+    // On 11 items no drop can be significant (McNemar needs 6 discordant items), so the gate passes.
+    wd.run(&["check", "-q", "--require-significance"]).ok().stdout_has("PASS").stdout_has("changed prediction(s)");
+}
+
+#[test]
+fn a_tolerance_override_widens_the_gate() {
+    let wd = with_baseline();
+    weaken_lexicon(&wd);
+    wd.run(&["check", "-q", "--tolerance", "macro_f1=1.0", "--tolerance", "accuracy=1.0"]).ok();
+    wd.run(&["check", "-q", "--tolerance", "macro_f1=oops"]).code(2).stderr_has("'oops' is not a number");
+    wd.run(&["check", "-q", "--tolerance", "f2=0.1"]).code(2).stderr_has("unknown metric 'f2'");
+}
+
+#[test]
+fn a_flipped_gold_label_makes_the_baseline_stale() {
+    let wd = with_baseline();
+    let before = wd.read_bytes(BASELINE);
+    let gold = wd.read("labels/gold.csv");
+    let flipped = gold.replacen("doc000.s05,doc000,418,485,sentence,Jens Stoltenberg,support", "doc000.s05,doc000,418,485,sentence,Jens Stoltenberg,oppose", 1);
+    assert_ne!(gold, flipped);
+    wd.write("labels/gold.csv", flipped);
+    wd.run(&["check", "-q"])
+        .code(2)
+        .stderr_has("the baseline is stale and was not compared")
+        .stderr_has("labels:labels/gold.csv changed")
+        .stderr_has("stance check --baseline reports/baseline.json --update-baseline");
+    assert_eq!(wd.read_bytes(BASELINE), before);
+}
+
+#[test]
+fn a_changed_evaluation_makes_the_baseline_stale() {
+    let wd = with_baseline();
+    let exp = wd.read("experiments/default.toml").replace("repeats = 10", "repeats = 5");
+    wd.write("experiments/default.toml", exp);
+    wd.run(&["check", "-q"]).code(2).stderr_has("experiment what the experiment measures changed ([evaluation])");
+}
+
+#[test]
+fn a_changed_seed_document_makes_the_baseline_stale_via_validation() {
+    let wd = with_baseline();
+    let mut bytes = wd.read_bytes("seeds/000_2af097c08eccf118.txt");
+    bytes[5] = b'x';
+    wd.write("seeds/000_2af097c08eccf118.txt", bytes);
+    wd.run(&["check", "-q"]).code(2).stderr_has("seeds/manifest.csv:2:");
+}
+
+#[test]
+fn update_baseline_is_the_only_writer_and_is_atomic() {
+    let wd = with_baseline();
+    weaken_lexicon(&wd);
+    wd.run(&["check", "-q", "--update-baseline"]).ok();
+    wd.run(&["check", "-q"]).ok();
+    let leftovers: Vec<String> = std::fs::read_dir(wd.path().join("reports"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+#[test]
+fn a_missing_or_corrupt_baseline_is_an_input_error() {
+    let wd = Workdir::with_repo_data();
+    wd.run(&["check", "-q"]).code(2).stderr_has("no baseline to compare with").stderr_has("--update-baseline");
+    wd.write(BASELINE, "{ not json");
+    wd.run(&["check", "-q"]).code(2).stderr_has("reports/baseline.json: not valid JSON");
+    wd.write(BASELINE, "{\"schema_version\": 99}");
+    wd.run(&["check", "-q"]).code(2).stderr_has("schema_version is 99");
+}
