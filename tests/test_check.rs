@@ -4,7 +4,9 @@ const BASELINE: &str = "reports/baseline.json";
 
 fn with_baseline() -> Workdir {
     let wd = Workdir::with_repo_data();
-    wd.run(&["check", "-q", "--update-baseline"]).ok().stdout_has("baseline written to reports/baseline.json");
+    wd.run(&["check", "-q", "--update-baseline"])
+        .ok()
+        .stdout_has("baseline written to reports/baseline.json");
     wd
 }
 
@@ -19,7 +21,11 @@ fn weaken_lexicon(wd: &Workdir) {
     assert!(exp.contains(from));
     wd.write(
         "experiments/default.toml",
-        exp.replacen(from, "name = \"lexicon\"\nextractors = [{ type = \"lexicon\", path = \"weak-cues.toml\" }]", 1),
+        exp.replacen(
+            from,
+            "name = \"lexicon\"\nextractors = [{ type = \"lexicon\", path = \"weak-cues.toml\" }]",
+            1,
+        ),
     );
 }
 
@@ -27,13 +33,23 @@ fn weaken_lexicon(wd: &Workdir) {
 fn an_unchanged_run_passes_and_leaves_the_baseline_untouched() {
     let wd = with_baseline();
     let before = wd.read_bytes(BASELINE);
-    wd.run(&["check", "-q", "--summary", "summary.md", "--junit", "junit.xml"])
-        .ok()
-        .stdout_has("no out-of-fold prediction changed")
-        .stdout_has("PASS");
+    wd.run(&[
+        "check",
+        "-q",
+        "--summary",
+        "summary.md",
+        "--junit",
+        "junit.xml",
+    ])
+    .ok()
+    .stdout_has("no out-of-fold prediction changed")
+    .stdout_has("PASS");
     assert_eq!(wd.read_bytes(BASELINE), before);
     let junit = wd.read("junit.xml");
-    assert!(junit.contains("failures=\"0\"") && junit.contains("lexicon + linear-svm :: macro_f1"), "{junit}");
+    assert!(
+        junit.contains("failures=\"0\"") && junit.contains("lexicon + linear-svm :: macro_f1"),
+        "{junit}"
+    );
     assert!(wd.read("summary.md").contains("✅ pass"));
 }
 
@@ -42,7 +58,14 @@ fn a_weakened_feature_set_is_a_regression_with_a_flip_list() {
     let wd = with_baseline();
     let before = wd.read_bytes(BASELINE);
     weaken_lexicon(&wd);
-    let run = wd.run(&["check", "-q", "--summary", "summary.md", "--junit", "junit.xml"]);
+    let run = wd.run(&[
+        "check",
+        "-q",
+        "--summary",
+        "summary.md",
+        "--junit",
+        "junit.xml",
+    ]);
     run.code(1)
         .stdout_has("lexicon + linear-svm")
         .stdout_has("REGRESSION")
@@ -53,11 +76,22 @@ fn a_weakened_feature_set_is_a_regression_with_a_flip_list() {
         .stdout_has("--update-baseline");
     // The flip list names the statement, its gold label and both predictions.
     assert!(run.stdout().lines().any(|l| l.contains("lexicon + linear-svm | doc000.s11 | oppose | oppose -> support |")), "{}", run.stdout());
-    assert_eq!(wd.read_bytes(BASELINE), before, "the baseline is never written without --update-baseline");
+    assert_eq!(
+        wd.read_bytes(BASELINE),
+        before,
+        "the baseline is never written without --update-baseline"
+    );
     let summary = wd.read("summary.md");
-    assert!(summary.contains("regression(s)") && summary.contains("![leaderboard](reports/default/charts/leaderboard.png)"), "{summary}");
+    assert!(
+        summary.contains("regression(s)")
+            && summary.contains("![leaderboard](reports/default/charts/leaderboard.png)"),
+        "{summary}"
+    );
     let junit = wd.read("junit.xml");
-    assert!(junit.contains("<failure") && !junit.contains("failures=\"0\""), "{junit}");
+    assert!(
+        junit.contains("<failure") && !junit.contains("failures=\"0\""),
+        "{junit}"
+    );
 }
 
 #[test]
@@ -65,16 +99,31 @@ fn requiring_significance_keeps_noise_level_drops_from_failing() {
     let wd = with_baseline();
     weaken_lexicon(&wd);
     // On 11 items no drop can be significant (McNemar needs 6 discordant items), so the gate passes.
-    wd.run(&["check", "-q", "--require-significance"]).ok().stdout_has("PASS").stdout_has("changed prediction(s)");
+    wd.run(&["check", "-q", "--require-significance"])
+        .ok()
+        .stdout_has("PASS")
+        .stdout_has("changed prediction(s)");
 }
 
 #[test]
 fn a_tolerance_override_widens_the_gate() {
     let wd = with_baseline();
     weaken_lexicon(&wd);
-    wd.run(&["check", "-q", "--tolerance", "macro_f1=1.0", "--tolerance", "accuracy=1.0"]).ok();
-    wd.run(&["check", "-q", "--tolerance", "macro_f1=oops"]).code(2).stderr_has("'oops' is not a number");
-    wd.run(&["check", "-q", "--tolerance", "f2=0.1"]).code(2).stderr_has("unknown metric 'f2'");
+    wd.run(&[
+        "check",
+        "-q",
+        "--tolerance",
+        "macro_f1=1.0",
+        "--tolerance",
+        "accuracy=1.0",
+    ])
+    .ok();
+    wd.run(&["check", "-q", "--tolerance", "macro_f1=oops"])
+        .code(2)
+        .stderr_has("'oops' is not a number");
+    wd.run(&["check", "-q", "--tolerance", "f2=0.1"])
+        .code(2)
+        .stderr_has("unknown metric 'f2'");
 }
 
 #[test]
@@ -82,7 +131,11 @@ fn a_flipped_gold_label_makes_the_baseline_stale() {
     let wd = with_baseline();
     let before = wd.read_bytes(BASELINE);
     let gold = wd.read("labels/gold.csv");
-    let flipped = gold.replacen("doc000.s05,doc000,418,485,sentence,Jens Stoltenberg,support", "doc000.s05,doc000,418,485,sentence,Jens Stoltenberg,oppose", 1);
+    let flipped = gold.replacen(
+        "doc000.s05,doc000,418,485,sentence,Jens Stoltenberg,support",
+        "doc000.s05,doc000,418,485,sentence,Jens Stoltenberg,oppose",
+        1,
+    );
     assert_ne!(gold, flipped);
     wd.write("labels/gold.csv", flipped);
     wd.run(&["check", "-q"])
@@ -96,9 +149,13 @@ fn a_flipped_gold_label_makes_the_baseline_stale() {
 #[test]
 fn a_changed_evaluation_makes_the_baseline_stale() {
     let wd = with_baseline();
-    let exp = wd.read("experiments/default.toml").replace("repeats = 10", "repeats = 5");
+    let exp = wd
+        .read("experiments/default.toml")
+        .replace("repeats = 10", "repeats = 5");
     wd.write("experiments/default.toml", exp);
-    wd.run(&["check", "-q"]).code(2).stderr_has("experiment what the experiment measures changed ([evaluation])");
+    wd.run(&["check", "-q"])
+        .code(2)
+        .stderr_has("experiment what the experiment measures changed ([evaluation])");
 }
 
 #[test]
@@ -107,7 +164,9 @@ fn a_changed_seed_document_makes_the_baseline_stale_via_validation() {
     let mut bytes = wd.read_bytes("seeds/000_2af097c08eccf118.txt");
     bytes[5] = b'x';
     wd.write("seeds/000_2af097c08eccf118.txt", bytes);
-    wd.run(&["check", "-q"]).code(2).stderr_has("seeds/manifest.csv:2:");
+    wd.run(&["check", "-q"])
+        .code(2)
+        .stderr_has("seeds/manifest.csv:2:");
 }
 
 #[test]
@@ -127,9 +186,16 @@ fn update_baseline_is_the_only_writer_and_is_atomic() {
 #[test]
 fn a_missing_or_corrupt_baseline_is_an_input_error() {
     let wd = Workdir::with_repo_data();
-    wd.run(&["check", "-q"]).code(2).stderr_has("no baseline to compare with").stderr_has("--update-baseline");
+    wd.run(&["check", "-q"])
+        .code(2)
+        .stderr_has("no baseline to compare with")
+        .stderr_has("--update-baseline");
     wd.write(BASELINE, "{ not json");
-    wd.run(&["check", "-q"]).code(2).stderr_has("reports/baseline.json: not valid JSON");
+    wd.run(&["check", "-q"])
+        .code(2)
+        .stderr_has("reports/baseline.json: not valid JSON");
     wd.write(BASELINE, "{\"schema_version\": 99}");
-    wd.run(&["check", "-q"]).code(2).stderr_has("schema_version is 99");
+    wd.run(&["check", "-q"])
+        .code(2)
+        .stderr_has("schema_version is 99");
 }

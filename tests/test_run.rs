@@ -4,31 +4,61 @@ use stance::eval::results::RunReport;
 
 use crate::workdir::{repo, Workdir};
 
-const REPORT_FILES: [&str; 6] = ["report.md", "report.json", "metrics.csv", "predictions.csv", "metrics.json", "timings.json"];
-const CHARTS: [&str; 3] = ["charts/leaderboard.png", "charts/confusion.png", "charts/per-class-f1.png"];
+const REPORT_FILES: [&str; 6] = [
+    "report.md",
+    "report.json",
+    "metrics.csv",
+    "predictions.csv",
+    "metrics.json",
+    "timings.json",
+];
+const CHARTS: [&str; 3] = [
+    "charts/leaderboard.png",
+    "charts/confusion.png",
+    "charts/per-class-f1.png",
+];
 
 fn report(wd: &Workdir, dir: &str) -> RunReport {
-    serde_json::from_str(&wd.read(&format!("{dir}/report.json"))).expect("report.json parses as a RunReport")
+    serde_json::from_str(&wd.read(&format!("{dir}/report.json")))
+        .expect("report.json parses as a RunReport")
 }
 
 /// A small labelled CSV "outside the repository": statements with a stance column and a topic group.
 fn small_csv() -> String {
     let pro = [
-        "we should lift the limits now", "lifting the limits is self defense", "allow them to strike back",
-        "the limits must go", "strikes on bases are legitimate", "lift every limit today",
-        "they have the right to strike", "limits only help the attacker",
+        "we should lift the limits now",
+        "lifting the limits is self defense",
+        "allow them to strike back",
+        "the limits must go",
+        "strikes on bases are legitimate",
+        "lift every limit today",
+        "they have the right to strike",
+        "limits only help the attacker",
     ];
     let con = [
-        "this risks a wider war", "escalation is too dangerous", "keep the limits in place",
-        "we cannot risk escalation", "strikes would provoke a war", "the limits keep us safe",
-        "no strikes inside their territory", "a wider war helps nobody",
+        "this risks a wider war",
+        "escalation is too dangerous",
+        "keep the limits in place",
+        "we cannot risk escalation",
+        "strikes would provoke a war",
+        "the limits keep us safe",
+        "no strikes inside their territory",
+        "a wider war helps nobody",
     ];
     let mut s = String::from("id,statement,stance,topic,set\n");
     for (i, t) in pro.iter().enumerate() {
-        s.push_str(&format!("p{i},\"{t}\",1,t{},{}\n", i % 4, if i < 6 { "train" } else { "test" }));
+        s.push_str(&format!(
+            "p{i},\"{t}\",1,t{},{}\n",
+            i % 4,
+            if i < 6 { "train" } else { "test" }
+        ));
     }
     for (i, t) in con.iter().enumerate() {
-        s.push_str(&format!("c{i},\"{t}\",-1,t{},{}\n", i % 4, if i < 6 { "train" } else { "test" }));
+        s.push_str(&format!(
+            "c{i},\"{t}\",-1,t{},{}\n",
+            i % 4,
+            if i < 6 { "train" } else { "test" }
+        ));
     }
     s
 }
@@ -70,14 +100,24 @@ type = "majority"
 #[test]
 fn the_default_experiment_writes_the_whole_report_folder() {
     let wd = Workdir::with_repo_data();
-    wd.run(&["run", "-q"]).ok().stdout_has("rank").stdout_has("(baseline)").stdout_has("wrote reports/default/");
+    wd.run(&["run", "-q"])
+        .ok()
+        .stdout_has("rank")
+        .stdout_has("(baseline)")
+        .stdout_has("wrote reports/default/");
     for f in REPORT_FILES.iter().chain(CHARTS.iter()) {
-        assert!(wd.path().join("reports/default").join(f).is_file(), "missing {f}");
+        assert!(
+            wd.path().join("reports/default").join(f).is_file(),
+            "missing {f}"
+        );
     }
     // report.json round-trips through its serde types, byte for byte.
     let json = wd.read("reports/default/report.json");
     let r: RunReport = serde_json::from_str(&json).unwrap();
-    assert_eq!(String::from_utf8(stance::report::to_json(&r)).unwrap(), json);
+    assert_eq!(
+        String::from_utf8(stance::report::to_json(&r)).unwrap(),
+        json
+    );
     assert_eq!(r.schema_version, 1);
     assert_eq!(r.data.classes, vec!["support", "oppose"]);
     assert_eq!(r.items.len(), 11);
@@ -88,26 +128,50 @@ fn the_default_experiment_writes_the_whole_report_folder() {
     // Every item has exactly one out-of-fold prediction per repeat, for every configuration.
     for c in &r.configs {
         assert_eq!(c.predictions.len(), 10);
-        assert!(c.predictions.iter().all(|rep| rep.iter().all(|p| p.is_some())), "{}", c.id);
+        assert!(
+            c.predictions
+                .iter()
+                .all(|rep| rep.iter().all(|p| p.is_some())),
+            "{}",
+            c.id
+        );
         let total: u64 = c.confusion.iter().flatten().sum();
-        assert_eq!(total, 110, "{}: confusion pools 11 items × 10 repeats", c.id);
+        assert_eq!(
+            total, 110,
+            "{}: confusion pools 11 items × 10 repeats",
+            c.id
+        );
     }
     // metrics.csv: one row per configuration × metric with bounds.
     let mut rdr = csv::Reader::from_path(wd.path().join("reports/default/metrics.csv")).unwrap();
     assert_eq!(
         rdr.headers().unwrap().iter().collect::<Vec<_>>(),
-        vec!["config", "feature_set", "classifier", "baseline", "train_fraction", "metric", "value", "lower", "upper"]
+        vec![
+            "config",
+            "feature_set",
+            "classifier",
+            "baseline",
+            "train_fraction",
+            "metric",
+            "value",
+            "lower",
+            "upper"
+        ]
     );
     let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), r.configs.len() * (6 + 3 * 2));
     for row in &rows {
         let v: f64 = row[6].parse().unwrap();
         let (lo, hi): (f64, f64) = (row[7].parse().unwrap(), row[8].parse().unwrap());
-        assert!((0.0..=1.0).contains(&v) || &row[5] == "mcc" || &row[5] == "kappa", "{row:?}");
+        assert!(
+            (0.0..=1.0).contains(&v) || &row[5] == "mcc" || &row[5] == "kappa",
+            "{row:?}"
+        );
         assert!(lo <= hi, "{row:?}");
     }
     // predictions.csv: configuration × item × repeat.
-    let mut rdr = csv::Reader::from_path(wd.path().join("reports/default/predictions.csv")).unwrap();
+    let mut rdr =
+        csv::Reader::from_path(wd.path().join("reports/default/predictions.csv")).unwrap();
     assert_eq!(rdr.records().count(), r.configs.len() * 11 * 10);
     // metrics.json: flat numbers per configuration (what `dvc metrics show` reads).
     let flat: BTreeMap<String, BTreeMap<String, f64>> =
@@ -116,8 +180,14 @@ fn the_default_experiment_writes_the_whole_report_folder() {
     assert!(flat[&r.best].contains_key("macro_f1_lower"));
     // Every chart decodes as a PNG of a sensible size.
     for chart in CHARTS {
-        let img = image::load_from_memory(&wd.read_bytes(&format!("reports/default/{chart}"))).unwrap();
-        assert!(img.width() >= 800 && img.height() >= 400, "{chart}: {}x{}", img.width(), img.height());
+        let img =
+            image::load_from_memory(&wd.read_bytes(&format!("reports/default/{chart}"))).unwrap();
+        assert!(
+            img.width() >= 800 && img.height() >= 400,
+            "{chart}: {}x{}",
+            img.width(),
+            img.height()
+        );
     }
     // The Markdown report has the sections an engineer looks for.
     let md = wd.read("reports/default/report.md");
@@ -138,7 +208,9 @@ fn the_default_experiment_writes_the_whole_report_folder() {
 fn the_built_in_default_runs_when_experiments_is_absent() {
     let wd = Workdir::with_repo_data();
     std::fs::remove_dir_all(wd.path().join("experiments")).unwrap();
-    wd.run(&["run", "-q"]).ok().stdout_has("<built-in experiments/default.toml>");
+    wd.run(&["run", "-q"])
+        .ok()
+        .stdout_has("<built-in experiments/default.toml>");
     assert_eq!(report(&wd, "reports/default").experiment.sha256, {
         let bytes = std::fs::read(repo().join("experiments/default.toml")).unwrap();
         stance::corpus::sha256_hex(&bytes)
@@ -151,8 +223,15 @@ fn results_are_byte_identical_for_one_and_two_threads() {
     wd.run(&["run", "-q", "--jobs", "1", "--out", "one"]).ok();
     wd.run(&["run", "-q", "--jobs", "2", "--out", "two"]).ok();
     let mut compared = 0;
-    for f in REPORT_FILES.iter().chain(CHARTS.iter()).filter(|f| **f != "timings.json") {
-        assert!(wd.read_bytes(&format!("one/{f}")) == wd.read_bytes(&format!("two/{f}")), "{f} differs");
+    for f in REPORT_FILES
+        .iter()
+        .chain(CHARTS.iter())
+        .filter(|f| **f != "timings.json")
+    {
+        assert!(
+            wd.read_bytes(&format!("one/{f}")) == wd.read_bytes(&format!("two/{f}")),
+            "{f} differs"
+        );
         compared += 1;
     }
     assert_eq!(compared, 8);
@@ -165,20 +244,36 @@ fn results_are_byte_identical_for_one_and_two_threads() {
 #[test]
 fn every_shipped_experiment_runs_on_the_gold_data() {
     let wd = Workdir::with_repo_data();
-    wd.run(&["run", "experiments/three-way.toml", "-q"]).ok().stdout_has("f_avg");
+    wd.run(&["run", "experiments/three-way.toml", "-q"])
+        .ok()
+        .stdout_has("f_avg");
     wd.run(&["run", "experiments/ablation.toml", "-q"]).ok();
-    wd.run(&["run", "experiments/learning-curve.toml", "-q"]).ok();
+    wd.run(&["run", "experiments/learning-curve.toml", "-q"])
+        .ok();
     let ablation = report(&wd, "reports/ablation");
     let rows = ablation.ablation.expect("ablation rows");
-    assert!(rows.iter().any(|r| r.left_out.as_deref() == Some("lexicon")));
-    assert!(wd.read("reports/ablation/report.md").contains("## Ablation"));
-    assert!(wd.path().join("reports/ablation/charts/ablation.png").is_file());
+    assert!(rows
+        .iter()
+        .any(|r| r.left_out.as_deref() == Some("lexicon")));
+    assert!(wd
+        .read("reports/ablation/report.md")
+        .contains("## Ablation"));
+    assert!(wd
+        .path()
+        .join("reports/ablation/charts/ablation.png")
+        .is_file());
     let lc = report(&wd, "reports/learning-curve");
     let points = lc.learning_curve.expect("learning curve");
-    let fractions: std::collections::BTreeSet<String> = points.iter().map(|p| format!("{}", p.fraction)).collect();
+    let fractions: std::collections::BTreeSet<String> =
+        points.iter().map(|p| format!("{}", p.fraction)).collect();
     assert_eq!(fractions.len(), 4);
-    assert!(wd.read("reports/learning-curve/report.md").contains("## Learning curve"));
-    assert!(wd.path().join("reports/learning-curve/charts/learning-curve.png").is_file());
+    assert!(wd
+        .read("reports/learning-curve/report.md")
+        .contains("## Learning curve"));
+    assert!(wd
+        .path()
+        .join("reports/learning-curve/charts/learning-curve.png")
+        .is_file());
     let three = report(&wd, "reports/three-way");
     assert_eq!(three.evaluation.headline, "f_avg");
 }
@@ -189,12 +284,23 @@ fn a_labelled_csv_outside_the_repository_runs_through_the_same_command() {
     data.write("corpus.csv", small_csv());
     let wd = Workdir::new();
     let path = data.path().join("corpus.csv");
-    wd.write("small.toml", small_experiment(&path.display().to_string(), "scheme = \"group-kfold\"\nk = 2\nrepeats = 3\ngroup = \"group\""));
-    wd.run(&["run", "small.toml", "-q"]).ok().stdout_has("words + naive-bayes");
+    wd.write(
+        "small.toml",
+        small_experiment(
+            &path.display().to_string(),
+            "scheme = \"group-kfold\"\nk = 2\nrepeats = 3\ngroup = \"group\"",
+        ),
+    );
+    wd.run(&["run", "small.toml", "-q"])
+        .ok()
+        .stdout_has("words + naive-bayes");
     let r = report(&wd, "reports/small");
     assert_eq!(r.data.n_items, 16);
     assert_eq!(r.data.classes, vec!["pro", "con"]);
-    assert_eq!(r.evaluation.bootstrap_unit, "group", "resampling follows the group column");
+    assert_eq!(
+        r.evaluation.bootstrap_unit, "group",
+        "resampling follows the group column"
+    );
     assert_eq!(r.evaluation.bootstrap_units, 4);
 }
 
@@ -202,12 +308,18 @@ fn a_labelled_csv_outside_the_repository_runs_through_the_same_command() {
 fn a_fixed_split_column_trains_on_train_and_tests_on_test() {
     let wd = Workdir::new();
     wd.write("corpus.csv", small_csv());
-    wd.write("small.toml", small_experiment("corpus.csv", "scheme = \"fixed-split\""));
+    wd.write(
+        "small.toml",
+        small_experiment("corpus.csv", "scheme = \"fixed-split\""),
+    );
     wd.run(&["run", "small.toml", "-q"]).ok();
     let r = report(&wd, "reports/small");
     assert_eq!(r.folds.len(), 1);
     assert_eq!((r.folds[0].train, r.folds[0].test), (12, 4));
-    let tested = r.configs[0].predictions[0].iter().filter(|p| p.is_some()).count();
+    let tested = r.configs[0].predictions[0]
+        .iter()
+        .filter(|p| p.is_some())
+        .count();
     assert_eq!(tested, 4);
 }
 
@@ -216,13 +328,25 @@ fn a_fixed_split_column_trains_on_train_and_tests_on_test() {
 fn golden_report_markdown() {
     let wd = Workdir::new();
     wd.write("corpus.csv", small_csv());
-    wd.write("small.toml", small_experiment("corpus.csv", "scheme = \"stratified-kfold\"\nk = 4\nrepeats = 2"));
+    wd.write(
+        "small.toml",
+        small_experiment(
+            "corpus.csv",
+            "scheme = \"stratified-kfold\"\nk = 4\nrepeats = 2",
+        ),
+    );
     wd.run(&["run", "small.toml", "-q"]).ok();
     let md = wd.read("reports/small/report.md");
     // The harness version line names the commit, which changes with every commit: normalise it.
     let md: String = md
         .lines()
-        .map(|l| if l.starts_with("Harness ") { "Harness <version>; <rest of line normalised>" } else { l })
+        .map(|l| {
+            if l.starts_with("Harness ") {
+                "Harness <version>; <rest of line normalised>"
+            } else {
+                l
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
         + "\n";
@@ -231,28 +355,45 @@ fn golden_report_markdown() {
         std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
         std::fs::write(&golden, &md).unwrap();
     }
-    let want = std::fs::read_to_string(&golden).expect("tests/golden/small-report.md exists (UPDATE_GOLDEN=1 creates it)");
-    assert!(md == want, "report.md differs from the golden file; diff it:\n--- got ---\n{md}\n--- want ---\n{want}");
-    assert!(md.contains("with a pipe in the description") && md.contains("A small labelled CSV \\| with a pipe"));
+    let want = std::fs::read_to_string(&golden)
+        .expect("tests/golden/small-report.md exists (UPDATE_GOLDEN=1 creates it)");
+    assert!(
+        md == want,
+        "report.md differs from the golden file; diff it:\n--- got ---\n{md}\n--- want ---\n{want}"
+    );
+    assert!(
+        md.contains("with a pipe in the description")
+            && md.contains("A small labelled CSV \\| with a pipe")
+    );
 }
 
 #[test]
 fn an_unknown_key_in_an_experiment_names_its_line() {
     let wd = Workdir::with_repo_data();
-    let text = wd.read("experiments/default.toml").replace("repeats = 10", "repeats = 10\nshuffle = true");
+    let text = wd
+        .read("experiments/default.toml")
+        .replace("repeats = 10", "repeats = 10\nshuffle = true");
     wd.write("bad.toml", text);
-    wd.run(&["run", "bad.toml"]).code(2).stderr_has("bad.toml:").stderr_has("unknown field `shuffle`");
+    wd.run(&["run", "bad.toml"])
+        .code(2)
+        .stderr_has("bad.toml:")
+        .stderr_has("unknown field `shuffle`");
 }
 
 #[test]
 fn too_many_folds_for_the_smallest_class_is_refused() {
     let wd = Workdir::with_repo_data();
-    let text = wd.read("experiments/default.toml").replace("k = 3 ", "k = 5 ");
+    let text = wd
+        .read("experiments/default.toml")
+        .replace("k = 3 ", "k = 5 ");
     wd.write("bad.toml", text);
     wd.run(&["run", "bad.toml", "-q"])
         .code(2)
         .stderr_has("k = 5 folds is more than the 3 item(s) of class 'oppose'");
-    assert!(!wd.path().join("reports/default").exists(), "nothing is written on error");
+    assert!(
+        !wd.path().join("reports/default").exists(),
+        "nothing is written on error"
+    );
 }
 
 #[test]
@@ -263,14 +404,19 @@ fn grouping_by_holder_that_leaves_one_class_is_explained() {
         .replace("scheme = \"stratified-kfold\"", "scheme = \"leave-one-group-out\"\ngroup = \"holder\"")
         .replace("k = 3          # the smallest class (oppose) has 3 sentences: k cannot exceed that\nrepeats = 10", "");
     wd.write("logo.toml", text);
-    wd.run(&["run", "logo.toml", "-q"]).code(2).stderr_has("held-out group 'Jens Stoltenberg'").stderr_has("hold only oppose (no support)");
+    wd.run(&["run", "logo.toml", "-q"])
+        .code(2)
+        .stderr_has("held-out group 'Jens Stoltenberg'")
+        .stderr_has("hold only oppose (no support)");
 }
 
 #[test]
 fn an_existing_folder_that_is_not_a_report_is_never_replaced() {
     let wd = Workdir::with_repo_data();
     wd.write("mine/notes.txt", "precious");
-    wd.run(&["run", "-q", "--out", "mine"]).code(2).stderr_has("is not a stance report folder");
+    wd.run(&["run", "-q", "--out", "mine"])
+        .code(2)
+        .stderr_has("is not a stance report folder");
     assert_eq!(wd.read("mine/notes.txt"), "precious");
 }
 
@@ -280,7 +426,10 @@ fn a_second_run_replaces_the_report_folder_whole() {
     wd.run(&["run", "-q"]).ok();
     wd.write("reports/default/stray.txt", "from an older run");
     wd.run(&["run", "-q"]).ok();
-    assert!(!wd.path().join("reports/default/stray.txt").exists(), "a folder holds exactly one run");
+    assert!(
+        !wd.path().join("reports/default/stray.txt").exists(),
+        "a folder holds exactly one run"
+    );
     let leftovers: Vec<String> = std::fs::read_dir(wd.path().join("reports"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

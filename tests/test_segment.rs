@@ -10,7 +10,14 @@ fn segment_reproduces_the_gold_sentence_boundaries() {
         rdr.records()
             .map(|r| r.unwrap())
             .filter(|r| &r[4] == "sentence")
-            .map(|r| (r[0].to_string(), r[2].to_string(), r[3].to_string(), r[7].to_string()))
+            .map(|r| {
+                (
+                    r[0].to_string(),
+                    r[2].to_string(),
+                    r[3].to_string(),
+                    r[7].to_string(),
+                )
+            })
             .collect()
     };
     let proposed = parse(&run.stdout());
@@ -18,14 +25,23 @@ fn segment_reproduces_the_gold_sentence_boundaries() {
     assert_eq!(proposed.len(), 20);
     assert_eq!(proposed, gold);
     // The proposal is ready for labelling: same header, stance left empty.
-    assert!(run.stdout().starts_with("id,doc,start,end,unit,holder,stance,text,note\n"));
-    assert!(run.stdout().lines().nth(1).unwrap().contains(",sentence,,,"));
+    assert!(run
+        .stdout()
+        .starts_with("id,doc,start,end,unit,holder,stance,text,note\n"));
+    assert!(run
+        .stdout()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .contains(",sentence,,,"));
 }
 
 #[test]
 fn segment_output_validates_once_labelled() {
     let wd = Workdir::with_repo_data();
-    let out = wd.run(&["segment", "seeds/000_2af097c08eccf118.txt"]).stdout();
+    let out = wd
+        .run(&["segment", "seeds/000_2af097c08eccf118.txt"])
+        .stdout();
     let labelled = out.replace(",sentence,,,", ",sentence,someone,neutral,");
     wd.write("labels/gold.csv", labelled);
     wd.run(&["validate"]).ok();
@@ -34,5 +50,7 @@ fn segment_output_validates_once_labelled() {
 #[test]
 fn segment_names_a_missing_file() {
     let wd = Workdir::new();
-    wd.run(&["segment", "nope.txt"]).code(2).stderr_has("nope.txt: cannot read the seed");
+    wd.run(&["segment", "nope.txt"])
+        .code(2)
+        .stderr_has("nope.txt: cannot read the seed");
 }

@@ -5,10 +5,17 @@ const GOLD: &str = "labels/gold.csv";
 /// Rewrites field values of the record on `line` (1-based file line; header is line 1) and writes the file back.
 fn edit_row(wd: &Workdir, line: usize, edit: impl Fn(&mut Vec<String>)) {
     let text = wd.read(GOLD);
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
-    let mut rows: Vec<Vec<String>> = rdr.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    let mut rows: Vec<Vec<String>> = rdr
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
     edit(&mut rows[line - 1]);
-    let mut w = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
     for r in &rows {
         w.write_record(r).unwrap();
     }
@@ -16,11 +23,19 @@ fn edit_row(wd: &Workdir, line: usize, edit: impl Fn(&mut Vec<String>)) {
 }
 
 fn field(name: &str) -> usize {
-    ["id", "doc", "start", "end", "unit", "holder", "stance", "text", "note"].iter().position(|f| *f == name).unwrap()
+    [
+        "id", "doc", "start", "end", "unit", "holder", "stance", "text", "note",
+    ]
+    .iter()
+    .position(|f| *f == name)
+    .unwrap()
 }
 
 fn expect_problem(wd: &Workdir, location: &str, message: &str) {
-    wd.run(&["validate"]).code(2).stderr_has(&format!("{location}: ")).stderr_has(message);
+    wd.run(&["validate"])
+        .code(2)
+        .stderr_has(&format!("{location}: "))
+        .stderr_has(message);
 }
 
 #[test]
@@ -42,7 +57,11 @@ fn shipped_gold_passes_and_prints_the_summary() {
 fn wrong_header() {
     let wd = Workdir::with_repo_data();
     edit_row(&wd, 1, |r| r[field("stance")] = "label".into());
-    expect_problem(&wd, "labels/gold.csv:1", "expected 'id,doc,start,end,unit,holder,stance,text,note'");
+    expect_problem(
+        &wd,
+        "labels/gold.csv:1",
+        "expected 'id,doc,start,end,unit,holder,stance,text,note'",
+    );
 }
 
 #[test]
@@ -72,7 +91,11 @@ fn unknown_unit_level() {
 fn duplicate_id() {
     let wd = Workdir::with_repo_data();
     edit_row(&wd, 7, |r| r[field("id")] = "doc000.s01".into());
-    expect_problem(&wd, "labels/gold.csv:7", "duplicate id 'doc000.s01' (first used at labels/gold.csv:2)");
+    expect_problem(
+        &wd,
+        "labels/gold.csv:7",
+        "duplicate id 'doc000.s01' (first used at labels/gold.csv:2)",
+    );
 }
 
 #[test]
@@ -94,7 +117,11 @@ fn offset_inside_a_multibyte_character() {
     // Row 5 (doc000.s04) starts with a three-byte opening quote at 319.
     let wd = Workdir::with_repo_data();
     edit_row(&wd, 5, |r| r[field("start")] = "320".into());
-    expect_problem(&wd, "labels/gold.csv:5", "falls inside a multi-byte character");
+    expect_problem(
+        &wd,
+        "labels/gold.csv:5",
+        "falls inside a multi-byte character",
+    );
 }
 
 #[test]
@@ -118,7 +145,11 @@ fn shifted_offsets_are_caught_by_the_text_check() {
 fn unknown_document() {
     let wd = Workdir::with_repo_data();
     edit_row(&wd, 2, |r| r[field("doc")] = "doc999".into());
-    expect_problem(&wd, "labels/gold.csv:2", "'doc999', which is not a seed in the manifest (known: doc000)");
+    expect_problem(
+        &wd,
+        "labels/gold.csv:2",
+        "'doc999', which is not a seed in the manifest (known: doc000)",
+    );
 }
 
 #[test]
@@ -129,7 +160,9 @@ fn empty_text_and_empty_holder() {
         r[field("holder")] = " ".into();
     });
     let run = wd.run(&["validate"]);
-    run.code(2).stderr_has("labels/gold.csv:8: field 'text' is empty").stderr_has("labels/gold.csv:8: field 'holder' is empty");
+    run.code(2)
+        .stderr_has("labels/gold.csv:8: field 'text' is empty")
+        .stderr_has("labels/gold.csv:8: field 'holder' is empty");
 }
 
 #[test]
@@ -141,16 +174,28 @@ fn overlapping_units_of_the_same_level() {
         r[field("end")] = "230".into();
         r[field("text")] = seed[132..230].to_string();
     });
-    expect_problem(&wd, "labels/gold.csv:4", "overlaps sentence unit 'doc000.s02'");
+    expect_problem(
+        &wd,
+        "labels/gold.csv:4",
+        "overlaps sentence unit 'doc000.s02'",
+    );
 }
 
 #[test]
 fn duplicate_units() {
     let wd = Workdir::with_repo_data();
     let text = wd.read(GOLD);
-    let row = text.lines().nth(1).unwrap().replacen("doc000.s01", "doc000.s01b", 1);
+    let row = text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .replacen("doc000.s01", "doc000.s01b", 1);
     wd.write(GOLD, format!("{text}{row}\n"));
-    expect_problem(&wd, "labels/gold.csv:27", "duplicates sentence unit 'doc000.s01'");
+    expect_problem(
+        &wd,
+        "labels/gold.csv:27",
+        "duplicates sentence unit 'doc000.s01'",
+    );
 }
 
 #[test]
@@ -163,16 +208,26 @@ fn clause_outside_every_sentence() {
         r[field("end")] = "853".into();
         r[field("text")] = seed[795..853].to_string();
     });
-    expect_problem(&wd, "labels/gold.csv:11", "does not lie inside any sentence unit");
+    expect_problem(
+        &wd,
+        "labels/gold.csv:11",
+        "does not lie inside any sentence unit",
+    );
 }
 
 #[test]
 fn an_unlabelled_sentence_is_reported() {
     let wd = Workdir::with_repo_data();
     let text = wd.read(GOLD);
-    let kept: Vec<&str> = text.lines().filter(|l| !l.starts_with("doc000.s08,")).collect();
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("doc000.s08,"))
+        .collect();
     wd.write(GOLD, kept.join("\n") + "\n");
-    wd.run(&["validate"]).code(2).stderr_has("bytes 785..805 of seed 'doc000' are not covered").stderr_has("It's self-defense.");
+    wd.run(&["validate"])
+        .code(2)
+        .stderr_has("bytes 785..805 of seed 'doc000' are not covered")
+        .stderr_has("It's self-defense.");
 }
 
 #[test]
@@ -181,7 +236,10 @@ fn a_changed_seed_byte_fails_its_hash() {
     let mut bytes = wd.read_bytes("seeds/000_2af097c08eccf118.txt");
     bytes[0] = b'n';
     wd.write("seeds/000_2af097c08eccf118.txt", bytes);
-    wd.run(&["validate"]).code(2).stderr_has("seeds/manifest.csv:2: seed 'doc000'").stderr_has("bytes changed");
+    wd.run(&["validate"])
+        .code(2)
+        .stderr_has("seeds/manifest.csv:2: seed 'doc000'")
+        .stderr_has("bytes changed");
 }
 
 #[test]
@@ -190,13 +248,18 @@ fn every_problem_is_reported_not_only_the_first() {
     edit_row(&wd, 6, |r| r[field("stance")] = "maybe".into());
     edit_row(&wd, 20, |r| r[field("unit")] = "para".into());
     let run = wd.run(&["validate"]);
-    run.code(2).stderr_has("labels/gold.csv:6:").stderr_has("labels/gold.csv:20:").stderr_has("2 problem(s) found");
+    run.code(2)
+        .stderr_has("labels/gold.csv:6:")
+        .stderr_has("labels/gold.csv:20:")
+        .stderr_has("2 problem(s) found");
 }
 
 #[test]
 fn missing_label_file_is_a_clear_error() {
     let wd = Workdir::with_repo_data();
-    wd.run(&["validate", "--labels", "labels/nope.csv"]).code(2).stderr_has("labels/nope.csv: cannot read the label file");
+    wd.run(&["validate", "--labels", "labels/nope.csv"])
+        .code(2)
+        .stderr_has("labels/nope.csv: cannot read the label file");
 }
 
 #[test]
@@ -205,7 +268,10 @@ fn unclosed_quote_is_reported_with_its_line() {
     let text = wd.read(GOLD);
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     // An opening quote that is never closed swallows the rest of the file into one field.
-    lines[9] = "doc000.s09,doc000,805,928,sentence,Jens Stoltenberg,support,\"Some NATO countries,".to_string();
+    lines[9] = "doc000.s09,doc000,805,928,sentence,Jens Stoltenberg,support,\"Some NATO countries,"
+        .to_string();
     wd.write(GOLD, lines.join("\n") + "\n");
-    wd.run(&["validate"]).code(2).stderr_has("labels/gold.csv:10:");
+    wd.run(&["validate"])
+        .code(2)
+        .stderr_has("labels/gold.csv:10:");
 }

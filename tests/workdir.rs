@@ -18,7 +18,12 @@ pub struct Workdir {
 impl Workdir {
     /// An empty working directory.
     pub fn new() -> Workdir {
-        Workdir { dir: tempfile::Builder::new().prefix("stance-test-").tempdir().expect("temp dir") }
+        Workdir {
+            dir: tempfile::Builder::new()
+                .prefix("stance-test-")
+                .tempdir()
+                .expect("temp dir"),
+        }
     }
 
     /// A working directory holding copies of the repository's seeds/, labels/ and experiments/.
@@ -46,7 +51,8 @@ impl Workdir {
 
     /// Reads a file as text.
     pub fn read(&self, rel: &str) -> String {
-        fs::read_to_string(self.path().join(rel)).unwrap_or_else(|e| panic!("cannot read {rel}: {e}"))
+        fs::read_to_string(self.path().join(rel))
+            .unwrap_or_else(|e| panic!("cannot read {rel}: {e}"))
     }
 
     /// Reads a file as bytes.
@@ -57,14 +63,21 @@ impl Workdir {
     /// A command for the binary, run in this directory.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_stance"));
-        cmd.args(args).current_dir(self.path()).env_remove("RAYON_NUM_THREADS").stdin(Stdio::null());
+        cmd.args(args)
+            .current_dir(self.path())
+            .env_remove("RAYON_NUM_THREADS")
+            .stdin(Stdio::null());
         cmd
     }
 
     /// Runs the binary and returns its output.
     pub fn run(&self, args: &[&str]) -> Run {
         let output = self.command(args).output().expect("the binary runs");
-        Run { args: args.iter().map(|s| s.to_string()).collect(), cwd: self.path().to_path_buf(), output }
+        Run {
+            args: args.iter().map(|s| s.to_string()).collect(),
+            cwd: self.path().to_path_buf(),
+            output,
+        }
     }
 }
 
@@ -101,7 +114,12 @@ impl Run {
 
     /// Asserts the exit code.
     pub fn code(&self, expected: i32) -> &Run {
-        assert_eq!(self.output.status.code(), Some(expected), "unexpected exit code\n{}", self.describe());
+        assert_eq!(
+            self.output.status.code(),
+            Some(expected),
+            "unexpected exit code\n{}",
+            self.describe()
+        );
         self
     }
 
@@ -112,19 +130,31 @@ impl Run {
 
     /// Asserts stdout contains `needle`.
     pub fn stdout_has(&self, needle: &str) -> &Run {
-        assert!(self.stdout().contains(needle), "stdout lacks {needle:?}\n{}", self.describe());
+        assert!(
+            self.stdout().contains(needle),
+            "stdout lacks {needle:?}\n{}",
+            self.describe()
+        );
         self
     }
 
     /// Asserts stderr contains `needle`.
     pub fn stderr_has(&self, needle: &str) -> &Run {
-        assert!(self.stderr().contains(needle), "stderr lacks {needle:?}\n{}", self.describe());
+        assert!(
+            self.stderr().contains(needle),
+            "stderr lacks {needle:?}\n{}",
+            self.describe()
+        );
         self
     }
 
     /// Asserts stderr does not contain `needle`.
     pub fn stderr_lacks(&self, needle: &str) -> &Run {
-        assert!(!self.stderr().contains(needle), "stderr has {needle:?}\n{}", self.describe());
+        assert!(
+            !self.stderr().contains(needle),
+            "stderr has {needle:?}\n{}",
+            self.describe()
+        );
         self
     }
 }

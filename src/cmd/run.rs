@@ -149,9 +149,13 @@ pub fn leaderboard_text(r: &RunReport) -> String {
         } else {
             match r.comparisons.iter().find(|x| x.config == *id) {
                 Some(x) => format!(
-                    "{:+.3}  p={:.3}{}",
+                    "{:+.3}  p={}{}",
                     x.difference.point,
-                    x.p_holm,
+                    if x.p_holm < 0.001 {
+                        "<0.001".to_string()
+                    } else {
+                        format!("{:.3}", x.p_holm)
+                    },
                     if x.significant { " *" } else { "" }
                 ),
                 None => String::new(),
@@ -176,11 +180,11 @@ pub fn leaderboard_text(r: &RunReport) -> String {
     let p = &r.power;
     let _ = writeln!(
         s,
-        "\n{} items: no difference between two models smaller than {:.0} accuracy points can reach p < {} (McNemar needs ≥ {} discordant items).",
+        "\n{} items: no accuracy difference between two models smaller than {:.3} ({} items) can reach p < {} under McNemar's exact test.",
         p.n_items,
-        100.0 * p.min_detectable_accuracy_difference,
+        p.min_detectable_accuracy_difference,
+        p.min_discordant,
         r.evaluation.alpha,
-        p.min_discordant
     );
     for w in &r.warnings {
         let _ = writeln!(s, "warning: {w}");

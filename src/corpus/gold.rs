@@ -175,7 +175,8 @@ pub fn check_gold(seeds_dir: &Path, labels: &Path) -> GoldCheck {
             ids.insert(u.id.clone(), (u.path.clone(), u.line));
         }
     }
-    let mut structural = check_structure(&check.units, &check.seeds, &check.rejected_sentence_spans);
+    let mut structural =
+        check_structure(&check.units, &check.seeds, &check.rejected_sentence_spans);
     check.problems.append(&mut structural);
     check
         .problems
@@ -436,7 +437,11 @@ fn describe_mismatch(text: &str, slice: &str) -> String {
 }
 
 /// Cross-row checks: overlaps within a level, clauses inside sentences, sentences covering each seed.
-fn check_structure(units: &[GoldUnit], seeds: &SeedSet, rejected: &[(String, usize, usize)]) -> Vec<Diagnostic> {
+fn check_structure(
+    units: &[GoldUnit],
+    seeds: &SeedSet,
+    rejected: &[(String, usize, usize)],
+) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     let mut by_doc_level: BTreeMap<(&str, UnitLevel), Vec<&GoldUnit>> = BTreeMap::new();
     for u in units {
@@ -506,14 +511,26 @@ fn check_structure(units: &[GoldUnit], seeds: &SeedSet, rejected: &[(String, usi
             continue;
         }
         // Rejected rows' spans count as covered; each gap is reported next to the unit that follows it.
-        let mut spans: Vec<(usize, usize, Option<&GoldUnit>)> = sentences.iter().map(|s| (s.start, s.end, Some(*s))).collect();
-        spans.extend(rejected.iter().filter(|r| r.0 == doc).map(|r| (r.1, r.2, None)));
+        let mut spans: Vec<(usize, usize, Option<&GoldUnit>)> = sentences
+            .iter()
+            .map(|s| (s.start, s.end, Some(*s)))
+            .collect();
+        spans.extend(
+            rejected
+                .iter()
+                .filter(|r| r.0 == doc)
+                .map(|r| (r.1, r.2, None)),
+        );
         spans.sort_by_key(|s| (s.0, s.1));
         let mut cursor = 0usize;
         let mut gaps = Vec::new();
         for (i, &(start, end, _)) in spans.iter().enumerate() {
             if start > cursor {
-                let near = spans[i..].iter().find_map(|s| s.2).or(sentences.last().copied()).expect("non-empty");
+                let near = spans[i..]
+                    .iter()
+                    .find_map(|s| s.2)
+                    .or(sentences.last().copied())
+                    .expect("non-empty");
                 gaps.push((cursor, start, near));
             }
             cursor = cursor.max(end);
@@ -523,7 +540,9 @@ fn check_structure(units: &[GoldUnit], seeds: &SeedSet, rejected: &[(String, usi
             gaps.push((cursor, seed.text.len(), last));
         }
         for (from, to, near) in gaps {
-            let Some(gap) = seed.text.get(from..to) else { continue };
+            let Some(gap) = seed.text.get(from..to) else {
+                continue;
+            };
             if !gap.trim().is_empty() {
                 let shown: String = gap.trim().chars().take(60).collect();
                 problems.push(Diagnostic::at(

@@ -143,9 +143,18 @@ struct TaskOutput {
 
 /// Fits a feature set on the given rows of a dataset and on nothing else. Every fit in a run goes through here:
 /// the training rows of a fold during cross-validation, all rows for the top-feature refit.
-pub fn fit_on_rows(fs: &FeatureSet, ds: &Dataset, rows: &[usize]) -> Result<FittedFeatureSet, FeatureError> {
-    let docs: Vec<Doc<'_>> =
-        rows.iter().map(|&i| Doc { text: &ds.items[i].text, holder: ds.items[i].holder.as_deref() }).collect();
+pub fn fit_on_rows(
+    fs: &FeatureSet,
+    ds: &Dataset,
+    rows: &[usize],
+) -> Result<FittedFeatureSet, FeatureError> {
+    let docs: Vec<Doc<'_>> = rows
+        .iter()
+        .map(|&i| Doc {
+            text: &ds.items[i].text,
+            holder: ds.items[i].holder.as_deref(),
+        })
+        .collect();
     fs.fit(&docs)
 }
 
@@ -258,10 +267,11 @@ pub fn run(
                 Some(v) => {
                     let fs = &variants[v].0;
                     let t0 = Instant::now();
-                    let fitted = fit_on_rows(fs, ds, &train).map_err(|source| EvalError::Feature {
-                        config: fs.spec().name.clone(),
-                        source,
-                    })?;
+                    let fitted =
+                        fit_on_rows(fs, ds, &train).map_err(|source| EvalError::Feature {
+                            config: fs.spec().name.clone(),
+                            source,
+                        })?;
                     let train_texts: Vec<&str> =
                         train.iter().map(|&i| ds.items[i].text.as_str()).collect();
                     let test_texts: Vec<&str> = fold
@@ -993,7 +1003,11 @@ mod tests {
                 split: None,
             })
             .collect();
-        Dataset { classes: vec!["support".into(), "oppose".into()], items, input_hashes: BTreeMap::new() }
+        Dataset {
+            classes: vec!["support".into(), "oppose".into()],
+            items,
+            input_hashes: BTreeMap::new(),
+        }
     }
 
     proptest! {

@@ -23,7 +23,7 @@ pub struct LogisticParams {
     /// L-BFGS iterations at most. Defaults to `200`.
     #[serde(default = "iterations")]
     pub max_iterations: u64,
-    /// Gradient-norm stopping tolerance. Defaults to `1e-5`.
+    /// Gradient-norm stopping tolerance. Defaults to `1e-4` (linfa's and scikit-learn's default).
     #[serde(default = "tolerance")]
     pub gradient_tolerance: f64,
 }
@@ -35,7 +35,7 @@ fn iterations() -> u64 {
     200
 }
 fn tolerance() -> f64 {
-    1e-5
+    1e-4
 }
 
 impl LogisticParams {

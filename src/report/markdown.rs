@@ -54,6 +54,15 @@ pub fn code(text: &str) -> String {
     format!("`{}`", inner.replace('|', "\\|"))
 }
 
+/// A p-value for display (`<0.001` below a thousandth).
+pub fn pval(p: f64) -> String {
+    if p < 0.001 {
+        "<0.001".to_string()
+    } else {
+        format!("{p:.3}")
+    }
+}
+
 fn num(v: f64) -> String {
     format!("{v:.3}")
 }
@@ -126,9 +135,9 @@ pub fn render(r: &RunReport, charts: &[String]) -> String {
             " The majority-class baseline scores {}{}.",
             est(&m.metrics[h]),
             d.map(|d| if d.significant {
-                format!("; the best configuration is significantly better (McNemar p = {:.3}, Holm-adjusted)", d.p_holm)
+                format!("; the best configuration is significantly better (McNemar p = {}, Holm-adjusted)", pval(d.p_holm))
             } else {
-                format!("; the difference from the best is not significant (McNemar p = {:.3}, Holm-adjusted)", d.p_holm)
+                format!("; the difference from the best is not significant (McNemar p = {}, Holm-adjusted)", pval(d.p_holm))
             })
             .unwrap_or_default()
         )
@@ -402,7 +411,7 @@ pub fn render(r: &RunReport, charts: &[String]) -> String {
         for a in rows {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {:.3} |",
+                "| {} | {} | {} | {} | {} |",
                 escape(&a.classifier),
                 escape(&a.variant),
                 est(&a.headline),
@@ -411,7 +420,7 @@ pub fn render(r: &RunReport, charts: &[String]) -> String {
                 } else {
                     "—".into()
                 },
-                a.p_value
+                pval(a.p_value)
             );
         }
         let _ = writeln!(

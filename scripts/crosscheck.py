@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Independent cross-checks of the harness's numbers with scikit-learn and scipy.
+
+Not part of the product or CI (neither needs Python). Two uses:
+
+1. `python3 scripts/crosscheck.py pins` prints the reference values pinned in the Rust unit tests, computed
+   with scikit-learn/scipy on the same inputs (sections named as in the tests' doc comments).
+2. `python3 scripts/crosscheck.py report reports/default` recomputes every configuration's metrics from the
+   harness's own predictions.csv with scikit-learn and compares them with report.json (pooled over repeats,
+   labels in the experiment's class order, zero_division=0). Exit status 1 on any mismatch > 1e-9.
+
+Requires: pip install scikit-learn scipy numpy
+"""
+import csv
+import json
+import sys
+
+import numpy as np
+from scipy.stats import binomtest
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import (accuracy_score, balanced_accuracy_score, cohen_kappa_score, f1_score,
+                             matthews_corrcoef, precision_score, recall_score)
+from sklearn.naive_bayes import MultinomialNB
+
+
+def pins():
+    np.set_printoptions(precision=17)
+    print("## tfidf (src/features/bag.rs)")
+    v = TfidfVectorizer(token_pattern=r"(?u)\b\w+\b").fit(["a b", "a c c", "b d"])
+    print("idf", [repr(x) for x in v.idf_])
+    print("transform('a a c z')", [repr(x) for x in v.transform(["a a c z"]).toarray()[0]])
+
+    print("\n## char_wb (src/features/ngrams.rs)")
+    cv = CountVectorizer(analyzer="char_wb", ngram_range=(2, 3)).fit(["ab c"])
+    print(sorted(cv.vocabulary_))
+
+    print("\n## logistic (src/models/logistic.rs): C = 1/alpha = 1")
+    X = np.array([[0.0, 1.0], [1.0, 0.5], [2.0, 0.0], [3.0, 1.0], [0.5, 2.0], [2.5, 2.5]])
+    y = [0, 0, 1, 1, 0, 1]
+    m = LogisticRegression(C=1.0, tol=1e-10, max_iter=10000).fit(X, y)
+    print("P(class 1)", [repr(x) for x in m.predict_proba(X)[:, 1]])
+
+    print("\n## naive_bayes (src/models/bayes.rs)")
+    X = np.array([[2.0, 1.0, 0.0], [1.0, 0.0, 1.0], [0.0, 1.0, 3.0], [0.0, 2.0, 1.0], [1.0, 1.0, 1.0]])
+    y = [0, 0, 1, 1, 1]
+    print("P(class 0)", [repr(x) for x in MultinomialNB(alpha=1.0).fit(X, y).predict_proba(X)[:, 0]])
+
+    print("\n## metrics (src/eval/metrics.rs)")
+    g = [0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 2, 2]
+    p = [0, 0, 1, 2, 1, 0, 1, 2, 2, 0, 2, 1]
+    L = [0, 1, 2]
+    f1 = f1_score(g, p, labels=L, average=None, zero_division=0)
+    print("accuracy", repr(accuracy_score(g, p)))
+    print("balanced_accuracy", repr(balanced_accuracy_score(g, p)))
+    print("macro_f1", repr(f1_score(g, p, labels=L, average="macro", zero_division=0)))
+    print("f1 per class", [repr(x) for x in f1])
+    print("precision per class", [repr(x) for x in precision_score(g, p, labels=L, average=None, zero_division=0)])
+    print("f_avg (classes 0, 1)", repr((f1[0] + f1[1]) / 2))
+    print("mcc", repr(matthews_corrcoef(g, p)))
+    print("kappa", repr(cohen_kappa_score(g, p)))
+
+    print("\n## mcnemar (src/eval/stats.rs): exact two-sided binomial test, p = 0.5")
+    for b, c in [(5, 0), (6, 0), (1, 9), (7, 3), (4, 4)]:
+        print(f"b={b} c={c}", repr(binomtest(min(b, c), b + c, 0.5).pvalue))
+
+
+def report(folder):
+    with open(f"{folder}/report.json", encoding="utf-8") as fh:
+        rep = json.load(fh)
+    classes = rep["data"]["classes"]
+    labels = list(range(len(classes)))
+    by_config = {}
+    with open(f"{folder}/predictions.csv", newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            gold = classes.index(row["gold"])
+            pred = classes.index(row["predicted"])
+            by_config.setdefault(row["config"], ([], []))
+            by_config[row["config"]][0].append(gold)
+            by_config[row["config"]][1].append(pred)
+    worst = 0.0
+    checked = 0
+    for cfg in rep["configs"]:
+        g, p = by_config[cfg["id"]]
+        f1 = f1_score(g, p, labels=labels, average=None, zero_division=0)
+        ours = cfg["metrics"]
+        theirs = {
+            "accuracy": accuracy_score(g, p),
+            "balanced_accuracy": balanced_accuracy_score(g, p),
+            "macro_f1": f1_score(g, p, labels=labels, average="macro", zero_division=0),
+            "mcc": matthews_corrcoef(g, p),
+            "kappa": cohen_kappa_score(g, p) if len(set(g) | set(p)) > 1 else 0.0,
+        }
+        if "support" in classes and "oppose" in classes:
+            theirs["f_avg"] = (f1[classes.index("support")] + f1[classes.index("oppose")]) / 2
+        for name, value in theirs.items():
+            if np.isnan(value):
+                value = 0.0
+            diff = abs(ours[name]["point"] - value)
+            worst = max(worst, diff)
+            checked += 1
+            if diff > 1e-9:
+                print(f"MISMATCH {cfg['id']} {name}: harness {ours[name]['point']!r}, scikit-learn {value!r}")
+        for k, pc in enumerate(cfg["per_class"]):
+            for name, fn in [("precision", precision_score), ("recall", recall_score), ("f1", f1_score)]:
+                value = fn(g, p, labels=labels, average=None, zero_division=0)[k]
+                diff = abs(pc[name]["point"] - value)
+                worst = max(worst, diff)
+                checked += 1
+                if diff > 1e-9:
+                    print(f"MISMATCH {cfg['id']} {name}[{pc['class']}]: harness {pc[name]['point']!r}, sklearn {value!r}")
+    print(f"{folder}: {checked} values over {len(rep['configs'])} configurations; largest difference {worst:.3g}")
+    return 0 if worst <= 1e-9 else 1
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 2 and sys.argv[1] == "pins":
+        pins()
+    elif len(sys.argv) >= 3 and sys.argv[1] == "report":
+        sys.exit(max(report(f) for f in sys.argv[2:]))
+    else:
+        print(__doc__)
+        sys.exit(2)
