@@ -72,6 +72,19 @@ pub fn line_of_offset(text: &str, offset: usize) -> u64 {
         .count() as u64
 }
 
+/// The 1-based line a CSV record (or error) starts on, computed from its byte offset.
+///
+/// The `csv` crate's own `Position::line()` is one too low for files with CRLF line endings (the record's start is
+/// recorded before the `\n` of the previous `\r\n` is consumed), so lines are counted here instead.
+pub fn csv_line(bytes: &[u8], pos: Option<&csv::Position>) -> u64 {
+    let Some(pos) = pos else { return 0 };
+    let mut off = (pos.byte() as usize).min(bytes.len());
+    while off < bytes.len() && (bytes[off] == b'\n' || bytes[off] == b'\r') {
+        off += 1;
+    }
+    1 + bytes[..off].iter().filter(|&&b| b == b'\n').count() as u64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,6 +95,16 @@ mod tests {
         assert_eq!(d.to_string(), "labels/gold.csv:7: unknown stance 'maybe'");
         let d = Diagnostic::file(Path::new("seeds/manifest.csv"), "missing");
         assert_eq!(d.to_string(), "seeds/manifest.csv: missing");
+    }
+
+    #[test]
+    fn csv_lines_are_right_for_lf_and_crlf_files() {
+        for data in ["a,b\nx,1\n\"y\nz\",2\nw,3\n", "a,b\r\nx,1\r\n\"y\r\nz\",2\r\nw,3\r\n"] {
+            let mut rdr = csv::Reader::from_reader(data.as_bytes());
+            let lines: Vec<u64> =
+                rdr.records().map(|r| csv_line(data.as_bytes(), r.unwrap().position())).collect();
+            assert_eq!(lines, vec![2, 3, 5], "{data:?}");
+        }
     }
 
     #[test]

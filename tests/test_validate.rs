@@ -275,3 +275,12 @@ fn unclosed_quote_is_reported_with_its_line() {
         .code(2)
         .stderr_has("labels/gold.csv:10:");
 }
+
+#[test]
+fn lines_are_right_in_a_crlf_file() {
+    let wd = Workdir::with_repo_data();
+    edit_row(&wd, 6, |r| r[field("stance")] = "favor".into());
+    let crlf = wd.read(GOLD).replace('\n', "\r\n");
+    wd.write(GOLD, crlf);
+    expect_problem(&wd, "labels/gold.csv:6", "field 'stance' is 'favor'");
+}

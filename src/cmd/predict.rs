@@ -56,8 +56,9 @@ fn read_statements(args: &Args) -> anyhow::Result<Vec<String>> {
         return Ok(args.statements.clone());
     }
     if let Some(path) = &args.csv {
-        let mut rdr = csv::Reader::from_path(path)
-            .with_context(|| format!("{}: cannot read", path.display()))?;
+        let bytes =
+            std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+        let mut rdr = csv::Reader::from_reader(bytes.as_slice());
         let headers = rdr
             .headers()
             .with_context(|| format!("{}:1: cannot parse the header", path.display()))?
@@ -76,7 +77,7 @@ fn read_statements(args: &Args) -> anyhow::Result<Vec<String>> {
         let mut out = Vec::new();
         for rec in rdr.records() {
             let rec = rec.map_err(|e| {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = stance::diag::csv_line(&bytes, e.position());
                 anyhow::anyhow!("{}:{line}: {e}", path.display())
             })?;
             out.push(rec.get(col).unwrap_or("").to_string());

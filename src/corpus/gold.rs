@@ -247,7 +247,7 @@ fn read_label_file(path: &Path, check: &mut GoldCheck) {
         match rdr.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map(|p| p.line()).unwrap_or(0);
+                let line = crate::diag::csv_line(&bytes, record.position());
                 match parse_row(path, line, &record, &check.seeds) {
                     Ok(unit) => check.units.push(unit),
                     Err((mut problems, span)) => {
@@ -257,7 +257,7 @@ fn read_label_file(path: &Path, check: &mut GoldCheck) {
                 }
             }
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = crate::diag::csv_line(&bytes, e.position());
                 check.problems.push(Diagnostic::at(
                     path,
                     line,

@@ -109,7 +109,7 @@ pub fn read_seeds(dir: &Path) -> SeedSet {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = crate::diag::csv_line(&bytes, e.position());
                 set.problems.push(Diagnostic::at(
                     &manifest,
                     line,
@@ -118,7 +118,7 @@ pub fn read_seeds(dir: &Path) -> SeedSet {
                 break;
             }
         };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = crate::diag::csv_line(&bytes, record.position());
         if record.len() != MANIFEST_HEADER.len() {
             set.problems.push(Diagnostic::at(
                 &manifest,

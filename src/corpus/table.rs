@@ -119,7 +119,7 @@ pub fn read_table(
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = crate::diag::csv_line(&bytes, e.position());
                 problems.push(Diagnostic::at(
                     path,
                     line,
@@ -129,7 +129,7 @@ pub fn read_table(
             }
         };
         stats.rows += 1;
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = crate::diag::csv_line(&bytes, record.position());
         if record.len() != headers.len() {
             problems.push(Diagnostic::at(
                 path,
