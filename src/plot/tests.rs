@@ -1,0 +1,355 @@
+//! Tests of the charts on synthetic reports.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::eval::results::{
+    AblationRow, ClassResult, Comparison, ConfigResult, DataSummary, Estimate, EvaluationInfo,
+    ExperimentInfo, HarnessInfo, LearningPoint, Power, RunReport,
+};
+use crate::experiment::{ExperimentFile, DEFAULT_EXPERIMENT};
+
+const LONG_ID: &str =
+    "words+chars+lexicon+negation+shape+holder-mask+sentiment+hedges+quote + logistic";
+
+fn est(point: f64, half_width: f64) -> Estimate {
+    Estimate {
+        point,
+        lower: Some((point - half_width).max(0.0)),
+        upper: Some((point + half_width).min(1.0)),
+    }
+}
+
+fn config(id: &str, baseline: bool, headline: f64, classes: &[&str]) -> ConfigResult {
+    let k = classes.len();
+    let mut metrics = BTreeMap::new();
+    metrics.insert("macro_f1".to_string(), est(headline, 0.08));
+    metrics.insert("accuracy".to_string(), est(headline + 0.05, 0.07));
+    ConfigResult {
+        id: id.to_string(),
+        feature_set: (!baseline).then(|| id.split(" + ").next().unwrap_or(id).to_string()),
+        classifier: id.rsplit(" + ").next().unwrap_or(id).to_string(),
+        classifier_type: "logistic".to_string(),
+        baseline,
+        train_fraction: 1.0,
+        mean_features: 100.0,
+        metrics,
+        repeat_sd: BTreeMap::new(),
+        per_class: classes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ClassResult {
+                class: c.to_string(),
+                precision: est(headline, 0.1),
+                recall: est(headline, 0.1),
+                f1: est((headline - 0.1 * i as f64).max(0.0), 0.1),
+                support: 10 + i,
+            })
+            .collect(),
+        confusion: (0..k)
+            .map(|g| {
+                (0..k)
+                    .map(|p| if g == p { 70 } else { 15 + p as u64 })
+                    .collect()
+            })
+            .collect(),
+        zero_division: Vec::new(),
+        predictions: Vec::new(),
+        top_features: None,
+    }
+}
+
+/// A small report: three classes, five ranked configurations (two baselines, one with an 80-character id), a
+/// learning curve and an ablation.
+fn synthetic_report() -> RunReport {
+    let classes = ["support", "oppose", "neutral"];
+    let configs = vec![
+        config("words + logistic", false, 0.71, &classes),
+        config("lexicon + logistic", false, 0.52, &classes),
+        config(LONG_ID, false, 0.64, &classes),
+        config("majority", true, 0.22, &classes),
+        config("stratified-random", true, 0.33, &classes),
+    ];
+    let leaderboard: Vec<String> = [
+        "words + logistic",
+        LONG_ID,
+        "lexicon + logistic",
+        "stratified-random",
+        "majority",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let comparisons = leaderboard[1..]
+        .iter()
+        .map(|id| Comparison {
+            config: id.clone(),
+            best: leaderboard[0].clone(),
+            difference: est(-0.1, 0.05),
+            best_only_correct: 10,
+            config_only_correct: 2,
+            p_value: 0.01,
+            p_holm: 0.03,
+            significant: id != LONG_ID,
+        })
+        .collect();
+    let mut learning_curve = Vec::new();
+    for (fraction, size) in [(0.25, 5.0), (0.5, 9.25), (1.0, 17.25)] {
+        for (features, classifier, base) in [
+            (Some("words"), "logistic", 0.4),
+            (Some("lexicon"), "logistic", 0.3),
+            (None, "majority", 0.2),
+        ] {
+            learning_curve.push(LearningPoint {
+                feature_set: features.map(str::to_string),
+                classifier: classifier.to_string(),
+                fraction,
+                train_size: size,
+                headline: est(base + 0.2 * fraction, 0.1),
+                config: format!(
+                    "{} + {classifier} @ {}%",
+                    features.unwrap_or(""),
+                    fraction * 100.0
+                ),
+            });
+        }
+    }
+    let mut ablation = Vec::new();
+    for classifier in ["logistic", "linear-svm"] {
+        for (variant, delta) in [
+            ("full", 0.0),
+            ("− word-ngrams", -0.12),
+            ("− lexicon", 0.03),
+            ("− shape", 0.0),
+        ] {
+            ablation.push(AblationRow {
+                variant: variant.to_string(),
+                left_out: (variant != "full").then(|| variant.trim_start_matches("− ").to_string()),
+                classifier: classifier.to_string(),
+                config: format!("full + {classifier}"),
+                headline: est(0.6 + delta, 0.1),
+                delta: Estimate {
+                    point: delta,
+                    lower: Some(delta - 0.05),
+                    upper: Some(delta + 0.05),
+                },
+                p_value: 0.2,
+            });
+        }
+    }
+    let config_file: ExperimentFile =
+        toml::from_str(DEFAULT_EXPERIMENT).expect("the built-in experiment parses");
+    RunReport {
+        schema_version: crate::eval::results::SCHEMA_VERSION,
+        harness: HarnessInfo {
+            version: "0.1.0".to_string(),
+            git_commit: None,
+        },
+        experiment: ExperimentInfo {
+            name: "synthetic".to_string(),
+            source: "test".to_string(),
+            sha256: String::new(),
+            identity: String::new(),
+            config: config_file,
+        },
+        inputs: BTreeMap::new(),
+        data: DataSummary {
+            n_items: 36,
+            classes: classes.iter().map(|s| s.to_string()).collect(),
+            class_counts: vec![10, 11, 12],
+            dropped_by_label: BTreeMap::new(),
+            dropped_by_split: 0,
+            n_groups: None,
+        },
+        evaluation: EvaluationInfo {
+            scheme: "stratified-kfold".to_string(),
+            k: Some(3),
+            repeats: 10,
+            n_folds: 30,
+            group: None,
+            seed: 1,
+            bootstrap: 2000,
+            bootstrap_unit: "item".to_string(),
+            bootstrap_units: 36,
+            confidence_level: 0.95,
+            alpha: 0.05,
+            headline: "macro_f1".to_string(),
+        },
+        items: Vec::new(),
+        folds: Vec::new(),
+        configs,
+        best: leaderboard[0].clone(),
+        leaderboard,
+        comparisons,
+        power: Power {
+            n_items: 36,
+            per_class: BTreeMap::new(),
+            min_discordant: 6,
+            min_detectable_accuracy_difference: 0.17,
+            best_interval_width: Some(0.16),
+            mean_interval_width: Some(0.16),
+        },
+        ablation: Some(ablation),
+        learning_curve: Some(learning_curve),
+        warnings: Vec::new(),
+    }
+}
+
+fn decode(bytes: &[u8]) -> image::RgbImage {
+    image::load_from_memory(bytes)
+        .expect("a valid PNG")
+        .to_rgb8()
+}
+
+#[test]
+fn renders_every_chart_with_the_expected_names_and_sizes() {
+    let charts = render_all(&synthetic_report()).expect("charts render");
+    let names: Vec<&str> = charts.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "charts/ablation.png",
+            "charts/confusion.png",
+            "charts/leaderboard.png",
+            "charts/learning-curve.png",
+            "charts/per-class-f1.png",
+        ]
+    );
+    for (name, bytes) in &charts {
+        let img = decode(bytes);
+        assert_eq!(img.width(), WIDTH, "{name}");
+        assert!(
+            img.height() >= 300 && img.height() <= 2000,
+            "{name}: {}",
+            img.height()
+        );
+        // Text and marks were drawn: plenty of dark pixels, so the embedded font rendered.
+        let dark = img
+            .pixels()
+            .filter(|p| p.0.iter().all(|c| *c < 100))
+            .count();
+        assert!(dark > 500, "{name}: only {dark} dark pixels");
+    }
+}
+
+#[test]
+fn rendering_is_byte_identical() {
+    let report = synthetic_report();
+    let first = render_all(&report).expect("charts render");
+    let second = render_all(&report).expect("charts render");
+    assert_eq!(first, second);
+}
+
+#[test]
+fn optional_charts_follow_the_report() {
+    let mut report = synthetic_report();
+    report.ablation = None;
+    report.learning_curve = None;
+    let charts = render_all(&report).expect("charts render");
+    let names: Vec<&str> = charts.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "charts/confusion.png",
+            "charts/leaderboard.png",
+            "charts/per-class-f1.png"
+        ]
+    );
+}
+
+#[test]
+fn leaderboard_grows_with_the_number_of_configs() {
+    let mut report = synthetic_report();
+    let short = decode(&leaderboard::render(&report).expect("renders")).height();
+    for i in 0..26 {
+        let id = format!("{LONG_ID} {i}");
+        report
+            .configs
+            .push(config(&id, false, 0.3, &["support", "oppose", "neutral"]));
+        report.leaderboard.push(id);
+    }
+    let tall = decode(&leaderboard::render(&report).expect("renders")).height();
+    assert!(tall >= short + 26 * ROW_HEIGHT as u32, "{short} → {tall}");
+}
+
+#[test]
+fn long_labels_are_shortened_to_fit_the_label_column() {
+    assert_eq!(LONG_ID.chars().count(), 80);
+    let label = truncate_label(LONG_ID);
+    assert_eq!(label.chars().count(), MAX_LABEL_CHARS);
+    assert!(label.ends_with('…'));
+    ensure_fonts().expect("fonts register");
+    let wide = "W".repeat(80);
+    let fitted = canvas::fit_text(
+        "test",
+        &truncate_label(&wide),
+        BODY.bold(),
+        max_label_width(),
+    )
+    .expect("measures");
+    assert!(
+        canvas::text_width("test", &fitted, BODY.bold()).expect("measures") <= max_label_width()
+    );
+    assert!(fitted.ends_with('…'));
+}
+
+#[test]
+fn degenerate_reports_do_not_panic() {
+    let mut report = synthetic_report();
+    report.configs.truncate(1);
+    report.leaderboard.truncate(1);
+    report.comparisons.clear();
+    let c = &mut report.configs[0];
+    c.confusion = vec![vec![0, 0, 0], vec![0, 0, 0]]; // all-zero and missing rows
+    c.per_class.clear();
+    for e in c.metrics.values_mut() {
+        *e = Estimate {
+            point: 0.0,
+            lower: None,
+            upper: None,
+        };
+    }
+    report.evaluation.bootstrap = 0;
+    report.evaluation.repeats = 1;
+    for p in report.learning_curve.iter_mut().flatten() {
+        p.headline.lower = None;
+        p.headline.upper = None;
+    }
+    for r in report.ablation.iter_mut().flatten() {
+        r.delta = Estimate {
+            point: 0.0,
+            lower: None,
+            upper: None,
+        };
+    }
+    let charts = render_all(&report).expect("degenerate charts render");
+    assert_eq!(charts.len(), 5);
+    for (_, bytes) in &charts {
+        decode(bytes);
+    }
+
+    // Negative headlines (MCC, kappa) widen the axis instead of failing.
+    let mut report = synthetic_report();
+    report.evaluation.headline = "mcc".to_string();
+    for c in &mut report.configs {
+        c.metrics.insert("mcc".to_string(), est(-0.4, 0.2));
+    }
+    render_all(&report).expect("negative values render");
+
+    // No classes, no configurations at all in the ranking.
+    let mut report = synthetic_report();
+    report.leaderboard.clear();
+    report.data.classes.clear();
+    report.learning_curve = Some(Vec::new());
+    report.ablation = Some(Vec::new());
+    render_all(&report).expect("empty charts render");
+}
+
+#[test]
+fn a_missing_best_configuration_is_an_error_naming_the_chart() {
+    let mut report = synthetic_report();
+    report.best = "nope".to_string();
+    report.leaderboard.clear();
+    let err = render_all(&report).expect_err("no configuration to show");
+    assert!(err.to_string().starts_with("confusion chart:"), "{err}");
+}
