@@ -12,18 +12,28 @@ use stance::features::{Doc, FeatureSetSpec};
 const IBM: &str = "../shared/corpora/ibm-argq-30k/arg_quality_rank_30k.csv";
 
 fn gold(c: &mut Criterion) {
-    let exp = Experiment::load(Path::new("experiments/default.toml")).expect("run cargo bench from the repository root");
+    let exp = Experiment::load(Path::new("experiments/default.toml"))
+        .expect("run cargo bench from the repository root");
     let data = exp.load_data().expect("gold data loads");
-    c.bench_function("gold/default experiment (26 configs x 30 folds + 2000 bootstrap)", |b| {
-        b.iter(|| run(&exp, &data, &RunOptions::default()).expect("runs"))
-    });
+    c.bench_function(
+        "gold/default experiment (26 configs x 30 folds + 2000 bootstrap)",
+        |b| b.iter(|| run(&exp, &data, &RunOptions::default()).expect("runs")),
+    );
     let spec: FeatureSetSpec = toml::from_str(
         "name = 'all'\nextractors = [{ type = 'word-ngrams', ngram = [1, 2] }, { type = 'char-ngrams', ngram = [2, 5] }, \
          { type = 'lexicon' }, { type = 'negation' }, { type = 'shape' }]",
     )
     .expect("valid");
     let fs = spec.check().expect("valid");
-    let docs: Vec<Doc<'_>> = data.dataset.items.iter().map(|i| Doc { text: &i.text, holder: i.holder.as_deref() }).collect();
+    let docs: Vec<Doc<'_>> = data
+        .dataset
+        .items
+        .iter()
+        .map(|i| Doc {
+            text: &i.text,
+            holder: i.holder.as_deref(),
+        })
+        .collect();
     c.bench_function("gold/fit+transform all extractors (11 items)", |b| {
         b.iter(|| {
             let fitted = fs.fit(&docs).expect("fits");
@@ -38,12 +48,17 @@ fn ibm(c: &mut Criterion) {
         eprintln!("skipping IBM benchmarks: {IBM} not found");
         return;
     }
-    let src = std::fs::read_to_string("bench/experiments/ibm-argq-sample.toml").expect("bench experiment exists");
+    let src = std::fs::read_to_string("bench/experiments/ibm-argq-sample.toml")
+        .expect("bench experiment exists");
     for n in [1000usize, 2000] {
         let text = src
             .replace("sample = 6000", &format!("sample = {n}"))
             .replace("bootstrap = 1000", "bootstrap = 200");
-        let exp = Experiment::from_source(&text, Some(Path::new("bench/experiments/ibm-argq-sample.toml"))).expect("valid");
+        let exp = Experiment::from_source(
+            &text,
+            Some(Path::new("bench/experiments/ibm-argq-sample.toml")),
+        )
+        .expect("valid");
         let data = exp.load_data().expect("corpus loads");
         let mut group = c.benchmark_group(format!("ibm/{n} arguments"));
         group.sample_size(10);
@@ -55,7 +70,15 @@ fn ibm(c: &mut Criterion) {
         )
         .expect("valid");
         let fs = spec.check().expect("valid");
-        let docs: Vec<Doc<'_>> = data.dataset.items.iter().map(|i| Doc { text: &i.text, holder: None }).collect();
+        let docs: Vec<Doc<'_>> = data
+            .dataset
+            .items
+            .iter()
+            .map(|i| Doc {
+                text: &i.text,
+                holder: None,
+            })
+            .collect();
         group.bench_function("fit+transform word 1-2-grams", |b| {
             b.iter(|| {
                 let fitted = fs.fit(&docs).expect("fits");

@@ -99,10 +99,15 @@ mod tests {
 
     #[test]
     fn csv_lines_are_right_for_lf_and_crlf_files() {
-        for data in ["a,b\nx,1\n\"y\nz\",2\nw,3\n", "a,b\r\nx,1\r\n\"y\r\nz\",2\r\nw,3\r\n"] {
+        for data in [
+            "a,b\nx,1\n\"y\nz\",2\nw,3\n",
+            "a,b\r\nx,1\r\n\"y\r\nz\",2\r\nw,3\r\n",
+        ] {
             let mut rdr = csv::Reader::from_reader(data.as_bytes());
-            let lines: Vec<u64> =
-                rdr.records().map(|r| csv_line(data.as_bytes(), r.unwrap().position())).collect();
+            let lines: Vec<u64> = rdr
+                .records()
+                .map(|r| csv_line(data.as_bytes(), r.unwrap().position()))
+                .collect();
             assert_eq!(lines, vec![2, 3, 5], "{data:?}");
         }
     }

@@ -269,7 +269,7 @@ pub struct LearningCurveSpec {
 }
 
 /// CI gate settings (`stance check`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GateSpec {
     /// Metrics the gate compares. Defaults to the headline metric and accuracy.
@@ -281,16 +281,6 @@ pub struct GateSpec {
     /// Also require an exact McNemar test (baseline vs candidate predictions) to find the drop significant.
     #[serde(default)]
     pub require_significance: bool,
-}
-
-impl Default for GateSpec {
-    fn default() -> Self {
-        GateSpec {
-            metrics: Vec::new(),
-            tolerance: BTreeMap::new(),
-            require_significance: false,
-        }
-    }
 }
 
 /// An experiment file as written.
@@ -741,7 +731,7 @@ pub struct LoadedData {
 
 /// A stratified random sample of `n` items (class shares kept, at least one per class), in original order.
 pub fn stratified_sample(ds: &Dataset, n: usize, seed: u64) -> Dataset {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5A4D_504C_45);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x005A_4D50_4C45);
     let total = ds.items.len();
     let mut keep = Vec::new();
     for c in 0..ds.classes.len() {

@@ -134,8 +134,8 @@ pub fn leaderboard_text(r: &RunReport) -> String {
         .max(6);
     let _ = writeln!(
         s,
-        "\n{:>4}  {:<width$}  {:>8}  {:<15}  {:>8}  {}",
-        "rank", "config", h, "95% interval", "accuracy", "vs best (McNemar, Holm)"
+        "\n{:>4}  {:<width$}  {:>8}  {:<15}  {:>8}  vs best (McNemar, Holm)",
+        "rank", "config", h, "95% interval", "accuracy"
     );
     for (rank, id) in r.leaderboard.iter().enumerate() {
         let c = r.config(id).expect("leaderboard ids exist");

@@ -144,9 +144,8 @@ pub fn score(c: &Confusion, classes: &[String]) -> Scores {
     let trace: f64 = (0..n).map(|k| c.get(k, k)).sum();
     let accuracy = ratio(trace, total, "accuracy".into(), &mut flags);
     let mut per_class = Vec::with_capacity(n);
-    for k in 0..n {
+    for (k, name) in classes.iter().enumerate().take(n) {
         let tp = c.get(k, k);
-        let name = &classes[k];
         let precision = ratio(
             tp,
             c.pred_total(k),

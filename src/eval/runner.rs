@@ -134,10 +134,13 @@ fn subsample(
     keep
 }
 
+/// One configuration's output in one task: (config, (item, prediction) pairs, feature count, seconds).
+type ConfigOutput = (usize, Vec<(usize, Prediction)>, usize, f64);
+
 /// Output of one grid task.
 struct TaskOutput {
     fold: usize,
-    results: Vec<(usize, Vec<(usize, Prediction)>, usize, f64)>,
+    results: Vec<ConfigOutput>,
     train_size: usize,
 }
 

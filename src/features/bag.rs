@@ -42,7 +42,7 @@ pub enum Norm {
 
 /// Options shared by every bag-of-terms extractor.
 ///
-/// In experiment files these keys sit directly in the extractor's table (see [`with_bag_options!`]); serde's
+/// In experiment files these keys sit directly in the extractor's table (see the `with_bag_options!` macro); serde's
 /// `flatten` cannot be used because it disables `deny_unknown_fields`, and a mistyped key must be an error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
