@@ -11,6 +11,40 @@
 //!
 //! [`experiment`] reads the TOML files that declare a run. The library never prints and never exits: the `stance`
 //! binary does both.
+//!
+//! ```
+//! use stance::experiment::Experiment;
+//!
+//! // Support vs oppose on the bundled gold sentences: one feature set, one model and a baseline.
+//! let exp = Experiment::from_source(
+//!     r#"
+//!     name = "example"
+//!     seed = 1
+//!     bootstrap = 0
+//!     [data]
+//!     source = "gold"
+//!     classes = ["support", "oppose"]
+//!     [evaluation]
+//!     scheme = "stratified-kfold"
+//!     k = 3
+//!     [[features]]
+//!     name = "lexicon"
+//!     extractors = [{ type = "lexicon" }]
+//!     [[classifiers]]
+//!     type = "naive-bayes"
+//!     [[classifiers]]
+//!     type = "majority"
+//!     "#,
+//!     None,
+//! )?;
+//! let data = exp.load_data()?;
+//! let (report, _timings) = stance::eval::run(&exp, &data, &Default::default())?;
+//! assert_eq!(report.data.n_items, 11);
+//! assert_eq!(report.leaderboard.len(), 2);
+//! let best = report.config(&report.best).expect("the best is a configuration");
+//! assert!((0.0..=1.0).contains(&best.metrics["macro_f1"].point));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![deny(missing_docs)]
 
 pub mod check;
