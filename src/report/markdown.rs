@@ -63,6 +63,24 @@ pub fn pval(p: f64) -> String {
     }
 }
 
+/// "p = 0.289" or "p < 0.001", for prose.
+fn p_phrase(p: f64) -> String {
+    if p < 0.001 {
+        "p < 0.001".to_string()
+    } else {
+        format!("p = {p:.3}")
+    }
+}
+
+/// A share with enough digits to be non-zero when it is small (0.545, 0.0010).
+fn share(v: f64) -> String {
+    if v >= 0.01 || v == 0.0 {
+        format!("{v:.3}")
+    } else {
+        format!("{v:.2e}")
+    }
+}
+
 fn num(v: f64) -> String {
     format!("{v:.3}")
 }
@@ -135,9 +153,15 @@ pub fn render(r: &RunReport, charts: &[String]) -> String {
             " The majority-class baseline scores {}{}.",
             est(&m.metrics[h]),
             d.map(|d| if d.significant {
-                format!("; the best configuration is significantly better (McNemar p = {}, Holm-adjusted)", pval(d.p_holm))
+                format!(
+                    "; the best configuration is significantly better (McNemar {}, Holm-adjusted)",
+                    p_phrase(d.p_holm)
+                )
             } else {
-                format!("; the difference from the best is not significant (McNemar p = {}, Holm-adjusted)", pval(d.p_holm))
+                format!(
+                    "; the difference from the best is not significant (McNemar {}, Holm-adjusted)",
+                    p_phrase(d.p_holm)
+                )
             })
             .unwrap_or_default()
         )
@@ -362,8 +386,8 @@ pub fn render(r: &RunReport, charts: &[String]) -> String {
         let _ = writeln!(
             s,
             "Every statement the best configuration gets wrong in at least one repeat ({} of {}), most often wrong \
-             first. *Predicted* is the most frequent prediction over repeats; *confidence* is its mean predicted \
-             probability when the model has probabilities.\n",
+             first. *Predicted* is the most frequent wrong prediction over repeats; *confidence* is the model's mean \
+             probability for that class when it has probabilities.\n",
             errors.len(),
             r.items.len()
         );
@@ -519,7 +543,7 @@ fn power_paragraph(r: &RunReport) -> String {
         p.n_items,
         per_class.join(", ")
     );
-    if smallest > 0 {
+    if smallest > 0 && smallest < 100 {
         let _ = write!(
             s,
             "In the smallest class one item is {:.0}% of its recall, so a single changed prediction moves per-class \
@@ -534,25 +558,34 @@ fn power_paragraph(r: &RunReport) -> String {
         }
         s.push_str(". ");
     }
-    let _ = write!(
-        s,
-        "With McNemar's exact test at α = {}, two models must disagree on at least {} items, all in the same \
-         direction, before any difference can be significant: no accuracy difference smaller than {:.2} \
-         ({} of {} items) is detectable here, whatever the models. ",
-        r.evaluation.alpha,
-        p.min_discordant,
-        p.min_detectable_accuracy_difference,
-        p.min_discordant,
-        p.n_items
-    );
     if p.min_detectable_accuracy_difference >= 0.2 {
+        let _ = write!(
+            s,
+            "With McNemar's exact test at α = {}, two models must disagree on at least {} items, all in the same \
+             direction, before any difference can be significant: no accuracy difference smaller than {} \
+             ({} of {} items) is detectable here, whatever the models. ",
+            r.evaluation.alpha,
+            p.min_discordant,
+            share(p.min_detectable_accuracy_difference),
+            p.min_discordant,
+            p.n_items
+        );
         s.push_str(
             "**The ranking above is therefore not evidence that one feature set beats another**; it can show gross \
              failures (a model below the majority baseline) and it is the data-size floor to improve on. More gold \
              data, not more models, is what would narrow these intervals.",
         );
     } else {
-        s.push_str("Differences smaller than the intervals above should not be read as real.");
+        let _ = write!(
+            s,
+            "McNemar's exact test at α = {} needs at least {} discordant items to call any difference significant \
+             (an accuracy difference of {} on {} items), so here the intervals, not that floor, are the limit: \
+             differences smaller than the intervals above should not be read as real, significant or not.",
+            r.evaluation.alpha,
+            p.min_discordant,
+            share(p.min_detectable_accuracy_difference),
+            p.n_items
+        );
     }
     s
 }
