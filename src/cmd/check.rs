@@ -183,6 +183,10 @@ fn fmt_opt(v: Option<f64>) -> String {
     v.map(|x| format!("{x:.3}")).unwrap_or_else(|| "—".into())
 }
 
+fn fmt_change(v: Option<f64>) -> String {
+    v.map(|c| format!("{c:+.3}")).unwrap_or_else(|| "—".into())
+}
+
 fn verdict_word(v: Verdict) -> &'static str {
     match v {
         Verdict::Pass => "pass",
@@ -215,9 +219,7 @@ fn text_report(r: &GateResult, gate: &Gate, args: &Args) -> String {
             row.metric,
             fmt_opt(row.old),
             fmt_opt(row.new),
-            row.change
-                .map(|c| format!("{c:+.3}"))
-                .unwrap_or_else(|| "—".into()),
+            fmt_change(row.change),
             row.tolerance,
             fmt_opt(row.p_value),
             verdict_word(row.verdict)
@@ -357,9 +359,7 @@ fn summary_markdown(
                 row.metric,
                 fmt_opt(row.old),
                 fmt_opt(row.new),
-                row.change
-                    .map(|c| format!("{c:+.3}"))
-                    .unwrap_or_else(|| "—".into()),
+                fmt_change(row.change),
                 row.tolerance,
                 fmt_opt(row.p_value),
                 verdict_word(row.verdict)
@@ -417,9 +417,7 @@ fn junit_xml(r: &GateResult, candidate: &RunReport) -> anyhow::Result<Vec<u8>> {
             row.metric,
             fmt_opt(row.old),
             fmt_opt(row.new),
-            row.change
-                .map(|c| format!("{c:+.3}"))
-                .unwrap_or_else(|| "—".into()),
+            fmt_change(row.change),
             row.tolerance,
             fmt_opt(row.p_value)
         );
