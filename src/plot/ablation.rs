@@ -121,14 +121,7 @@ pub(super) fn render(report: &RunReport, rows: &[AblationRow]) -> Result<Vec<u8>
     let height = caption_y + SMALL.line_height() * caption.len() as i32 + MARGIN;
 
     render_png(CHART, WIDTH, height as u32, |c| {
-        c.text(
-            &title,
-            (MARGIN, title_y),
-            TITLE,
-            palette::TEXT,
-            HPos::Left,
-            VAlign::Top,
-        )?;
+        c.title(&title, title_y)?;
         c.legend(&legend, &legend_pos, legend_y, BODY)?;
         for (i, line) in lines.iter().enumerate() {
             if let Line::Header(_) = line {
@@ -203,16 +196,7 @@ pub(super) fn render(report: &RunReport, rows: &[AblationRow]) -> Result<Vec<u8>
             palette::INK,
             2,
         )?;
-        for (i, line) in caption.iter().enumerate() {
-            c.text(
-                line,
-                (MARGIN, caption_y + SMALL.line_height() * i as i32),
-                SMALL,
-                palette::MUTED,
-                HPos::Left,
-                VAlign::Top,
-            )?;
-        }
+        c.caption(&caption, caption_y)?;
         Ok(())
     })
 }

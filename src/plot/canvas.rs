@@ -15,7 +15,7 @@ use plotters::element::{Circle, PathElement, Polygon, Rectangle};
 use plotters::style::text_anchor::HPos;
 use plotters::style::{Color, FontDesc, FontFamily, FontStyle, RGBColor, ShapeStyle};
 
-use super::{palette, PlotError, FONT_FAMILY, SMALL};
+use super::{palette, PlotError, FONT_FAMILY, MARGIN, SMALL, TITLE};
 
 /// A font: pixel size and weight, always in [`FONT_FAMILY`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -261,6 +261,33 @@ impl Canvas<'_, '_> {
     /// `text` shortened with "…" to fit in `max_px`.
     pub fn fit(&self, text: &str, font: Font, max_px: i32) -> Result<String, PlotError> {
         fit_text(self.chart, text, font, max_px)
+    }
+
+    /// Draws a chart's title at the top-left margin.
+    pub fn title(&self, title: &str, y: i32) -> Result<(), PlotError> {
+        self.text(
+            title,
+            (MARGIN, y),
+            TITLE,
+            palette::TEXT,
+            HPos::Left,
+            VAlign::Top,
+        )
+    }
+
+    /// Draws caption lines, one below the other, starting at `y`.
+    pub fn caption(&self, lines: &[String], y: i32) -> Result<(), PlotError> {
+        for (i, line) in lines.iter().enumerate() {
+            self.text(
+                line,
+                (MARGIN, y + SMALL.line_height() * i as i32),
+                SMALL,
+                palette::MUTED,
+                HPos::Left,
+                VAlign::Top,
+            )?;
+        }
+        Ok(())
     }
 
     /// Draws one line of text anchored at `(x, y)`: `h` places the anchor horizontally, `v` vertically.

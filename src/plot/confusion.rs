@@ -166,14 +166,7 @@ pub(super) fn render(report: &RunReport) -> Result<Vec<u8>, PlotError> {
         grid_top,
     };
     render_png(CHART, WIDTH, height as u32, |c| {
-        c.text(
-            &title,
-            (MARGIN, title_y),
-            TITLE,
-            palette::TEXT,
-            HPos::Left,
-            VAlign::Top,
-        )?;
+        c.title(&title, title_y)?;
         c.text(
             &subtitle,
             (MARGIN, subtitle_y),
@@ -184,16 +177,7 @@ pub(super) fn render(report: &RunReport) -> Result<Vec<u8>, PlotError> {
         )?;
         draw_panel(c, &layout, &counts, MARGIN)?;
         draw_panel(c, &layout, &percents, MARGIN + panel_w + PANEL_GAP)?;
-        for (i, line) in caption.iter().enumerate() {
-            c.text(
-                line,
-                (MARGIN, caption_y + SMALL.line_height() * i as i32),
-                SMALL,
-                palette::MUTED,
-                HPos::Left,
-                VAlign::Top,
-            )?;
-        }
+        c.caption(&caption, caption_y)?;
         Ok(())
     })
 }

@@ -128,14 +128,7 @@ pub(super) fn render(report: &RunReport) -> Result<Vec<u8>, PlotError> {
     let height = caption_y + SMALL.line_height() * caption.len() as i32 + MARGIN;
 
     render_png(CHART, WIDTH, height as u32, |c| {
-        c.text(
-            &title,
-            (MARGIN, title_y),
-            TITLE,
-            palette::TEXT,
-            HPos::Left,
-            VAlign::Top,
-        )?;
+        c.title(&title, title_y)?;
         c.legend(&legend, &legend_pos, legend_y, BODY)?;
 
         for i in (1..rows.len()).step_by(2) {
@@ -212,16 +205,7 @@ pub(super) fn render(report: &RunReport) -> Result<Vec<u8>, PlotError> {
             )?;
         }
 
-        for (i, line) in caption.iter().enumerate() {
-            c.text(
-                line,
-                (MARGIN, caption_y + SMALL.line_height() * i as i32),
-                SMALL,
-                palette::MUTED,
-                HPos::Left,
-                VAlign::Top,
-            )?;
-        }
+        c.caption(&caption, caption_y)?;
         Ok(())
     })
 }

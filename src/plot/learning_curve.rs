@@ -133,14 +133,7 @@ pub(super) fn render(report: &RunReport, points: &[LearningPoint]) -> Result<Vec
     };
 
     render_png(CHART, WIDTH, height as u32, |c| {
-        c.text(
-            &title,
-            (MARGIN, title_y),
-            TITLE,
-            palette::TEXT,
-            HPos::Left,
-            VAlign::Top,
-        )?;
+        c.title(&title, title_y)?;
         c.text(
             &metric,
             (MARGIN, y_title_y),
@@ -240,16 +233,7 @@ pub(super) fn render(report: &RunReport, points: &[LearningPoint]) -> Result<Vec
             )?;
         }
 
-        for (i, line) in caption.iter().enumerate() {
-            c.text(
-                line,
-                (MARGIN, caption_y + SMALL.line_height() * i as i32),
-                SMALL,
-                palette::MUTED,
-                HPos::Left,
-                VAlign::Top,
-            )?;
-        }
+        c.caption(&caption, caption_y)?;
         Ok(())
     })
 }
