@@ -15,7 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::eval::results::{ConfigResult, RunReport};
+use crate::eval::results::ConfigResult;
+use crate::report::model::RunReport;
 use crate::eval::stats::mcnemar_exact;
 use crate::experiment::MetricName;
 
@@ -292,8 +293,8 @@ pub fn compare(baseline: &RunReport, candidate: &RunReport, gate: &Gate) -> Gate
         for m in &gate.metrics {
             let key = m.key();
             let tolerance = gate.tolerance.get(m).copied().unwrap_or(0.0);
-            let o = old.and_then(|c| c.metrics.get(key)).map(|e| e.point);
-            let n = new.and_then(|c| c.metrics.get(key)).map(|e| e.point);
+            let o = old.and_then(|c| c.metrics.get(m)).map(|e| e.point);
+            let n = new.and_then(|c| c.metrics.get(m)).map(|e| e.point);
             let change = o.zip(n).map(|(a, b)| b - a);
             // A tiny epsilon absorbs floating-point noise in recomputed metrics.
             let eps = 1e-12;

@@ -9,13 +9,18 @@
 //! that `stance run` falls back to when the file is absent.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+
+pub use crate::eval::metrics::MetricName;
+pub use crate::eval::splits::{GroupBy, Scheme};
+
+use crate::eval::plan::{ablation_variants, Clusters, Kind, Plan, Variant};
+use crate::eval::splits::Split;
 
 use crate::corpus::gold::{load_gold, select_units, UnitSelection};
 use crate::corpus::table::{read_table, TableSpec, TableStats};
@@ -101,71 +106,6 @@ pub enum ExperimentKind {
     LearningCurve,
 }
 
-/// A metric that can be the headline or be gated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MetricName {
-    /// Share of items predicted correctly.
-    Accuracy,
-    /// Mean recall over classes.
-    BalancedAccuracy,
-    /// Unweighted mean F1 over the experiment's classes.
-    MacroF1,
-    /// Mean F1 of `support` and `oppose` only (SemEval-2016 Task 6).
-    FAvg,
-    /// Matthews correlation coefficient (multi-class form).
-    Mcc,
-    /// Cohen's kappa between gold and predicted labels.
-    Kappa,
-}
-
-impl MetricName {
-    /// Every metric, in report order.
-    pub const ALL: [MetricName; 6] = [
-        MetricName::MacroF1,
-        MetricName::FAvg,
-        MetricName::Accuracy,
-        MetricName::BalancedAccuracy,
-        MetricName::Mcc,
-        MetricName::Kappa,
-    ];
-
-    /// The key used in files (`macro_f1`).
-    pub fn key(self) -> &'static str {
-        match self {
-            MetricName::Accuracy => "accuracy",
-            MetricName::BalancedAccuracy => "balanced_accuracy",
-            MetricName::MacroF1 => "macro_f1",
-            MetricName::FAvg => "f_avg",
-            MetricName::Mcc => "mcc",
-            MetricName::Kappa => "kappa",
-        }
-    }
-
-    /// Parses a key.
-    pub fn from_key(key: &str) -> Option<MetricName> {
-        MetricName::ALL.into_iter().find(|m| m.key() == key)
-    }
-
-    /// A human label (`macro-F1`).
-    pub fn label(self) -> &'static str {
-        match self {
-            MetricName::Accuracy => "accuracy",
-            MetricName::BalancedAccuracy => "balanced accuracy",
-            MetricName::MacroF1 => "macro-F1",
-            MetricName::FAvg => "F_avg",
-            MetricName::Mcc => "MCC",
-            MetricName::Kappa => "Cohen's kappa",
-        }
-    }
-}
-
-impl fmt::Display for MetricName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.key())
-    }
-}
-
 /// Gold data selection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -201,34 +141,6 @@ pub enum DataSpec {
     Gold(GoldSpec),
     /// Any labelled CSV.
     Csv(TableSpec),
-}
-
-/// Cross-validation schemes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Scheme {
-    /// Stratified k-fold, repeated with different shuffles.
-    StratifiedKfold,
-    /// One item per test fold.
-    LeaveOneOut,
-    /// One group per test fold.
-    LeaveOneGroupOut,
-    /// k folds of whole groups, repeated with different shuffles.
-    GroupKfold,
-    /// The data's own train/test column.
-    FixedSplit,
-}
-
-/// What groups items for group schemes and the cluster bootstrap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum GroupBy {
-    /// The seed document (gold) or the CSV's group column.
-    Doc,
-    /// The stance holder.
-    Holder,
-    /// The CSV's group column.
-    Group,
 }
 
 /// The evaluation scheme.
@@ -606,6 +518,77 @@ impl Experiment {
             feature_sets,
             classifiers,
         })
+    }
+
+    /// The typed plan the evaluation stage runs. Everything was validated at load, so this cannot fail except for
+    /// an ablation variant whose remaining extractors do not form a valid feature set.
+    pub fn plan(&self) -> Result<Plan, ConfigError> {
+        let f = &self.file;
+        let eval = &f.evaluation;
+        let k = eval.k.unwrap_or(0);
+        let by = eval.group.unwrap_or(GroupBy::Doc);
+        let split = match eval.scheme {
+            Scheme::StratifiedKfold => Split::StratifiedKfold {
+                k,
+                repeats: eval.repeats,
+            },
+            Scheme::LeaveOneOut => Split::LeaveOneOut,
+            Scheme::LeaveOneGroupOut => Split::LeaveOneGroupOut { by },
+            Scheme::GroupKfold => Split::GroupKfold {
+                k,
+                repeats: eval.repeats,
+                by,
+            },
+            Scheme::FixedSplit => Split::FixedSplit,
+        };
+        let (kind, variants) = match (f.kind, &f.ablation, &f.learning_curve) {
+            (ExperimentKind::Ablation, Some(a), _) => {
+                let full = self
+                    .feature_sets
+                    .iter()
+                    .find(|fs| fs.spec().name == a.feature_set)
+                    .expect("checked at load");
+                let variants =
+                    ablation_variants(full).map_err(|(name, source)| ConfigError::Feature {
+                        origin: format!("{} (ablation variant '{name}')", self.source.origin()),
+                        line: None,
+                        source,
+                    })?;
+                (Kind::Ablation, variants)
+            }
+            (ExperimentKind::LearningCurve, _, Some(lc)) => (
+                Kind::LearningCurve {
+                    fractions: lc.fractions.clone(),
+                },
+                self.declared_variants(),
+            ),
+            _ => (Kind::Compare, self.declared_variants()),
+        };
+        Ok(Plan {
+            variants,
+            classifiers: self.classifiers.clone(),
+            split,
+            kind,
+            seed: f.seed,
+            bootstrap: f.bootstrap,
+            clusters: match &f.data {
+                DataSpec::Gold(_) => Clusters::Doc,
+                DataSpec::Csv(t) if t.group.is_some() => Clusters::Group,
+                DataSpec::Csv(_) => Clusters::None,
+            },
+            headline: f.headline,
+            alpha: f.alpha,
+        })
+    }
+
+    fn declared_variants(&self) -> Vec<Variant> {
+        self.feature_sets
+            .iter()
+            .map(|fs| Variant {
+                features: fs.clone(),
+                left_out: None,
+            })
+            .collect()
     }
 
     /// The metrics the gate compares.

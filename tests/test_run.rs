@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use stance::eval::results::RunReport;
+use stance::report::model::RunReport;
 
 use crate::workdir::{repo, Workdir};
 

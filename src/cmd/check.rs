@@ -6,13 +6,14 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use stance::check::{compare, stale_reasons, Gate, GateResult, Verdict};
-use stance::eval::results::RunReport;
+use stance::report::model::RunReport;
 use stance::experiment::MetricName;
 use stance::report::atomic::write_atomic;
 use stance::report::markdown::{code, escape};
 use stance::report::{read_report, to_json, write_report_folder};
 
-use super::run::{execute, leaderboard_text, load_experiment};
+use super::run::{execute, load_experiment};
+use stance::report::text::leaderboard_text;
 use super::CommonArgs;
 
 /// Re-run an experiment and compare it with a committed baseline (the CI gate).

@@ -10,7 +10,7 @@ use std::io::IsTerminal;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use stance::eval::results::HarnessInfo;
+use stance::report::model::HarnessInfo;
 
 /// Options shared by the commands that run experiments.
 #[derive(Debug, Clone, clap::Args)]

@@ -13,7 +13,77 @@
 //! * F_avg is the mean F1 of `support` and `oppose` (SemEval-2016 Task 6), computed on the full confusion matrix
 //!   so predictions of a third class still count as errors.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
+
+/// A metric that can be the headline or be gated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+// Variants are declared in the alphabetical order of their keys: `Ord` follows declaration order, and maps keyed
+// by `MetricName` must serialise in the same order as the string-keyed maps of schema 1 did.
+pub enum MetricName {
+    /// Share of items predicted correctly.
+    Accuracy,
+    /// Mean recall over classes.
+    BalancedAccuracy,
+    /// Mean F1 of `support` and `oppose` only (SemEval-2016 Task 6).
+    FAvg,
+    /// Cohen's kappa between gold and predicted labels.
+    Kappa,
+    /// Unweighted mean F1 over the experiment's classes.
+    MacroF1,
+    /// Matthews correlation coefficient (multi-class form).
+    Mcc,
+}
+
+impl MetricName {
+    /// Every metric, in report order.
+    pub const ALL: [MetricName; 6] = [
+        MetricName::MacroF1,
+        MetricName::FAvg,
+        MetricName::Accuracy,
+        MetricName::BalancedAccuracy,
+        MetricName::Mcc,
+        MetricName::Kappa,
+    ];
+
+    /// The key used in files (`macro_f1`).
+    pub fn key(self) -> &'static str {
+        match self {
+            MetricName::Accuracy => "accuracy",
+            MetricName::BalancedAccuracy => "balanced_accuracy",
+            MetricName::MacroF1 => "macro_f1",
+            MetricName::FAvg => "f_avg",
+            MetricName::Mcc => "mcc",
+            MetricName::Kappa => "kappa",
+        }
+    }
+
+    /// Parses a key.
+    pub fn from_key(key: &str) -> Option<MetricName> {
+        MetricName::ALL.into_iter().find(|m| m.key() == key)
+    }
+
+    /// A human label (`macro-F1`).
+    pub fn label(self) -> &'static str {
+        match self {
+            MetricName::Accuracy => "accuracy",
+            MetricName::BalancedAccuracy => "balanced accuracy",
+            MetricName::MacroF1 => "macro-F1",
+            MetricName::FAvg => "F_avg",
+            MetricName::Mcc => "MCC",
+            MetricName::Kappa => "Cohen's kappa",
+        }
+    }
+}
+
+impl fmt::Display for MetricName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.key())
+    }
+}
+
 
 /// A confusion matrix over a fixed, ordered class list; rows = gold, columns = predicted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,8 +184,8 @@ pub struct Scores {
 
 impl Scores {
     /// The value of a named metric.
-    pub fn get(&self, m: crate::experiment::MetricName) -> Option<f64> {
-        use crate::experiment::MetricName::*;
+    pub fn get(&self, m: MetricName) -> Option<f64> {
+        use MetricName::*;
         match m {
             Accuracy => Some(self.accuracy),
             BalancedAccuracy => Some(self.balanced_accuracy),

@@ -1,19 +1,38 @@
-//! Stage 4 — evaluation: splitters, the parallel deterministic grid, metrics, bootstrap intervals and tests.
+//! Stage 4 — evaluation: a typed [`Plan`] in, a [`Run`] out. It reads no experiment file (an `Experiment` is turned
+//! into a plan one stage up) and writes nothing.
 //!
-//! * [`splits`] builds folds (stratified k-fold repeated with seeds, leave-one-out, leave-one-group-out, group
-//!   k-fold, a fixed split column);
-//! * [`runner`] runs the grid and assembles a [`results::RunReport`];
-//! * [`metrics`] computes scores from a confusion matrix (rows = gold, columns = predicted);
-//! * [`stats`] holds the bootstrap, McNemar's exact test, Holm's correction and seed derivation.
+//! The data flow, one module per job:
+//!
+//! * [`plan`] — what to run: variants, classifiers, split, kind; grid [`plan::Cell`]s and [`plan::Task`]s;
+//! * [`splits`] — folds (stratified k-fold repeated with seeds, leave-one-out, leave-one-group-out, group k-fold, a
+//!   fixed split column);
+//! * [`grid`] — the parallel fit/predict over tasks → out-of-fold predictions;
+//! * [`oof`] — one configuration's out-of-fold predictions: votes, majority correctness, confusions;
+//! * [`metrics`] — scores from a confusion matrix (rows = gold, columns = predicted) and [`MetricName`];
+//! * [`bootstrap`] — replicate scores in typed slots, percentile intervals;
+//! * [`compare`] — ranking, tests against the best, what the data can resolve, warnings;
+//! * [`views`] — the ablation and learning-curve arrangements;
+//! * [`explain`] — refits on all items and top features;
+//! * [`run`](mod@run) — sequences the above into a [`Run`];
+//! * [`stats`] — seed derivation, the cluster bootstrap, McNemar's exact test, Holm's correction;
+//! * [`results`] — the result types `report.json` serialises.
 
+pub mod bootstrap;
+pub mod compare;
+pub mod explain;
+pub mod grid;
 pub mod metrics;
+pub mod oof;
+pub mod plan;
 pub mod results;
-pub mod runner;
+pub mod run;
 pub mod splits;
 pub mod stats;
+pub mod views;
 
-pub use results::{RunReport, Timings};
-pub use runner::{run, RunOptions};
+pub use metrics::MetricName;
+pub use plan::Plan;
+pub use run::{run, Run, RunOptions};
 
 use crate::features::FeatureError;
 use crate::models::ModelError;

@@ -1,16 +1,15 @@
 //! The results of a run as data: what `report.json` holds and every report renders from.
 //!
-//! Nothing here is recomputed by the renderers. Timings live in [`Timings`], written to their own file, so two
+//! Nothing here is recomputed by the renderers. Timings are kept apart (the report's `Timings`), so two
 //! runs with the same inputs give byte-identical result files.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::experiment::ExperimentFile;
-
-/// Version of the `report.json` schema; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+use super::metrics::MetricName;
+use super::splits::{GroupBy, Scheme};
+use crate::models::ClassifierKind;
 
 /// A point estimate with its bootstrap percentile interval (absent when the experiment sets `bootstrap = 0`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -30,52 +29,33 @@ impl Estimate {
     }
 }
 
-/// The harness that produced the results.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HarnessInfo {
-    /// Crate version.
-    pub version: String,
-    /// Git commit of the working tree, when known (`+dirty` when it had uncommitted changes).
-    pub git_commit: Option<String>,
+/// What the bootstrap resamples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BootstrapUnit {
+    /// Items.
+    Item,
+    /// Gold documents.
+    Doc,
+    /// The CSV's groups.
+    Group,
 }
 
-/// The experiment, resolved.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ExperimentInfo {
-    /// Its name.
-    pub name: String,
-    /// The file it came from (or the built-in default).
-    pub source: String,
-    /// sha256 of the experiment's bytes.
-    pub sha256: String,
-    /// Fingerprint of what defines the measurement (data, evaluation, seed); see `Experiment::identity_fingerprint`.
-    pub identity: String,
-    /// The resolved declaration (defaults filled in).
-    pub config: ExperimentFile,
-}
-
-/// The data as evaluated.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DataSummary {
-    /// Items evaluated.
-    pub n_items: usize,
-    /// Class names, in order; predictions index this list.
-    pub classes: Vec<String>,
-    /// Items per class.
-    pub class_counts: Vec<usize>,
-    /// Rows left out because their label is not one of the classes.
-    pub dropped_by_label: BTreeMap<String, usize>,
-    /// Rows left out because of their split value.
-    pub dropped_by_split: usize,
-    /// Distinct documents or groups, when known.
-    pub n_groups: Option<usize>,
+impl std::fmt::Display for BootstrapUnit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(match self {
+            BootstrapUnit::Item => "item",
+            BootstrapUnit::Doc => "doc",
+            BootstrapUnit::Group => "group",
+        })
+    }
 }
 
 /// How the evaluation was run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvaluationInfo {
-    /// Scheme name.
-    pub scheme: String,
+    /// The scheme.
+    pub scheme: Scheme,
     /// Folds per repeat, when fixed.
     pub k: Option<usize>,
     /// Repeats.
@@ -83,21 +63,21 @@ pub struct EvaluationInfo {
     /// Total folds.
     pub n_folds: usize,
     /// Grouping, for group schemes.
-    pub group: Option<String>,
+    pub group: Option<GroupBy>,
     /// The seed.
     pub seed: u64,
     /// Bootstrap replicates.
     pub bootstrap: usize,
-    /// What the bootstrap resamples: `item`, `doc` or `group`.
-    pub bootstrap_unit: String,
+    /// What the bootstrap resamples.
+    pub bootstrap_unit: BootstrapUnit,
     /// Number of resampling units.
     pub bootstrap_units: usize,
     /// Interval level.
     pub confidence_level: f64,
     /// Significance level.
     pub alpha: f64,
-    /// Headline metric key.
-    pub headline: String,
+    /// Headline metric.
+    pub headline: MetricName,
 }
 
 /// One item as evaluated.
@@ -191,7 +171,7 @@ pub struct ConfigResult {
     /// Classifier name.
     pub classifier: String,
     /// Classifier type.
-    pub classifier_type: String,
+    pub classifier_type: ClassifierKind,
     /// Whether this is a baseline.
     pub baseline: bool,
     /// Share of each training fold used.
@@ -199,9 +179,9 @@ pub struct ConfigResult {
     /// Mean number of features over folds.
     pub mean_features: f64,
     /// Metrics by key (`macro_f1`, …) on pooled out-of-fold predictions, with intervals.
-    pub metrics: BTreeMap<String, Estimate>,
+    pub metrics: BTreeMap<MetricName, Estimate>,
     /// Standard deviation of each metric across repeats (split-to-split variation), when repeats > 1.
-    pub repeat_sd: BTreeMap<String, f64>,
+    pub repeat_sd: BTreeMap<MetricName, f64>,
     /// Per-class precision, recall and F1.
     pub per_class: Vec<ClassResult>,
     /// Confusion counts pooled over repeats; rows = gold, columns = predicted, in class order.
@@ -286,74 +266,4 @@ pub struct LearningPoint {
     pub headline: Estimate,
     /// Configuration id.
     pub config: String,
-}
-
-/// Everything a run produced, except timings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunReport {
-    /// Schema version ([`SCHEMA_VERSION`]).
-    pub schema_version: u32,
-    /// The harness.
-    pub harness: HarnessInfo,
-    /// The experiment.
-    pub experiment: ExperimentInfo,
-    /// sha256 of every input: seeds, labels or data, experiment.
-    pub inputs: BTreeMap<String, String>,
-    /// The data.
-    pub data: DataSummary,
-    /// The evaluation scheme.
-    pub evaluation: EvaluationInfo,
-    /// Items, in data order.
-    pub items: Vec<ItemRecord>,
-    /// Folds, in order.
-    pub folds: Vec<FoldRecord>,
-    /// Configurations, in grid order.
-    pub configs: Vec<ConfigResult>,
-    /// Configuration ids by headline, best first (ties by id); learning curves rank the full fraction only.
-    pub leaderboard: Vec<String>,
-    /// The best non-baseline configuration.
-    pub best: String,
-    /// Every other ranked configuration against the best.
-    pub comparisons: Vec<Comparison>,
-    /// What the data can resolve.
-    pub power: Power,
-    /// Ablation rows (ablation experiments).
-    pub ablation: Option<Vec<AblationRow>>,
-    /// Learning-curve points (learning-curve experiments).
-    pub learning_curve: Option<Vec<LearningPoint>>,
-    /// Things a reader should know (small classes, folds missing a class, …).
-    pub warnings: Vec<String>,
-}
-
-impl RunReport {
-    /// The configuration with this id.
-    pub fn config(&self, id: &str) -> Option<&ConfigResult> {
-        self.configs.iter().find(|c| c.id == id)
-    }
-
-    /// The headline metric's key.
-    pub fn headline(&self) -> &str {
-        &self.evaluation.headline
-    }
-}
-
-/// Wall-clock measurements, kept apart from results so result files can be compared byte for byte.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Timings {
-    /// Whole run, seconds.
-    pub total_seconds: f64,
-    /// Cross-validation grid, seconds.
-    pub grid_seconds: f64,
-    /// Bootstrap and tests, seconds.
-    pub statistics_seconds: f64,
-    /// Refitting on all items for top features, seconds.
-    pub refit_seconds: f64,
-    /// Summed fit+predict seconds per configuration (across threads).
-    pub per_config_seconds: BTreeMap<String, f64>,
-    /// Worker threads used.
-    pub threads: usize,
-    /// Operating system and architecture.
-    pub platform: String,
-    /// Logical CPUs.
-    pub cpus: usize,
 }

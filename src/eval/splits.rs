@@ -9,6 +9,7 @@
 //! * the same seed gives the same folds; each repeat has its own seeded shuffle.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,129 @@ use serde::{Deserialize, Serialize};
 use super::stats::rng_for;
 use super::EvalError;
 use crate::corpus::{Dataset, SplitRole};
-use crate::experiment::{EvalSpec, GroupBy, Scheme};
+
+/// Cross-validation schemes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scheme {
+    /// Stratified k-fold, repeated with different shuffles.
+    StratifiedKfold,
+    /// One item per test fold.
+    LeaveOneOut,
+    /// One group per test fold.
+    LeaveOneGroupOut,
+    /// k folds of whole groups, repeated with different shuffles.
+    GroupKfold,
+    /// The data's own train/test column.
+    FixedSplit,
+}
+
+/// What groups items for group schemes and the cluster bootstrap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GroupBy {
+    /// The seed document (gold) or the CSV's group column.
+    Doc,
+    /// The stance holder.
+    Holder,
+    /// The CSV's group column.
+    Group,
+}
+
+impl Scheme {
+    /// The scheme's name as written in experiment files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheme::StratifiedKfold => "stratified-kfold",
+            Scheme::LeaveOneOut => "leave-one-out",
+            Scheme::LeaveOneGroupOut => "leave-one-group-out",
+            Scheme::GroupKfold => "group-kfold",
+            Scheme::FixedSplit => "fixed-split",
+        }
+    }
+}
+
+impl GroupBy {
+    /// The grouping's name as written in experiment files.
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupBy::Doc => "doc",
+            GroupBy::Holder => "holder",
+            GroupBy::Group => "group",
+        }
+    }
+}
+
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+impl fmt::Display for GroupBy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+/// A validated cross-validation scheme with exactly the parameters it uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Split {
+    /// Stratified k-fold, repeated with fresh shuffles.
+    StratifiedKfold {
+        /// Folds per repeat (≥ 2).
+        k: usize,
+        /// Repeats (≥ 1).
+        repeats: usize,
+    },
+    /// One item per test fold.
+    LeaveOneOut,
+    /// One group per test fold.
+    LeaveOneGroupOut {
+        /// What groups items.
+        by: GroupBy,
+    },
+    /// k folds of whole groups, repeated with fresh shuffles.
+    GroupKfold {
+        /// Folds per repeat (≥ 2).
+        k: usize,
+        /// Repeats (≥ 1).
+        repeats: usize,
+        /// What groups items.
+        by: GroupBy,
+    },
+    /// The data's own train/test column.
+    FixedSplit,
+}
+
+impl Split {
+    /// The scheme this split belongs to.
+    pub fn scheme(self) -> Scheme {
+        match self {
+            Split::StratifiedKfold { .. } => Scheme::StratifiedKfold,
+            Split::LeaveOneOut => Scheme::LeaveOneOut,
+            Split::LeaveOneGroupOut { .. } => Scheme::LeaveOneGroupOut,
+            Split::GroupKfold { .. } => Scheme::GroupKfold,
+            Split::FixedSplit => Scheme::FixedSplit,
+        }
+    }
+
+    /// Folds per repeat, for the k-fold schemes.
+    pub fn k(self) -> Option<usize> {
+        match self {
+            Split::StratifiedKfold { k, .. } | Split::GroupKfold { k, .. } => Some(k),
+            _ => None,
+        }
+    }
+
+    /// The grouping, for group schemes.
+    pub fn group(self) -> Option<GroupBy> {
+        match self {
+            Split::LeaveOneGroupOut { by } | Split::GroupKfold { by, .. } => Some(by),
+            _ => None,
+        }
+    }
+}
 
 /// One train/test split.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,35 +171,25 @@ pub fn groups_of(ds: &Dataset, by: GroupBy) -> Result<Vec<String>, EvalError> {
             };
             g.cloned().ok_or_else(|| EvalError::MissingGroup {
                 item: item.id.clone(),
-                by: format!("{by:?}").to_lowercase(),
+                by: by.name().to_string(),
             })
         })
         .collect()
 }
 
-/// Builds the folds an evaluation spec describes.
-pub fn make_folds(spec: &EvalSpec, ds: &Dataset, seed: u64) -> Result<Vec<Fold>, EvalError> {
+/// Builds the folds a split describes.
+pub fn make_folds(split: &Split, ds: &Dataset, seed: u64) -> Result<Vec<Fold>, EvalError> {
     let labels = ds.labels();
-    let folds = match spec.scheme {
-        Scheme::StratifiedKfold => {
-            let k = spec.k.unwrap_or(5);
-            let counts = ds.class_counts();
-            if let Some((c, &n)) = counts.iter().enumerate().min_by_key(|(_, n)| **n) {
-                if k > n {
-                    return Err(EvalError::KTooLarge {
-                        k,
-                        class: ds.classes[c].clone(),
-                        count: n,
-                    });
-                }
-            }
-            (0..spec.repeats)
+    match *split {
+        Split::StratifiedKfold { k, repeats } => {
+            check_k_against_classes(k, ds)?;
+            Ok((0..repeats)
                 .flat_map(|r| stratified_kfold(&labels, ds.classes.len(), k, r, seed))
-                .collect()
+                .collect())
         }
-        Scheme::LeaveOneOut => {
+        Split::LeaveOneOut => {
             let n = labels.len();
-            (0..n)
+            Ok((0..n)
                 .map(|i| Fold {
                     repeat: 0,
                     index: i,
@@ -84,15 +197,11 @@ pub fn make_folds(spec: &EvalSpec, ds: &Dataset, seed: u64) -> Result<Vec<Fold>,
                     test: vec![i],
                     group: None,
                 })
-                .collect()
+                .collect())
         }
-        Scheme::LeaveOneGroupOut => {
-            let groups = groups_of(ds, spec.group.unwrap_or(GroupBy::Doc))?;
-            leave_one_group_out(&groups)?
-        }
-        Scheme::GroupKfold => {
-            let groups = groups_of(ds, spec.group.unwrap_or(GroupBy::Doc))?;
-            let k = spec.k.unwrap_or(5);
+        Split::LeaveOneGroupOut { by } => leave_one_group_out(&groups_of(ds, by)?),
+        Split::GroupKfold { k, repeats, by } => {
+            let groups = groups_of(ds, by)?;
             let distinct: std::collections::BTreeSet<&String> = groups.iter().collect();
             if k > distinct.len() {
                 return Err(EvalError::TooFewGroups {
@@ -100,40 +209,55 @@ pub fn make_folds(spec: &EvalSpec, ds: &Dataset, seed: u64) -> Result<Vec<Fold>,
                     groups: distinct.len(),
                 });
             }
-            (0..spec.repeats)
+            Ok((0..repeats)
                 .flat_map(|r| group_kfold(&groups, k, r, seed))
-                .collect()
+                .collect())
         }
-        Scheme::FixedSplit => {
-            let mut train = Vec::new();
-            let mut test = Vec::new();
-            for (i, item) in ds.items.iter().enumerate() {
-                match item.split {
-                    Some(SplitRole::Train) => train.push(i),
-                    Some(SplitRole::Test) => test.push(i),
-                    None => {
-                        return Err(EvalError::NoSplitColumn {
-                            item: item.id.clone(),
-                        })
-                    }
-                }
+        Split::FixedSplit => fixed_split(ds),
+    }
+}
+
+/// Stratified k-fold needs every class in every test fold: refuses k above the smallest class. The one
+/// implementation of this rule (`stance validate` asks it too).
+pub fn check_k_against_classes(k: usize, ds: &Dataset) -> Result<(), EvalError> {
+    let counts = ds.class_counts();
+    match counts.iter().enumerate().min_by_key(|(_, n)| **n) {
+        Some((c, &n)) if k > n => Err(EvalError::KTooLarge {
+            k,
+            class: ds.classes[c].clone(),
+            count: n,
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn fixed_split(ds: &Dataset) -> Result<Vec<Fold>, EvalError> {
+    let mut train = Vec::new();
+    let mut test = Vec::new();
+    for (i, item) in ds.items.iter().enumerate() {
+        match item.split {
+            Some(SplitRole::Train) => train.push(i),
+            Some(SplitRole::Test) => test.push(i),
+            None => {
+                return Err(EvalError::NoSplitColumn {
+                    item: item.id.clone(),
+                })
             }
-            if train.is_empty() || test.is_empty() {
-                return Err(EvalError::EmptySplitSide {
-                    train: train.len(),
-                    test: test.len(),
-                });
-            }
-            vec![Fold {
-                repeat: 0,
-                index: 0,
-                train,
-                test,
-                group: None,
-            }]
         }
-    };
-    Ok(folds)
+    }
+    if train.is_empty() || test.is_empty() {
+        return Err(EvalError::EmptySplitSide {
+            train: train.len(),
+            test: test.len(),
+        });
+    }
+    Ok(vec![Fold {
+        repeat: 0,
+        index: 0,
+        train,
+        test,
+        group: None,
+    }])
 }
 
 /// Stratified k-fold for one repeat: each class's items are shuffled (seeded by repeat) and dealt round-robin,

@@ -117,16 +117,59 @@ pub enum ClassifierSpec {
     StratifiedRandom(baseline::BaselineParams),
 }
 
-impl ClassifierSpec {
-    /// The classifier's type as written in experiment files.
-    pub fn kind(&self) -> &'static str {
+/// A classifier's type, the one thing that decides whether it is a baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClassifierKind {
+    /// L2-regularised logistic regression.
+    Logistic,
+    /// Multinomial naive Bayes.
+    NaiveBayes,
+    /// Linear support vector machine.
+    LinearSvm,
+    /// CART decision tree.
+    DecisionTree,
+    /// The most frequent training class.
+    Majority,
+    /// A class drawn from the training class frequencies.
+    StratifiedRandom,
+}
+
+impl ClassifierKind {
+    /// The type as written in experiment files.
+    pub fn name(self) -> &'static str {
         match self {
-            ClassifierSpec::Logistic(_) => "logistic",
-            ClassifierSpec::NaiveBayes(_) => "naive-bayes",
-            ClassifierSpec::LinearSvm(_) => "linear-svm",
-            ClassifierSpec::DecisionTree(_) => "decision-tree",
-            ClassifierSpec::Majority(_) => "majority",
-            ClassifierSpec::StratifiedRandom(_) => "stratified-random",
+            ClassifierKind::Logistic => "logistic",
+            ClassifierKind::NaiveBayes => "naive-bayes",
+            ClassifierKind::LinearSvm => "linear-svm",
+            ClassifierKind::DecisionTree => "decision-tree",
+            ClassifierKind::Majority => "majority",
+            ClassifierKind::StratifiedRandom => "stratified-random",
+        }
+    }
+
+    /// Whether this type is a baseline (a floor, not a model under comparison).
+    pub fn is_baseline(self) -> bool {
+        matches!(self, ClassifierKind::Majority | ClassifierKind::StratifiedRandom)
+    }
+}
+
+impl std::fmt::Display for ClassifierKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl ClassifierSpec {
+    /// The classifier's type.
+    pub fn kind(&self) -> ClassifierKind {
+        match self {
+            ClassifierSpec::Logistic(_) => ClassifierKind::Logistic,
+            ClassifierSpec::NaiveBayes(_) => ClassifierKind::NaiveBayes,
+            ClassifierSpec::LinearSvm(_) => ClassifierKind::LinearSvm,
+            ClassifierSpec::DecisionTree(_) => ClassifierKind::DecisionTree,
+            ClassifierSpec::Majority(_) => ClassifierKind::Majority,
+            ClassifierSpec::StratifiedRandom(_) => ClassifierKind::StratifiedRandom,
         }
     }
 
@@ -143,12 +186,9 @@ impl ClassifierSpec {
         declared.clone().unwrap_or_else(|| self.kind().to_string())
     }
 
-    /// Whether this is a baseline (a floor, not a model under comparison).
+    /// Whether this is a baseline (decided by its type).
     pub fn is_baseline(&self) -> bool {
-        matches!(
-            self,
-            ClassifierSpec::Majority(_) | ClassifierSpec::StratifiedRandom(_)
-        )
+        self.kind().is_baseline()
     }
 
     /// Validates the parameters once.
@@ -184,6 +224,11 @@ impl Classifier {
     /// The report name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The type.
+    pub fn kind(&self) -> ClassifierKind {
+        self.spec.kind()
     }
 
     /// Fits on `x` (rows = training items) and `y` (class indices below `n_classes`). `seed` drives the only

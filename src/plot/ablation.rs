@@ -5,10 +5,11 @@ use plotters::style::text_anchor::HPos;
 
 use super::canvas::{self, legend_layout, render_png, wrap_text, Scale, Swatch, VAlign};
 use super::{
-    max_label_width, metric_label, palette, truncate_label, PlotError, BODY, LABEL_PAD, MARGIN,
+    max_label_width, palette, truncate_label, PlotError, BODY, LABEL_PAD, MARGIN,
     ROW_HEIGHT, SMALL, TITLE, WIDTH,
 };
-use crate::eval::results::{AblationRow, Estimate, RunReport};
+use crate::eval::results::{AblationRow, Estimate};
+use crate::report::model::RunReport;
 
 const CHART: &str = "ablation";
 /// Height of a bar within its row.
@@ -26,7 +27,7 @@ enum Line {
 
 /// Renders the ablation chart.
 pub(super) fn render(report: &RunReport, rows: &[AblationRow]) -> Result<Vec<u8>, PlotError> {
-    let metric = metric_label(report.headline());
+    let metric = report.headline().label().to_string();
     let width = WIDTH as i32;
 
     let mut classifiers: Vec<&str> = Vec::new();

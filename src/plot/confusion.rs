@@ -5,8 +5,8 @@ use plotters::style::text_anchor::HPos;
 use plotters::style::RGBColor;
 
 use super::canvas::{self, render_png, wrap_text, Canvas, Font, VAlign};
-use super::{metric_label, palette, PlotError, BODY, MARGIN, SMALL, TITLE, WIDTH};
-use crate::eval::results::RunReport;
+use super::{palette, PlotError, BODY, MARGIN, SMALL, TITLE, WIDTH};
+use crate::report::model::RunReport;
 
 const CHART: &str = "confusion";
 /// Space between the two heatmaps.
@@ -118,11 +118,11 @@ pub(super) fn render(report: &RunReport) -> Result<Vec<u8>, PlotError> {
     let headline = report.headline();
     let subtitle = canvas::fit_text(
         CHART,
-        &match config.metrics.get(headline) {
+        &match config.metrics.get(&headline) {
             Some(e) => format!(
                 "{} ({} = {:.3})",
                 config.id,
-                metric_label(headline),
+                headline.label().to_string(),
                 e.point
             ),
             None => config.id.clone(),

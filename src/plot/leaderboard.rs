@@ -6,10 +6,11 @@ use plotters::style::text_anchor::HPos;
 
 use super::canvas::{self, legend_layout, render_png, wrap_text, Scale, Swatch, VAlign};
 use super::{
-    axis_floor, interval_note, majority_baseline, max_label_width, metric_label, palette,
+    axis_floor, interval_note, majority_baseline, max_label_width, palette,
     truncate_label, PlotError, BODY, LABEL_PAD, MARGIN, ROW_HEIGHT, SMALL, TITLE, WIDTH,
 };
-use crate::eval::results::{Estimate, RunReport};
+use crate::eval::results::Estimate;
+use crate::report::model::RunReport;
 
 const CHART: &str = "leaderboard";
 /// Height of a bar within its row.
@@ -26,7 +27,7 @@ struct Row {
 /// Renders the leaderboard chart.
 pub(super) fn render(report: &RunReport) -> Result<Vec<u8>, PlotError> {
     let headline = report.headline();
-    let metric = metric_label(headline);
+    let metric = headline.label().to_string();
     let width = WIDTH as i32;
 
     // Labels: id (shortened), then suffixes that must never be cut off.
@@ -66,11 +67,11 @@ pub(super) fn render(report: &RunReport) -> Result<Vec<u8>, PlotError> {
             } else {
                 palette::SKY_BLUE
             },
-            value: config.and_then(|c| c.metrics.get(headline)).copied(),
+            value: config.and_then(|c| c.metrics.get(&headline)).copied(),
         });
     }
     let majority = majority_baseline(report)
-        .and_then(|c| c.metrics.get(headline).map(|e| (c.id.clone(), e.point)));
+        .and_then(|c| c.metrics.get(&headline).map(|e| (c.id.clone(), e.point)));
 
     // Horizontal layout: labels | bars | values.
     let value_col = canvas::text_width(CHART, "−0.000", SMALL)? + 16;

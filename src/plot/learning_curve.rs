@@ -6,10 +6,11 @@ use plotters::style::RGBColor;
 
 use super::canvas::{self, render_png, wrap_text, Scale, Swatch, VAlign};
 use super::{
-    axis_floor, interval_note, metric_label, palette, truncate_label, PlotError, BODY, MARGIN,
+    axis_floor, interval_note, palette, truncate_label, PlotError, BODY, MARGIN,
     SMALL, TITLE, WIDTH,
 };
-use crate::eval::results::{LearningPoint, RunReport};
+use crate::eval::results::LearningPoint;
+use crate::report::model::RunReport;
 
 const CHART: &str = "learning-curve";
 /// Height of the plotting area, in pixels.
@@ -33,7 +34,7 @@ struct Series<'a> {
 pub(super) fn render(report: &RunReport, points: &[LearningPoint]) -> Result<Vec<u8>, PlotError> {
     let series = group(report, points);
     let width = WIDTH as i32;
-    let metric = metric_label(report.headline());
+    let metric = report.headline().label().to_string();
 
     // Legend column on the right.
     let swatch_w = 28 + 8;

@@ -22,8 +22,8 @@ use std::sync::OnceLock;
 
 use plotters::style::{register_font, FontStyle};
 
-use crate::eval::results::{ConfigResult, RunReport};
-use crate::experiment::MetricName;
+use crate::eval::results::ConfigResult;
+use crate::report::model::RunReport;
 
 use canvas::Font;
 
@@ -198,12 +198,6 @@ pub fn render_all(report: &RunReport) -> Result<Vec<(String, Vec<u8>)>, PlotErro
 }
 
 /// A human name for a metric key (`macro_f1` → `macro-F1`); unknown keys are shown as they are.
-fn metric_label(key: &str) -> String {
-    MetricName::from_key(key)
-        .map(|m| m.label().to_string())
-        .unwrap_or_else(|| key.to_string())
-}
-
 /// `label` shortened to [`MAX_LABEL_CHARS`] characters with "…".
 fn truncate_label(label: &str) -> String {
     if label.chars().count() <= MAX_LABEL_CHARS {

@@ -3,10 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::eval::results::{
-    AblationRow, ClassResult, Comparison, ConfigResult, DataSummary, Estimate, EvaluationInfo,
-    ExperimentInfo, HarnessInfo, LearningPoint, Power, RunReport,
-};
+use crate::eval::results::{AblationRow, ClassResult, Comparison, ConfigResult, Estimate, EvaluationInfo, LearningPoint, Power};
+use crate::report::model::{DataSummary, ExperimentInfo, HarnessInfo, RunReport};
 use crate::experiment::{ExperimentFile, DEFAULT_EXPERIMENT};
 
 const LONG_ID: &str =
@@ -140,7 +138,7 @@ fn synthetic_report() -> RunReport {
     let config_file: ExperimentFile =
         toml::from_str(DEFAULT_EXPERIMENT).expect("the built-in experiment parses");
     RunReport {
-        schema_version: crate::eval::results::SCHEMA_VERSION,
+        schema_version: model::SCHEMA_VERSION,
         harness: HarnessInfo {
             version: "0.1.0".to_string(),
             git_commit: None,

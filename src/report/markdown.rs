@@ -5,8 +5,11 @@
 
 use std::fmt::Write;
 
-use crate::eval::results::{ConfigResult, Estimate, RunReport, TopFeatures};
-use crate::experiment::MetricName;
+use crate::eval::results::{ConfigResult, Estimate, TopFeatures};
+use crate::report::model::RunReport;
+use crate::eval::splits::{GroupBy, Scheme};
+use crate::eval::MetricName;
+use crate::models::ClassifierKind;
 
 /// Most misclassified statements listed in the error-analysis table.
 pub const MAX_ERRORS: usize = 200;
@@ -99,12 +102,6 @@ fn signed(e: &Estimate) -> String {
     }
 }
 
-fn metric_label(key: &str) -> String {
-    MetricName::from_key(key)
-        .map(|m| m.label().to_string())
-        .unwrap_or_else(|| key.to_string())
-}
-
 fn chart(charts: &[String], name: &str, alt: &str) -> Option<String> {
     charts
         .iter()
@@ -116,12 +113,12 @@ fn chart(charts: &[String], name: &str, alt: &str) -> Option<String> {
 pub fn render(r: &RunReport, charts: &[String]) -> String {
     let mut s = String::new();
     let h = r.headline();
-    let hl = metric_label(h);
+    let hl = h.label().to_string();
     let best = r.config(&r.best).expect("best exists");
     let majority = r
         .configs
         .iter()
-        .find(|c| c.baseline && c.classifier_type == "majority" && c.train_fraction >= 1.0);
+        .find(|c| c.baseline && c.classifier_type == ClassifierKind::Majority && c.train_fraction >= 1.0);
     let _ = writeln!(s, "# Stance report: {}\n", escape(&r.experiment.name));
     if !r.experiment.config.description.trim().is_empty() {
         let _ = writeln!(s, "{}\n", escape(r.experiment.config.description.trim()));
@@ -151,7 +148,7 @@ pub fn render(r: &RunReport, charts: &[String]) -> String {
         let d = r.comparisons.iter().find(|c| c.config == m.id);
         format!(
             " The majority-class baseline scores {}{}.",
-            est(&m.metrics[h]),
+            est(&m.metrics[&h]),
             d.map(|d| if d.significant {
                 format!(
                     "; the best configuration is significantly better (McNemar {}, Holm-adjusted)",
@@ -172,7 +169,7 @@ pub fn render(r: &RunReport, charts: &[String]) -> String {
         "**Best:** {} with {} {}.{} {} of the {} other ranked configurations differ significantly from it.\n",
         code(&best.id),
         hl,
-        est(&best.metrics[h]),
+        est(&best.metrics[&h]),
         vs_majority.unwrap_or_default(),
         n_sig,
         r.comparisons.len()
@@ -187,13 +184,18 @@ pub fn render(r: &RunReport, charts: &[String]) -> String {
     if let Some(c) = chart(charts, "charts/leaderboard.png", "leaderboard") {
         let _ = writeln!(s, "{c}");
     }
-    let other: Vec<&str> = ["accuracy", "balanced_accuracy", "mcc", "kappa"]
+    let other: Vec<MetricName> = [
+        MetricName::Accuracy,
+        MetricName::BalancedAccuracy,
+        MetricName::Mcc,
+        MetricName::Kappa,
+    ]
         .into_iter()
         .filter(|k| *k != h)
         .collect();
     let _ = write!(s, "| # | configuration | {} (95% CI) |", escape(&hl));
     for k in &other {
-        let _ = write!(s, " {} |", escape(&metric_label(k)));
+        let _ = write!(s, " {} |", escape(&k.label().to_string()));
     }
     let _ = writeln!(s, " Δ vs best (95% CI) | McNemar p (Holm) |");
     let _ = write!(s, "|---:|---|---|");
@@ -208,9 +210,9 @@ pub fn render(r: &RunReport, charts: &[String]) -> String {
         } else {
             code(id)
         };
-        let _ = write!(s, "| {} | {} | {} |", rank + 1, name, est(&c.metrics[h]));
+        let _ = write!(s, "| {} | {} | {} |", rank + 1, name, est(&c.metrics[&h]));
         for k in &other {
-            let _ = write!(s, " {} |", num(c.metrics[*k].point));
+            let _ = write!(s, " {} |", num(c.metrics[k].point));
         }
         if *id == r.best {
             let _ = writeln!(s, " best | — |");
@@ -240,7 +242,7 @@ pub fn render(r: &RunReport, charts: &[String]) -> String {
             s,
             "Split-to-split variation (standard deviation of {hl} across the {} repeats) of the best configuration: {}.",
             r.evaluation.repeats,
-            best.repeat_sd.get(h).map(|v| num(*v)).unwrap_or_else(|| "—".into())
+            best.repeat_sd.get(&h).map(|v| num(*v)).unwrap_or_else(|| "—".into())
         );
     }
     let _ = writeln!(s);
@@ -507,20 +509,18 @@ pub fn render(r: &RunReport, charts: &[String]) -> String {
 
 fn describe_scheme(r: &RunReport) -> String {
     let e = &r.evaluation;
-    let mut d = match e.scheme.as_str() {
-        "stratified-kfold" => format!("stratified {}-fold cross-validation", e.k.unwrap_or(0)),
-        "group-kfold" => format!(
-            "group {}-fold cross-validation by {}",
-            e.k.unwrap_or(0),
-            e.group.as_deref().unwrap_or("doc")
+    let by = e.group.unwrap_or(GroupBy::Doc);
+    let mut d = match e.scheme {
+        Scheme::StratifiedKfold => {
+            format!("stratified {}-fold cross-validation", e.k.unwrap_or(0))
+        }
+        Scheme::GroupKfold => format!(
+            "group {}-fold cross-validation by {by}",
+            e.k.unwrap_or(0)
         ),
-        "leave-one-group-out" => format!(
-            "leave-one-group-out by {}",
-            e.group.as_deref().unwrap_or("doc")
-        ),
-        "leave-one-out" => "leave-one-out cross-validation".to_string(),
-        "fixed-split" => "the data's fixed train/test split".to_string(),
-        other => other.to_string(),
+        Scheme::LeaveOneGroupOut => format!("leave-one-group-out by {by}"),
+        Scheme::LeaveOneOut => "leave-one-out cross-validation".to_string(),
+        Scheme::FixedSplit => "the data's fixed train/test split".to_string(),
     };
     if e.repeats > 1 {
         let _ = write!(d, ", repeated {} times", e.repeats);

@@ -13,14 +13,16 @@
 //! ```
 
 pub mod atomic;
+pub mod model;
 pub mod markdown;
 pub mod tables;
+pub mod text;
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::eval::results::{RunReport, Timings};
+use crate::report::model::{RunReport, Timings};
 use crate::plot::PlotError;
 
 /// Errors of the report layer.
@@ -89,13 +91,13 @@ pub fn read_report(path: &Path) -> Result<RunReport, ReportError> {
             ),
         })?;
     let version = value.get("schema_version").and_then(|v| v.as_u64());
-    if version != Some(u64::from(crate::eval::results::SCHEMA_VERSION)) {
+    if version != Some(u64::from(model::SCHEMA_VERSION)) {
         return Err(ReportError::Json {
             path: path.to_path_buf(),
             message: format!(
                 "schema_version is {}, this harness reads version {}; re-create it with this version",
                 version.map(|v| v.to_string()).unwrap_or_else(|| "missing".into()),
-                crate::eval::results::SCHEMA_VERSION
+                model::SCHEMA_VERSION
             ),
         });
     }

@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::eval::results::{Estimate, RunReport};
+use crate::eval::results::Estimate;
+use crate::report::model::RunReport;
 
 fn fmt(v: Option<f64>) -> String {
     v.map(|x| format!("{x}")).unwrap_or_default()
@@ -25,7 +26,7 @@ pub fn metrics_csv(r: &RunReport) -> Vec<u8> {
     w.write_record(header).expect("in-memory write");
     for c in &r.configs {
         let mut rows: Vec<(String, Estimate)> =
-            c.metrics.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            c.metrics.iter().map(|(k, v)| (k.key().to_string(), *v)).collect();
         for pc in &c.per_class {
             rows.push((format!("precision[{}]", pc.class), pc.precision));
             rows.push((format!("recall[{}]", pc.class), pc.recall));
@@ -98,7 +99,7 @@ pub fn flat_metrics(r: &RunReport) -> BTreeMap<String, BTreeMap<String, f64>> {
         .map(|c| {
             let mut m = BTreeMap::new();
             for (k, e) in &c.metrics {
-                m.insert(k.clone(), e.point);
+                m.insert(k.key().to_string(), e.point);
                 if let (Some(lo), Some(hi)) = (e.lower, e.upper) {
                     m.insert(format!("{k}_lower"), lo);
                     m.insert(format!("{k}_upper"), hi);

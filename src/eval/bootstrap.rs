@@ -1,0 +1,137 @@
+//! Bootstrap replicates of every configuration's scores, with typed slots.
+//!
+//! Each replicate reweights the pooled out-of-fold predictions by a cluster bootstrap's item multiplicities (the
+//! same draw for every configuration, so differences between configurations are paired) and scores every metric
+//! and every per-class precision, recall and F1. Intervals are percentile intervals at [`CONFIDENCE_LEVEL`].
+
+use rayon::prelude::*;
+
+use super::metrics::{score, MetricName, Scores};
+use super::oof::OutOfFold;
+use super::results::Estimate;
+use super::stats::{percentile_interval, ClusterBootstrap};
+
+/// Interval level of every reported interval.
+pub const CONFIDENCE_LEVEL: f64 = 0.95;
+
+/// A score a replicate records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    /// A headline-style metric.
+    Metric(MetricName),
+    /// Precision of a class (by index).
+    Precision(usize),
+    /// Recall of a class.
+    Recall(usize),
+    /// F1 of a class.
+    F1(usize),
+}
+
+/// Where each [`Slot`] sits in a replicate's row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Layout {
+    metrics: Vec<MetricName>,
+}
+
+impl Layout {
+    fn index(&self, slot: Slot) -> usize {
+        let m = self.metrics.len();
+        match slot {
+            Slot::Metric(name) => self
+                .metrics
+                .iter()
+                .position(|&x| x == name)
+                .expect("only metrics the run computes are asked for"),
+            Slot::Precision(c) => m + 3 * c,
+            Slot::Recall(c) => m + 3 * c + 1,
+            Slot::F1(c) => m + 3 * c + 2,
+        }
+    }
+
+    fn row(&self, s: &Scores) -> Vec<f64> {
+        let mut v: Vec<f64> = self
+            .metrics
+            .iter()
+            .map(|m| s.get(*m).unwrap_or(0.0))
+            .collect();
+        for c in &s.per_class {
+            v.extend([c.precision, c.recall, c.f1]);
+        }
+        v
+    }
+}
+
+/// Every configuration's scores on every replicate: `values[replicate][config][slot]`.
+#[derive(Debug, Clone)]
+pub struct Replicates {
+    layout: Layout,
+    values: Vec<Vec<Vec<f64>>>,
+}
+
+/// What the replicates score: the pooled predictions of these items against these gold labels.
+pub struct Scoring<'a> {
+    /// Gold class per item.
+    pub gold: &'a [usize],
+    /// Items with at least one prediction.
+    pub evaluated: &'a [usize],
+    /// Class names.
+    pub classes: &'a [String],
+    /// Metrics to record.
+    pub metrics: &'a [MetricName],
+}
+
+impl Replicates {
+    /// Draws `n` replicates (in parallel; each is a pure function of its index) and scores every configuration.
+    pub fn draw(
+        boot: &ClusterBootstrap,
+        n: usize,
+        oof: &[OutOfFold],
+        scoring: &Scoring<'_>,
+    ) -> Replicates {
+        let layout = Layout {
+            metrics: scoring.metrics.to_vec(),
+        };
+        let values = (0..n)
+            .into_par_iter()
+            .map(|b| {
+                let w = boot.replicate(b);
+                oof.iter()
+                    .map(|o| {
+                        let conf = o.pooled_confusion(scoring.gold, scoring.evaluated, Some(&w));
+                        layout.row(&score(&conf, scoring.classes))
+                    })
+                    .collect()
+            })
+            .collect();
+        Replicates { layout, values }
+    }
+
+    /// The percentile interval of one configuration's slot (`None`s without replicates).
+    pub fn estimate(&self, config: usize, slot: Slot, point: f64) -> Estimate {
+        let s = self.layout.index(slot);
+        self.interval(point, |r| r[config][s])
+    }
+
+    /// Configuration `a` minus `b` on a metric, with the paired interval over the same replicates.
+    pub fn difference(&self, a: usize, b: usize, metric: MetricName, point: f64) -> Estimate {
+        let s = self.layout.index(Slot::Metric(metric));
+        self.interval(point, |r| r[a][s] - r[b][s])
+    }
+
+    fn interval(&self, point: f64, value: impl Fn(&Vec<Vec<f64>>) -> f64) -> Estimate {
+        if self.values.is_empty() {
+            return Estimate {
+                point,
+                lower: None,
+                upper: None,
+            };
+        }
+        let vals: Vec<f64> = self.values.iter().map(value).collect();
+        let (lo, hi) = percentile_interval(&vals, CONFIDENCE_LEVEL);
+        Estimate {
+            point,
+            lower: Some(lo),
+            upper: Some(hi),
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Top features: each model refitted on all items (labelled as such in the report), its weights or importances
+//! turned into the largest few per class.
+
+use rayon::prelude::*;
+
+use super::grid::fit_on_rows;
+use super::plan::{Cell, Plan};
+use super::results::{ClassFeatures, TopFeatures};
+use super::EvalError;
+use crate::corpus::Dataset;
+use crate::models::Explanation;
+
+/// How many top features per class the report keeps.
+pub const TOP_FEATURES: usize = 10;
+
+/// Refits every non-baseline cell at the full training fraction on all items; returns (cell, top features).
+pub fn refit_all(
+    plan: &Plan,
+    cells: &[Cell],
+    ds: &Dataset,
+) -> Result<Vec<(usize, Option<TopFeatures>)>, EvalError> {
+    let last = plan.fractions().len() - 1;
+    let all: Vec<usize> = (0..ds.items.len()).collect();
+    let labels = ds.labels();
+    let targets: Vec<(usize, usize)> = cells
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.fraction == last)
+        .filter_map(|(ci, c)| c.variant.map(|v| (ci, v)))
+        .collect();
+    targets
+        .par_iter()
+        .map(|&(ci, v)| {
+            let id = &cells[ci].id;
+            let fitted = fit_on_rows(&plan.variants[v].features, ds, &all).map_err(|source| {
+                EvalError::Feature {
+                    config: id.clone(),
+                    source,
+                }
+            })?;
+            let texts: Vec<&str> = ds.items.iter().map(|i| i.text.as_str()).collect();
+            let x = fitted.transform(&texts).to_dense();
+            let model = plan.classifiers[cells[ci].classifier]
+                .fit(&x, &labels, ds.classes.len(), plan.seed)
+                .map_err(|source| EvalError::Model {
+                    config: id.clone(),
+                    fold: "all items".into(),
+                    source,
+                })?;
+            Ok((
+                ci,
+                top_features(model.explain(), |j| fitted.feature_name(j), &ds.classes),
+            ))
+        })
+        .collect()
+}
+
+/// The largest positive weights per class (or importances), ties by feature index.
+pub fn top_features(
+    explanation: Explanation,
+    name: impl Fn(usize) -> String,
+    classes: &[String],
+) -> Option<TopFeatures> {
+    match explanation {
+        Explanation::ClassWeights(w) => Some(TopFeatures::PerClass {
+            classes: (0..w.ncols())
+                .map(|c| {
+                    let mut idx: Vec<usize> = (0..w.nrows()).filter(|&j| w[[j, c]] > 0.0).collect();
+                    idx.sort_by(|&a, &b| w[[b, c]].total_cmp(&w[[a, c]]).then(a.cmp(&b)));
+                    ClassFeatures {
+                        class: classes[c].clone(),
+                        features: idx
+                            .into_iter()
+                            .take(TOP_FEATURES)
+                            .map(|j| (name(j), w[[j, c]]))
+                            .collect(),
+                    }
+                })
+                .collect(),
+        }),
+        Explanation::Importance(v) => {
+            let mut idx: Vec<usize> = (0..v.len()).filter(|&j| v[j] > 0.0).collect();
+            idx.sort_by(|&a, &b| v[b].total_cmp(&v[a]).then(a.cmp(&b)));
+            Some(TopFeatures::Importance {
+                features: idx
+                    .into_iter()
+                    .take(TOP_FEATURES)
+                    .map(|j| (name(j), v[j]))
+                    .collect(),
+            })
+        }
+        Explanation::None => None,
+    }
+}

@@ -1,0 +1,304 @@
+//! The parallel grid: per task (one fold, one training fraction, one variant or the baselines) fit the feature set
+//! on the fold's training rows only, transform both sides with the fitted set, fit every classifier and predict the
+//! test rows. Output: every cell's out-of-fold predictions.
+//!
+//! Tasks run on rayon; results are collected in task order (rayon's `collect` preserves it) and every random draw
+//! is seeded by its coordinates, so the output is identical for any thread count.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use ndarray::Array2;
+use rand::seq::SliceRandom;
+use rayon::prelude::*;
+
+use super::oof::OutOfFold;
+use super::plan::{Cell, Plan, Task};
+use super::results::PredictionRecord;
+use super::splits::Fold;
+use super::stats::{derive_seed, rng_for};
+use super::EvalError;
+use crate::corpus::Dataset;
+use crate::features::{Doc, FeatureError, FeatureSet, FittedFeatureSet};
+use crate::models::Prediction;
+
+const SUBSAMPLE_TAG: u64 = 0x1C0;
+const FIT_TAG: u64 = 0xF17;
+
+/// What the grid produced for every cell, in cell order.
+#[derive(Debug)]
+pub struct GridOutput {
+    /// Out-of-fold predictions per cell.
+    pub oof: Vec<OutOfFold>,
+    /// Feature counts per cell, one per fold.
+    pub n_features: Vec<Vec<usize>>,
+    /// Training-set sizes per cell, one per fold.
+    pub train_sizes: Vec<Vec<usize>>,
+    /// Summed fit + predict seconds per cell (feature fitting shared evenly among a task's models).
+    pub seconds: Vec<f64>,
+}
+
+/// One cell's output in one task.
+struct CellOutput {
+    cell: usize,
+    predictions: Vec<(usize, Prediction)>,
+    n_features: usize,
+    seconds: f64,
+}
+
+/// Fits a feature set on the given rows of a dataset and on nothing else. Every fit in a run goes through here:
+/// the training rows of a fold during cross-validation, all rows for the top-feature refit.
+pub fn fit_on_rows(
+    fs: &FeatureSet,
+    ds: &Dataset,
+    rows: &[usize],
+) -> Result<FittedFeatureSet, FeatureError> {
+    let docs: Vec<Doc<'_>> = rows
+        .iter()
+        .map(|&i| Doc {
+            text: &ds.items[i].text,
+            holder: ds.items[i].holder.as_deref(),
+        })
+        .collect();
+    fs.fit(&docs)
+}
+
+/// Fold description for messages: `repeat 0 fold 2 (held-out group 'x')`.
+pub fn describe(f: &Fold) -> String {
+    match &f.group {
+        Some(g) => format!(
+            "repeat {} fold {} (held-out group '{g}')",
+            f.repeat, f.index
+        ),
+        None => format!("repeat {} fold {}", f.repeat, f.index),
+    }
+}
+
+/// Runs every task and gathers the predictions per cell. `progress` is called with (done, total).
+pub fn run_grid(
+    plan: &Plan,
+    cells: &[Cell],
+    ds: &Dataset,
+    folds: &[Fold],
+    progress: Option<&(dyn Fn(usize, usize) + Sync)>,
+) -> Result<GridOutput, EvalError> {
+    let tasks = plan.tasks(folds.len());
+    let done = AtomicUsize::new(0);
+    let outputs: Vec<(Task, usize, Vec<CellOutput>)> = tasks
+        .par_iter()
+        .map(|task| {
+            let out = run_task(plan, cells, ds, folds, task)?;
+            let now = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if let Some(p) = progress {
+                p(now, tasks.len());
+            }
+            Ok((*task, out.0, out.1))
+        })
+        .collect::<Result<Vec<_>, EvalError>>()?;
+
+    let n = ds.items.len();
+    let repeats = folds.iter().map(|f| f.repeat).max().map_or(1, |r| r + 1);
+    let mut preds: Vec<Vec<Vec<Option<PredictionRecord>>>> =
+        vec![vec![vec![None; n]; repeats]; cells.len()];
+    let mut n_features = vec![Vec::new(); cells.len()];
+    let mut train_sizes = vec![Vec::new(); cells.len()];
+    let mut seconds = vec![0.0; cells.len()];
+    for (task, train_size, results) in outputs {
+        let fold = &folds[task.fold];
+        for r in results {
+            for (item, p) in r.predictions {
+                preds[r.cell][fold.repeat][item] = Some(PredictionRecord {
+                    fold: fold.index,
+                    class: p.class,
+                    proba: p.proba,
+                });
+            }
+            n_features[r.cell].push(r.n_features);
+            train_sizes[r.cell].push(train_size);
+            seconds[r.cell] += r.seconds;
+        }
+    }
+    let k = ds.classes.len();
+    Ok(GridOutput {
+        oof: preds.into_iter().map(|p| OutOfFold::new(p, k)).collect(),
+        n_features,
+        train_sizes,
+        seconds,
+    })
+}
+
+/// One task: returns the training-set size and each of its cells' predictions.
+fn run_task(
+    plan: &Plan,
+    cells: &[Cell],
+    ds: &Dataset,
+    folds: &[Fold],
+    task: &Task,
+) -> Result<(usize, Vec<CellOutput>), EvalError> {
+    let fold = &folds[task.fold];
+    let labels = ds.labels();
+    let k = ds.classes.len();
+    let train = subsample(
+        &fold.train,
+        &labels,
+        k,
+        plan.fractions()[task.fraction],
+        plan.seed,
+        &[
+            SUBSAMPLE_TAG,
+            fold.repeat as u64,
+            fold.index as u64,
+            task.fraction as u64,
+        ],
+    );
+    let y: Vec<usize> = train.iter().map(|&i| labels[i]).collect();
+    let mine: Vec<usize> = (0..cells.len())
+        .filter(|&ci| cells[ci].variant == task.variant && cells[ci].fraction == task.fraction)
+        .collect();
+    let model_error = |ci: usize| {
+        let id = cells[ci].id.clone();
+        move |source| EvalError::Model {
+            config: id,
+            fold: describe(fold),
+            source,
+        }
+    };
+    let mut out = Vec::new();
+    match task.variant {
+        Some(v) => {
+            let fs = &plan.variants[v].features;
+            let t0 = Instant::now();
+            let fitted = fit_on_rows(fs, ds, &train).map_err(|source| EvalError::Feature {
+                config: fs.spec().name.clone(),
+                source,
+            })?;
+            let texts = |rows: &[usize]| -> Vec<&str> {
+                rows.iter().map(|&i| ds.items[i].text.as_str()).collect()
+            };
+            let x_train = fitted.transform(&texts(&train)).to_dense();
+            let x_test = fitted.transform(&texts(&fold.test)).to_dense();
+            let feature_seconds = t0.elapsed().as_secs_f64();
+            for &ci in &mine {
+                let t1 = Instant::now();
+                let model = plan.classifiers[cells[ci].classifier]
+                    .fit(&x_train, &y, k, plan.seed ^ (ci as u64))
+                    .map_err(model_error(ci))?;
+                let preds = model.predict(&x_test);
+                out.push(CellOutput {
+                    cell: ci,
+                    predictions: fold.test.iter().copied().zip(preds).collect(),
+                    n_features: fitted.n_features(),
+                    seconds: t1.elapsed().as_secs_f64()
+                        + feature_seconds / mine.len().max(1) as f64,
+                });
+            }
+        }
+        None => {
+            let x_train = Array2::zeros((train.len(), 0));
+            let x_test = Array2::zeros((fold.test.len(), 0));
+            for &ci in &mine {
+                let t1 = Instant::now();
+                let fit_seed = derive_seed(
+                    plan.seed,
+                    &[FIT_TAG, ci as u64, fold.repeat as u64, fold.index as u64],
+                );
+                let model = plan.classifiers[cells[ci].classifier]
+                    .fit(&x_train, &y, k, fit_seed)
+                    .map_err(model_error(ci))?;
+                let preds = model.predict(&x_test);
+                out.push(CellOutput {
+                    cell: ci,
+                    predictions: fold.test.iter().copied().zip(preds).collect(),
+                    n_features: 0,
+                    seconds: t1.elapsed().as_secs_f64(),
+                });
+            }
+        }
+    }
+    Ok((train.len(), out))
+}
+
+/// A stratified subsample of training rows: per class `max(1, round(f · n_c))`, seeded by the fold.
+pub fn subsample(
+    train: &[usize],
+    labels: &[usize],
+    n_classes: usize,
+    f: f64,
+    seed: u64,
+    coords: &[u64],
+) -> Vec<usize> {
+    if f >= 1.0 {
+        return train.to_vec();
+    }
+    let mut rng = rng_for(seed, coords);
+    let mut keep = Vec::new();
+    for c in 0..n_classes {
+        let mut idx: Vec<usize> = train.iter().copied().filter(|&i| labels[i] == c).collect();
+        if idx.is_empty() {
+            continue;
+        }
+        let want = ((idx.len() as f64 * f).round() as usize).clamp(1, idx.len());
+        idx.shuffle(&mut rng);
+        keep.extend_from_slice(&idx[..want]);
+    }
+    keep.sort_unstable();
+    keep
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+    use crate::corpus::Item;
+    use crate::features::FeatureSetSpec;
+    use crate::eval::splits::stratified_kfold;
+    use proptest::prelude::*;
+
+    fn dataset(n: usize) -> Dataset {
+        let items = (0..n)
+            .map(|i| Item {
+                id: format!("i{i}"),
+                // Every item has a token no other item has ("uniq<i>q") beside shared vocabulary.
+                text: format!("we must not lift uniq{i}q the restrictions"),
+                label: i % 2,
+                doc: None,
+                holder: Some(format!("Holder Name{i}")),
+                group: None,
+                split: None,
+            })
+            .collect();
+        Dataset {
+            classes: vec!["support".into(), "oppose".into()],
+            items,
+            input_hashes: BTreeMap::new(),
+        }
+    }
+
+    proptest! {
+        /// The leakage guarantee: for every fold, nothing learned from text (vocabulary, negated words, holder
+        /// names) comes from a test row; and every training row's own token is learned.
+        #[test]
+        fn no_test_fold_token_reaches_a_fitted_vocabulary(n in 6usize..30, k in 2usize..4, seed in any::<u64>()) {
+            let ds = dataset(n);
+            let spec: FeatureSetSpec = toml::from_str(
+                "name = 'all'\nmask_holders = true\nextractors = [{ type = 'word-ngrams', ngram = [1, 2] }, \
+                 { type = 'negation' }, { type = 'lexicon' }, { type = 'shape' }]",
+            ).unwrap();
+            let fs = spec.check().unwrap();
+            for fold in stratified_kfold(&ds.labels(), 2, k, 0, seed) {
+                let fitted = fit_on_rows(&fs, &ds, &fold.train).unwrap();
+                let vocab = fitted.vocabulary();
+                for &t in &fold.test {
+                    let token = format!("uniq{t}q");
+                    prop_assert!(!vocab.iter().any(|v| v.contains(&token)), "test token {} leaked", token);
+                    let name = format!("Name{t}");
+                    prop_assert!(!fitted.masker().unwrap().names().contains(&name), "holder {} leaked", name);
+                }
+                for &r in &fold.train {
+                    let token = format!("uniq{r}q");
+                    prop_assert!(vocab.iter().any(|v| v == &token), "training token {} missing", token);
+                }
+            }
+        }
+    }
+}

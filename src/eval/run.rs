@@ -1,0 +1,356 @@
+//! The evaluation stage end to end: folds → grid → out-of-fold scores → bootstrap → comparisons → views → refits,
+//! assembled into a [`Run`]. Each step is its own module; this one only sequences them.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use super::bootstrap::{Replicates, Scoring, Slot, CONFIDENCE_LEVEL};
+use super::compare::{self, Evidence, Warning};
+use super::grid::{describe, run_grid, GridOutput};
+use super::metrics::{score, MetricName, Scores};
+use super::plan::{Cell, Clusters, Kind, Plan};
+use super::results::*;
+use super::splits::{make_folds, Fold};
+use super::stats::ClusterBootstrap;
+use super::{explain, views, EvalError};
+use crate::corpus::Dataset;
+
+/// Run-time options that do not change results.
+#[derive(Default)]
+pub struct RunOptions<'a> {
+    /// Called with (tasks done, tasks total) as the grid progresses.
+    pub progress: Option<&'a (dyn Fn(usize, usize) + Sync)>,
+}
+
+/// Everything the evaluation stage measured.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// How the evaluation was run.
+    pub evaluation: EvaluationInfo,
+    /// Items, in data order.
+    pub items: Vec<ItemRecord>,
+    /// Folds, in order.
+    pub folds: Vec<FoldRecord>,
+    /// Configurations, in grid order.
+    pub configs: Vec<ConfigResult>,
+    /// Configuration ids by headline, best first.
+    pub leaderboard: Vec<String>,
+    /// The best non-baseline configuration.
+    pub best: String,
+    /// Every other ranked configuration against the best.
+    pub comparisons: Vec<Comparison>,
+    /// What the data can resolve.
+    pub power: Power,
+    /// Ablation rows (ablation runs).
+    pub ablation: Option<Vec<AblationRow>>,
+    /// Learning-curve points (learning-curve runs).
+    pub learning_curve: Option<Vec<LearningPoint>>,
+    /// Things a reader should know.
+    pub warnings: Vec<Warning>,
+    /// Wall-clock time per stage (not part of the results).
+    pub timings: StageTimings,
+}
+
+/// Wall-clock seconds of the evaluation's stages.
+#[derive(Debug, Clone, Default)]
+pub struct StageTimings {
+    /// Cross-validation grid.
+    pub grid_seconds: f64,
+    /// Bootstrap and tests.
+    pub statistics_seconds: f64,
+    /// Refits for top features.
+    pub refit_seconds: f64,
+    /// Summed fit + predict seconds per configuration.
+    pub per_config_seconds: BTreeMap<String, f64>,
+}
+
+/// Runs a plan on a dataset.
+pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, EvalError> {
+    let folds = make_folds(&plan.split, ds, plan.seed)?;
+    let mut warnings = check_folds(&folds, ds)?;
+    let cells = plan.cells();
+    let started = Instant::now();
+    let grid = run_grid(plan, &cells, ds, &folds, opts.progress)?;
+    let grid_seconds = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let gold = ds.labels();
+    let evaluated: Vec<usize> = (0..ds.items.len())
+        .filter(|&i| grid.oof.iter().any(|o| o.times_tested(i) > 0))
+        .collect();
+    let metrics: Vec<MetricName> = MetricName::ALL
+        .into_iter()
+        .filter(|m| *m != MetricName::FAvg || has_support_and_oppose(&ds.classes))
+        .collect();
+    let scoring = Scoring {
+        gold: &gold,
+        evaluated: &evaluated,
+        classes: &ds.classes,
+        metrics: &metrics,
+    };
+    let points: Vec<Scores> = grid
+        .oof
+        .iter()
+        .map(|o| score(&o.pooled_confusion(&gold, &evaluated, None), &ds.classes))
+        .collect();
+    let (ranked, best) = compare::rank(&cells, &points, plan.headline);
+    let (unit, units) = clusters(plan, ds, &evaluated);
+    let boot = ClusterBootstrap::new(units, ds.items.len(), plan.seed);
+    let replicates = Replicates::draw(&boot, plan.bootstrap, &grid.oof, &scoring);
+    let ev = Evidence {
+        cells: &cells,
+        oof: &grid.oof,
+        gold: &gold,
+        points: &points,
+        replicates: &replicates,
+        headline: plan.headline,
+    };
+    let comparisons = compare::against_best(&ev, &ranked, best, plan.alpha);
+    let class_counts: Vec<usize> = (0..ds.classes.len())
+        .map(|c| evaluated.iter().filter(|&&i| gold[i] == c).count())
+        .collect();
+    let mut results = config_results(plan, &cells, &grid, &scoring, &points, &replicates, &class_counts);
+    let statistics_seconds = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    for (ci, top) in explain::refit_all(plan, &cells, ds)? {
+        results[ci].top_features = top;
+    }
+    let refit_seconds = started.elapsed().as_secs_f64();
+
+    let ablation = (plan.kind == Kind::Ablation).then(|| views::ablation(plan, &ev, &results));
+    let learning_curve = matches!(plan.kind, Kind::LearningCurve { .. })
+        .then(|| views::learning_curve(plan, &cells, &results, &grid.train_sizes));
+    let (power, more) = compare::power(
+        &results,
+        &ranked,
+        best,
+        &ds.classes,
+        &class_counts,
+        plan.headline,
+        plan.alpha,
+    );
+    warnings.extend(more);
+    let mut per_config_seconds = BTreeMap::new();
+    for (cell, secs) in cells.iter().zip(&grid.seconds) {
+        *per_config_seconds.entry(cell.id.clone()).or_default() += secs;
+    }
+    for (r, o) in results.iter_mut().zip(grid.oof) {
+        r.predictions = o.into_predictions();
+    }
+    Ok(Run {
+        evaluation: evaluation_info(plan, &folds, &boot, unit),
+        items: item_records(ds),
+        folds: folds.iter().map(fold_record).collect(),
+        leaderboard: ranked.iter().map(|&ci| cells[ci].id.clone()).collect(),
+        best: cells[best].id.clone(),
+        configs: results,
+        comparisons,
+        power,
+        ablation,
+        learning_curve,
+        warnings,
+        timings: StageTimings {
+            grid_seconds,
+            statistics_seconds,
+            refit_seconds,
+            per_config_seconds,
+        },
+    })
+}
+
+/// Whether F_avg is defined for these classes.
+pub fn has_support_and_oppose(classes: &[String]) -> bool {
+    classes.iter().any(|c| c == "support") && classes.iter().any(|c| c == "oppose")
+}
+
+/// Every cell's metrics with intervals, per-class scores, confusion and split-to-split spread. Predictions and top
+/// features are filled in later.
+fn config_results(
+    plan: &Plan,
+    cells: &[Cell],
+    grid: &GridOutput,
+    scoring: &Scoring<'_>,
+    points: &[Scores],
+    replicates: &Replicates,
+    class_counts: &[usize],
+) -> Vec<ConfigResult> {
+    let k = scoring.classes.len();
+    cells
+        .iter()
+        .enumerate()
+        .map(|(ci, cell)| {
+            let s = &points[ci];
+            let metrics = scoring
+                .metrics
+                .iter()
+                .map(|&m| {
+                    let point = s.get(m).unwrap_or(0.0);
+                    (m, replicates.estimate(ci, Slot::Metric(m), point))
+                })
+                .collect();
+            let per_class = s
+                .per_class
+                .iter()
+                .enumerate()
+                .map(|(c, cs)| ClassResult {
+                    class: scoring.classes[c].clone(),
+                    precision: replicates.estimate(ci, Slot::Precision(c), cs.precision),
+                    recall: replicates.estimate(ci, Slot::Recall(c), cs.recall),
+                    f1: replicates.estimate(ci, Slot::F1(c), cs.f1),
+                    support: class_counts[c],
+                })
+                .collect();
+            let oof = &grid.oof[ci];
+            let repeats = oof.predictions().len();
+            let repeat_sd = if repeats > 1 {
+                let per_repeat: Vec<Scores> = (0..repeats)
+                    .map(|r| score(&oof.repeat_confusion(r, scoring.gold, k), scoring.classes))
+                    .collect();
+                scoring
+                    .metrics
+                    .iter()
+                    .map(|&m| {
+                        let vals: Vec<f64> =
+                            per_repeat.iter().map(|s| s.get(m).unwrap_or(0.0)).collect();
+                        (m, sample_sd(&vals))
+                    })
+                    .collect()
+            } else {
+                BTreeMap::new()
+            };
+            let clf = &plan.classifiers[cell.classifier];
+            ConfigResult {
+                id: cell.id.clone(),
+                feature_set: cell
+                    .variant
+                    .map(|v| plan.variants[v].features.spec().name.clone()),
+                classifier: clf.name().to_string(),
+                classifier_type: clf.kind(),
+                baseline: cell.variant.is_none(),
+                train_fraction: plan.fractions()[cell.fraction],
+                mean_features: views::mean(&grid.n_features[ci]),
+                metrics,
+                repeat_sd,
+                per_class,
+                confusion: oof
+                    .pooled_confusion(scoring.gold, scoring.evaluated, None)
+                    .rows(),
+                zero_division: s.zero_division.clone(),
+                predictions: Vec::new(),
+                top_features: None,
+            }
+        })
+        .collect()
+}
+
+fn evaluation_info(
+    plan: &Plan,
+    folds: &[Fold],
+    boot: &ClusterBootstrap,
+    unit: BootstrapUnit,
+) -> EvaluationInfo {
+    EvaluationInfo {
+        scheme: plan.split.scheme(),
+        k: plan.split.k(),
+        repeats: folds.iter().map(|f| f.repeat).max().map_or(1, |r| r + 1),
+        n_folds: folds.len(),
+        group: plan.split.group(),
+        seed: plan.seed,
+        bootstrap: plan.bootstrap,
+        bootstrap_unit: unit,
+        bootstrap_units: boot.n_units(),
+        confidence_level: CONFIDENCE_LEVEL,
+        alpha: plan.alpha,
+        headline: plan.headline,
+    }
+}
+
+fn item_records(ds: &Dataset) -> Vec<ItemRecord> {
+    ds.items
+        .iter()
+        .map(|i| ItemRecord {
+            id: i.id.clone(),
+            text: i.text.clone(),
+            gold: i.label,
+            holder: i.holder.clone(),
+            doc: i.doc.clone(),
+        })
+        .collect()
+}
+
+fn fold_record(f: &Fold) -> FoldRecord {
+    FoldRecord {
+        repeat: f.repeat,
+        fold: f.index,
+        train: f.train.len(),
+        test: f.test.len(),
+        group: f.group.clone(),
+    }
+}
+
+/// Every training fold must hold two classes; a fold missing some class is allowed but reported.
+fn check_folds(folds: &[Fold], ds: &Dataset) -> Result<Vec<Warning>, EvalError> {
+    let mut warnings = Vec::new();
+    for f in folds {
+        let labels: Vec<usize> = f.train.iter().map(|&i| ds.items[i].label).collect();
+        let present = crate::models::classes_present(&labels, ds.classes.len());
+        let missing: Vec<String> = (0..ds.classes.len())
+            .filter(|c| !present.contains(c))
+            .map(|c| ds.classes[c].clone())
+            .collect();
+        if present.len() < 2 {
+            return Err(EvalError::FoldMissingClasses {
+                fold: describe(f),
+                present: present.iter().map(|&c| ds.classes[c].clone()).collect(),
+                missing,
+            });
+        }
+        if !missing.is_empty() {
+            warnings.push(Warning::FoldMissingClasses {
+                fold: describe(f),
+                missing,
+            });
+        }
+    }
+    Ok(warnings)
+}
+
+/// The bootstrap's resampling units: the plan's clusters when every evaluated item has one and there are several,
+/// else items.
+fn clusters(plan: &Plan, ds: &Dataset, evaluated: &[usize]) -> (BootstrapUnit, Vec<Vec<usize>>) {
+    let key = |i: usize| match plan.clusters {
+        Clusters::Doc => ds.items[i].doc.as_ref(),
+        Clusters::Group => ds.items[i].group.as_ref(),
+        Clusters::None => None,
+    };
+    let mut by: BTreeMap<&String, Vec<usize>> = BTreeMap::new();
+    let mut all_keyed = true;
+    for &i in evaluated {
+        match key(i) {
+            Some(k) => by.entry(k).or_default().push(i),
+            None => all_keyed = false,
+        }
+    }
+    let unit = match plan.clusters {
+        Clusters::Doc => BootstrapUnit::Doc,
+        Clusters::Group => BootstrapUnit::Group,
+        Clusters::None => BootstrapUnit::Item,
+    };
+    if all_keyed && by.len() > 1 {
+        (unit, by.into_values().collect())
+    } else {
+        (
+            BootstrapUnit::Item,
+            evaluated.iter().map(|&i| vec![i]).collect(),
+        )
+    }
+}
+
+fn sample_sd(v: &[f64]) -> f64 {
+    if v.len() < 2 {
+        return 0.0;
+    }
+    let m = v.iter().sum::<f64>() / v.len() as f64;
+    (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (v.len() - 1) as f64).sqrt()
+}

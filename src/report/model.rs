@@ -1,0 +1,185 @@
+//! The report's data model: a [`RunReport`] is the evaluation's [`Run`] plus what identifies it (harness,
+//! experiment, inputs, data summary). `report.json` is its serialisation, and every renderer and the gate read it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::eval::results::*;
+use crate::eval::run::Run;
+use crate::eval::MetricName;
+use crate::experiment::{Experiment, ExperimentFile, LoadedData};
+
+/// Version of the `report.json` schema; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The harness that produced the results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HarnessInfo {
+    /// Crate version.
+    pub version: String,
+    /// Git commit of the working tree, when known (`+dirty` when it had uncommitted changes).
+    pub git_commit: Option<String>,
+}
+
+/// The experiment, resolved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentInfo {
+    /// Its name.
+    pub name: String,
+    /// The file it came from (or the built-in default).
+    pub source: String,
+    /// sha256 of the experiment's bytes.
+    pub sha256: String,
+    /// Fingerprint of what defines the measurement (data, evaluation, seed); see `Experiment::identity_fingerprint`.
+    pub identity: String,
+    /// The resolved declaration (defaults filled in).
+    pub config: ExperimentFile,
+}
+
+/// The data as evaluated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataSummary {
+    /// Items evaluated.
+    pub n_items: usize,
+    /// Class names, in order; predictions index this list.
+    pub classes: Vec<String>,
+    /// Items per class.
+    pub class_counts: Vec<usize>,
+    /// Rows left out because their label is not one of the classes.
+    pub dropped_by_label: BTreeMap<String, usize>,
+    /// Rows left out because of their split value.
+    pub dropped_by_split: usize,
+    /// Distinct documents or groups, when known.
+    pub n_groups: Option<usize>,
+}
+
+/// Everything a run produced, except timings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// Schema version ([`SCHEMA_VERSION`]).
+    pub schema_version: u32,
+    /// The harness.
+    pub harness: HarnessInfo,
+    /// The experiment.
+    pub experiment: ExperimentInfo,
+    /// sha256 of every input: seeds, labels or data, experiment.
+    pub inputs: BTreeMap<String, String>,
+    /// The data.
+    pub data: DataSummary,
+    /// The evaluation scheme.
+    pub evaluation: EvaluationInfo,
+    /// Items, in data order.
+    pub items: Vec<ItemRecord>,
+    /// Folds, in order.
+    pub folds: Vec<FoldRecord>,
+    /// Configurations, in grid order.
+    pub configs: Vec<ConfigResult>,
+    /// Configuration ids by headline, best first (ties by id); learning curves rank the full fraction only.
+    pub leaderboard: Vec<String>,
+    /// The best non-baseline configuration.
+    pub best: String,
+    /// Every other ranked configuration against the best.
+    pub comparisons: Vec<Comparison>,
+    /// What the data can resolve.
+    pub power: Power,
+    /// Ablation rows (ablation experiments).
+    pub ablation: Option<Vec<AblationRow>>,
+    /// Learning-curve points (learning-curve experiments).
+    pub learning_curve: Option<Vec<LearningPoint>>,
+    /// Things a reader should know (small classes, folds missing a class, …).
+    pub warnings: Vec<String>,
+}
+
+
+/// Wall-clock measurements, kept apart from results so result files can be compared byte for byte.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    /// Whole run, seconds.
+    pub total_seconds: f64,
+    /// Cross-validation grid, seconds.
+    pub grid_seconds: f64,
+    /// Bootstrap and tests, seconds.
+    pub statistics_seconds: f64,
+    /// Refitting on all items for top features, seconds.
+    pub refit_seconds: f64,
+    /// Summed fit+predict seconds per configuration (across threads).
+    pub per_config_seconds: BTreeMap<String, f64>,
+    /// Worker threads used.
+    pub threads: usize,
+    /// Operating system and architecture.
+    pub platform: String,
+    /// Logical CPUs.
+    pub cpus: usize,
+}
+
+impl RunReport {
+    /// The configuration with this id.
+    pub fn config(&self, id: &str) -> Option<&ConfigResult> {
+        self.configs.iter().find(|c| c.id == id)
+    }
+
+    /// The headline metric.
+    pub fn headline(&self) -> MetricName {
+        self.evaluation.headline
+    }
+
+    /// Joins an evaluation's results with what identifies them; returns the report and the run's timings.
+    pub fn assemble(
+        exp: &Experiment,
+        data: &LoadedData,
+        run: Run,
+        harness: HarnessInfo,
+    ) -> (RunReport, Timings) {
+        let ds = &data.dataset;
+        let mut inputs = ds.input_hashes.clone();
+        inputs.insert(
+            format!("experiment:{}", exp.source.origin()),
+            exp.source.sha256.clone(),
+        );
+        let groups: BTreeSet<&String> = ds.items.iter().filter_map(|i| i.doc.as_ref()).collect();
+        let report = RunReport {
+            schema_version: SCHEMA_VERSION,
+            harness,
+            experiment: ExperimentInfo {
+                name: exp.file.name.clone(),
+                source: exp.source.origin(),
+                sha256: exp.source.sha256.clone(),
+                identity: exp.identity_fingerprint(),
+                config: exp.file.clone(),
+            },
+            inputs,
+            data: DataSummary {
+                n_items: ds.items.len(),
+                classes: ds.classes.clone(),
+                class_counts: ds.class_counts(),
+                dropped_by_label: data.stats.dropped_by_label.clone(),
+                dropped_by_split: data.stats.dropped_by_split,
+                n_groups: (!groups.is_empty()).then_some(groups.len()),
+            },
+            evaluation: run.evaluation,
+            items: run.items,
+            folds: run.folds,
+            configs: run.configs,
+            leaderboard: run.leaderboard,
+            best: run.best,
+            comparisons: run.comparisons,
+            power: run.power,
+            ablation: run.ablation,
+            learning_curve: run.learning_curve,
+            warnings: run.warnings.iter().map(ToString::to_string).collect(),
+        };
+        let t = run.timings;
+        let timings = Timings {
+            total_seconds: 0.0,
+            grid_seconds: t.grid_seconds,
+            statistics_seconds: t.statistics_seconds,
+            refit_seconds: t.refit_seconds,
+            per_config_seconds: t.per_config_seconds,
+            threads: rayon::current_num_threads(),
+            platform: format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
+            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        (report, timings)
+    }
+}

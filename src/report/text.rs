@@ -1,0 +1,108 @@
+//! Plain-text renderings for the terminal: the leaderboard `stance run` and `stance check` print.
+
+use std::fmt::Write;
+
+use super::model::RunReport;
+use crate::eval::MetricName;
+
+fn pct(v: f64) -> String {
+    format!("{v:.3}")
+}
+
+/// The plain-text leaderboard printed by `stance run`.
+pub fn leaderboard_text(r: &RunReport) -> String {
+    let h = r.headline();
+    let mut s = String::new();
+    let counts: Vec<String> = r
+        .data
+        .classes
+        .iter()
+        .zip(&r.data.class_counts)
+        .map(|(c, n)| format!("{c} {n}"))
+        .collect();
+    let _ = writeln!(
+        s,
+        "experiment {} ({}): {} items ({}), {}{}{}, seed {}, {} bootstrap resamples",
+        r.experiment.name,
+        r.experiment.source,
+        r.data.n_items,
+        counts.join(", "),
+        r.evaluation.scheme,
+        r.evaluation
+            .k
+            .map(|k| format!(" k={k}"))
+            .unwrap_or_default(),
+        if r.evaluation.repeats > 1 {
+            format!(" × {} repeats", r.evaluation.repeats)
+        } else {
+            String::new()
+        },
+        r.evaluation.seed,
+        r.evaluation.bootstrap,
+    );
+    let width = r
+        .leaderboard
+        .iter()
+        .map(|id| id.chars().count())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let _ = writeln!(
+        s,
+        "\n{:>4}  {:<width$}  {:>8}  {:<15}  {:>8}  vs best (McNemar, Holm)",
+        "rank", "config", h, "95% interval", "accuracy"
+    );
+    for (rank, id) in r.leaderboard.iter().enumerate() {
+        let c = r.config(id).expect("leaderboard ids exist");
+        let e = c.metrics[&h];
+        let ci = match (e.lower, e.upper) {
+            (Some(lo), Some(hi)) => format!("[{}, {}]", pct(lo), pct(hi)),
+            _ => "—".into(),
+        };
+        let vs = if *id == r.best {
+            "best".to_string()
+        } else {
+            match r.comparisons.iter().find(|x| x.config == *id) {
+                Some(x) => format!(
+                    "{:+.3}  p={}{}",
+                    x.difference.point,
+                    if x.p_holm < 0.001 {
+                        "<0.001".to_string()
+                    } else {
+                        format!("{:.3}", x.p_holm)
+                    },
+                    if x.significant { " *" } else { "" }
+                ),
+                None => String::new(),
+            }
+        };
+        let name = if c.baseline {
+            format!("{id} (baseline)")
+        } else {
+            id.clone()
+        };
+        let _ = writeln!(
+            s,
+            "{:>4}  {:<width$}  {:>8}  {:<15}  {:>8}  {}",
+            rank + 1,
+            name,
+            pct(e.point),
+            ci,
+            pct(c.metrics[&MetricName::Accuracy].point),
+            vs,
+        );
+    }
+    let p = &r.power;
+    let _ = writeln!(
+        s,
+        "\n{} items: no accuracy difference between two models smaller than {:.3} ({} items) can reach p < {} under McNemar's exact test.",
+        p.n_items,
+        p.min_detectable_accuracy_difference,
+        p.min_discordant,
+        r.evaluation.alpha,
+    );
+    for w in &r.warnings {
+        let _ = writeln!(s, "warning: {w}");
+    }
+    s
+}
