@@ -1,10 +1,20 @@
 //! Records the harness's git commit at build time, so every report says which code produced it.
 //! Never fails: without git (or outside a checkout) the commit is simply unknown.
+//!
+//! It reruns when the sources, the manifest or the checked-out commit change, not when the git index does (any
+//! `git status` touches the index, which made every test run rebuild the crate). So `+dirty` reflects the sources
+//! at build time; an uncommitted change outside `src/` alone does not mark the build dirty.
 
 use std::process::Command;
 
 fn git(args: &[&str]) -> Option<String> {
-    let out = Command::new("git").args(args).output().ok()?;
+    // GIT_OPTIONAL_LOCKS=0 keeps `git status` from refreshing .git/index: a build script that rewrites a file it
+    // might watch makes every later build rerun it.
+    let out = Command::new("git")
+        .args(args)
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .output()
+        .ok()?;
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
@@ -18,7 +28,6 @@ fn main() {
         ".git/HEAD",
         ".git/refs",
         ".git/packed-refs",
-        ".git/index",
     ] {
         println!("cargo:rerun-if-changed={path}");
     }

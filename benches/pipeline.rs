@@ -15,9 +15,10 @@ fn gold(c: &mut Criterion) {
     let exp = Experiment::load(Path::new("experiments/default.toml"))
         .expect("run cargo bench from the repository root");
     let data = exp.load_data().expect("gold data loads");
+    let plan = exp.plan().expect("valid plan");
     c.bench_function(
         "gold/default experiment (26 configs x 30 folds + 2000 bootstrap)",
-        |b| b.iter(|| run(&exp, &data, &RunOptions::default()).expect("runs")),
+        |b| b.iter(|| run(&plan, &data.dataset, &RunOptions::default()).expect("runs")),
     );
     let spec: FeatureSetSpec = toml::from_str(
         "name = 'all'\nextractors = [{ type = 'word-ngrams', ngram = [1, 2] }, { type = 'char-ngrams', ngram = [2, 5] }, \
@@ -62,10 +63,11 @@ fn ibm(c: &mut Criterion) {
         )
         .expect("valid");
         let data = exp.load_data().expect("corpus loads");
+        let plan = exp.plan().expect("valid plan");
         let mut group = c.benchmark_group(format!("ibm/{n} arguments"));
         group.sample_size(10);
         group.bench_function("group 5-fold, 3 feature sets x (LR, NB) + baselines", |b| {
-            b.iter(|| run(&exp, &data, &RunOptions::default()).expect("runs"))
+            b.iter(|| run(&plan, &data.dataset, &RunOptions::default()).expect("runs"))
         });
         let spec: FeatureSetSpec = toml::from_str(
             "name = 'words'\nextractors = [{ type = 'word-ngrams', ngram = [1, 2], sublinear_tf = true, min_df = 2, max_features = 5000 }]",

@@ -16,9 +16,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::eval::results::ConfigResult;
-use crate::report::model::RunReport;
 use crate::eval::stats::mcnemar_exact;
 use crate::experiment::MetricName;
+use crate::report::model::RunReport;
 
 /// Gate settings after command-line overrides.
 #[derive(Debug, Clone, PartialEq)]

@@ -38,11 +38,11 @@
 //!     None,
 //! )?;
 //! let data = exp.load_data()?;
-//! let (report, _timings) = stance::eval::run(&exp, &data, &Default::default())?;
-//! assert_eq!(report.data.n_items, 11);
-//! assert_eq!(report.leaderboard.len(), 2);
-//! let best = report.config(&report.best).expect("the best is a configuration");
-//! assert!((0.0..=1.0).contains(&best.metrics["macro_f1"].point));
+//! let run = stance::eval::run(&exp.plan()?, &data.dataset, &Default::default())?;
+//! assert_eq!(run.items.len(), 11);
+//! assert_eq!(run.leaderboard.len(), 2);
+//! let best = run.configs.iter().find(|c| c.id == run.best).expect("the best is a configuration");
+//! assert!((0.0..=1.0).contains(&best.metrics[&stance::eval::MetricName::MacroF1].point));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(missing_docs)]

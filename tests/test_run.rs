@@ -275,7 +275,7 @@ fn every_shipped_experiment_runs_on_the_gold_data() {
         .join("reports/learning-curve/charts/learning-curve.png")
         .is_file());
     let three = report(&wd, "reports/three-way");
-    assert_eq!(three.evaluation.headline, "f_avg");
+    assert_eq!(three.evaluation.headline, stance::eval::MetricName::FAvg);
 }
 
 #[test]
@@ -298,7 +298,8 @@ fn a_labelled_csv_outside_the_repository_runs_through_the_same_command() {
     assert_eq!(r.data.n_items, 16);
     assert_eq!(r.data.classes, vec!["pro", "con"]);
     assert_eq!(
-        r.evaluation.bootstrap_unit, "group",
+        r.evaluation.bootstrap_unit,
+        stance::eval::results::BootstrapUnit::Group,
         "resampling follows the group column"
     );
     assert_eq!(r.evaluation.bootstrap_units, 4);

@@ -6,15 +6,15 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use stance::check::{compare, stale_reasons, Gate, GateResult, Verdict};
-use stance::report::model::RunReport;
 use stance::experiment::MetricName;
 use stance::report::atomic::write_atomic;
 use stance::report::markdown::{code, escape};
+use stance::report::model::RunReport;
 use stance::report::{read_report, to_json, write_report_folder};
 
 use super::run::{execute, load_experiment};
-use stance::report::text::leaderboard_text;
 use super::CommonArgs;
+use stance::report::text::leaderboard_text;
 
 /// Re-run an experiment and compare it with a committed baseline (the CI gate).
 ///

@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use stance::report::model::RunReport;
 use stance::eval::{run as run_experiment, RunOptions};
 use stance::experiment::Experiment;
+use stance::report::model::RunReport;
 use stance::report::text::leaderboard_text;
 use stance::report::write_report_folder;
 

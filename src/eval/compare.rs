@@ -108,8 +108,7 @@ impl Evidence<'_> {
     /// Headline of `a` minus headline of `b`, with its paired bootstrap interval.
     pub fn headline_difference(&self, a: usize, b: usize) -> super::results::Estimate {
         let h = |ci: usize| self.points[ci].get(self.headline).unwrap_or(0.0);
-        self.replicates
-            .difference(a, b, self.headline, h(a) - h(b))
+        self.replicates.difference(a, b, self.headline, h(a) - h(b))
     }
 
     /// McNemar's exact p-value between two cells' majority-vote correctness, with the discordant counts.
@@ -120,23 +119,30 @@ impl Evidence<'_> {
 }
 
 /// Every ranked cell other than the best against the best, Holm-adjusted over the family.
-pub fn against_best(ev: &Evidence<'_>, ranked: &[usize], best: usize, alpha: f64) -> Vec<Comparison> {
+pub fn against_best(
+    ev: &Evidence<'_>,
+    ranked: &[usize],
+    best: usize,
+    alpha: f64,
+) -> Vec<Comparison> {
     let others: Vec<usize> = ranked.iter().copied().filter(|&ci| ci != best).collect();
     let tests: Vec<(u64, u64, f64)> = others.iter().map(|&ci| ev.mcnemar(best, ci)).collect();
     let adjusted = holm(&tests.iter().map(|t| t.2).collect::<Vec<_>>());
     others
         .iter()
         .zip(tests.iter().zip(&adjusted))
-        .map(|(&ci, (&(best_only, config_only, p), &p_holm))| Comparison {
-            config: ev.cells[ci].id.clone(),
-            best: ev.cells[best].id.clone(),
-            difference: ev.headline_difference(ci, best),
-            best_only_correct: best_only,
-            config_only_correct: config_only,
-            p_value: p,
-            p_holm,
-            significant: p_holm < alpha,
-        })
+        .map(
+            |(&ci, (&(best_only, config_only, p), &p_holm))| Comparison {
+                config: ev.cells[ci].id.clone(),
+                best: ev.cells[best].id.clone(),
+                difference: ev.headline_difference(ci, best),
+                best_only_correct: best_only,
+                config_only_correct: config_only,
+                p_value: p,
+                p_holm,
+                significant: p_holm < alpha,
+            },
+        )
         .collect()
 }
 

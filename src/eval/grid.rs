@@ -248,11 +248,11 @@ pub fn subsample(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
     use crate::corpus::Item;
-    use crate::features::FeatureSetSpec;
     use crate::eval::splits::stratified_kfold;
+    use crate::features::FeatureSetSpec;
     use proptest::prelude::*;
+    use std::collections::BTreeMap;
 
     fn dataset(n: usize) -> Dataset {
         let items = (0..n)

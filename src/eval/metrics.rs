@@ -84,7 +84,6 @@ impl fmt::Display for MetricName {
     }
 }
 
-
 /// A confusion matrix over a fixed, ordered class list; rows = gold, columns = predicted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Confusion {

@@ -149,7 +149,10 @@ mod tests {
         assert_eq!(c.rows(), vec![vec![2, 1], vec![2, 1]]);
         let w = oof.pooled_confusion(&[0, 1, 0], &[0, 1, 2], Some(&[2, 0, 5]));
         assert_eq!(w.rows(), vec![vec![4, 2], vec![0, 0]]);
-        assert_eq!(oof.repeat_confusion(1, &[0, 1, 0], 2).rows(), vec![vec![1, 0], vec![1, 0]]);
+        assert_eq!(
+            oof.repeat_confusion(1, &[0, 1, 0], 2).rows(),
+            vec![vec![1, 0], vec![1, 0]]
+        );
     }
 
     #[test]

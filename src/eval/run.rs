@@ -109,7 +109,15 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
     let class_counts: Vec<usize> = (0..ds.classes.len())
         .map(|c| evaluated.iter().filter(|&&i| gold[i] == c).count())
         .collect();
-    let mut results = config_results(plan, &cells, &grid, &scoring, &points, &replicates, &class_counts);
+    let mut results = config_results(
+        plan,
+        &cells,
+        &grid,
+        &scoring,
+        &points,
+        &replicates,
+        &class_counts,
+    );
     let statistics_seconds = started.elapsed().as_secs_f64();
 
     let started = Instant::now();

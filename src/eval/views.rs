@@ -10,7 +10,9 @@ pub fn ablation(plan: &Plan, ev: &Evidence<'_>, results: &[ConfigResult]) -> Vec
     let cell_of = |variant: usize, classifier: usize| {
         ev.cells
             .iter()
-            .position(|c| c.variant == Some(variant) && c.classifier == classifier && c.fraction == 0)
+            .position(|c| {
+                c.variant == Some(variant) && c.classifier == classifier && c.fraction == 0
+            })
             .expect("every variant × model is a cell")
     };
     let mut rows = Vec::new();

@@ -150,7 +150,10 @@ impl ClassifierKind {
 
     /// Whether this type is a baseline (a floor, not a model under comparison).
     pub fn is_baseline(self) -> bool {
-        matches!(self, ClassifierKind::Majority | ClassifierKind::StratifiedRandom)
+        matches!(
+            self,
+            ClassifierKind::Majority | ClassifierKind::StratifiedRandom
+        )
     }
 }
 

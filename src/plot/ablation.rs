@@ -5,8 +5,8 @@ use plotters::style::text_anchor::HPos;
 
 use super::canvas::{self, legend_layout, render_png, wrap_text, Scale, Swatch, VAlign};
 use super::{
-    max_label_width, palette, truncate_label, PlotError, BODY, LABEL_PAD, MARGIN,
-    ROW_HEIGHT, SMALL, TITLE, WIDTH,
+    max_label_width, palette, truncate_label, PlotError, BODY, LABEL_PAD, MARGIN, ROW_HEIGHT,
+    SMALL, TITLE, WIDTH,
 };
 use crate::eval::results::{AblationRow, Estimate};
 use crate::report::model::RunReport;

@@ -122,7 +122,7 @@ pub(super) fn render(report: &RunReport) -> Result<Vec<u8>, PlotError> {
             Some(e) => format!(
                 "{} ({} = {:.3})",
                 config.id,
-                headline.label().to_string(),
+                headline.label(),
                 e.point
             ),
             None => config.id.clone(),

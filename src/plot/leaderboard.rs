@@ -6,8 +6,8 @@ use plotters::style::text_anchor::HPos;
 
 use super::canvas::{self, legend_layout, render_png, wrap_text, Scale, Swatch, VAlign};
 use super::{
-    axis_floor, interval_note, majority_baseline, max_label_width, palette,
-    truncate_label, PlotError, BODY, LABEL_PAD, MARGIN, ROW_HEIGHT, SMALL, TITLE, WIDTH,
+    axis_floor, interval_note, max_label_width, palette, truncate_label, PlotError, BODY,
+    LABEL_PAD, MARGIN, ROW_HEIGHT, SMALL, TITLE, WIDTH,
 };
 use crate::eval::results::Estimate;
 use crate::report::model::RunReport;
@@ -70,7 +70,8 @@ pub(super) fn render(report: &RunReport) -> Result<Vec<u8>, PlotError> {
             value: config.and_then(|c| c.metrics.get(&headline)).copied(),
         });
     }
-    let majority = majority_baseline(report)
+    let majority = report
+        .majority_baseline()
         .and_then(|c| c.metrics.get(&headline).map(|e| (c.id.clone(), e.point)));
 
     // Horizontal layout: labels | bars | values.

@@ -6,8 +6,8 @@ use plotters::style::RGBColor;
 
 use super::canvas::{self, render_png, wrap_text, Scale, Swatch, VAlign};
 use super::{
-    axis_floor, interval_note, palette, truncate_label, PlotError, BODY, MARGIN,
-    SMALL, TITLE, WIDTH,
+    axis_floor, interval_note, palette, truncate_label, PlotError, BODY, MARGIN, SMALL, TITLE,
+    WIDTH,
 };
 use crate::eval::results::LearningPoint;
 use crate::report::model::RunReport;

@@ -22,7 +22,6 @@ use std::sync::OnceLock;
 
 use plotters::style::{register_font, FontStyle};
 
-use crate::eval::results::ConfigResult;
 use crate::report::model::RunReport;
 
 use canvas::Font;
@@ -246,18 +245,6 @@ fn fmt_percent(p: f64) -> String {
     } else {
         format!("{p:.1}")
     }
-}
-
-/// The `majority` baseline, when the report has one (a baseline whose id starts with "majority"; the ranked one
-/// first, so learning curves use the full-fraction run).
-fn majority_baseline(report: &RunReport) -> Option<&ConfigResult> {
-    let is_majority = |c: &ConfigResult| c.baseline && c.id.starts_with("majority");
-    report
-        .leaderboard
-        .iter()
-        .filter_map(|id| report.config(id))
-        .find(|c| is_majority(c))
-        .or_else(|| report.configs.iter().find(|c| is_majority(c)))
 }
 
 /// The lower end of a value axis that starts at 0 unless some value is negative (MCC, kappa, ablation deltas).

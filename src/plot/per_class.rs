@@ -5,8 +5,8 @@ use plotters::style::text_anchor::HPos;
 
 use super::canvas::{self, legend_layout, render_png, wrap_text, Scale, Swatch, VAlign};
 use super::{
-    interval_note, max_label_width, palette, truncate_label, PlotError, BODY,
-    LABEL_PAD, MARGIN, SMALL, TITLE, WIDTH,
+    interval_note, max_label_width, palette, truncate_label, PlotError, BODY, LABEL_PAD, MARGIN,
+    SMALL, TITLE, WIDTH,
 };
 use crate::eval::results::{ConfigResult, Estimate};
 use crate::report::model::RunReport;
@@ -106,7 +106,7 @@ pub(super) fn render(report: &RunReport) -> Result<Vec<u8>, PlotError> {
             "Per-class F1 with {} for the top {n_top} of {n_candidates} configurations by {}, then the baselines. \
              Gold items per class: {}.",
             interval_note(report),
-            report.headline().label().to_string(),
+            report.headline().label(),
             if support.is_empty() { "n/a" } else { &support },
         ),
         SMALL,

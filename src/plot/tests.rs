@@ -3,9 +3,16 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::eval::results::{AblationRow, ClassResult, Comparison, ConfigResult, Estimate, EvaluationInfo, LearningPoint, Power};
-use crate::report::model::{DataSummary, ExperimentInfo, HarnessInfo, RunReport};
+use crate::eval::results::BootstrapUnit;
+use crate::eval::results::{
+    AblationRow, ClassResult, Comparison, ConfigResult, Estimate, EvaluationInfo, LearningPoint,
+    Power,
+};
+use crate::eval::splits::Scheme;
+use crate::eval::MetricName;
 use crate::experiment::{ExperimentFile, DEFAULT_EXPERIMENT};
+use crate::models::ClassifierKind;
+use crate::report::model::{DataSummary, ExperimentInfo, HarnessInfo, RunReport};
 
 const LONG_ID: &str =
     "words+chars+lexicon+negation+shape+holder-mask+sentiment+hedges+quote + logistic";
@@ -21,13 +28,17 @@ fn est(point: f64, half_width: f64) -> Estimate {
 fn config(id: &str, baseline: bool, headline: f64, classes: &[&str]) -> ConfigResult {
     let k = classes.len();
     let mut metrics = BTreeMap::new();
-    metrics.insert("macro_f1".to_string(), est(headline, 0.08));
-    metrics.insert("accuracy".to_string(), est(headline + 0.05, 0.07));
+    metrics.insert(MetricName::MacroF1, est(headline, 0.08));
+    metrics.insert(MetricName::Accuracy, est(headline + 0.05, 0.07));
     ConfigResult {
         id: id.to_string(),
         feature_set: (!baseline).then(|| id.split(" + ").next().unwrap_or(id).to_string()),
         classifier: id.rsplit(" + ").next().unwrap_or(id).to_string(),
-        classifier_type: "logistic".to_string(),
+        classifier_type: match (baseline, id.starts_with("majority")) {
+            (true, true) => ClassifierKind::Majority,
+            (true, false) => ClassifierKind::StratifiedRandom,
+            _ => ClassifierKind::Logistic,
+        },
         baseline,
         train_fraction: 1.0,
         mean_features: 100.0,
@@ -138,7 +149,7 @@ fn synthetic_report() -> RunReport {
     let config_file: ExperimentFile =
         toml::from_str(DEFAULT_EXPERIMENT).expect("the built-in experiment parses");
     RunReport {
-        schema_version: model::SCHEMA_VERSION,
+        schema_version: crate::report::model::SCHEMA_VERSION,
         harness: HarnessInfo {
             version: "0.1.0".to_string(),
             git_commit: None,
@@ -160,18 +171,18 @@ fn synthetic_report() -> RunReport {
             n_groups: None,
         },
         evaluation: EvaluationInfo {
-            scheme: "stratified-kfold".to_string(),
+            scheme: Scheme::StratifiedKfold,
             k: Some(3),
             repeats: 10,
             n_folds: 30,
             group: None,
             seed: 1,
             bootstrap: 2000,
-            bootstrap_unit: "item".to_string(),
+            bootstrap_unit: BootstrapUnit::Item,
             bootstrap_units: 36,
             confidence_level: 0.95,
             alpha: 0.05,
-            headline: "macro_f1".to_string(),
+            headline: MetricName::MacroF1,
         },
         items: Vec::new(),
         folds: Vec::new(),
@@ -328,9 +339,9 @@ fn degenerate_reports_do_not_panic() {
 
     // Negative headlines (MCC, kappa) widen the axis instead of failing.
     let mut report = synthetic_report();
-    report.evaluation.headline = "mcc".to_string();
+    report.evaluation.headline = MetricName::Mcc;
     for c in &mut report.configs {
-        c.metrics.insert("mcc".to_string(), est(-0.4, 0.2));
+        c.metrics.insert(MetricName::Mcc, est(-0.4, 0.2));
     }
     render_all(&report).expect("negative values render");
 

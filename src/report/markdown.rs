@@ -6,10 +6,9 @@
 use std::fmt::Write;
 
 use crate::eval::results::{ConfigResult, Estimate, TopFeatures};
-use crate::report::model::RunReport;
 use crate::eval::splits::{GroupBy, Scheme};
 use crate::eval::MetricName;
-use crate::models::ClassifierKind;
+use crate::report::model::RunReport;
 
 /// Most misclassified statements listed in the error-analysis table.
 pub const MAX_ERRORS: usize = 200;
@@ -115,10 +114,7 @@ pub fn render(r: &RunReport, charts: &[String]) -> String {
     let h = r.headline();
     let hl = h.label().to_string();
     let best = r.config(&r.best).expect("best exists");
-    let majority = r
-        .configs
-        .iter()
-        .find(|c| c.baseline && c.classifier_type == ClassifierKind::Majority && c.train_fraction >= 1.0);
+    let majority = r.majority_baseline();
     let _ = writeln!(s, "# Stance report: {}\n", escape(&r.experiment.name));
     if !r.experiment.config.description.trim().is_empty() {
         let _ = writeln!(s, "{}\n", escape(r.experiment.config.description.trim()));
@@ -190,12 +186,12 @@ pub fn render(r: &RunReport, charts: &[String]) -> String {
         MetricName::Mcc,
         MetricName::Kappa,
     ]
-        .into_iter()
-        .filter(|k| *k != h)
-        .collect();
+    .into_iter()
+    .filter(|k| *k != h)
+    .collect();
     let _ = write!(s, "| # | configuration | {} (95% CI) |", escape(&hl));
     for k in &other {
-        let _ = write!(s, " {} |", escape(&k.label().to_string()));
+        let _ = write!(s, " {} |", escape(k.label()));
     }
     let _ = writeln!(s, " Δ vs best (95% CI) | McNemar p (Holm) |");
     let _ = write!(s, "|---:|---|---|");
@@ -514,10 +510,7 @@ fn describe_scheme(r: &RunReport) -> String {
         Scheme::StratifiedKfold => {
             format!("stratified {}-fold cross-validation", e.k.unwrap_or(0))
         }
-        Scheme::GroupKfold => format!(
-            "group {}-fold cross-validation by {by}",
-            e.k.unwrap_or(0)
-        ),
+        Scheme::GroupKfold => format!("group {}-fold cross-validation by {by}", e.k.unwrap_or(0)),
         Scheme::LeaveOneGroupOut => format!("leave-one-group-out by {by}"),
         Scheme::LeaveOneOut => "leave-one-out cross-validation".to_string(),
         Scheme::FixedSplit => "the data's fixed train/test split".to_string(),

@@ -13,8 +13,8 @@
 //! ```
 
 pub mod atomic;
-pub mod model;
 pub mod markdown;
+pub mod model;
 pub mod tables;
 pub mod text;
 
@@ -22,8 +22,8 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::report::model::{RunReport, Timings};
 use crate::plot::PlotError;
+use crate::report::model::{RunReport, Timings};
 
 /// Errors of the report layer.
 #[derive(Debug, thiserror::Error)]

@@ -9,6 +9,7 @@ use crate::eval::results::*;
 use crate::eval::run::Run;
 use crate::eval::MetricName;
 use crate::experiment::{Experiment, ExperimentFile, LoadedData};
+use crate::models::ClassifierKind;
 
 /// Version of the `report.json` schema; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -91,7 +92,6 @@ pub struct RunReport {
     pub warnings: Vec<String>,
 }
 
-
 /// Wall-clock measurements, kept apart from results so result files can be compared byte for byte.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Timings {
@@ -117,6 +117,17 @@ impl RunReport {
     /// The configuration with this id.
     pub fn config(&self, id: &str) -> Option<&ConfigResult> {
         self.configs.iter().find(|c| c.id == id)
+    }
+
+    /// The majority-class baseline, when the run has one: the ranked one (so learning curves use the largest
+    /// training fraction), else any. Decided by classifier type, never by name.
+    pub fn majority_baseline(&self) -> Option<&ConfigResult> {
+        let is_majority = |c: &&ConfigResult| c.classifier_type == ClassifierKind::Majority;
+        self.leaderboard
+            .iter()
+            .filter_map(|id| self.config(id))
+            .find(is_majority)
+            .or_else(|| self.configs.iter().find(is_majority))
     }
 
     /// The headline metric.

@@ -25,8 +25,11 @@ pub fn metrics_csv(r: &RunReport) -> Vec<u8> {
     ];
     w.write_record(header).expect("in-memory write");
     for c in &r.configs {
-        let mut rows: Vec<(String, Estimate)> =
-            c.metrics.iter().map(|(k, v)| (k.key().to_string(), *v)).collect();
+        let mut rows: Vec<(String, Estimate)> = c
+            .metrics
+            .iter()
+            .map(|(k, v)| (k.key().to_string(), *v))
+            .collect();
         for pc in &c.per_class {
             rows.push((format!("precision[{}]", pc.class), pc.precision));
             rows.push((format!("recall[{}]", pc.class), pc.recall));
