@@ -62,3 +62,99 @@ pub fn harness_info() -> HarnessInfo {
         git_commit: option_env!("STANCE_GIT_COMMIT").map(str::to_string),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Argument parsing, checked on raw argv the way a user types it.
+
+    use clap::Parser;
+
+    use crate::{Cli, Command};
+
+    fn parse(args: &[&str]) -> Result<Command, clap::Error> {
+        let argv = std::iter::once("stance").chain(args.iter().copied());
+        Cli::try_parse_from(argv).map(|c| c.command)
+    }
+
+    #[test]
+    fn run_takes_an_optional_experiment_and_common_options() {
+        match parse(&["run"]).unwrap() {
+            Command::Run(a) => {
+                assert!(a.experiment.is_none() && a.out.is_none());
+                assert_eq!(a.common.jobs, None);
+                assert!(!a.common.quiet);
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+        match parse(&["run", "experiments/x.toml", "--out", "o", "-j", "2", "-q"]).unwrap() {
+            Command::Run(a) => {
+                assert_eq!(a.experiment.unwrap().to_str(), Some("experiments/x.toml"));
+                assert_eq!(a.out.unwrap().to_str(), Some("o"));
+                assert_eq!(a.common.jobs, Some(2));
+                assert!(a.common.quiet);
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_values_and_unknown_flags_are_usage_errors() {
+        for argv in [
+            &["run", "--jobs", "two"][..],
+            &["run", "--bogus"],
+            &["frobnicate"],
+            &["check", "--tolerance"],
+        ] {
+            let e = parse(argv).expect_err("must not parse");
+            assert_ne!(e.kind(), clap::error::ErrorKind::DisplayHelp, "{argv:?}");
+        }
+    }
+
+    #[test]
+    fn validate_has_repository_defaults() {
+        match parse(&["validate"]).unwrap() {
+            Command::Validate(a) => {
+                assert_eq!(a.seeds.to_str(), Some("seeds"));
+                assert_eq!(a.labels.to_str(), Some("labels/gold.csv"));
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn check_parses_repeatable_tolerances() {
+        let argv = [
+            "check",
+            "--baseline",
+            "b.json",
+            "--tolerance",
+            "macro_f1=0.05",
+            "--tolerance",
+            "accuracy=0",
+        ];
+        match parse(&argv).unwrap() {
+            Command::Check(a) => {
+                assert_eq!(a.baseline.to_str(), Some("b.json"));
+                assert_eq!(
+                    a.tolerance,
+                    vec![
+                        (stance::eval::MetricName::MacroF1, 0.05),
+                        (stance::eval::MetricName::Accuracy, 0.0)
+                    ]
+                );
+                assert!(!a.update_baseline);
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+        assert!(parse(&["check", "--baseline", "b", "--tolerance", "nope=1"]).is_err());
+        assert!(parse(&["check", "--baseline", "b", "--tolerance", "macro_f1=-1"]).is_err());
+    }
+
+    #[test]
+    fn every_subcommand_has_help() {
+        for sub in ["validate", "segment", "run", "check", "predict"] {
+            let e = parse(&[sub, "--help"]).expect_err("help exits early");
+            assert_eq!(e.kind(), clap::error::ErrorKind::DisplayHelp, "{sub}");
+        }
+    }
+}

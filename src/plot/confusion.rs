@@ -119,12 +119,7 @@ pub(super) fn render(report: &RunReport) -> Result<Vec<u8>, PlotError> {
     let subtitle = canvas::fit_text(
         CHART,
         &match config.metrics.get(&headline) {
-            Some(e) => format!(
-                "{} ({} = {:.3})",
-                config.id,
-                headline.label(),
-                e.point
-            ),
+            Some(e) => format!("{} ({} = {:.3})", config.id, headline.label(), e.point),
             None => config.id.clone(),
         },
         BODY,
