@@ -472,3 +472,8 @@ pub(crate) fn check_n_classes(model: &'static str, n: Option<usize>) -> Result<(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod sklearn_pins;
+#[cfg(test)]
+mod tests;
