@@ -18,6 +18,7 @@
 
 pub mod baseline;
 pub mod bayes;
+pub mod linear;
 pub mod logistic;
 pub mod svm;
 pub mod tree;

@@ -1,0 +1,479 @@
+//! Sparse linear classifiers: CSR in, no dense matrices, deterministic, with scikit-learn's objectives.
+//!
+//! | model | objective (same as) | solver |
+//! |---|---|---|
+//! | [`logistic::SparseLogisticParams`] | `LogisticRegression(solver="liblinear", C)` = liblinear `-s 0` | trust-region Newton (TRON) |
+//! | [`svm::SparseSvmParams`] | `LinearSVC(C)` (squared hinge, dual) = liblinear `-s 1` | dual coordinate descent, shrinking |
+//! | [`bayes::SparseNbParams`] | `MultinomialNB(alpha)`, `fit_prior=True` | closed form |
+//!
+//! All three read a [`sprs::CsMatView`] in CSR order and never densify it: the working memory of a fit is
+//! O(rows + features × classes), not O(rows × features).
+//!
+//! # Why a pure-Rust solver rather than bindings to the C liblinear
+//!
+//! * **Determinism and thread safety.** Upstream liblinear's dual coordinate-descent solvers (`-s 1`, `-s 3`,
+//!   `-s 7`, Crammer–Singer) shuffle the coordinate order with C `rand()`, whose state is process-global: two
+//!   fits running on rayon threads interleave their draws, so the result depends on scheduling, and a fit's
+//!   output depends on whatever else called `rand()` earlier. scikit-learn patched its vendored copy
+//!   (`sklearn/svm/src/newrand/newrand.h`: a `std::mt19937` reseeded by `set_seed(random_state)`), but that
+//!   generator is still one static shared by every thread. Here each binary sub-problem owns a
+//!   [`rand_chacha::ChaCha8Rng`] seeded from the caller's seed and the class index, so one-vs-rest machines can be
+//!   fitted in parallel and the result is the same on every run and every thread count.
+//! * **TRON needs no randomness at all**, so the logistic model is a pure function of its inputs.
+//! * **No C toolchain, no BLAS**: the harness already builds pure Rust; the inner loops are sparse dot products
+//!   and axpys over CSR rows, which need no BLAS.
+//!
+//! # Intercept
+//!
+//! As liblinear (and therefore scikit-learn with `intercept_scaling=1`), the intercept is the weight of an extra
+//! constant feature of value 1 appended to every row, and that weight **is regularised**. It is not a column of
+//! the caller's matrix: the solvers add it on the fly.
+//!
+//! # Stopping rules (checked against scikit-learn 1.9's vendored liblinear, `linear.cpp` and `tron.cpp`)
+//!
+//! * Logistic/TRON: stop when `‖∇f(w)‖ ≤ ε'·‖∇f(0)‖` with `ε' = tol·max(min(#pos, #neg), 1)/#rows`, or after
+//!   `max_iter` accepted Newton steps (scikit-learn's `max_iter`, default 100). The CG inner solve stops at
+//!   `‖r‖ ≤ 0.1·‖∇f‖` or at the trust-region boundary.
+//! * Linear SVM/dual CD: stop when the spread of projected gradients over one pass, `max PG − min PG`, is
+//!   `≤ tol` *on the full (unshrunk) set* — an absolute tolerance. scikit-learn passes its `tol` (default `1e-4`)
+//!   straight through as liblinear's `eps`, so `LinearSVC()` is a thousand times stricter than the liblinear
+//!   command line's default `-e 0.1`; `max_iter` (default 1000) counts outer passes.
+//!
+//! # Classes
+//!
+//! Targets are class indices `0..n_classes`. With exactly two classes present in the training rows one binary
+//! machine is fitted for the higher index (scikit-learn's `coef_` row); with three or more, one machine per
+//! present class, one-vs-rest (as liblinear). Every output still ranges over all `n_classes`: a class absent from
+//! training gets probability 0, decision value `-inf` and zero weights.
+
+pub mod bayes;
+pub mod logistic;
+pub mod svm;
+
+use linfa::dataset::Records;
+use ndarray::{Array1, Array2};
+use sprs::CsMatView;
+
+use super::ModelError;
+
+/// Errors of the sparse linear models.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LinearError {
+    /// A parameter is out of range.
+    #[error("{model}: parameter '{param}' {message}")]
+    InvalidParam {
+        /// Model name.
+        model: &'static str,
+        /// Parameter name.
+        param: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// The training rows hold fewer than two distinct classes.
+    #[error("{model} needs at least two classes in its training rows, found {found}")]
+    TooFewClasses {
+        /// Model name.
+        model: &'static str,
+        /// Distinct classes found.
+        found: usize,
+    },
+    /// A target is not below the class count.
+    #[error("{model}: target {target} of row {row} is not below the class count {n_classes}")]
+    ClassOutOfRange {
+        /// Model name.
+        model: &'static str,
+        /// Row index.
+        row: usize,
+        /// The target.
+        target: usize,
+        /// Class count.
+        n_classes: usize,
+    },
+    /// Records and targets disagree, or prediction columns differ from training.
+    #[error("{model}: {message}")]
+    Shape {
+        /// Model name.
+        model: &'static str,
+        /// What disagrees.
+        message: String,
+    },
+    /// The matrix is stored column-major (CSC); the solvers walk rows.
+    #[error("{model}: the feature matrix must be CSR (row-major); convert it with `to_csr()`")]
+    NotCsr {
+        /// Model name.
+        model: &'static str,
+    },
+    /// Multinomial naive Bayes got a negative feature value.
+    #[error(
+        "{model} needs non-negative features; feature column {column} (row {row}) has {value}"
+    )]
+    NegativeFeature {
+        /// Model name.
+        model: &'static str,
+        /// Column index.
+        column: usize,
+        /// Row index.
+        row: usize,
+        /// The value.
+        value: f64,
+    },
+    /// An error from linfa itself (required by `linfa::traits::Fit`).
+    #[error(transparent)]
+    Linfa(#[from] linfa::Error),
+}
+
+impl From<LinearError> for ModelError {
+    fn from(e: LinearError) -> Self {
+        match e {
+            LinearError::InvalidParam {
+                model,
+                param,
+                message,
+            } => ModelError::InvalidParam {
+                classifier: model.into(),
+                param: param.into(),
+                message,
+            },
+            LinearError::TooFewClasses { model, found } => ModelError::TooFewClasses {
+                classifier: model.into(),
+                found,
+            },
+            LinearError::NegativeFeature {
+                model,
+                column,
+                value,
+                ..
+            } => ModelError::NegativeFeature {
+                classifier: model.into(),
+                column,
+                value,
+            },
+            other => ModelError::Linfa {
+                classifier: "sparse linear".into(),
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+/// A borrowed CSR matrix as linfa records: linfa 0.8.1 implements [`Records`] only for ndarray arrays,
+/// datasets, `()` and references, not for `sprs` matrices, so this newtype carries the view.
+#[derive(Debug, Clone, Copy)]
+pub struct Csr<'a>(pub CsMatView<'a, f64>);
+
+impl Records for Csr<'_> {
+    type Elem = f64;
+
+    fn nsamples(&self) -> usize {
+        self.0.rows()
+    }
+
+    fn nfeatures(&self) -> usize {
+        self.0.cols()
+    }
+}
+
+/// Raw CSR slices with the view's offset removed, so inner loops index plain slices.
+#[derive(Clone, Copy)]
+pub(crate) struct Rows<'a> {
+    indptr: &'a [usize],
+    offset: usize,
+    indices: &'a [usize],
+    data: &'a [f64],
+    ncols: usize,
+}
+
+impl<'a> Rows<'a> {
+    pub(crate) fn new(x: CsMatView<'a, f64>, model: &'static str) -> Result<Self, LinearError> {
+        if !x.is_csr() {
+            return Err(LinearError::NotCsr { model });
+        }
+        let ncols = x.cols();
+        // A view's raw slices live as long as the borrowed matrix, unlike the accessor methods' `&self` borrows.
+        let (indptr, indices, data) = x.into_raw_storage();
+        Ok(Rows {
+            indptr,
+            offset: indptr[0],
+            indices,
+            data,
+            ncols,
+        })
+    }
+
+    #[inline]
+    pub(crate) fn nrows(&self) -> usize {
+        self.indptr.len() - 1
+    }
+
+    #[inline]
+    pub(crate) fn row(&self, i: usize) -> (&'a [usize], &'a [f64]) {
+        let (a, b) = (
+            self.indptr[i] - self.offset,
+            self.indptr[i + 1] - self.offset,
+        );
+        (&self.indices[a..b], &self.data[a..b])
+    }
+}
+
+/// Checks records against targets and returns the CSR rows, the class count and the classes present.
+pub(crate) fn prepare<'a>(
+    model: &'static str,
+    x: CsMatView<'a, f64>,
+    y: &[usize],
+    n_classes: Option<usize>,
+) -> Result<(Rows<'a>, usize, Vec<usize>), LinearError> {
+    let rows = Rows::new(x, model)?;
+    if rows.nrows() != y.len() {
+        return Err(LinearError::Shape {
+            model,
+            message: format!("{} rows but {} targets", rows.nrows(), y.len()),
+        });
+    }
+    let n_classes = n_classes.unwrap_or_else(|| y.iter().max().map_or(0, |m| m + 1));
+    let mut seen = vec![false; n_classes];
+    for (row, &target) in y.iter().enumerate() {
+        if target >= n_classes {
+            return Err(LinearError::ClassOutOfRange {
+                model,
+                row,
+                target,
+                n_classes,
+            });
+        }
+        seen[target] = true;
+    }
+    let present: Vec<usize> = (0..n_classes).filter(|&c| seen[c]).collect();
+    if present.len() < 2 {
+        return Err(LinearError::TooFewClasses {
+            model,
+            found: present.len(),
+        });
+    }
+    Ok((rows, n_classes, present))
+}
+
+/// What one binary solve reports besides its weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SolveInfo {
+    /// Outer iterations used (Newton steps for TRON, passes for dual CD).
+    pub iterations: usize,
+    /// Whether the stopping rule was met before `max_iter`.
+    pub converged: bool,
+}
+
+/// Binary or one-vs-rest linear machines over the full class list.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Machines {
+    pub(crate) n_classes: usize,
+    pub(crate) n_features: usize,
+    /// One row per machine: the feature weights followed by the intercept (the bias feature's weight).
+    pub(crate) coef: Array2<f64>,
+    /// The class each machine scores positively.
+    pub(crate) positive: Vec<usize>,
+    /// In the binary case, the class scored by the negated machine.
+    pub(crate) negative: Option<usize>,
+    pub(crate) info: Vec<SolveInfo>,
+}
+
+impl Machines {
+    /// Fits one machine per positive class with `solve(labels ±1, machine index)`, in parallel: each solve owns
+    /// its state (and RNG), so the result does not depend on scheduling.
+    pub(crate) fn fit<F>(
+        rows: Rows<'_>,
+        y: &[usize],
+        n_classes: usize,
+        present: &[usize],
+        solve: F,
+    ) -> Self
+    where
+        F: Fn(&[f64], usize) -> (Vec<f64>, SolveInfo) + Sync,
+    {
+        use rayon::prelude::*;
+        let (positive, negative) = if present.len() == 2 {
+            (vec![present[1]], Some(present[0]))
+        } else {
+            (present.to_vec(), None)
+        };
+        let n_features = rows.ncols;
+        let solved: Vec<(Vec<f64>, SolveInfo)> = positive
+            .par_iter()
+            .enumerate()
+            .map(|(m, &pos)| {
+                let labels: Vec<f64> = y
+                    .iter()
+                    .map(|&c| if c == pos { 1.0 } else { -1.0 })
+                    .collect();
+                solve(&labels, m)
+            })
+            .collect();
+        let mut coef = Array2::zeros((positive.len(), n_features + 1));
+        let mut info = Vec::with_capacity(positive.len());
+        for (m, (w, i)) in solved.into_iter().enumerate() {
+            coef.row_mut(m).assign(&Array1::from(w));
+            info.push(i);
+        }
+        Machines {
+            n_classes,
+            n_features,
+            coef,
+            positive,
+            negative,
+            info,
+        }
+    }
+
+    /// Raw margins, rows × machines.
+    pub(crate) fn margins(
+        &self,
+        x: CsMatView<'_, f64>,
+        model: &'static str,
+    ) -> Result<Array2<f64>, LinearError> {
+        let rows = Rows::new(x, model)?;
+        if rows.ncols != self.n_features {
+            return Err(LinearError::Shape {
+                model,
+                message: format!(
+                    "trained on {} feature columns, asked to predict {}",
+                    self.n_features, rows.ncols
+                ),
+            });
+        }
+        let nm = self.coef.nrows();
+        let mut out = Array2::zeros((rows.nrows(), nm));
+        for i in 0..rows.nrows() {
+            let (idx, val) = rows.row(i);
+            for m in 0..nm {
+                let w = self.coef.row(m);
+                let w = w.as_slice().expect("standard layout");
+                out[[i, m]] = sparse_dot(w, idx, val) + w[self.n_features];
+            }
+        }
+        Ok(out)
+    }
+
+    /// Margins spread over the full class list: rows × classes, `-inf` for classes without a machine.
+    pub(crate) fn decision(&self, margins: &Array2<f64>) -> Array2<f64> {
+        let mut out = Array2::from_elem((margins.nrows(), self.n_classes), f64::NEG_INFINITY);
+        for (m, &c) in self.positive.iter().enumerate() {
+            out.column_mut(c).assign(&margins.column(m));
+            if let Some(neg) = self.negative {
+                out.column_mut(neg).assign(&margins.column(m).mapv(|v| -v));
+            }
+        }
+        out
+    }
+
+    /// Predicted classes from margins: binary is `margin > 0` (scikit-learn), else the arg-max with ties toward
+    /// the lowest class index.
+    pub(crate) fn classes(&self, margins: &Array2<f64>) -> Array1<usize> {
+        margins
+            .rows()
+            .into_iter()
+            .map(|r| match self.negative {
+                Some(neg) => {
+                    if r[0] > 0.0 {
+                        self.positive[0]
+                    } else {
+                        neg
+                    }
+                }
+                None => {
+                    let mut best = 0;
+                    for m in 1..r.len() {
+                        // Machines are in increasing class order, so strict `>` keeps the lowest class on ties.
+                        if r[m] > r[best] {
+                            best = m;
+                        }
+                    }
+                    self.positive[best]
+                }
+            })
+            .collect()
+    }
+
+    /// Weights as features × classes, positive pushing toward the class; the intercept is not included.
+    pub(crate) fn weights(&self) -> Array2<f64> {
+        let mut out = Array2::zeros((self.n_features, self.n_classes));
+        for (m, &c) in self.positive.iter().enumerate() {
+            let w = self.coef.row(m);
+            let w = w.slice(ndarray::s![..self.n_features]);
+            out.column_mut(c).assign(&w);
+            if let Some(neg) = self.negative {
+                out.column_mut(neg).assign(&w.mapv(|v| -v));
+            }
+        }
+        out
+    }
+
+    pub(crate) fn coef(&self) -> Array2<f64> {
+        self.coef
+            .slice(ndarray::s![.., ..self.n_features])
+            .to_owned()
+    }
+
+    pub(crate) fn intercept(&self) -> Array1<f64> {
+        self.coef.column(self.n_features).to_owned()
+    }
+}
+
+/// `w · x` for one sparse row (the bias weight is added by the caller).
+#[inline]
+pub(crate) fn sparse_dot(w: &[f64], idx: &[usize], val: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (&j, &v) in idx.iter().zip(val) {
+        s += w[j] * v;
+    }
+    s
+}
+
+/// `w += a · x` for one sparse row, bias feature included.
+#[inline]
+pub(crate) fn sparse_axpy(w: &mut [f64], a: f64, idx: &[usize], val: &[f64], bias: usize) {
+    for (&j, &v) in idx.iter().zip(val) {
+        w[j] += a * v;
+    }
+    w[bias] += a;
+}
+
+pub(crate) fn check_positive(
+    model: &'static str,
+    param: &'static str,
+    v: f64,
+) -> Result<(), LinearError> {
+    if !(v.is_finite() && v > 0.0) {
+        return Err(LinearError::InvalidParam {
+            model,
+            param,
+            message: format!("must be finite and > 0, got {v}"),
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn check_iter(model: &'static str, max_iter: usize) -> Result<(), LinearError> {
+    if max_iter == 0 {
+        return Err(LinearError::InvalidParam {
+            model,
+            param: "max_iter",
+            message: "must be at least 1, got 0".into(),
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn check_n_classes(model: &'static str, n: Option<usize>) -> Result<(), LinearError> {
+    if n.is_some_and(|n| n < 2) {
+        return Err(LinearError::InvalidParam {
+            model,
+            param: "n_classes",
+            message: format!("must be at least 2 when given, got {}", n.unwrap_or(0)),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod sklearn_pins;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,450 @@
+//! Pins against scikit-learn (constants from `scripts/crosscheck_linear.py`), determinism, validation, properties.
+
+use super::bayes::SparseNbParams;
+use super::logistic::SparseLogisticParams;
+use super::sklearn_pins as pins;
+use super::svm::SparseSvmParams;
+use super::*;
+use linfa::traits::{Fit, Predict};
+use linfa::DatasetBase;
+use proptest::prelude::*;
+use sprs::{CsMat, TriMat};
+
+/// The matrix of `scripts/crosscheck_linear.py`, same formula.
+fn pin_matrix() -> CsMat<f64> {
+    let (n, d) = (60, 25);
+    let mut t = TriMat::new((n, d));
+    for i in 0..n {
+        for j in 0..d {
+            if (i * 3 + j * 5) % 4 == 0 {
+                t.add_triplet(i, j, ((i * 7 + j * 13) % 11 + 1) as f64 / 4.0);
+            }
+        }
+    }
+    t.to_csr()
+}
+
+fn assert_close(what: &str, got: &[f64], want: &[f64], tol: f64) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    for (k, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (g - w).abs() <= tol,
+            "{what}[{k}]: got {g}, scikit-learn {w} (tol {tol})"
+        );
+    }
+}
+
+fn flat<const N: usize, const M: usize>(a: &[[f64; N]; M]) -> Vec<f64> {
+    a.iter().flatten().copied().collect()
+}
+
+fn first_rows(x: &CsMat<f64>, k: usize) -> CsMat<f64> {
+    x.slice_outer(0..k).to_owned()
+}
+
+#[test]
+fn logistic_matches_sklearn_liblinear_binary_and_ovr() {
+    let x = pin_matrix();
+    let x6 = first_rows(&x, 6);
+    let cases = [
+        (
+            1.0,
+            &pins::LR2_C1_COEF,
+            &pins::LR2_C1_INTERCEPT,
+            flat(&pins::LR2_C1_PROBA),
+            &pins::LR3_C1_COEF,
+            &pins::LR3_C1_INTERCEPT,
+            flat(&pins::LR3_C1_PROBA),
+        ),
+        (
+            0.1,
+            &pins::LR2_C01_COEF,
+            &pins::LR2_C01_INTERCEPT,
+            flat(&pins::LR2_C01_PROBA),
+            &pins::LR3_C01_COEF,
+            &pins::LR3_C01_INTERCEPT,
+            flat(&pins::LR3_C01_PROBA),
+        ),
+    ];
+    for (c, coef2, icpt2, proba2, coef3, icpt3, proba3) in cases {
+        let p = SparseLogisticParams {
+            c,
+            tol: 1e-10,
+            max_iter: 1000,
+            n_classes: None,
+        }
+        .check()
+        .unwrap();
+        // At tol 1e-10 TRON may instead stop on "reductions below 1e-12·|f|", as liblinear does; the weights are
+        // what matters.
+        let m = p.fit_csr(x.view(), &pins::Y2).unwrap();
+        assert_close("LR2 coef", m.coef().as_slice().unwrap(), coef2, 1e-5);
+        assert_close(
+            "LR2 intercept",
+            m.intercept().as_slice().unwrap(),
+            icpt2,
+            1e-5,
+        );
+        let pr = m.predict_proba(x6.view()).unwrap();
+        assert_close("LR2 proba", pr.as_slice().unwrap(), &proba2, 1e-6);
+
+        let m = p.fit_csr(x.view(), &pins::Y3).unwrap();
+        assert_eq!(m.machine_classes(), &[0, 1, 2]);
+        assert_close("LR3 coef", m.coef().as_slice().unwrap(), &flat(coef3), 1e-5);
+        assert_close(
+            "LR3 intercept",
+            m.intercept().as_slice().unwrap(),
+            icpt3,
+            1e-5,
+        );
+        let pr = m.predict_proba(x6.view()).unwrap();
+        assert_close("LR3 proba", pr.as_slice().unwrap(), &proba3, 1e-6);
+    }
+}
+
+#[test]
+fn svm_matches_sklearn_linear_svc() {
+    let x = pin_matrix();
+    let p = SparseSvmParams {
+        tol: 1e-8,
+        max_iter: 100_000,
+        ..Default::default()
+    }
+    .check()
+    .unwrap();
+    let m = p.fit_csr(x.view(), &pins::Y2).unwrap();
+    assert!(m.solve_info()[0].converged);
+    assert_close(
+        "SVC2 coef",
+        m.coef().as_slice().unwrap(),
+        &pins::SVC2_COEF,
+        1e-3,
+    );
+    assert_close(
+        "SVC2 intercept",
+        m.intercept().as_slice().unwrap(),
+        &pins::SVC2_INTERCEPT,
+        1e-3,
+    );
+    let m = p.fit_csr(x.view(), &pins::Y3).unwrap();
+    assert_close(
+        "SVC3 coef",
+        m.coef().as_slice().unwrap(),
+        &flat(&pins::SVC3_COEF),
+        1e-3,
+    );
+    assert_close(
+        "SVC3 intercept",
+        m.intercept().as_slice().unwrap(),
+        &pins::SVC3_INTERCEPT,
+        1e-3,
+    );
+}
+
+#[test]
+fn svm_without_shrinking_reaches_the_same_optimum() {
+    let x = pin_matrix();
+    let p = SparseSvmParams {
+        tol: 1e-8,
+        max_iter: 100_000,
+        shrinking: false,
+        ..Default::default()
+    }
+    .check()
+    .unwrap();
+    let m = p.fit_csr(x.view(), &pins::Y3).unwrap();
+    assert_close(
+        "SVC3 coef",
+        m.coef().as_slice().unwrap(),
+        &flat(&pins::SVC3_COEF),
+        1e-3,
+    );
+}
+
+#[test]
+fn naive_bayes_matches_sklearn_multinomial_nb() {
+    let x = pin_matrix();
+    let x6 = first_rows(&x, 6);
+    let p = SparseNbParams::default().check().unwrap();
+    for (y, flp, prior, jll, proba) in [
+        (
+            &pins::Y2[..],
+            flat(&pins::NB2_FEATURE_LOG_PROB),
+            &pins::NB2_CLASS_LOG_PRIOR[..],
+            flat(&pins::NB2_JLL),
+            flat(&pins::NB2_PROBA),
+        ),
+        (
+            &pins::Y3[..],
+            flat(&pins::NB3_FEATURE_LOG_PROB),
+            &pins::NB3_CLASS_LOG_PRIOR[..],
+            flat(&pins::NB3_JLL),
+            flat(&pins::NB3_PROBA),
+        ),
+    ] {
+        let m = p.fit_csr(x.view(), y).unwrap();
+        // scikit-learn stores classes × features.
+        let got = m.feature_log_prob().t().iter().copied().collect::<Vec<_>>();
+        assert_close("NB feature_log_prob", &got, &flp, 1e-12);
+        assert_close(
+            "NB class_log_prior",
+            m.class_log_prior().as_slice().unwrap(),
+            prior,
+            1e-12,
+        );
+        let j = m.joint_log_likelihood(x6.view()).unwrap();
+        assert_close("NB jll", j.as_slice().unwrap(), &jll, 1e-12);
+        let pr = m.predict_proba(x6.view()).unwrap();
+        assert_close("NB proba", pr.as_slice().unwrap(), &proba, 1e-12);
+    }
+}
+
+#[test]
+fn naive_bayes_refuses_negative_values_naming_the_column() {
+    let mut t = TriMat::new((3, 4));
+    t.add_triplet(0, 1, 1.0);
+    t.add_triplet(1, 3, -0.5);
+    t.add_triplet(2, 0, 2.0);
+    let x: CsMat<f64> = t.to_csr();
+    let err = SparseNbParams::default()
+        .check()
+        .unwrap()
+        .fit_csr(x.view(), &[0, 1, 0])
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LinearError::NegativeFeature {
+                column: 3,
+                row: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("feature column 3"), "{err}");
+}
+
+#[test]
+fn svm_same_seed_same_weights_other_seed_close() {
+    let x = pin_matrix();
+    let fit = |seed| {
+        SparseSvmParams {
+            seed,
+            ..Default::default()
+        }
+        .check()
+        .unwrap()
+        .fit_csr(x.view(), &pins::Y3)
+        .unwrap()
+    };
+    let (a, b, c) = (fit(7), fit(7), fit(8));
+    assert_eq!(
+        a.coef(),
+        b.coef(),
+        "same seed must give bit-identical weights"
+    );
+    assert_eq!(a.intercept(), b.intercept());
+    assert_ne!(
+        a.coef(),
+        c.coef(),
+        "the seed should matter at default tolerance"
+    );
+    let logistic = |()| {
+        SparseLogisticParams::default()
+            .check()
+            .unwrap()
+            .fit_csr(x.view(), &pins::Y3)
+            .unwrap()
+    };
+    assert_eq!(logistic(()), logistic(()));
+}
+
+#[test]
+fn invalid_parameters_are_refused_with_clear_messages() {
+    let bad_c = SparseLogisticParams {
+        c: 0.0,
+        ..Default::default()
+    };
+    let e = bad_c.check().unwrap_err().to_string();
+    assert!(e.contains("'c'") && e.contains("> 0"), "{e}");
+    let e = SparseLogisticParams {
+        tol: f64::NAN,
+        ..Default::default()
+    }
+    .check()
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("'tol'"), "{e}");
+    let e = SparseSvmParams {
+        max_iter: 0,
+        ..Default::default()
+    }
+    .check()
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("'max_iter'"), "{e}");
+    let e = SparseSvmParams {
+        c: f64::INFINITY,
+        ..Default::default()
+    }
+    .check()
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("'c'"), "{e}");
+    let e = SparseNbParams {
+        alpha: -1.0,
+        n_classes: None,
+    }
+    .check()
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("'alpha'"), "{e}");
+    let e = SparseNbParams {
+        alpha: 1.0,
+        n_classes: Some(1),
+    }
+    .check()
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("'n_classes'"), "{e}");
+}
+
+#[test]
+fn data_errors_are_reported() {
+    let x = pin_matrix();
+    let p = SparseLogisticParams::default().check().unwrap();
+    let one_class = vec![1usize; 60];
+    assert!(matches!(
+        p.fit_csr(x.view(), &one_class),
+        Err(LinearError::TooFewClasses { found: 1, .. })
+    ));
+    assert!(matches!(
+        p.fit_csr(x.view(), &[0, 1]),
+        Err(LinearError::Shape { .. })
+    ));
+    let csc = x.to_csc();
+    assert!(matches!(
+        p.fit_csr(csc.view(), &pins::Y2),
+        Err(LinearError::NotCsr { .. })
+    ));
+    let p3 = SparseLogisticParams {
+        n_classes: Some(2),
+        ..Default::default()
+    }
+    .check()
+    .unwrap();
+    assert!(matches!(
+        p3.fit_csr(x.view(), &pins::Y3),
+        Err(LinearError::ClassOutOfRange { target: 2, .. })
+    ));
+    let m = p.fit_csr(x.view(), &pins::Y2).unwrap();
+    let narrow: CsMat<f64> = CsMat::zero((2, 3));
+    assert!(matches!(
+        m.decision_function(narrow.view()),
+        Err(LinearError::Shape { .. })
+    ));
+}
+
+#[test]
+fn absent_classes_get_zero_probability_and_no_weights() {
+    // Targets 0 and 2 of four classes: a binary machine for class 2 against class 0.
+    let x = pin_matrix();
+    let y: Vec<usize> = pins::Y2.iter().map(|&c| c * 2).collect();
+    let lr = SparseLogisticParams {
+        n_classes: Some(4),
+        ..Default::default()
+    }
+    .check()
+    .unwrap()
+    .fit_csr(x.view(), &y)
+    .unwrap();
+    let pr = lr.predict_proba(x.view()).unwrap();
+    assert_eq!(pr.ncols(), 4);
+    assert!(pr.column(1).iter().chain(pr.column(3)).all(|&v| v == 0.0));
+    let w = lr.weights();
+    assert_eq!(w.column(0), w.column(2).mapv(|v| -v));
+    assert!(w.column(3).iter().all(|&v| v == 0.0));
+    let d = lr.decision_function(x.view()).unwrap();
+    assert!(d.column(1).iter().all(|v| *v == f64::NEG_INFINITY));
+    let nb = SparseNbParams {
+        alpha: 1.0,
+        n_classes: Some(4),
+    }
+    .check()
+    .unwrap()
+    .fit_csr(x.view(), &y)
+    .unwrap();
+    let pr = nb.predict_proba(x.view()).unwrap();
+    assert!(pr.column(3).iter().all(|&v| v == 0.0));
+    assert!(nb
+        .predict_classes(x.view())
+        .unwrap()
+        .iter()
+        .all(|&c| c == 0 || c == 2));
+}
+
+#[test]
+fn linfa_traits_fit_and_predict_over_a_borrowed_csr() {
+    let x = pin_matrix();
+    let ds = DatasetBase::new(Csr(x.view()), ndarray::Array1::from(pins::Y2.to_vec()));
+    let p = SparseSvmParams::default().check().unwrap();
+    let m = Fit::fit(&p, &ds).unwrap();
+    let pred: ndarray::Array1<usize> = m.predict(&ds);
+    assert_eq!(pred, m.predict_classes(x.view()).unwrap());
+    let nb = Fit::fit(&SparseNbParams::default().check().unwrap(), &ds).unwrap();
+    let pred: ndarray::Array1<usize> = nb.predict(&ds);
+    assert_eq!(pred.len(), 60);
+    let lr = Fit::fit(&SparseLogisticParams::default().check().unwrap(), &ds).unwrap();
+    let pred: ndarray::Array1<usize> = lr.predict(&ds);
+    let acc = pred.iter().zip(&pins::Y2).filter(|(a, b)| a == b).count();
+    assert!(acc >= 45, "training accuracy {acc}/60");
+}
+
+fn random_problem() -> impl Strategy<Value = (CsMat<f64>, Vec<usize>, usize)> {
+    (2usize..5, 4usize..30, 1usize..12).prop_flat_map(|(k, n, d)| {
+        (
+            proptest::collection::vec(proptest::option::weighted(0.4, 0.0f64..5.0), n * d),
+            proptest::collection::vec(0..k, n),
+            Just((k, n, d)),
+        )
+            .prop_filter_map("needs two classes", |(vals, y, (k, n, d))| {
+                let mut seen = y.clone();
+                seen.sort_unstable();
+                seen.dedup();
+                if seen.len() < 2 {
+                    return None;
+                }
+                let mut t = TriMat::new((n, d));
+                for (p, v) in vals.iter().enumerate() {
+                    if let Some(v) = v {
+                        t.add_triplet(p / d, p % d, *v);
+                    }
+                }
+                Some((t.to_csr(), y, k))
+            })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    #[test]
+    fn predictions_stay_in_range_and_nb_probabilities_sum_to_one((x, y, k) in random_problem()) {
+        let lr = SparseLogisticParams { n_classes: Some(k), ..Default::default() }.check().unwrap()
+            .fit_csr(x.view(), &y).unwrap();
+        let svm = SparseSvmParams { n_classes: Some(k), max_iter: 200, ..Default::default() }.check().unwrap()
+            .fit_csr(x.view(), &y).unwrap();
+        let nb = SparseNbParams { alpha: 0.5, n_classes: Some(k) }.check().unwrap()
+            .fit_csr(x.view(), &y).unwrap();
+        for pred in [lr.predict_classes(x.view()).unwrap(), svm.predict_classes(x.view()).unwrap(),
+                     nb.predict_classes(x.view()).unwrap()] {
+            prop_assert!(pred.iter().all(|&c| c < k && y.contains(&c)));
+        }
+        for pr in [nb.predict_proba(x.view()).unwrap(), lr.predict_proba(x.view()).unwrap()] {
+            for r in pr.rows() {
+                prop_assert!((r.sum() - 1.0).abs() < 1e-12, "row sums to {}", r.sum());
+                prop_assert!(r.iter().all(|&p| (0.0..=1.0).contains(&p)));
+            }
+        }
+    }
+}
