@@ -94,9 +94,9 @@ impl TrainedModel {
             source,
         })?;
         let texts: Vec<&str> = data.items.iter().map(|i| i.text.as_str()).collect();
-        let x = features.transform(&texts).to_dense();
+        let x = features.transform(&texts);
         let model = clf
-            .fit(&x, &data.labels(), data.classes.len(), exp.file.seed)
+            .fit(x.view(), &data.labels(), data.classes.len(), exp.file.seed)
             .map_err(|source| EvalError::Model {
                 config: format!("{feature_set} + {classifier}"),
                 fold: "all items".into(),
@@ -113,21 +113,22 @@ impl TrainedModel {
 
     /// Labels statements; `top` is how many evidence features to keep per statement.
     pub fn label(&self, texts: &[&str], top: usize) -> Vec<Labelled> {
-        let x = self.features.transform(texts).to_dense();
-        let preds = self.model.predict(&x);
+        let x = self.features.transform(texts);
+        let preds = self.model.predict(x.view());
         preds
             .into_iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let row = x.row(i);
+            .zip(x.outer_iterator())
+            .map(|(p, row)| {
                 let mut evidence: Vec<(usize, f64)> = match &self.explanation {
-                    Explanation::ClassWeights(w) => (0..row.len())
-                        .filter(|&j| row[j] != 0.0)
-                        .map(|j| (j, row[j] * w[[j, p.class]]))
+                    Explanation::ClassWeights(w) => row
+                        .iter()
+                        .filter(|(_, &v)| v != 0.0)
+                        .map(|(j, &v)| (j, v * w[[j, p.class]]))
                         .collect(),
-                    Explanation::Importance(v) => (0..row.len())
-                        .filter(|&j| row[j] != 0.0 && v[j] > 0.0)
-                        .map(|j| (j, v[j]))
+                    Explanation::Importance(imp) => row
+                        .iter()
+                        .filter(|(j, &v)| v != 0.0 && imp[*j] > 0.0)
+                        .map(|(j, _)| (j, imp[j]))
                         .collect(),
                     Explanation::None => Vec::new(),
                 };

@@ -39,9 +39,9 @@ pub fn refit_all(
                 }
             })?;
             let texts: Vec<&str> = ds.items.iter().map(|i| i.text.as_str()).collect();
-            let x = fitted.transform(&texts).to_dense();
+            let x = fitted.transform(&texts);
             let model = plan.classifiers[cells[ci].classifier]
-                .fit(&x, &labels, ds.classes.len(), plan.seed)
+                .fit(x.view(), &labels, ds.classes.len(), plan.seed)
                 .map_err(|source| EvalError::Model {
                     config: id.clone(),
                     fold: "all items".into(),

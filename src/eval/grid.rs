@@ -8,9 +8,9 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use ndarray::Array2;
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
+use sprs::CsMat;
 
 use super::oof::OutOfFold;
 use super::plan::{Cell, Plan, Task};
@@ -175,15 +175,15 @@ fn run_task(
             let texts = |rows: &[usize]| -> Vec<&str> {
                 rows.iter().map(|&i| ds.items[i].text.as_str()).collect()
             };
-            let x_train = fitted.transform(&texts(&train)).to_dense();
-            let x_test = fitted.transform(&texts(&fold.test)).to_dense();
+            let x_train = fitted.transform(&texts(&train));
+            let x_test = fitted.transform(&texts(&fold.test));
             let feature_seconds = t0.elapsed().as_secs_f64();
             for &ci in &mine {
                 let t1 = Instant::now();
                 let model = plan.classifiers[cells[ci].classifier]
-                    .fit(&x_train, &y, k, plan.seed ^ (ci as u64))
+                    .fit(x_train.view(), &y, k, plan.seed ^ (ci as u64))
                     .map_err(model_error(ci))?;
-                let preds = model.predict(&x_test);
+                let preds = model.predict(x_test.view());
                 out.push(CellOutput {
                     cell: ci,
                     predictions: fold.test.iter().copied().zip(preds).collect(),
@@ -194,8 +194,8 @@ fn run_task(
             }
         }
         None => {
-            let x_train = Array2::zeros((train.len(), 0));
-            let x_test = Array2::zeros((fold.test.len(), 0));
+            let x_train = CsMat::zero((train.len(), 0));
+            let x_test = CsMat::zero((fold.test.len(), 0));
             for &ci in &mine {
                 let t1 = Instant::now();
                 let fit_seed = derive_seed(
@@ -203,9 +203,9 @@ fn run_task(
                     &[FIT_TAG, ci as u64, fold.repeat as u64, fold.index as u64],
                 );
                 let model = plan.classifiers[cells[ci].classifier]
-                    .fit(&x_train, &y, k, fit_seed)
+                    .fit(x_train.view(), &y, k, fit_seed)
                     .map_err(model_error(ci))?;
-                let preds = model.predict(&x_test);
+                let preds = model.predict(x_test.view());
                 out.push(CellOutput {
                     cell: ci,
                     predictions: fold.test.iter().copied().zip(preds).collect(),

@@ -349,9 +349,35 @@ impl FittedFeatureSet {
             .iter()
             .map(|e| e.transform(&prepared))
             .collect();
-        let views: Vec<_> = parts.iter().map(|m| m.view()).collect();
-        sprs::hstack(&views)
+        hstack_csr(&parts, texts.len())
     }
+}
+
+/// Side-by-side CSR matrices with the same rows, as one CSR matrix. Written here because `sprs::hstack` returns
+/// column-major storage, which the row-walking solvers would have to convert (a second copy).
+fn hstack_csr(parts: &[CsMat<f64>], rows: usize) -> CsMat<f64> {
+    let cols: usize = parts.iter().map(|m| m.cols()).sum();
+    let nnz: usize = parts.iter().map(|m| m.nnz()).sum();
+    let mut indptr = Vec::with_capacity(rows + 1);
+    let mut indices = Vec::with_capacity(nnz);
+    let mut data = Vec::with_capacity(nnz);
+    indptr.push(0);
+    // Every extractor builds CSR; a CSC part would make `outer_view` return columns.
+    debug_assert!(parts.iter().all(|m| m.is_csr() && m.rows() == rows));
+    for i in 0..rows {
+        let mut offset = 0;
+        for m in parts {
+            if let Some(row) = m.outer_view(i) {
+                for (j, &v) in row.iter() {
+                    indices.push(offset + j);
+                    data.push(v);
+                }
+            }
+            offset += m.cols();
+        }
+        indptr.push(indices.len());
+    }
+    CsMat::new((rows, cols), indptr, indices, data)
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 //! Baselines: the floor every result is read against.
 
-use ndarray::Array2;
+use sprs::CsMatView;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{argmax, Explanation, FittedClassifier, Prediction};
+use super::{decide, Explanation, FittedClassifier, Prediction};
 
 /// Baseline parameters (only a name).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -16,7 +16,8 @@ pub struct BaselineParams {
     pub name: Option<String>,
 }
 
-fn priors(y: &[usize], n_classes: usize) -> Vec<f64> {
+/// Share of each class in `y` (the training prior), over all `n_classes`.
+pub fn priors(y: &[usize], n_classes: usize) -> Vec<f64> {
     let mut p = vec![0.0; n_classes];
     for &c in y {
         p[c] += 1.0;
@@ -39,12 +40,13 @@ pub fn fit_majority(y: &[usize], n_classes: usize) -> Box<dyn FittedClassifier> 
 }
 
 impl FittedClassifier for Majority {
-    fn predict(&self, x: &Array2<f64>) -> Vec<Prediction> {
-        let class = argmax(&self.priors);
-        (0..x.nrows())
+    fn predict(&self, x: CsMatView<'_, f64>) -> Vec<Prediction> {
+        let (class, tied) = decide(&self.priors, &self.priors);
+        (0..x.rows())
             .map(|_| Prediction {
                 class,
                 proba: Some(self.priors.clone()),
+                tied,
             })
             .collect()
     }
@@ -69,9 +71,9 @@ pub fn fit_stratified(y: &[usize], n_classes: usize, seed: u64) -> Box<dyn Fitte
 }
 
 impl FittedClassifier for Stratified {
-    fn predict(&self, x: &Array2<f64>) -> Vec<Prediction> {
+    fn predict(&self, x: CsMatView<'_, f64>) -> Vec<Prediction> {
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-        (0..x.nrows())
+        (0..x.rows())
             .map(|_| {
                 let u: f64 = rng.gen();
                 let mut acc = 0.0;
@@ -86,6 +88,7 @@ impl FittedClassifier for Stratified {
                 Prediction {
                     class,
                     proba: Some(self.priors.clone()),
+                    tied: false,
                 }
             })
             .collect()
@@ -102,7 +105,7 @@ mod tests {
     #[test]
     fn majority_predicts_the_most_frequent_class() {
         let m = fit_majority(&[1, 1, 0], 3);
-        let p = m.predict(&Array2::zeros((2, 1)));
+        let p = m.predict(sprs::CsMat::zero((2, 1)).view());
         assert_eq!(p[0].class, 1);
         assert_eq!(
             p[0].proba.as_ref().unwrap(),
@@ -115,12 +118,12 @@ mod tests {
         let y: Vec<usize> = (0..100).map(|i| usize::from(i % 4 == 0)).collect();
         let m = fit_stratified(&y, 2, 42);
         let a: Vec<usize> = m
-            .predict(&Array2::zeros((4000, 1)))
+            .predict(sprs::CsMat::zero((4000, 1)).view())
             .iter()
             .map(|p| p.class)
             .collect();
         let b: Vec<usize> = fit_stratified(&y, 2, 42)
-            .predict(&Array2::zeros((4000, 1)))
+            .predict(sprs::CsMat::zero((4000, 1)).view())
             .iter()
             .map(|p| p.class)
             .collect();

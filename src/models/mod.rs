@@ -1,20 +1,24 @@
 //! Stage 3 — models: linfa classifiers and baselines behind one fit/predict interface.
 //!
 //! [`ClassifierSpec`] is what an experiment declares (`{ type = "logistic", alpha = 1.0 }`). [`ClassifierSpec::check`]
-//! validates it once into a [`Classifier`]; [`Classifier::fit`] takes a dense training matrix and class indices and
-//! returns a boxed [`FittedClassifier`], the only thing that predicts.
+//! validates it once into a [`Classifier`]; [`Classifier::fit`] takes a sparse (CSR) training matrix and class
+//! indices and returns a boxed [`FittedClassifier`], the only thing that predicts.
 //!
-//! | type | crate | probabilities | top features |
+//! | type | implementation | probabilities | top features |
 //! |---|---|---|---|
-//! | `logistic` | linfa-logistic (binary, or multinomial for 3+ classes) | yes | weights |
-//! | `naive-bayes` | multinomial NB (see [`bayes`] for why not linfa-bayes) | yes | log-probability contrasts |
-//! | `linear-svm` | linfa-svm (one-vs-rest for 3+ classes) | no (margins) | weights |
-//! | `decision-tree` | linfa-trees (one-vs-rest for 3+ classes) | leaf frequencies | impurity importance |
+//! | `logistic` | [`linear::logistic`]: TRON, liblinear's objective (one-vs-rest for 3+ classes) | yes | weights |
+//! | `naive-bayes` | [`linear::bayes`]: multinomial NB (see [`bayes`] for why not linfa-bayes) | yes | log-probability contrasts |
+//! | `linear-svm` | [`linear::svm`]: dual coordinate descent, seeded (one-vs-rest for 3+ classes) | no (margins) | weights |
+//! | `decision-tree` | linfa-trees on dense rows, within [`DENSE_BUDGET_BYTES`] (one-vs-rest for 3+ classes) | leaf frequencies | impurity importance |
 //! | `majority` | baseline | training priors | — |
 //! | `stratified-random` | baseline, seeded | training priors | — |
 //!
-//! Predictions always range over the experiment's full class list, so a class absent from a training fold simply
-//! gets probability 0.
+//! The linear models never densify: a fit's memory is O(non-zeros + features × classes). Predictions always range
+//! over the experiment's full class list, so a class absent from a training fold simply gets probability 0.
+//!
+//! **Ties.** When two classes share the top score (a tree's uniform row, equal probabilities), the class with
+//! the larger training prior wins, then the lower index ([`decide`]); the prediction is marked `tied`, so the
+//! report can count them. Class order alone never decides.
 
 pub mod baseline;
 pub mod bayes;
@@ -27,6 +31,7 @@ use std::fmt::Debug;
 
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
+use sprs::CsMatView;
 
 /// Errors of the model layer.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +67,25 @@ pub enum ModelError {
         /// The value.
         value: f64,
     },
+    /// A dense-only model would need more memory than the budget allows.
+    #[error(
+        "classifier '{classifier}' needs a dense {rows} × {cols} matrix ({:.1} GiB), over the {:.1} GiB budget for \
+         dense models; lower the feature set's max_features, or use a linear classifier (logistic, linear-svm, \
+         naive-bayes), which stay sparse",
+        *bytes as f64 / GIB, *budget as f64 / GIB
+    )]
+    TooLargeForDense {
+        /// Classifier name.
+        classifier: String,
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// Bytes the dense matrix would take.
+        bytes: u64,
+        /// The budget.
+        budget: u64,
+    },
     /// linfa returned an error.
     #[error("classifier '{classifier}': {message}")]
     Linfa {
@@ -72,6 +96,58 @@ pub enum ModelError {
     },
 }
 
+const GIB: f64 = (1u64 << 30) as f64;
+
+/// The most memory one dense matrix for a dense-only model (the decision tree) may take: 2 GiB.
+pub const DENSE_BUDGET_BYTES: u64 = 2 << 30;
+
+impl ModelError {
+    /// The same error naming the classifier as the experiment does.
+    pub fn named(self, name: &str) -> ModelError {
+        match self {
+            ModelError::InvalidParam { param, message, .. } => ModelError::InvalidParam {
+                classifier: name.into(),
+                param,
+                message,
+            },
+            ModelError::TooFewClasses { found, .. } => ModelError::TooFewClasses {
+                classifier: name.into(),
+                found,
+            },
+            ModelError::NegativeFeature { column, value, .. } => ModelError::NegativeFeature {
+                classifier: name.into(),
+                column,
+                value,
+            },
+            ModelError::Linfa { message, .. } => ModelError::Linfa {
+                classifier: name.into(),
+                message,
+            },
+            other => other,
+        }
+    }
+}
+
+/// `x` as a dense matrix, or an error when it would exceed [`DENSE_BUDGET_BYTES`].
+pub fn dense_within_budget(
+    x: CsMatView<'_, f64>,
+    classifier: &str,
+) -> Result<Array2<f64>, ModelError> {
+    let bytes = (x.rows() as u64)
+        .saturating_mul(x.cols() as u64)
+        .saturating_mul(8);
+    if bytes > DENSE_BUDGET_BYTES {
+        return Err(ModelError::TooLargeForDense {
+            classifier: classifier.into(),
+            rows: x.rows(),
+            cols: x.cols(),
+            bytes,
+            budget: DENSE_BUDGET_BYTES,
+        });
+    }
+    Ok(x.to_dense())
+}
+
 /// One prediction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prediction {
@@ -79,7 +155,33 @@ pub struct Prediction {
     pub class: usize,
     /// Probability per class (over the full class list), when the model has probabilities.
     pub proba: Option<Vec<f64>>,
+    /// Whether the top score was shared by several classes (decided by the training prior, see [`decide`]).
+    #[serde(default)]
+    pub tied: bool,
 }
+
+/// The class with the largest score; among tied scores the one with the larger training `prior`, then the lower
+/// index. Returns the class and whether a tie was broken.
+pub fn decide(scores: &[f64], prior: &[f64]) -> (usize, bool) {
+    let top = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut tied = scores
+        .iter()
+        .enumerate()
+        .filter(|(_, &s)| s == top)
+        .map(|(c, _)| c);
+    let first = tied.next().unwrap_or(0);
+    let mut best = first;
+    let mut was_tied = false;
+    for c in tied {
+        was_tied = true;
+        if prior.get(c).copied().unwrap_or(0.0) > prior.get(best).copied().unwrap_or(0.0) {
+            best = c;
+        }
+    }
+    (best, was_tied)
+}
+
+pub use baseline::priors;
 
 /// How a fitted model explains itself.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,8 +196,8 @@ pub enum Explanation {
 
 /// A fitted classifier.
 pub trait FittedClassifier: Send + Sync + Debug {
-    /// Predicts every row of `x` (columns as in training).
-    fn predict(&self, x: &Array2<f64>) -> Vec<Prediction>;
+    /// Predicts every row of `x` (CSR, columns as in training).
+    fn predict(&self, x: CsMatView<'_, f64>) -> Vec<Prediction>;
     /// Feature weights or importances, for "top features" tables.
     fn explain(&self) -> Explanation;
 }
@@ -235,11 +337,12 @@ impl Classifier {
         self.spec.kind()
     }
 
-    /// Fits on `x` (rows = training items) and `y` (class indices below `n_classes`). `seed` drives the only
-    /// randomised model (the stratified-random baseline); the others ignore it.
+    /// Fits on `x` (CSR, rows = training items; borrowed, never copied by the linear models) and `y` (class
+    /// indices below `n_classes`). `seed` drives the randomised models (the linear SVM's coordinate order, the
+    /// stratified-random baseline); the others ignore it.
     pub fn fit(
         &self,
-        x: &Array2<f64>,
+        x: CsMatView<'_, f64>,
         y: &[usize],
         n_classes: usize,
         seed: u64,
@@ -254,7 +357,7 @@ impl Classifier {
         match &self.spec {
             ClassifierSpec::Logistic(p) => logistic::fit(p, &self.name, x, y, n_classes),
             ClassifierSpec::NaiveBayes(p) => bayes::fit(p, &self.name, x, y, n_classes),
-            ClassifierSpec::LinearSvm(p) => svm::fit(p, &self.name, x, y, n_classes),
+            ClassifierSpec::LinearSvm(p) => svm::fit(p, &self.name, x, y, n_classes, seed),
             ClassifierSpec::DecisionTree(p) => tree::fit(p, &self.name, x, y, n_classes),
             ClassifierSpec::Majority(_) => Ok(baseline::fit_majority(y, n_classes)),
             ClassifierSpec::StratifiedRandom(_) => Ok(baseline::fit_stratified(y, n_classes, seed)),
@@ -295,6 +398,10 @@ mod tests {
     use super::*;
     use ndarray::array;
 
+    fn csr(x: &Array2<f64>) -> sprs::CsMat<f64> {
+        sprs::CsMat::csr_from_dense(x.view(), 0.0)
+    }
+
     fn spec(src: &str) -> ClassifierSpec {
         toml::from_str(src).unwrap()
     }
@@ -326,8 +433,8 @@ mod tests {
             "type = 'decision-tree'",
         ] {
             let clf = spec(src).check().unwrap();
-            let fitted = clf.fit(&x, &y, 2, 7).unwrap();
-            let pred: Vec<usize> = fitted.predict(&x).iter().map(|p| p.class).collect();
+            let fitted = clf.fit(csr(&x).view(), &y, 2, 7).unwrap();
+            let pred: Vec<usize> = fitted.predict(csr(&x).view()).iter().map(|p| p.class).collect();
             assert_eq!(pred, y, "{src}");
         }
     }
@@ -349,8 +456,8 @@ mod tests {
             "type = 'linear-svm'",
             "type = 'decision-tree'",
         ] {
-            let fitted = spec(src).check().unwrap().fit(&x, &y, 3, 1).unwrap();
-            let preds = fitted.predict(&x);
+            let fitted = spec(src).check().unwrap().fit(csr(&x).view(), &y, 3, 1).unwrap();
+            let preds = fitted.predict(csr(&x).view());
             let classes: Vec<usize> = preds.iter().map(|p| p.class).collect();
             assert_eq!(classes, y, "{src}");
             if let Some(p) = &preds[0].proba {
@@ -366,20 +473,34 @@ mod tests {
         let err = spec("type = 'logistic'")
             .check()
             .unwrap()
-            .fit(&x, &[1, 1], 2, 0)
+            .fit(csr(&x).view(), &[1, 1], 2, 0)
             .unwrap_err();
         assert!(matches!(err, ModelError::TooFewClasses { found: 1, .. }));
         let fitted = spec("type = 'majority'")
             .check()
             .unwrap()
-            .fit(&x, &[1, 1], 2, 0)
+            .fit(csr(&x).view(), &[1, 1], 2, 0)
             .unwrap();
-        assert_eq!(fitted.predict(&x)[0].class, 1);
+        assert_eq!(fitted.predict(csr(&x).view())[0].class, 1);
     }
 
     #[test]
     fn argmax_breaks_ties_toward_the_lowest_index() {
         assert_eq!(argmax(&[0.5, 0.5]), 0);
         assert_eq!(argmax(&[0.1, 0.7, 0.7]), 1);
+    }
+}
+
+#[cfg(test)]
+mod tie_tests {
+    use super::decide;
+
+    #[test]
+    fn ties_go_to_the_larger_prior_not_the_first_class() {
+        assert_eq!(decide(&[0.2, 0.5, 0.3], &[0.6, 0.1, 0.3]), (1, false));
+        let third = 1.0 / 3.0;
+        assert_eq!(decide(&[third; 3], &[0.2, 0.5, 0.3]), (1, true));
+        assert_eq!(decide(&[third; 3], &[0.4, 0.2, 0.4]), (0, true));
+        assert_eq!(decide(&[0.5, 0.5, 0.0], &[0.1, 0.1, 0.8]), (0, true));
     }
 }

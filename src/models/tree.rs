@@ -17,7 +17,12 @@ use linfa_trees::{DecisionTree, SplitQuality, TreeNode};
 use ndarray::{Array1, Array2, ArrayView1};
 use serde::{Deserialize, Serialize};
 
-use super::{argmax, classes_present, Explanation, FittedClassifier, ModelError, Prediction};
+use sprs::CsMatView;
+
+use super::{
+    classes_present, decide, dense_within_budget, priors, Explanation, FittedClassifier, ModelError,
+    Prediction,
+};
 
 /// Split criterion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,9 +195,22 @@ enum Inner {
 struct FittedTree {
     inner: Inner,
     n_classes: usize,
+    prior: Vec<f64>,
 }
 
 pub(super) fn fit(
+    p: &TreeParams,
+    name: &str,
+    x: CsMatView<'_, f64>,
+    y: &[usize],
+    n_classes: usize,
+) -> Result<Box<dyn FittedClassifier>, ModelError> {
+    // linfa-trees needs dense records: refuse a matrix that would not fit the budget before allocating it.
+    let x = &dense_within_budget(x, name)?;
+    fit_dense(p, name, x, y, n_classes)
+}
+
+fn fit_dense(
     p: &TreeParams,
     name: &str,
     x: &Array2<f64>,
@@ -217,12 +235,40 @@ pub(super) fn fit(
             .collect::<Result<Vec<_>, _>>()?;
         Inner::OneVsRest(trees)
     };
-    Ok(Box::new(FittedTree { inner, n_classes }))
+    Ok(Box::new(FittedTree {
+        inner,
+        n_classes,
+        prior: priors(y, n_classes),
+    }))
 }
 
 impl FittedClassifier for FittedTree {
-    fn predict(&self, x: &Array2<f64>) -> Vec<Prediction> {
-        x.rows()
+    fn predict(&self, x: CsMatView<'_, f64>) -> Vec<Prediction> {
+        // Row by row, so prediction never needs the whole test matrix dense.
+        let mut dense = Array1::zeros(x.cols());
+        x.outer_iterator()
+            .map(|row| {
+                dense.fill(0.0);
+                for (j, &v) in row.iter() {
+                    dense[j] = v;
+                }
+                self.predict_row(dense.view())
+            })
+            .collect()
+    }
+
+    fn explain(&self) -> Explanation {
+        self.explain_trees()
+    }
+}
+
+impl FittedTree {
+    fn predict_row(&self, row: ArrayView1<'_, f64>) -> Prediction {
+        self.predict_rows(std::iter::once(row)).remove(0)
+    }
+
+    fn predict_rows<'a>(&self, rows: impl Iterator<Item = ArrayView1<'a, f64>>) -> Vec<Prediction> {
+        rows
             .into_iter()
             .map(|row| {
                 let mut proba = vec![0.0; self.n_classes];
@@ -234,6 +280,7 @@ impl FittedClassifier for FittedTree {
                         Prediction {
                             class: if label == 1 { *pos } else { *neg },
                             proba: Some(proba),
+                            tied: false,
                         }
                     }
                     Inner::OneVsRest(trees) => {
@@ -248,9 +295,13 @@ impl FittedClassifier for FittedTree {
                                 proba[*k] = 1.0 / trees.len() as f64;
                             }
                         }
+                        // All trees saying "not mine" gives a uniform row: the training prior decides,
+                        // not the class order.
+                        let (class, tied) = decide(&proba, &self.prior);
                         Prediction {
-                            class: argmax(&proba),
+                            class,
                             proba: Some(proba),
+                            tied,
                         }
                     }
                 }
@@ -258,7 +309,7 @@ impl FittedClassifier for FittedTree {
             .collect()
     }
 
-    fn explain(&self) -> Explanation {
+    fn explain_trees(&self) -> Explanation {
         match &self.inner {
             Inner::Binary { tree, .. } => Explanation::Importance(tree.importance()),
             Inner::OneVsRest(trees) => {
@@ -301,8 +352,8 @@ mod tests {
         let x = array![[1.0], [1.0], [5.0]];
         let y = [1, 0, 1];
         for _ in 0..20 {
-            let fitted = fit(&params(), "t", &x, &y, 2).unwrap();
-            let p = &fitted.predict(&array![[1.0]])[0];
+            let fitted = fit_dense(&params(), "t", &x, &y, 2).unwrap();
+            let p = &fitted.predict(sprs::CsMat::csr_from_dense(array![[1.0]].view(), 0.0).view())[0];
             assert_eq!(p.class, 0);
             assert_eq!(p.proba.as_ref().unwrap(), &vec![0.5, 0.5]);
         }
@@ -316,8 +367,8 @@ mod tests {
             max_depth: Some(1),
             ..params()
         };
-        let fitted = fit(&p, "t", &x, &y, 2).unwrap();
-        let pred = &fitted.predict(&array![[0.0]])[0];
+        let fitted = fit_dense(&p, "t", &x, &y, 2).unwrap();
+        let pred = &fitted.predict(sprs::CsMat::csr_from_dense(array![[0.0]].view(), 0.0).view())[0];
         assert_eq!(pred.class, 0);
         let proba = pred.proba.as_ref().unwrap();
         assert!((proba[0] - 2.0 / 3.0).abs() < 1e-12);
