@@ -125,7 +125,10 @@ impl<'a> CsvLines<'a> {
             self.off = 0;
             self.line = 1;
         }
-        self.line += bytes[self.off..target].iter().filter(|&&b| b == b'\n').count() as u64;
+        self.line += bytes[self.off..target]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
         self.off = target;
         self.line
     }

@@ -375,7 +375,10 @@ mod tests {
         assert!(err.contains("d.csv:1: the file is empty"), "{err}");
         fs::write(&p, "argument,topic,stance\n").unwrap();
         let err = read_table(&spec(p), &[]).unwrap_err().to_string();
-        assert!(err.contains("d.csv:1: the file has a header but no rows"), "{err}");
+        assert!(
+            err.contains("d.csv:1: the file has a header but no rows"),
+            "{err}"
+        );
     }
 
     #[test]
