@@ -85,6 +85,78 @@ pub fn csv_line(bytes: &[u8], pos: Option<&csv::Position>) -> u64 {
     1 + bytes[..off].iter().filter(|&&b| b == b'\n').count() as u64
 }
 
+/// Maps CSV record positions to 1-based lines in one forward pass over the file.
+///
+/// [`csv_line`] counts from the start of the file on every call, which is quadratic over a whole file (tens of
+/// seconds on a 30,000-row corpus). Records arrive in file order, so counting only the bytes since the previous
+/// record keeps a whole file linear. Gives the same lines as [`csv_line`], including for CRLF files.
+#[derive(Debug, Clone)]
+pub struct CsvLines<'a> {
+    bytes: &'a [u8],
+    /// Offset up to which newlines have been counted.
+    off: usize,
+    /// 1 + the number of `\n` in `bytes[..off]`.
+    line: u64,
+}
+
+impl<'a> CsvLines<'a> {
+    /// A counter over the bytes the CSV reader reads.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        CsvLines {
+            bytes,
+            off: 0,
+            line: 1,
+        }
+    }
+
+    /// The line a record (or error) at `pos` starts on; 0 when the reader gave no position.
+    pub fn line(&mut self, pos: Option<&csv::Position>) -> u64 {
+        let Some(pos) = pos else { return 0 };
+        let bytes = self.bytes;
+        let mut target = usize::try_from(pos.byte())
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        // The reader records a record's start before it consumes the previous line's terminator.
+        while target < bytes.len() && (bytes[target] == b'\n' || bytes[target] == b'\r') {
+            target += 1;
+        }
+        if target < self.off {
+            // Positions never go backwards for one reader; recount rather than be wrong if they ever do.
+            self.off = 0;
+            self.line = 1;
+        }
+        self.line += bytes[self.off..target]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        self.off = target;
+        self.line
+    }
+}
+
+/// The longest excerpt of user input an error message quotes, in characters.
+pub const EXCERPT_CHARS: usize = 60;
+
+/// A short excerpt of user input for an error message: at most [`EXCERPT_CHARS`] characters, then `…`.
+///
+/// A message that quoted a whole field would print a 10 MB line when a quote is left open; line breaks are
+/// shown as `\n` so one problem stays on one line of output.
+pub fn excerpt(s: &str) -> String {
+    let mut out = String::new();
+    for (n, c) in s.chars().enumerate() {
+        if n == EXCERPT_CHARS {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,5 +191,35 @@ mod tests {
         assert_eq!(line_of_offset(t, 2), 2);
         assert_eq!(line_of_offset(t, 5), 3);
         assert_eq!(line_of_offset(t, 100), 3);
+    }
+
+    #[test]
+    fn incremental_lines_equal_counted_lines() {
+        for data in [
+            "a,b\nx,1\n\"y\nz\",2\nw,3\n",
+            "a,b\r\nx,1\r\n\"y\r\nz\",2\r\nw,3\r\n",
+            "a,b\n\n\nx,1\n\r\ny,2",
+        ] {
+            let mut rdr = csv::Reader::from_reader(data.as_bytes());
+            let mut lines = CsvLines::new(data.as_bytes());
+            for r in rdr.records() {
+                let r = r.unwrap();
+                assert_eq!(
+                    lines.line(r.position()),
+                    csv_line(data.as_bytes(), r.position()),
+                    "{data:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn excerpts_are_short_and_one_line() {
+        assert_eq!(excerpt("abc"), "abc");
+        let long = "é".repeat(1000);
+        let e = excerpt(&long);
+        assert_eq!(e.chars().count(), EXCERPT_CHARS + 1);
+        assert!(e.ends_with('…'));
+        assert_eq!(excerpt("a\nb"), "a\\nb");
     }
 }

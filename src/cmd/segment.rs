@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use stance::corpus::gold::GOLD_HEADER;
+use stance::corpus::seeds::{parse_manifest, MANIFEST_FILE};
 use stance::corpus::segment::sentences;
+use stance::diag::Diagnostics;
 
 /// Propose sentence units for a seed document, as gold-format CSV with the stance left empty.
 ///
@@ -22,14 +24,44 @@ pub struct Args {
     pub doc: Option<String>,
 }
 
-fn doc_id(seed: &Path) -> Option<String> {
-    let manifest = seed.parent()?.join("manifest.csv");
-    let mut rdr = csv::Reader::from_path(manifest).ok()?;
-    let name = seed.file_name()?.to_string_lossy().into_owned();
-    rdr.records()
-        .filter_map(Result::ok)
-        .find(|r| r.get(1) == Some(name.as_str()))
-        .and_then(|r| r.get(0).map(str::to_string))
+/// The seed's id from `manifest.csv` beside it, read with the corpus module's manifest parser. `Ok(None)` when
+/// there is no manifest or it does not list the seed; an error when the manifest cannot be trusted, because a
+/// wrong id would be written into every proposed row.
+fn doc_id(seed: &Path) -> anyhow::Result<Option<String>> {
+    let Some(dir) = seed.parent() else {
+        return Ok(None);
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let path = dir.join(MANIFEST_FILE);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(anyhow::anyhow!(
+                "{}: cannot read the seed manifest: {e}",
+                path.display()
+            ))
+        }
+    };
+    let manifest = parse_manifest(&path, &bytes);
+    let Some(name) = seed.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return Ok(None);
+    };
+    if let Some(entry) = manifest.by_file(&name) {
+        return Ok(Some(entry.id.clone()));
+    }
+    if !manifest.problems.is_empty() {
+        anyhow::bail!(
+            "{}\nthe seed manifest has problems, so the document id for {} is unknown; fix the manifest or pass --doc ID",
+            Diagnostics(manifest.problems),
+            seed.display()
+        );
+    }
+    Ok(None)
 }
 
 /// Runs the command.
@@ -43,16 +75,22 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             e.utf8_error().valid_up_to()
         )
     })?;
-    let doc = args
-        .doc
-        .clone()
-        .or_else(|| doc_id(&args.seed))
-        .or_else(|| {
-            args.seed
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-        })
-        .unwrap_or_else(|| "doc".into());
+    if text.trim().is_empty() {
+        anyhow::bail!(
+            "{}: the seed is empty, there is no sentence to propose; copy the real document there",
+            args.seed.display()
+        );
+    }
+    let doc = match args.doc.clone() {
+        Some(d) => Some(d),
+        None => doc_id(&args.seed)?,
+    }
+    .or_else(|| {
+        args.seed
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+    })
+    .unwrap_or_else(|| "doc".into());
     let spans = sentences(&text);
     let width = if spans.len() > 99 { 3 } else { 2 };
     let stdout = std::io::stdout();

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::seeds::{read_seeds, SeedSet};
 use super::{sha256_hex, CorpusError, GOLD_STANCES};
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{excerpt, CsvLines, Diagnostic, Diagnostics};
 
 /// The gold file's header, in order.
 pub const GOLD_HEADER: [&str; 9] = [
@@ -90,6 +90,9 @@ pub struct GoldCheck {
     /// (doc, start, end) of sentence rows that failed a per-row check but whose span parsed; the coverage check
     /// counts them, so one bad stance does not also report its sentence as unlabelled.
     pub rejected_sentence_spans: Vec<(String, usize, usize)>,
+    /// Every value of the `doc` column, also in rows that failed a check, so a seed with a bad row is not also
+    /// reported as never labelled.
+    pub docs_mentioned: std::collections::BTreeSet<String>,
 }
 
 impl GoldCheck {
@@ -167,12 +170,32 @@ pub fn check_gold(seeds_dir: &Path, labels: &Path) -> GoldCheck {
                 u.line,
                 format!(
                     "duplicate id '{}' (first used at {}:{l}); ids must be unique",
-                    u.id,
+                    excerpt(&u.id),
                     p.display()
                 ),
             ));
         } else {
             ids.insert(u.id.clone(), (u.path.clone(), u.line));
+        }
+    }
+    // A seed listed in the manifest but never labelled would silently contribute nothing to any experiment.
+    let manifest = seeds_dir.join(super::seeds::MANIFEST_FILE);
+    // Only judged when every label file was readable: an unreadable file mentions no seed at all.
+    let readable = check.problems.is_empty();
+    for seed in check.seeds.seeds.values().filter(|_| readable) {
+        if !check.docs_mentioned.contains(&seed.id) {
+            check.problems.push(Diagnostic::at(
+                &manifest,
+                seed.line,
+                format!(
+                    "seed '{}' ({}) has no labelled unit in {}; label it (`stance segment {}` proposes the sentences) \
+                     or remove its row from the manifest",
+                    excerpt(&seed.id),
+                    seed.path.display(),
+                    labels.display(),
+                    seed.path.display()
+                ),
+            ));
         }
     }
     let mut structural =
@@ -211,9 +234,24 @@ fn read_label_file(path: &Path, check: &mut GoldCheck) {
     check
         .label_hashes
         .insert(path.display().to_string(), sha256_hex(&bytes));
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(bytes.as_slice());
+    parse_labels(path, &bytes, check);
+}
+
+/// Checks the rows of one label file already in memory (`path` names it in messages) against `check.seeds`,
+/// adding units and problems to `check`. Never fails and never panics, whatever the bytes.
+pub fn parse_labels(path: &Path, bytes: &[u8], check: &mut GoldCheck) {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        check.problems.push(Diagnostic::at(
+            path,
+            1,
+            format!(
+                "the label file is empty; its first line must be the header {}",
+                GOLD_HEADER.join(",")
+            ),
+        ));
+        return;
+    }
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
     match rdr.byte_headers() {
         Ok(h) => {
             let got: Vec<String> = h
@@ -226,7 +264,7 @@ fn read_label_file(path: &Path, check: &mut GoldCheck) {
                     1,
                     format!(
                         "header is '{}', expected '{}'",
-                        got.join(","),
+                        excerpt(&got.join(",")),
                         GOLD_HEADER.join(",")
                     ),
                 ));
@@ -243,11 +281,19 @@ fn read_label_file(path: &Path, check: &mut GoldCheck) {
         }
     }
     let mut record = csv::ByteRecord::new();
+    let mut lines = CsvLines::new(bytes);
+    let mut rows = 0usize;
     loop {
         match rdr.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = crate::diag::csv_line(&bytes, record.position());
+                rows += 1;
+                let line = lines.line(record.position());
+                if let Some(doc) = record.get(1) {
+                    check
+                        .docs_mentioned
+                        .insert(String::from_utf8_lossy(doc).into_owned());
+                }
                 match parse_row(path, line, &record, &check.seeds) {
                     Ok(unit) => check.units.push(unit),
                     Err((mut problems, span)) => {
@@ -257,7 +303,8 @@ fn read_label_file(path: &Path, check: &mut GoldCheck) {
                 }
             }
             Err(e) => {
-                let line = crate::diag::csv_line(&bytes, e.position());
+                rows += 1;
+                let line = lines.line(e.position());
                 check.problems.push(Diagnostic::at(
                     path,
                     line,
@@ -266,6 +313,14 @@ fn read_label_file(path: &Path, check: &mut GoldCheck) {
                 break;
             }
         }
+    }
+    if rows == 0 {
+        check.problems.push(Diagnostic::at(
+            path,
+            1,
+            "the label file has a header but no rows: there is nothing to evaluate; label the seed's sentences \
+             (`stance segment seeds/<file>` proposes them) or remove the file",
+        ));
     }
 }
 
@@ -309,7 +364,8 @@ fn parse_row(
         problems.push(here("field 'id' is empty".into()));
     } else if id.trim() != id {
         problems.push(here(format!(
-            "field 'id' has leading or trailing spaces: '{id}'"
+            "field 'id' has leading or trailing spaces: '{}'",
+            excerpt(&id)
         )));
     }
     let unit_level = match unit.as_str() {
@@ -317,14 +373,16 @@ fn parse_row(
         "clause" => Some(UnitLevel::Clause),
         other => {
             problems.push(here(format!(
-                "field 'unit' is '{other}', expected one of: sentence, clause"
+                "field 'unit' is '{}', expected one of: sentence, clause",
+                excerpt(other)
             )));
             None
         }
     };
     if !GOLD_STANCES.contains(&stance.as_str()) {
         problems.push(here(format!(
-            "field 'stance' is '{stance}', expected one of: {} (see labels/GUIDELINES.md)",
+            "field 'stance' is '{}', expected one of: {} (see labels/GUIDELINES.md)",
+            excerpt(&stance),
             GOLD_STANCES.join(", ")
         )));
     }
@@ -341,7 +399,8 @@ fn parse_row(
             Ok(n) => Some(n),
             Err(_) => {
                 problems.push(here(format!(
-                    "field '{name}' is '{v}', expected a non-negative whole number of bytes"
+                    "field '{name}' is '{}', expected a non-negative whole number of bytes",
+                    excerpt(v)
                 )));
                 None
             }
@@ -353,11 +412,12 @@ fn parse_row(
     if seed.is_none() {
         let known: Vec<&str> = seeds.seeds.keys().map(|k| k.as_str()).collect();
         problems.push(here(format!(
-            "field 'doc' is '{doc}', which is not a seed in the manifest (known: {})",
+            "field 'doc' is '{}', which is not a seed in the manifest (known: {})",
+            excerpt(&doc),
             if known.is_empty() {
                 "none".to_string()
             } else {
-                known.join(", ")
+                excerpt(&known.join(", "))
             }
         )));
     }
@@ -427,7 +487,7 @@ fn describe_mismatch(text: &str, slice: &str) -> String {
         let chars: Vec<char> = s.chars().collect();
         let from = common.saturating_sub(10);
         let to = (common + 20).min(chars.len());
-        chars[from..to].iter().collect()
+        excerpt(&chars[from.min(chars.len())..to].iter().collect::<String>())
     };
     format!(
         "they differ at character {common}: text has '{}', the seed has '{}' (did the offsets shift?)",

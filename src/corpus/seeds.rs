@@ -9,7 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::sha256_hex;
-use crate::diag::Diagnostic;
+use crate::diag::{excerpt, CsvLines, Diagnostic};
 
 /// The manifest's file name inside the seeds directory.
 pub const MANIFEST_FILE: &str = "manifest.csv";
@@ -30,6 +30,8 @@ pub struct Seed {
     pub sha256: String,
     /// The file's text (seeds are UTF-8).
     pub text: String,
+    /// The manifest line that lists the seed.
+    pub line: u64,
 }
 
 /// The result of reading a seeds directory: the seeds that loaded and every problem found.
@@ -60,6 +62,216 @@ impl SeedSet {
     }
 }
 
+/// One row of the manifest that parsed (its seed file is not read yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestEntry {
+    /// The document id.
+    pub id: String,
+    /// The seed's file name inside the seeds directory.
+    pub file: String,
+    /// The sha256 the manifest records, as written.
+    pub sha256: String,
+    /// One-line description.
+    pub description: String,
+    /// The manifest line the row is on.
+    pub line: u64,
+}
+
+/// The parsed manifest: the rows that are well formed, and a problem for every other one.
+#[derive(Debug, Clone, Default)]
+pub struct Manifest {
+    /// Well-formed rows, in file order.
+    pub entries: Vec<ManifestEntry>,
+    /// Every file name the manifest mentions (also in rows with problems), so such files are not reported as
+    /// unlisted on top of the row's own problem.
+    pub files: HashSet<String>,
+    /// Problems, each at its line.
+    pub problems: Vec<Diagnostic>,
+}
+
+impl Manifest {
+    /// The entry whose file is `file`, if any.
+    pub fn by_file(&self, file: &str) -> Option<&ManifestEntry> {
+        self.entries.iter().find(|e| e.file == file)
+    }
+}
+
+/// Parses a manifest's bytes (`path` names it in messages). Never fails and never reads a seed; the only manifest
+/// parser in the harness, so `validate`, `run` and `segment` agree on what a manifest says.
+pub fn parse_manifest(path: &Path, bytes: &[u8]) -> Manifest {
+    let mut m = Manifest::default();
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        m.problems.push(Diagnostic::at(
+            path,
+            1,
+            "the manifest is empty; its first line must be the header id,file,sha256,description",
+        ));
+        return m;
+    }
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    match rdr.byte_headers() {
+        Ok(h) => {
+            let got: Vec<String> = h
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect();
+            if got != MANIFEST_HEADER {
+                m.problems.push(Diagnostic::at(
+                    path,
+                    1,
+                    format!(
+                        "header is '{}', expected '{}'",
+                        excerpt(&got.join(",")),
+                        MANIFEST_HEADER.join(",")
+                    ),
+                ));
+                return m;
+            }
+        }
+        Err(e) => {
+            m.problems.push(Diagnostic::at(
+                path,
+                1,
+                format!("cannot parse the header: {e}"),
+            ));
+            return m;
+        }
+    }
+    let mut ids_seen = HashSet::new();
+    let mut lines = CsvLines::new(bytes);
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match rdr.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = lines.line(e.position());
+                m.problems.push(Diagnostic::at(
+                    path,
+                    line,
+                    format!("cannot parse this row: {e}"),
+                ));
+                break;
+            }
+        }
+        let line = lines.line(record.position());
+        if let Some(f) = record.get(1) {
+            m.files.insert(String::from_utf8_lossy(f).into_owned());
+        }
+        let mut fields = Vec::with_capacity(record.len());
+        let mut bad = false;
+        for (i, raw) in record.iter().enumerate() {
+            let name = MANIFEST_HEADER.get(i).copied().unwrap_or("(extra)");
+            match std::str::from_utf8(raw) {
+                Ok(f) => {
+                    // Every manifest field is one line; a line break means a quote was left open and swallowed
+                    // the rows after it (which would then be reported as unlisted files).
+                    if f.contains('\n') || f.contains('\r') {
+                        m.problems.push(Diagnostic::at(
+                            path,
+                            line,
+                            format!(
+                                "field '{name}' runs over a line break (\"{}\"): a quote opened in this row is never closed, so it swallows the lines after it; close the quote",
+                                excerpt(f)
+                            ),
+                        ));
+                        bad = true;
+                        break;
+                    }
+                    fields.push(f.to_string());
+                }
+                Err(_) => {
+                    m.problems.push(Diagnostic::at(
+                        path,
+                        line,
+                        format!(
+                            "field '{name}' is not valid UTF-8; the manifest must be UTF-8 text"
+                        ),
+                    ));
+                    bad = true;
+                    break;
+                }
+            }
+        }
+        if bad {
+            // An unclosed quote swallows the rest of the file: nothing after it can be trusted.
+            if record.iter().any(|f| f.contains(&b'\n')) {
+                break;
+            }
+            continue;
+        }
+        if fields.len() != MANIFEST_HEADER.len() {
+            m.problems.push(Diagnostic::at(
+                path,
+                line,
+                format!(
+                    "expected {} fields (id,file,sha256,description), found {}; quote a description that contains a comma",
+                    MANIFEST_HEADER.len(),
+                    fields.len()
+                ),
+            ));
+            continue;
+        }
+        let [id, file, hash, description]: [String; 4] =
+            fields.try_into().expect("length checked above");
+        if id.trim().is_empty() {
+            m.problems.push(Diagnostic::at(
+                path,
+                line,
+                "field 'id' is empty; give the seed a document id such as doc001",
+            ));
+            continue;
+        }
+        if !ids_seen.insert(id.clone()) {
+            m.problems.push(Diagnostic::at(
+                path,
+                line,
+                format!(
+                    "duplicate seed id '{}'; every seed needs its own id",
+                    excerpt(&id)
+                ),
+            ));
+            continue;
+        }
+        if file.contains('/')
+            || file.contains('\\')
+            || file.is_empty()
+            || file == "."
+            || file == ".."
+        {
+            m.problems.push(Diagnostic::at(
+                path,
+                line,
+                format!(
+                    "field 'file' must be a file name inside the seeds directory, got '{}'",
+                    excerpt(&file)
+                ),
+            ));
+            continue;
+        }
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            m.problems.push(Diagnostic::at(
+                path,
+                line,
+                format!(
+                    "field 'sha256' must be 64 hex digits, got '{}' (compute it with `sha256sum seeds/{}`)",
+                    excerpt(&hash),
+                    excerpt(&file)
+                ),
+            ));
+            continue;
+        }
+        m.entries.push(ManifestEntry {
+            id,
+            file,
+            sha256: hash,
+            description,
+            line,
+        });
+    }
+    m
+}
+
 /// Reads `<dir>/manifest.csv` and every seed it lists, checking hashes. Never fails: problems are collected.
 pub fn read_seeds(dir: &Path) -> SeedSet {
     let mut set = SeedSet::default();
@@ -74,98 +286,19 @@ pub fn read_seeds(dir: &Path) -> SeedSet {
             return set;
         }
     };
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(bytes.as_slice());
-    match rdr.headers() {
-        Ok(h) => {
-            let got: Vec<&str> = h.iter().collect();
-            if got != MANIFEST_HEADER {
-                set.problems.push(Diagnostic::at(
-                    &manifest,
-                    1,
-                    format!(
-                        "header is '{}', expected '{}'",
-                        got.join(","),
-                        MANIFEST_HEADER.join(",")
-                    ),
-                ));
-                return set;
-            }
-        }
-        Err(e) => {
-            set.problems.push(Diagnostic::at(
-                &manifest,
-                1,
-                format!("cannot parse the header: {e}"),
-            ));
-            return set;
-        }
-    }
-    let mut ids_seen = HashSet::new();
-    let mut listed = HashSet::new();
+    let parsed = parse_manifest(&manifest, &bytes);
+    set.problems = parsed.problems;
+    let mut listed = parsed.files;
     listed.insert(MANIFEST_FILE.to_string());
-    for record in rdr.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = crate::diag::csv_line(&bytes, e.position());
-                set.problems.push(Diagnostic::at(
-                    &manifest,
-                    line,
-                    format!("cannot parse this row: {e}"),
-                ));
-                break;
-            }
-        };
-        let line = crate::diag::csv_line(&bytes, record.position());
-        if record.len() != MANIFEST_HEADER.len() {
-            set.problems.push(Diagnostic::at(
-                &manifest,
-                line,
-                format!(
-                    "expected {} fields (id,file,sha256,description), found {}",
-                    MANIFEST_HEADER.len(),
-                    record.len()
-                ),
-            ));
-            continue;
-        }
-        let (id, file, hash, description) = (&record[0], &record[1], &record[2], &record[3]);
-        listed.insert(file.to_string());
-        if id.trim().is_empty() {
-            set.problems
-                .push(Diagnostic::at(&manifest, line, "field 'id' is empty"));
-            continue;
-        }
-        if !ids_seen.insert(id.to_string()) {
-            set.problems.push(Diagnostic::at(
-                &manifest,
-                line,
-                format!("duplicate seed id '{id}'"),
-            ));
-            continue;
-        }
-        if file.contains('/') || file.contains('\\') || file.is_empty() {
-            set.problems.push(Diagnostic::at(
-                &manifest,
-                line,
-                format!(
-                    "field 'file' must be a file name inside {}, got '{file}'",
-                    dir.display()
-                ),
-            ));
-            continue;
-        }
-        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-            set.problems.push(Diagnostic::at(
-                &manifest,
-                line,
-                format!("field 'sha256' must be 64 hex digits, got '{hash}' (compute it with `sha256sum seeds/{file}`)"),
-            ));
-            continue;
-        }
-        let path = dir.join(file);
+    for entry in parsed.entries {
+        let ManifestEntry {
+            id,
+            file,
+            sha256: hash,
+            description,
+            line,
+        } = entry;
+        let path = dir.join(&file);
         let data = match fs::read(&path) {
             Ok(d) => d,
             Err(e) => {
@@ -178,7 +311,7 @@ pub fn read_seeds(dir: &Path) -> SeedSet {
             }
         };
         let actual = sha256_hex(&data);
-        if !actual.eq_ignore_ascii_case(hash) {
+        if !actual.eq_ignore_ascii_case(&hash) {
             set.problems.push(Diagnostic::at(
                 &manifest,
                 line,
@@ -190,13 +323,24 @@ pub fn read_seeds(dir: &Path) -> SeedSet {
             ));
             continue;
         }
+        if data.iter().all(|b| b.is_ascii_whitespace()) {
+            set.problems.push(Diagnostic::at(
+                &manifest,
+                line,
+                format!(
+                    "seed '{id}' ({}) is empty: there is no text to label; copy the real document or remove this row",
+                    path.display()
+                ),
+            ));
+            continue;
+        }
         let text = match String::from_utf8(data) {
             Ok(t) => t,
             Err(e) => {
                 set.problems.push(Diagnostic::file(
                     &path,
                     format!(
-                        "seed is not valid UTF-8 (first bad byte at offset {})",
+                        "seed is not valid UTF-8 (first bad byte at offset {}); seeds must be UTF-8 text",
                         e.utf8_error().valid_up_to()
                     ),
                 ));
@@ -204,13 +348,14 @@ pub fn read_seeds(dir: &Path) -> SeedSet {
             }
         };
         set.seeds.insert(
-            id.to_string(),
+            id.clone(),
             Seed {
-                id: id.to_string(),
+                id,
                 path,
-                description: description.to_string(),
+                description,
                 sha256: actual,
                 text,
+                line,
             },
         );
     }
@@ -224,6 +369,8 @@ pub fn read_seeds(dir: &Path) -> SeedSet {
         unlisted.sort();
         set.unlisted = unlisted;
     }
+    // Manifest-level and seed-level problems were found in two passes; report them in line order.
+    set.problems.sort_by_key(|p| p.line);
     set
 }
 
@@ -281,5 +428,51 @@ mod tests {
         assert!(set.problems[0].message.contains("cannot read"));
         assert!(set.problems[1].message.contains("duplicate seed id"));
         assert_eq!(set.problems[1].line, Some(3));
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_an_error_at_its_line_not_an_unlisted_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let h = sha256_hex(b"A.");
+        write(dir.path(), "a.txt", b"A.");
+        write(dir.path(), "b.txt", b"A.");
+        write(
+            dir.path(),
+            MANIFEST_FILE,
+            format!("id,file,sha256,description\nd1,a.txt,{h},\"one\nd2,b.txt,{h},two\n")
+                .as_bytes(),
+        );
+        let set = read_seeds(dir.path());
+        assert_eq!(set.problems.len(), 1, "{:?}", set.problems);
+        assert_eq!(set.problems[0].line, Some(2));
+        assert!(
+            set.problems[0].message.contains("never closed"),
+            "{}",
+            set.problems[0]
+        );
+        assert!(set.unlisted.iter().all(|p| !p.ends_with("a.txt")));
+    }
+
+    #[test]
+    fn an_empty_seed_and_an_empty_manifest_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), MANIFEST_FILE, b"");
+        let set = read_seeds(dir.path());
+        assert!(set.problems[0].message.contains("the manifest is empty"));
+        write(dir.path(), "e.txt", b"");
+        let h = sha256_hex(b"");
+        write(
+            dir.path(),
+            MANIFEST_FILE,
+            format!("id,file,sha256,description\nd1,e.txt,{h},x\n").as_bytes(),
+        );
+        let set = read_seeds(dir.path());
+        assert_eq!(set.problems.len(), 1, "{:?}", set.problems);
+        assert!(
+            set.problems[0].message.contains("is empty"),
+            "{}",
+            set.problems[0]
+        );
+        assert_eq!(set.problems[0].line, Some(2));
     }
 }

@@ -4,14 +4,14 @@
 //! label is not among the experiment's classes are left out (and counted), exactly as the gold path leaves out
 //! `neutral` for a support-vs-oppose experiment.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::{sha256_hex, CorpusError, Dataset, Item, SplitRole};
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{excerpt, CsvLines, Diagnostic, Diagnostics};
 
 /// Which columns of a labelled CSV to use.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,14 +77,35 @@ pub fn read_table(
     spec: &TableSpec,
     classes: &[String],
 ) -> Result<(Dataset, TableStats), CorpusError> {
-    let path = &spec.path;
-    let bytes = fs::read(path).map_err(|source| CorpusError::Io {
-        path: path.clone(),
+    let bytes = fs::read(&spec.path).map_err(|source| CorpusError::Io {
+        path: spec.path.clone(),
         source,
     })?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(bytes.as_slice());
+    parse_table(spec, &bytes, classes)
+}
+
+/// Like [`read_table`], on the file's bytes already in memory (`spec.path` names the file in messages).
+///
+/// Linear in the size of the input: line numbers are counted incrementally, never from the start of the file per
+/// record.
+pub fn parse_table(
+    spec: &TableSpec,
+    bytes: &[u8],
+    classes: &[String],
+) -> Result<(Dataset, TableStats), CorpusError> {
+    let path = &spec.path;
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(invalid(
+            path,
+            1,
+            format!(
+                "the file is empty; expected a header row naming the columns (at least '{}' and '{}') and one row per statement",
+                excerpt(&spec.text),
+                excerpt(&spec.label)
+            ),
+        ));
+    }
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
     let headers = rdr
         .headers()
         .map_err(|e| invalid(path, 1, format!("cannot parse the header: {e}")))?
@@ -95,8 +116,10 @@ pub fn read_table(
                 path,
                 1,
                 format!(
-                    "the experiment's data.{field} names column '{name}', which is not in the header (columns: {})",
-                    headers.iter().collect::<Vec<_>>().join(", ")
+                    "the experiment's data.{field} names column '{}', which is not in the header (columns: {}); \
+                     fix data.{field} or the header",
+                    excerpt(name),
+                    excerpt(&headers.iter().collect::<Vec<_>>().join(", "))
                 ),
             )
         })
@@ -114,22 +137,24 @@ pub fn read_table(
 
     let mut problems = Vec::new();
     let mut stats = TableStats::default();
-    let mut raw_items: Vec<(Item, String)> = Vec::new();
+    // Each item with the line it was read from, so later checks (duplicate ids) can point at the row.
+    let mut raw_items: Vec<(Item, String, u64)> = Vec::new();
+    let mut lines = CsvLines::new(bytes);
     for record in rdr.records() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = crate::diag::csv_line(&bytes, e.position());
+                let line = lines.line(e.position());
                 problems.push(Diagnostic::at(
                     path,
                     line,
-                    format!("cannot parse the CSV from here on: {e}"),
+                    format!("cannot parse the CSV from here on: {e}; check this row for an unclosed quote or bytes that are not UTF-8"),
                 ));
                 break;
             }
         };
         stats.rows += 1;
-        let line = crate::diag::csv_line(&bytes, record.position());
+        let line = lines.line(record.position());
         if record.len() != headers.len() {
             problems.push(Diagnostic::at(
                 path,
@@ -147,7 +172,7 @@ pub fn read_table(
             problems.push(Diagnostic::at(
                 path,
                 line,
-                format!("column '{}' is empty", spec.text),
+                format!("column '{}' is empty", excerpt(&spec.text)),
             ));
             continue;
         }
@@ -156,7 +181,7 @@ pub fn read_table(
             problems.push(Diagnostic::at(
                 path,
                 line,
-                format!("column '{}' (the label) is empty", spec.label),
+                format!("column '{}' (the label) is empty", excerpt(&spec.label)),
             ));
             continue;
         }
@@ -193,7 +218,14 @@ pub fn read_table(
             group,
             split,
         };
-        raw_items.push((item, label));
+        raw_items.push((item, label, line));
+    }
+    if problems.is_empty() && stats.rows == 0 {
+        problems.push(Diagnostic::at(
+            path,
+            1,
+            "the file has a header but no rows; add one row per labelled statement",
+        ));
     }
     if !problems.is_empty() {
         return Err(CorpusError::Invalid {
@@ -201,7 +233,7 @@ pub fn read_table(
         });
     }
     let classes: Vec<String> = if classes.is_empty() {
-        let mut found: Vec<String> = raw_items.iter().map(|(_, l)| l.clone()).collect();
+        let mut found: Vec<String> = raw_items.iter().map(|(_, l, _)| l.clone()).collect();
         found.sort();
         found.dedup();
         found
@@ -209,31 +241,36 @@ pub fn read_table(
         classes.to_vec()
     };
     let mut items = Vec::with_capacity(raw_items.len());
-    for (mut item, label) in raw_items {
+    let mut first_line: HashMap<String, u64> = HashMap::new();
+    for (mut item, label, line) in raw_items {
         match classes.iter().position(|c| *c == label) {
             Some(k) => {
+                if let Some(first) = first_line.get(&item.id) {
+                    problems.push(Diagnostic::at(
+                        path,
+                        line,
+                        format!(
+                            "id '{}' in column '{}' was already used at line {first}; ids must be unique",
+                            excerpt(&item.id),
+                            excerpt(spec.id.as_deref().unwrap_or("id"))
+                        ),
+                    ));
+                    continue;
+                }
+                first_line.insert(item.id.clone(), line);
                 item.label = k;
                 items.push(item);
             }
             None => *stats.dropped_by_label.entry(label).or_default() += 1,
         }
     }
-    let mut seen = std::collections::HashSet::new();
-    for item in &items {
-        if !seen.insert(item.id.as_str()) {
-            return Err(invalid(
-                path,
-                1,
-                format!(
-                    "id '{}' appears more than once in column '{}'",
-                    item.id,
-                    spec.id.as_deref().unwrap_or("id")
-                ),
-            ));
-        }
+    if !problems.is_empty() {
+        return Err(CorpusError::Invalid {
+            problems: Diagnostics(problems),
+        });
     }
     let mut input_hashes = BTreeMap::new();
-    input_hashes.insert(format!("data:{}", path.display()), sha256_hex(&bytes));
+    input_hashes.insert(format!("data:{}", path.display()), sha256_hex(bytes));
     Ok((
         Dataset {
             classes,
@@ -313,5 +350,43 @@ mod tests {
             err.contains("d.csv:4: column 'stance' (the label) is empty"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_duplicate_id_is_reported_at_the_duplicate_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.csv");
+        fs::write(&p, "id,argument,topic,stance\na,x,t,1\nb,y,t,1\na,z,t,1\n").unwrap();
+        let mut s = spec(p);
+        s.id = Some("id".into());
+        let err = read_table(&s, &[]).unwrap_err().to_string();
+        assert!(
+            err.contains("d.csv:4: id 'a' in column 'id' was already used at line 2"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn empty_and_header_only_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.csv");
+        fs::write(&p, "").unwrap();
+        let err = read_table(&spec(p.clone()), &[]).unwrap_err().to_string();
+        assert!(err.contains("d.csv:1: the file is empty"), "{err}");
+        fs::write(&p, "argument,topic,stance\n").unwrap();
+        let err = read_table(&spec(p), &[]).unwrap_err().to_string();
+        assert!(
+            err.contains("d.csv:1: the file has a header but no rows"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn lines_are_right_in_a_crlf_file_with_multiline_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.csv");
+        fs::write(&p, "argument,topic,stance\r\n\"a\r\nb\",t,1\r\n,t,1\r\n").unwrap();
+        let err = read_table(&spec(p), &[]).unwrap_err().to_string();
+        assert!(err.contains("d.csv:4: column 'argument' is empty"), "{err}");
     }
 }
