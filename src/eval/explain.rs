@@ -3,11 +3,12 @@
 
 use rayon::prelude::*;
 
-use super::grid::fit_on_rows;
+use super::grid::fit_transform;
 use super::plan::{Cell, Plan};
 use super::results::{ClassFeatures, TopFeatures};
 use super::EvalError;
 use crate::corpus::Dataset;
+use crate::features::Extracted;
 use crate::models::Explanation;
 
 /// How many top features per class the report keeps.
@@ -18,6 +19,7 @@ pub fn refit_all(
     plan: &Plan,
     cells: &[Cell],
     ds: &Dataset,
+    extractions: &[Option<Extracted>],
 ) -> Result<Vec<(usize, Option<TopFeatures>)>, EvalError> {
     let last = plan.fractions().len() - 1;
     let all: Vec<usize> = (0..ds.items.len()).collect();
@@ -32,14 +34,17 @@ pub fn refit_all(
         .par_iter()
         .map(|&(ci, v)| {
             let id = &cells[ci].id;
-            let fitted = fit_on_rows(&plan.variants[v].features, ds, &all).map_err(|source| {
-                EvalError::Feature {
-                    config: id.clone(),
-                    source,
-                }
+            let (fitted, x, _) = fit_transform(
+                &plan.variants[v].features,
+                extractions[v].as_ref(),
+                ds,
+                &all,
+                &[],
+            )
+            .map_err(|source| EvalError::Feature {
+                config: id.clone(),
+                source,
             })?;
-            let texts: Vec<&str> = ds.items.iter().map(|i| i.text.as_str()).collect();
-            let x = fitted.transform(&texts);
             let model = plan.classifiers[cells[ci].classifier]
                 .fit(x.view(), &labels, ds.classes.len(), plan.seed)
                 .map_err(|source| EvalError::Model {

@@ -19,7 +19,7 @@ use super::splits::Fold;
 use super::stats::{derive_seed, rng_for};
 use super::EvalError;
 use crate::corpus::Dataset;
-use crate::features::{Doc, FeatureError, FeatureSet, FittedFeatureSet};
+use crate::features::{Doc, Extracted, FeatureError, FeatureSet, FittedFeatureSet};
 use crate::models::Prediction;
 
 const SUBSAMPLE_TAG: u64 = 0x1C0;
@@ -80,6 +80,7 @@ pub fn run_grid(
     cells: &[Cell],
     ds: &Dataset,
     folds: &[Fold],
+    extractions: &[Option<Extracted>],
     progress: Option<&(dyn Fn(usize, usize) + Sync)>,
 ) -> Result<GridOutput, EvalError> {
     let tasks = plan.tasks(folds.len());
@@ -87,7 +88,7 @@ pub fn run_grid(
     let outputs: Vec<(Task, usize, Vec<CellOutput>)> = tasks
         .par_iter()
         .map(|task| {
-            let out = run_task(plan, cells, ds, folds, task)?;
+            let out = run_task(plan, cells, ds, folds, extractions, task)?;
             let now = done.fetch_add(1, Ordering::Relaxed) + 1;
             if let Some(p) = progress {
                 p(now, tasks.len());
@@ -127,12 +128,50 @@ pub fn run_grid(
     })
 }
 
+/// Every variant's extraction of all items (tokenised and interned once per run, see [`Extracted`]); `None` for
+/// sets that mask holders, which are extracted per fold.
+pub fn extract_all(plan: &Plan, ds: &Dataset) -> Vec<Option<Extracted>> {
+    let texts: Vec<&str> = ds.items.iter().map(|i| i.text.as_str()).collect();
+    plan.variants
+        .par_iter()
+        .map(|v| v.features.extract(&texts))
+        .collect()
+}
+
+/// Fits a variant on `train` and transforms `train` and `test`, from the run's extraction when there is one.
+pub fn fit_transform(
+    fs: &FeatureSet,
+    extracted: Option<&Extracted>,
+    ds: &Dataset,
+    train: &[usize],
+    test: &[usize],
+) -> Result<(FittedFeatureSet, CsMat<f64>, CsMat<f64>), FeatureError> {
+    match extracted {
+        Some(ex) => {
+            let fitted = fs.fit_extracted(ex, train)?;
+            let x_train = fitted.transform_extracted(ex, train);
+            let x_test = fitted.transform_extracted(ex, test);
+            Ok((fitted, x_train, x_test))
+        }
+        None => {
+            let fitted = fit_on_rows(fs, ds, train)?;
+            let texts = |rows: &[usize]| -> Vec<&str> {
+                rows.iter().map(|&i| ds.items[i].text.as_str()).collect()
+            };
+            let x_train = fitted.transform(&texts(train));
+            let x_test = fitted.transform(&texts(test));
+            Ok((fitted, x_train, x_test))
+        }
+    }
+}
+
 /// One task: returns the training-set size and each of its cells' predictions.
 fn run_task(
     plan: &Plan,
     cells: &[Cell],
     ds: &Dataset,
     folds: &[Fold],
+    extractions: &[Option<Extracted>],
     task: &Task,
 ) -> Result<(usize, Vec<CellOutput>), EvalError> {
     let fold = &folds[task.fold];
@@ -168,15 +207,13 @@ fn run_task(
         Some(v) => {
             let fs = &plan.variants[v].features;
             let t0 = Instant::now();
-            let fitted = fit_on_rows(fs, ds, &train).map_err(|source| EvalError::Feature {
-                config: fs.spec().name.clone(),
-                source,
-            })?;
-            let texts = |rows: &[usize]| -> Vec<&str> {
-                rows.iter().map(|&i| ds.items[i].text.as_str()).collect()
-            };
-            let x_train = fitted.transform(&texts(&train));
-            let x_test = fitted.transform(&texts(&fold.test));
+            let (fitted, x_train, x_test) =
+                fit_transform(fs, extractions[v].as_ref(), ds, &train, &fold.test).map_err(
+                    |source| EvalError::Feature {
+                        config: fs.spec().name.clone(),
+                        source,
+                    },
+                )?;
             let feature_seconds = t0.elapsed().as_secs_f64();
             for &ci in &mine {
                 let t1 = Instant::now();

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::bootstrap::{Replicates, Scoring, Slot, CONFIDENCE_LEVEL};
 use super::compare::{self, Evidence, Warning};
-use super::grid::{describe, run_grid, GridOutput};
+use super::grid::{describe, extract_all, run_grid, GridOutput};
 use super::metrics::{score, MetricName, Scores};
 use super::plan::{Cell, Clusters, Kind, Plan};
 use super::results::*;
@@ -54,6 +54,8 @@ pub struct Run {
 /// Wall-clock seconds of the evaluation's stages.
 #[derive(Debug, Clone, Default)]
 pub struct StageTimings {
+    /// Tokenising and interning every item once per feature set.
+    pub extract_seconds: f64,
     /// Cross-validation grid.
     pub grid_seconds: f64,
     /// Bootstrap and tests.
@@ -70,7 +72,10 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
     let mut warnings = check_folds(&folds, ds)?;
     let cells = plan.cells();
     let started = Instant::now();
-    let grid = run_grid(plan, &cells, ds, &folds, opts.progress)?;
+    let extractions = extract_all(plan, ds);
+    let extract_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let grid = run_grid(plan, &cells, ds, &folds, &extractions, opts.progress)?;
     let grid_seconds = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
@@ -121,7 +126,7 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
     let statistics_seconds = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
-    for (ci, top) in explain::refit_all(plan, &cells, ds)? {
+    for (ci, top) in explain::refit_all(plan, &cells, ds, &extractions)? {
         results[ci].top_features = top;
     }
     let refit_seconds = started.elapsed().as_secs_f64();
@@ -159,6 +164,7 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
         learning_curve,
         warnings,
         timings: StageTimings {
+            extract_seconds,
             grid_seconds,
             statistics_seconds,
             refit_seconds,

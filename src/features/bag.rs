@@ -179,13 +179,62 @@ impl BagOptions {
     }
 }
 
+/// Every document's terms as ids into one interned term list.
+///
+/// Computed once per run for all items (tokenising is the costly part of extraction), then shared by every fold.
+/// Interning learns nothing: which terms exist in the whole corpus is not used by any fit, only the ids of the
+/// training rows are counted ([`FittedBag::fit_interned`]), so test rows still cannot reach a vocabulary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InternedTerms {
+    /// Term of each id.
+    pub terms: Vec<String>,
+    /// Each document's term ids, in order of occurrence.
+    pub docs: Vec<Vec<u32>>,
+}
+
+impl InternedTerms {
+    /// Interns the terms of every document.
+    pub fn new(docs: impl Iterator<Item = Vec<String>>) -> InternedTerms {
+        let mut ids: HashMap<String, u32> = HashMap::new();
+        let mut terms = Vec::new();
+        let docs = docs
+            .map(|doc| {
+                doc.into_iter()
+                    .map(|t| match ids.get(&t) {
+                        Some(&id) => id,
+                        None => {
+                            let id = terms.len() as u32;
+                            terms.push(t.clone());
+                            ids.insert(t, id);
+                            id
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        InternedTerms { terms, docs }
+    }
+}
+
+/// Marks ids outside the learned vocabulary in [`FittedBag`]'s column map.
+const NO_COLUMN: u32 = u32::MAX;
+
 /// A vocabulary (and idf) learned from training documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct FittedBag {
     opts: BagOptions,
     index: HashMap<String, u32>,
     terms: Vec<String>,
     idf: Option<Vec<f64>>,
+    /// Column of each interned id, when fitted from [`InternedTerms`].
+    column_of_id: Option<Vec<u32>>,
+}
+
+impl PartialEq for FittedBag {
+    /// Two bags are equal when they learned the same thing, however they were fitted.
+    fn eq(&self, other: &Self) -> bool {
+        self.opts == other.opts && self.terms == other.terms && self.idf == other.idf
+    }
 }
 
 impl FittedBag {
@@ -203,18 +252,46 @@ impl FittedBag {
                 }
             }
         }
-        let max_df_docs = (opts.max_df * n as f64).floor() as usize;
-        let mut kept: Vec<(&str, usize, usize)> = df
-            .into_iter()
-            .filter(|(_, (d, _))| *d >= opts.min_df && (opts.max_df >= 1.0 || *d <= max_df_docs))
-            .map(|(t, (d, c))| (t, d, c))
-            .collect();
-        if let Some(max) = opts.max_features {
-            kept.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(b.0)));
-            kept.truncate(max);
+        let kept = select(df.into_iter().map(|(t, (d, c))| (t, d, c, 0)), n, opts);
+        FittedBag::from_selection(&kept, n, opts, None)
+    }
+
+    /// The same fit as [`FittedBag::fit`] on the documents `rows` of `interned`, counting ids instead of hashing
+    /// strings.
+    pub fn fit_interned(interned: &InternedTerms, rows: &[usize], opts: &BagOptions) -> FittedBag {
+        let n_ids = interned.terms.len();
+        let mut df = vec![0usize; n_ids];
+        let mut count = vec![0usize; n_ids];
+        // The last row that counted an id toward its df, so each document counts once.
+        let mut last = vec![usize::MAX; n_ids];
+        for &r in rows {
+            for &id in &interned.docs[r] {
+                let id = id as usize;
+                count[id] += 1;
+                if last[id] != r {
+                    last[id] = r;
+                    df[id] += 1;
+                }
+            }
         }
-        kept.sort_by(|a, b| a.0.cmp(b.0));
-        let terms: Vec<String> = kept.iter().map(|(t, _, _)| t.to_string()).collect();
+        let candidates = (0..n_ids)
+            .filter(|&id| count[id] > 0)
+            .map(|id| (interned.terms[id].as_str(), df[id], count[id], id as u32));
+        let kept = select(candidates, rows.len(), opts);
+        let mut column_of_id = vec![NO_COLUMN; n_ids];
+        for (col, &(_, _, _, id)) in kept.iter().enumerate() {
+            column_of_id[id as usize] = col as u32;
+        }
+        FittedBag::from_selection(&kept, rows.len(), opts, Some(column_of_id))
+    }
+
+    fn from_selection(
+        kept: &[Candidate<'_>],
+        n: usize,
+        opts: &BagOptions,
+        column_of_id: Option<Vec<u32>>,
+    ) -> FittedBag {
+        let terms: Vec<String> = kept.iter().map(|(t, ..)| t.to_string()).collect();
         let index = terms
             .iter()
             .enumerate()
@@ -222,7 +299,7 @@ impl FittedBag {
             .collect();
         let idf = (opts.weighting == Weighting::Tfidf).then(|| {
             kept.iter()
-                .map(|(_, d, _)| ((1.0 + n as f64) / (1.0 + *d as f64)).ln() + 1.0)
+                .map(|(_, d, ..)| ((1.0 + n as f64) / (1.0 + *d as f64)).ln() + 1.0)
                 .collect()
         });
         FittedBag {
@@ -230,6 +307,7 @@ impl FittedBag {
             index,
             terms,
             idf,
+            column_of_id,
         }
     }
 
@@ -249,7 +327,6 @@ impl FittedBag {
         let mut indices = Vec::new();
         let mut data = Vec::new();
         indptr.push(0);
-        let norm = self.opts.norm();
         for doc in docs {
             let mut counts: HashMap<u32, usize> = HashMap::new();
             for t in doc {
@@ -257,6 +334,52 @@ impl FittedBag {
                     *counts.entry(j).or_default() += 1;
                 }
             }
+            self.push_row(counts.into_iter().collect(), &mut indices, &mut data);
+            indptr.push(indices.len());
+        }
+        CsMat::new((docs.len(), self.terms.len()), indptr, indices, data)
+    }
+
+    /// Rows of a matrix for the documents `rows` of the interned terms this bag was fitted from.
+    ///
+    /// # Panics
+    /// If the bag was not fitted with [`FittedBag::fit_interned`] on these interned terms.
+    pub fn transform_interned(&self, interned: &InternedTerms, rows: &[usize]) -> CsMat<f64> {
+        let column_of_id = self
+            .column_of_id
+            .as_ref()
+            .expect("fitted from these interned terms");
+        let mut indptr = Vec::with_capacity(rows.len() + 1);
+        let mut indices = Vec::new();
+        let mut data = Vec::new();
+        indptr.push(0);
+        let mut cols: Vec<u32> = Vec::new();
+        for &r in rows {
+            cols.clear();
+            cols.extend(
+                interned.docs[r]
+                    .iter()
+                    .map(|&id| column_of_id[id as usize])
+                    .filter(|&c| c != NO_COLUMN),
+            );
+            cols.sort_unstable();
+            let mut counts: Vec<(u32, usize)> = Vec::new();
+            for &c in &cols {
+                match counts.last_mut() {
+                    Some((last, n)) if *last == c => *n += 1,
+                    _ => counts.push((c, 1)),
+                }
+            }
+            self.push_row(counts, &mut indices, &mut data);
+            indptr.push(indices.len());
+        }
+        CsMat::new((rows.len(), self.terms.len()), indptr, indices, data)
+    }
+
+    /// Appends one document's weighted, normalised row from its (column, count) pairs.
+    fn push_row(&self, counts: Vec<(u32, usize)>, indices: &mut Vec<usize>, data: &mut Vec<f64>) {
+        let norm = self.opts.norm();
+        {
             let mut row: Vec<(u32, f64)> = counts
                 .into_iter()
                 .map(|(j, c)| {
@@ -285,10 +408,30 @@ impl FittedBag {
                 indices.push(j as usize);
                 data.push(v);
             }
-            indptr.push(indices.len());
         }
-        CsMat::new((docs.len(), self.terms.len()), indptr, indices, data)
     }
+}
+
+/// A vocabulary candidate: (term, document frequency, total count, interned id or 0).
+type Candidate<'a> = (&'a str, usize, usize, u32);
+
+/// The vocabulary rule: `min_df <= df <= max_df · n`, then the `max_features` most frequent by total count (ties by
+/// term), sorted by term.
+fn select<'a>(
+    candidates: impl Iterator<Item = Candidate<'a>>,
+    n: usize,
+    opts: &BagOptions,
+) -> Vec<Candidate<'a>> {
+    let max_df_docs = (opts.max_df * n as f64).floor() as usize;
+    let mut kept: Vec<Candidate<'a>> = candidates
+        .filter(|(_, d, ..)| *d >= opts.min_df && (opts.max_df >= 1.0 || *d <= max_df_docs))
+        .collect();
+    if let Some(max) = opts.max_features {
+        kept.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(b.0)));
+        kept.truncate(max);
+    }
+    kept.sort_by(|a, b| a.0.cmp(b.0));
+    kept
 }
 
 #[cfg(test)]

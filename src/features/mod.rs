@@ -23,6 +23,7 @@ use std::fmt::Debug;
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
 
+use self::bag::{FittedBag, InternedTerms};
 use self::lexicon::{Lexicon, LexiconParams};
 use self::mask::FittedMasker;
 use self::ngrams::{CharNgramParams, NegationParams, WordNgramParams};
@@ -97,6 +98,10 @@ pub trait FittedExtractor: Send + Sync + Debug {
     fn transform(&self, docs: &[Prepared]) -> CsMat<f64>;
     /// The terms learned from the training documents (empty for extractors with a fixed vocabulary).
     fn vocabulary(&self) -> Vec<String>;
+    /// The vocabulary, for bag-of-terms extractors (which can transform interned terms).
+    fn bag(&self) -> Option<&FittedBag> {
+        None
+    }
 }
 
 /// Per-column maximum absolute value learned on training rows; scales columns into `[-1, 1]` on those rows.
@@ -198,6 +203,35 @@ enum ValidExtractor {
 }
 
 impl ValidExtractor {
+    /// A bag-of-terms extractor's terms of one document and its options; `None` for the others.
+    fn bag_terms(&self, doc: &Prepared) -> Option<Vec<String>> {
+        match self {
+            ValidExtractor::Words(p) => Some(p.terms(doc)),
+            ValidExtractor::Chars(p) => Some(p.terms(doc)),
+            ValidExtractor::Negation(_) => Some(NegationParams::terms(doc)),
+            _ => None,
+        }
+    }
+
+    fn is_bag(&self) -> bool {
+        matches!(
+            self,
+            ValidExtractor::Words(_) | ValidExtractor::Chars(_) | ValidExtractor::Negation(_)
+        )
+    }
+
+    /// Fits a bag-of-terms extractor on the interned terms of `rows`.
+    fn fit_interned(&self, interned: &InternedTerms, rows: &[usize]) -> Box<dyn FittedExtractor> {
+        match self {
+            ValidExtractor::Words(p) => p.with_bag(FittedBag::fit_interned(interned, rows, &p.bag())),
+            ValidExtractor::Chars(p) => p.with_bag(FittedBag::fit_interned(interned, rows, &p.bag())),
+            ValidExtractor::Negation(p) => {
+                p.with_bag(FittedBag::fit_interned(interned, rows, &p.bag()))
+            }
+            _ => unreachable!("only bag extractors are interned"),
+        }
+    }
+
     fn fit(&self, docs: &[Prepared]) -> Box<dyn FittedExtractor> {
         match self {
             ValidExtractor::Words(p) => p.fit(docs),
@@ -286,6 +320,86 @@ impl FeatureSet {
     }
 }
 
+/// A feature set's extraction of every item of a corpus, done once per run and shared by every fold: interned
+/// terms for each bag-of-terms extractor, and the tokenised documents when another extractor needs them.
+///
+/// Only sets without holder masking have one: the masker is learned per training fold, so the text it produces
+/// depends on the fold.
+#[derive(Debug, Clone)]
+pub struct Extracted {
+    /// Per extractor, its interned terms (bag extractors) or `None`.
+    interned: Vec<Option<InternedTerms>>,
+    /// Every document, tokenised, when some extractor is not a bag.
+    prepared: Option<Vec<Prepared>>,
+}
+
+impl FeatureSet {
+    /// Tokenises and interns every text once; `None` when the set masks holders (fold-dependent text).
+    pub fn extract(&self, texts: &[&str]) -> Option<Extracted> {
+        if self.spec.mask_holders {
+            return None;
+        }
+        let prepared: Vec<Prepared> = texts.iter().map(|t| Prepared::new(t)).collect();
+        let interned = self
+            .extractors
+            .iter()
+            .map(|e| {
+                e.is_bag().then(|| {
+                    InternedTerms::new(
+                        prepared
+                            .iter()
+                            .map(|d| e.bag_terms(d).expect("a bag extractor")),
+                    )
+                })
+            })
+            .collect();
+        let needs_docs = self.extractors.iter().any(|e| !e.is_bag());
+        Some(Extracted {
+            interned,
+            prepared: needs_docs.then_some(prepared),
+        })
+    }
+
+    /// Fits on the extracted items `rows` and nothing else; the same result as [`FeatureSet::fit`] on those rows.
+    pub fn fit_extracted(
+        &self,
+        ex: &Extracted,
+        rows: &[usize],
+    ) -> Result<FittedFeatureSet, FeatureError> {
+        let docs = ex.prepared_rows(rows);
+        let extractors: Vec<Box<dyn FittedExtractor>> = self
+            .extractors
+            .iter()
+            .zip(&ex.interned)
+            .map(|(e, interned)| match interned {
+                Some(it) => e.fit_interned(it, rows),
+                None => e.fit(&docs),
+            })
+            .collect();
+        let fitted = FittedFeatureSet {
+            name: self.spec.name.clone(),
+            masker: None,
+            extractors,
+        };
+        if fitted.n_features() == 0 {
+            return Err(FeatureError::NoFeatures {
+                name: self.spec.name.clone(),
+                rows: rows.len(),
+            });
+        }
+        Ok(fitted)
+    }
+}
+
+impl Extracted {
+    fn prepared_rows(&self, rows: &[usize]) -> Vec<Prepared> {
+        match &self.prepared {
+            Some(p) => rows.iter().map(|&r| p[r].clone()).collect(),
+            None => Vec::new(),
+        }
+    }
+}
+
 fn prepare<'a>(
     masker: Option<&FittedMasker>,
     texts: impl Iterator<Item = &'a str>,
@@ -339,6 +453,22 @@ impl FittedFeatureSet {
     /// The holder masker, when the set masks holders.
     pub fn masker(&self) -> Option<&FittedMasker> {
         self.masker.as_ref()
+    }
+
+    /// Maps the extracted items `rows` to a sparse matrix, as [`FittedFeatureSet::transform`] would their texts.
+    /// The set must have been fitted with [`FeatureSet::fit_extracted`] on the same extraction.
+    pub fn transform_extracted(&self, ex: &Extracted, rows: &[usize]) -> CsMat<f64> {
+        let docs = ex.prepared_rows(rows);
+        let parts: Vec<CsMat<f64>> = self
+            .extractors
+            .iter()
+            .zip(&ex.interned)
+            .map(|(e, interned)| match (interned, e.bag()) {
+                (Some(it), Some(bag)) => bag.transform_interned(it, rows),
+                _ => e.transform(&docs),
+            })
+            .collect();
+        hstack_csr(&parts, rows.len())
     }
 
     /// Maps texts to a sparse matrix (rows = texts, columns = the union's features).

@@ -73,7 +73,7 @@ impl WordNgramParams {
         self.bag().check("word-ngrams")
     }
 
-    fn terms(&self, doc: &Prepared) -> Vec<String> {
+    pub(super) fn terms(&self, doc: &Prepared) -> Vec<String> {
         let words: Vec<String> = doc
             .tokens
             .iter()
@@ -103,9 +103,14 @@ impl WordNgramParams {
     /// Learns the vocabulary from training documents.
     pub fn fit(&self, docs: &[Prepared]) -> Box<dyn FittedExtractor> {
         let terms: Vec<Vec<String>> = docs.iter().map(|d| self.terms(d)).collect();
+        self.with_bag(FittedBag::fit(&terms, &self.bag()))
+    }
+
+    /// The fitted extractor around a vocabulary learned elsewhere (from interned terms).
+    pub(super) fn with_bag(&self, bag: FittedBag) -> Box<dyn FittedExtractor> {
         Box::new(FittedWords {
             params: self.clone(),
-            bag: FittedBag::fit(&terms, &self.bag()),
+            bag,
         })
     }
 }
@@ -130,6 +135,9 @@ impl FittedExtractor for FittedWords {
     fn vocabulary(&self) -> Vec<String> {
         self.bag.terms().to_vec()
     }
+    fn bag(&self) -> Option<&FittedBag> {
+        Some(&self.bag)
+    }
 }
 
 impl CharNgramParams {
@@ -139,7 +147,7 @@ impl CharNgramParams {
         self.bag().check("char-ngrams")
     }
 
-    fn terms(&self, doc: &Prepared) -> Vec<String> {
+    pub(super) fn terms(&self, doc: &Prepared) -> Vec<String> {
         let text = if self.lowercase {
             doc.text.to_lowercase()
         } else {
@@ -180,9 +188,14 @@ impl CharNgramParams {
     /// Learns the vocabulary from training documents.
     pub fn fit(&self, docs: &[Prepared]) -> Box<dyn FittedExtractor> {
         let terms: Vec<Vec<String>> = docs.iter().map(|d| self.terms(d)).collect();
+        self.with_bag(FittedBag::fit(&terms, &self.bag()))
+    }
+
+    /// The fitted extractor around a vocabulary learned elsewhere (from interned terms).
+    pub(super) fn with_bag(&self, bag: FittedBag) -> Box<dyn FittedExtractor> {
         Box::new(FittedChars {
             params: self.clone(),
-            bag: FittedBag::fit(&terms, &self.bag()),
+            bag,
         })
     }
 }
@@ -207,6 +220,9 @@ impl FittedExtractor for FittedChars {
     fn vocabulary(&self) -> Vec<String> {
         self.bag.terms().to_vec()
     }
+    fn bag(&self) -> Option<&FittedBag> {
+        Some(&self.bag)
+    }
 }
 
 /// The pseudo-term counting negation cues.
@@ -218,7 +234,7 @@ impl NegationParams {
         self.bag().check("negation")
     }
 
-    fn terms(doc: &Prepared) -> Vec<String> {
+    pub(super) fn terms(doc: &Prepared) -> Vec<String> {
         let mut out = Vec::new();
         for t in doc.tokens.iter().filter(|t| t.kind == TokenKind::Word) {
             let lower = t.text.to_lowercase();
@@ -234,9 +250,12 @@ impl NegationParams {
     /// Learns the vocabulary of negated words from training documents.
     pub fn fit(&self, docs: &[Prepared]) -> Box<dyn FittedExtractor> {
         let terms: Vec<Vec<String>> = docs.iter().map(Self::terms).collect();
-        Box::new(FittedNegation {
-            bag: FittedBag::fit(&terms, &self.bag()),
-        })
+        self.with_bag(FittedBag::fit(&terms, &self.bag()))
+    }
+
+    /// The fitted extractor around a vocabulary learned elsewhere (from interned terms).
+    pub(super) fn with_bag(&self, bag: FittedBag) -> Box<dyn FittedExtractor> {
+        Box::new(FittedNegation { bag })
     }
 }
 
@@ -258,6 +277,9 @@ impl FittedExtractor for FittedNegation {
     }
     fn vocabulary(&self) -> Vec<String> {
         self.bag.terms().to_vec()
+    }
+    fn bag(&self) -> Option<&FittedBag> {
+        Some(&self.bag)
     }
 }
 
