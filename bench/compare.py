@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Side by side on the same rows and the same folds: the harness against an equivalent scikit-learn pipeline.
+
+Usage: python3 bench/compare.py EXPERIMENT.toml PIPELINE [--sklearn-only]
+  PIPELINE: words-lr | chars-svm | nb   (see PIPELINES below; each matches one bench/experiments/ibm-30k-*.toml)
+
+1. Runs `target/release/stance run EXPERIMENT --out /tmp/stance-compare-<name>` under `/usr/bin/time -v` (wall
+   time, peak RSS).
+2. Reads the fold of every item in every repeat from the run's predictions.csv (items are `row-<line>` of the CSV).
+3. Runs the scikit-learn pipeline in a separate process under `/usr/bin/time -v` on exactly those folds: vectoriser
+   fitted on each training fold, classifier fitted and predicting the test fold.
+4. Prints both wall times, both peak memories, the ratio and both pooled macro-F1s (confusion summed over every
+   repeat and fold, the harness's definition).
+The harness's time includes reading the CSV, tokenising, its bootstrap (if any), refits and writing the report;
+scikit-learn's includes reading the CSV and the fold file. Python and scikit-learn are needed here only.
+"""
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+PIPELINES = {
+    "words-lr": "TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True) + LogisticRegression(solver='liblinear', C=1)",
+    "chars-svm": "TfidfVectorizer(analyzer='char_wb', ngram_range=(2, 5), sublinear_tf=True) + LinearSVC(C=1)",
+    "nb": "CountVectorizer(binary=True) + MultinomialNB(alpha=1)",
+}
+
+
+def timed(cmd):
+    """Runs cmd under /usr/bin/time -v; returns (wall seconds, peak MiB, stdout)."""
+    out = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{out.stdout}\n{out.stderr}")
+    wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", out.stderr)
+    h, m, s = wall.groups()
+    secs = int(h or 0) * 3600 + int(m) * 60 + float(s)
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", out.stderr).group(1))
+    return secs, rss / 1024, out.stdout
+
+
+def macro_f1(conf):
+    k = len(conf)
+    f1s = []
+    for c in range(k):
+        tp = conf[c][c]
+        fp = sum(conf[g][c] for g in range(k)) - tp
+        fn = sum(conf[c]) - tp
+        f1s.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
+    return sum(f1s) / k
+
+
+def sklearn_side(corpus, folds_path, pipeline):
+    """Runs in its own process (so its peak memory is its own): prints JSON with macro-F1 and fit seconds."""
+    import numpy as np
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import MultinomialNB
+    from sklearn.svm import LinearSVC
+
+    folds = json.load(open(folds_path))
+    # Items are named by the line their record starts on (`row-<line>`), which multi-line fields make differ from
+    # the record index.
+    by_line = {}
+    with open(corpus, newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        start = reader.line_num + 1
+        for rec in reader:
+            by_line[start] = dict(zip(header, rec))
+            start = reader.line_num + 1
+    rows = [by_line[line] for line in folds["rows"]]
+    texts = [r["argument"] for r in rows]
+    y = np.array([0 if r["stance_WA"] == "1" else 1 for r in rows])  # harness class order: pro, con
+    items = np.arange(len(rows))
+    t0 = time.perf_counter()
+    conf = [[0, 0], [0, 0]]
+    for rep in folds["repeats"]:
+        rep = np.array(rep)
+        for f in sorted(set(rep.tolist())):
+            train, test = items[rep != f], items[rep == f]
+            if pipeline == "words-lr":
+                vec, clf = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LogisticRegression(solver="liblinear", C=1)
+            elif pipeline == "chars-svm":
+                vec, clf = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True), LinearSVC(C=1)
+            else:
+                vec, clf = CountVectorizer(binary=True), MultinomialNB(alpha=1)
+            xtr = vec.fit_transform([texts[i] for i in train])
+            clf.fit(xtr, y[train])
+            pred = clf.predict(vec.transform([texts[i] for i in test]))
+            for g, p in zip(y[test], pred):
+                conf[g][p] += 1
+    print(json.dumps({"macro_f1": macro_f1(conf), "cv_seconds": time.perf_counter() - t0}))
+
+
+def main():
+    if sys.argv[1] == "--sklearn-side":
+        return sklearn_side(*sys.argv[2:5])
+    exp, pipeline = sys.argv[1], sys.argv[2]
+    assert pipeline in PIPELINES, f"PIPELINE must be one of {', '.join(PIPELINES)}"
+    name = os.path.splitext(os.path.basename(exp))[0]
+    out = f"/tmp/stance-compare-{name}"
+    text = open(exp, encoding="utf-8").read()
+    corpus = re.search(r'^path = "(.*)"', text, re.M).group(1)
+    h_secs, h_mib, _ = timed(["target/release/stance", "run", exp, "--out", out, "--quiet"])
+    # Fold assignment and pooled macro-F1 of the harness, from its own predictions.csv.
+    reps, conf, rows = {}, [[0, 0], [0, 0]], {}
+    classes = {"pro": 0, "con": 1}
+    with open(f"{out}/predictions.csv", newline="", encoding="utf-8") as fh:
+        first = None
+        for r in csv.DictReader(fh):
+            first = first or r["config"]
+            if r["config"] != first:
+                break
+            row = int(r["item"].split("-")[1])
+            rows.setdefault(row, len(rows))
+            reps.setdefault(int(r["repeat"]), {})[row] = int(r["fold"])
+            conf[classes[r["gold"]]][classes[r["predicted"]]] += 1
+    order = sorted(rows)
+    folds = {"rows": order, "repeats": [[reps[k][i] for i in order] for k in sorted(reps)]}
+    folds_path = f"{out}.folds.json"
+    json.dump(folds, open(folds_path, "w"))
+    s_secs, s_mib, s_out = timed([sys.executable, __file__, "--sklearn-side", corpus, folds_path, pipeline])
+    s = json.loads(s_out)
+    print(f"{name}: {len(order)} rows, {len(folds['repeats'])} repeats; scikit-learn: {PIPELINES[pipeline]}")
+    print(f"| | wall | peak RSS | macro-F1 |")
+    print(f"|---|---:|---:|---:|")
+    print(f"| stance | {h_secs:.1f} s | {h_mib:.0f} MiB | {macro_f1(conf):.4f} |")
+    print(f"| scikit-learn | {s_secs:.1f} s | {s_mib:.0f} MiB | {s['macro_f1']:.4f} |")
+    print(f"speed-up {s_secs / h_secs:.1f}×, memory ratio {h_mib / s_mib:.2f}, Δ macro-F1 {macro_f1(conf) - s['macro_f1']:+.4f}")
+
+
+if __name__ == "__main__":
+    main()
