@@ -47,7 +47,9 @@ pub fn execute(
     exp: &Experiment,
     common: &CommonArgs,
 ) -> anyhow::Result<(RunReport, stance::report::model::Timings)> {
+    let started = Instant::now();
     let data = exp.load_data()?;
+    let load_seconds = started.elapsed().as_secs_f64();
     let bar = common.progress_bar(&exp.file.name);
     let progress = |done: usize, total: usize| {
         bar.set_length(total as u64);
@@ -59,7 +61,10 @@ pub fn execute(
     let plan = exp.plan()?;
     let result = run_experiment(&plan, &data.dataset, &opts);
     bar.finish_and_clear();
-    Ok(RunReport::assemble(exp, &data, result?, harness_info()))
+    let (report, mut timings) = RunReport::assemble(exp, &data, result?, harness_info());
+    timings.load_seconds = load_seconds;
+    timings.total_seconds = started.elapsed().as_secs_f64();
+    Ok((report, timings))
 }
 
 /// Runs the command.

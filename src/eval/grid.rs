@@ -36,6 +36,19 @@ pub struct GridOutput {
     pub train_sizes: Vec<Vec<usize>>,
     /// Summed fit + predict seconds per cell (feature fitting shared evenly among a task's models).
     pub seconds: Vec<f64>,
+    /// CPU seconds summed over tasks: fitting and applying feature sets, fitting models, predicting.
+    pub stage_seconds: StageSeconds,
+}
+
+/// CPU seconds of the grid's stages, summed over tasks (so over threads too).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageSeconds {
+    /// Fitting feature sets on training folds and transforming both sides.
+    pub features: f64,
+    /// Fitting classifiers.
+    pub fit: f64,
+    /// Predicting test folds.
+    pub predict: f64,
 }
 
 /// One cell's output in one task.
@@ -44,6 +57,7 @@ struct CellOutput {
     predictions: Vec<(usize, Prediction)>,
     n_features: usize,
     seconds: f64,
+    stages: StageSeconds,
 }
 
 /// Fits a feature set on the given rows of a dataset and on nothing else. Every fit in a run goes through here:
@@ -104,6 +118,7 @@ pub fn run_grid(
     let mut n_features = vec![Vec::new(); cells.len()];
     let mut train_sizes = vec![Vec::new(); cells.len()];
     let mut seconds = vec![0.0; cells.len()];
+    let mut stage_seconds = StageSeconds::default();
     for (task, train_size, results) in outputs {
         let fold = &folds[task.fold];
         for r in results {
@@ -117,6 +132,9 @@ pub fn run_grid(
             n_features[r.cell].push(r.n_features);
             train_sizes[r.cell].push(train_size);
             seconds[r.cell] += r.seconds;
+            stage_seconds.features += r.stages.features;
+            stage_seconds.fit += r.stages.fit;
+            stage_seconds.predict += r.stages.predict;
         }
     }
     let k = ds.classes.len();
@@ -125,6 +143,7 @@ pub fn run_grid(
         n_features,
         train_sizes,
         seconds,
+        stage_seconds,
     })
 }
 
@@ -215,18 +234,26 @@ fn run_task(
                     },
                 )?;
             let feature_seconds = t0.elapsed().as_secs_f64();
+            let share = feature_seconds / mine.len().max(1) as f64;
             for &ci in &mine {
                 let t1 = Instant::now();
                 let model = plan.classifiers[cells[ci].classifier]
                     .fit(x_train.view(), &y, k, plan.seed ^ (ci as u64))
                     .map_err(model_error(ci))?;
+                let fit = t1.elapsed().as_secs_f64();
+                let t2 = Instant::now();
                 let preds = model.predict(x_test.view());
+                let predict = t2.elapsed().as_secs_f64();
                 out.push(CellOutput {
                     cell: ci,
                     predictions: fold.test.iter().copied().zip(preds).collect(),
                     n_features: fitted.n_features(),
-                    seconds: t1.elapsed().as_secs_f64()
-                        + feature_seconds / mine.len().max(1) as f64,
+                    seconds: fit + predict + share,
+                    stages: StageSeconds {
+                        features: share,
+                        fit,
+                        predict,
+                    },
                 });
             }
         }
@@ -243,11 +270,16 @@ fn run_task(
                     .fit(x_train.view(), &y, k, fit_seed)
                     .map_err(model_error(ci))?;
                 let preds = model.predict(x_test.view());
+                let seconds = t1.elapsed().as_secs_f64();
                 out.push(CellOutput {
                     cell: ci,
                     predictions: fold.test.iter().copied().zip(preds).collect(),
                     n_features: 0,
-                    seconds: t1.elapsed().as_secs_f64(),
+                    seconds,
+                    stages: StageSeconds {
+                        fit: seconds,
+                        ..StageSeconds::default()
+                    },
                 });
             }
         }

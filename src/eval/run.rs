@@ -56,8 +56,10 @@ pub struct Run {
 pub struct StageTimings {
     /// Tokenising and interning every item once per feature set.
     pub extract_seconds: f64,
-    /// Cross-validation grid.
+    /// Cross-validation grid (wall clock).
     pub grid_seconds: f64,
+    /// The grid's CPU seconds by stage, summed over threads.
+    pub grid_stages: super::grid::StageSeconds,
     /// Bootstrap and tests.
     pub statistics_seconds: f64,
     /// Refits for top features.
@@ -166,6 +168,7 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
         timings: StageTimings {
             extract_seconds,
             grid_seconds,
+            grid_stages: grid.stage_seconds,
             statistics_seconds,
             refit_seconds,
             per_config_seconds,

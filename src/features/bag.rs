@@ -12,6 +12,7 @@
 //! * norm: each row scaled to unit L2 length, or left as is.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
@@ -193,7 +194,8 @@ pub struct InternedTerms {
 }
 
 impl InternedTerms {
-    /// Interns the terms of every document.
+    /// Interns the terms of every document. Ids follow the terms' sorted order, so the vocabulary rule's "sorted by
+    /// term" is the ids' order and folds never compare strings.
     pub fn new(docs: impl Iterator<Item = Vec<String>>) -> InternedTerms {
         let mut ids: HashMap<String, u32> = HashMap::new();
         let mut terms = Vec::new();
@@ -211,6 +213,21 @@ impl InternedTerms {
                     })
                     .collect()
             })
+            .collect::<Vec<Vec<u32>>>();
+        let mut order: Vec<u32> = (0..terms.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| terms[a as usize].cmp(&terms[b as usize]));
+        let mut new_id = vec![0u32; terms.len()];
+        for (new, &old) in order.iter().enumerate() {
+            new_id[old as usize] = new as u32;
+        }
+        let docs = docs
+            .into_iter()
+            .map(|d| d.into_iter().map(|id| new_id[id as usize]).collect())
+            .collect();
+        let mut slots: Vec<Option<String>> = terms.into_iter().map(Some).collect();
+        let terms = order
+            .iter()
+            .map(|&old| slots[old as usize].take().expect("each id once"))
             .collect();
         InternedTerms { terms, docs }
     }
@@ -223,7 +240,9 @@ const NO_COLUMN: u32 = u32::MAX;
 #[derive(Debug, Clone)]
 pub struct FittedBag {
     opts: BagOptions,
-    index: HashMap<String, u32>,
+    /// Column of each term, built on first use: folds fitted from interned terms never need it, and building it
+    /// for a few hundred thousand bigrams per fold was a large share of the grid's time.
+    index: OnceLock<HashMap<String, u32>>,
     terms: Vec<String>,
     idf: Option<Vec<f64>>,
     /// Column of each interned id, when fitted from [`InternedTerms`].
@@ -292,11 +311,7 @@ impl FittedBag {
         column_of_id: Option<Vec<u32>>,
     ) -> FittedBag {
         let terms: Vec<String> = kept.iter().map(|(t, ..)| t.to_string()).collect();
-        let index = terms
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.clone(), i as u32))
-            .collect();
+        let index = OnceLock::new();
         let idf = (opts.weighting == Weighting::Tfidf).then(|| {
             kept.iter()
                 .map(|(_, d, ..)| ((1.0 + n as f64) / (1.0 + *d as f64)).ln() + 1.0)
@@ -309,6 +324,16 @@ impl FittedBag {
             idf,
             column_of_id,
         }
+    }
+
+    fn index(&self) -> &HashMap<String, u32> {
+        self.index.get_or_init(|| {
+            self.terms
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.clone(), i as u32))
+                .collect()
+        })
     }
 
     /// The learned terms, in column order.
@@ -330,7 +355,7 @@ impl FittedBag {
         for doc in docs {
             let mut counts: HashMap<u32, usize> = HashMap::new();
             for t in doc {
-                if let Some(&j) = self.index.get(t.as_str()) {
+                if let Some(&j) = self.index().get(t.as_str()) {
                     *counts.entry(j).or_default() += 1;
                 }
             }

@@ -95,14 +95,26 @@ pub struct RunReport {
 /// Wall-clock measurements, kept apart from results so result files can be compared byte for byte.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Timings {
-    /// Whole run, seconds.
+    /// The whole command until the report folder was written (this file aside), seconds.
     pub total_seconds: f64,
-    /// Cross-validation grid, seconds.
+    /// Reading and checking the data, seconds.
+    pub load_seconds: f64,
+    /// Tokenising and interning every item once per feature set, seconds.
+    pub extract_seconds: f64,
+    /// Cross-validation grid, wall-clock seconds.
     pub grid_seconds: f64,
+    /// Fitting and applying feature sets on folds, CPU seconds summed over threads.
+    pub grid_features_cpu_seconds: f64,
+    /// Fitting classifiers, CPU seconds summed over threads.
+    pub grid_fit_cpu_seconds: f64,
+    /// Predicting test folds, CPU seconds summed over threads.
+    pub grid_predict_cpu_seconds: f64,
     /// Bootstrap and tests, seconds.
     pub statistics_seconds: f64,
     /// Refitting on all items for top features, seconds.
     pub refit_seconds: f64,
+    /// Rendering and writing the report folder (JSON, CSV, Markdown, charts), seconds.
+    pub render_seconds: f64,
     /// Summed fit+predict seconds per configuration (across threads).
     pub per_config_seconds: BTreeMap<String, f64>,
     /// Worker threads used.
@@ -183,9 +195,15 @@ impl RunReport {
         let t = run.timings;
         let timings = Timings {
             total_seconds: 0.0,
+            load_seconds: 0.0,
+            extract_seconds: t.extract_seconds,
             grid_seconds: t.grid_seconds,
+            grid_features_cpu_seconds: t.grid_stages.features,
+            grid_fit_cpu_seconds: t.grid_stages.fit,
+            grid_predict_cpu_seconds: t.grid_stages.predict,
             statistics_seconds: t.statistics_seconds,
             refit_seconds: t.refit_seconds,
+            render_seconds: 0.0,
             per_config_seconds: t.per_config_seconds,
             threads: rayon::current_num_threads(),
             platform: format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
