@@ -308,10 +308,9 @@ fn tron(fun: &mut LogisticLoss<'_>, n: usize, eps: f64, max_iter: usize) -> (Vec
     let mut f = fun.value(&w);
     fun.gradient(&w, &mut g);
     let gnorm0 = norm(&g);
-    let mut gnorm = gnorm0;
     let mut delta = gnorm0;
     let mut steps = 0;
-    let mut converged = gnorm <= eps * gnorm0;
+    let mut converged = gnorm0 <= eps * gnorm0;
 
     while !converged && steps < max_iter {
         trust_region_cg(fun, delta, &g, &mut s, &mut r, &mut cg);
@@ -348,8 +347,7 @@ fn tron(fun: &mut LogisticLoss<'_>, n: usize, eps: f64, max_iter: usize) -> (Vec
             f = fnew;
             // `value(w_new)` just cached the margins of the accepted point.
             fun.gradient(&w, &mut g);
-            gnorm = norm(&g);
-            if gnorm <= eps * gnorm0 {
+            if norm(&g) <= eps * gnorm0 {
                 converged = true;
                 break;
             }
@@ -361,7 +359,6 @@ fn tron(fun: &mut LogisticLoss<'_>, n: usize, eps: f64, max_iter: usize) -> (Vec
             break;
         }
     }
-    let _ = gnorm;
     (
         w,
         SolveInfo {

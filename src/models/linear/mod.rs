@@ -39,6 +39,20 @@
 //!   straight through as liblinear's `eps`, so `LinearSVC()` is a thousand times stricter than the liblinear
 //!   command line's default `-e 0.1`; `max_iter` (default 1000) counts outer passes.
 //!
+//! # Measured (2-core machine shared with other jobs, load average 5–6, so ±50% noise between runs)
+//!
+//! IBM ArgQ 30k (`stance_WA` binary), TF-IDF uni+bigrams, sublinear tf: 30 497 × 160 174, 1 014 149 stored
+//! values. `scripts/linear_fit_compare.py` times scikit-learn 1.9.1 and writes the matrix;
+//! `cargo run --release --example fit_linear -- DUMP` times these models on the same matrix (best of 3):
+//!
+//! | model | scikit-learn | here | training accuracy (both) | ‖coef‖ sklearn / here |
+//! |---|---|---|---|---|
+//! | logistic, C=1, tol=1e-4 | 1.76–2.29 s (5 Newton steps) | 0.22–0.31 s (5 steps) | 0.90029 | 72.596510 / 72.596511 |
+//! | linear SVM, C=1, tol=1e-4 | 0.25–0.49 s (41 passes) | 0.22–0.50 s (40 passes) | 0.99636 | 96.981794 / 96.981792 |
+//! | multinomial NB, alpha=1 | — | 0.007–0.017 s | 0.93678 (here) | — |
+//!
+//! `benches/linear.rs` (20 000 × 50 000, ~20 values per row): logistic ≈ 30 ms, SVM ≈ 140 ms, NB ≈ 3 ms.
+//!
 //! # Classes
 //!
 //! Targets are class indices `0..n_classes`. With exactly two classes present in the training rows one binary
