@@ -1,0 +1,1 @@
+//! Tests of loading, expansion and evaluation.
