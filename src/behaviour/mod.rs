@@ -145,7 +145,8 @@ pub enum Expectation {
     Label(String),
     /// INV: every perturbed text must get the original's predicted class.
     SameAsOriginal,
-    /// DIR with a known original label: the perturbed text must be predicted as this class.
+    /// DIR with a known original label: the perturbed text must be predicted as this class, and the original
+    /// must not be (the prediction has to move, not merely sit on the target).
     FlipTo(String),
     /// DIR with an unknown original label: the perturbed text must get the opposite of the original's
     /// *prediction* (the pair holds the two opposite classes); skipped when the original is predicted as neither.

@@ -107,6 +107,12 @@ fn judge(case: &Case, classes: &[String], p: &[Prediction]) -> CaseResult {
                 (Outcome::Fail, format!("predicted {}", predicted[0]))
             }
         }
+        // The prediction must *move* to the target: a model that already gave the target to the original (say,
+        // "support" for both "must" and "must not") has not reacted to the perturbation at all.
+        Expectation::FlipTo(c) if &predicted[0] == c => (
+            Outcome::Fail,
+            format!("unchanged: the original was already predicted {c}"),
+        ),
         Expectation::FlipTo(c) => match predicted[1..].iter().position(|x| x != c) {
             None => (Outcome::Pass, String::new()),
             Some(i) => (
