@@ -358,3 +358,64 @@ fn csv_and_markdown_escape_and_cover_every_case() {
         assert_eq!(*expected.get_or_insert(n), n, "{line}");
     }
 }
+
+/// Case counts per test, pinned so that an edit to a suite that changes the expansion is a visible decision.
+#[test]
+fn shipped_case_counts_are_pinned() {
+    let cases = shipped();
+    let mut by: Vec<(String, TestType, usize)> = Vec::new();
+    for c in &cases {
+        match by.last_mut() {
+            Some(l) if l.0 == c.test => l.2 += 1,
+            _ => by.push((c.test.clone(), c.kind, 1)),
+        }
+    }
+    let got: Vec<(&str, TestType, usize)> = by.iter().map(|(t, k, n)| (t.as_str(), *k, *n)).collect();
+    use TestType::{Dir, Inv, Mft};
+    assert_eq!(
+        got,
+        [
+            ("negation_of_support", Dir, 36),
+            ("negation_of_oppose", Dir, 36),
+            ("attribution", Dir, 30),
+            ("hedge", Dir, 24),
+            ("gold_negation", Dir, 7),
+            ("gold_typo", Inv, 11),
+            ("gold_punctuation", Inv, 29),
+            ("gold_place", Inv, 10),
+            ("gold_sentence_order", Inv, 8),
+            ("inv_place", Inv, 48),
+            ("inv_number", Inv, 12),
+            ("inv_speaker_support", Inv, 27),
+            ("inv_speaker_oppose", Inv, 27),
+            ("inv_typo", Inv, 24),
+            ("inv_punctuation", Inv, 17),
+            ("inv_sentence_order", Inv, 10),
+            ("mft_support", Mft, 40),
+            ("mft_support_plain", Mft, 10),
+            ("mft_oppose", Mft, 40),
+            ("mft_oppose_plain", Mft, 10),
+            ("mft_off_target", Mft, 20),
+        ]
+    );
+    assert_eq!(cases.len(), 476);
+}
+
+#[test]
+fn the_ibm_suite_targets_pro_and_con_classes() {
+    let suites = load_dir(&shipped_dir().join("ibm-argq")).unwrap();
+    let cases = expand_all(&suites).unwrap();
+    assert!(cases.len() >= 20, "{}", cases.len());
+    assert!(cases.iter().all(|c| match &c.expectation {
+        Expectation::Label(x) | Expectation::FlipTo(x) => x == "1" || x == "-1",
+        _ => true,
+    }));
+    // Against the IBM classes, a model blind to negation fails; against the stance classes everything is skipped.
+    let blind = |texts: &[&str]| -> Vec<Prediction> {
+        texts.iter().map(|_| Prediction { class: 0, proba: None }).collect()
+    };
+    let ibm = evaluate(&cases, &classes(&["1", "-1"]), &blind);
+    assert!(ibm.iter().filter(|r| r.case.kind == TestType::Dir).all(|r| r.outcome == Outcome::Fail));
+    let stance = evaluate(&cases, &classes(&["support", "oppose"]), &blind);
+    assert!(stance.iter().filter(|r| r.case.kind != TestType::Inv).all(|r| r.outcome == Outcome::Skipped));
+}
