@@ -63,8 +63,15 @@ pub fn cap_indices(n: usize, max: Option<usize>) -> Vec<usize> {
     }
 }
 
+/// Slot name → value, for one rendering.
+type Assignment<'a> = Vec<(&'a str, &'a str)>;
+
 /// Each rendering of `templates` over the declared slots they use: (rendered texts, slot assignment).
-fn expand_templates<'a>(templates: &[&str], slots: &'a [Slot], skip: Option<&str>) -> Vec<(Vec<String>, Vec<(&'a str, &'a str)>)> {
+fn expand_templates<'a>(
+    templates: &[&str],
+    slots: &'a [Slot],
+    skip: Option<&str>,
+) -> Vec<(Vec<String>, Assignment<'a>)> {
     let used: Vec<String> = templates.iter().flat_map(|t| slot_names(t)).collect();
     let active: Vec<&Slot> = slots
         .iter()
@@ -78,7 +85,10 @@ fn expand_templates<'a>(templates: &[&str], slots: &'a [Slot], skip: Option<&str
                 .zip(&combo)
                 .map(|(s, &i)| (s.name.as_str(), s.values[i].as_str()))
                 .collect();
-            (templates.iter().map(|t| render(t, &assign)).collect(), assign)
+            (
+                templates.iter().map(|t| render(t, &assign)).collect(),
+                assign,
+            )
         })
         .collect()
 }
@@ -129,7 +139,10 @@ pub fn expand_test(suite: &Suite, test: &TestSpec) -> Result<Vec<Case>, Behaviou
     let mut candidates: Vec<Candidate> = Vec::new();
     match &test.input {
         Input::Texts(v) => {
-            originals.extend(v.iter().map(|l| (l.line, None, l.text.clone(), declared.clone())));
+            originals.extend(
+                v.iter()
+                    .map(|l| (l.line, None, l.text.clone(), declared.clone())),
+            );
         }
         Input::Templates(v) => {
             let skip = match &test.transform {
@@ -140,7 +153,12 @@ pub fn expand_test(suite: &Suite, test: &TestSpec) -> Result<Vec<Case>, Behaviou
                 for (texts, assign) in expand_templates(&[text.as_str()], &test.slots, skip) {
                     match &test.transform {
                         Transform::Vary(slot) => {
-                            let values = &test.slots.iter().find(|s| &s.name == slot).expect("validated").values;
+                            let values = &test
+                                .slots
+                                .iter()
+                                .find(|s| &s.name == slot)
+                                .expect("validated")
+                                .values;
                             let with = |v: &str| {
                                 let mut a = assign.clone();
                                 a.push((slot.as_str(), v));
@@ -164,7 +182,9 @@ pub fn expand_test(suite: &Suite, test: &TestSpec) -> Result<Vec<Case>, Behaviou
         }
         Input::Pairs(v) => {
             for (a, b) in v {
-                for (texts, _) in expand_templates(&[a.text.as_str(), b.text.as_str()], &test.slots, None) {
+                for (texts, _) in
+                    expand_templates(&[a.text.as_str(), b.text.as_str()], &test.slots, None)
+                {
                     candidates.push(Candidate {
                         line: a.line,
                         origin: None,
@@ -186,7 +206,11 @@ pub fn expand_test(suite: &Suite, test: &TestSpec) -> Result<Vec<Case>, Behaviou
                 // Gold units are single sentences: the two-sentence items are adjacent sentences of one document
                 // with the same stance, which keeps the pair's label well defined.
                 for w in picked.windows(2) {
-                    let adjacent = w[0].doc == w[1].doc && suite.gold.windows(2).any(|g| g[0].id == w[0].id && g[1].id == w[1].id);
+                    let adjacent = w[0].doc == w[1].doc
+                        && suite
+                            .gold
+                            .windows(2)
+                            .any(|g| g[0].id == w[0].id && g[1].id == w[1].id);
                     if adjacent && w[0].stance == w[1].stance {
                         originals.push((
                             *line,
@@ -197,21 +221,45 @@ pub fn expand_test(suite: &Suite, test: &TestSpec) -> Result<Vec<Case>, Behaviou
                     }
                 }
             } else {
-                originals.extend(picked.iter().map(|g| (*line, Some(g.id.clone()), g.text.clone(), Some(g.stance.clone()))));
+                originals.extend(picked.iter().map(|g| {
+                    (
+                        *line,
+                        Some(g.id.clone()),
+                        g.text.clone(),
+                        Some(g.stance.clone()),
+                    )
+                }));
             }
         }
     }
     for (line, origin, text, known) in originals {
         match &test.transform {
-            Transform::None => candidates.push(Candidate { line, origin, texts: vec![text], known, pending_typo: false }),
-            Transform::Perturb(Perturbation::Typo) => {
-                candidates.push(Candidate { line, origin, texts: vec![text], known, pending_typo: true })
-            }
+            Transform::None => candidates.push(Candidate {
+                line,
+                origin,
+                texts: vec![text],
+                known,
+                pending_typo: false,
+            }),
+            Transform::Perturb(Perturbation::Typo) => candidates.push(Candidate {
+                line,
+                origin,
+                texts: vec![text],
+                known,
+                pending_typo: true,
+            }),
             Transform::Perturb(p) => {
                 let variants = p.apply(&text, "");
                 if variants.is_empty() {
-                    let what = origin.as_deref().map(|o| format!("gold {o}")).unwrap_or_else(|| format!("\"{text}\""));
-                    return Err(invalid(line, "perturb", format!("{} does not apply to {what}", p.name())));
+                    let what = origin
+                        .as_deref()
+                        .map(|o| format!("gold {o}"))
+                        .unwrap_or_else(|| format!("\"{text}\""));
+                    return Err(invalid(
+                        line,
+                        "perturb",
+                        format!("{} does not apply to {what}", p.name()),
+                    ));
                 }
                 for v in variants {
                     candidates.push(Candidate {
@@ -236,7 +284,16 @@ pub fn expand_test(suite: &Suite, test: &TestSpec) -> Result<Vec<Case>, Behaviou
         if c.pending_typo {
             match typo(&c.texts[0], &id) {
                 Some(t) => c.texts.push(t),
-                None => return Err(invalid(c.line, "perturb", format!("typo does not apply to \"{}\" (no word of 4+ letters)", c.texts[0]))),
+                None => {
+                    return Err(invalid(
+                        c.line,
+                        "perturb",
+                        format!(
+                            "typo does not apply to \"{}\" (no word of 4+ letters)",
+                            c.texts[0]
+                        ),
+                    ))
+                }
             }
         }
         let map = |class: &str| suite.class(class).expect("validated against the mapping");

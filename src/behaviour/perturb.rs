@@ -80,7 +80,8 @@ fn find_word(text: &str, phrase: &str) -> Option<usize> {
             // A phrase that itself ends (or starts) in a space or punctuation carries its own boundary.
             !p.chars().last().is_some_and(char::is_alphanumeric) || !is_word(c)
         };
-        let starts_ok = !phrase.chars().next().is_some_and(char::is_alphanumeric) || !is_word(before);
+        let starts_ok =
+            !phrase.chars().next().is_some_and(char::is_alphanumeric) || !is_word(before);
         if starts_ok && edge_ok(phrase, after) {
             return Some(at);
         }
@@ -147,7 +148,15 @@ pub fn negate(text: &str) -> Option<String> {
 
 /// "urged allies to allow" → "urged allies not to allow": a verb of urging followed, within three words, by "to".
 fn negate_urge(text: &str) -> Option<String> {
-    for verb in ["urged", "urges", "urge", "called on", "calls on", "asked", "asks"] {
+    for verb in [
+        "urged",
+        "urges",
+        "urge",
+        "called on",
+        "calls on",
+        "asked",
+        "asks",
+    ] {
         let Some(at) = find_word(text, verb) else {
             continue;
         };
@@ -232,12 +241,18 @@ pub fn typo(text: &str, seed: &str) -> Option<String> {
     // (byte start, len) of each candidate word.
     let mut words = Vec::new();
     let mut start = None;
-    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
         if c.is_ascii_alphabetic() {
             start.get_or_insert(i);
         } else if let Some(s) = start.take() {
             // Only words made entirely of ASCII letters: the swap works on bytes.
-            let prev_ok = text[..s].chars().next_back().is_none_or(|p| !p.is_alphanumeric());
+            let prev_ok = text[..s]
+                .chars()
+                .next_back()
+                .is_none_or(|p| !p.is_alphanumeric());
             let next_ok = !c.is_alphanumeric();
             if i - s >= 4 && prev_ok && next_ok {
                 words.push((s, i - s));
@@ -248,7 +263,7 @@ pub fn typo(text: &str, seed: &str) -> Option<String> {
     // Try from the hashed word on, so a word whose interior letters are all equal does not end the search.
     for k in 0..words.len() {
         let (s, len) = words[(h as usize).wrapping_add(k) % words.len()];
-        let bytes = text[s..s + len].as_bytes();
+        let bytes = &text.as_bytes()[s..s + len];
         let interior = len - 2; // positions 1..len-1, swapping j with j+1 keeps the first and last letter
         for t in 0..interior - 1 {
             let j = 1 + ((h >> 17) as usize + t) % (interior - 1);
@@ -269,7 +284,7 @@ pub fn punctuation(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let trimmed = text.trim_end();
     let (body, tail) = match trimmed.char_indices().next_back() {
-        Some((i, c)) if matches!(c, '”' | '"' | '’') => (&trimmed[..i], &trimmed[i..]),
+        Some((i, '”' | '"' | '’')) => (&trimmed[..i], &trimmed[i..]),
         _ => (trimmed, ""),
     };
     if let Some(last) = body.chars().next_back() {
@@ -339,14 +354,18 @@ mod tests {
             Some("The restrictions should not be lifted.")
         );
         assert_eq!(
-            negate("I believe that it is time to think about lifting some restrictions.").as_deref(),
+            negate("I believe that it is time to think about lifting some restrictions.")
+                .as_deref(),
             Some("I believe that it is not time to think about lifting some restrictions.")
         );
         assert_eq!(
             negate("Stoltenberg has urged allies to allow Kyiv to retaliate.").as_deref(),
             Some("Stoltenberg has urged allies not to allow Kyiv to retaliate.")
         );
-        assert_eq!(negate("It's self-defense.").as_deref(), Some("It's not self-defense."));
+        assert_eq!(
+            negate("It's self-defense.").as_deref(),
+            Some("It's not self-defense.")
+        );
         assert_eq!(
             negate("However, not all countries are willing.").as_deref(),
             Some("However, all countries are willing.")
@@ -375,7 +394,11 @@ mod tests {
     fn change_number_changes_only_the_number() {
         assert_eq!(
             change_number("about 300 km into Russia"),
-            vec!["about 600 km into Russia", "about 313 km into Russia", "about 100 km into Russia"]
+            vec![
+                "about 600 km into Russia",
+                "about 313 km into Russia",
+                "about 100 km into Russia"
+            ]
         );
         assert!(change_number("no digits").is_empty());
     }
@@ -395,8 +418,9 @@ mod tests {
         y.sort_unstable();
         assert_eq!(x, y);
         // Different seeds spread over the text.
-        let distinct: std::collections::BTreeSet<String> =
-            (0..20).map(|i| typo(s, &format!("t.{i:03}")).unwrap()).collect();
+        let distinct: std::collections::BTreeSet<String> = (0..20)
+            .map(|i| typo(s, &format!("t.{i:03}")).unwrap())
+            .collect();
         assert!(distinct.len() > 3);
         assert_eq!(typo("It is ok.", "x"), None);
     }
@@ -405,7 +429,11 @@ mod tests {
     fn punctuation_variants() {
         assert_eq!(
             punctuation("Lift the limits, now."),
-            vec!["Lift the limits, now", "Lift the limits, now!", "Lift the limits now."]
+            vec![
+                "Lift the limits, now",
+                "Lift the limits, now!",
+                "Lift the limits now."
+            ]
         );
         assert_eq!(punctuation("“Do it.”"), vec!["“Do it”", "“Do it!”"]);
     }

@@ -125,7 +125,8 @@ fn judge(case: &Case, classes: &[String], p: &[Prediction]) -> CaseResult {
                 ),
             ),
         },
-        Expectation::SameAsOriginal => match predicted[1..].iter().position(|x| x != &predicted[0]) {
+        Expectation::SameAsOriginal => match predicted[1..].iter().position(|x| x != &predicted[0])
+        {
             None => (Outcome::Pass, String::new()),
             Some(i) => (
                 Outcome::Fail,
@@ -182,11 +183,17 @@ fn lower_confidence(classes: &[String], p: &[Prediction]) -> (Outcome, String) {
     };
     let c = p[0].class;
     let Some(&base) = p0.get(c) else {
-        return (Outcome::Skipped, "probabilities do not cover the predicted class".into());
+        return (
+            Outcome::Skipped,
+            "probabilities do not cover the predicted class".into(),
+        );
     };
     for (i, q) in p[1..].iter().enumerate() {
         let Some(after) = q.proba.as_ref().and_then(|v| v.get(c)).copied() else {
-            return (Outcome::Skipped, "the model has no probabilities".to_string());
+            return (
+                Outcome::Skipped,
+                "the model has no probabilities".to_string(),
+            );
         };
         // Strictly lower: a model that ignores the hedge gives the same probability, and that is the failure.
         if after >= base {

@@ -233,7 +233,11 @@ struct Lines<'a>(&'a str);
 impl Lines<'_> {
     fn at(&self, offset: usize) -> usize {
         let end = offset.min(self.0.len());
-        self.0.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+        self.0.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
     }
     fn of(&self, span: Range<usize>) -> usize {
         self.at(span.start)
@@ -306,12 +310,15 @@ pub fn parse_suite(
     let mut gold = Vec::new();
     if let Some(g) = &raw.gold {
         let line = lines.of(g.span());
-        let check = load_gold(&base.join(&g.get_ref().seeds), &base.join(&g.get_ref().labels))
-            .map_err(|e| BehaviourError::Gold {
-                path: path.to_path_buf(),
-                line,
-                message: e.to_string(),
-            })?;
+        let check = load_gold(
+            &base.join(&g.get_ref().seeds),
+            &base.join(&g.get_ref().labels),
+        )
+        .map_err(|e| BehaviourError::Gold {
+            path: path.to_path_buf(),
+            line,
+            message: e.to_string(),
+        })?;
         gold = check
             .units
             .into_iter()
@@ -336,7 +343,11 @@ pub fn parse_suite(
     for t in raw.tests {
         let test = validate_test(t, &suite, &lines, &invalid)?;
         if suite.tests.iter().any(|o| o.name == test.name) {
-            return Err(invalid(test.line, "name", format!("test '{}' is declared twice", test.name)));
+            return Err(invalid(
+                test.line,
+                "name",
+                format!("test '{}' is declared twice", test.name),
+            ));
         }
         suite.tests.push(test);
     }
@@ -351,31 +362,54 @@ fn validate_test(
 ) -> Result<TestSpec, BehaviourError> {
     let line = lines.of(t.name.span());
     let name = t.name.get_ref().clone();
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-        return Err(invalid(line, "name", format!("'{name}' must be non-empty ASCII letters, digits, '_' or '-'")));
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(invalid(
+            line,
+            "name",
+            format!("'{name}' must be non-empty ASCII letters, digits, '_' or '-'"),
+        ));
     }
     let kind = match t.kind.get_ref().as_str() {
         "mft" => TestType::Mft,
         "inv" => TestType::Inv,
         "dir" => TestType::Dir,
         other => {
-            return Err(invalid(lines.of(t.kind.span()), "type", format!("'{other}' is not one of mft, inv, dir")))
+            return Err(invalid(
+                lines.of(t.kind.span()),
+                "type",
+                format!("'{other}' is not one of mft, inv, dir"),
+            ))
         }
     };
     let check_class = |s: &Spanned<String>, key: &str| -> Result<String, BehaviourError> {
         let c = s.get_ref();
         if !GOLD_STANCES.contains(&c.as_str()) {
-            return Err(invalid(lines.of(s.span()), key, format!("'{c}' is not a guideline class (expected one of {GOLD_STANCES:?})")));
+            return Err(invalid(
+                lines.of(s.span()),
+                key,
+                format!("'{c}' is not a guideline class (expected one of {GOLD_STANCES:?})"),
+            ));
         }
         if suite.class(c).is_none() {
-            return Err(invalid(lines.of(s.span()), key, format!("class '{c}' is missing from this suite's `classes` mapping")));
+            return Err(invalid(
+                lines.of(s.span()),
+                key,
+                format!("class '{c}' is missing from this suite's `classes` mapping"),
+            ));
         }
         Ok(c.clone())
     };
     let located = |l: &SpannedList| -> Vec<Located> {
         l.get_ref()
             .iter()
-            .map(|s| Located { text: s.get_ref().clone(), line: lines.of(s.span()) })
+            .map(|s| Located {
+                text: s.get_ref().clone(),
+                line: lines.of(s.span()),
+            })
             .collect()
     };
 
@@ -391,9 +425,13 @@ fn validate_test(
     .map(|(k, _)| *k)
     .collect();
     if given.len() != 1 {
-        return Err(invalid(line, "templates", format!(
+        return Err(invalid(
+            line,
+            "templates",
+            format!(
             "test '{name}' needs exactly one of templates, texts, pairs, source; found {given:?}"
-        )));
+        ),
+        ));
     }
     let input = if let Some(l) = &t.templates {
         Input::Templates(located(l))
@@ -404,7 +442,11 @@ fn validate_test(
         for pair in p.get_ref() {
             let items = located(pair);
             if items.len() != 2 {
-                return Err(invalid(lines.of(pair.span()), "pairs", format!("a pair has 2 texts, this one has {}", items.len())));
+                return Err(invalid(
+                    lines.of(pair.span()),
+                    "pairs",
+                    format!("a pair has 2 texts, this one has {}", items.len()),
+                ));
             }
             pairs.push((items[0].clone(), items[1].clone()));
         }
@@ -413,10 +455,18 @@ fn validate_test(
         let s = t.source.as_ref().expect("one input is given");
         let sline = lines.of(s.span());
         if s.get_ref() != "gold" {
-            return Err(invalid(sline, "source", format!("'{}' is not a source (only \"gold\")", s.get_ref())));
+            return Err(invalid(
+                sline,
+                "source",
+                format!("'{}' is not a source (only \"gold\")", s.get_ref()),
+            ));
         }
         if suite.gold.is_empty() {
-            return Err(invalid(sline, "source", "source = \"gold\" needs a [gold] table with labels and seeds".into()));
+            return Err(invalid(
+                sline,
+                "source",
+                "source = \"gold\" needs a [gold] table with labels and seeds".into(),
+            ));
         }
         let ids = match &t.gold_ids {
             None => None,
@@ -425,9 +475,21 @@ fn validate_test(
                 for s in l.get_ref() {
                     let id = s.get_ref();
                     match suite.gold.iter().find(|g| &g.id == id) {
-                        None => return Err(invalid(lines.of(s.span()), "gold_ids", format!("'{id}' is not a sentence of the gold file"))),
+                        None => {
+                            return Err(invalid(
+                                lines.of(s.span()),
+                                "gold_ids",
+                                format!("'{id}' is not a sentence of the gold file"),
+                            ))
+                        }
                         Some(g) if g.stance == "neutral" => {
-                            return Err(invalid(lines.of(s.span()), "gold_ids", format!("'{id}' is neutral; gold tests use support/oppose sentences")))
+                            return Err(invalid(
+                                lines.of(s.span()),
+                                "gold_ids",
+                                format!(
+                                    "'{id}' is neutral; gold tests use support/oppose sentences"
+                                ),
+                            ))
                         }
                         Some(_) => ids.push(id.clone()),
                     }
@@ -438,7 +500,11 @@ fn validate_test(
         Input::Gold { ids, line: sline }
     };
     if t.gold_ids.is_some() && !matches!(input, Input::Gold { .. }) {
-        return Err(invalid(line, "gold_ids", "gold_ids needs source = \"gold\"".into()));
+        return Err(invalid(
+            line,
+            "gold_ids",
+            "gold_ids needs source = \"gold\"".into(),
+        ));
     }
 
     // Slots, in declared order (a TOML table deserialises sorted, so order by position in the file).
@@ -447,18 +513,25 @@ fn validate_test(
         .iter()
         .flatten()
         .map(|(k, v)| {
-            (v.span().start, Slot {
-                name: k.clone(),
-                values: v.get_ref().iter().map(|s| s.get_ref().clone()).collect(),
-                line: lines.of(v.span()),
-            })
+            (
+                v.span().start,
+                Slot {
+                    name: k.clone(),
+                    values: v.get_ref().iter().map(|s| s.get_ref().clone()).collect(),
+                    line: lines.of(v.span()),
+                },
+            )
         })
         .collect();
     slots.sort_by_key(|(start, _)| *start);
     let slots: Vec<Slot> = slots.into_iter().map(|(_, s)| s).collect();
     for s in &slots {
         if s.values.is_empty() {
-            return Err(invalid(s.line, &format!("fill.{}", s.name), "a slot needs at least one value".into()));
+            return Err(invalid(
+                s.line,
+                &format!("fill.{}", s.name),
+                "a slot needs at least one value".into(),
+            ));
         }
     }
     let templates: Vec<&Located> = match &input {
@@ -467,12 +540,20 @@ fn validate_test(
         _ => Vec::new(),
     };
     if !slots.is_empty() && templates.is_empty() {
-        return Err(invalid(slots[0].line, "fill", "fill needs templates or pairs".into()));
+        return Err(invalid(
+            slots[0].line,
+            "fill",
+            "fill needs templates or pairs".into(),
+        ));
     }
     for tpl in &templates {
         for slot in super::expand::slot_names(&tpl.text) {
             if !slots.iter().any(|s| s.name == slot) {
-                return Err(invalid(tpl.line, "templates", format!("slot '{{{slot}}}' has no fill list")));
+                return Err(invalid(
+                    tpl.line,
+                    "templates",
+                    format!("slot '{{{slot}}}' has no fill list"),
+                ));
             }
         }
     }
@@ -480,13 +561,21 @@ fn validate_test(
     // Transform.
     let transform = match (&t.perturb, &t.vary) {
         (Some(_), Some(v)) => {
-            return Err(invalid(lines.of(v.span()), "vary", "give perturb or vary, not both".into()))
+            return Err(invalid(
+                lines.of(v.span()),
+                "vary",
+                "give perturb or vary, not both".into(),
+            ))
         }
         (Some(p), None) => match Perturbation::from_name(p.get_ref()) {
             Some(p) => Transform::Perturb(p),
             None => {
                 let names: Vec<&str> = Perturbation::ALL.iter().map(|(n, _)| *n).collect();
-                return Err(invalid(lines.of(p.span()), "perturb", format!("'{}' is not a perturbation (one of {names:?})", p.get_ref())));
+                return Err(invalid(
+                    lines.of(p.span()),
+                    "perturb",
+                    format!("'{}' is not a perturbation (one of {names:?})", p.get_ref()),
+                ));
             }
         },
         (None, Some(v)) => {
@@ -496,8 +585,20 @@ fn validate_test(
             }
             match slots.iter().find(|s| &s.name == v.get_ref()) {
                 Some(s) if s.values.len() >= 2 => Transform::Vary(s.name.clone()),
-                Some(_) => return Err(invalid(vline, "vary", format!("slot '{}' needs at least two values to vary", v.get_ref()))),
-                None => return Err(invalid(vline, "vary", format!("'{}' is not a slot of this test", v.get_ref()))),
+                Some(_) => {
+                    return Err(invalid(
+                        vline,
+                        "vary",
+                        format!("slot '{}' needs at least two values to vary", v.get_ref()),
+                    ))
+                }
+                None => {
+                    return Err(invalid(
+                        vline,
+                        "vary",
+                        format!("'{}' is not a slot of this test", v.get_ref()),
+                    ))
+                }
             }
         }
         (None, None) => Transform::None,
@@ -505,45 +606,107 @@ fn validate_test(
     match (kind, &transform, &input) {
         (TestType::Mft, Transform::None, Input::Templates(_) | Input::Texts(_)) => {}
         (TestType::Mft, _, _) => {
-            return Err(invalid(line, "type", format!("MFT test '{name}' takes templates or texts, without perturb, vary or pairs")))
+            return Err(invalid(
+                line,
+                "type",
+                format!(
+                    "MFT test '{name}' takes templates or texts, without perturb, vary or pairs"
+                ),
+            ))
         }
         (_, Transform::None, Input::Pairs(_)) => {}
         (_, Transform::None, _) => {
-            return Err(invalid(line, "perturb", format!("{kind} test '{name}' needs perturb, vary or pairs")))
+            return Err(invalid(
+                line,
+                "perturb",
+                format!("{kind} test '{name}' needs perturb, vary or pairs"),
+            ))
         }
         (_, _, Input::Pairs(_)) => {
-            return Err(invalid(line, "pairs", "pairs already carry their perturbed text; drop perturb/vary".into()))
+            return Err(invalid(
+                line,
+                "pairs",
+                "pairs already carry their perturbed text; drop perturb/vary".into(),
+            ))
         }
         _ => {}
     }
 
     // Expectation.
-    let expect_line = t.expect.as_ref().map(|e| lines.of(e.span())).unwrap_or(line);
+    let expect_line = t
+        .expect
+        .as_ref()
+        .map(|e| lines.of(e.span()))
+        .unwrap_or(line);
     let expect_str = t.expect.as_ref().map(|e| e.get_ref().as_str());
     let expect = match (kind, expect_str) {
-        (TestType::Mft, None) => return Err(invalid(line, "expect", "an MFT test needs expect = <class>".into())),
-        (TestType::Mft, Some(_)) => Expect::Class(check_class(t.expect.as_ref().expect("some"), "expect")?),
+        (TestType::Mft, None) => {
+            return Err(invalid(
+                line,
+                "expect",
+                "an MFT test needs expect = <class>".into(),
+            ))
+        }
+        (TestType::Mft, Some(_)) => {
+            Expect::Class(check_class(t.expect.as_ref().expect("some"), "expect")?)
+        }
         (TestType::Inv, None | Some("same")) => Expect::Same,
-        (TestType::Inv, Some(o)) => return Err(invalid(expect_line, "expect", format!("an INV test expects \"same\", not '{o}'"))),
-        (TestType::Dir, None) => return Err(invalid(line, "expect", "a DIR test needs expect = \"opposite\", \"lower-confidence\" or a class".into())),
+        (TestType::Inv, Some(o)) => {
+            return Err(invalid(
+                expect_line,
+                "expect",
+                format!("an INV test expects \"same\", not '{o}'"),
+            ))
+        }
+        (TestType::Dir, None) => {
+            return Err(invalid(
+                line,
+                "expect",
+                "a DIR test needs expect = \"opposite\", \"lower-confidence\" or a class".into(),
+            ))
+        }
         (TestType::Dir, Some("opposite")) => {
             if suite.class("support").is_none() || suite.class("oppose").is_none() {
-                return Err(invalid(expect_line, "expect", "\"opposite\" needs both support and oppose in the classes mapping".into()));
+                return Err(invalid(
+                    expect_line,
+                    "expect",
+                    "\"opposite\" needs both support and oppose in the classes mapping".into(),
+                ));
             }
-            let original = t.original.as_ref().map(|o| check_class(o, "original")).transpose()?;
+            let original = t
+                .original
+                .as_ref()
+                .map(|o| check_class(o, "original"))
+                .transpose()?;
             if original.as_deref() == Some("neutral") {
-                return Err(invalid(expect_line, "original", "neutral has no opposite".into()));
+                return Err(invalid(
+                    expect_line,
+                    "original",
+                    "neutral has no opposite".into(),
+                ));
             }
             Expect::Opposite { original }
         }
         (TestType::Dir, Some("lower-confidence")) => Expect::LowerConfidence,
-        (TestType::Dir, Some(_)) => Expect::Class(check_class(t.expect.as_ref().expect("some"), "expect")?),
+        (TestType::Dir, Some(_)) => {
+            Expect::Class(check_class(t.expect.as_ref().expect("some"), "expect")?)
+        }
     };
     if t.original.is_some() && !matches!(expect, Expect::Opposite { .. }) {
-        return Err(invalid(line, "original", "original only applies to expect = \"opposite\"".into()));
+        return Err(invalid(
+            line,
+            "original",
+            "original only applies to expect = \"opposite\"".into(),
+        ));
     }
     let max_cases = match &t.max_cases {
-        Some(m) if *m.get_ref() == 0 => return Err(invalid(lines.of(m.span()), "max_cases", "must be at least 1".into())),
+        Some(m) if *m.get_ref() == 0 => {
+            return Err(invalid(
+                lines.of(m.span()),
+                "max_cases",
+                "must be at least 1".into(),
+            ))
+        }
         m => m.as_ref().map(|m| *m.get_ref()),
     };
     Ok(TestSpec {

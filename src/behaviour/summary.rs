@@ -108,7 +108,15 @@ pub fn summarize(config: &str, results: &[CaseResult]) -> BehaviourSummary {
 
 /// Columns of `behaviour.csv`.
 pub const CSV_HEADER: [&str; 9] = [
-    "config", "suite", "test", "type", "case_id", "text", "expected", "predicted", "pass",
+    "config",
+    "suite",
+    "test",
+    "type",
+    "case_id",
+    "text",
+    "expected",
+    "predicted",
+    "pass",
 ];
 
 /// Joins an original and its perturbed versions in one cell.
@@ -197,7 +205,10 @@ pub fn markdown_section(summaries: &[BehaviourSummary]) -> String {
     for t in &first.tests {
         let _ = write!(s, "| {} | {} |", cell(&t.test), t.kind);
         for sm in summaries {
-            let row = sm.tests.iter().find(|x| x.suite == t.suite && x.test == t.test);
+            let row = sm
+                .tests
+                .iter()
+                .find(|x| x.suite == t.suite && x.test == t.test);
             let text = match row {
                 Some(x) => match (x.failure_rate, x.interval) {
                     (Some(r), Some((lo, hi))) => format!(
@@ -288,14 +299,22 @@ pub fn flipped(baseline: &[CaseResult], new: &[CaseResult]) -> Vec<Flip> {
         .iter()
         .map(|r| {
             (
-                (r.case.suite.as_str(), r.case.test.as_str(), r.case.id.as_str()),
+                (
+                    r.case.suite.as_str(),
+                    r.case.test.as_str(),
+                    r.case.id.as_str(),
+                ),
                 r.outcome,
             )
         })
         .collect();
     new.iter()
         .filter_map(|r| {
-            let b = *before.get(&(r.case.suite.as_str(), r.case.test.as_str(), r.case.id.as_str()))?;
+            let b = *before.get(&(
+                r.case.suite.as_str(),
+                r.case.test.as_str(),
+                r.case.id.as_str(),
+            ))?;
             let judged = |o| o != Outcome::Skipped;
             (judged(b) && judged(r.outcome) && b != r.outcome).then(|| Flip {
                 suite: r.case.suite.clone(),
@@ -334,12 +353,20 @@ pub enum Violation {
 impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Violation::TooManyFailures { suite, test, rate, interval, max } => write!(
+            Violation::TooManyFailures {
+                suite,
+                test,
+                rate,
+                interval,
+                max,
+            } => write!(
                 f,
                 "behaviour test {suite}/{test}: failure rate {:.3} [{:.3}, {:.3}] exceeds {max}",
                 rate, interval.0, interval.1
             ),
-            Violation::UnknownTest { test } => write!(f, "behaviour bound names unknown test '{test}'"),
+            Violation::UnknownTest { test } => {
+                write!(f, "behaviour bound names unknown test '{test}'")
+            }
         }
     }
 }

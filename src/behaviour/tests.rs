@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use super::expand::{cap_indices, expand_all, expand_suite};
 use super::run::{evaluate, Outcome};
 use super::suite::{load_dir, parse_suite};
-use super::summary::{check_bounds, csv_rows, flipped, markdown_section, summarize, Violation, CSV_HEADER};
+use super::summary::{
+    check_bounds, csv_rows, flipped, markdown_section, summarize, Violation, CSV_HEADER,
+};
 use super::{BehaviourError, Case, Expectation, TestType};
 use crate::models::Prediction;
 
@@ -35,37 +37,67 @@ const OPPOSE: usize = 1;
 fn shipped_suites_are_large_enough_and_traceable() {
     let cases = shipped();
     assert!(cases.len() >= 200, "{} cases", cases.len());
-    let tests: BTreeSet<(&str, &str)> = cases.iter().map(|c| (c.suite.as_str(), c.test.as_str())).collect();
+    let tests: BTreeSet<(&str, &str)> = cases
+        .iter()
+        .map(|c| (c.suite.as_str(), c.test.as_str()))
+        .collect();
     assert!(tests.len() >= 8, "{} tests", tests.len());
     let kinds: BTreeSet<TestType> = cases.iter().map(|c| c.kind).collect();
     assert_eq!(kinds.len(), 3);
-    let ids: BTreeSet<(&str, &str)> = cases.iter().map(|c| (c.suite.as_str(), c.id.as_str())).collect();
+    let ids: BTreeSet<(&str, &str)> = cases
+        .iter()
+        .map(|c| (c.suite.as_str(), c.id.as_str()))
+        .collect();
     assert_eq!(ids.len(), cases.len(), "case ids are unique within a suite");
     for c in &cases {
         let text = std::fs::read_to_string(shipped_dir().join(&c.suite)).unwrap();
-        assert!(c.line >= 1 && c.line <= text.lines().count(), "{}:{}", c.suite, c.line);
+        assert!(
+            c.line >= 1 && c.line <= text.lines().count(),
+            "{}:{}",
+            c.suite,
+            c.line
+        );
         assert!(!c.texts.is_empty());
         match c.kind {
             TestType::Mft => assert_eq!(c.texts.len(), 1, "{}", c.id),
             _ => {
                 assert_eq!(c.texts.len(), 2, "{}", c.id);
-                assert_ne!(c.texts[0], c.texts[1], "{}: the perturbation changed nothing", c.id);
+                assert_ne!(
+                    c.texts[0], c.texts[1],
+                    "{}: the perturbation changed nothing",
+                    c.id
+                );
             }
         }
-        assert!(!c.texts.iter().any(|t| t.contains('{')), "{}: unexpanded slot in {:?}", c.id, c.texts);
+        assert!(
+            !c.texts.iter().any(|t| t.contains('{')),
+            "{}: unexpanded slot in {:?}",
+            c.id,
+            c.texts
+        );
     }
     // Gold-derived cases name their gold unit; the gold negation cases expect the flipped gold label.
     let neg: Vec<&Case> = cases.iter().filter(|c| c.test == "gold_negation").collect();
     assert_eq!(neg.len(), 7);
-    let s01 = neg.iter().find(|c| c.origin.as_deref() == Some("doc000.s01")).unwrap();
+    let s01 = neg
+        .iter()
+        .find(|c| c.origin.as_deref() == Some("doc000.s01"))
+        .unwrap();
     assert_eq!(s01.expectation, Expectation::FlipTo("oppose".into()));
     assert!(s01.texts[1].contains("urged allies not to allow"));
-    let s11 = neg.iter().find(|c| c.origin.as_deref() == Some("doc000.s11")).unwrap();
+    let s11 = neg
+        .iter()
+        .find(|c| c.origin.as_deref() == Some("doc000.s11"))
+        .unwrap();
     assert_eq!(s11.expectation, Expectation::FlipTo("support".into()));
     // Template lines point at the template itself.
     let first = cases.iter().find(|c| c.test == "mft_support").unwrap();
     let src = std::fs::read_to_string(shipped_dir().join("mft.toml")).unwrap();
-    assert!(src.lines().nth(first.line - 1).unwrap().contains("must be allowed to strike targets inside Russia"));
+    assert!(src
+        .lines()
+        .nth(first.line - 1)
+        .unwrap()
+        .contains("must be allowed to strike targets inside Russia"));
 }
 
 #[test]
@@ -82,14 +114,21 @@ fill.a = ["x", "y", "z"]
     let cases = parse(src).unwrap();
     let texts: Vec<&str> = cases.iter().map(|c| c.texts[0].as_str()).collect();
     // `b` is declared first, so it is the outer loop; a template only uses the slots it names.
-    assert_eq!(texts, ["x-1", "y-1", "z-1", "x-2", "y-2", "z-2", "only 1", "only 2"]);
+    assert_eq!(
+        texts,
+        ["x-1", "y-1", "z-1", "x-2", "y-2", "z-2", "only 1", "only 2"]
+    );
     let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids[0], "t.000");
     assert_eq!(ids[7], "t.007");
     assert_eq!(cases[0].line, 6);
     assert_eq!(parse(src).unwrap(), cases, "same input, same cases");
 
-    let capped = parse(&src.replace("expect = \"support\"", "expect = \"support\"\nmax_cases = 4")).unwrap();
+    let capped = parse(&src.replace(
+        "expect = \"support\"",
+        "expect = \"support\"\nmax_cases = 4",
+    ))
+    .unwrap();
     let texts: Vec<&str> = capped.iter().map(|c| c.texts[0].as_str()).collect();
     assert_eq!(texts, ["x-1", "z-1", "y-2", "only 1"]);
     assert_eq!(cap_indices(6, Some(3)), [0, 2, 4]);
@@ -116,8 +155,20 @@ pairs = [["{who} said yes.", "{who} mocked the yes."]]
 fill.who = ["A", "B"]
 "#;
     let cases = parse(src).unwrap();
-    assert_eq!(cases[0].texts, ["Strike from Kharkiv with ATACMS.", "Strike from Sumy with ATACMS."]);
-    assert_eq!(cases[1].texts, ["Strike from Kharkiv with ATACMS.", "Strike from Odesa with ATACMS."]);
+    assert_eq!(
+        cases[0].texts,
+        [
+            "Strike from Kharkiv with ATACMS.",
+            "Strike from Sumy with ATACMS."
+        ]
+    );
+    assert_eq!(
+        cases[1].texts,
+        [
+            "Strike from Kharkiv with ATACMS.",
+            "Strike from Odesa with ATACMS."
+        ]
+    );
     assert_eq!(cases[0].expectation, Expectation::SameAsOriginal);
     assert_eq!(cases[2].texts, ["A said yes.", "A mocked the yes."]);
     assert_eq!(cases[2].expectation, Expectation::FlipTo("oppose".into()));
@@ -151,15 +202,24 @@ texts = ["We should do it."]
     assert_eq!(cases[0].expectation, Expectation::Label("1".into()));
     assert_eq!(cases[1].expectation, Expectation::FlipTo("-1".into()));
     assert_eq!(cases[1].texts[1], "We should not do it.");
-    assert_eq!(cases[2].expectation, Expectation::Opposite("1".into(), "-1".into()));
-    let missing = parse(&src.replace("expect = \"support\"\ntexts", "expect = \"neutral\"\ntexts")).unwrap_err();
-    assert!(matches!(missing, BehaviourError::Invalid { line: 6, ref key, .. } if key == "expect"), "{missing}");
+    assert_eq!(
+        cases[2].expectation,
+        Expectation::Opposite("1".into(), "-1".into())
+    );
+    let missing = parse(&src.replace("expect = \"support\"\ntexts", "expect = \"neutral\"\ntexts"))
+        .unwrap_err();
+    assert!(
+        matches!(missing, BehaviourError::Invalid { line: 6, ref key, .. } if key == "expect"),
+        "{missing}"
+    );
 }
 
 /// The line an error reports, and its message.
 fn error_line(src: &str) -> (usize, String) {
     match parse(src).unwrap_err() {
-        e @ (BehaviourError::Invalid { line, .. } | BehaviourError::Toml { line, .. }) => (line, e.to_string()),
+        e @ (BehaviourError::Invalid { line, .. } | BehaviourError::Toml { line, .. }) => {
+            (line, e.to_string())
+        }
         e => panic!("unexpected error {e}"),
     }
 }
@@ -167,13 +227,21 @@ fn error_line(src: &str) -> (usize, String) {
 #[test]
 fn errors_report_the_right_line_and_key() {
     let base = "[[test]]\nname = \"t\"\ntype = \"mft\"\nexpect = \"support\"\n";
-    let (line, msg) = error_line(&format!("{base}templates = [\n  \"ok\",\n  \"{{who}} said so\",\n]\n"));
+    let (line, msg) = error_line(&format!(
+        "{base}templates = [\n  \"ok\",\n  \"{{who}} said so\",\n]\n"
+    ));
     assert_eq!(line, 7, "{msg}");
-    assert!(msg.starts_with("inline.toml:7: key 'templates'") && msg.contains("who"), "{msg}");
+    assert!(
+        msg.starts_with("inline.toml:7: key 'templates'") && msg.contains("who"),
+        "{msg}"
+    );
 
     let (line, msg) = error_line("[[test]]\nname = \"t\"\ntype = \"dir\"\nexpect = \"opposite\"\ntexts = [\"x must go\"]\nperturb = \"negation\"\n");
     assert_eq!(line, 6, "{msg}");
-    assert!(msg.contains("key 'perturb'") && msg.contains("negation"), "{msg}");
+    assert!(
+        msg.contains("key 'perturb'") && msg.contains("negation"),
+        "{msg}"
+    );
 
     let (line, msg) = error_line(&format!("{base}texts = [\"a\"]\nbogus = 1\n"));
     assert_eq!(line, 6, "{msg}");
@@ -182,7 +250,9 @@ fn errors_report_the_right_line_and_key() {
     let (line, msg) = error_line(&format!("{base}texts = [\"a\"\n"));
     assert!(line >= 5, "{line}: {msg}");
 
-    let (line, msg) = error_line("[[test]]\nname = \"t\"\ntype = \"mft\"\nexpect = \"favour\"\ntexts = [\"a\"]\n");
+    let (line, msg) = error_line(
+        "[[test]]\nname = \"t\"\ntype = \"mft\"\nexpect = \"favour\"\ntexts = [\"a\"]\n",
+    );
     assert_eq!(line, 4, "{msg}");
     assert!(msg.contains("key 'expect'"), "{msg}");
 
@@ -196,11 +266,17 @@ fn errors_report_the_right_line_and_key() {
 }
 
 fn constant(class: usize) -> impl Fn(&[&str]) -> Vec<Prediction> {
-    move |texts: &[&str]| texts.iter().map(|_| Prediction { class, proba: None }).collect()
+    move |texts: &[&str]| {
+        texts
+            .iter()
+            .map(|_| Prediction { class, proba: None })
+            .collect()
+    }
 }
 
 const OPPOSE_CUES: [&str; 10] = [
-    "refused", "escalat", "war", "reckless", "stay", "remain", "never", "madness", "rejected", "mocked",
+    "refused", "escalat", "war", "reckless", "stay", "remain", "never", "madness", "rejected",
+    "mocked",
 ];
 
 /// A keyword model that ignores negation: oppose on an opposition cue, else support.
@@ -248,7 +324,9 @@ fn always_support_fails_the_oppose_and_negation_tests() {
     assert_eq!((p, f), (0, 0));
     assert!(s > 0);
     let hedge: Vec<_> = results.iter().filter(|r| r.case.test == "hedge").collect();
-    assert!(hedge.iter().all(|r| r.outcome == Outcome::Skipped && r.reason.contains("no probabilities")));
+    assert!(hedge
+        .iter()
+        .all(|r| r.outcome == Outcome::Skipped && r.reason.contains("no probabilities")));
 }
 
 #[test]
@@ -256,14 +334,23 @@ fn a_model_ignoring_negation_fails_the_negation_tests_and_one_using_it_passes() 
     let cases = shipped();
     let cls = classes(&["support", "oppose"]);
     let ignoring = |texts: &[&str]| -> Vec<Prediction> {
-        texts.iter().map(|t| Prediction { class: keyword(t), proba: None }).collect()
+        texts
+            .iter()
+            .map(|t| Prediction {
+                class: keyword(t),
+                proba: None,
+            })
+            .collect()
     };
     let aware = |texts: &[&str]| -> Vec<Prediction> {
         texts
             .iter()
             .map(|t| {
                 let k = keyword(t);
-                Prediction { class: if has_negation(t) { 1 - k } else { k }, proba: None }
+                Prediction {
+                    class: if has_negation(t) { 1 - k } else { k },
+                    proba: None,
+                }
             })
             .collect()
     };
@@ -271,15 +358,28 @@ fn a_model_ignoring_negation_fails_the_negation_tests_and_one_using_it_passes() 
     let awr = evaluate(&cases, &cls, &aware);
     for test in ["negation_of_support", "negation_of_oppose"] {
         let (p, f, s) = rate(&ign, test);
-        assert_eq!((p, s), (0, 0), "{test}: the negation-blind model must fail every case ({f} failed)");
+        assert_eq!(
+            (p, s),
+            (0, 0),
+            "{test}: the negation-blind model must fail every case ({f} failed)"
+        );
         let (p, f, _) = rate(&awr, test);
-        assert_eq!(f, 0, "{test}: the negation-aware model must pass ({p} passed)");
+        assert_eq!(
+            f, 0,
+            "{test}: the negation-aware model must pass ({p} passed)"
+        );
     }
     // The blind model fails the gold negation test too, and the gate sees the difference as flips.
     let (_, f, _) = rate(&ign, "gold_negation");
     assert!(f >= 5, "{f}");
     let flips = flipped(&ign, &awr);
-    assert!(flips.iter().filter(|x| x.test == "negation_of_support" && x.after == Outcome::Pass).count() == 36);
+    assert!(
+        flips
+            .iter()
+            .filter(|x| x.test == "negation_of_support" && x.after == Outcome::Pass)
+            .count()
+            == 36
+    );
 
     let summary = summarize("blind", &ign);
     let neg = summary.test("negation_of_support").next().unwrap();
@@ -291,7 +391,9 @@ fn a_model_ignoring_negation_fails_the_negation_tests_and_one_using_it_passes() 
     bounds.insert("no_such_test".to_string(), 0.5);
     let v = check_bounds(&summary, &bounds);
     assert_eq!(v.len(), 2);
-    assert!(matches!(&v[0], Violation::TooManyFailures { test, .. } if test == "negation_of_support"));
+    assert!(
+        matches!(&v[0], Violation::TooManyFailures { test, .. } if test == "negation_of_support")
+    );
     assert!(matches!(&v[1], Violation::UnknownTest { test } if test == "no_such_test"));
     bounds.remove("no_such_test");
     assert!(check_bounds(&summarize("aware", &awr), &bounds).is_empty());
@@ -299,11 +401,20 @@ fn a_model_ignoring_negation_fails_the_negation_tests_and_one_using_it_passes() 
 
 #[test]
 fn hedging_needs_a_drop_in_probability() {
-    let cases: Vec<Case> = shipped().into_iter().filter(|c| c.test == "hedge").collect();
+    let cases: Vec<Case> = shipped()
+        .into_iter()
+        .filter(|c| c.test == "hedge")
+        .collect();
     assert_eq!(cases.len(), 24);
     let cls = classes(&["support", "oppose"]);
     let flat = |texts: &[&str]| -> Vec<Prediction> {
-        texts.iter().map(|t| Prediction { class: keyword(t), proba: Some(vec![0.5, 0.5]) }).collect()
+        texts
+            .iter()
+            .map(|t| Prediction {
+                class: keyword(t),
+                proba: Some(vec![0.5, 0.5]),
+            })
+            .collect()
     };
     let unsure = |texts: &[&str]| -> Vec<Prediction> {
         texts
@@ -313,24 +424,38 @@ fn hedging_needs_a_drop_in_probability() {
                 let conf = if t.contains("perhaps") { 0.6 } else { 0.9 };
                 let mut p = vec![1.0 - conf; 2];
                 p[k] = conf;
-                Prediction { class: k, proba: Some(p) }
+                Prediction {
+                    class: k,
+                    proba: Some(p),
+                }
             })
             .collect()
     };
-    assert!(evaluate(&cases, &cls, &flat).iter().all(|r| r.outcome == Outcome::Fail));
-    assert!(evaluate(&cases, &cls, &unsure).iter().all(|r| r.outcome == Outcome::Pass));
+    assert!(evaluate(&cases, &cls, &flat)
+        .iter()
+        .all(|r| r.outcome == Outcome::Fail));
+    assert!(evaluate(&cases, &cls, &unsure)
+        .iter()
+        .all(|r| r.outcome == Outcome::Pass));
 }
 
 #[test]
 fn a_predictor_returning_too_few_predictions_skips_everything() {
     let cases: Vec<Case> = shipped().into_iter().take(5).collect();
-    let r = evaluate(&cases, &classes(&["support", "oppose"]), &|_: &[&str]| Vec::new());
-    assert!(r.iter().all(|r| r.outcome == Outcome::Skipped && r.reason.contains("returned 0")));
+    let r = evaluate(&cases, &classes(&["support", "oppose"]), &|_: &[&str]| {
+        Vec::new()
+    });
+    assert!(r
+        .iter()
+        .all(|r| r.outcome == Outcome::Skipped && r.reason.contains("returned 0")));
 }
 
 #[test]
 fn csv_and_markdown_escape_and_cover_every_case() {
-    let mut cases: Vec<Case> = shipped().into_iter().filter(|c| c.test == "mft_oppose_plain").collect();
+    let mut cases: Vec<Case> = shipped()
+        .into_iter()
+        .filter(|c| c.test == "mft_oppose_plain")
+        .collect();
     cases[0].texts[0] = "a | b\nc".into();
     let cls = classes(&["support", "oppose"]);
     let results = evaluate(&cases, &cls, &constant(SUPPORT));
@@ -370,7 +495,8 @@ fn shipped_case_counts_are_pinned() {
             _ => by.push((c.test.clone(), c.kind, 1)),
         }
     }
-    let got: Vec<(&str, TestType, usize)> = by.iter().map(|(t, k, n)| (t.as_str(), *k, *n)).collect();
+    let got: Vec<(&str, TestType, usize)> =
+        by.iter().map(|(t, k, n)| (t.as_str(), *k, *n)).collect();
     use TestType::{Dir, Inv, Mft};
     assert_eq!(
         got,
@@ -412,10 +538,22 @@ fn the_ibm_suite_targets_pro_and_con_classes() {
     }));
     // Against the IBM classes, a model blind to negation fails; against the stance classes everything is skipped.
     let blind = |texts: &[&str]| -> Vec<Prediction> {
-        texts.iter().map(|_| Prediction { class: 0, proba: None }).collect()
+        texts
+            .iter()
+            .map(|_| Prediction {
+                class: 0,
+                proba: None,
+            })
+            .collect()
     };
     let ibm = evaluate(&cases, &classes(&["1", "-1"]), &blind);
-    assert!(ibm.iter().filter(|r| r.case.kind == TestType::Dir).all(|r| r.outcome == Outcome::Fail));
+    assert!(ibm
+        .iter()
+        .filter(|r| r.case.kind == TestType::Dir)
+        .all(|r| r.outcome == Outcome::Fail));
     let stance = evaluate(&cases, &classes(&["support", "oppose"]), &blind);
-    assert!(stance.iter().filter(|r| r.case.kind != TestType::Inv).all(|r| r.outcome == Outcome::Skipped));
+    assert!(stance
+        .iter()
+        .filter(|r| r.case.kind != TestType::Inv)
+        .all(|r| r.outcome == Outcome::Skipped));
 }
