@@ -47,6 +47,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod behaviour;
 pub mod check;
 pub mod corpus;
 pub mod diag;
