@@ -2,12 +2,9 @@
 
 use std::fmt::Write;
 
+use super::format::{num, pval};
 use super::model::RunReport;
 use crate::eval::MetricName;
-
-fn pct(v: f64) -> String {
-    format!("{v:.3}")
-}
 
 /// The plain-text leaderboard printed by `stance run`.
 pub fn leaderboard_text(r: &RunReport) -> String {
@@ -56,7 +53,7 @@ pub fn leaderboard_text(r: &RunReport) -> String {
         let c = r.config(id).expect("leaderboard ids exist");
         let e = c.metrics[&h];
         let ci = match (e.lower, e.upper) {
-            (Some(lo), Some(hi)) => format!("[{}, {}]", pct(lo), pct(hi)),
+            (Some(lo), Some(hi)) => format!("[{}, {}]", num(lo), num(hi)),
             _ => "—".into(),
         };
         let vs = if *id == r.best {
@@ -66,11 +63,7 @@ pub fn leaderboard_text(r: &RunReport) -> String {
                 Some(x) => format!(
                     "{:+.3}  p={}{}",
                     x.difference.point,
-                    if x.p_holm < 0.001 {
-                        "<0.001".to_string()
-                    } else {
-                        format!("{:.3}", x.p_holm)
-                    },
+                    pval(x.p_holm),
                     if x.significant { " *" } else { "" }
                 ),
                 None => String::new(),
@@ -86,9 +79,9 @@ pub fn leaderboard_text(r: &RunReport) -> String {
             "{:>4}  {:<width$}  {:>8}  {:<15}  {:>8}  {}",
             rank + 1,
             name,
-            pct(e.point),
+            num(e.point),
             ci,
-            pct(c.metrics[&MetricName::Accuracy].point),
+            num(c.metrics[&MetricName::Accuracy].point),
             vs,
         );
     }
