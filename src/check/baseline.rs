@@ -283,7 +283,7 @@ mod tests {
         name = "lexicon"
         extractors = [{ type = "lexicon" }]
         [[classifiers]]
-        type = "majority"
+        type = "naive-bayes"
     "#;
 
     #[test]
@@ -302,5 +302,33 @@ mod tests {
             Identity::of(&b.file).fingerprint(),
             a.identity_fingerprint()
         );
+    }
+
+    #[test]
+    fn inconsistent_baselines_are_refused() {
+        let good = crate::check::sample_report();
+        assert_eq!(consistency(&good), Ok(()));
+        let mut short = good.clone();
+        short.configs[0].predictions[1].pop();
+        let msg = consistency(&short).unwrap_err();
+        assert!(
+            msg.contains("repeat 2: 10 predictions for 11 items"),
+            "{msg}"
+        );
+        let mut out_of_range = good.clone();
+        out_of_range.configs[0].predictions[0][3]
+            .as_mut()
+            .expect("tested")
+            .class = 7;
+        let msg = consistency(&out_of_range).unwrap_err();
+        assert!(
+            msg.contains("predicted class index 7 but there are 2 classes"),
+            "{msg}"
+        );
+        let mut bad_gold = good;
+        bad_gold.items[0].gold = 2;
+        assert!(consistency(&bad_gold)
+            .unwrap_err()
+            .contains("gold class index 2"));
     }
 }

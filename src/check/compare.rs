@@ -265,13 +265,143 @@ fn changed_definitions(baseline: &RunReport, candidate: &RunReport) -> Vec<Strin
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
+    use crate::check::sample_report;
+    use crate::eval::MetricName;
+
+    fn gate(require_significance: bool) -> Gate {
+        Gate {
+            metrics: vec![MetricName::MacroF1, MetricName::Accuracy],
+            tolerance: BTreeMap::from([(MetricName::MacroF1, 0.05)]),
+            require_significance,
+            alpha: 0.05,
+        }
+    }
+
+    /// The sample run with `delta` added to one model's macro-F1.
+    fn shifted(delta: f64) -> (RunReport, String) {
+        let mut r = sample_report();
+        let c = r.configs.iter_mut().find(|c| !c.baseline).expect("a model");
+        c.metrics
+            .get_mut(&MetricName::MacroF1)
+            .expect("macro-F1")
+            .point += delta;
+        let id = c.id.clone();
+        (r, id)
+    }
+
+    fn verdict_of(result: &GateResult, config: &str, metric: MetricName) -> Verdict {
+        let row = result
+            .rows
+            .iter()
+            .find(|r| r.config == config && r.metric == metric.key());
+        row.expect("a row per configuration and metric").verdict
+    }
 
     #[test]
-    fn verdicts_respect_tolerance_and_significance() {
+    fn verdicts_that_fail_the_gate() {
         assert!(Verdict::Regression.fails());
         assert!(Verdict::Missing.fails());
         assert!(!Verdict::Improved.fails());
         assert!(!Verdict::New.fails());
+    }
+
+    #[test]
+    fn an_identical_run_passes_with_no_flips() {
+        let r = sample_report();
+        let result = compare(&r, &r, &gate(false));
+        assert_eq!(result.failures(), 0);
+        assert!(result
+            .rows
+            .iter()
+            .all(|x| x.verdict == Verdict::Pass && x.p_value == Some(1.0)));
+        assert!(result.flips.is_empty() && result.changed_definitions.is_empty());
+    }
+
+    #[test]
+    fn a_drop_beyond_tolerance_is_a_regression() {
+        let (candidate, id) = shifted(-0.1);
+        let result = compare(&sample_report(), &candidate, &gate(false));
+        assert_eq!(
+            verdict_of(&result, &id, MetricName::MacroF1),
+            Verdict::Regression
+        );
+        assert_eq!(
+            verdict_of(&result, &id, MetricName::Accuracy),
+            Verdict::Pass
+        );
+        assert_eq!(result.failures(), 1);
+        // Identical predictions: McNemar cannot call the drop significant, so requiring significance passes it.
+        assert_eq!(
+            compare(&sample_report(), &candidate, &gate(true)).failures(),
+            0
+        );
+    }
+
+    #[test]
+    fn changes_within_tolerance_pass_and_gains_are_improvements() {
+        let (candidate, id) = shifted(-0.04);
+        let result = compare(&sample_report(), &candidate, &gate(false));
+        assert_eq!(verdict_of(&result, &id, MetricName::MacroF1), Verdict::Pass);
+        let (candidate, id) = shifted(0.1);
+        let result = compare(&sample_report(), &candidate, &gate(false));
+        assert_eq!(
+            verdict_of(&result, &id, MetricName::MacroF1),
+            Verdict::Improved
+        );
+        assert_eq!(result.failures(), 0);
+    }
+
+    #[test]
+    fn a_configuration_missing_from_the_run_fails() {
+        let baseline = sample_report();
+        let mut candidate = baseline.clone();
+        let gone = candidate.configs.remove(0).id;
+        let result = compare(&baseline, &candidate, &gate(false));
+        assert_eq!(
+            verdict_of(&result, &gone, MetricName::MacroF1),
+            Verdict::Missing
+        );
+        assert_eq!(result.failures(), 2);
+        // The other way round the configuration is new, which is not gated.
+        let result = compare(&candidate, &baseline, &gate(false));
+        assert_eq!(
+            verdict_of(&result, &gone, MetricName::Accuracy),
+            Verdict::New
+        );
+        assert_eq!(result.failures(), 0);
+    }
+
+    #[test]
+    fn changed_predictions_are_listed_as_flips() {
+        let baseline = sample_report();
+        let mut candidate = baseline.clone();
+        let c = candidate
+            .configs
+            .iter_mut()
+            .find(|c| !c.baseline)
+            .expect("a model");
+        // An item both repeats predict alike, so that changing one repeat shows as a split vote.
+        let class = |rep: &[Option<crate::eval::results::PredictionRecord>], i: usize| {
+            rep[i].as_ref().expect("every item is tested").class
+        };
+        let i = (0..baseline.items.len())
+            .find(|&i| class(&c.predictions[0], i) == class(&c.predictions[1], i))
+            .expect("two repeats agree on some item");
+        let p = c.predictions[0][i].as_mut().expect("tested");
+        p.class = 1 - p.class;
+        let id = c.id.clone();
+        let result = compare(&baseline, &candidate, &gate(false));
+        assert_eq!(result.flips.len(), 1);
+        let flip = &result.flips[0];
+        assert_eq!(
+            (flip.config.as_str(), flip.item.as_str()),
+            (id.as_str(), baseline.items[i].id.as_str())
+        );
+        assert_ne!(flip.before, flip.after);
+        // Two repeats now disagree on the item, so "after" shows the vote.
+        assert!(flip.after.contains("1/2"), "{}", flip.after);
     }
 }

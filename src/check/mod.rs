@@ -87,3 +87,44 @@ pub fn run_experiment(
     let run = run_plan(&plan, &data.dataset, &RunOptions { progress })?;
     Ok(RunReport::assemble(exp, data, run, harness))
 }
+
+/// A small real run (support vs oppose on the bundled gold sentences, two repeats) for the gate's unit tests.
+#[cfg(test)]
+pub(crate) fn sample_report() -> RunReport {
+    static REPORT: std::sync::OnceLock<RunReport> = std::sync::OnceLock::new();
+    REPORT
+        .get_or_init(|| {
+            let exp = Experiment::from_source(
+                r#"
+                name = "sample"
+                seed = 1
+                bootstrap = 0
+                [data]
+                source = "gold"
+                classes = ["support", "oppose"]
+                [evaluation]
+                scheme = "stratified-kfold"
+                k = 3
+                repeats = 2
+                [[features]]
+                name = "lexicon"
+                extractors = [{ type = "lexicon" }]
+                [[classifiers]]
+                type = "naive-bayes"
+                [[classifiers]]
+                type = "majority"
+                "#,
+                None,
+            )
+            .expect("valid experiment");
+            let data = exp.load_data().expect("gold data loads");
+            let harness = HarnessInfo {
+                version: "test".into(),
+                git_commit: None,
+            };
+            run_experiment(&exp, &data, harness, None)
+                .expect("the run succeeds")
+                .0
+        })
+        .clone()
+}
