@@ -3,7 +3,7 @@
 //!
 //! The order matters and is the library's, not the command's: [`load_baseline`] reads and vets the baseline
 //! *before* anything runs (missing, unreadable, inconsistent or stale → refused, nothing written); then
-//! [`run_experiment`] runs the candidate, [`compare`] judges it under a [`Gate`], and [`render`] writes the
+//! [`run_experiment`] runs the candidate, [`compare()`] judges it under a [`Gate`], and [`render`] writes the
 //! verdict for a terminal, a pull request and a CI test report.
 //!
 //! A baseline is a `report.json` ([`RunReport`]). It is stale when its seeds, labels or data changed, or its
