@@ -199,3 +199,80 @@ fn a_missing_or_corrupt_baseline_is_an_input_error() {
         .code(2)
         .stderr_has("schema_version is 99");
 }
+
+/// Puts a marker file in the run's report folder; a rewritten folder (replaced atomically) would lose it.
+fn mark_report_folder(wd: &Workdir) -> Vec<u8> {
+    wd.write("reports/default/untouched.txt", "marker");
+    wd.read_bytes("reports/default/timings.json")
+}
+
+fn assert_report_folder_untouched(wd: &Workdir, timings: &[u8]) {
+    assert_eq!(wd.read("reports/default/untouched.txt"), "marker");
+    assert_eq!(wd.read_bytes("reports/default/timings.json"), timings);
+}
+
+#[test]
+fn a_refused_baseline_leaves_the_report_folder_untouched() {
+    let wd = with_baseline();
+    let good = wd.read_bytes(BASELINE);
+    let timings = mark_report_folder(&wd);
+    // Stale: what the experiment measures changed.
+    let exp = wd.read("experiments/default.toml");
+    wd.write(
+        "experiments/default.toml",
+        exp.replace("repeats = 10", "repeats = 5"),
+    );
+    wd.run(&["check", "-q"])
+        .code(2)
+        .stderr_has("the baseline is stale and was not compared");
+    assert_report_folder_untouched(&wd, &timings);
+    wd.write("experiments/default.toml", exp);
+    // Corrupt, then of another schema version.
+    wd.write(BASELINE, "{ not json");
+    wd.run(&["check", "-q"])
+        .code(2)
+        .stderr_has("not valid JSON");
+    wd.write(BASELINE, "{\"schema_version\": 99}");
+    wd.run(&["check", "-q"])
+        .code(2)
+        .stderr_has("schema_version is 99");
+    assert_report_folder_untouched(&wd, &timings);
+    assert_eq!(
+        std::fs::read(wd.path().join(BASELINE)).unwrap(),
+        b"{\"schema_version\": 99}"
+    );
+    // The good baseline is still accepted (and this run does replace the folder).
+    wd.write(BASELINE, good);
+    wd.run(&["check", "-q"]).ok();
+    assert!(!wd.path().join("reports/default/untouched.txt").exists());
+}
+
+/// The committed baseline, edited as JSON.
+fn edit_baseline(wd: &Workdir, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut v: serde_json::Value = serde_json::from_slice(&wd.read_bytes(BASELINE)).unwrap();
+    edit(&mut v);
+    wd.write(BASELINE, serde_json::to_vec_pretty(&v).unwrap());
+}
+
+#[test]
+fn a_truncated_or_out_of_range_prediction_list_is_an_input_error() {
+    let wd = with_baseline();
+    let good = wd.read_bytes(BASELINE);
+    let timings = mark_report_folder(&wd);
+    edit_baseline(&wd, |v| {
+        let preds = v["configs"][0]["predictions"][0].as_array_mut().unwrap();
+        preds.pop();
+    });
+    wd.run(&["check", "-q"])
+        .code(2)
+        .stderr_has("not a usable baseline")
+        .stderr_has("repeat 1: 10 predictions for 11 items");
+    wd.write(BASELINE, &good);
+    edit_baseline(&wd, |v| {
+        v["configs"][0]["predictions"][0][0]["class"] = serde_json::json!(9);
+    });
+    wd.run(&["check", "-q"])
+        .code(2)
+        .stderr_has("predicted class index 9 but there are 2 classes");
+    assert_report_folder_untouched(&wd, &timings);
+}

@@ -13,6 +13,7 @@
 //! ```
 
 pub mod atomic;
+pub mod format;
 pub mod markdown;
 pub mod model;
 pub mod tables;

@@ -2,12 +2,9 @@
 
 use std::fmt::Write;
 
+use super::format::{num, pval};
 use super::model::RunReport;
 use crate::eval::MetricName;
-
-fn pct(v: f64) -> String {
-    format!("{v:.3}")
-}
 
 /// The plain-text leaderboard printed by `stance run`.
 pub fn leaderboard_text(r: &RunReport) -> String {
@@ -53,44 +50,7 @@ pub fn leaderboard_text(r: &RunReport) -> String {
         "rank", "config", h, "95% interval", "accuracy"
     );
     for (rank, id) in r.leaderboard.iter().enumerate() {
-        let c = r.config(id).expect("leaderboard ids exist");
-        let e = c.metrics[&h];
-        let ci = match (e.lower, e.upper) {
-            (Some(lo), Some(hi)) => format!("[{}, {}]", pct(lo), pct(hi)),
-            _ => "—".into(),
-        };
-        let vs = if *id == r.best {
-            "best".to_string()
-        } else {
-            match r.comparisons.iter().find(|x| x.config == *id) {
-                Some(x) => format!(
-                    "{:+.3}  p={}{}",
-                    x.difference.point,
-                    if x.p_holm < 0.001 {
-                        "<0.001".to_string()
-                    } else {
-                        format!("{:.3}", x.p_holm)
-                    },
-                    if x.significant { " *" } else { "" }
-                ),
-                None => String::new(),
-            }
-        };
-        let name = if c.baseline {
-            format!("{id} (baseline)")
-        } else {
-            id.clone()
-        };
-        let _ = writeln!(
-            s,
-            "{:>4}  {:<width$}  {:>8}  {:<15}  {:>8}  {}",
-            rank + 1,
-            name,
-            pct(e.point),
-            ci,
-            pct(c.metrics[&MetricName::Accuracy].point),
-            vs,
-        );
+        let _ = writeln!(s, "{}", leaderboard_row(r, rank, id, width));
     }
     let p = &r.power;
     let _ = writeln!(
@@ -105,4 +65,41 @@ pub fn leaderboard_text(r: &RunReport) -> String {
         let _ = writeln!(s, "warning: {w}");
     }
     s
+}
+
+/// One ranked configuration: rank, name, headline with interval, accuracy, and its comparison with the best.
+fn leaderboard_row(r: &RunReport, rank: usize, id: &str, width: usize) -> String {
+    let c = r.config(id).expect("leaderboard ids exist");
+    let e = c.metrics[&r.headline()];
+    let ci = match (e.lower, e.upper) {
+        (Some(lo), Some(hi)) => format!("[{}, {}]", num(lo), num(hi)),
+        _ => "—".into(),
+    };
+    let vs = if id == r.best {
+        "best".to_string()
+    } else {
+        match r.comparisons.iter().find(|x| x.config == id) {
+            Some(x) => format!(
+                "{:+.3}  p={}{}",
+                x.difference.point,
+                pval(x.p_holm),
+                if x.significant { " *" } else { "" }
+            ),
+            None => String::new(),
+        }
+    };
+    let name = if c.baseline {
+        format!("{id} (baseline)")
+    } else {
+        id.to_string()
+    };
+    format!(
+        "{:>4}  {:<width$}  {:>8}  {:<15}  {:>8}  {}",
+        rank + 1,
+        name,
+        num(e.point),
+        ci,
+        num(c.metrics[&MetricName::Accuracy].point),
+        vs,
+    )
 }

@@ -1,0 +1,334 @@
+//! The baseline, read and vetted before anything runs: it must parse, be internally consistent, and measure the
+//! same thing as the experiment about to run ([`Identity`], input hashes). Only then is it worth a run to compare.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::corpus::sha256_hex;
+use crate::experiment::{
+    AblationSpec, DataSpec, EvalSpec, Experiment, ExperimentFile, ExperimentKind, LearningCurveSpec,
+};
+use crate::report::model::RunReport;
+use crate::report::{read_report, ReportError};
+
+/// What defines *what an experiment measures* (data, evaluation, seed, bootstrap, kind, alpha): when any of it
+/// changes, old and new results are not comparable. Feature sets and classifiers are deliberately absent —
+/// judging a change to them is the gate's job.
+///
+/// The one list of these fields: serialised it is the fingerprint stored in `report.json`
+/// (`experiment.identity`), and compared field by field it says what changed.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Identity<'a> {
+    /// `[data]`.
+    pub data: &'a DataSpec,
+    /// `[evaluation]`.
+    pub evaluation: &'a EvalSpec,
+    /// The seed.
+    pub seed: u64,
+    /// Bootstrap resamples.
+    pub bootstrap: usize,
+    /// The experiment kind.
+    pub kind: ExperimentKind,
+    /// `[ablation]`.
+    pub ablation: &'a Option<AblationSpec>,
+    /// `[learning_curve]`.
+    pub learning_curve: &'a Option<LearningCurveSpec>,
+    /// The significance level.
+    pub alpha: f64,
+}
+
+impl<'a> Identity<'a> {
+    /// The identity of an experiment declaration.
+    pub fn of(f: &'a ExperimentFile) -> Identity<'a> {
+        Identity {
+            data: &f.data,
+            evaluation: &f.evaluation,
+            seed: f.seed,
+            bootstrap: f.bootstrap,
+            kind: f.kind,
+            ablation: &f.ablation,
+            learning_curve: &f.learning_curve,
+            alpha: f.alpha,
+        }
+    }
+
+    /// sha256 of the identity's JSON (a `serde_json::Value`, so the key order is the one the stored fingerprints
+    /// were made with).
+    pub fn fingerprint(&self) -> String {
+        sha256_hex(json(self).to_string().as_bytes())
+    }
+
+    /// The parts that differ, in reading order (`[data]`, `[evaluation]`, `seed`, …).
+    pub fn changes(&self, other: &Identity<'_>) -> Vec<&'static str> {
+        // Data and evaluation compare as JSON: that is what the fingerprint sees.
+        let mut parts = Vec::new();
+        if json(self.data) != json(other.data) {
+            parts.push("[data]");
+        }
+        if json(self.evaluation) != json(other.evaluation) {
+            parts.push("[evaluation]");
+        }
+        if self.seed != other.seed {
+            parts.push("seed");
+        }
+        if self.bootstrap != other.bootstrap {
+            parts.push("bootstrap");
+        }
+        if self.alpha != other.alpha {
+            parts.push("alpha");
+        }
+        if self.kind != other.kind
+            || self.ablation != other.ablation
+            || self.learning_curve != other.learning_curve
+        {
+            parts.push("kind / [ablation] / [learning_curve]");
+        }
+        parts
+    }
+}
+
+fn json<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).expect("experiment declarations serialise")
+}
+
+/// Why a baseline cannot be compared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StaleReason {
+    /// What changed (`labels:labels/gold.csv`, `experiment`, …).
+    pub input: String,
+    /// How it changed.
+    pub detail: String,
+}
+
+/// Why a baseline was refused before anything ran.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BaselineError {
+    /// There is no baseline file.
+    #[error("{}: no baseline to compare with", path.display())]
+    Missing {
+        /// The baseline path.
+        path: PathBuf,
+    },
+    /// The file is not a readable `report.json` of this schema version.
+    #[error(transparent)]
+    Unreadable(#[from] ReportError),
+    /// The file parses but contradicts itself (hand-edited or truncated).
+    #[error("{}: not a usable baseline: {detail}", path.display())]
+    Inconsistent {
+        /// The baseline path.
+        path: PathBuf,
+        /// The first contradiction found.
+        detail: String,
+    },
+    /// The baseline measured something else than the experiment now declares.
+    #[error("{}: the baseline is stale and was not compared", path.display())]
+    Stale {
+        /// The baseline path.
+        path: PathBuf,
+        /// Every reason, in reading order.
+        reasons: Vec<StaleReason>,
+    },
+}
+
+/// Reads the baseline at `path` and refuses it unless it is consistent and comparable with `exp` run on data whose
+/// input hashes are `inputs` (the loaded dataset's; the experiment file's own hash is not compared).
+pub fn load_baseline(
+    path: &Path,
+    exp: &Experiment,
+    inputs: &BTreeMap<String, String>,
+) -> Result<RunReport, BaselineError> {
+    if !path.exists() {
+        return Err(BaselineError::Missing {
+            path: path.to_path_buf(),
+        });
+    }
+    let baseline = read_report(path)?;
+    consistency(&baseline).map_err(|detail| BaselineError::Inconsistent {
+        path: path.to_path_buf(),
+        detail,
+    })?;
+    let reasons = stale_reasons(&baseline, &exp.file, inputs);
+    if !reasons.is_empty() {
+        return Err(BaselineError::Stale {
+            path: path.to_path_buf(),
+            reasons,
+        });
+    }
+    Ok(baseline)
+}
+
+/// Checks what the gate indexes by: every prediction list covers every item, and every class index (gold or
+/// predicted) names one of the baseline's classes.
+pub fn consistency(r: &RunReport) -> Result<(), String> {
+    let k = r.data.classes.len();
+    let n = r.items.len();
+    if let Some(item) = r.items.iter().find(|i| i.gold >= k) {
+        return Err(format!(
+            "item '{}' has gold class index {} but there are {k} classes",
+            item.id, item.gold
+        ));
+    }
+    for c in &r.configs {
+        for (rep, preds) in c.predictions.iter().enumerate() {
+            if preds.len() != n {
+                return Err(format!(
+                    "configuration '{}', repeat {}: {} predictions for {n} items",
+                    c.id,
+                    rep + 1,
+                    preds.len()
+                ));
+            }
+            let bad = preds
+                .iter()
+                .enumerate()
+                .find_map(|(i, p)| p.as_ref().filter(|p| p.class >= k).map(|p| (i, p.class)));
+            if let Some((i, class)) = bad {
+                return Err(format!(
+                    "configuration '{}', repeat {}, item '{}': predicted class index {class} but there are {k} \
+                     classes",
+                    c.id,
+                    rep + 1,
+                    r.items[i].id
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Lists every reason the baseline is stale relative to the experiment `file` run on data with `inputs` (empty
+/// when comparable).
+pub fn stale_reasons(
+    baseline: &RunReport,
+    file: &ExperimentFile,
+    inputs: &BTreeMap<String, String>,
+) -> Vec<StaleReason> {
+    let mut out = Vec::new();
+    if baseline.experiment.name != file.name {
+        out.push(StaleReason {
+            input: "experiment".into(),
+            detail: format!(
+                "the baseline is for experiment '{}', this run is '{}'",
+                baseline.experiment.name, file.name
+            ),
+        });
+    }
+    out.extend(changed_inputs(&baseline.inputs, inputs));
+    let identity = Identity::of(file);
+    if baseline.experiment.identity != identity.fingerprint() {
+        let parts = Identity::of(&baseline.experiment.config).changes(&identity);
+        out.push(StaleReason {
+            input: "experiment".into(),
+            detail: format!(
+                "what the experiment measures changed ({}); its results are not comparable with the baseline's",
+                if parts.is_empty() {
+                    "settings".to_string()
+                } else {
+                    parts.join(", ")
+                }
+            ),
+        });
+    }
+    out
+}
+
+/// Data inputs added, removed or changed (the experiment file's own hash is left to [`Identity`]).
+fn changed_inputs(
+    old: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
+) -> Vec<StaleReason> {
+    let data = |k: &&String| !k.starts_with("experiment:");
+    let keys: BTreeSet<&String> = old.keys().chain(new.keys()).filter(data).collect();
+    let mut out = Vec::new();
+    for k in keys {
+        let detail = match (old.get(k), new.get(k)) {
+            (Some(a), Some(b)) if a != b => format!(
+                "changed (sha256 {} in the baseline, {} now)",
+                short(a),
+                short(b)
+            ),
+            (Some(_), None) => "is no longer an input".into(),
+            (None, Some(_)) => "is a new input".into(),
+            _ => continue,
+        };
+        out.push(StaleReason {
+            input: k.clone(),
+            detail,
+        });
+    }
+    out
+}
+
+fn short(h: &str) -> &str {
+    &h[..h.len().min(12)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+        name = "t"
+        seed = 1
+        [data]
+        source = "gold"
+        classes = ["support", "oppose"]
+        [evaluation]
+        scheme = "stratified-kfold"
+        k = 3
+        [[features]]
+        name = "lexicon"
+        extractors = [{ type = "lexicon" }]
+        [[classifiers]]
+        type = "naive-bayes"
+    "#;
+
+    #[test]
+    fn the_identity_fingerprint_is_the_experiments() {
+        let a = Experiment::from_source(MINIMAL, None).unwrap();
+        assert_eq!(
+            Identity::of(&a.file).fingerprint(),
+            a.identity_fingerprint()
+        );
+        let b = Experiment::from_source(&MINIMAL.replace("seed = 1", "seed = 2"), None).unwrap();
+        assert_eq!(
+            Identity::of(&a.file).changes(&Identity::of(&b.file)),
+            vec!["seed"]
+        );
+        assert_ne!(
+            Identity::of(&b.file).fingerprint(),
+            a.identity_fingerprint()
+        );
+    }
+
+    #[test]
+    fn inconsistent_baselines_are_refused() {
+        let good = crate::check::sample_report();
+        assert_eq!(consistency(&good), Ok(()));
+        let mut short = good.clone();
+        short.configs[0].predictions[1].pop();
+        let msg = consistency(&short).unwrap_err();
+        assert!(
+            msg.contains("repeat 2: 10 predictions for 11 items"),
+            "{msg}"
+        );
+        let mut out_of_range = good.clone();
+        out_of_range.configs[0].predictions[0][3]
+            .as_mut()
+            .expect("tested")
+            .class = 7;
+        let msg = consistency(&out_of_range).unwrap_err();
+        assert!(
+            msg.contains("predicted class index 7 but there are 2 classes"),
+            "{msg}"
+        );
+        let mut bad_gold = good;
+        bad_gold.items[0].gold = 2;
+        assert!(consistency(&bad_gold)
+            .unwrap_err()
+            .contains("gold class index 2"));
+    }
+}

@@ -1,0 +1,130 @@
+//! The CI gate: compare a fresh run with a committed baseline, so a regression on gold data fails CI and a change
+//! that does nothing does not.
+//!
+//! The order matters and is the library's, not the command's: [`load_baseline`] reads and vets the baseline
+//! *before* anything runs (missing, unreadable, inconsistent or stale → refused, nothing written); then
+//! [`run_experiment`] runs the candidate, [`compare()`] judges it under a [`Gate`], and [`render`] writes the
+//! verdict for a terminal, a pull request and a CI test report.
+//!
+//! A baseline is a `report.json` ([`RunReport`]). It is stale when its seeds, labels or data changed, or its
+//! experiment changed what is measured ([`Identity`]): those results are not comparable, and the fix is to
+//! re-baseline on purpose. A changed feature-set or classifier definition is *not* stale — judging such a change
+//! is the gate's job — and is listed so the reader knows why numbers moved.
+
+mod baseline;
+mod compare;
+pub mod render;
+
+use std::collections::BTreeMap;
+
+pub use baseline::{
+    consistency, load_baseline, stale_reasons, BaselineError, Identity, StaleReason,
+};
+pub use compare::{compare, Flip, GateResult, GateRow, Verdict};
+
+use crate::eval::{run as run_plan, EvalError, RunOptions};
+use crate::experiment::{ConfigError, Experiment, LoadedData, MetricName};
+use crate::report::model::{HarnessInfo, RunReport, Timings};
+
+/// Gate settings after command-line overrides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gate {
+    /// Metrics compared.
+    pub metrics: Vec<MetricName>,
+    /// Allowed absolute drop per metric (missing = 0).
+    pub tolerance: BTreeMap<MetricName, f64>,
+    /// Whether a drop must also be significant.
+    pub require_significance: bool,
+    /// Significance level.
+    pub alpha: f64,
+}
+
+impl Gate {
+    /// The experiment's `[gate]` table with the command line's tolerance overrides (a metric given a tolerance is
+    /// gated even if the experiment does not list it) and `--require-significance`.
+    pub fn for_experiment(
+        exp: &Experiment,
+        tolerances: &[(MetricName, f64)],
+        require_significance: bool,
+    ) -> Gate {
+        let mut tolerance = exp.file.gate.tolerance.clone();
+        let mut metrics = exp.gate_metrics();
+        for (m, v) in tolerances {
+            tolerance.insert(*m, *v);
+            if !metrics.contains(m) {
+                metrics.push(*m);
+            }
+        }
+        Gate {
+            metrics,
+            tolerance,
+            require_significance: require_significance || exp.file.gate.require_significance,
+            alpha: exp.file.alpha,
+        }
+    }
+}
+
+/// Why the candidate run failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The experiment cannot be planned.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The evaluation failed.
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+}
+
+/// Runs `exp` on its already loaded (and validated) data; `progress` is called with (fits done, fits total).
+pub fn run_experiment(
+    exp: &Experiment,
+    data: &LoadedData,
+    harness: HarnessInfo,
+    progress: Option<&(dyn Fn(usize, usize) + Sync)>,
+) -> Result<(RunReport, Timings), RunError> {
+    let plan = exp.plan()?;
+    let run = run_plan(&plan, &data.dataset, &RunOptions { progress })?;
+    Ok(RunReport::assemble(exp, data, run, harness))
+}
+
+/// A small real run (support vs oppose on the bundled gold sentences, two repeats) for the gate's unit tests.
+#[cfg(test)]
+pub(crate) fn sample_report() -> RunReport {
+    static REPORT: std::sync::OnceLock<RunReport> = std::sync::OnceLock::new();
+    REPORT
+        .get_or_init(|| {
+            let exp = Experiment::from_source(
+                r#"
+                name = "sample"
+                seed = 1
+                bootstrap = 0
+                [data]
+                source = "gold"
+                classes = ["support", "oppose"]
+                [evaluation]
+                scheme = "stratified-kfold"
+                k = 3
+                repeats = 2
+                [[features]]
+                name = "lexicon"
+                extractors = [{ type = "lexicon" }]
+                [[classifiers]]
+                type = "naive-bayes"
+                [[classifiers]]
+                type = "majority"
+                "#,
+                None,
+            )
+            .expect("valid experiment");
+            let data = exp.load_data().expect("gold data loads");
+            let harness = HarnessInfo {
+                version: "test".into(),
+                git_commit: None,
+            };
+            run_experiment(&exp, &data, harness, None)
+                .expect("the run succeeds")
+                .0
+        })
+        .clone()
+}

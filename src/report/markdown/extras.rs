@@ -1,0 +1,113 @@
+//! The closing sections: ablation and learning curve (only for those experiment kinds), warnings, and how to
+//! reproduce the run.
+
+use std::fmt::Write;
+
+use super::chart;
+use crate::report::format::{escape, est, pval, signed};
+use crate::report::model::RunReport;
+
+/// "Ablation": each variant with one extractor left out against the full feature set (empty if not an ablation).
+pub(super) fn ablation(r: &RunReport, charts: &[String]) -> String {
+    let mut s = String::new();
+    let Some(rows) = &r.ablation else { return s };
+    let _ = writeln!(s, "## Ablation\n");
+    if let Some(c) = chart(charts, "charts/ablation.png", "ablation") {
+        let _ = writeln!(s, "{c}");
+    }
+    let _ = writeln!(
+        s,
+        "| classifier | variant | {} (95% CI) | Δ vs full (95% CI) | McNemar p |",
+        r.headline().label()
+    );
+    let _ = writeln!(s, "|---|---|---|---|---:|");
+    for a in rows {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} |",
+            escape(&a.classifier),
+            escape(&a.variant),
+            est(&a.headline),
+            if a.left_out.is_some() {
+                signed(&a.delta)
+            } else {
+                "—".into()
+            },
+            pval(a.p_value)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nA negative Δ is what the left-out extractor contributes (unadjusted p-values).\n"
+    );
+    s
+}
+
+/// "Learning curve": the headline at each training share (empty if not a learning-curve experiment).
+pub(super) fn learning_curve(r: &RunReport, charts: &[String]) -> String {
+    let mut s = String::new();
+    let Some(points) = &r.learning_curve else {
+        return s;
+    };
+    let _ = writeln!(s, "## Learning curve\n");
+    if let Some(c) = chart(charts, "charts/learning-curve.png", "learning curve") {
+        let _ = writeln!(s, "{c}");
+    }
+    let _ = writeln!(
+        s,
+        "| feature set | classifier | training share | mean training size | {} (95% CI) |",
+        r.headline().label()
+    );
+    let _ = writeln!(s, "|---|---|---:|---:|---|");
+    for p in points {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.0}% | {:.1} | {} |",
+            escape(p.feature_set.as_deref().unwrap_or("— (baseline)")),
+            escape(&p.classifier),
+            p.fraction * 100.0,
+            p.train_size,
+            est(&p.headline)
+        );
+    }
+    let _ = writeln!(s);
+    s
+}
+
+/// "Warnings" raised by the run (empty when there are none).
+pub(super) fn warnings(r: &RunReport) -> String {
+    let mut s = String::new();
+    if r.warnings.is_empty() {
+        return s;
+    }
+    let _ = writeln!(s, "## Warnings\n");
+    for w in &r.warnings {
+        let _ = writeln!(s, "- {}", escape(w));
+    }
+    let _ = writeln!(s);
+    s
+}
+
+/// "Reproduce": the command, the harness and seed, and the hash of every input.
+pub(super) fn reproduce(r: &RunReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "## Reproduce\n");
+    let _ = writeln!(s, "```\nstance run {}\n```\n", r.experiment.source);
+    let _ = writeln!(
+        s,
+        "Harness {}{}; seed {}; experiment sha256 `{}`.\n",
+        r.harness.version,
+        r.harness
+            .git_commit
+            .as_ref()
+            .map(|c| format!(" (commit {c})"))
+            .unwrap_or_default(),
+        r.evaluation.seed,
+        r.experiment.sha256
+    );
+    let _ = writeln!(s, "| input | sha256 |\n|---|---|");
+    for (k, v) in &r.inputs {
+        let _ = writeln!(s, "| {} | `{}` |", escape(k), v);
+    }
+    s
+}

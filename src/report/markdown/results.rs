@@ -1,0 +1,177 @@
+//! The result tables: the leaderboard, per-class scores of the detailed configurations, the best's confusion matrix.
+
+use std::fmt::Write;
+
+use super::chart;
+use crate::eval::results::ConfigResult;
+use crate::eval::MetricName;
+use crate::report::format::{code, escape, est, num, signed};
+use crate::report::model::RunReport;
+
+/// "Leaderboard": every ranked configuration with the headline, the other metrics and its comparison with the best.
+pub(super) fn leaderboard(r: &RunReport, best: &ConfigResult, charts: &[String]) -> String {
+    let mut s = String::new();
+    let h = r.headline();
+    let hl = h.label();
+    let _ = writeln!(s, "## Leaderboard\n");
+    if let Some(c) = chart(charts, "charts/leaderboard.png", "leaderboard") {
+        let _ = writeln!(s, "{c}");
+    }
+    let other: Vec<MetricName> = [
+        MetricName::Accuracy,
+        MetricName::BalancedAccuracy,
+        MetricName::Mcc,
+        MetricName::Kappa,
+    ]
+    .into_iter()
+    .filter(|k| *k != h)
+    .collect();
+    let _ = write!(s, "| # | configuration | {} (95% CI) |", escape(hl));
+    for k in &other {
+        let _ = write!(s, " {} |", escape(k.label()));
+    }
+    let _ = writeln!(s, " Δ vs best (95% CI) | McNemar p (Holm) |");
+    let _ = write!(s, "|---:|---|---|");
+    for _ in &other {
+        let _ = write!(s, "---:|");
+    }
+    let _ = writeln!(s, "---|---:|");
+    for (rank, id) in r.leaderboard.iter().enumerate() {
+        let c = r.config(id).expect("leaderboard ids exist");
+        leaderboard_row(&mut s, r, rank, c, &other);
+    }
+    let _ = writeln!(
+        s,
+        "\nΔ is the configuration's {hl} minus the best's, with a paired-bootstrap interval (same resamples). p is \
+         McNemar's exact test on items each model gets right in most repeats, Holm-adjusted over all {} comparisons; \
+         **\\*** marks p < {}.",
+        r.comparisons.len(),
+        r.evaluation.alpha
+    );
+    if r.evaluation.repeats > 1 {
+        let _ = writeln!(
+            s,
+            "Split-to-split variation (standard deviation of {hl} across the {} repeats) of the best configuration: {}.",
+            r.evaluation.repeats,
+            best.repeat_sd.get(&h).map(|v| num(*v)).unwrap_or_else(|| "—".into())
+        );
+    }
+    let _ = writeln!(s);
+    s
+}
+
+fn leaderboard_row(
+    s: &mut String,
+    r: &RunReport,
+    rank: usize,
+    c: &ConfigResult,
+    other: &[MetricName],
+) {
+    let id = &c.id;
+    let name = if c.baseline {
+        format!("{} *(baseline)*", escape(id))
+    } else {
+        code(id)
+    };
+    let _ = write!(
+        s,
+        "| {} | {} | {} |",
+        rank + 1,
+        name,
+        est(&c.metrics[&r.headline()])
+    );
+    for k in other {
+        let _ = write!(s, " {} |", num(c.metrics[k].point));
+    }
+    if *id == r.best {
+        let _ = writeln!(s, " best | — |");
+    } else if let Some(cmp) = r.comparisons.iter().find(|x| x.config == *id) {
+        let mark = if cmp.significant { " **\\***" } else { "" };
+        let _ = writeln!(
+            s,
+            " {} | {:.3}{} |",
+            signed(&cmp.difference),
+            cmp.p_holm,
+            mark
+        );
+    } else {
+        let _ = writeln!(s, " | |");
+    }
+}
+
+/// "Per-class results" of the detailed configurations, with the classes whose scores had a zero denominator.
+pub(super) fn per_class(detail: &[&ConfigResult], charts: &[String]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "## Per-class results\n");
+    if let Some(c) = chart(charts, "charts/per-class-f1.png", "per-class F1") {
+        let _ = writeln!(s, "{c}");
+    }
+    let _ = writeln!(
+        s,
+        "| configuration | class | support | precision | recall | F1 |"
+    );
+    let _ = writeln!(s, "|---|---|---:|---|---|---|");
+    for c in detail {
+        for pc in &c.per_class {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} |",
+                code(&c.id),
+                escape(&pc.class),
+                pc.support,
+                est(&pc.precision),
+                est(&pc.recall),
+                est(&pc.f1)
+            );
+        }
+    }
+    let zero: Vec<String> = detail
+        .iter()
+        .filter(|c| !c.zero_division.is_empty())
+        .map(|c| format!("{}: {}", code(&c.id), escape(&c.zero_division.join(", "))))
+        .collect();
+    if !zero.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nZero denominators (reported as 0): {}.",
+            zero.join("; ")
+        );
+    }
+    let _ = writeln!(s);
+    s
+}
+
+/// "Confusion matrix of the best configuration", pooled over repeats.
+pub(super) fn confusion(r: &RunReport, best: &ConfigResult, charts: &[String]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "## Confusion matrix of the best configuration\n");
+    if let Some(c) = chart(charts, "charts/confusion.png", "confusion matrices") {
+        let _ = writeln!(s, "{c}");
+    }
+    let _ = writeln!(
+        s,
+        "{} — rows are gold classes, columns are predicted classes; counts pooled over {} repeat(s), so each \
+         item is counted once per repeat.\n",
+        code(&best.id),
+        r.evaluation.repeats
+    );
+    let _ = write!(s, "| gold \\\\ predicted |");
+    for c in &r.data.classes {
+        let _ = write!(s, " {} |", escape(c));
+    }
+    let _ = writeln!(s);
+    let _ = write!(s, "|---|");
+    for _ in &r.data.classes {
+        let _ = write!(s, "---:|");
+    }
+    let _ = writeln!(s);
+    for (g, row) in best.confusion.iter().enumerate() {
+        let _ = write!(s, "| **{}** |", escape(&r.data.classes[g]));
+        for v in row {
+            let _ = write!(s, " {v} |");
+        }
+        let _ = writeln!(s);
+    }
+    let _ = writeln!(s);
+    s
+}

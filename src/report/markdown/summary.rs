@@ -1,0 +1,161 @@
+//! The report's opening: title, the headline summary, and what the data's size allows one to conclude.
+
+use std::fmt::Write;
+
+use crate::eval::results::ConfigResult;
+use crate::eval::splits::{GroupBy, Scheme};
+use crate::report::format::{code, escape, est, p_phrase, share};
+use crate::report::model::RunReport;
+
+/// Title, description, and the two summary paragraphs (data and evaluation; best and baseline).
+pub(super) fn title_and_summary(r: &RunReport, best: &ConfigResult) -> String {
+    let mut s = String::new();
+    let h = r.headline();
+    let hl = h.label();
+    let _ = writeln!(s, "# Stance report: {}\n", escape(&r.experiment.name));
+    if !r.experiment.config.description.trim().is_empty() {
+        let _ = writeln!(s, "{}\n", escape(r.experiment.config.description.trim()));
+    }
+    let counts: Vec<String> = r
+        .data
+        .classes
+        .iter()
+        .zip(&r.data.class_counts)
+        .map(|(c, n)| format!("{n} {}", escape(c)))
+        .collect();
+    let _ = writeln!(
+        s,
+        "**Data:** {} items ({}). **Evaluation:** {}. **Headline:** {} on pooled out-of-fold predictions, with 95% \
+         bootstrap intervals ({} resamples of {}s).\n",
+        r.data.n_items,
+        counts.join(", "),
+        describe_scheme(r),
+        hl,
+        r.evaluation.bootstrap,
+        r.evaluation.bootstrap_unit
+    );
+    let n_sig = r.comparisons.iter().filter(|c| c.significant).count();
+    let _ = writeln!(
+        s,
+        "**Best:** {} with {} {}.{} {} of the {} other ranked configurations differ significantly from it.\n",
+        code(&best.id),
+        hl,
+        est(&best.metrics[&h]),
+        vs_majority(r).unwrap_or_default(),
+        n_sig,
+        r.comparisons.len()
+    );
+    s
+}
+
+/// The sentence comparing the best with the majority-class baseline, when the run has one.
+fn vs_majority(r: &RunReport) -> Option<String> {
+    let m = r.majority_baseline()?;
+    let d = r.comparisons.iter().find(|c| c.config == m.id);
+    let verdict = d.map(|d| {
+        if d.significant {
+            format!(
+                "; the best configuration is significantly better (McNemar {}, Holm-adjusted)",
+                p_phrase(d.p_holm)
+            )
+        } else {
+            format!(
+                "; the difference from the best is not significant (McNemar {}, Holm-adjusted)",
+                p_phrase(d.p_holm)
+            )
+        }
+    });
+    Some(format!(
+        " The majority-class baseline scores {}{}.",
+        est(&m.metrics[&r.headline()]),
+        verdict.unwrap_or_default()
+    ))
+}
+
+/// "What this data can and cannot tell".
+pub(super) fn what_the_data_can_tell(r: &RunReport) -> String {
+    format!(
+        "## What this data can and cannot tell\n\n{}\n\n",
+        power_paragraph(r)
+    )
+}
+
+fn describe_scheme(r: &RunReport) -> String {
+    let e = &r.evaluation;
+    let by = e.group.unwrap_or(GroupBy::Doc);
+    let mut d = match e.scheme {
+        Scheme::StratifiedKfold => {
+            format!("stratified {}-fold cross-validation", e.k.unwrap_or(0))
+        }
+        Scheme::GroupKfold => format!("group {}-fold cross-validation by {by}", e.k.unwrap_or(0)),
+        Scheme::LeaveOneGroupOut => format!("leave-one-group-out by {by}"),
+        Scheme::LeaveOneOut => "leave-one-out cross-validation".to_string(),
+        Scheme::FixedSplit => "the data's fixed train/test split".to_string(),
+    };
+    if e.repeats > 1 {
+        let _ = write!(d, ", repeated {} times", e.repeats);
+    }
+    let _ = write!(d, " ({} folds, seed {})", e.n_folds, e.seed);
+    d
+}
+
+fn power_paragraph(r: &RunReport) -> String {
+    let p = &r.power;
+    let per_class: Vec<String> = r
+        .data
+        .classes
+        .iter()
+        .filter_map(|c| p.per_class.get(c).map(|n| format!("{n} {}", escape(c))))
+        .collect();
+    let smallest = p.per_class.values().copied().min().unwrap_or(0);
+    let mut s = format!(
+        "The evaluation rests on {} items ({}). ",
+        p.n_items,
+        per_class.join(", ")
+    );
+    if smallest > 0 && smallest < 100 {
+        let _ = write!(
+            s,
+            "In the smallest class one item is {:.0}% of its recall, so a single changed prediction moves per-class \
+             scores by that much. ",
+            100.0 / smallest as f64
+        );
+    }
+    if let Some(w) = p.best_interval_width {
+        let _ = write!(s, "The best configuration's 95% interval is {:.2} wide", w);
+        if let Some(m) = p.mean_interval_width {
+            let _ = write!(s, " (mean width over the models: {:.2})", m);
+        }
+        s.push_str(". ");
+    }
+    if p.min_detectable_accuracy_difference >= 0.2 {
+        let _ = write!(
+            s,
+            "With McNemar's exact test at α = {}, two models must disagree on at least {} items, all in the same \
+             direction, before any difference can be significant: no accuracy difference smaller than {} \
+             ({} of {} items) is detectable here, whatever the models. ",
+            r.evaluation.alpha,
+            p.min_discordant,
+            share(p.min_detectable_accuracy_difference),
+            p.min_discordant,
+            p.n_items
+        );
+        s.push_str(
+            "**The ranking above is therefore not evidence that one feature set beats another**; it can show gross \
+             failures (a model below the majority baseline) and it is the data-size floor to improve on. More gold \
+             data, not more models, is what would narrow these intervals.",
+        );
+    } else {
+        let _ = write!(
+            s,
+            "McNemar's exact test at α = {} needs at least {} discordant items to call any difference significant \
+             (an accuracy difference of {} on {} items), so here the intervals, not that floor, are the limit: \
+             differences smaller than the intervals above should not be read as real, significant or not.",
+            r.evaluation.alpha,
+            p.min_discordant,
+            share(p.min_detectable_accuracy_difference),
+            p.n_items
+        );
+    }
+    s
+}
