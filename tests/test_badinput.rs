@@ -107,6 +107,14 @@ fn bad(wd: &Workdir, args: &[&str], stdin: Option<&[u8]>, needles: &[&str]) -> S
         );
     }
     assert!(!stderr.contains("panicked"), "{stderr}");
+    // docs/BAD_INPUT.md quotes these messages; STANCE_BADINPUT_DUMP=DIR saves each case's stderr to regenerate it.
+    if let Some(dir) = std::env::var_os("STANCE_BADINPUT_DUMP") {
+        let name = std::thread::current()
+            .name()
+            .unwrap_or("case")
+            .replace("::", "-");
+        std::fs::write(Path::new(&dir).join(format!("{name}.txt")), &stderr).unwrap();
+    }
     assert!(
         stderr.len() < 20_000,
         "stderr is {} bytes long",
@@ -224,7 +232,12 @@ fn labels_unclosed_quote() {
         10,
         "doc000.s09,doc000,805,928,sentence,Jens Stoltenberg,support,\"Some NATO countries,",
     );
-    bad(&wd, &["validate"], None, &["labels/gold.csv:10:"]);
+    bad(
+        &wd,
+        &["validate"],
+        None,
+        &["labels/gold.csv:10:", "is never closed"],
+    );
 }
 
 #[test]

@@ -451,8 +451,14 @@ fn parse_row(
         } else {
             let slice = &seed.text[s..e];
             if slice != text {
+                // A quote left open swallows the next rows into this field: say so, it is the usual cause.
+                let hint = if text.contains('\n') && !slice.contains('\n') {
+                    "; the field runs over a line break — if a quote in this row is never closed, it swallowed the rows after it"
+                } else {
+                    ""
+                };
                 problems.push(here(format!(
-                    "field 'text' does not equal the seed slice {s}..{e}: {}",
+                    "field 'text' does not equal the seed slice {s}..{e}: {}{hint}",
                     describe_mismatch(&text, slice)
                 )));
             }
