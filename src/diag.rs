@@ -151,6 +151,9 @@ pub fn excerpt(s: &str) -> String {
         match c {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            // Other control characters (NUL, escape sequences) would corrupt a terminal or log line.
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }
@@ -221,5 +224,6 @@ mod tests {
         assert_eq!(e.chars().count(), EXCERPT_CHARS + 1);
         assert!(e.ends_with('…'));
         assert_eq!(excerpt("a\nb"), "a\\nb");
+        assert_eq!(excerpt("a\0\u{1b}b"), "a\\u{0}\\u{1b}b");
     }
 }

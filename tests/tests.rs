@@ -14,3 +14,5 @@ mod test_run;
 mod test_check;
 // `stance predict`.
 mod test_predict;
+// Bad input of every kind: exit 2, file:line in the message, no file changed.
+mod test_badinput;

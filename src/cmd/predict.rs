@@ -75,12 +75,22 @@ fn read_statements(args: &Args) -> anyhow::Result<Vec<String>> {
                 )
             })?;
         let mut out = Vec::new();
+        let mut lines = stance::diag::CsvLines::new(&bytes);
         for rec in rdr.records() {
             let rec = rec.map_err(|e| {
-                let line = stance::diag::csv_line(&bytes, e.position());
+                let line = lines.line(e.position());
                 anyhow::anyhow!("{}:{line}: {e}", path.display())
             })?;
-            out.push(rec.get(col).unwrap_or("").to_string());
+            let text = rec.get(col).unwrap_or("");
+            if text.trim().is_empty() {
+                let line = lines.line(rec.position());
+                anyhow::bail!(
+                    "{}:{line}: column '{}' is empty; every row needs a statement to label",
+                    path.display(),
+                    stance::diag::excerpt(&args.text_column)
+                );
+            }
+            out.push(text.to_string());
         }
         return Ok(out);
     }
@@ -100,10 +110,41 @@ fn read_statements(args: &Args) -> anyhow::Result<Vec<String>> {
     Ok(out)
 }
 
+/// Refuses input with nothing to label: exiting 0 with no output would let a broken pipeline pass unnoticed.
+fn check_statements(args: &Args, statements: &[String]) -> anyhow::Result<()> {
+    if !args.statements.is_empty() {
+        if let Some(i) = statements.iter().position(|s| s.trim().is_empty()) {
+            anyhow::bail!(
+                "statement argument {} is empty; pass the text to label, e.g. stance predict --feature-set {} \"…\"",
+                i + 1,
+                args.feature_set
+            );
+        }
+        return Ok(());
+    }
+    if let Some(path) = &args.csv {
+        if statements.is_empty() {
+            anyhow::bail!(
+                "{}: no rows to label; the file needs a header and one statement per row in column '{}'",
+                path.display(),
+                stance::diag::excerpt(&args.text_column)
+            );
+        }
+        return Ok(());
+    }
+    if statements.is_empty() {
+        anyhow::bail!(
+            "stdin: no statements to label (the input was empty); pass them as arguments, with --csv, or one per line on stdin"
+        );
+    }
+    Ok(())
+}
+
 /// Runs the command.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let exp = load_experiment(args.experiment.as_deref())?;
     let statements = read_statements(args)?;
+    check_statements(args, &statements)?;
     let data = exp.load_data()?;
     let model = TrainedModel::train(&exp, &data.dataset, &args.feature_set, &args.classifier)?;
     let texts: Vec<&str> = statements.iter().map(String::as_str).collect();

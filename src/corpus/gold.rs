@@ -162,6 +162,18 @@ pub fn check_gold(seeds_dir: &Path, labels: &Path) -> GoldCheck {
     for file in &files {
         read_label_file(file, &mut check);
     }
+    cross_check(
+        &mut check,
+        &seeds_dir.join(super::seeds::MANIFEST_FILE),
+        labels,
+    );
+    check
+}
+
+/// The checks across rows and files, once every label file has gone through [`parse_labels`]: unique ids, seeds
+/// with no labelled unit (reported at their `manifest` line), overlaps, clauses inside sentences, coverage.
+/// `labels` names the label file or folder in messages. Problems end up sorted by file and line.
+pub fn cross_check(check: &mut GoldCheck, manifest: &Path, labels: &Path) {
     let mut ids: HashMap<String, (PathBuf, u64)> = HashMap::new();
     for u in &check.units {
         if let Some((p, l)) = ids.get(&u.id) {
@@ -179,13 +191,12 @@ pub fn check_gold(seeds_dir: &Path, labels: &Path) -> GoldCheck {
         }
     }
     // A seed listed in the manifest but never labelled would silently contribute nothing to any experiment.
-    let manifest = seeds_dir.join(super::seeds::MANIFEST_FILE);
     // Only judged when every label file was readable: an unreadable file mentions no seed at all.
     let readable = check.problems.is_empty();
     for seed in check.seeds.seeds.values().filter(|_| readable) {
         if !check.docs_mentioned.contains(&seed.id) {
             check.problems.push(Diagnostic::at(
-                &manifest,
+                manifest,
                 seed.line,
                 format!(
                     "seed '{}' ({}) has no labelled unit in {}; label it (`stance segment {}` proposes the sentences) \
@@ -204,7 +215,6 @@ pub fn check_gold(seeds_dir: &Path, labels: &Path) -> GoldCheck {
     check
         .problems
         .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
-    check
 }
 
 /// Like [`check_gold`], but any problem (in seeds or labels) is an error listing all of them.
@@ -441,8 +451,14 @@ fn parse_row(
         } else {
             let slice = &seed.text[s..e];
             if slice != text {
+                // A quote left open swallows the next rows into this field: say so, it is the usual cause.
+                let hint = if text.contains('\n') && !slice.contains('\n') {
+                    "; the field runs over a line break — if a quote in this row is never closed, it swallowed the rows after it"
+                } else {
+                    ""
+                };
                 problems.push(here(format!(
-                    "field 'text' does not equal the seed slice {s}..{e}: {}",
+                    "field 'text' does not equal the seed slice {s}..{e}: {}{hint}",
                     describe_mismatch(&text, slice)
                 )));
             }
@@ -604,7 +620,7 @@ fn check_structure(
                 continue;
             };
             if !gap.trim().is_empty() {
-                let shown: String = gap.trim().chars().take(60).collect();
+                let shown = excerpt(gap.trim());
                 problems.push(Diagnostic::at(
                     &near.path,
                     near.line,

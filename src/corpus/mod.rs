@@ -15,6 +15,9 @@ pub mod seeds;
 pub mod segment;
 pub mod table;
 
+#[cfg(test)]
+mod fuzz_tests;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

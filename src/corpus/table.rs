@@ -145,11 +145,17 @@ pub fn parse_table(
             Ok(r) => r,
             Err(e) => {
                 let line = lines.line(e.position());
-                problems.push(Diagnostic::at(
-                    path,
-                    line,
-                    format!("cannot parse the CSV from here on: {e}; check this row for an unclosed quote or bytes that are not UTF-8"),
-                ));
+                let message = match e.kind() {
+                    csv::ErrorKind::Utf8 { err, .. } => format!(
+                        "column '{}' is not valid UTF-8 (at byte {} of the field); save the file as UTF-8",
+                        excerpt(headers.get(err.field()).unwrap_or("?")),
+                        err.valid_up_to()
+                    ),
+                    _ => format!(
+                        "cannot parse the CSV from here on: {e}; check this row for an unclosed quote"
+                    ),
+                };
+                problems.push(Diagnostic::at(path, line, message));
                 break;
             }
         };

@@ -2,6 +2,12 @@
 //!
 //! Single files are written to a temporary file in the same directory and renamed over the target. A report
 //! folder is built complete in a staging directory beside its target, then swapped in with two renames.
+//!
+//! Replacing a folder deletes it, so the harness only ever replaces a folder it wrote itself: every report folder
+//! carries a [`MARKER`] file, and a folder without one is refused (unless it is empty, or holds nothing but the
+//! files an older harness without markers wrote). A killed run leaves its staging folder or temporary file behind;
+//! their names carry the writer's process id, and the next write to the same target removes those whose process is
+//! gone.
 
 use std::fs;
 use std::io::Write;
@@ -9,41 +15,177 @@ use std::path::{Path, PathBuf};
 
 use super::ReportError;
 
-/// Writes `bytes` to `path` atomically (temporary file in the same directory, then rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    let dir = match path.parent() {
+/// The file that marks a directory as a report folder written by the harness (the only kind it will replace).
+pub const MARKER: &str = ".stance-report";
+
+/// The marker's contents: fixed (no time, no version), so report folders stay byte-identical between runs.
+pub const MARKER_CONTENTS: &str = "{\n  \"written_by\": \"stance\",\n  \"kind\": \"report-folder\",\n  \"note\": \"stance replaces this whole folder on its next run to the same place; keep your own files elsewhere\"\n}\n";
+
+/// The files a report folder written before markers existed may hold; such a folder is still recognised as the
+/// harness's own, so upgrading does not make every existing `reports/<name>/` unreplaceable.
+const LEGACY_FILES: [&str; 6] = [
+    "report.md",
+    "report.json",
+    "metrics.csv",
+    "predictions.csv",
+    "metrics.json",
+    "timings.json",
+];
+
+fn parent_of(path: &Path) -> PathBuf {
+    match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
-    };
+    }
+}
+
+fn file_name_of(path: &Path, default: &str) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| default.to_string())
+}
+
+/// An error about `path` with a message of our own (the path is what the user named, not an internal one).
+fn error_at(path: &Path, message: String) -> ReportError {
+    ReportError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(message),
+    }
+}
+
+/// Writes `bytes` to `path` atomically (temporary file in the same directory, then rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let dir = parent_of(path);
     fs::create_dir_all(&dir).map_err(|source| ReportError::Io {
         path: dir.clone(),
         source,
     })?;
+    let name = file_name_of(path, "file");
+    let pid = std::process::id();
+    remove_stale(&dir, &format!(".{name}."), ".tmp");
     let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(
-            ".{}.",
-            path.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        ))
+        .prefix(&format!(".{name}.{pid}-"))
         .suffix(".tmp")
         .tempfile_in(&dir)
-        .map_err(|source| ReportError::Io {
-            path: dir.clone(),
-            source,
+        .map_err(|e| {
+            error_at(
+                path,
+                format!(
+                    "cannot create a temporary file in {} to write it: {e}",
+                    dir.display()
+                ),
+            )
         })?;
-    tmp.write_all(bytes).map_err(|source| ReportError::Io {
-        path: tmp.path().to_path_buf(),
-        source,
-    })?;
-    tmp.as_file().sync_all().map_err(|source| ReportError::Io {
-        path: tmp.path().to_path_buf(),
-        source,
-    })?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| error_at(path, format!("cannot write it: {e}")))?;
     tmp.persist(path).map_err(|e| ReportError::Io {
         path: path.to_path_buf(),
         source: e.error,
     })?;
+    Ok(())
+}
+
+/// Whether process `pid` is still running. Only answerable where `/proc` exists; elsewhere every process counts
+/// as alive, so nothing another run may still be writing is ever removed.
+fn process_alive(pid: u32) -> bool {
+    if !Path::new("/proc/self").exists() {
+        return true;
+    }
+    Path::new("/proc").join(pid.to_string()).exists()
+}
+
+/// Removes `<dir>/<prefix><pid>-…<suffix>` entries (files or folders) left by processes that are gone. Best
+/// effort: a leftover that cannot be removed is left for the next run.
+fn remove_stale(dir: &Path, prefix: &str, suffix: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(prefix) else {
+            continue;
+        };
+        if !name.ends_with(suffix) {
+            continue;
+        }
+        // Only names this module made carry `<pid>-`; anything else is not ours to delete.
+        let Some((pid, _)) = rest.split_once('-') else {
+            continue;
+        };
+        let Ok(pid) = pid.parse::<u32>() else {
+            continue;
+        };
+        if pid == std::process::id() || process_alive(pid) {
+            continue;
+        }
+        let path = entry.path();
+        let _ = if path.is_dir() && !path.is_symlink() {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+    }
+}
+
+/// Why `dir` may not be replaced, or `None` when the harness wrote it (or it is empty).
+fn not_ours(dir: &Path) -> Option<String> {
+    if !dir.is_dir() || dir.is_symlink() {
+        return Some("it is not a folder".into());
+    }
+    if dir.join(MARKER).is_file() {
+        return None;
+    }
+    let entries: Vec<fs::DirEntry> = match fs::read_dir(dir) {
+        Ok(d) => d.filter_map(Result::ok).collect(),
+        Err(e) => return Some(format!("it cannot be listed ({e})")),
+    };
+    if entries.is_empty() {
+        return None;
+    }
+    let foreign = entries.iter().find(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let is_file = e.file_type().map(|t| t.is_file()).unwrap_or(false);
+        if is_file {
+            return !LEGACY_FILES.contains(&name.as_str());
+        }
+        if name != "charts" || !e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+            return true;
+        }
+        // charts/ of an older report holds only PNGs.
+        fs::read_dir(e.path())
+            .map(|d| {
+                d.filter_map(Result::ok).any(|c| {
+                    !c.file_type().map(|t| t.is_file()).unwrap_or(false)
+                        || !c.file_name().to_string_lossy().ends_with(".png")
+                })
+            })
+            .unwrap_or(true)
+    });
+    match foreign {
+        None if dir.join("report.json").is_file() => None,
+        None => Some(format!(
+            "it has no {MARKER} marker, so stance did not write it"
+        )),
+        Some(e) => Some(format!(
+            "it has no {MARKER} marker and holds '{}', which stance does not write",
+            crate::diag::excerpt(&e.file_name().to_string_lossy())
+        )),
+    }
+}
+
+/// Checks that every folder of the tree at `dir` lets us delete its entries, by creating (and dropping) a
+/// temporary file in each. Asking the file system is the only answer that holds for every user, root included.
+fn check_deletable(dir: &Path) -> Result<(), (PathBuf, std::io::Error)> {
+    tempfile::tempfile_in(dir).map_err(|e| (dir.to_path_buf(), e))?;
+    for entry in fs::read_dir(dir)
+        .map_err(|e| (dir.to_path_buf(), e))?
+        .filter_map(Result::ok)
+    {
+        if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+            check_deletable(&entry.path())?;
+        }
+    }
     Ok(())
 }
 
@@ -54,42 +196,53 @@ pub struct Staging {
     target: PathBuf,
 }
 
-/// The file that marks a directory as a harness report folder (the only kind `stance` will replace).
-pub const MARKER: &str = "report.json";
-
 impl Staging {
-    /// Creates a staging directory beside `target`. Refuses a `target` that exists and is not a report folder,
-    /// so a mistyped `--out` can never delete someone's files.
+    /// Creates a staging directory beside `target`, holding the [`MARKER`] already. Refuses a `target` that exists
+    /// and was not written by the harness, so a mistyped `--out` can never delete someone's files. Removes staging
+    /// folders of the same target left by runs that were killed.
     pub fn new(target: &Path) -> Result<Staging, ReportError> {
-        if target.exists() {
-            let is_empty_dir = fs::read_dir(target)
-                .map(|mut d| d.next().is_none())
-                .unwrap_or(false);
-            if !target.is_dir() || (!is_empty_dir && !target.join(MARKER).is_file()) {
-                return Err(ReportError::NotAReportFolder {
-                    path: target.to_path_buf(),
-                });
+        if target.exists() || target.is_symlink() {
+            if let Some(why) = not_ours(target) {
+                if !target.join("report.json").exists() {
+                    return Err(ReportError::NotAReportFolder {
+                        path: target.to_path_buf(),
+                    });
+                }
+                return Err(error_at(
+                    target,
+                    format!(
+                        "exists and is not a stance report folder: {why}; refusing to replace it (that would \
+                         delete its files) — choose another --out, or move the folder away"
+                    ),
+                ));
             }
         }
-        let parent = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let parent = parent_of(target);
         fs::create_dir_all(&parent).map_err(|source| ReportError::Io {
             path: parent.clone(),
             source,
         })?;
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "report".into());
+        let name = file_name_of(target, "report");
+        remove_stale(&parent, &format!(".{name}.staging-"), "");
+        remove_stale(&parent, &format!(".{name}.old-"), "");
         let dir = tempfile::Builder::new()
-            .prefix(&format!(".{name}.staging-"))
+            .prefix(&format!(".{name}.staging-{}-", std::process::id()))
             .tempdir_in(&parent)
-            .map_err(|source| ReportError::Io {
-                path: parent.clone(),
-                source,
+            .map_err(|e| {
+                error_at(
+                    target,
+                    format!(
+                        "cannot create a staging folder in {} to write the report: {e}",
+                        parent.display()
+                    ),
+                )
             })?;
+        fs::write(dir.path().join(MARKER), MARKER_CONTENTS).map_err(|e| {
+            error_at(
+                target,
+                format!("cannot write the report folder's {MARKER} marker: {e}"),
+            )
+        })?;
         Ok(Staging {
             dir: Some(dir),
             target: target.to_path_buf(),
@@ -103,36 +256,67 @@ impl Staging {
 
     /// Replaces the target with the staged folder. The old folder is moved aside first and deleted last, so at
     /// every instant the target is either the old complete report or the new complete one (or, between the two
-    /// renames, absent, with the old one kept as `.<name>.old-*`).
+    /// renames, absent, with the old one kept as `.<name>.old-<pid>-*`). An old folder that cannot be deleted
+    /// (read-only) is refused before anything moves, so it stays exactly as it was.
     pub fn commit(mut self) -> Result<PathBuf, ReportError> {
-        let staged = self.dir.take().expect("present until commit").keep();
         let target = self.target.clone();
+        let parent = parent_of(&target);
+        let name = file_name_of(&target, "report");
         let old = if target.exists() {
-            let parent = staged
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|| PathBuf::from("."));
-            let name = target
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let aside = parent.join(format!(".{name}.old-{}", std::process::id()));
-            fs::rename(&target, &aside).map_err(|source| ReportError::Io {
-                path: target.clone(),
-                source,
+            if let Err((dir, e)) = check_deletable(&target) {
+                // self.dir is still held: the staged folder is removed on return.
+                return Err(error_at(
+                    &target,
+                    format!(
+                        "cannot replace the previous report: {} does not let stance delete its files ({e}); it is \
+                         left as it was — make it writable, or choose another --out",
+                        dir.display()
+                    ),
+                ));
+            }
+            let aside = tempfile::Builder::new()
+                .prefix(&format!(".{name}.old-{}-", std::process::id()))
+                .tempdir_in(&parent)
+                .map_err(|e| {
+                    error_at(
+                        &target,
+                        format!("cannot make room beside it to replace it: {e}"),
+                    )
+                })?
+                .keep();
+            // The rename needs an absent or empty destination: the fresh, empty folder just made is replaced.
+            fs::rename(&target, &aside).map_err(|e| {
+                let _ = fs::remove_dir(&aside);
+                error_at(
+                    &target,
+                    format!("cannot move the previous report aside to replace it: {e}"),
+                )
             })?;
             Some(aside)
         } else {
             None
         };
-        fs::rename(&staged, &target).map_err(|source| ReportError::Io {
-            path: target.clone(),
-            source,
-        })?;
+        let staged = self.dir.take().expect("present until commit").keep();
+        if let Err(e) = fs::rename(&staged, &target) {
+            // Put the previous report back so the target is never left missing.
+            if let Some(old) = &old {
+                let _ = fs::rename(old, &target);
+            }
+            let _ = fs::remove_dir_all(&staged);
+            return Err(error_at(
+                &target,
+                format!("cannot move the new report into place: {e}"),
+            ));
+        }
         if let Some(old) = old {
-            fs::remove_dir_all(&old).map_err(|source| ReportError::Io {
-                path: old.clone(),
-                source,
+            fs::remove_dir_all(&old).map_err(|e| {
+                error_at(
+                    &target,
+                    format!(
+                        "the new report is in place, but the previous one, moved to {}, cannot be deleted: {e}",
+                        old.display()
+                    ),
+                )
             })?;
         }
         Ok(target)
@@ -197,5 +381,123 @@ mod tests {
         }
         assert_eq!(fs::read_to_string(target.join(MARKER)).unwrap(), "old");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn every_report_folder_carries_the_fixed_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("rep");
+        let s = Staging::new(&target).unwrap();
+        fs::write(s.path().join("report.json"), "{}").unwrap();
+        s.commit().unwrap();
+        assert_eq!(
+            fs::read_to_string(target.join(MARKER)).unwrap(),
+            MARKER_CONTENTS
+        );
+        serde_json::from_str::<serde_json::Value>(MARKER_CONTENTS).expect("the marker is JSON");
+    }
+
+    #[test]
+    fn a_user_folder_holding_a_report_json_is_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let mine = dir.path().join("mine");
+        fs::create_dir(&mine).unwrap();
+        fs::write(mine.join("report.json"), "my own").unwrap();
+        fs::write(mine.join("thesis.tex"), "precious").unwrap();
+        let err = Staging::new(&mine).unwrap_err().to_string();
+        assert!(err.contains("mine"), "{err}");
+        assert!(err.contains("is not a stance report folder"), "{err}");
+        assert!(err.contains("thesis.tex"), "{err}");
+        assert_eq!(
+            fs::read_to_string(mine.join("thesis.tex")).unwrap(),
+            "precious"
+        );
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no staging left"
+        );
+    }
+
+    #[test]
+    fn a_report_folder_from_before_markers_is_still_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("rep");
+        fs::create_dir_all(old.join("charts")).unwrap();
+        for f in LEGACY_FILES {
+            fs::write(old.join(f), "old").unwrap();
+        }
+        fs::write(old.join("charts/leaderboard.png"), "png").unwrap();
+        let s = Staging::new(&old).unwrap();
+        fs::write(s.path().join("report.json"), "new").unwrap();
+        s.commit().unwrap();
+        assert_eq!(fs::read_to_string(old.join("report.json")).unwrap(), "new");
+        assert!(old.join(MARKER).is_file());
+    }
+
+    #[test]
+    fn leftovers_of_killed_runs_are_removed_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        // No process has a pid this large (Linux caps pids at 2^22).
+        let dead = 4_000_000_000u32;
+        let stale_staging = dir.path().join(format!(".rep.staging-{dead}-abc"));
+        let stale_old = dir.path().join(format!(".rep.old-{dead}-abc"));
+        let live_staging = dir.path().join(".rep.staging-1-abc");
+        let foreign = dir.path().join(".rep.staging-notes");
+        for d in [&stale_staging, &stale_old, &live_staging, &foreign] {
+            fs::create_dir(d).unwrap();
+            fs::write(d.join("f"), "x").unwrap();
+        }
+        let stale_tmp = dir.path().join(format!(".a.json.{dead}-xyz.tmp"));
+        fs::write(&stale_tmp, "half").unwrap();
+        Staging::new(&dir.path().join("rep"))
+            .unwrap()
+            .commit()
+            .unwrap();
+        write_atomic(&dir.path().join("a.json"), b"{}").unwrap();
+        assert!(!stale_staging.exists() && !stale_old.exists() && !stale_tmp.exists());
+        if Path::new("/proc/1").exists() {
+            assert!(
+                live_staging.exists(),
+                "a running process's staging folder is kept"
+            );
+        }
+        assert!(
+            foreign.exists(),
+            "a name without a pid is not ours to delete"
+        );
+    }
+
+    #[test]
+    fn a_read_only_previous_report_is_left_intact_and_named() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("rep");
+        let s = Staging::new(&target).unwrap();
+        fs::write(s.path().join("report.json"), "old").unwrap();
+        s.commit().unwrap();
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o555)).unwrap();
+        let locked = tempfile::tempfile_in(&target).is_err();
+        let s = Staging::new(&target).unwrap();
+        fs::write(s.path().join("report.json"), "new").unwrap();
+        let result = s.commit();
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o755)).unwrap();
+        if !locked {
+            // Running as root: permissions do not bind, and the replacement is allowed.
+            result.unwrap();
+            return;
+        }
+        let err = result.unwrap_err().to_string();
+        assert!(err.starts_with(&target.display().to_string()), "{err}");
+        assert!(err.contains("left as it was"), "{err}");
+        assert_eq!(
+            fs::read_to_string(target.join("report.json")).unwrap(),
+            "old"
+        );
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "nothing left beside it"
+        );
     }
 }

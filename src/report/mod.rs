@@ -13,6 +13,7 @@
 //! ```
 
 pub mod atomic;
+pub mod csv_safe;
 pub mod format;
 pub mod markdown;
 pub mod model;

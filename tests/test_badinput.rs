@@ -1,0 +1,808 @@
+//! Bad input of every kind: each case runs the real binary on a corrupted copy of the repository's data and
+//! asserts exit code 2, a message naming the file (and line, where the input has one) and saying what to do, and
+//! that no file that existed before the run changed, appeared or disappeared.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::Stdio;
+
+use crate::workdir::Workdir;
+
+const GOLD: &str = "labels/gold.csv";
+const MANIFEST: &str = "seeds/manifest.csv";
+const SEED: &str = "seeds/000_2af097c08eccf118.txt";
+
+/// A small, fast experiment on the gold data (one feature set, two classifiers, no bootstrap).
+const TINY: &str = r#"
+name = "tiny"
+seed = 1
+bootstrap = 0
+[data]
+source = "gold"
+classes = ["support", "oppose"]
+[evaluation]
+scheme = "stratified-kfold"
+k = 3
+[[features]]
+name = "lexicon"
+extractors = [{ type = "lexicon" }]
+[[classifiers]]
+type = "naive-bayes"
+[[classifiers]]
+type = "majority"
+"#;
+
+/// A labelled-CSV experiment over `d.csv`.
+const CSV_EXP: &str = r#"
+name = "csv"
+seed = 1
+bootstrap = 0
+[data]
+source = "csv"
+path = "d.csv"
+text = "argument"
+label = "stance"
+id = "id"
+classes = ["pro", "con"]
+[evaluation]
+scheme = "stratified-kfold"
+k = 2
+[[features]]
+name = "lexicon"
+extractors = [{ type = "lexicon" }]
+[[classifiers]]
+type = "naive-bayes"
+[[classifiers]]
+type = "majority"
+"#;
+
+const GOOD_CSV: &str = "id,argument,stance\na,we must lift the ban,pro\nb,keep the ban,con\nc,lift it now,pro\nd,never lift it,con\n";
+
+/// Every file under the work dir with its bytes.
+fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            if e.file_type().unwrap().is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(&p).unwrap_or_default());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+/// Runs `args` (with `stdin`), expects exit 2 and every needle in stderr, and checks no file changed.
+fn bad(wd: &Workdir, args: &[&str], stdin: Option<&[u8]>, needles: &[&str]) -> String {
+    let before = snapshot(wd.path());
+    let mut cmd = wd.command(args);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    if stdin.is_some() {
+        cmd.stdin(Stdio::piped());
+    }
+    let mut child = cmd.spawn().expect("the binary runs");
+    if let Some(bytes) = stdin {
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "stance {}: exit {:?}\n{stderr}",
+        args.join(" "),
+        out.status.code()
+    );
+    for n in needles {
+        assert!(
+            stderr.contains(n),
+            "stance {}: stderr lacks {n:?}:\n{stderr}",
+            args.join(" ")
+        );
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // docs/BAD_INPUT.md quotes these messages; STANCE_BADINPUT_DUMP=DIR saves each case's stderr to regenerate it.
+    if let Some(dir) = std::env::var_os("STANCE_BADINPUT_DUMP") {
+        let name = std::thread::current()
+            .name()
+            .unwrap_or("case")
+            .replace("::", "-");
+        std::fs::write(Path::new(&dir).join(format!("{name}.txt")), &stderr).unwrap();
+    }
+    assert!(
+        stderr.len() < 20_000,
+        "stderr is {} bytes long",
+        stderr.len()
+    );
+    let after = snapshot(wd.path());
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>(),
+        "files appeared or disappeared"
+    );
+    for (k, v) in &before {
+        assert!(after[k] == *v, "{k} changed");
+    }
+    stderr
+}
+
+fn replace_line(wd: &Workdir, rel: &str, line: usize, new: &str) {
+    let text = wd.read(rel);
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    lines[line - 1] = new.to_string();
+    wd.write(rel, lines.join("\n") + "\n");
+}
+
+fn gold_line(wd: &Workdir, line: usize) -> String {
+    wd.read(GOLD).lines().nth(line - 1).unwrap().to_string()
+}
+
+fn sha(bytes: &[u8]) -> String {
+    stance::corpus::sha256_hex(bytes)
+}
+
+// ---- label files -------------------------------------------------------------------------------------------
+
+#[test]
+fn labels_empty_file() {
+    let wd = Workdir::with_repo_data();
+    wd.write(GOLD, "");
+    bad(
+        &wd,
+        &["validate"],
+        None,
+        &["labels/gold.csv:1: the label file is empty"],
+    );
+}
+
+#[test]
+fn labels_header_only() {
+    let wd = Workdir::with_repo_data();
+    wd.write(GOLD, "id,doc,start,end,unit,holder,stance,text,note\n");
+    bad(
+        &wd,
+        &["validate"],
+        None,
+        &[
+            "labels/gold.csv:1: the label file has a header but no rows",
+            "stance segment",
+        ],
+    );
+}
+
+#[test]
+fn labels_unknown_stance() {
+    let wd = Workdir::with_repo_data();
+    let l = gold_line(&wd, 6)
+        .replace(",support,", ",favour,")
+        .replace(",neutral,", ",favour,")
+        .replace(",oppose,", ",favour,");
+    replace_line(&wd, GOLD, 6, &l);
+    bad(
+        &wd,
+        &["validate"],
+        None,
+        &[
+            "labels/gold.csv:6: field 'stance' is 'favour'",
+            "expected one of",
+        ],
+    );
+}
+
+#[test]
+fn labels_offset_not_a_number() {
+    let wd = Workdir::with_repo_data();
+    let l = gold_line(&wd, 3).replacen(",132,", ",x132,", 1);
+    replace_line(&wd, GOLD, 3, &l);
+    bad(
+        &wd,
+        &["validate"],
+        None,
+        &["labels/gold.csv:3: field 'start' is 'x132'"],
+    );
+}
+
+#[test]
+fn labels_invalid_utf8() {
+    let wd = Workdir::with_repo_data();
+    let mut bytes = wd.read_bytes(GOLD);
+    let pos = bytes.len() - 3;
+    bytes.insert(pos, 0xff);
+    wd.write(GOLD, bytes);
+    bad(
+        &wd,
+        &["validate"],
+        None,
+        &["labels/gold.csv:26:", "not valid UTF-8"],
+    );
+}
+
+#[test]
+fn labels_unclosed_quote() {
+    let wd = Workdir::with_repo_data();
+    replace_line(
+        &wd,
+        GOLD,
+        10,
+        "doc000.s09,doc000,805,928,sentence,Jens Stoltenberg,support,\"Some NATO countries,",
+    );
+    bad(
+        &wd,
+        &["validate"],
+        None,
+        &["labels/gold.csv:10:", "is never closed"],
+    );
+}
+
+#[test]
+fn labels_a_ten_megabyte_field_is_quoted_as_an_excerpt() {
+    let wd = Workdir::with_repo_data();
+    let l = gold_line(&wd, 6);
+    let mut fields: Vec<&str> = l.splitn(8, ',').collect();
+    let huge = "x".repeat(10 << 20);
+    fields[6] = &huge;
+    replace_line(&wd, GOLD, 6, &fields.join(","));
+    let stderr = bad(
+        &wd,
+        &["validate"],
+        None,
+        &["labels/gold.csv:6: field 'stance' is 'xxxx", "…'"],
+    );
+    assert!(stderr.len() < 5_000);
+}
+
+#[test]
+fn labels_nul_bytes_in_a_field() {
+    let wd = Workdir::with_repo_data();
+    let l = gold_line(&wd, 7)
+        .replacen(",neutral,", ",neu\0tral,", 1)
+        .replacen(",support,", ",sup\0port,", 1)
+        .replacen(",oppose,", ",opp\0ose,", 1);
+    replace_line(&wd, GOLD, 7, &l);
+    bad(
+        &wd,
+        &["validate"],
+        None,
+        &["labels/gold.csv:7: field 'stance' is"],
+    );
+}
+
+#[test]
+fn labels_duplicate_id() {
+    let wd = Workdir::with_repo_data();
+    let l = gold_line(&wd, 7);
+    let rest = l.split_once(',').unwrap().1;
+    replace_line(&wd, GOLD, 7, &format!("doc000.s01,{rest}"));
+    bad(
+        &wd,
+        &["validate"],
+        None,
+        &["labels/gold.csv:7: duplicate id 'doc000.s01' (first used at labels/gold.csv:2)"],
+    );
+}
+
+#[test]
+fn labels_directory_without_csv_files() {
+    let wd = Workdir::with_repo_data();
+    wd.write("empty-labels/README", "none here");
+    bad(
+        &wd,
+        &["validate", "--labels", "empty-labels"],
+        None,
+        &["empty-labels: no *.csv label files"],
+    );
+}
+
+#[test]
+fn labels_missing_file() {
+    let wd = Workdir::with_repo_data();
+    bad(
+        &wd,
+        &["validate", "--labels", "labels/nope.csv"],
+        None,
+        &["labels/nope.csv: cannot read the label file"],
+    );
+}
+
+#[test]
+fn labels_wrong_field_count() {
+    let wd = Workdir::with_repo_data();
+    replace_line(&wd, GOLD, 4, "doc000.s03,doc000,1,2");
+    bad(
+        &wd,
+        &["validate"],
+        None,
+        &["labels/gold.csv:4: expected 9 fields"],
+    );
+}
+
+// ---- seeds and manifest ------------------------------------------------------------------------------------
+
+#[test]
+fn manifest_missing() {
+    let wd = Workdir::with_repo_data();
+    std::fs::remove_file(wd.path().join(MANIFEST)).unwrap();
+    bad(
+        &wd,
+        &["validate"],
+        None,
+        &[
+            "seeds/manifest.csv: cannot read the seed manifest",
+            "id,file,sha256,description",
+        ],
+    );
+}
+
+#[test]
+fn manifest_empty() {
+    let wd = Workdir::with_repo_data();
+    wd.write(MANIFEST, "");
+    bad(
+        &wd,
+        &["validate"],
+        None,
+        &["seeds/manifest.csv:1: the manifest is empty"],
+    );
+}
+
+#[test]
+fn manifest_unclosed_quote() {
+    let wd = Workdir::with_repo_data();
+    let h = sha(&wd.read_bytes(SEED));
+    wd.write("seeds/b.txt", "Another seed.");
+    let hb = sha(b"Another seed.");
+    wd.write(
+        MANIFEST,
+        format!("id,file,sha256,description\ndoc000,000_2af097c08eccf118.txt,{h},\"the article\ndoc001,b.txt,{hb},other\n"),
+    );
+    bad(
+        &wd,
+        &["validate"],
+        None,
+        &[
+            "seeds/manifest.csv:2: field 'description' runs over a line break",
+            "close the quote",
+        ],
+    );
+}
+
+#[test]
+fn manifest_wrong_header() {
+    let wd = Workdir::with_repo_data();
+    replace_line(&wd, MANIFEST, 1, "id,path,hash,description");
+    bad(
+        &wd,
+        &["validate"],
+        None,
+        &["seeds/manifest.csv:1: header is 'id,path,hash,description'"],
+    );
+}
+
+#[test]
+fn manifest_sha256_not_hex() {
+    let wd = Workdir::with_repo_data();
+    replace_line(
+        &wd,
+        MANIFEST,
+        2,
+        "doc000,000_2af097c08eccf118.txt,xyz,the article",
+    );
+    bad(
+        &wd,
+        &["validate"],
+        None,
+        &[
+            "seeds/manifest.csv:2: field 'sha256' must be 64 hex digits",
+            "sha256sum",
+        ],
+    );
+}
+
+#[test]
+fn manifest_wrong_field_count() {
+    let wd = Workdir::with_repo_data();
+    let h = sha(&wd.read_bytes(SEED));
+    replace_line(
+        &wd,
+        MANIFEST,
+        2,
+        &format!("doc000,000_2af097c08eccf118.txt,{h},an article, with a comma"),
+    );
+    bad(
+        &wd,
+        &["validate"],
+        None,
+        &[
+            "seeds/manifest.csv:2: expected 4 fields",
+            "quote a description",
+        ],
+    );
+}
+
+#[test]
+fn manifest_path_outside_the_seeds_directory() {
+    let wd = Workdir::with_repo_data();
+    let h = sha(&wd.read_bytes(SEED));
+    replace_line(
+        &wd,
+        MANIFEST,
+        2,
+        &format!("doc000,../labels/gold.csv,{h},x"),
+    );
+    bad(
+        &wd,
+        &["validate"],
+        None,
+        &["seeds/manifest.csv:2: field 'file' must be a file name inside the seeds directory"],
+    );
+}
+
+#[test]
+fn seed_changed() {
+    let wd = Workdir::with_repo_data();
+    let mut bytes = wd.read_bytes(SEED);
+    bytes[0] = b'n';
+    wd.write(SEED, bytes);
+    bad(
+        &wd,
+        &["validate"],
+        None,
+        &[
+            "seeds/manifest.csv:2: seed 'doc000'",
+            "restore the original file",
+        ],
+    );
+}
+
+#[test]
+fn seed_empty() {
+    let wd = Workdir::with_repo_data();
+    wd.write("seeds/empty.txt", "");
+    let text = wd.read(MANIFEST);
+    wd.write(
+        MANIFEST,
+        format!("{text}doc001,empty.txt,{},empty\n", sha(b"")),
+    );
+    bad(
+        &wd,
+        &["validate"],
+        None,
+        &["seeds/manifest.csv:3: seed 'doc001'", "is empty"],
+    );
+}
+
+#[test]
+fn seed_with_no_labelled_unit() {
+    let wd = Workdir::with_repo_data();
+    wd.write("seeds/b.txt", "A second seed. Nobody labelled it.");
+    let text = wd.read(MANIFEST);
+    wd.write(
+        MANIFEST,
+        format!(
+            "{text}doc001,b.txt,{},second\n",
+            sha(b"A second seed. Nobody labelled it.")
+        ),
+    );
+    bad(
+        &wd,
+        &["validate"],
+        None,
+        &[
+            "seeds/manifest.csv:3: seed 'doc001'",
+            "has no labelled unit",
+            "stance segment",
+        ],
+    );
+}
+
+#[test]
+fn seed_not_utf8() {
+    let wd = Workdir::with_repo_data();
+    wd.write("seeds/b.bin", [0xffu8, 0xfe, b'a']);
+    let text = wd.read(MANIFEST);
+    wd.write(
+        MANIFEST,
+        format!("{text}doc001,b.bin,{},binary\n", sha(&[0xff, 0xfe, b'a'])),
+    );
+    bad(
+        &wd,
+        &["validate"],
+        None,
+        &["seeds/b.bin: seed is not valid UTF-8"],
+    );
+}
+
+#[test]
+fn segment_an_empty_seed() {
+    let wd = Workdir::with_repo_data();
+    wd.write("new/empty.txt", "  \n");
+    bad(
+        &wd,
+        &["segment", "new/empty.txt"],
+        None,
+        &["new/empty.txt: the seed is empty"],
+    );
+}
+
+#[test]
+fn segment_beside_a_broken_manifest() {
+    let wd = Workdir::with_repo_data();
+    wd.write("new/a.txt", "One. Two.");
+    wd.write(
+        "new/manifest.csv",
+        "id,file,sha256,description\nd1,b.txt,xyz,\"open\n",
+    );
+    bad(
+        &wd,
+        &["segment", "new/a.txt"],
+        None,
+        &["new/manifest.csv:2:", "pass --doc"],
+    );
+}
+
+// ---- labelled CSVs -----------------------------------------------------------------------------------------
+
+fn csv_case(csv: &str, needles: &[&str]) {
+    let wd = Workdir::with_repo_data();
+    wd.write("csv.toml", CSV_EXP);
+    wd.write("d.csv", csv);
+    bad(&wd, &["run", "csv.toml", "-q"], None, needles);
+}
+
+#[test]
+fn csv_empty() {
+    csv_case("", &["d.csv:1: the file is empty"]);
+}
+
+#[test]
+fn csv_header_only() {
+    csv_case(
+        "id,argument,stance\n",
+        &["d.csv:1: the file has a header but no rows"],
+    );
+}
+
+#[test]
+fn csv_missing_column() {
+    csv_case(
+        "id,text,stance\na,x,pro\n",
+        &[
+            "d.csv:1: the experiment's data.text names column 'argument'",
+            "columns: id, text, stance",
+        ],
+    );
+}
+
+#[test]
+fn csv_duplicate_id() {
+    csv_case(
+        &format!("{GOOD_CSV}a,again,pro\n"),
+        &["d.csv:6: id 'a' in column 'id' was already used at line 2"],
+    );
+}
+
+#[test]
+fn csv_wrong_field_count() {
+    csv_case(
+        &GOOD_CSV.replace("b,keep the ban,con", "b,keep the ban"),
+        &["d.csv:3: expected 3 fields"],
+    );
+}
+
+#[test]
+fn csv_empty_label() {
+    csv_case(
+        &GOOD_CSV.replace("c,lift it now,pro", "c,lift it now,"),
+        &["d.csv:4: column 'stance' (the label) is empty"],
+    );
+}
+
+#[test]
+fn csv_invalid_utf8() {
+    let mut bytes = GOOD_CSV.as_bytes().to_vec();
+    bytes.splice(40..40, [0xff, 0xfe]);
+    let wd = Workdir::with_repo_data();
+    wd.write("csv.toml", CSV_EXP);
+    wd.write("d.csv", bytes);
+    bad(
+        &wd,
+        &["run", "csv.toml", "-q"],
+        None,
+        &[
+            "d.csv:2: column 'argument' is not valid UTF-8",
+            "save the file as UTF-8",
+        ],
+    );
+}
+
+#[test]
+fn csv_crlf_lines_are_right() {
+    csv_case(
+        &GOOD_CSV
+            .replace("c,lift it now,pro", "c,,pro")
+            .replace('\n', "\r\n"),
+        &["d.csv:4: column 'argument' is empty"],
+    );
+}
+
+// ---- command line ------------------------------------------------------------------------------------------
+
+#[test]
+fn cli_unknown_flag() {
+    let wd = Workdir::with_repo_data();
+    bad(&wd, &["validate", "--bogus"], None, &["--bogus"]);
+}
+
+#[test]
+fn cli_missing_experiment_file() {
+    let wd = Workdir::with_repo_data();
+    bad(&wd, &["run", "nope.toml", "-q"], None, &["nope.toml"]);
+}
+
+#[test]
+fn cli_zero_jobs() {
+    let wd = Workdir::with_repo_data();
+    wd.write("tiny.toml", TINY);
+    bad(
+        &wd,
+        &["run", "tiny.toml", "-q", "--jobs", "0"],
+        None,
+        &["--jobs must be at least 1"],
+    );
+}
+
+#[test]
+fn predict_empty_stdin() {
+    let wd = Workdir::with_repo_data();
+    bad(
+        &wd,
+        &["predict", "--feature-set", "lexicon"],
+        Some(b""),
+        &["stdin: no statements to label"],
+    );
+}
+
+#[test]
+fn predict_blank_lines_on_stdin() {
+    let wd = Workdir::with_repo_data();
+    bad(
+        &wd,
+        &["predict", "--feature-set", "lexicon"],
+        Some(b"\n  \n\n"),
+        &["stdin: no statements to label"],
+    );
+}
+
+#[test]
+fn predict_empty_csv() {
+    let wd = Workdir::with_repo_data();
+    wd.write("in.csv", "text\n");
+    bad(
+        &wd,
+        &["predict", "--feature-set", "lexicon", "--csv", "in.csv"],
+        None,
+        &["in.csv: no rows to label"],
+    );
+}
+
+#[test]
+fn predict_csv_without_the_column() {
+    let wd = Workdir::with_repo_data();
+    wd.write("in.csv", "statement\nlift the ban\n");
+    bad(
+        &wd,
+        &["predict", "--feature-set", "lexicon", "--csv", "in.csv"],
+        None,
+        &["in.csv:1: no column 'text'", "--text-column"],
+    );
+}
+
+#[test]
+fn predict_csv_with_an_empty_statement() {
+    let wd = Workdir::with_repo_data();
+    wd.write("in.csv", "text\nlift the ban\n\"\"\n");
+    bad(
+        &wd,
+        &["predict", "--feature-set", "lexicon", "--csv", "in.csv"],
+        None,
+        &["in.csv:3: column 'text' is empty"],
+    );
+}
+
+#[test]
+fn predict_empty_argument() {
+    let wd = Workdir::with_repo_data();
+    bad(
+        &wd,
+        &["predict", "--feature-set", "lexicon", "lift it", ""],
+        None,
+        &["statement argument 2 is empty"],
+    );
+}
+
+// ---- output folders ----------------------------------------------------------------------------------------
+
+#[test]
+fn out_is_a_file() {
+    let wd = Workdir::with_repo_data();
+    wd.write("tiny.toml", TINY);
+    wd.write("out.txt", "mine");
+    bad(
+        &wd,
+        &["run", "tiny.toml", "-q", "--out", "out.txt"],
+        None,
+        &["out.txt", "is not a stance report folder"],
+    );
+}
+
+#[test]
+fn out_is_a_user_folder_with_a_report_json() {
+    let wd = Workdir::with_repo_data();
+    wd.write("tiny.toml", TINY);
+    wd.write("mine/report.json", "{\"mine\": true}");
+    wd.write("mine/thesis.tex", "precious");
+    bad(
+        &wd,
+        &["run", "tiny.toml", "-q", "--out", "mine"],
+        None,
+        &[
+            "mine: exists and is not a stance report folder",
+            "thesis.tex",
+            "choose another --out",
+        ],
+    );
+}
+
+#[test]
+fn out_is_a_user_folder() {
+    let wd = Workdir::with_repo_data();
+    wd.write("tiny.toml", TINY);
+    wd.write("mine/notes.txt", "precious");
+    bad(
+        &wd,
+        &["run", "tiny.toml", "-q", "--out", "mine"],
+        None,
+        &["mine", "is not a stance report folder"],
+    );
+}
+
+// ---- things that are not errors ----------------------------------------------------------------------------
+
+#[test]
+fn a_closed_stdout_is_not_a_crash() {
+    let wd = Workdir::with_repo_data();
+    let mut child = wd
+        .command(&["validate"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_report_folder_carries_the_marker_and_is_replaced() {
+    let wd = Workdir::with_repo_data();
+    wd.write("tiny.toml", TINY);
+    wd.run(&["run", "tiny.toml", "-q"]).ok();
+    assert_eq!(
+        wd.read("reports/tiny/.stance-report"),
+        stance::report::atomic::MARKER_CONTENTS
+    );
+    wd.run(&["run", "tiny.toml", "-q"]).ok();
+    let names: Vec<String> = std::fs::read_dir(wd.path().join("reports"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, vec!["tiny"]);
+}
