@@ -289,7 +289,7 @@ fn long_labels_are_shortened_to_fit_the_label_column() {
     assert!(label.ends_with('…'));
     ensure_fonts().expect("fonts register");
     let wide = "W".repeat(80);
-    let fitted = canvas::fit_text(
+    let fitted = text::fit_text(
         "test",
         &truncate_label(&wide),
         BODY.bold(),
@@ -297,7 +297,7 @@ fn long_labels_are_shortened_to_fit_the_label_column() {
     )
     .expect("measures");
     assert!(
-        canvas::text_width("test", &fitted, BODY.bold()).expect("measures") <= max_label_width()
+        text::text_width("test", &fitted, BODY.bold()).expect("measures") <= max_label_width()
     );
     assert!(fitted.ends_with('…'));
 }
