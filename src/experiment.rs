@@ -1,8 +1,11 @@
 //! Experiment files: what a run compares, on which data, under which evaluation scheme.
 //!
-//! An experiment is a TOML file (see `experiments/*.toml` and the README for the full reference). Parsing rejects
-//! unknown keys and wrong types with `file:line`; [`Experiment::from_source`] then checks everything serde cannot
-//! (unique names, k ≥ 2, known metrics, fractions in range) and validates every feature set and classifier once.
+//! An experiment is a TOML file (see `experiments/*.toml` and the README for the full reference). Loading has two
+//! steps: the schema (serde rejects unknown keys and wrong types), then one check per section (top level, data,
+//! evaluation, kind with its ablation / learning-curve table, gate, feature sets, classifiers) for everything serde
+//! cannot see: unique names, sizes within their allowed ranges, known metrics, fractions in range. Every error
+//! names `file:line`, the line taken from the TOML parser's span of the offending value (see `spans`), so a
+//! comment or description mentioning the same word cannot mislead it.
 //!
 //! Relative paths inside an experiment (seeds, labels, CSV) are resolved against the working directory, so the
 //! README's commands work from the repository root, and so does the built-in copy of `experiments/default.toml`
@@ -865,18 +868,15 @@ mod spans {
     const VALUE: &str = "$__serde_spanned_private_value";
     const FIELDS: &[&str] = &[START, END, VALUE];
 
-    /// Byte offset of every value's start, by key path. Empty if the text does not parse (the schema step has
-    /// already reported that).
+    /// Byte offset of every value's start, by key path.
     pub(super) fn value_starts(text: &str) -> BTreeMap<String, usize> {
         let mut out = BTreeMap::new();
-        {
-            let de = toml::Deserializer::new(text);
-            let _ = Located {
-                path: String::new(),
-                out: &mut out,
-            }
-            .deserialize(de);
+        // A parse error here was already reported by the schema step; whatever was recorded is still usable.
+        let _ = Located {
+            path: String::new(),
+            out: &mut out,
         }
+        .deserialize(toml::Deserializer::new(text));
         out
     }
 

@@ -296,9 +296,7 @@ fn long_labels_are_shortened_to_fit_the_label_column() {
         max_label_width(),
     )
     .expect("measures");
-    assert!(
-        text::text_width("test", &fitted, BODY.bold()).expect("measures") <= max_label_width()
-    );
+    assert!(text::text_width("test", &fitted, BODY.bold()).expect("measures") <= max_label_width());
     assert!(fitted.ends_with('…'));
 }
 
