@@ -1,8 +1,11 @@
 //! Experiment files: what a run compares, on which data, under which evaluation scheme.
 //!
-//! An experiment is a TOML file (see `experiments/*.toml` and the README for the full reference). Parsing rejects
-//! unknown keys and wrong types with `file:line`; [`Experiment::from_source`] then checks everything serde cannot
-//! (unique names, k ≥ 2, known metrics, fractions in range) and validates every feature set and classifier once.
+//! An experiment is a TOML file (see `experiments/*.toml` and the README for the full reference). Loading has two
+//! steps: the schema (serde rejects unknown keys and wrong types), then one check per section (top level, data,
+//! evaluation, kind with its ablation / learning-curve table, gate, feature sets, classifiers) for everything serde
+//! cannot see: unique names, sizes within their allowed ranges, known metrics, fractions in range. Every error
+//! names `file:line`, the line taken from the TOML parser's span of the offending value (see `spans`), so a
+//! comment or description mentioning the same word cannot mislead it.
 //!
 //! Relative paths inside an experiment (seeds, labels, CSV) are resolved against the working directory, so the
 //! README's commands work from the repository root, and so does the built-in copy of `experiments/default.toml`
@@ -282,11 +285,6 @@ pub struct Experiment {
     pub classifiers: Vec<Classifier>,
 }
 
-fn find_line(src: &str, needle: &str) -> Option<u64> {
-    src.find(needle)
-        .map(|off| crate::diag::line_of_offset(src, off))
-}
-
 impl Experiment {
     /// Reads and validates an experiment file.
     pub fn load(path: &Path) -> Result<Experiment, ConfigError> {
@@ -309,209 +307,23 @@ impl Experiment {
     }
 
     /// Parses and validates experiment text; `path` is used in messages.
+    ///
+    /// Two steps: the schema (serde rejects unknown keys and wrong types), then one check per section. Every
+    /// message carries the line of the offending value as the TOML parser saw it.
     pub fn from_source(text: &str, path: Option<&Path>) -> Result<Experiment, ConfigError> {
         let source = ExperimentSource {
             path: path.map(Path::to_path_buf),
             sha256: sha256_hex(text.as_bytes()),
         };
-        let origin = source.origin();
-        let file: ExperimentFile = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            origin: origin.clone(),
-            line: e
-                .span()
-                .map(|s| crate::diag::line_of_offset(text, s.start))
-                .unwrap_or(1),
-            message: e.message().trim().to_string(),
-        })?;
-        let invalid = |needle: &str, message: String| ConfigError::Invalid {
-            origin: origin.clone(),
-            line: find_line(text, needle),
-            message,
-        };
-        if file.name.trim().is_empty()
-            || file.name.contains(['/', '\\'])
-            || file.name.starts_with('.')
-        {
-            return Err(invalid(
-                "name",
-                format!("name '{}' must be non-empty, without slashes, and not start with '.'; it names the report folder", file.name),
-            ));
-        }
-        if file.features.is_empty() {
-            return Err(invalid(
-                "[data]",
-                "declare at least one [[features]] set".into(),
-            ));
-        }
-        if file.classifiers.iter().all(|c| c.is_baseline()) {
-            return Err(invalid(
-                "[[classifiers]]",
-                "declare at least one classifier that is not a baseline".into(),
-            ));
-        }
-        if !(file.alpha > 0.0 && file.alpha < 1.0) {
-            return Err(invalid(
-                "alpha",
-                format!("alpha must be in (0, 1), got {}", file.alpha),
-            ));
-        }
-        if file.bootstrap != 0 && file.bootstrap < 100 {
-            return Err(invalid(
-                "bootstrap",
-                format!("bootstrap = {} is too few for a 95% interval; use 0 (no intervals) or at least 100", file.bootstrap),
-            ));
-        }
-        let mut names = std::collections::HashSet::new();
-        for fs in &file.features {
-            if !names.insert(fs.name.clone()) {
-                return Err(invalid(
-                    &format!("\"{}\"", fs.name),
-                    format!("feature set name '{}' is used twice", fs.name),
-                ));
-            }
-        }
-        let mut cnames = std::collections::HashSet::new();
-        for c in &file.classifiers {
-            if !cnames.insert(c.name()) {
-                return Err(invalid(
-                    &format!("\"{}\"", c.name()),
-                    format!(
-                        "classifier name '{}' is used twice; give one of them a `name`",
-                        c.name()
-                    ),
-                ));
-            }
-        }
-        let eval = &file.evaluation;
-        let needs_k = matches!(eval.scheme, Scheme::StratifiedKfold | Scheme::GroupKfold);
-        match (needs_k, eval.k) {
-            (true, None) => {
-                return Err(invalid(
-                    "scheme",
-                    "this scheme needs `k` (the number of folds)".into(),
-                ))
-            }
-            (true, Some(k)) if k < 2 => {
-                return Err(invalid("k =", format!("k must be at least 2, got {k}")))
-            }
-            (false, Some(_)) => {
-                return Err(invalid(
-                    "k =",
-                    format!("`k` does not apply to scheme {:?}; remove it", eval.scheme),
-                ))
-            }
-            _ => {}
-        }
-        if eval.repeats == 0 {
-            return Err(invalid("repeats", "repeats must be at least 1".into()));
-        }
-        if eval.repeats > 1 && !needs_k {
-            return Err(invalid(
-                "repeats",
-                "repeats > 1 only makes sense for shuffled schemes (stratified-kfold, group-kfold)"
-                    .into(),
-            ));
-        }
-        if matches!(
-            eval.scheme,
-            Scheme::StratifiedKfold | Scheme::LeaveOneOut | Scheme::FixedSplit
-        ) && eval.group.is_some()
-        {
-            return Err(invalid(
-                "group",
-                "`group` applies only to leave-one-group-out and group-kfold".into(),
-            ));
-        }
-        match (file.kind, &file.ablation, &file.learning_curve) {
-            (ExperimentKind::Ablation, None, _) => {
-                return Err(invalid(
-                    "kind",
-                    "kind = \"ablation\" needs an [ablation] table naming feature_set".into(),
-                ))
-            }
-            (ExperimentKind::LearningCurve, _, None) => {
-                return Err(invalid(
-                    "kind",
-                    "kind = \"learning-curve\" needs a [learning_curve] table with fractions"
-                        .into(),
-                ))
-            }
-            (ExperimentKind::Compare, Some(_), _) | (ExperimentKind::Compare, _, Some(_)) => {
-                return Err(invalid(
-                    "kind",
-                    "[ablation] / [learning_curve] need kind = \"ablation\" / \"learning-curve\""
-                        .into(),
-                ))
-            }
-            _ => {}
-        }
-        if let Some(a) = &file.ablation {
-            match file.features.iter().find(|f| f.name == a.feature_set) {
-                None => {
-                    return Err(invalid(
-                        "[ablation]",
-                        format!(
-                            "[ablation] feature_set '{}' is not one of the [[features]] names",
-                            a.feature_set
-                        ),
-                    ))
-                }
-                Some(f) if f.extractors.len() < 2 => {
-                    return Err(invalid(
-                        "[ablation]",
-                        format!(
-                            "feature set '{}' has one extractor; nothing to leave out",
-                            f.name
-                        ),
-                    ))
-                }
-                _ => {}
-            }
-        }
-        if let Some(lc) = &file.learning_curve {
-            if lc.fractions.is_empty() || lc.fractions.iter().any(|f| !(*f > 0.0 && *f <= 1.0)) {
-                return Err(invalid(
-                    "fractions",
-                    "fractions must be a non-empty list of numbers in (0, 1]".into(),
-                ));
-            }
-            if lc.fractions.windows(2).any(|w| w[0] >= w[1]) {
-                return Err(invalid(
-                    "fractions",
-                    "fractions must be strictly increasing".into(),
-                ));
-            }
-        }
-        for (m, t) in &file.gate.tolerance {
-            if !(t.is_finite() && *t >= 0.0) {
-                return Err(invalid(
-                    "tolerance",
-                    format!("gate tolerance for {m} must be >= 0, got {t}"),
-                ));
-            }
-        }
-        let feature_sets = file
-            .features
-            .iter()
-            .map(|f| {
-                f.check().map_err(|source| ConfigError::Feature {
-                    origin: origin.clone(),
-                    line: find_line(text, &format!("\"{}\"", f.name)),
-                    source,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let classifiers = file
-            .classifiers
-            .iter()
-            .map(|c| {
-                c.check().map_err(|source| ConfigError::Model {
-                    origin: origin.clone(),
-                    line: find_line(text, &format!("\"{}\"", c.kind())),
-                    source,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let file = parse_schema(text, &source.origin())?;
+        let at = Locator::new(source.origin(), text);
+        check_top_level(&file, &at)?;
+        check_data(&file.data, &at)?;
+        check_evaluation(&file.evaluation, &at)?;
+        check_kind(&file, &at)?;
+        check_gate(&file.gate, &at)?;
+        let feature_sets = check_feature_sets(&file.features, &at)?;
+        let classifiers = check_classifiers(&file.classifiers, &at)?;
         Ok(Experiment {
             file,
             source,
@@ -703,6 +515,520 @@ impl Experiment {
     }
 }
 
+/// Largest `bootstrap` accepted: beyond this, intervals no longer get visibly tighter but runs get much slower.
+const MAX_BOOTSTRAP: usize = 100_000;
+/// Smallest non-zero `bootstrap`: fewer resamples cannot place the tails of a 95% interval.
+const MIN_BOOTSTRAP: usize = 100;
+/// Largest `evaluation.repeats`: every repeat re-trains every configuration k times.
+const MAX_REPEATS: usize = 1000;
+/// Largest `evaluation.k`.
+const MAX_K: usize = 1000;
+/// Most `learning_curve.fractions`: each one re-runs the whole grid.
+const MAX_FRACTIONS: usize = 20;
+
+/// The schema step: TOML syntax, unknown keys and wrong types, located by the parser's own span.
+fn parse_schema(text: &str, origin: &str) -> Result<ExperimentFile, ConfigError> {
+    toml::from_str(text).map_err(|e| ConfigError::Parse {
+        origin: origin.to_string(),
+        line: e
+            .span()
+            .map(|s| crate::diag::line_of_offset(text, s.start))
+            .unwrap_or(1),
+        message: e.message().trim().to_string(),
+    })
+}
+
+/// Turns a key path into the `file:line` of its value, from the spans the TOML parser recorded.
+struct Locator<'a> {
+    origin: String,
+    text: &'a str,
+    starts: BTreeMap<String, usize>,
+}
+
+impl<'a> Locator<'a> {
+    fn new(origin: String, text: &'a str) -> Locator<'a> {
+        Locator {
+            origin,
+            text,
+            starts: spans::value_starts(text),
+        }
+    }
+
+    /// The line of the first of `paths` that the file spells out (later ones are fallbacks, e.g. the enclosing
+    /// table when a key was left to its default).
+    fn line(&self, paths: &[&str]) -> Option<u64> {
+        paths
+            .iter()
+            .find_map(|p| self.starts.get(*p))
+            .map(|off| crate::diag::line_of_offset(self.text, *off))
+    }
+
+    /// A value error located at the first of `paths` present.
+    fn invalid(&self, paths: &[&str], message: String) -> ConfigError {
+        ConfigError::Invalid {
+            origin: self.origin.clone(),
+            line: self.line(paths),
+            message,
+        }
+    }
+}
+
+/// Name, non-empty sections, `alpha` and `bootstrap`.
+fn check_top_level(file: &ExperimentFile, at: &Locator<'_>) -> Result<(), ConfigError> {
+    if file.name.trim().is_empty() || file.name.contains(['/', '\\']) || file.name.starts_with('.')
+    {
+        return Err(at.invalid(
+            &["name"],
+            format!("name '{}' must be non-empty, without slashes, and not start with '.'; it names the report folder", file.name),
+        ));
+    }
+    if file.features.is_empty() {
+        return Err(at.invalid(
+            &["features"],
+            "declare at least one [[features]] set".into(),
+        ));
+    }
+    if file.classifiers.iter().all(|c| c.is_baseline()) {
+        return Err(at.invalid(
+            &["classifiers"],
+            "declare at least one classifier that is not a baseline".into(),
+        ));
+    }
+    if !(file.alpha > 0.0 && file.alpha < 1.0) {
+        return Err(at.invalid(
+            &["alpha"],
+            format!("alpha must be in (0, 1), got {}", file.alpha),
+        ));
+    }
+    let b = file.bootstrap;
+    if b != 0 && b < MIN_BOOTSTRAP {
+        return Err(at.invalid(
+            &["bootstrap"],
+            format!("bootstrap = {b} is too few for a 95% interval; use 0 (no intervals) or {MIN_BOOTSTRAP}..={MAX_BOOTSTRAP}"),
+        ));
+    }
+    if b > MAX_BOOTSTRAP {
+        return Err(at.invalid(
+            &["bootstrap"],
+            format!("bootstrap = {b} is too many; use 0 (no intervals) or {MIN_BOOTSTRAP}..={MAX_BOOTSTRAP}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Sizes in `[data]`.
+fn check_data(data: &DataSpec, at: &Locator<'_>) -> Result<(), ConfigError> {
+    if let DataSpec::Csv(TableSpec {
+        sample: Some(0), ..
+    }) = data
+    {
+        return Err(at.invalid(
+            &["data.sample"],
+            "data.sample must be at least 1 (allowed: 1 or more rows; leave it out to keep every row)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `[evaluation]`: `k` and `repeats` in range and only where the scheme uses them; `group` only for group schemes.
+fn check_evaluation(eval: &EvalSpec, at: &Locator<'_>) -> Result<(), ConfigError> {
+    let needs_k = matches!(eval.scheme, Scheme::StratifiedKfold | Scheme::GroupKfold);
+    match (needs_k, eval.k) {
+        (true, None) => {
+            return Err(at.invalid(
+                &["evaluation.scheme", "evaluation"],
+                "this scheme needs `k` (the number of folds)".into(),
+            ))
+        }
+        (true, Some(k)) if !(2..=MAX_K).contains(&k) => {
+            return Err(at.invalid(
+                &["evaluation.k"],
+                format!("k must be at least 2 and at most {MAX_K} (allowed: 2..={MAX_K}), got {k}"),
+            ))
+        }
+        (false, Some(_)) => {
+            return Err(at.invalid(
+                &["evaluation.k"],
+                format!("`k` does not apply to scheme {:?}; remove it", eval.scheme),
+            ))
+        }
+        _ => {}
+    }
+    if !(1..=MAX_REPEATS).contains(&eval.repeats) {
+        return Err(at.invalid(
+            &["evaluation.repeats"],
+            format!(
+                "repeats must be at least 1 and at most {MAX_REPEATS} (allowed: 1..={MAX_REPEATS}), got {}",
+                eval.repeats
+            ),
+        ));
+    }
+    if eval.repeats > 1 && !needs_k {
+        return Err(at.invalid(
+            &["evaluation.repeats"],
+            "repeats > 1 only makes sense for shuffled schemes (stratified-kfold, group-kfold)"
+                .into(),
+        ));
+    }
+    if matches!(
+        eval.scheme,
+        Scheme::StratifiedKfold | Scheme::LeaveOneOut | Scheme::FixedSplit
+    ) && eval.group.is_some()
+    {
+        return Err(at.invalid(
+            &["evaluation.group"],
+            "`group` applies only to leave-one-group-out and group-kfold".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `kind` has the table it needs and no other; then that table's own checks.
+fn check_kind(file: &ExperimentFile, at: &Locator<'_>) -> Result<(), ConfigError> {
+    match (file.kind, &file.ablation, &file.learning_curve) {
+        (ExperimentKind::Ablation, None, _) => Err(at.invalid(
+            &["kind"],
+            "kind = \"ablation\" needs an [ablation] table naming feature_set".into(),
+        )),
+        (ExperimentKind::LearningCurve, _, None) => Err(at.invalid(
+            &["kind"],
+            "kind = \"learning-curve\" needs a [learning_curve] table with fractions".into(),
+        )),
+        (ExperimentKind::Compare, Some(_), _) | (ExperimentKind::Compare, _, Some(_)) => Err(at
+            .invalid(
+                &["kind", "ablation", "learning_curve"],
+                "[ablation] / [learning_curve] need kind = \"ablation\" / \"learning-curve\""
+                    .into(),
+            )),
+        (_, ablation, learning_curve) => {
+            if let Some(a) = ablation {
+                check_ablation(a, &file.features, at)?;
+            }
+            match learning_curve {
+                Some(lc) => check_learning_curve(lc, at),
+                None => Ok(()),
+            }
+        }
+    }
+}
+
+/// `[ablation]` names a declared feature set with something to leave out.
+fn check_ablation(
+    a: &AblationSpec,
+    features: &[FeatureSetSpec],
+    at: &Locator<'_>,
+) -> Result<(), ConfigError> {
+    let here = ["ablation.feature_set", "ablation"];
+    match features.iter().find(|f| f.name == a.feature_set) {
+        None => Err(at.invalid(
+            &here,
+            format!(
+                "[ablation] feature_set '{}' is not one of the [[features]] names",
+                a.feature_set
+            ),
+        )),
+        Some(f) if f.extractors.len() < 2 => Err(at.invalid(
+            &here,
+            format!(
+                "feature set '{}' has one extractor; nothing to leave out",
+                f.name
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `[learning_curve] fractions`: 1..=20 strictly increasing values in (0, 1].
+fn check_learning_curve(lc: &LearningCurveSpec, at: &Locator<'_>) -> Result<(), ConfigError> {
+    let all = "learning_curve.fractions";
+    let len = lc.fractions.len();
+    if len == 0 || len > MAX_FRACTIONS {
+        return Err(at.invalid(
+            &[all],
+            format!("fractions must be a non-empty list of at most {MAX_FRACTIONS} numbers in (0, 1] (allowed: 1..={MAX_FRACTIONS} values), got {len}"),
+        ));
+    }
+    if let Some(i) = lc.fractions.iter().position(|f| !(*f > 0.0 && *f <= 1.0)) {
+        return Err(at.invalid(
+            &[&format!("{all}[{i}]"), all],
+            format!(
+                "fractions must be a non-empty list of numbers in (0, 1]; got {}",
+                lc.fractions[i]
+            ),
+        ));
+    }
+    if let Some(i) = lc.fractions.windows(2).position(|w| w[0] >= w[1]) {
+        return Err(at.invalid(
+            &[&format!("{all}[{}]", i + 1), all],
+            "fractions must be strictly increasing".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `[gate]` tolerances are finite and non-negative.
+fn check_gate(gate: &GateSpec, at: &Locator<'_>) -> Result<(), ConfigError> {
+    for (m, t) in &gate.tolerance {
+        if !(t.is_finite() && *t >= 0.0) {
+            return Err(at.invalid(
+                &[&format!("gate.tolerance.{}", m.key()), "gate.tolerance"],
+                format!("gate tolerance for {m} must be >= 0, got {t}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Unique names, then each feature set's own validation.
+fn check_feature_sets(
+    specs: &[FeatureSetSpec],
+    at: &Locator<'_>,
+) -> Result<Vec<FeatureSet>, ConfigError> {
+    let mut names = std::collections::HashSet::new();
+    for (i, fs) in specs.iter().enumerate() {
+        if !names.insert(fs.name.as_str()) {
+            return Err(at.invalid(
+                &[&format!("features[{i}].name"), &format!("features[{i}]")],
+                format!("feature set name '{}' is used twice", fs.name),
+            ));
+        }
+    }
+    specs
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            f.check().map_err(|source| ConfigError::Feature {
+                origin: at.origin.clone(),
+                line: at.line(&[&format!("features[{i}].name"), &format!("features[{i}]")]),
+                source,
+            })
+        })
+        .collect()
+}
+
+/// Unique names, then each classifier's own validation, located at the parameter it names when it names one.
+fn check_classifiers(
+    specs: &[ClassifierSpec],
+    at: &Locator<'_>,
+) -> Result<Vec<Classifier>, ConfigError> {
+    let mut names = std::collections::HashSet::new();
+    for (i, c) in specs.iter().enumerate() {
+        if !names.insert(c.name()) {
+            return Err(at.invalid(
+                &[
+                    &format!("classifiers[{i}].name"),
+                    &format!("classifiers[{i}].type"),
+                ],
+                format!(
+                    "classifier name '{}' is used twice; give one of them a `name`",
+                    c.name()
+                ),
+            ));
+        }
+    }
+    specs
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            c.check().map_err(|source| {
+                let param = match &source {
+                    ModelError::InvalidParam { param, .. } => format!("classifiers[{i}].{param}"),
+                    _ => String::new(),
+                };
+                ConfigError::Model {
+                    origin: at.origin.clone(),
+                    line: at.line(&[
+                        &param,
+                        &format!("classifiers[{i}].type"),
+                        &format!("classifiers[{i}]"),
+                    ]),
+                    source,
+                }
+            })
+        })
+        .collect()
+}
+
+/// Where each value of an experiment file starts, read from the TOML parser's spans.
+///
+/// serde's `Spanned<T>` only reports the span of a value it also deserializes, and fails outright on values the
+/// parser kept no span for (implicit tables). So this walks the document generically, asking toml for the span of
+/// every value through the same private struct name `Spanned` uses, and records each by its key path
+/// (`evaluation.k`, `features[1].name`, `learning_curve.fractions[2]`).
+mod spans {
+    use std::collections::BTreeMap;
+    use std::fmt;
+
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+    // The names toml 0.8 (through serde_spanned 0.6) recognises as a request for a value's span.
+    const NAME: &str = "$__serde_spanned_private_Spanned";
+    const START: &str = "$__serde_spanned_private_start";
+    const END: &str = "$__serde_spanned_private_end";
+    const VALUE: &str = "$__serde_spanned_private_value";
+    const FIELDS: &[&str] = &[START, END, VALUE];
+
+    /// Byte offset of every value's start, by key path.
+    pub(super) fn value_starts(text: &str) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        // A parse error here was already reported by the schema step; whatever was recorded is still usable.
+        let _ = Located {
+            path: String::new(),
+            out: &mut out,
+        }
+        .deserialize(toml::Deserializer::new(text));
+        out
+    }
+
+    /// A value whose span is asked for, then recorded under `path`.
+    struct Located<'o> {
+        path: String,
+        out: &'o mut BTreeMap<String, usize>,
+    }
+
+    /// A value's content: tables and arrays recurse, scalars end the walk.
+    struct Content<'o> {
+        path: String,
+        out: &'o mut BTreeMap<String, usize>,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Located<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_struct(NAME, FIELDS, self)
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Content<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Located<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any TOML value")
+        }
+        // No span kept for this value: toml hands over the content itself.
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+            Content {
+                path: self.path,
+                out: self.out,
+            }
+            .visit_seq(seq)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let Some(first) = map.next_key::<String>()? else {
+                return Ok(());
+            };
+            if first != START {
+                return Content {
+                    path: self.path,
+                    out: self.out,
+                }
+                .rest_of_table(first, map);
+            }
+            let start: usize = map.next_value()?;
+            self.out.insert(self.path.clone(), start);
+            while let Some(key) = map.next_key::<String>()? {
+                if key == VALUE {
+                    map.next_value_seed(Content {
+                        path: self.path.clone(),
+                        out: &mut *self.out,
+                    })?;
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(())
+        }
+    }
+
+    impl<'de> Content<'_> {
+        fn child(&mut self, key: &str) -> Located<'_> {
+            let path = if self.path.is_empty() {
+                key.to_string()
+            } else {
+                format!("{}.{key}", self.path)
+            };
+            Located {
+                path,
+                out: &mut *self.out,
+            }
+        }
+
+        fn rest_of_table<A: MapAccess<'de>>(
+            mut self,
+            first: String,
+            mut map: A,
+        ) -> Result<(), A::Error> {
+            map.next_value_seed(self.child(&first))?;
+            while let Some(key) = map.next_key::<String>()? {
+                map.next_value_seed(self.child(&key))?;
+            }
+            Ok(())
+        }
+    }
+
+    impl<'de> Visitor<'de> for Content<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any TOML value")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let mut i = 0;
+            while seq
+                .next_element_seed(Located {
+                    path: format!("{}[{i}]", self.path),
+                    out: &mut *self.out,
+                })?
+                .is_some()
+            {
+                i += 1;
+            }
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            match map.next_key::<String>()? {
+                Some(first) => self.rest_of_table(first, map),
+                None => Ok(()),
+            }
+        }
+    }
+}
+
 /// The loaded data and what was left out.
 #[derive(Debug, Clone)]
 pub struct LoadedData {
@@ -813,6 +1139,131 @@ type = "logistic"
                 .to_string();
             assert!(err.contains(want), "wanted '{want}' in: {err}");
         }
+    }
+
+    /// The line `err` (a `file:line: message` string) points at.
+    fn line_of(src: &str) -> (u64, String) {
+        let err = Experiment::from_source(src, Some(Path::new("x.toml")))
+            .unwrap_err()
+            .to_string();
+        let line = err
+            .strip_prefix("x.toml:")
+            .and_then(|r| r.split(':').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no line in: {err}"));
+        (line, err)
+    }
+
+    /// 1-based line of the first line of `src` that starts with `prefix`.
+    fn line_starting(src: &str, prefix: &str) -> u64 {
+        src.lines().position(|l| l.starts_with(prefix)).unwrap() as u64 + 1
+    }
+
+    /// `MINIMAL` with a description and comments that mention every key the errors below are about, above the
+    /// keys themselves: a substring search would point at these.
+    fn decoy() -> String {
+        MINIMAL.replace(
+            "name = \"t\"\n",
+            "name = \"t\"\ndescription = \"k, repeats, alpha, bootstrap, fractions, \\\"words\\\", \\\"logistic\\\"\"\n\
+             # k = 5 repeats = 3 alpha bootstrap fractions name = \"words\" type = \"logistic\"\n",
+        )
+    }
+
+    #[test]
+    fn errors_point_at_the_value_not_at_a_mention() {
+        let base = decoy();
+        let cases: Vec<(String, &str, &str)> = vec![
+            (
+                base.replace("k = 3", "k = 1"),
+                "k = 1",
+                "k must be at least 2",
+            ),
+            (
+                base.replace("k = 3", "k = 3\nrepeats = 0"),
+                "repeats = 0",
+                "repeats must be at least 1",
+            ),
+            (
+                base.replace("seed = 1", "seed = 1\nalpha = 1.5"),
+                "alpha = 1.5",
+                "alpha must be in (0, 1)",
+            ),
+            (
+                base.replace("seed = 1", "seed = 1\nbootstrap = 10"),
+                "bootstrap = 10",
+                "too few",
+            ),
+            (
+                base.replace("seed = 1", "seed = 1\nkind = \"learning-curve\"")
+                    + "[learning_curve]\nfractions = [0.5, 0.25]\n",
+                "fractions = ",
+                "strictly increasing",
+            ),
+            (
+                base.clone()
+                    + "[[features]]\nname = \"words\"\nextractors = [{ type = \"char-ngrams\" }]\n",
+                "name = \"words\"\nextractors = [{ type = \"char",
+                "used twice",
+            ),
+            (
+                base.clone()
+                    + "[[classifiers]]\ntype = \"logistic\"\nname = \"l2\"\nalpha = -2.0\n",
+                "alpha = -2.0",
+                "alpha",
+            ),
+        ];
+        for (src, at, want) in cases {
+            let (line, err) = line_of(&src);
+            let expected = src.find(at).map(|o| crate::diag::line_of_offset(&src, o));
+            assert_eq!(Some(line), expected, "{want}: {err}\n{src}");
+            assert!(err.contains(want), "wanted '{want}' in: {err}");
+        }
+    }
+
+    #[test]
+    fn sizes_are_bounded_with_the_allowed_range_in_the_message() {
+        let lc = |fractions: &str| {
+            MINIMAL.replace("seed = 1", "seed = 1\nkind = \"learning-curve\"")
+                + &format!("[learning_curve]\nfractions = {fractions}\n")
+        };
+        let many: Vec<String> = (1..=21).map(|i| format!("{}", i as f64 / 21.0)).collect();
+        let cases = [
+            (
+                MINIMAL.replace("seed = 1", "seed = 1\nbootstrap = 100001"),
+                "bootstrap",
+                "100..=100000",
+            ),
+            (MINIMAL.replace("k = 3", "k = 1001"), "k = ", "2..=1000"),
+            (
+                MINIMAL.replace("k = 3", "k = 3\nrepeats = 1001"),
+                "repeats",
+                "1..=1000",
+            ),
+            (lc(&format!("[{}]", many.join(", "))), "fractions", "1..=20"),
+            (lc("[0.5, 1.5]"), "fractions", "(0, 1]"),
+        ];
+        for (src, key, want) in cases {
+            let (line, err) = line_of(&src);
+            assert_eq!(line, line_starting(&src, key), "{err}");
+            assert!(err.contains(want), "wanted '{want}' in: {err}");
+        }
+        for ok in ["bootstrap = 0", "bootstrap = 100", "bootstrap = 100000"] {
+            let src = MINIMAL.replace("seed = 1", &format!("seed = 1\n{ok}"));
+            assert!(Experiment::from_source(&src, None).is_ok(), "{ok}");
+        }
+        let twenty: Vec<String> = (1..=20).map(|i| format!("{}", i as f64 / 20.0)).collect();
+        assert!(Experiment::from_source(&lc(&format!("[{}]", twenty.join(", "))), None).is_ok());
+    }
+
+    #[test]
+    fn a_csv_sample_of_zero_is_refused_at_its_line() {
+        let src = MINIMAL.replace(
+            "source = \"gold\"\nclasses = [\"support\", \"oppose\"]",
+            "source = \"csv\"\npath = \"x.csv\"\ntext = \"t\"\nlabel = \"l\"\nsample = 0",
+        );
+        let (line, err) = line_of(&src);
+        assert_eq!(line, line_starting(&src, "sample"), "{err}");
+        assert!(err.contains("at least 1"), "{err}");
     }
 
     #[test]

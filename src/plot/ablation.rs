@@ -3,10 +3,13 @@
 
 use plotters::style::text_anchor::HPos;
 
-use super::canvas::{self, legend_layout, render_png, wrap_text, Scale, Swatch, VAlign};
+use super::layout::{self, interval_bar, row_label, Bar, Body, Header, Layout};
+use super::legend::Swatch;
+use super::scale::{number, Scale};
+use super::text::{fit_text, text_width, wrap_text, VAlign};
 use super::{
     max_label_width, palette, truncate_label, PlotError, BODY, LABEL_PAD, MARGIN, ROW_HEIGHT,
-    SMALL, TITLE, WIDTH,
+    SMALL, WIDTH,
 };
 use crate::eval::results::{AblationRow, Estimate};
 use crate::report::model::RunReport;
@@ -29,7 +32,98 @@ enum Line {
 pub(super) fn render(report: &RunReport, rows: &[AblationRow]) -> Result<Vec<u8>, PlotError> {
     let metric = report.headline().label().to_string();
     let width = WIDTH as i32;
+    let (lines, label_col) = lines(rows, &metric)?;
 
+    let extent = lines
+        .iter()
+        .filter_map(|l| match l {
+            Line::Variant(_, e, _) => Some([Some(e.point), e.lower, e.upper]),
+            Line::Header(_) => None,
+        })
+        .flatten()
+        .flatten()
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, |m, v| m.max(v.abs()));
+    let half = ((extent * 1.1).max(MIN_SPAN) / MIN_SPAN).ceil() * MIN_SPAN;
+    let value_col = text_width(CHART, "−0.000 (p = 0.00)", SMALL)? + 16;
+    let plot_left = MARGIN + LABEL_PAD + label_col.max(60) + 12;
+    let scale = Scale {
+        lo: -half,
+        hi: half,
+        p0: plot_left,
+        p1: width - MARGIN - value_col,
+    };
+
+    let layout = Layout {
+        chart: CHART,
+        title: super::chart_title(
+            CHART,
+            report,
+            &format!("ablation — change in {metric} without each extractor"),
+        )?,
+        header: Header::legend(CHART, legend(report), plot_left)?,
+        body_height: ROW_HEIGHT * (lines.len().max(1) as i32) + 4,
+        x_axis: true,
+        side_height: 0,
+        caption: wrap_text(
+            CHART,
+            &format!(
+                "Δ = {metric} with the extractor left out − {metric} of the full feature set, same classifier and \
+                 folds. p: McNemar's exact test against the full set (not corrected for multiple comparisons)."
+            ),
+            SMALL,
+            width - 2 * MARGIN,
+        )?,
+    };
+    layout.render(|c, body| {
+        let Body { top, bottom } = body;
+        for (i, line) in lines.iter().enumerate() {
+            if let Line::Header(_) = line {
+                layout::stripe(c, top + ROW_HEIGHT * i as i32, ROW_HEIGHT)?;
+            }
+        }
+        c.x_axis(&scale, bottom, top - 4, &format!("Δ {metric}"), &|v, d| {
+            number(v, d)
+        })?;
+        let zero = scale.px(0.0);
+        for (i, line) in lines.iter().enumerate() {
+            let yc = top + ROW_HEIGHT * i as i32 + ROW_HEIGHT / 2;
+            match line {
+                Line::Header(text) => {
+                    let text = c.fit(text, BODY.bold(), width - 2 * MARGIN - 12)?;
+                    c.text(
+                        &text,
+                        (MARGIN + 6, yc),
+                        BODY.bold(),
+                        palette::TEXT,
+                        HPos::Left,
+                        VAlign::Center,
+                    )?;
+                }
+                Line::Variant(label, e, p) => {
+                    row_label(c, label, plot_left, yc, BODY)?;
+                    let bar = Bar {
+                        height: BAR_HEIGHT,
+                        color: if e.point < 0.0 {
+                            palette::VERMILLION
+                        } else {
+                            palette::BLUE
+                        },
+                        cap: 6,
+                        value_gap: 8,
+                    };
+                    let value = format!("{} (p {})", number(e.point, 3), p_text(*p));
+                    interval_bar(c, &scale, 0.0, e, yc, &bar, &value)?;
+                }
+            }
+        }
+        c.line(vec![(zero, top - 4), (zero, bottom)], palette::INK, 2)
+    })
+}
+
+/// A heading per classifier (with its full-set score) followed by one line per left-out extractor; and the width
+/// of the widest variant label.
+fn lines(rows: &[AblationRow], metric: &str) -> Result<(Vec<Line>, i32), PlotError> {
     let mut classifiers: Vec<&str> = Vec::new();
     for r in rows {
         if !classifiers.contains(&r.classifier.as_str()) {
@@ -53,39 +147,16 @@ pub(super) fn render(report: &RunReport, rows: &[AblationRow]) -> Result<Vec<u8>
             .iter()
             .filter(|r| r.classifier == *classifier && r.left_out.is_some())
         {
-            let label =
-                canvas::fit_text(CHART, &truncate_label(&r.variant), BODY, max_label_width())?;
-            label_col = label_col.max(canvas::text_width(CHART, &label, BODY)?);
+            let label = fit_text(CHART, &truncate_label(&r.variant), BODY, max_label_width())?;
+            label_col = label_col.max(text_width(CHART, &label, BODY)?);
             lines.push(Line::Variant(label, r.delta, r.p_value));
         }
     }
+    Ok((lines, label_col))
+}
 
-    let extent = lines
-        .iter()
-        .filter_map(|l| match l {
-            Line::Variant(_, e, _) => Some([Some(e.point), e.lower, e.upper]),
-            Line::Header(_) => None,
-        })
-        .flatten()
-        .flatten()
-        .filter(|v| v.is_finite())
-        .fold(0.0f64, |m, v| m.max(v.abs()));
-    let half = ((extent * 1.1).max(MIN_SPAN) / MIN_SPAN).ceil() * MIN_SPAN;
-    let value_col = canvas::text_width(CHART, "−0.000 (p = 0.00)", SMALL)? + 16;
-    let plot_left = MARGIN + LABEL_PAD + label_col.max(60) + 12;
-    let plot_right = width - MARGIN - value_col;
-    let scale = Scale {
-        lo: -half,
-        hi: half,
-        p0: plot_left,
-        p1: plot_right,
-    };
-
-    let title = super::chart_title(
-        CHART,
-        report,
-        &format!("ablation — change in {metric} without each extractor"),
-    )?;
+/// Which way each colour points, and the interval whisker when there are intervals.
+fn legend(report: &RunReport) -> Vec<(Swatch, String)> {
     let mut legend = vec![
         (
             Swatch::Bar(palette::VERMILLION),
@@ -102,104 +173,7 @@ pub(super) fn render(report: &RunReport, rows: &[AblationRow]) -> Result<Vec<u8>
             ),
         ));
     }
-    let (legend_pos, legend_lines) =
-        legend_layout(CHART, &legend, BODY, plot_left, width - MARGIN)?;
-    let caption = wrap_text(
-        CHART,
-        &format!(
-            "Δ = {metric} with the extractor left out − {metric} of the full feature set, same classifier and \
-             folds. p: McNemar's exact test against the full set (not corrected for multiple comparisons)."
-        ),
-        SMALL,
-        width - 2 * MARGIN,
-    )?;
-
-    let title_y = MARGIN;
-    let legend_y = title_y + TITLE.line_height() + BODY.line_height() / 2;
-    let rows_top = legend_y + (legend_lines - 1).max(0) * BODY.line_height() + BODY.line_height();
-    let plot_bottom = rows_top + ROW_HEIGHT * (lines.len().max(1) as i32) + 4;
-    let caption_y = plot_bottom + canvas::x_axis_height() + 10;
-    let height = caption_y + SMALL.line_height() * caption.len() as i32 + MARGIN;
-
-    render_png(CHART, WIDTH, height as u32, |c| {
-        c.title(&title, title_y)?;
-        c.legend(&legend, &legend_pos, legend_y, BODY)?;
-        for (i, line) in lines.iter().enumerate() {
-            if let Line::Header(_) = line {
-                let top = rows_top + ROW_HEIGHT * i as i32;
-                c.fill_rect(
-                    (MARGIN, top),
-                    (width - MARGIN, top + ROW_HEIGHT - 1),
-                    palette::STRIPE,
-                )?;
-            }
-        }
-        c.x_axis(
-            &scale,
-            plot_bottom,
-            rows_top - 4,
-            &format!("Δ {metric}"),
-            &|v, d| canvas::number(v, d),
-        )?;
-        let zero = scale.px(0.0);
-        for (i, line) in lines.iter().enumerate() {
-            let yc = rows_top + ROW_HEIGHT * i as i32 + ROW_HEIGHT / 2;
-            match line {
-                Line::Header(text) => {
-                    let text = c.fit(text, BODY.bold(), width - 2 * MARGIN - 12)?;
-                    c.text(
-                        &text,
-                        (MARGIN + 6, yc),
-                        BODY.bold(),
-                        palette::TEXT,
-                        HPos::Left,
-                        VAlign::Center,
-                    )?;
-                }
-                Line::Variant(label, e, p) => {
-                    c.text(
-                        label,
-                        (plot_left - 12, yc),
-                        BODY,
-                        palette::TEXT,
-                        HPos::Right,
-                        VAlign::Center,
-                    )?;
-                    let x = scale.px(e.point);
-                    if x != zero {
-                        let color = if e.point < 0.0 {
-                            palette::VERMILLION
-                        } else {
-                            palette::BLUE
-                        };
-                        c.fill_rect((zero, yc - BAR_HEIGHT / 2), (x, yc + BAR_HEIGHT / 2), color)?;
-                    }
-                    let mut right = x.max(zero);
-                    if let (Some(l), Some(u)) = (e.lower, e.upper) {
-                        let (wl, wu) = (scale.px(l), scale.px(u));
-                        c.whisker(wl, wu, yc, 6, palette::INK)?;
-                        right = right.max(wu);
-                    }
-                    let value = format!("{} (p {})", canvas::number(e.point, 3), p_text(*p));
-                    c.text(
-                        &value,
-                        (right + 8, yc),
-                        SMALL,
-                        palette::TEXT,
-                        HPos::Left,
-                        VAlign::Center,
-                    )?;
-                }
-            }
-        }
-        c.line(
-            vec![(zero, rows_top - 4), (zero, plot_bottom)],
-            palette::INK,
-            2,
-        )?;
-        c.caption(&caption, caption_y)?;
-        Ok(())
-    })
+    legend
 }
 
 /// A p-value with its relation: "= 0.30", "= 0.004", "< 0.001".

@@ -4,8 +4,11 @@
 use plotters::style::text_anchor::HPos;
 use plotters::style::RGBColor;
 
-use super::canvas::{self, render_png, wrap_text, Canvas, Font, VAlign};
-use super::{palette, PlotError, BODY, MARGIN, SMALL, TITLE, WIDTH};
+use super::canvas::Canvas;
+use super::layout::{Header, Layout};
+use super::text::{fit_text, text_width, wrap_text, Font, VAlign};
+use super::{palette, PlotError, BODY, MARGIN, SMALL, WIDTH};
+use crate::eval::results::ConfigResult;
 use crate::report::model::RunReport;
 
 const CHART: &str = "confusion";
@@ -42,6 +45,57 @@ pub(super) fn render(report: &RunReport) -> Result<Vec<u8>, PlotError> {
         })?;
     let classes = &report.data.classes;
     let k = classes.len().max(1);
+    let (counts, percents) = panels(config, k);
+
+    // Horizontal layout of one panel: row labels | k cells | row notes.
+    let width = WIDTH as i32;
+    let panel_w = (width - 2 * MARGIN - PANEL_GAP) / 2;
+    let names: Vec<&str> = (0..k)
+        .map(|i| classes.get(i).map_or("?", String::as_str))
+        .collect();
+    let mut label_w = text_width(CHART, "gold ↓", SMALL)?;
+    for name in &names {
+        label_w = label_w.max(text_width(CHART, name, BODY)?);
+    }
+    let label_w = label_w.min(panel_w / 4) + 12;
+    let mut note_w = 0;
+    for note in &percents.row_notes {
+        note_w = note_w.max(text_width(CHART, note, SMALL)?);
+    }
+    let note_w = note_w + 12;
+    let cell = ((panel_w - label_w - note_w) / k as i32).clamp(MIN_CELL, MAX_CELL);
+
+    // Vertical layout inside the body: panel titles, "predicted →", class names, the grid.
+    let names_offset = BODY.line_height() + 4 + SMALL.line_height();
+    let grid_offset = names_offset + BODY.line_height();
+    let layout = Layout {
+        chart: CHART,
+        title: super::chart_title(CHART, report, "confusion matrix of the best configuration")?,
+        header: Header::Subtitle(subtitle(report, config)?),
+        body_height: grid_offset + cell * k as i32,
+        x_axis: false,
+        side_height: 0,
+        caption: caption(report)?,
+    };
+    layout.render(|c, body| {
+        let geometry = Geometry {
+            names,
+            label_w,
+            note_w,
+            cell,
+            panel_w,
+            panel_title_y: body.top,
+            predicted_y: body.top + BODY.line_height() + 4,
+            names_y: body.top + names_offset,
+            grid_top: body.top + grid_offset,
+        };
+        draw_panel(c, &geometry, &counts, MARGIN)?;
+        draw_panel(c, &geometry, &percents, MARGIN + panel_w + PANEL_GAP)
+    })
+}
+
+/// The two heatmaps of `config`'s `k` × `k` confusion matrix: raw counts, and each row as percentages of its total.
+fn panels(config: &ConfigResult, k: usize) -> (Panel, Panel) {
     let count = |g: usize, p: usize| -> u64 {
         config
             .confusion
@@ -56,7 +110,6 @@ pub(super) fn render(report: &RunReport) -> Result<Vec<u8>, PlotError> {
         .max()
         .unwrap_or(0);
     let row_sums: Vec<u64> = (0..k).map(|g| (0..k).map(|p| count(g, p)).sum()).collect();
-
     let counts = Panel {
         title: "Counts",
         cells: (0..k)
@@ -94,91 +147,43 @@ pub(super) fn render(report: &RunReport) -> Result<Vec<u8>, PlotError> {
             .collect(),
         row_notes: row_sums.iter().map(|n| format!("n = {n}")).collect(),
     };
+    (counts, percents)
+}
 
-    // Horizontal layout of one panel: row labels | k cells | row notes.
-    let width = WIDTH as i32;
-    let panel_w = (width - 2 * MARGIN - PANEL_GAP) / 2;
-    let names: Vec<&str> = (0..k)
-        .map(|i| classes.get(i).map_or("?", String::as_str))
-        .collect();
-    let mut label_w = canvas::text_width(CHART, "gold ↓", SMALL)?;
-    for name in &names {
-        label_w = label_w.max(canvas::text_width(CHART, name, BODY)?);
-    }
-    let label_w = label_w.min(panel_w / 4) + 12;
-    let mut note_w = 0;
-    for note in &percents.row_notes {
-        note_w = note_w.max(canvas::text_width(CHART, note, SMALL)?);
-    }
-    let note_w = note_w + 12;
-    let cell = ((panel_w - label_w - note_w) / k as i32).clamp(MIN_CELL, MAX_CELL);
-
-    // Vertical layout.
-    let title = super::chart_title(CHART, report, "confusion matrix of the best configuration")?;
+/// The configuration shown and its headline score.
+fn subtitle(report: &RunReport, config: &ConfigResult) -> Result<String, PlotError> {
     let headline = report.headline();
-    let subtitle = canvas::fit_text(
+    fit_text(
         CHART,
         &match config.metrics.get(&headline) {
             Some(e) => format!("{} ({} = {:.3})", config.id, headline.label(), e.point),
             None => config.id.clone(),
         },
         BODY,
-        width - 2 * MARGIN,
-    )?;
+        WIDTH as i32 - 2 * MARGIN,
+    )
+}
+
+/// How counts were pooled and how to read the two panels.
+fn caption(report: &RunReport) -> Result<Vec<String>, PlotError> {
     let repeats = report.evaluation.repeats;
     let pooling = if repeats > 1 {
         format!("Counts are pooled over {repeats} repeats (each item is counted once per repeat).")
     } else {
         format!("Counts from {repeats} repeat (each item is counted once).")
     };
-    let caption = wrap_text(
+    wrap_text(
         CHART,
         &format!(
             "{pooling} Rows: gold class; columns: predicted class. Percentages divide each row by its total (n)."
         ),
         SMALL,
-        width - 2 * MARGIN,
-    )?;
-    let title_y = MARGIN;
-    let subtitle_y = title_y + TITLE.line_height();
-    let panel_title_y = subtitle_y + BODY.line_height() + 14;
-    let predicted_y = panel_title_y + BODY.line_height() + 4;
-    let names_y = predicted_y + SMALL.line_height();
-    let grid_top = names_y + BODY.line_height();
-    let grid_bottom = grid_top + cell * k as i32;
-    let caption_y = grid_bottom + 20;
-    let height = caption_y + SMALL.line_height() * caption.len() as i32 + MARGIN;
-
-    let layout = Layout {
-        names,
-        label_w,
-        note_w,
-        cell,
-        panel_w,
-        panel_title_y,
-        predicted_y,
-        names_y,
-        grid_top,
-    };
-    render_png(CHART, WIDTH, height as u32, |c| {
-        c.title(&title, title_y)?;
-        c.text(
-            &subtitle,
-            (MARGIN, subtitle_y),
-            BODY,
-            palette::MUTED,
-            HPos::Left,
-            VAlign::Top,
-        )?;
-        draw_panel(c, &layout, &counts, MARGIN)?;
-        draw_panel(c, &layout, &percents, MARGIN + panel_w + PANEL_GAP)?;
-        c.caption(&caption, caption_y)?;
-        Ok(())
-    })
+        WIDTH as i32 - 2 * MARGIN,
+    )
 }
 
 /// Geometry shared by both panels.
-struct Layout<'a> {
+struct Geometry<'a> {
     names: Vec<&'a str>,
     label_w: i32,
     note_w: i32,
@@ -191,7 +196,12 @@ struct Layout<'a> {
 }
 
 /// Draws one heatmap with its left edge at `x0`.
-fn draw_panel(c: &Canvas<'_, '_>, l: &Layout<'_>, panel: &Panel, x0: i32) -> Result<(), PlotError> {
+fn draw_panel(
+    c: &Canvas<'_, '_>,
+    l: &Geometry<'_>,
+    panel: &Panel,
+    x0: i32,
+) -> Result<(), PlotError> {
     let k = l.names.len() as i32;
     let content_w = l.label_w + l.cell * k + l.note_w;
     let left = x0 + ((l.panel_w - content_w) / 2).max(0);

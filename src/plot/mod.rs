@@ -12,11 +12,16 @@
 mod ablation;
 mod canvas;
 mod confusion;
+mod layout;
 mod leaderboard;
 mod learning_curve;
+mod legend;
 mod per_class;
+mod primitives;
+mod scale;
 #[cfg(test)]
 mod tests;
+mod text;
 
 use std::sync::OnceLock;
 
@@ -24,7 +29,7 @@ use plotters::style::{register_font, FontStyle};
 
 use crate::report::model::RunReport;
 
-use canvas::Font;
+use text::Font;
 
 /// Why a chart could not be rendered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -196,7 +201,6 @@ pub fn render_all(report: &RunReport) -> Result<Vec<(String, Vec<u8>)>, PlotErro
     Ok(charts)
 }
 
-/// A human name for a metric key (`macro_f1` → `macro-F1`); unknown keys are shown as they are.
 /// `label` shortened to [`MAX_LABEL_CHARS`] characters with "…".
 fn truncate_label(label: &str) -> String {
     if label.chars().count() <= MAX_LABEL_CHARS {
@@ -211,14 +215,14 @@ fn truncate_label(label: &str) -> String {
 fn chart_title(chart: &'static str, report: &RunReport, what: &str) -> Result<String, PlotError> {
     let max = WIDTH as i32 - 2 * MARGIN;
     let tail = format!(": {what}");
-    let tail_w = canvas::text_width(chart, &tail, TITLE)?;
-    let name = canvas::fit_text(
+    let tail_w = text::text_width(chart, &tail, TITLE)?;
+    let name = text::fit_text(
         chart,
         &report.experiment.name,
         TITLE,
         (max - tail_w).max(max / 3),
     )?;
-    canvas::fit_text(chart, &format!("{name}{tail}"), TITLE, max)
+    text::fit_text(chart, &format!("{name}{tail}"), TITLE, max)
 }
 
 /// The widest the label column may be.
@@ -244,18 +248,5 @@ fn fmt_percent(p: f64) -> String {
         format!("{}", p.round() as i64)
     } else {
         format!("{p:.1}")
-    }
-}
-
-/// The lower end of a value axis that starts at 0 unless some value is negative (MCC, kappa, ablation deltas).
-fn axis_floor(values: impl IntoIterator<Item = f64>) -> f64 {
-    let min = values
-        .into_iter()
-        .filter(|v| v.is_finite())
-        .fold(0.0f64, f64::min);
-    if min < 0.0 {
-        ((min * 10.0).floor() / 10.0).max(-1.0)
-    } else {
-        0.0
     }
 }

@@ -289,16 +289,14 @@ fn long_labels_are_shortened_to_fit_the_label_column() {
     assert!(label.ends_with('…'));
     ensure_fonts().expect("fonts register");
     let wide = "W".repeat(80);
-    let fitted = canvas::fit_text(
+    let fitted = text::fit_text(
         "test",
         &truncate_label(&wide),
         BODY.bold(),
         max_label_width(),
     )
     .expect("measures");
-    assert!(
-        canvas::text_width("test", &fitted, BODY.bold()).expect("measures") <= max_label_width()
-    );
+    assert!(text::text_width("test", &fitted, BODY.bold()).expect("measures") <= max_label_width());
     assert!(fitted.ends_with('…'));
 }
 
