@@ -437,3 +437,65 @@ fn a_second_run_replaces_the_report_folder_whole() {
         .collect();
     assert_eq!(leftovers, vec!["default"], "no staging folders left behind");
 }
+
+/// The trust rules of the comparison, on every shipped experiment: the headline verdict agrees with its own
+/// (Holm-adjusted) Δ interval, the error table never shows the gold class as the wrong prediction, and per-fold
+/// scores exist for every configuration.
+#[test]
+fn verdicts_agree_with_their_intervals_on_every_shipped_experiment() {
+    let wd = Workdir::with_repo_data();
+    for exp in ["default", "three-way", "ablation", "learning-curve"] {
+        wd.run(&["run", &format!("experiments/{exp}.toml"), "-q"])
+            .ok();
+        let r = report(&wd, &format!("reports/{exp}"));
+        for c in &r.comparisons {
+            let (lo, hi) = (
+                c.difference_adjusted.lower.unwrap(),
+                c.difference_adjusted.upper.unwrap(),
+            );
+            assert_eq!(
+                c.significant,
+                lo > 0.0 || hi < 0.0,
+                "{exp}: {} significant={} with Δ interval [{lo}, {hi}]",
+                c.config,
+                c.significant
+            );
+            assert!(c.adjusted_level >= 0.95 && c.adjusted_level < 1.0, "{exp}");
+        }
+        for cfg in &r.configs {
+            assert_eq!(cfg.per_fold.len(), r.folds.len(), "{exp}: {}", cfg.id);
+            assert_eq!(cfg.per_repeat.len(), r.evaluation.repeats, "{exp}");
+        }
+        // Error analysis: the "predicted" column is a wrong prediction, never the gold class.
+        let md = wd.read(&format!("reports/{exp}/report.md"));
+        if let Some(section) = md.split("## Error analysis").nth(1) {
+            let rows: Vec<&str> = section
+                .lines()
+                .skip_while(|l| !l.starts_with("|---"))
+                .skip(1)
+                .take_while(|l| l.starts_with('|'))
+                .collect();
+            assert!(!rows.is_empty(), "{exp}: the error table has rows");
+            for row in rows {
+                let cells: Vec<&str> = row.split(" | ").collect();
+                assert_ne!(cells[3], cells[4], "{exp}: gold = predicted in {row}");
+            }
+        }
+    }
+    let three = report(&wd, "reports/three-way");
+    let majority = three
+        .comparisons
+        .iter()
+        .find(|c| c.config == "majority")
+        .expect("the majority baseline is ranked");
+    assert!(majority.significant, "{majority:?}");
+    let default = report(&wd, "reports/default");
+    assert!(
+        default
+            .configs
+            .iter()
+            .any(|c| c.degenerate == Some(stance::eval::results::Degenerate::EqualsMajority)),
+        "text models that predict the majority class everywhere are marked"
+    );
+    assert!(wd.read("reports/default/report.md").contains("≡ majority"));
+}

@@ -39,7 +39,9 @@
 //! let cases = behaviour::expand::expand_all(&suites)?;
 //! let classes = vec!["support".to_string(), "oppose".to_string(), "neutral".to_string()];
 //! // A model that says `support` to everything passes the support MFT and fails the oppose MFT.
-//! let always_support = |texts: &[&str]| texts.iter().map(|_| Prediction { class: 0, proba: None }).collect();
+//! let always_support = |texts: &[&str]| {
+//!     texts.iter().map(|_| Prediction { class: 0, proba: None, tied: false }).collect()
+//! };
 //! let results = evaluate(&cases, &classes, &always_support);
 //! let summary = summarize("always-support", &results);
 //! assert!(summary.tests.iter().any(|t| t.failures == t.evaluated && t.evaluated > 0));

@@ -269,7 +269,11 @@ fn constant(class: usize) -> impl Fn(&[&str]) -> Vec<Prediction> {
     move |texts: &[&str]| {
         texts
             .iter()
-            .map(|_| Prediction { class, proba: None })
+            .map(|_| Prediction {
+                class,
+                proba: None,
+                tied: false,
+            })
             .collect()
     }
 }
@@ -338,7 +342,7 @@ fn a_model_ignoring_negation_fails_the_negation_tests_and_one_using_it_passes() 
             .iter()
             .map(|t| Prediction {
                 class: keyword(t),
-                proba: None,
+                proba: None, tied: false,
             })
             .collect()
     };
@@ -349,7 +353,7 @@ fn a_model_ignoring_negation_fails_the_negation_tests_and_one_using_it_passes() 
                 let k = keyword(t);
                 Prediction {
                     class: if has_negation(t) { 1 - k } else { k },
-                    proba: None,
+                    proba: None, tied: false,
                 }
             })
             .collect()
@@ -412,7 +416,7 @@ fn hedging_needs_a_drop_in_probability() {
             .iter()
             .map(|t| Prediction {
                 class: keyword(t),
-                proba: Some(vec![0.5, 0.5]),
+                proba: Some(vec![0.5, 0.5]), tied: false,
             })
             .collect()
     };
@@ -426,7 +430,7 @@ fn hedging_needs_a_drop_in_probability() {
                 p[k] = conf;
                 Prediction {
                     class: k,
-                    proba: Some(p),
+                    proba: Some(p), tied: false,
                 }
             })
             .collect()
@@ -542,7 +546,7 @@ fn the_ibm_suite_targets_pro_and_con_classes() {
             .iter()
             .map(|_| Prediction {
                 class: 0,
-                proba: None,
+                proba: None, tied: false,
             })
             .collect()
     };

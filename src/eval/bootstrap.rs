@@ -118,7 +118,44 @@ impl Replicates {
         self.interval(point, |r| r[a][s] - r[b][s])
     }
 
+    /// The paired-bootstrap test of `a` minus `b` on a metric: two-sided p-value
+    /// `min(1, 2 · min(1 + #{d ≤ 0}, 1 + #{d ≥ 0}) / (B + 1))` over the replicate differences `d` (Davison &
+    /// Hinkley's +1 keeps a finite number of replicates from claiming p = 0). `None` without replicates.
+    pub fn difference_p(&self, a: usize, b: usize, metric: MetricName) -> Option<f64> {
+        if self.values.is_empty() {
+            return None;
+        }
+        let s = self.layout.index(Slot::Metric(metric));
+        let d: Vec<f64> = self.values.iter().map(|r| r[a][s] - r[b][s]).collect();
+        let le = d.iter().filter(|&&v| v <= 0.0).count();
+        let ge = d.iter().filter(|&&v| v >= 0.0).count();
+        let n = d.len() as f64;
+        Some((2.0 * (1 + le.min(ge)) as f64 / (n + 1.0)).min(1.0))
+    }
+
+    /// `a` minus `b` on a metric with its paired percentile interval at confidence `level`.
+    pub fn difference_at(
+        &self,
+        a: usize,
+        b: usize,
+        metric: MetricName,
+        point: f64,
+        level: f64,
+    ) -> Estimate {
+        let s = self.layout.index(Slot::Metric(metric));
+        self.interval_at(point, level, |r| r[a][s] - r[b][s])
+    }
+
     fn interval(&self, point: f64, value: impl Fn(&Vec<Vec<f64>>) -> f64) -> Estimate {
+        self.interval_at(point, CONFIDENCE_LEVEL, value)
+    }
+
+    fn interval_at(
+        &self,
+        point: f64,
+        level: f64,
+        value: impl Fn(&Vec<Vec<f64>>) -> f64,
+    ) -> Estimate {
         if self.values.is_empty() {
             return Estimate {
                 point,
@@ -127,7 +164,7 @@ impl Replicates {
             };
         }
         let vals: Vec<f64> = self.values.iter().map(value).collect();
-        let (lo, hi) = percentile_interval(&vals, CONFIDENCE_LEVEL);
+        let (lo, hi) = percentile_interval(&vals, level);
         Estimate {
             point,
             lower: Some(lo),

@@ -7,8 +7,10 @@ use super::bootstrap::Replicates;
 use super::metrics::{MetricName, Scores};
 use super::oof::OutOfFold;
 use super::plan::Cell;
-use super::results::{Comparison, ConfigResult, Power};
-use super::stats::{holm, mcnemar_exact, min_discordant_for_significance};
+use super::results::{Comparison, ConfigResult, CorrectedT, Estimate, McNemar, Power};
+use super::stats::{
+    corrected_resampled_t, holm, mcnemar_exact, min_discordant_for_significance,
+};
 
 /// Something a reader should know about a run. Rendered by the report (see [`fmt::Display`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -102,13 +104,21 @@ pub struct Evidence<'a> {
     pub replicates: &'a Replicates,
     /// The headline metric.
     pub headline: MetricName,
+    /// Per cell, the headline per fold (aligned across cells), for the corrected resampled t-test.
+    pub fold_headlines: &'a [Vec<f64>],
+    /// Mean training and test sizes of a fold, when the scheme is k-fold (the t-test's correction needs them).
+    pub fold_sizes: Option<(f64, f64)>,
 }
 
 impl Evidence<'_> {
-    /// Headline of `a` minus headline of `b`, with its paired bootstrap interval.
-    pub fn headline_difference(&self, a: usize, b: usize) -> super::results::Estimate {
-        let h = |ci: usize| self.points[ci].get(self.headline).unwrap_or(0.0);
-        self.replicates.difference(a, b, self.headline, h(a) - h(b))
+    fn headline(&self, ci: usize) -> f64 {
+        self.points[ci].get(self.headline).unwrap_or(0.0)
+    }
+
+    /// Headline of `a` minus headline of `b`, with its 95% paired bootstrap interval.
+    pub fn headline_difference(&self, a: usize, b: usize) -> Estimate {
+        self.replicates
+            .difference(a, b, self.headline, self.headline(a) - self.headline(b))
     }
 
     /// McNemar's exact p-value between two cells' majority-vote correctness, with the discordant counts.
@@ -116,33 +126,100 @@ impl Evidence<'_> {
         let (only_a, only_b) = self.oof[a].discordant(&self.oof[b], self.gold);
         (only_a, only_b, mcnemar_exact(only_a, only_b))
     }
+
+    /// The corrected resampled t-test of `a` minus `b` on per-fold headlines.
+    fn corrected_t(&self, a: usize, b: usize) -> Option<(f64, usize, f64)> {
+        let (n_train, n_test) = self.fold_sizes?;
+        let d: Vec<f64> = self.fold_headlines[a]
+            .iter()
+            .zip(&self.fold_headlines[b])
+            .map(|(x, y)| x - y)
+            .collect();
+        corrected_resampled_t(&d, n_train, n_test)
+    }
 }
 
-/// Every ranked cell other than the best against the best, Holm-adjusted over the family.
-pub fn against_best(
-    ev: &Evidence<'_>,
-    ranked: &[usize],
-    best: usize,
-    alpha: f64,
-) -> Vec<Comparison> {
+/// Every ranked cell other than the best against the best. The verdict tests the headline (paired bootstrap,
+/// Holm-adjusted) and is read off the difference's interval at the Holm-adjusted level, so the two cannot
+/// disagree; McNemar (accuracy) and the corrected t-test are reported beside it, each Holm-adjusted on its own.
+pub fn against_best(ev: &Evidence<'_>, ranked: &[usize], best: usize, alpha: f64) -> Vec<Comparison> {
     let others: Vec<usize> = ranked.iter().copied().filter(|&ci| ci != best).collect();
-    let tests: Vec<(u64, u64, f64)> = others.iter().map(|&ci| ev.mcnemar(best, ci)).collect();
-    let adjusted = holm(&tests.iter().map(|t| t.2).collect::<Vec<_>>());
+    let boot_p: Vec<Option<f64>> = others
+        .iter()
+        .map(|&ci| ev.replicates.difference_p(ci, best, ev.headline))
+        .collect();
+    let boot_holm = holm_optional(&boot_p);
+    let mcnemar: Vec<(u64, u64, f64)> = others.iter().map(|&ci| ev.mcnemar(best, ci)).collect();
+    let mcnemar_holm = holm(&mcnemar.iter().map(|t| t.2).collect::<Vec<_>>());
+    let t_tests: Vec<Option<(f64, usize, f64)>> =
+        others.iter().map(|&ci| ev.corrected_t(ci, best)).collect();
+    let t_holm = holm_optional(&t_tests.iter().map(|t| t.map(|t| t.2)).collect::<Vec<_>>());
     others
         .iter()
-        .zip(tests.iter().zip(&adjusted))
-        .map(
-            |(&ci, (&(best_only, config_only, p), &p_holm))| Comparison {
+        .enumerate()
+        .map(|(k, &ci)| {
+            let point = ev.headline(ci) - ev.headline(best);
+            // The level at which the raw p-value meets the Holm-adjusted threshold: p < a ⇔ p_holm < alpha.
+            let adjusted_alpha = match (boot_p[k], boot_holm[k]) {
+                (Some(p), Some(ph)) if ph > 0.0 => alpha * p / ph,
+                _ => alpha,
+            };
+            let level = 1.0 - adjusted_alpha;
+            let adjusted = ev
+                .replicates
+                .difference_at(ci, best, ev.headline, point, level);
+            let excludes_zero = matches!((adjusted.lower, adjusted.upper), (Some(lo), Some(hi)) if lo > 0.0 || hi < 0.0);
+            Comparison {
                 config: ev.cells[ci].id.clone(),
                 best: ev.cells[best].id.clone(),
                 difference: ev.headline_difference(ci, best),
-                best_only_correct: best_only,
-                config_only_correct: config_only,
-                p_value: p,
-                p_holm,
-                significant: p_holm < alpha,
-            },
-        )
+                difference_adjusted: adjusted,
+                adjusted_level: level,
+                p_value: boot_p[k],
+                p_holm: boot_holm[k],
+                significant: excludes_zero,
+                mcnemar: McNemar {
+                    best_only_correct: mcnemar[k].0,
+                    config_only_correct: mcnemar[k].1,
+                    p_value: mcnemar[k].2,
+                    p_holm: mcnemar_holm[k],
+                },
+                corrected_t: t_tests[k].map(|(t, df, p)| CorrectedT {
+                    t,
+                    df,
+                    p_value: p,
+                    p_holm: t_holm[k].unwrap_or(1.0),
+                }),
+            }
+        })
+        .collect()
+}
+
+/// Median half-width of the comparisons' 95% difference intervals (`None` without intervals).
+pub fn difference_halfwidth(comparisons: &[Comparison]) -> Option<f64> {
+    let mut w: Vec<f64> = comparisons
+        .iter()
+        .filter_map(|c| c.difference.width())
+        .map(|w| w / 2.0)
+        .collect();
+    if w.is_empty() {
+        return None;
+    }
+    w.sort_by(f64::total_cmp);
+    let m = w.len() / 2;
+    Some(if w.len() % 2 == 1 {
+        w[m]
+    } else {
+        (w[m - 1] + w[m]) / 2.0
+    })
+}
+
+/// Holm's adjustment over the p-values that exist.
+fn holm_optional(p: &[Option<f64>]) -> Vec<Option<f64>> {
+    let present: Vec<f64> = p.iter().flatten().copied().collect();
+    let mut adjusted = holm(&present).into_iter();
+    p.iter()
+        .map(|v| v.and_then(|_| adjusted.next()))
         .collect()
 }
 
@@ -176,6 +253,7 @@ pub fn power(
         best_interval_width: results[best].metrics[&headline].width(),
         mean_interval_width: (!widths.is_empty())
             .then(|| widths.iter().sum::<f64>() / widths.len() as f64),
+        headline_difference_halfwidth: None,
     };
     let mut warnings: Vec<Warning> = classes
         .iter()

@@ -127,6 +127,7 @@ pub fn run_grid(
                     fold: fold.index,
                     class: p.class,
                     proba: p.proba,
+                    tied: p.tied,
                 });
             }
             n_features[r.cell].push(r.n_features);

@@ -11,6 +11,7 @@
 //! * [`metrics`] — scores from a confusion matrix (rows = gold, columns = predicted) and [`MetricName`];
 //! * [`bootstrap`] — replicate scores in typed slots, percentile intervals;
 //! * [`compare`] — ranking, tests against the best, what the data can resolve, warnings;
+//! * [`scores`] — per-fold, per-repeat and per-group scores; degenerate and tied predictions;
 //! * [`views`] — the ablation and learning-curve arrangements;
 //! * [`explain`] — refits on all items and top features;
 //! * [`run`](mod@run) — sequences the above into a [`Run`];
@@ -26,6 +27,7 @@ pub mod oof;
 pub mod plan;
 pub mod results;
 pub mod run;
+pub mod scores;
 pub mod splits;
 pub mod stats;
 pub mod views;

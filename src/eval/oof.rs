@@ -125,6 +125,7 @@ mod tests {
             fold: 0,
             class,
             proba: None,
+            tied: false,
         })
     }
 

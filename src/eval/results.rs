@@ -119,6 +119,55 @@ pub struct PredictionRecord {
     pub class: usize,
     /// Class probabilities, when the model has them.
     pub proba: Option<Vec<f64>>,
+    /// Whether the top score was shared and the training prior decided (absent when false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tied: bool,
+}
+
+/// Every metric on one part of the predictions: one fold of one repeat, or a whole repeat (`fold` absent).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SplitScore {
+    /// Repeat.
+    pub repeat: usize,
+    /// Fold within the repeat; `None` for the whole repeat.
+    pub fold: Option<usize>,
+    /// Test items scored.
+    pub n: usize,
+    /// Metric values.
+    pub metrics: BTreeMap<MetricName, f64>,
+}
+
+/// Every metric on the items of one group (document, topic, target…), predictions pooled over repeats.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupScore {
+    /// The group.
+    pub group: String,
+    /// Items in the group.
+    pub n: usize,
+    /// Metric values.
+    pub metrics: BTreeMap<MetricName, f64>,
+}
+
+/// Why a configuration's predictions carry no information beyond the class frequencies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Degenerate {
+    /// Every out-of-fold prediction equals the majority baseline's.
+    EqualsMajority,
+    /// Every out-of-fold prediction is the same class.
+    SingleClass {
+        /// The class.
+        class: String,
+    },
+}
+
+impl std::fmt::Display for Degenerate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Degenerate::EqualsMajority => f.write_str("≡ majority"),
+            Degenerate::SingleClass { class } => write!(f, "only '{class}'"),
+        }
+    }
 }
 
 /// Metrics of one class.
@@ -192,27 +241,74 @@ pub struct ConfigResult {
     pub predictions: Vec<Vec<Option<PredictionRecord>>>,
     /// Top features of the model refitted on all items (non-baselines at full training size).
     pub top_features: Option<TopFeatures>,
+    /// Every metric per fold of every repeat.
+    pub per_fold: Vec<SplitScore>,
+    /// Every metric per repeat.
+    pub per_repeat: Vec<SplitScore>,
+    /// Every metric per group, when items have groups (documents, topics…); empty otherwise.
+    pub per_group: Vec<GroupScore>,
+    /// Set when the predictions are degenerate (equal to the majority baseline's, or a single class).
+    pub degenerate: Option<Degenerate>,
+    /// Predictions whose top score was tied and decided by the training prior.
+    pub tied_predictions: u64,
 }
 
 /// The best configuration against another, on the same items and folds.
+///
+/// The verdict tests the **headline** metric: a paired bootstrap of the difference over the same replicates as the
+/// intervals, Holm-adjusted over every comparison with the best. `difference_adjusted` is the difference's
+/// percentile interval at the Holm-adjusted level, so "significant" holds exactly when that interval excludes 0.
+/// McNemar's test (accuracy, majority vote over repeats) and, for repeated k-fold, the corrected resampled t-test
+/// are reported beside it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
     /// The configuration compared with the best.
     pub config: String,
     /// The best configuration.
     pub best: String,
-    /// Headline of `config` minus headline of `best`, with a paired-bootstrap interval.
+    /// Headline of `config` minus headline of `best`, with its 95% paired-bootstrap interval.
     pub difference: Estimate,
+    /// The same difference with its interval at the Holm-adjusted confidence level `adjusted_level`.
+    pub difference_adjusted: Estimate,
+    /// Confidence level of `difference_adjusted`.
+    pub adjusted_level: f64,
+    /// Paired-bootstrap p-value of the headline difference (two-sided; `None` without bootstrap).
+    pub p_value: Option<f64>,
+    /// Holm-adjusted `p_value`.
+    pub p_holm: Option<f64>,
+    /// Whether the headline difference is significant after Holm's adjustment.
+    pub significant: bool,
+    /// McNemar's exact test on majority-vote correctness: a test of accuracy, not of the headline.
+    pub mcnemar: McNemar,
+    /// Nadeau & Bengio's corrected resampled t-test on per-fold headline differences (repeated k-fold only).
+    pub corrected_t: Option<CorrectedT>,
+}
+
+/// McNemar's exact test between two configurations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct McNemar {
     /// Items only the best got right (majority vote over repeats).
     pub best_only_correct: u64,
-    /// Items only `config` got right.
+    /// Items only the other configuration got right.
     pub config_only_correct: u64,
-    /// McNemar's exact p-value.
+    /// Exact two-sided p-value.
     pub p_value: f64,
-    /// Holm-adjusted p-value over all comparisons with the best.
+    /// Holm-adjusted over every comparison with the best.
     pub p_holm: f64,
-    /// Whether the Holm-adjusted p-value is below alpha.
-    pub significant: bool,
+}
+
+/// The corrected resampled t-test (Nadeau & Bengio 2003): `t = mean(d) / sqrt((1/J + n_test/n_train) · var(d))`
+/// over the J per-fold differences `d`, with J − 1 degrees of freedom.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CorrectedT {
+    /// The statistic.
+    pub t: f64,
+    /// Degrees of freedom.
+    pub df: usize,
+    /// Two-sided p-value.
+    pub p_value: f64,
+    /// Holm-adjusted over every comparison with the best.
+    pub p_holm: f64,
 }
 
 /// What the data can resolve.
@@ -230,6 +326,9 @@ pub struct Power {
     pub best_interval_width: Option<f64>,
     /// Mean headline interval width over non-baseline configurations.
     pub mean_interval_width: Option<f64>,
+    /// Median half-width of the 95% intervals of headline differences from the best: smaller differences are not
+    /// detectable with this data.
+    pub headline_difference_halfwidth: Option<f64>,
 }
 
 /// One row of an ablation: a feature-set variant under one classifier.
@@ -247,8 +346,10 @@ pub struct AblationRow {
     pub headline: Estimate,
     /// Headline minus the full set's, with a paired-bootstrap interval.
     pub delta: Estimate,
-    /// McNemar's exact p-value against the full set.
-    pub p_value: f64,
+    /// Paired-bootstrap p-value of the headline difference from the full set (`None` without bootstrap).
+    pub p_value: Option<f64>,
+    /// McNemar's exact p-value against the full set (accuracy).
+    pub mcnemar_p: f64,
 }
 
 /// One point of a learning curve.

@@ -12,7 +12,8 @@ use super::plan::{Cell, Clusters, Kind, Plan};
 use super::results::*;
 use super::splits::{make_folds, Fold};
 use super::stats::ClusterBootstrap;
-use super::{explain, views, EvalError};
+use super::{explain, scores, views, EvalError};
+use crate::models::ClassifierKind;
 use crate::corpus::Dataset;
 
 /// Run-time options that do not change results.
@@ -104,6 +105,15 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
     let (unit, units) = clusters(plan, ds, &evaluated);
     let boot = ClusterBootstrap::new(units, ds.items.len(), plan.seed);
     let replicates = Replicates::draw(&boot, plan.bootstrap, &grid.oof, &scoring);
+    let fold_scores: Vec<Vec<SplitScore>> = grid
+        .oof
+        .iter()
+        .map(|o| scores::per_fold(o, &folds, &gold, &ds.classes, &metrics))
+        .collect();
+    let fold_headlines: Vec<Vec<f64>> = fold_scores
+        .iter()
+        .map(|fs| fs.iter().map(|s| s.metrics.get(&plan.headline).copied().unwrap_or(0.0)).collect())
+        .collect();
     let ev = Evidence {
         cells: &cells,
         oof: &grid.oof,
@@ -111,6 +121,8 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
         points: &points,
         replicates: &replicates,
         headline: plan.headline,
+        fold_headlines: &fold_headlines,
+        fold_sizes: plan.split.k().map(|_| mean_fold_sizes(&folds)),
     };
     let comparisons = compare::against_best(&ev, &ranked, best, plan.alpha);
     let class_counts: Vec<usize> = (0..ds.classes.len())
@@ -125,6 +137,7 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
         &replicates,
         &class_counts,
     );
+    add_part_scores(plan, &cells, &grid, &scoring, fold_scores, ds, &mut results);
     let statistics_seconds = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
@@ -136,7 +149,7 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
     let ablation = (plan.kind == Kind::Ablation).then(|| views::ablation(plan, &ev, &results));
     let learning_curve = matches!(plan.kind, Kind::LearningCurve { .. })
         .then(|| views::learning_curve(plan, &cells, &results, &grid.train_sizes));
-    let (power, more) = compare::power(
+    let (power, more): (Power, _) = compare::power(
         &results,
         &ranked,
         best,
@@ -146,6 +159,10 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
         plan.alpha,
     );
     warnings.extend(more);
+    let power = Power {
+        headline_difference_halfwidth: compare::difference_halfwidth(&comparisons),
+        ..power
+    };
     let mut per_config_seconds = BTreeMap::new();
     for (cell, secs) in cells.iter().zip(&grid.seconds) {
         *per_config_seconds.entry(cell.id.clone()).or_default() += secs;
@@ -256,6 +273,11 @@ fn config_results(
                 zero_division: s.zero_division.clone(),
                 predictions: Vec::new(),
                 top_features: None,
+                per_fold: Vec::new(),
+                per_repeat: Vec::new(),
+                per_group: Vec::new(),
+                degenerate: None,
+                tied_predictions: 0,
             }
         })
         .collect()
@@ -362,6 +384,43 @@ fn clusters(plan: &Plan, ds: &Dataset, evaluated: &[usize]) -> (BootstrapUnit, V
             evaluated.iter().map(|&i| vec![i]).collect(),
         )
     }
+}
+
+/// Per-fold, per-repeat and per-group scores, degenerate and tied predictions, for every cell.
+fn add_part_scores(
+    plan: &Plan,
+    cells: &[Cell],
+    grid: &GridOutput,
+    scoring: &Scoring<'_>,
+    fold_scores: Vec<Vec<SplitScore>>,
+    ds: &Dataset,
+    results: &mut [ConfigResult],
+) {
+    let groups: Vec<Option<String>> = ds.items.iter().map(|i| i.group.clone()).collect();
+    let (gold, classes, metrics) = (scoring.gold, scoring.classes, scoring.metrics);
+    for ((ci, r), per_fold) in results.iter_mut().enumerate().zip(fold_scores) {
+        let oof = &grid.oof[ci];
+        let majority = cells.iter().position(|c| {
+            c.fraction == cells[ci].fraction
+                && plan.classifiers[c.classifier].kind() == ClassifierKind::Majority
+        });
+        r.per_fold = per_fold;
+        r.per_repeat = scores::per_repeat(oof, gold, classes, metrics);
+        r.per_group = scores::per_group(oof, &groups, gold, classes, metrics);
+        r.degenerate = match majority {
+            Some(m) if m == ci => None,
+            m => scores::degenerate(oof, m.map(|m| &grid.oof[m]), classes),
+        };
+        r.tied_predictions = scores::tied(oof);
+    }
+}
+
+/// Mean training and test sizes over folds (the corrected t-test's `n_train` and `n_test`).
+fn mean_fold_sizes(folds: &[Fold]) -> (f64, f64) {
+    let n = folds.len().max(1) as f64;
+    let train = folds.iter().map(|f| f.train.len() as f64).sum::<f64>() / n;
+    let test = folds.iter().map(|f| f.test.len() as f64).sum::<f64>() / n;
+    (train, test)
 }
 
 fn sample_sd(v: &[f64]) -> f64 {

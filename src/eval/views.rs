@@ -40,7 +40,12 @@ pub fn ablation(plan: &Plan, ev: &Evidence<'_>, results: &[ConfigResult]) -> Vec
                 } else {
                     ev.headline_difference(ci, full)
                 },
-                p_value: if is_full { 1.0 } else { ev.mcnemar(full, ci).2 },
+                p_value: if is_full {
+                    None
+                } else {
+                    ev.replicates.difference_p(ci, full, ev.headline)
+                },
+                mcnemar_p: if is_full { 1.0 } else { ev.mcnemar(full, ci).2 },
             });
         }
     }

@@ -69,7 +69,7 @@ pub(super) fn render(report: &RunReport, rows: &[AblationRow]) -> Result<Vec<u8>
             CHART,
             &format!(
                 "Δ = {metric} with the extractor left out − {metric} of the full feature set, same classifier and \
-                 folds. p: McNemar's exact test against the full set (not corrected for multiple comparisons)."
+                 folds. p: paired bootstrap of the difference (McNemar's exact test when there is no bootstrap); not corrected for multiple comparisons."
             ),
             SMALL,
             width - 2 * MARGIN,
@@ -149,7 +149,7 @@ fn lines(rows: &[AblationRow], metric: &str) -> Result<(Vec<Line>, i32), PlotErr
         {
             let label = fit_text(CHART, &truncate_label(&r.variant), BODY, max_label_width())?;
             label_col = label_col.max(text_width(CHART, &label, BODY)?);
-            lines.push(Line::Variant(label, r.delta, r.p_value));
+            lines.push(Line::Variant(label, r.delta, r.p_value.unwrap_or(r.mcnemar_p)));
         }
     }
     Ok((lines, label_col))

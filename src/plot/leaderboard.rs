@@ -10,7 +10,7 @@ use super::{
     interval_note, max_label_width, palette, truncate_label, PlotError, BODY, LABEL_PAD, MARGIN,
     ROW_HEIGHT, SMALL, WIDTH,
 };
-use crate::eval::results::Estimate;
+use crate::eval::results::{Degenerate, Estimate};
 use crate::report::model::RunReport;
 
 const CHART: &str = "leaderboard";
@@ -61,7 +61,7 @@ pub(super) fn render(report: &RunReport) -> Result<Vec<u8>, PlotError> {
         caption: wrap_text(
             CHART,
             &format!(
-                "{}; * = significantly different from the best (McNemar, Holm). Ranked by {metric}, best first.",
+                "{}; * = {metric} significantly different from the best (paired bootstrap, Holm); ≡ majority = same predictions as the majority baseline. Ranked by {metric}, best first.",
                 capitalised(&interval_note(report))
             ),
             SMALL,
@@ -127,9 +127,15 @@ fn rows(report: &RunReport) -> Result<(Vec<Row>, i32), PlotError> {
             .comparisons
             .iter()
             .any(|c| c.config == *id && c.significant);
+        let degenerate = match config.and_then(|c| c.degenerate.as_ref()) {
+            Some(Degenerate::EqualsMajority) => " ≡ majority",
+            Some(Degenerate::SingleClass { .. }) => " (one class)",
+            None => "",
+        };
         let suffix = format!(
-            "{}{}{}",
+            "{}{}{}{}",
             if baseline { " (baseline)" } else { "" },
+            degenerate,
             if best { " (best)" } else { "" },
             if significant { " *" } else { "" },
         );

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::eval::results::BootstrapUnit;
-use crate::eval::results::{
+use crate::eval::results::{McNemar, 
     AblationRow, ClassResult, Comparison, ConfigResult, Estimate, EvaluationInfo, LearningPoint,
     Power,
 };
@@ -65,6 +65,11 @@ fn config(id: &str, baseline: bool, headline: f64, classes: &[&str]) -> ConfigRe
         zero_division: Vec::new(),
         predictions: Vec::new(),
         top_features: None,
+        per_fold: Vec::new(),
+        per_repeat: Vec::new(),
+        per_group: Vec::new(),
+        degenerate: None,
+        tied_predictions: 0,
     }
 }
 
@@ -95,11 +100,18 @@ fn synthetic_report() -> RunReport {
             config: id.clone(),
             best: leaderboard[0].clone(),
             difference: est(-0.1, 0.05),
-            best_only_correct: 10,
-            config_only_correct: 2,
-            p_value: 0.01,
-            p_holm: 0.03,
+            difference_adjusted: est(-0.1, 0.06),
+            adjusted_level: 0.99,
+            p_value: Some(0.01),
+            p_holm: Some(0.03),
             significant: id != LONG_ID,
+            mcnemar: McNemar {
+                best_only_correct: 10,
+                config_only_correct: 2,
+                p_value: 0.01,
+                p_holm: 0.03,
+            },
+            corrected_t: None,
         })
         .collect();
     let mut learning_curve = Vec::new();
@@ -142,7 +154,8 @@ fn synthetic_report() -> RunReport {
                     lower: Some(delta - 0.05),
                     upper: Some(delta + 0.05),
                 },
-                p_value: 0.2,
+                p_value: Some(0.2),
+                mcnemar_p: 0.3,
             });
         }
     }
@@ -197,6 +210,7 @@ fn synthetic_report() -> RunReport {
             min_detectable_accuracy_difference: 0.17,
             best_interval_width: Some(0.16),
             mean_interval_width: Some(0.16),
+            headline_difference_halfwidth: Some(0.1),
         },
         ablation: Some(ablation),
         learning_curve: Some(learning_curve),

@@ -57,6 +57,11 @@ pub fn pval(p: f64) -> String {
     }
 }
 
+/// A p-value that may be absent (no bootstrap): "—".
+pub fn pval_opt(p: Option<f64>) -> String {
+    p.map_or_else(|| "—".to_string(), pval)
+}
+
 /// "p = 0.289" or "p < 0.001", for prose.
 pub fn p_phrase(p: f64) -> String {
     if p < 0.001 {

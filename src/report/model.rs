@@ -12,7 +12,7 @@ use crate::experiment::{Experiment, ExperimentFile, LoadedData};
 use crate::models::ClassifierKind;
 
 /// Version of the `report.json` schema; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The harness that produced the results.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::format::{num, pval};
+use super::format::{num, pval_opt};
 use super::model::RunReport;
 use crate::eval::MetricName;
 
@@ -46,7 +46,7 @@ pub fn leaderboard_text(r: &RunReport) -> String {
         .max(6);
     let _ = writeln!(
         s,
-        "\n{:>4}  {:<width$}  {:>8}  {:<15}  {:>8}  vs best (McNemar, Holm)",
+        "\n{:>4}  {:<width$}  {:>8}  {:<15}  {:>8}  vs best (Δ, paired bootstrap p, Holm)",
         "rank", "config", h, "95% interval", "accuracy"
     );
     for (rank, id) in r.leaderboard.iter().enumerate() {
@@ -82,7 +82,7 @@ fn leaderboard_row(r: &RunReport, rank: usize, id: &str, width: usize) -> String
             Some(x) => format!(
                 "{:+.3}  p={}{}",
                 x.difference.point,
-                pval(x.p_holm),
+                pval_opt(x.p_holm),
                 if x.significant { " *" } else { "" }
             ),
             None => String::new(),

@@ -148,10 +148,11 @@ fn error_rows(r: &RunReport, c: &ConfigResult) -> Vec<ErrorRow> {
         if total == 0 || wrong == 0 {
             continue;
         }
-        // The table's "predicted" is the most frequent prediction overall (the gold class included), as it always
-        // has been; the caption's "most frequent wrong prediction" is a separate fix.
-        let predicted =
-            crate::models::argmax(&votes.iter().map(|&v| f64::from(v)).collect::<Vec<_>>());
+        // The most frequent *wrong* prediction: the gold class is out of the running (ties: the lower index).
+        let predicted = (0..k)
+            .filter(|&c| c != item.gold)
+            .max_by(|&a, &b| votes[a].cmp(&votes[b]).then(b.cmp(&a)))
+            .expect("a wrong prediction exists");
         rows.push(ErrorRow {
             id: item.id.clone(),
             holder: item.holder.clone().unwrap_or_default(),

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::chart;
-use crate::report::format::{escape, est, pval, signed};
+use crate::report::format::{escape, est, pval, pval_opt, signed};
 use crate::report::model::RunReport;
 
 /// "Ablation": each variant with one extractor left out against the full feature set (empty if not an ablation).
@@ -17,14 +17,14 @@ pub(super) fn ablation(r: &RunReport, charts: &[String]) -> String {
     }
     let _ = writeln!(
         s,
-        "| classifier | variant | {} (95% CI) | Δ vs full (95% CI) | McNemar p |",
+        "| classifier | variant | {} (95% CI) | Δ vs full (95% CI) | p | McNemar p (accuracy) |",
         r.headline().label()
     );
-    let _ = writeln!(s, "|---|---|---|---|---:|");
+    let _ = writeln!(s, "|---|---|---|---|---:|---:|");
     for a in rows {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             escape(&a.classifier),
             escape(&a.variant),
             est(&a.headline),
@@ -33,12 +33,18 @@ pub(super) fn ablation(r: &RunReport, charts: &[String]) -> String {
             } else {
                 "—".into()
             },
-            pval(a.p_value)
+            pval_opt(a.p_value),
+            if a.left_out.is_some() {
+                pval(a.mcnemar_p)
+            } else {
+                "—".into()
+            }
         );
     }
     let _ = writeln!(
         s,
-        "\nA negative Δ is what the left-out extractor contributes (unadjusted p-values).\n"
+        "\nA negative Δ is what the left-out extractor contributes. p: paired bootstrap of the headline difference; \
+         McNemar: exact test of accuracy (both unadjusted).\n"
     );
     s
 }

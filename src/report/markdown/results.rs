@@ -3,9 +3,9 @@
 use std::fmt::Write;
 
 use super::chart;
-use crate::eval::results::ConfigResult;
+use crate::eval::results::{ConfigResult, Degenerate};
 use crate::eval::MetricName;
-use crate::report::format::{code, escape, est, num, signed};
+use crate::report::format::{code, escape, est, num, pval, pval_opt, signed};
 use crate::report::model::RunReport;
 
 /// "Leaderboard": every ranked configuration with the headline, the other metrics and its comparison with the best.
@@ -30,28 +30,49 @@ pub(super) fn leaderboard(r: &RunReport, best: &ConfigResult, charts: &[String])
     for k in &other {
         let _ = write!(s, " {} |", escape(k.label()));
     }
-    let _ = writeln!(s, " Δ vs best (95% CI) | McNemar p (Holm) |");
+    let _ = writeln!(
+        s,
+        " {hl} per fold (min–max) | Δ vs best (Holm-adjusted CI) | p (Holm) | McNemar p (accuracy, Holm) |"
+    );
     let _ = write!(s, "|---:|---|---|");
     for _ in &other {
         let _ = write!(s, "---:|");
     }
-    let _ = writeln!(s, "---|---:|");
+    let _ = writeln!(s, "---|---|---:|---:|");
     for (rank, id) in r.leaderboard.iter().enumerate() {
         let c = r.config(id).expect("leaderboard ids exist");
         leaderboard_row(&mut s, r, rank, c, &other);
     }
     let _ = writeln!(
         s,
-        "\nΔ is the configuration's {hl} minus the best's, with a paired-bootstrap interval (same resamples). p is \
-         McNemar's exact test on items each model gets right in most repeats, Holm-adjusted over all {} comparisons; \
-         **\\*** marks p < {}.",
+        "\nΔ is the configuration's {hl} minus the best's. p tests that difference: a paired bootstrap over the same \
+         resamples as the intervals, Holm-adjusted over all {} comparisons with the best; the Δ interval is shown at \
+         the matching Holm-adjusted level, so **\\*** (p < {}) marks exactly the rows whose interval excludes 0. \
+         McNemar's exact test is a test of **accuracy** (items each model gets right in most repeats), reported \
+         beside it. **≡ majority** marks a configuration whose every out-of-fold prediction equals the majority \
+         baseline's; **one class** one that predicts a single class throughout.",
         r.comparisons.len(),
         r.evaluation.alpha
     );
+    let tied: Vec<String> = r
+        .leaderboard
+        .iter()
+        .filter_map(|id| r.config(id))
+        .filter(|c| c.tied_predictions > 0)
+        .map(|c| format!("{} ({})", code(&c.id), c.tied_predictions))
+        .collect();
+    if !tied.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nPredictions whose top score was shared by several classes went to the class with the larger training \
+             prior, and to the first class only when the priors were equal too: {}.",
+            tied.join(", ")
+        );
+    }
     if r.evaluation.repeats > 1 {
         let _ = writeln!(
             s,
-            "Split-to-split variation (standard deviation of {hl} across the {} repeats) of the best configuration: {}.",
+            "\nSplit-to-split variation (standard deviation of {hl} across the {} repeats) of the best configuration: {}.",
             r.evaluation.repeats,
             best.repeat_sd.get(&h).map(|v| num(*v)).unwrap_or_else(|| "—".into())
         );
@@ -68,11 +89,18 @@ fn leaderboard_row(
     other: &[MetricName],
 ) {
     let id = &c.id;
-    let name = if c.baseline {
+    let mut name = if c.baseline {
         format!("{} *(baseline)*", escape(id))
     } else {
         code(id)
     };
+    match &c.degenerate {
+        Some(Degenerate::EqualsMajority) => name.push_str(" **≡ majority**"),
+        Some(Degenerate::SingleClass { class }) => {
+            let _ = write!(name, " **one class** ({})", escape(class));
+        }
+        None => {}
+    }
     let _ = write!(
         s,
         "| {} | {} | {} |",
@@ -83,19 +111,33 @@ fn leaderboard_row(
     for k in other {
         let _ = write!(s, " {} |", num(c.metrics[k].point));
     }
+    let _ = write!(s, " {} |", fold_range(c, r.headline()));
     if *id == r.best {
-        let _ = writeln!(s, " best | — |");
+        let _ = writeln!(s, " best | — | — |");
     } else if let Some(cmp) = r.comparisons.iter().find(|x| x.config == *id) {
         let mark = if cmp.significant { " **\\***" } else { "" };
         let _ = writeln!(
             s,
-            " {} | {:.3}{} |",
-            signed(&cmp.difference),
-            cmp.p_holm,
-            mark
+            " {} | {}{} | {} |",
+            signed(&cmp.difference_adjusted),
+            pval_opt(cmp.p_holm),
+            mark,
+            pval(cmp.mcnemar.p_holm)
         );
     } else {
-        let _ = writeln!(s, " | |");
+        let _ = writeln!(s, " | | |");
+    }
+}
+
+/// The smallest and largest headline over a configuration's folds: the spread behind the pooled number.
+fn fold_range(c: &ConfigResult, h: MetricName) -> String {
+    let v: Vec<f64> = c.per_fold.iter().filter_map(|f| f.metrics.get(&h).copied()).collect();
+    match (
+        v.iter().copied().reduce(f64::min),
+        v.iter().copied().reduce(f64::max),
+    ) {
+        (Some(lo), Some(hi)) => format!("{}–{}", num(lo), num(hi)),
+        _ => "—".into(),
     }
 }
 

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use crate::eval::results::ConfigResult;
 use crate::eval::splits::{GroupBy, Scheme};
-use crate::report::format::{code, escape, est, p_phrase, share};
+use crate::report::format::{code, escape, est, num, p_phrase, share};
 use crate::report::model::RunReport;
 
 /// Title, description, and the two summary paragraphs (data and evaluation; best and baseline).
@@ -53,15 +53,16 @@ fn vs_majority(r: &RunReport) -> Option<String> {
     let m = r.majority_baseline()?;
     let d = r.comparisons.iter().find(|c| c.config == m.id);
     let verdict = d.map(|d| {
+        let p = d.p_holm.map_or_else(|| "no bootstrap".to_string(), p_phrase);
         if d.significant {
             format!(
-                "; the best configuration is significantly better (McNemar {}, Holm-adjusted)",
-                p_phrase(d.p_holm)
+                "; the best configuration is significantly better (paired bootstrap on the headline, {p}, \
+                 Holm-adjusted)"
             )
         } else {
             format!(
-                "; the difference from the best is not significant (McNemar {}, Holm-adjusted)",
-                p_phrase(d.p_holm)
+                "; the difference from the best is not significant (paired bootstrap on the headline, {p}, \
+                 Holm-adjusted)"
             )
         }
     });
@@ -127,6 +128,15 @@ fn power_paragraph(r: &RunReport) -> String {
             let _ = write!(s, " (mean width over the models: {:.2})", m);
         }
         s.push_str(". ");
+    }
+    if let Some(hw) = p.headline_difference_halfwidth {
+        let _ = write!(
+            s,
+            "A difference in {} between two configurations comes with a 95% interval about ±{} wide here (median \
+             over the comparisons with the best), so smaller differences in the headline are not detectable. ",
+            r.headline().label(),
+            num(hw)
+        );
     }
     if p.min_detectable_accuracy_difference >= 0.2 {
         let _ = write!(
