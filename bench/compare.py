@@ -104,7 +104,7 @@ def main():
     out = f"/tmp/stance-compare-{name}"
     text = open(exp, encoding="utf-8").read()
     corpus = re.search(r'^path = "(.*)"', text, re.M).group(1)
-    h_secs, h_mib, _ = timed(["target/release/stance", "run", exp, "--out", out, "--quiet"])
+    h_secs, h_mib, _ = timed([os.environ.get("STANCE_BIN", "target/release/stance"), "run", exp, "--out", out, "--quiet"])
     # Fold assignment and pooled macro-F1 of the harness, from its own predictions.csv.
     reps, conf, rows = {}, [[0, 0], [0, 0]], {}
     classes = {"pro": 0, "con": 1}

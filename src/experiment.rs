@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::eval::metrics::MetricName;
 pub use crate::eval::splits::{GroupBy, Scheme};
 
+use crate::behaviour::{BehaviourError, Case};
 use crate::eval::plan::{ablation_variants, Clusters, Kind, Plan, Variant};
 use crate::eval::splits::Split;
 
@@ -95,6 +96,9 @@ pub enum ConfigError {
     /// The data does not fit the experiment (e.g. a class with no items).
     #[error("{0}")]
     DataMismatch(String),
+    /// A behavioural suite could not be loaded or expanded.
+    #[error("{0}")]
+    Behaviour(#[from] BehaviourError),
 }
 
 /// What kind of run an experiment is.
@@ -196,7 +200,40 @@ pub struct GateSpec {
     /// Also require an exact McNemar test (baseline vs candidate predictions) to find the drop significant.
     #[serde(default)]
     pub require_significance: bool,
+    /// Bounds on behavioural-test failure rates.
+    #[serde(default)]
+    pub behaviour: Option<BehaviourGateSpec>,
 }
+
+/// `[gate.behaviour]`: the highest failure rate each named behavioural test may reach.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BehaviourGateSpec {
+    /// Configurations the bounds apply to. Defaults to the run's best configuration.
+    #[serde(default)]
+    pub configs: Vec<String>,
+    /// Test name → highest allowed failure rate in [0, 1].
+    pub max_failure_rate: BTreeMap<String, f64>,
+}
+
+/// `[behaviour]`: behavioural test suites run on every configuration (refitted on all items).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BehaviourSpec {
+    /// Directory of suite files (`*.toml`). Gold-data experiments default to `labels/behaviour`.
+    #[serde(default)]
+    pub suites: Option<PathBuf>,
+    /// Set `false` to run no suites. Defaults to `true`.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Where gold-data experiments find their behavioural suites unless `[behaviour]` says otherwise.
+pub const DEFAULT_BEHAVIOUR_SUITES: &str = "labels/behaviour";
 
 /// An experiment file as written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -235,6 +272,9 @@ pub struct ExperimentFile {
     /// Learning-curve settings (for `kind = "learning-curve"`).
     #[serde(default)]
     pub learning_curve: Option<LearningCurveSpec>,
+    /// Behavioural test suites.
+    #[serde(default)]
+    pub behaviour: Option<BehaviourSpec>,
     /// Gate settings.
     #[serde(default)]
     pub gate: GateSpec,
@@ -390,7 +430,28 @@ impl Experiment {
             },
             headline: f.headline,
             alpha: f.alpha,
+            behaviour: self.behaviour_cases()?,
         })
+    }
+
+    /// The expanded behavioural cases this experiment runs: `[behaviour] suites`, or `labels/behaviour` for gold
+    /// data when that folder exists; none when disabled.
+    pub fn behaviour_cases(&self) -> Result<Vec<Case>, ConfigError> {
+        let dir = match (&self.file.behaviour, &self.file.data) {
+            (Some(b), _) if !b.enabled => return Ok(Vec::new()),
+            (
+                Some(BehaviourSpec {
+                    suites: Some(d), ..
+                }),
+                _,
+            ) => d.clone(),
+            (_, DataSpec::Gold(_)) if Path::new(DEFAULT_BEHAVIOUR_SUITES).is_dir() => {
+                PathBuf::from(DEFAULT_BEHAVIOUR_SUITES)
+            }
+            _ => return Ok(Vec::new()),
+        };
+        let suites = crate::behaviour::suite::load_dir(&dir)?;
+        Ok(crate::behaviour::expand::expand_all(&suites)?)
     }
 
     fn declared_variants(&self) -> Vec<Variant> {
@@ -768,6 +829,20 @@ fn check_learning_curve(lc: &LearningCurveSpec, at: &Locator<'_>) -> Result<(), 
 
 /// `[gate]` tolerances are finite and non-negative.
 fn check_gate(gate: &GateSpec, at: &Locator<'_>) -> Result<(), ConfigError> {
+    if let Some(b) = &gate.behaviour {
+        for (test, max) in &b.max_failure_rate {
+            if !(0.0..=1.0).contains(max) {
+                return Err(at.invalid(
+                    &[
+                        &format!("gate.behaviour.max_failure_rate.{test}"),
+                        "gate.behaviour.max_failure_rate",
+                        "gate.behaviour",
+                    ],
+                    format!("the failure-rate bound of behaviour test '{test}' must be in [0, 1], got {max}"),
+                ));
+            }
+        }
+    }
     for (m, t) in &gate.tolerance {
         if !(t.is_finite() && *t >= 0.0) {
             return Err(at.invalid(

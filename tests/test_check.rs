@@ -75,7 +75,14 @@ fn a_weakened_feature_set_is_a_regression_with_a_flip_list() {
         .stdout_has("FAIL:")
         .stdout_has("--update-baseline");
     // The flip list names the statement, its gold label and both predictions.
-    assert!(run.stdout().lines().any(|l| l.contains("lexicon + linear-svm | doc000.s11 | oppose | ") && l.contains("-> support |")), "{}", run.stdout());
+    assert!(
+        run.stdout().lines().any(
+            |l| l.contains("lexicon + linear-svm | doc000.s11 | oppose | ")
+                && l.contains("-> support |")
+        ),
+        "{}",
+        run.stdout()
+    );
     assert_eq!(
         wd.read_bytes(BASELINE),
         before,
@@ -275,4 +282,52 @@ fn a_truncated_or_out_of_range_prediction_list_is_an_input_error() {
         .code(2)
         .stderr_has("predicted class index 9 but there are 2 classes");
     assert_report_folder_untouched(&wd, &timings);
+}
+
+/// A negation-aware feature set under a `[gate.behaviour]` bound on the negation tests; the same set with its
+/// negation handling removed must fail the gate on behaviour alone.
+#[test]
+fn a_feature_set_that_ignores_negation_fails_the_behaviour_bound() {
+    let wd = Workdir::with_repo_data();
+    let exp = |features: &str| {
+        format!(
+            r#"name = "negation-gate"
+seed = 5
+bootstrap = 0
+[data]
+source = "gold"
+classes = ["support", "oppose"]
+[evaluation]
+scheme = "stratified-kfold"
+k = 3
+[[features]]
+name = "neg"
+extractors = {features}
+[[classifiers]]
+type = "naive-bayes"
+[gate]
+metrics = ["accuracy"]
+tolerance = {{ accuracy = 1.0 }}
+[gate.behaviour]
+configs = ["neg + naive-bayes"]
+max_failure_rate = {{ negation_of_support = 0.6 }}
+"#
+        )
+    };
+    let aware = r#"[{ type = "words", ngram = [1, 1], mark_negation = true }, { type = "lexicon" }, { type = "negation" }, { type = "shape" }]"#
+        .replace("\"words\"", "\"word-ngrams\"");
+    wd.write("experiments/neg.toml", exp(&aware));
+    wd.run(&["check", "experiments/neg.toml", "-q", "--update-baseline"])
+        .ok();
+    wd.run(&["check", "experiments/neg.toml", "-q"])
+        .ok()
+        .stdout_has("PASS");
+    let blind =
+        r#"[{ type = "word-ngrams", ngram = [1, 1] }, { type = "lexicon" }, { type = "shape" }]"#;
+    wd.write("experiments/neg.toml", exp(blind));
+    wd.run(&["check", "experiments/neg.toml", "-q"])
+        .code(1)
+        .stdout_has("BEHAVIOUR REGRESSION neg + naive-bayes")
+        .stdout_has("negation_of_support")
+        .stdout_has("behavioural case(s) changed outcome");
 }

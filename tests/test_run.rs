@@ -4,7 +4,8 @@ use stance::report::model::RunReport;
 
 use crate::workdir::{repo, Workdir};
 
-const REPORT_FILES: [&str; 6] = [
+const REPORT_FILES: [&str; 7] = [
+    "behaviour.csv",
     "report.md",
     "report.json",
     "metrics.csv",
@@ -12,10 +13,11 @@ const REPORT_FILES: [&str; 6] = [
     "metrics.json",
     "timings.json",
 ];
-const CHARTS: [&str; 3] = [
+const CHARTS: [&str; 4] = [
     "charts/leaderboard.png",
     "charts/confusion.png",
     "charts/per-class-f1.png",
+    "charts/behaviour.png",
 ];
 
 fn report(wd: &Workdir, dir: &str) -> RunReport {
@@ -118,7 +120,7 @@ fn the_default_experiment_writes_the_whole_report_folder() {
         String::from_utf8(stance::report::to_json(&r)).unwrap(),
         json
     );
-    assert_eq!(r.schema_version, 1);
+    assert_eq!(r.schema_version, 2);
     assert_eq!(r.data.classes, vec!["support", "oppose"]);
     assert_eq!(r.items.len(), 11);
     assert_eq!(r.folds.len(), 30);
@@ -234,7 +236,7 @@ fn results_are_byte_identical_for_one_and_two_threads() {
         );
         compared += 1;
     }
-    assert_eq!(compared, 8);
+    assert_eq!(compared, 10);
     let t1: serde_json::Value = serde_json::from_str(&wd.read("one/timings.json")).unwrap();
     let t2: serde_json::Value = serde_json::from_str(&wd.read("two/timings.json")).unwrap();
     assert_eq!(t1["threads"], 1);

@@ -342,7 +342,8 @@ fn a_model_ignoring_negation_fails_the_negation_tests_and_one_using_it_passes() 
             .iter()
             .map(|t| Prediction {
                 class: keyword(t),
-                proba: None, tied: false,
+                proba: None,
+                tied: false,
             })
             .collect()
     };
@@ -353,7 +354,8 @@ fn a_model_ignoring_negation_fails_the_negation_tests_and_one_using_it_passes() 
                 let k = keyword(t);
                 Prediction {
                     class: if has_negation(t) { 1 - k } else { k },
-                    proba: None, tied: false,
+                    proba: None,
+                    tied: false,
                 }
             })
             .collect()
@@ -416,7 +418,8 @@ fn hedging_needs_a_drop_in_probability() {
             .iter()
             .map(|t| Prediction {
                 class: keyword(t),
-                proba: Some(vec![0.5, 0.5]), tied: false,
+                proba: Some(vec![0.5, 0.5]),
+                tied: false,
             })
             .collect()
     };
@@ -430,7 +433,8 @@ fn hedging_needs_a_drop_in_probability() {
                 p[k] = conf;
                 Prediction {
                     class: k,
-                    proba: Some(p), tied: false,
+                    proba: Some(p),
+                    tied: false,
                 }
             })
             .collect()
@@ -546,7 +550,8 @@ fn the_ibm_suite_targets_pro_and_con_classes() {
             .iter()
             .map(|_| Prediction {
                 class: 0,
-                proba: None, tied: false,
+                proba: None,
+                tied: false,
             })
             .collect()
     };

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::Gate;
+use crate::behaviour::summary::check_bounds;
 use crate::eval::oof::OutOfFold;
 use crate::eval::results::ConfigResult;
 use crate::eval::stats::mcnemar_exact;
@@ -83,12 +84,16 @@ pub struct GateResult {
     pub flips: Vec<Flip>,
     /// Feature sets or classifiers whose definition changed since the baseline.
     pub changed_definitions: Vec<String>,
+    /// Behavioural failure-rate bounds the candidate breaks (`config: violation`).
+    pub behaviour_violations: Vec<String>,
+    /// Behavioural cases whose outcome changed since the baseline (`config: case pass -> fail`).
+    pub behaviour_flips: Vec<String>,
 }
 
 impl GateResult {
     /// Number of failing rows.
     pub fn failures(&self) -> usize {
-        self.rows.iter().filter(|r| r.verdict.fails()).count()
+        self.rows.iter().filter(|r| r.verdict.fails()).count() + self.behaviour_violations.len()
     }
 }
 
@@ -155,7 +160,71 @@ pub fn compare(baseline: &RunReport, candidate: &RunReport, gate: &Gate) -> Gate
         rows,
         flips,
         changed_definitions: changed_definitions(baseline, candidate),
+        behaviour_violations: behaviour_violations(candidate, gate),
+        behaviour_flips: behaviour_flips(baseline, candidate),
     }
+}
+
+/// The `[gate.behaviour]` bounds the candidate breaks, on its declared configurations (default: its best). A
+/// bound on a run without behavioural results is itself a violation, so a gate cannot pass by running no suites.
+fn behaviour_violations(candidate: &RunReport, gate: &Gate) -> Vec<String> {
+    let Some(spec) = &gate.behaviour else {
+        return Vec::new();
+    };
+    let Some(b) = &candidate.behaviour else {
+        return vec!["[gate.behaviour] is set but the run has no behavioural results".into()];
+    };
+    let configs = if spec.configs.is_empty() {
+        vec![candidate.best.clone()]
+    } else {
+        spec.configs.clone()
+    };
+    let mut out = Vec::new();
+    for id in &configs {
+        match b.summary(id) {
+            Some(s) => out.extend(
+                check_bounds(s, &spec.max_failure_rate)
+                    .into_iter()
+                    .map(|v| format!("{id}: {v}")),
+            ),
+            None => out.push(format!(
+                "{id}: no behavioural results for this configuration"
+            )),
+        }
+    }
+    out
+}
+
+/// Behavioural cases whose outcome changed between the runs, per configuration both ran.
+fn behaviour_flips(baseline: &RunReport, candidate: &RunReport) -> Vec<String> {
+    let (Some(old), Some(new)) = (&baseline.behaviour, &candidate.behaviour) else {
+        return Vec::new();
+    };
+    let word = |c: char| match c {
+        'p' => "pass",
+        'f' => "fail",
+        _ => "skipped",
+    };
+    let mut out = Vec::new();
+    for (config, now) in &new.outcomes {
+        let Some(before) = old.outcomes.get(config) else {
+            continue;
+        };
+        let before: std::collections::BTreeMap<&str, char> = old
+            .cases
+            .iter()
+            .map(String::as_str)
+            .zip(before.chars())
+            .collect();
+        for (case, n) in new.cases.iter().zip(now.chars()) {
+            if let Some(&o) = before.get(case.as_str()) {
+                if o != n {
+                    out.push(format!("{config}: {case} {} -> {}", word(o), word(n)));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Every configuration id of either run, the baseline's first, each once.
@@ -277,6 +346,7 @@ mod tests {
             tolerance: BTreeMap::from([(MetricName::MacroF1, 0.05)]),
             require_significance,
             alpha: 0.05,
+            behaviour: None,
         }
     }
 

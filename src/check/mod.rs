@@ -23,7 +23,7 @@ pub use baseline::{
 pub use compare::{compare, Flip, GateResult, GateRow, Verdict};
 
 use crate::eval::{run as run_plan, EvalError, RunOptions};
-use crate::experiment::{ConfigError, Experiment, LoadedData, MetricName};
+use crate::experiment::{BehaviourGateSpec, ConfigError, Experiment, LoadedData, MetricName};
 use crate::report::model::{HarnessInfo, RunReport, Timings};
 
 /// Gate settings after command-line overrides.
@@ -37,6 +37,8 @@ pub struct Gate {
     pub require_significance: bool,
     /// Significance level.
     pub alpha: f64,
+    /// Bounds on behavioural-test failure rates (`[gate.behaviour]`).
+    pub behaviour: Option<BehaviourGateSpec>,
 }
 
 impl Gate {
@@ -60,6 +62,7 @@ impl Gate {
             tolerance,
             require_significance: require_significance || exp.file.gate.require_significance,
             alpha: exp.file.alpha,
+            behaviour: exp.file.gate.behaviour.clone(),
         }
     }
 }

@@ -72,6 +72,19 @@ pub fn text(r: &GateResult, gate: &Gate, rebaseline: &str) -> String {
         );
     }
     text_flips(&mut s, r);
+    for v in &r.behaviour_violations {
+        let _ = writeln!(s, "BEHAVIOUR REGRESSION {v}");
+    }
+    if !r.behaviour_flips.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n{} behavioural case(s) changed outcome:",
+            r.behaviour_flips.len()
+        );
+        for f in r.behaviour_flips.iter().take(50) {
+            let _ = writeln!(s, "  {f}");
+        }
+    }
     let failures = r.failures();
     if failures == 0 {
         let _ = writeln!(

@@ -8,9 +8,7 @@ use super::metrics::{MetricName, Scores};
 use super::oof::OutOfFold;
 use super::plan::Cell;
 use super::results::{Comparison, ConfigResult, CorrectedT, Estimate, McNemar, Power};
-use super::stats::{
-    corrected_resampled_t, holm, mcnemar_exact, min_discordant_for_significance,
-};
+use super::stats::{corrected_resampled_t, holm, mcnemar_exact, min_discordant_for_significance};
 
 /// Something a reader should know about a run. Rendered by the report (see [`fmt::Display`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -142,7 +140,12 @@ impl Evidence<'_> {
 /// Every ranked cell other than the best against the best. The verdict tests the headline (paired bootstrap,
 /// Holm-adjusted) and is read off the difference's interval at the Holm-adjusted level, so the two cannot
 /// disagree; McNemar (accuracy) and the corrected t-test are reported beside it, each Holm-adjusted on its own.
-pub fn against_best(ev: &Evidence<'_>, ranked: &[usize], best: usize, alpha: f64) -> Vec<Comparison> {
+pub fn against_best(
+    ev: &Evidence<'_>,
+    ranked: &[usize],
+    best: usize,
+    alpha: f64,
+) -> Vec<Comparison> {
     let others: Vec<usize> = ranked.iter().copied().filter(|&ci| ci != best).collect();
     let boot_p: Vec<Option<f64>> = others
         .iter()
@@ -218,9 +221,7 @@ pub fn difference_halfwidth(comparisons: &[Comparison]) -> Option<f64> {
 fn holm_optional(p: &[Option<f64>]) -> Vec<Option<f64>> {
     let present: Vec<f64> = p.iter().flatten().copied().collect();
     let mut adjusted = holm(&present).into_iter();
-    p.iter()
-        .map(|v| v.and_then(|_| adjusted.next()))
-        .collect()
+    p.iter().map(|v| v.and_then(|_| adjusted.next())).collect()
 }
 
 /// What the data can resolve, and the warnings that follow from it.

@@ -7,6 +7,7 @@ use super::grid::fit_transform;
 use super::plan::{Cell, Plan};
 use super::results::{ClassFeatures, TopFeatures};
 use super::EvalError;
+use crate::behaviour::run::{evaluate, CaseResult};
 use crate::corpus::Dataset;
 use crate::features::Extracted;
 use crate::models::Explanation;
@@ -14,13 +15,17 @@ use crate::models::Explanation;
 /// How many top features per class the report keeps.
 pub const TOP_FEATURES: usize = 10;
 
-/// Refits every non-baseline cell at the full training fraction on all items; returns (cell, top features).
+/// What a refit on all items gives: the cell, its top features, and its behavioural test results.
+pub type Refit = (usize, Option<TopFeatures>, Vec<CaseResult>);
+
+/// Refits every non-baseline cell at the full training fraction on all items; returns its top features and, when the
+/// plan has behavioural cases, their results (the same fitted model `stance predict` would use).
 pub fn refit_all(
     plan: &Plan,
     cells: &[Cell],
     ds: &Dataset,
     extractions: &[Option<Extracted>],
-) -> Result<Vec<(usize, Option<TopFeatures>)>, EvalError> {
+) -> Result<Vec<Refit>, EvalError> {
     let last = plan.fractions().len() - 1;
     let all: Vec<usize> = (0..ds.items.len()).collect();
     let labels = ds.labels();
@@ -52,9 +57,16 @@ pub fn refit_all(
                     fold: "all items".into(),
                     source,
                 })?;
+            let behaviour = if plan.behaviour.is_empty() {
+                Vec::new()
+            } else {
+                let predict = |texts: &[&str]| model.predict(fitted.transform(texts).view());
+                evaluate(&plan.behaviour, &ds.classes, &predict)
+            };
             Ok((
                 ci,
                 top_features(model.explain(), |j| fitted.feature_name(j), &ds.classes),
+                behaviour,
             ))
         })
         .collect()

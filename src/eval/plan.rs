@@ -7,6 +7,7 @@
 
 use super::metrics::MetricName;
 use super::splits::Split;
+use crate::behaviour::Case;
 use crate::features::{FeatureError, FeatureSet, FeatureSetSpec};
 use crate::models::Classifier;
 
@@ -65,6 +66,8 @@ pub struct Plan {
     pub headline: MetricName,
     /// Significance level.
     pub alpha: f64,
+    /// Behavioural test cases run on every model refitted on all items (empty: none).
+    pub behaviour: Vec<Case>,
 }
 
 /// One reported configuration: a variant (or none, for baselines) × a classifier × a training fraction.

@@ -13,8 +13,9 @@ use super::results::*;
 use super::splits::{make_folds, Fold};
 use super::stats::ClusterBootstrap;
 use super::{explain, scores, views, EvalError};
-use crate::models::ClassifierKind;
+use crate::behaviour::run::CaseResult;
 use crate::corpus::Dataset;
+use crate::models::ClassifierKind;
 
 /// Run-time options that do not change results.
 #[derive(Default)]
@@ -48,6 +49,8 @@ pub struct Run {
     pub learning_curve: Option<Vec<LearningPoint>>,
     /// Things a reader should know.
     pub warnings: Vec<Warning>,
+    /// Behavioural test results per refitted configuration (configuration id, results), in grid order.
+    pub behaviour: Vec<(String, Vec<CaseResult>)>,
     /// Wall-clock time per stage (not part of the results).
     pub timings: StageTimings,
 }
@@ -112,7 +115,11 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
         .collect();
     let fold_headlines: Vec<Vec<f64>> = fold_scores
         .iter()
-        .map(|fs| fs.iter().map(|s| s.metrics.get(&plan.headline).copied().unwrap_or(0.0)).collect())
+        .map(|fs| {
+            fs.iter()
+                .map(|s| s.metrics.get(&plan.headline).copied().unwrap_or(0.0))
+                .collect()
+        })
         .collect();
     let ev = Evidence {
         cells: &cells,
@@ -141,8 +148,12 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
     let statistics_seconds = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
-    for (ci, top) in explain::refit_all(plan, &cells, ds, &extractions)? {
+    let mut behaviour = Vec::new();
+    for (ci, top, cases) in explain::refit_all(plan, &cells, ds, &extractions)? {
         results[ci].top_features = top;
+        if !cases.is_empty() {
+            behaviour.push((cells[ci].id.clone(), cases));
+        }
     }
     let refit_seconds = started.elapsed().as_secs_f64();
 
@@ -182,6 +193,7 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
         ablation,
         learning_curve,
         warnings,
+        behaviour,
         timings: StageTimings {
             extract_seconds,
             grid_seconds,

@@ -9,7 +9,10 @@ use super::results::{Degenerate, GroupScore, SplitScore};
 use super::splits::Fold;
 
 fn values(s: &Scores, metrics: &[MetricName]) -> BTreeMap<MetricName, f64> {
-    metrics.iter().map(|&m| (m, s.get(m).unwrap_or(0.0))).collect()
+    metrics
+        .iter()
+        .map(|&m| (m, s.get(m).unwrap_or(0.0)))
+        .collect()
 }
 
 /// Every metric on each fold's test items (the prediction made in that fold).

@@ -113,7 +113,15 @@ pub fn corrected_resampled_t(d: &[f64], n_train: f64, n_test: f64) -> Option<(f6
     let se = ((1.0 / j as f64 + n_test / n_train) * var).sqrt();
     if se == 0.0 {
         let p = if mean == 0.0 { 1.0 } else { 0.0 };
-        return Some((if mean == 0.0 { 0.0 } else { mean.signum() * f64::INFINITY }, j - 1, p));
+        return Some((
+            if mean == 0.0 {
+                0.0
+            } else {
+                mean.signum() * f64::INFINITY
+            },
+            j - 1,
+            p,
+        ));
     }
     let t = mean / se;
     let dist = StudentsT::new(0.0, 1.0, (j - 1) as f64).expect("df >= 1");

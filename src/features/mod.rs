@@ -223,8 +223,12 @@ impl ValidExtractor {
     /// Fits a bag-of-terms extractor on the interned terms of `rows`.
     fn fit_interned(&self, interned: &InternedTerms, rows: &[usize]) -> Box<dyn FittedExtractor> {
         match self {
-            ValidExtractor::Words(p) => p.with_bag(FittedBag::fit_interned(interned, rows, &p.bag())),
-            ValidExtractor::Chars(p) => p.with_bag(FittedBag::fit_interned(interned, rows, &p.bag())),
+            ValidExtractor::Words(p) => {
+                p.with_bag(FittedBag::fit_interned(interned, rows, &p.bag()))
+            }
+            ValidExtractor::Chars(p) => {
+                p.with_bag(FittedBag::fit_interned(interned, rows, &p.bag()))
+            }
             ValidExtractor::Negation(p) => {
                 p.with_bag(FittedBag::fit_interned(interned, rows, &p.bag()))
             }

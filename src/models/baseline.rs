@@ -1,9 +1,9 @@
 //! Baselines: the floor every result is read against.
 
-use sprs::CsMatView;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use sprs::CsMatView;
 
 use super::{decide, Explanation, FittedClassifier, Prediction};
 

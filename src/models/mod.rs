@@ -434,7 +434,11 @@ mod tests {
         ] {
             let clf = spec(src).check().unwrap();
             let fitted = clf.fit(csr(&x).view(), &y, 2, 7).unwrap();
-            let pred: Vec<usize> = fitted.predict(csr(&x).view()).iter().map(|p| p.class).collect();
+            let pred: Vec<usize> = fitted
+                .predict(csr(&x).view())
+                .iter()
+                .map(|p| p.class)
+                .collect();
             assert_eq!(pred, y, "{src}");
         }
     }
@@ -456,7 +460,11 @@ mod tests {
             "type = 'linear-svm'",
             "type = 'decision-tree'",
         ] {
-            let fitted = spec(src).check().unwrap().fit(csr(&x).view(), &y, 3, 1).unwrap();
+            let fitted = spec(src)
+                .check()
+                .unwrap()
+                .fit(csr(&x).view(), &y, 3, 1)
+                .unwrap();
             let preds = fitted.predict(csr(&x).view());
             let classes: Vec<usize> = preds.iter().map(|p| p.class).collect();
             assert_eq!(classes, y, "{src}");

@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use sprs::CsMatView;
 
 use super::{
-    classes_present, decide, dense_within_budget, priors, Explanation, FittedClassifier, ModelError,
-    Prediction,
+    classes_present, decide, dense_within_budget, priors, Explanation, FittedClassifier,
+    ModelError, Prediction,
 };
 
 /// Split criterion.
@@ -268,8 +268,7 @@ impl FittedTree {
     }
 
     fn predict_rows<'a>(&self, rows: impl Iterator<Item = ArrayView1<'a, f64>>) -> Vec<Prediction> {
-        rows
-            .into_iter()
+        rows.into_iter()
             .map(|row| {
                 let mut proba = vec![0.0; self.n_classes];
                 match &self.inner {
@@ -353,7 +352,8 @@ mod tests {
         let y = [1, 0, 1];
         for _ in 0..20 {
             let fitted = fit_dense(&params(), "t", &x, &y, 2).unwrap();
-            let p = &fitted.predict(sprs::CsMat::csr_from_dense(array![[1.0]].view(), 0.0).view())[0];
+            let p =
+                &fitted.predict(sprs::CsMat::csr_from_dense(array![[1.0]].view(), 0.0).view())[0];
             assert_eq!(p.class, 0);
             assert_eq!(p.proba.as_ref().unwrap(), &vec![0.5, 0.5]);
         }
@@ -368,7 +368,8 @@ mod tests {
             ..params()
         };
         let fitted = fit_dense(&p, "t", &x, &y, 2).unwrap();
-        let pred = &fitted.predict(sprs::CsMat::csr_from_dense(array![[0.0]].view(), 0.0).view())[0];
+        let pred =
+            &fitted.predict(sprs::CsMat::csr_from_dense(array![[0.0]].view(), 0.0).view())[0];
         assert_eq!(pred.class, 0);
         let proba = pred.proba.as_ref().unwrap();
         assert!((proba[0] - 2.0 / 3.0).abs() < 1e-12);

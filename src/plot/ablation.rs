@@ -149,7 +149,11 @@ fn lines(rows: &[AblationRow], metric: &str) -> Result<(Vec<Line>, i32), PlotErr
         {
             let label = fit_text(CHART, &truncate_label(&r.variant), BODY, max_label_width())?;
             label_col = label_col.max(text_width(CHART, &label, BODY)?);
-            lines.push(Line::Variant(label, r.delta, r.p_value.unwrap_or(r.mcnemar_p)));
+            lines.push(Line::Variant(
+                label,
+                r.delta,
+                r.p_value.unwrap_or(r.mcnemar_p),
+            ));
         }
     }
     Ok((lines, label_col))

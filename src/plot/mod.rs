@@ -10,6 +10,7 @@
 //! writes them atomically.
 
 mod ablation;
+mod behaviour;
 mod canvas;
 mod confusion;
 mod layout;
@@ -189,6 +190,12 @@ pub fn render_all(report: &RunReport) -> Result<Vec<(String, Vec<u8>)>, PlotErro
         charts.push((
             "charts/learning-curve.png".to_string(),
             learning_curve::render(report, points)?,
+        ));
+    }
+    if let Some(b) = &report.behaviour {
+        charts.push((
+            "charts/behaviour.png".to_string(),
+            behaviour::render(report, b)?,
         ));
     }
     if let Some(rows) = &report.ablation {

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::eval::results::BootstrapUnit;
-use crate::eval::results::{McNemar, 
+use crate::eval::results::{
     AblationRow, ClassResult, Comparison, ConfigResult, Estimate, EvaluationInfo, LearningPoint,
-    Power,
+    McNemar, Power,
 };
 use crate::eval::splits::Scheme;
 use crate::eval::MetricName;
@@ -215,6 +215,9 @@ fn synthetic_report() -> RunReport {
         ablation: Some(ablation),
         learning_curve: Some(learning_curve),
         warnings: Vec::new(),
+        behaviour: None,
+        behaviour_rows: Vec::new(),
+        predictions_omitted: false,
     }
 }
 

@@ -119,7 +119,10 @@ pub fn write_report_folder(
     let staging = atomic::Staging::new(out)?;
     let dir = staging.path().to_path_buf();
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    files.insert("report.json".into(), to_json(report));
+    files.insert("report.json".into(), to_json(&report.bounded()));
+    if report.behaviour.is_some() {
+        files.insert("behaviour.csv".into(), tables::behaviour_csv(report));
+    }
     files.insert(
         "metrics.json".into(),
         to_json(&tables::flat_metrics(report)),

@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::behaviour::run::{CaseResult, Outcome};
+use crate::behaviour::summary::{csv_rows, summarize, BehaviourSummary};
 use crate::eval::results::*;
 use crate::eval::run::Run;
 use crate::eval::MetricName;
@@ -90,6 +92,65 @@ pub struct RunReport {
     pub learning_curve: Option<Vec<LearningPoint>>,
     /// Things a reader should know (small classes, folds missing a class, …).
     pub warnings: Vec<String>,
+    /// Behavioural tests, when the experiment runs suites.
+    pub behaviour: Option<BehaviourReport>,
+    /// Set when the out-of-fold predictions and item texts were left out of `report.json` to keep it small (more
+    /// than [`MAX_JSON_PREDICTIONS`] predictions); `predictions.csv` holds every one of them.
+    #[serde(default)]
+    pub predictions_omitted: bool,
+    /// `behaviour.csv`'s rows (one per configuration × case). Not part of `report.json`: the file holds them.
+    #[serde(skip)]
+    pub behaviour_rows: Vec<[String; 9]>,
+}
+
+/// Behavioural test results in `report.json`: compact enough for a baseline, complete in `behaviour.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BehaviourReport {
+    /// Case ids, in case order.
+    pub cases: Vec<String>,
+    /// Per configuration, one character per case: `p` pass, `f` fail, `s` skipped.
+    pub outcomes: BTreeMap<String, String>,
+    /// Per configuration, failure rates per test (at most [`BEHAVIOUR_EXAMPLES`] failed cases kept as examples).
+    pub summaries: Vec<BehaviourSummary>,
+}
+
+/// Above this many out-of-fold predictions (configurations × repeats × items), `report.json` leaves them and the
+/// item texts out and points to `predictions.csv`: at 30,000 items × 10 repeats × 26 configurations they would
+/// make it over a gigabyte.
+pub const MAX_JSON_PREDICTIONS: usize = 250_000;
+
+/// Failed cases kept per configuration in `report.json` (all of them are in `behaviour.csv`).
+pub const BEHAVIOUR_EXAMPLES: usize = 10;
+
+impl BehaviourReport {
+    fn new(results: &[(String, Vec<CaseResult>)]) -> Option<BehaviourReport> {
+        let first = &results.first()?.1;
+        let code = |o: Outcome| match o {
+            Outcome::Pass => 'p',
+            Outcome::Fail => 'f',
+            Outcome::Skipped => 's',
+        };
+        Some(BehaviourReport {
+            cases: first.iter().map(|r| r.case.id.clone()).collect(),
+            outcomes: results
+                .iter()
+                .map(|(c, rs)| (c.clone(), rs.iter().map(|r| code(r.outcome)).collect()))
+                .collect(),
+            summaries: results
+                .iter()
+                .map(|(c, rs)| {
+                    let mut s = summarize(c, rs);
+                    s.failures.truncate(BEHAVIOUR_EXAMPLES);
+                    s
+                })
+                .collect(),
+        })
+    }
+
+    /// One configuration's summary.
+    pub fn summary(&self, config: &str) -> Option<&BehaviourSummary> {
+        self.summaries.iter().find(|s| s.config == config)
+    }
 }
 
 /// Wall-clock measurements, kept apart from results so result files can be compared byte for byte.
@@ -129,6 +190,31 @@ impl RunReport {
     /// The configuration with this id.
     pub fn config(&self, id: &str) -> Option<&ConfigResult> {
         self.configs.iter().find(|c| c.id == id)
+    }
+
+    /// Out-of-fold predictions held (configurations × repeats × items).
+    pub fn prediction_count(&self) -> usize {
+        self.configs
+            .iter()
+            .map(|c| c.predictions.len() * self.items.len())
+            .sum()
+    }
+
+    /// The report as `report.json` holds it: itself, or without predictions and item texts when those would make
+    /// the file large (see [`MAX_JSON_PREDICTIONS`]).
+    pub fn bounded(&self) -> std::borrow::Cow<'_, RunReport> {
+        if self.prediction_count() <= MAX_JSON_PREDICTIONS {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut r = self.clone();
+        for c in &mut r.configs {
+            c.predictions = Vec::new();
+        }
+        for i in &mut r.items {
+            i.text = String::new();
+        }
+        r.predictions_omitted = true;
+        std::borrow::Cow::Owned(r)
     }
 
     /// The majority-class baseline, when the run has one: the ranked one (so learning curves use the largest
@@ -191,6 +277,13 @@ impl RunReport {
             ablation: run.ablation,
             learning_curve: run.learning_curve,
             warnings: run.warnings.iter().map(ToString::to_string).collect(),
+            behaviour: BehaviourReport::new(&run.behaviour),
+            predictions_omitted: false,
+            behaviour_rows: run
+                .behaviour
+                .iter()
+                .flat_map(|(c, rs)| csv_rows(c, rs))
+                .collect(),
         };
         let t = run.timings;
         let timings = Timings {

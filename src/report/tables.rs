@@ -2,8 +2,17 @@
 
 use std::collections::BTreeMap;
 
+use std::borrow::Cow;
+
 use crate::eval::results::Estimate;
+use crate::report::csv_safe::neutralise;
 use crate::report::model::RunReport;
+
+/// A text field as written to CSV: user text (ids, labels, names) starting with `=`, `+`, `-`, `@`, tab or CR gets
+/// a leading `'`, so a spreadsheet opening the file cannot run it as a formula (OWASP's advice).
+fn text(s: &str) -> Cow<'_, str> {
+    neutralise(s)
+}
 
 fn fmt(v: Option<f64>) -> String {
     v.map(|x| format!("{x}")).unwrap_or_default()
@@ -37,12 +46,12 @@ pub fn metrics_csv(r: &RunReport) -> Vec<u8> {
         }
         for (metric, e) in rows {
             w.write_record([
-                c.id.as_str(),
-                c.feature_set.as_deref().unwrap_or(""),
-                c.classifier.as_str(),
+                &*text(&c.id),
+                &*text(c.feature_set.as_deref().unwrap_or("")),
+                &*text(&c.classifier),
                 if c.baseline { "true" } else { "false" },
                 &format!("{}", c.train_fraction),
-                &metric,
+                &*text(&metric),
                 &format!("{}", e.point),
                 &fmt(e.lower),
                 &fmt(e.upper),
@@ -64,24 +73,31 @@ pub fn predictions_csv(r: &RunReport) -> Vec<u8> {
         "gold",
         "predicted",
         "correct",
+        "group",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
-    header.extend(r.data.classes.iter().map(|c| format!("p_{c}")));
+    header.extend(
+        r.data
+            .classes
+            .iter()
+            .map(|c| text(&format!("p_{c}")).into_owned()),
+    );
     w.write_record(&header).expect("in-memory write");
     for c in &r.configs {
         for (repeat, preds) in c.predictions.iter().enumerate() {
             for (item, p) in r.items.iter().zip(preds) {
                 let Some(p) = p else { continue };
                 let mut row = vec![
-                    c.id.clone(),
-                    item.id.clone(),
+                    text(&c.id).into_owned(),
+                    text(&item.id).into_owned(),
                     repeat.to_string(),
                     p.fold.to_string(),
-                    r.data.classes[item.gold].clone(),
-                    r.data.classes[p.class].clone(),
+                    text(&r.data.classes[item.gold]).into_owned(),
+                    text(&r.data.classes[p.class]).into_owned(),
                     (item.gold == p.class).to_string(),
+                    text(item.doc.as_deref().unwrap_or("")).into_owned(),
                 ];
                 match &p.proba {
                     Some(v) => row.extend(v.iter().map(|x| format!("{x}"))),
@@ -90,6 +106,18 @@ pub fn predictions_csv(r: &RunReport) -> Vec<u8> {
                 w.write_record(&row).expect("in-memory write");
             }
         }
+    }
+    w.into_inner().expect("in-memory writer")
+}
+
+/// `behaviour.csv`: one row per configuration × behavioural case (texts of a perturbed case joined by ` => `).
+pub fn behaviour_csv(r: &RunReport) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(crate::behaviour::summary::CSV_HEADER)
+        .expect("in-memory write");
+    for row in &r.behaviour_rows {
+        w.write_record(row.iter().map(|f| text(f).into_owned()))
+            .expect("in-memory write");
     }
     w.into_inner().expect("in-memory writer")
 }

@@ -117,3 +117,38 @@ pub(super) fn reproduce(r: &RunReport) -> String {
     }
     s
 }
+
+/// How many configurations the behavioural table shows side by side.
+const BEHAVIOUR_TABLE_CONFIGS: usize = 4;
+
+/// "Behavioural tests": failure rate per test and configuration (leaderboard order) with Wilson intervals, the
+/// heatmap, and the worst failures as examples.
+pub(super) fn behaviour(r: &RunReport, charts: &[String]) -> String {
+    let Some(b) = &r.behaviour else {
+        return String::new();
+    };
+    // The table shows the best few configurations; the heatmap and behaviour.csv hold every one.
+    let ordered: Vec<_> = r
+        .leaderboard
+        .iter()
+        .filter_map(|id| b.summary(id))
+        .take(BEHAVIOUR_TABLE_CONFIGS)
+        .cloned()
+        .collect();
+    let mut s = crate::behaviour::summary::markdown_section(&ordered);
+    s.push_str(&format!(
+        "\nThe table shows the {} best-ranked configurations; the heatmap and `behaviour.csv` cover all {}. Each \
+         configuration is refitted on every item (as `stance predict` would train it) before the suites run.\n",
+        ordered.len(),
+        b.summaries.len()
+    ));
+    if let Some(c) = chart(
+        charts,
+        "charts/behaviour.png",
+        "behavioural test failure rates",
+    ) {
+        s = s.replacen("\n\n", &format!("\n\n{c}\n"), 1);
+    }
+    s.push('\n');
+    s
+}

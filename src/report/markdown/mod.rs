@@ -32,6 +32,7 @@ pub fn render(r: &RunReport, charts: &[String]) -> String {
         analysis::error_analysis(r, best),
         extras::ablation(r, charts),
         extras::learning_curve(r, charts),
+        extras::behaviour(r, charts),
         extras::warnings(r),
         extras::reproduce(r),
     ]

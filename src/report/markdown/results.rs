@@ -131,7 +131,11 @@ fn leaderboard_row(
 
 /// The smallest and largest headline over a configuration's folds: the spread behind the pooled number.
 fn fold_range(c: &ConfigResult, h: MetricName) -> String {
-    let v: Vec<f64> = c.per_fold.iter().filter_map(|f| f.metrics.get(&h).copied()).collect();
+    let v: Vec<f64> = c
+        .per_fold
+        .iter()
+        .filter_map(|f| f.metrics.get(&h).copied())
+        .collect();
     match (
         v.iter().copied().reduce(f64::min),
         v.iter().copied().reduce(f64::max),
