@@ -6,92 +6,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::corpus::sha256_hex;
-use crate::experiment::{
-    AblationSpec, DataSpec, EvalSpec, Experiment, ExperimentFile, ExperimentKind, LearningCurveSpec,
-};
+pub use crate::experiment::Identity;
+use crate::experiment::{Experiment, ExperimentFile};
 use crate::report::model::RunReport;
 use crate::report::{read_report, ReportError};
-
-/// What defines *what an experiment measures* (data, evaluation, seed, bootstrap, kind, alpha): when any of it
-/// changes, old and new results are not comparable. Feature sets and classifiers are deliberately absent —
-/// judging a change to them is the gate's job.
-///
-/// The one list of these fields: serialised it is the fingerprint stored in `report.json`
-/// (`experiment.identity`), and compared field by field it says what changed.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct Identity<'a> {
-    /// `[data]`.
-    pub data: &'a DataSpec,
-    /// `[evaluation]`.
-    pub evaluation: &'a EvalSpec,
-    /// The seed.
-    pub seed: u64,
-    /// Bootstrap resamples.
-    pub bootstrap: usize,
-    /// The experiment kind.
-    pub kind: ExperimentKind,
-    /// `[ablation]`.
-    pub ablation: &'a Option<AblationSpec>,
-    /// `[learning_curve]`.
-    pub learning_curve: &'a Option<LearningCurveSpec>,
-    /// The significance level.
-    pub alpha: f64,
-}
-
-impl<'a> Identity<'a> {
-    /// The identity of an experiment declaration.
-    pub fn of(f: &'a ExperimentFile) -> Identity<'a> {
-        Identity {
-            data: &f.data,
-            evaluation: &f.evaluation,
-            seed: f.seed,
-            bootstrap: f.bootstrap,
-            kind: f.kind,
-            ablation: &f.ablation,
-            learning_curve: &f.learning_curve,
-            alpha: f.alpha,
-        }
-    }
-
-    /// sha256 of the identity's JSON (a `serde_json::Value`, so the key order is the one the stored fingerprints
-    /// were made with).
-    pub fn fingerprint(&self) -> String {
-        sha256_hex(json(self).to_string().as_bytes())
-    }
-
-    /// The parts that differ, in reading order (`[data]`, `[evaluation]`, `seed`, …).
-    pub fn changes(&self, other: &Identity<'_>) -> Vec<&'static str> {
-        // Data and evaluation compare as JSON: that is what the fingerprint sees.
-        let mut parts = Vec::new();
-        if json(self.data) != json(other.data) {
-            parts.push("[data]");
-        }
-        if json(self.evaluation) != json(other.evaluation) {
-            parts.push("[evaluation]");
-        }
-        if self.seed != other.seed {
-            parts.push("seed");
-        }
-        if self.bootstrap != other.bootstrap {
-            parts.push("bootstrap");
-        }
-        if self.alpha != other.alpha {
-            parts.push("alpha");
-        }
-        if self.kind != other.kind
-            || self.ablation != other.ablation
-            || self.learning_curve != other.learning_curve
-        {
-            parts.push("kind / [ablation] / [learning_curve]");
-        }
-        parts
-    }
-}
-
-fn json<T: Serialize>(v: &T) -> serde_json::Value {
-    serde_json::to_value(v).expect("experiment declarations serialise")
-}
 
 /// Why a baseline cannot be compared.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

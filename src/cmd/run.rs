@@ -42,7 +42,8 @@ pub fn load_experiment(path: Option<&Path>) -> anyhow::Result<Experiment> {
     })
 }
 
-/// Runs an experiment with a progress bar; shared with `stance check`.
+/// Runs an experiment with a progress bar and times its stages (load, evaluation); `stance check` runs through
+/// `stance::check::run_experiment` instead.
 pub fn execute(
     exp: &Experiment,
     common: &CommonArgs,

@@ -41,7 +41,7 @@ pub enum ReportError {
     },
     /// The output folder exists and is not a report folder.
     #[error(
-        "{path} exists and is not a stance report folder (it has no report.json); refusing to replace it — choose \
+        "{path} exists and is not a stance report folder (it has no .stance-report marker and holds files stance did not write); refusing to replace it — choose \
          another --out"
     )]
     NotAReportFolder {
