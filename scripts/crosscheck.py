@@ -76,7 +76,7 @@ def report(folder):
         rep = json.load(fh)
     classes = rep["data"]["classes"]
     labels = list(range(len(classes)))
-    by_config = {}
+    by_config, by_fold, by_group = {}, {}, {}
     with open(f"{folder}/predictions.csv", newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             gold = classes.index(row["gold"])
@@ -84,6 +84,15 @@ def report(folder):
             by_config.setdefault(row["config"], ([], []))
             by_config[row["config"]][0].append(gold)
             by_config[row["config"]][1].append(pred)
+            key = (row["config"], int(row["repeat"]), int(row["fold"]))
+            by_fold.setdefault(key, ([], []))
+            by_fold[key][0].append(gold)
+            by_fold[key][1].append(pred)
+            if row.get("group"):
+                gkey = (row["config"], row["group"])
+                by_group.setdefault(gkey, ([], []))
+                by_group[gkey][0].append(gold)
+                by_group[gkey][1].append(pred)
     worst = 0.0
     checked = 0
     for cfg in rep["configs"]:
@@ -115,6 +124,20 @@ def report(folder):
                 checked += 1
                 if diff > 1e-9:
                     print(f"MISMATCH {cfg['id']} {name}[{pc['class']}]: harness {pc[name]['point']!r}, sklearn {value!r}")
+        # Per-fold and per-group macro-F1 and accuracy, recomputed from the rows of predictions.csv.
+        parts = [((cfg["id"], f["repeat"], f["fold"]), f, by_fold) for f in cfg.get("per_fold", [])]
+        parts += [((cfg["id"], g["group"]), g, by_group) for g in cfg.get("per_group", [])]
+        for key, part, table in parts:
+            g2, p2 = table[key]
+            for name, value in [
+                ("macro_f1", f1_score(g2, p2, labels=labels, average="macro", zero_division=0)),
+                ("accuracy", accuracy_score(g2, p2)),
+            ]:
+                diff = abs(part["metrics"][name] - value)
+                worst = max(worst, diff)
+                checked += 1
+                if diff > 1e-9:
+                    print(f"MISMATCH {cfg['id']} {key} {name}: harness {part['metrics'][name]!r}, sklearn {value!r}")
     print(f"{folder}: {checked} values over {len(rep['configs'])} configurations; largest difference {worst:.3g}")
     return 0 if worst <= 1e-9 else 1
 

@@ -152,3 +152,38 @@ pub(super) fn behaviour(r: &RunReport, charts: &[String]) -> String {
     s.push('\n');
     s
 }
+
+/// "Per-group scores": the best configuration's headline and accuracy on each group (document, topic, target…), with
+/// its n, when the items fall into two or more groups.
+pub(super) fn per_group(r: &RunReport) -> String {
+    let Some(best) = r.config(&r.best) else {
+        return String::new();
+    };
+    if best.per_group.len() < 2 {
+        return String::new();
+    }
+    let h = r.headline();
+    let mut s = format!(
+        "## Per-group scores: {}\n\nEach group's items scored alone (predictions pooled over repeats). Small groups \
+         swing widely; read n before the number.\n\n| group | n | {} | accuracy |\n|---|---:|---:|---:|\n",
+        crate::report::format::code(&best.id),
+        escape(h.label())
+    );
+    for g in &best.per_group {
+        let get = |m| {
+            g.metrics
+                .get(&m)
+                .map_or("—".to_string(), |v| crate::report::format::num(*v))
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            escape(&g.group),
+            g.n,
+            get(h),
+            get(crate::eval::MetricName::Accuracy)
+        );
+    }
+    s.push('\n');
+    s
+}
