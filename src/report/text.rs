@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use super::format::{num, pval_opt};
 use super::model::RunReport;
+use crate::eval::results::Degenerate;
 use crate::eval::MetricName;
 
 /// The plain-text leaderboard printed by `stance run`.
@@ -40,7 +41,7 @@ pub fn leaderboard_text(r: &RunReport) -> String {
     let width = r
         .leaderboard
         .iter()
-        .map(|id| id.chars().count())
+        .map(|id| id.chars().count() + " (baseline)".len().max(" ≡ majority".chars().count()))
         .max()
         .unwrap_or(6)
         .max(6);
@@ -88,11 +89,16 @@ fn leaderboard_row(r: &RunReport, rank: usize, id: &str, width: usize) -> String
             None => String::new(),
         }
     };
-    let name = if c.baseline {
+    let mut name = if c.baseline {
         format!("{id} (baseline)")
     } else {
         id.to_string()
     };
+    match &c.degenerate {
+        Some(Degenerate::EqualsMajority) => name.push_str(" ≡ majority"),
+        Some(Degenerate::SingleClass { .. }) => name.push_str(" (one class)"),
+        None => {}
+    }
     format!(
         "{:>4}  {:<width$}  {:>8}  {:<15}  {:>8}  {}",
         rank + 1,
