@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use sprs::CsMatView;
 
 use super::linear::bayes::{SparseNb, SparseNbParams};
-use super::{decide, priors, Explanation, FittedClassifier, ModelError, Prediction};
+use super::{
+    predictions_from_scores, priors, Explanation, FittedClassifier, ModelError, Prediction,
+};
 
 /// Naive Bayes parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,19 +76,7 @@ impl FittedClassifier for FittedNb {
             .model
             .predict_proba(x)
             .expect("rows have the training columns and non-negative values");
-        proba
-            .rows()
-            .into_iter()
-            .map(|row| {
-                let p = row.to_vec();
-                let (class, tied) = decide(&p, &self.prior);
-                Prediction {
-                    class,
-                    proba: Some(p),
-                    tied,
-                }
-            })
-            .collect()
+        predictions_from_scores(&proba, &self.prior, true)
     }
 
     fn explain(&self) -> Explanation {

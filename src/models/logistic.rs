@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use sprs::CsMatView;
 
 use super::linear::logistic::{SparseLogistic, SparseLogisticParams};
-use super::{decide, priors, Explanation, FittedClassifier, ModelError, Prediction};
+use super::{
+    predictions_from_scores, priors, Explanation, FittedClassifier, ModelError, Prediction,
+};
 
 /// Logistic regression parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -107,19 +109,7 @@ impl FittedClassifier for FittedLogistic {
             .model
             .predict_proba(x)
             .expect("rows have the training columns");
-        proba
-            .rows()
-            .into_iter()
-            .map(|row| {
-                let p = row.to_vec();
-                let (class, tied) = decide(&p, &self.prior);
-                Prediction {
-                    class,
-                    proba: Some(p),
-                    tied,
-                }
-            })
-            .collect()
+        predictions_from_scores(&proba, &self.prior, true)
     }
 
     fn explain(&self) -> Explanation {

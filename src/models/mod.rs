@@ -183,6 +183,28 @@ pub fn decide(scores: &[f64], prior: &[f64]) -> (usize, bool) {
 
 pub use baseline::priors;
 
+/// Predictions from a rows × classes score matrix: the top class by [`decide`], with the row as probabilities
+/// when `scores_are_probabilities` (otherwise margins, which are not reported).
+pub fn predictions_from_scores(
+    scores: &Array2<f64>,
+    prior: &[f64],
+    scores_are_probabilities: bool,
+) -> Vec<Prediction> {
+    scores
+        .rows()
+        .into_iter()
+        .map(|row| {
+            let row = row.to_vec();
+            let (class, tied) = decide(&row, prior);
+            Prediction {
+                class,
+                proba: scores_are_probabilities.then_some(row),
+                tied,
+            }
+        })
+        .collect()
+}
+
 /// How a fitted model explains itself.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Explanation {

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use sprs::CsMatView;
 
 use super::linear::svm::{SparseSvm, SparseSvmParams};
-use super::{decide, priors, Explanation, FittedClassifier, ModelError, Prediction};
+use super::{
+    predictions_from_scores, priors, Explanation, FittedClassifier, ModelError, Prediction,
+};
 
 /// Linear SVM parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -101,18 +103,7 @@ impl FittedClassifier for FittedSvm {
             .model
             .decision_function(x)
             .expect("rows have the training columns");
-        margins
-            .rows()
-            .into_iter()
-            .map(|row| {
-                let (class, tied) = decide(row.as_slice().expect("standard layout"), &self.prior);
-                Prediction {
-                    class,
-                    proba: None,
-                    tied,
-                }
-            })
-            .collect()
+        predictions_from_scores(&margins, &self.prior, false)
     }
 
     fn explain(&self) -> Explanation {
