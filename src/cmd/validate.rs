@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use stance::corpus::gold::{check_gold, select_units, summarize, UnitSelection};
+use stance::eval::splits::check_k_against_classes;
 use stance::experiment::{DataSpec, Experiment, Scheme};
 
 /// Check the gold labels against the seed documents and summarise them.
@@ -81,21 +82,27 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 UnitSelection::Clause => "clause",
                 UnitSelection::Finest => "finest",
             };
-            let k = match exp.file.evaluation.scheme {
-                Scheme::StratifiedKfold => exp.file.evaluation.k,
+            // The refusal itself is the evaluation stage's rule (one implementation); here it only warns early.
+            let refused = match (
+                exp.file.evaluation.scheme,
+                exp.file.evaluation.k,
+                exp.load_data(),
+            ) {
+                (Scheme::StratifiedKfold, Some(k), Ok(data)) => {
+                    check_k_against_classes(k, &data.dataset).err()
+                }
                 _ => None,
             };
             let mut warned = false;
+            if let Some(e) = refused {
+                println!("\nwarning: the default experiment's stratified cross-validation will refuse to run: {e}");
+                warned = true;
+            }
             for class in &g.classes {
                 let n = units.iter().filter(|u| &u.stance == class).count();
-                if let Some(k) = k.filter(|&k| n < k) {
+                if n < 10 {
                     println!(
-                        "\nwarning: class '{class}' has {n} {level} unit(s), fewer than the default experiment's k = {k}: its stratified cross-validation will refuse to run"
-                    );
-                    warned = true;
-                } else if n < 10 {
-                    println!(
-                        "\nwarning: class '{class}' has only {n} {level} unit(s) for the default experiment: cross-validation works, but one unit is {:.0}% of the class and every interval will be wide",
+                        "\nwarning: class '{class}' has only {n} {level} unit(s) for the default experiment: one unit is {:.0}% of the class and every interval will be wide",
                         100.0 / n.max(1) as f64
                     );
                     warned = true;
