@@ -124,18 +124,38 @@ pub fn expand_suite(suite: &Suite) -> Result<Vec<Case>, BehaviourError> {
 
 /// Expands one test into its cases, ids `<test>.000`, `<test>.001`, … in expansion order.
 pub fn expand_test(suite: &Suite, test: &TestSpec) -> Result<Vec<Case>, BehaviourError> {
-    let invalid = |line: usize, key: &str, message: String| BehaviourError::Invalid {
+    let (originals, mut candidates) = inputs(suite, test);
+    candidates.extend(perturb_originals(suite, test, originals)?);
+    let keep = cap_indices(candidates.len(), test.max_cases);
+    let mut cases = Vec::with_capacity(keep.len());
+    let mut slots: Vec<Option<Candidate>> = candidates.into_iter().map(Some).collect();
+    for (n, i) in keep.into_iter().enumerate() {
+        let c = slots[i].take().expect("each index once");
+        cases.push(to_case(suite, test, n, c)?);
+    }
+    Ok(cases)
+}
+
+fn invalid(suite: &Suite, line: usize, key: &str, message: String) -> BehaviourError {
+    BehaviourError::Invalid {
         path: suite.path.clone(),
         line,
         key: key.to_string(),
         message,
-    };
+    }
+}
+
+/// An original text still to be transformed: (line, origin, text, known label).
+type Original = (usize, Option<String>, String, Option<String>);
+
+/// Splits a test's input into originals still to transform and candidates that are already complete (varied
+/// templates and pairs carry their second text).
+fn inputs(suite: &Suite, test: &TestSpec) -> (Vec<Original>, Vec<Candidate>) {
     let declared = match &test.expect {
         Expect::Opposite { original } => original.clone(),
         _ => None,
     };
-    // Originals: (line, origin, text, known label).
-    let mut originals: Vec<(usize, Option<String>, String, Option<String>)> = Vec::new();
+    let mut originals: Vec<Original> = Vec::new();
     let mut candidates: Vec<Candidate> = Vec::new();
     match &test.input {
         Input::Texts(v) => {
@@ -144,42 +164,7 @@ pub fn expand_test(suite: &Suite, test: &TestSpec) -> Result<Vec<Case>, Behaviou
                     .map(|l| (l.line, None, l.text.clone(), declared.clone())),
             );
         }
-        Input::Templates(v) => {
-            let skip = match &test.transform {
-                Transform::Vary(s) => Some(s.as_str()),
-                _ => None,
-            };
-            for Located { text, line } in v {
-                for (texts, assign) in expand_templates(&[text.as_str()], &test.slots, skip) {
-                    match &test.transform {
-                        Transform::Vary(slot) => {
-                            let values = &test
-                                .slots
-                                .iter()
-                                .find(|s| &s.name == slot)
-                                .expect("validated")
-                                .values;
-                            let with = |v: &str| {
-                                let mut a = assign.clone();
-                                a.push((slot.as_str(), v));
-                                render(text, &a)
-                            };
-                            let original = with(&values[0]);
-                            for v in &values[1..] {
-                                candidates.push(Candidate {
-                                    line: *line,
-                                    origin: None,
-                                    texts: vec![original.clone(), with(v)],
-                                    known: declared.clone(),
-                                    pending_typo: false,
-                                });
-                            }
-                        }
-                        _ => originals.push((*line, None, texts[0].clone(), declared.clone())),
-                    }
-                }
-            }
-        }
+        Input::Templates(v) => template_inputs(test, v, &declared, &mut originals, &mut candidates),
         Input::Pairs(v) => {
             for (a, b) in v {
                 for (texts, _) in
@@ -195,43 +180,107 @@ pub fn expand_test(suite: &Suite, test: &TestSpec) -> Result<Vec<Case>, Behaviou
                 }
             }
         }
-        Input::Gold { ids, line } => {
-            let picked: Vec<_> = suite
-                .gold
-                .iter()
-                .filter(|g| g.stance != "neutral")
-                .filter(|g| ids.as_ref().is_none_or(|ids| ids.contains(&g.id)))
-                .collect();
-            if test.transform == Transform::Perturb(Perturbation::SwapSentences) {
-                // Gold units are single sentences: the two-sentence items are adjacent sentences of one document
-                // with the same stance, which keeps the pair's label well defined.
-                for w in picked.windows(2) {
-                    let adjacent = w[0].doc == w[1].doc
-                        && suite
-                            .gold
-                            .windows(2)
-                            .any(|g| g[0].id == w[0].id && g[1].id == w[1].id);
-                    if adjacent && w[0].stance == w[1].stance {
-                        originals.push((
-                            *line,
-                            Some(format!("{}+{}", w[0].id, w[1].id)),
-                            format!("{} {}", w[0].text, w[1].text),
-                            Some(w[0].stance.clone()),
-                        ));
+        Input::Gold { ids, line } => originals = gold_originals(suite, test, ids, *line),
+    }
+    (originals, candidates)
+}
+
+fn template_inputs(
+    test: &TestSpec,
+    v: &[Located],
+    declared: &Option<String>,
+    originals: &mut Vec<Original>,
+    candidates: &mut Vec<Candidate>,
+) {
+    let skip = match &test.transform {
+        Transform::Vary(s) => Some(s.as_str()),
+        _ => None,
+    };
+    for Located { text, line } in v {
+        for (texts, assign) in expand_templates(&[text.as_str()], &test.slots, skip) {
+            match &test.transform {
+                Transform::Vary(slot) => {
+                    let values = &test
+                        .slots
+                        .iter()
+                        .find(|s| &s.name == slot)
+                        .expect("validated")
+                        .values;
+                    let with = |v: &str| {
+                        let mut a = assign.clone();
+                        a.push((slot.as_str(), v));
+                        render(text, &a)
+                    };
+                    let original = with(&values[0]);
+                    for v in &values[1..] {
+                        candidates.push(Candidate {
+                            line: *line,
+                            origin: None,
+                            texts: vec![original.clone(), with(v)],
+                            known: declared.clone(),
+                            pending_typo: false,
+                        });
                     }
                 }
-            } else {
-                originals.extend(picked.iter().map(|g| {
-                    (
-                        *line,
-                        Some(g.id.clone()),
-                        g.text.clone(),
-                        Some(g.stance.clone()),
-                    )
-                }));
+                _ => originals.push((*line, None, texts[0].clone(), declared.clone())),
             }
         }
     }
+}
+
+fn gold_originals(
+    suite: &Suite,
+    test: &TestSpec,
+    ids: &Option<Vec<String>>,
+    line: usize,
+) -> Vec<Original> {
+    let picked: Vec<_> = suite
+        .gold
+        .iter()
+        .filter(|g| g.stance != "neutral")
+        .filter(|g| ids.as_ref().is_none_or(|ids| ids.contains(&g.id)))
+        .collect();
+    if test.transform == Transform::Perturb(Perturbation::SwapSentences) {
+        // Gold units are single sentences: the two-sentence items are adjacent sentences of one document
+        // with the same stance, which keeps the pair's label well defined.
+        let mut originals = Vec::new();
+        for w in picked.windows(2) {
+            let adjacent = w[0].doc == w[1].doc
+                && suite
+                    .gold
+                    .windows(2)
+                    .any(|g| g[0].id == w[0].id && g[1].id == w[1].id);
+            if adjacent && w[0].stance == w[1].stance {
+                originals.push((
+                    line,
+                    Some(format!("{}+{}", w[0].id, w[1].id)),
+                    format!("{} {}", w[0].text, w[1].text),
+                    Some(w[0].stance.clone()),
+                ));
+            }
+        }
+        originals
+    } else {
+        picked
+            .iter()
+            .map(|g| {
+                (
+                    line,
+                    Some(g.id.clone()),
+                    g.text.clone(),
+                    Some(g.stance.clone()),
+                )
+            })
+            .collect()
+    }
+}
+
+fn perturb_originals(
+    suite: &Suite,
+    test: &TestSpec,
+    originals: Vec<Original>,
+) -> Result<Vec<Candidate>, BehaviourError> {
+    let mut candidates = Vec::new();
     for (line, origin, text, known) in originals {
         match &test.transform {
             Transform::None => candidates.push(Candidate {
@@ -256,6 +305,7 @@ pub fn expand_test(suite: &Suite, test: &TestSpec) -> Result<Vec<Case>, Behaviou
                         .map(|o| format!("gold {o}"))
                         .unwrap_or_else(|| format!("\"{text}\""));
                     return Err(invalid(
+                        suite,
                         line,
                         "perturb",
                         format!("{} does not apply to {what}", p.name()),
@@ -274,51 +324,54 @@ pub fn expand_test(suite: &Suite, test: &TestSpec) -> Result<Vec<Case>, Behaviou
             Transform::Vary(_) => unreachable!("vary is expanded with its templates"),
         }
     }
+    Ok(candidates)
+}
 
-    let keep = cap_indices(candidates.len(), test.max_cases);
-    let mut cases = Vec::with_capacity(keep.len());
-    let mut slots: Vec<Option<Candidate>> = candidates.into_iter().map(Some).collect();
-    for (n, i) in keep.into_iter().enumerate() {
-        let mut c = slots[i].take().expect("each index once");
-        let id = format!("{}.{n:03}", test.name);
-        if c.pending_typo {
-            match typo(&c.texts[0], &id) {
-                Some(t) => c.texts.push(t),
-                None => {
-                    return Err(invalid(
-                        c.line,
-                        "perturb",
-                        format!(
-                            "typo does not apply to \"{}\" (no word of 4+ letters)",
-                            c.texts[0]
-                        ),
-                    ))
-                }
+/// Turns the `n`th kept candidate into a case: its id, its deferred typo, and its expectation in model labels.
+fn to_case(
+    suite: &Suite,
+    test: &TestSpec,
+    n: usize,
+    mut c: Candidate,
+) -> Result<Case, BehaviourError> {
+    let id = format!("{}.{n:03}", test.name);
+    if c.pending_typo {
+        match typo(&c.texts[0], &id) {
+            Some(t) => c.texts.push(t),
+            None => {
+                return Err(invalid(
+                    suite,
+                    c.line,
+                    "perturb",
+                    format!(
+                        "typo does not apply to \"{}\" (no word of 4+ letters)",
+                        c.texts[0]
+                    ),
+                ))
             }
         }
-        let map = |class: &str| suite.class(class).expect("validated against the mapping");
-        let expectation = match &test.expect {
-            Expect::Class(c) if test.kind == super::TestType::Mft => Expectation::Label(map(c)),
-            Expect::Class(c) => Expectation::FlipTo(map(c)),
-            Expect::Same => Expectation::SameAsOriginal,
-            Expect::LowerConfidence => Expectation::LowerConfidence,
-            Expect::Opposite { .. } => match c.known.as_deref() {
-                Some("support") => Expectation::FlipTo(map("oppose")),
-                Some("oppose") => Expectation::FlipTo(map("support")),
-                _ => Expectation::Opposite(map("support"), map("oppose")),
-            },
-        };
-        cases.push(Case {
-            suite: suite.name.clone(),
-            test: test.name.clone(),
-            description: test.description.clone(),
-            kind: test.kind,
-            id,
-            line: c.line,
-            origin: c.origin,
-            texts: c.texts,
-            expectation,
-        });
     }
-    Ok(cases)
+    let map = |class: &str| suite.class(class).expect("validated against the mapping");
+    let expectation = match &test.expect {
+        Expect::Class(c) if test.kind == super::TestType::Mft => Expectation::Label(map(c)),
+        Expect::Class(c) => Expectation::FlipTo(map(c)),
+        Expect::Same => Expectation::SameAsOriginal,
+        Expect::LowerConfidence => Expectation::LowerConfidence,
+        Expect::Opposite { .. } => match c.known.as_deref() {
+            Some("support") => Expectation::FlipTo(map("oppose")),
+            Some("oppose") => Expectation::FlipTo(map("support")),
+            _ => Expectation::Opposite(map("support"), map("oppose")),
+        },
+    };
+    Ok(Case {
+        suite: suite.name.clone(),
+        test: test.name.clone(),
+        description: test.description.clone(),
+        kind: test.kind,
+        id,
+        line: c.line,
+        origin: c.origin,
+        texts: c.texts,
+        expectation,
+    })
 }

@@ -360,355 +360,20 @@ fn validate_test(
     lines: &Lines<'_>,
     invalid: &dyn Fn(usize, &str, String) -> BehaviourError,
 ) -> Result<TestSpec, BehaviourError> {
+    let c = TestCheck {
+        suite,
+        lines,
+        invalid,
+    };
     let line = lines.of(t.name.span());
-    let name = t.name.get_ref().clone();
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        return Err(invalid(
-            line,
-            "name",
-            format!("'{name}' must be non-empty ASCII letters, digits, '_' or '-'"),
-        ));
-    }
-    let kind = match t.kind.get_ref().as_str() {
-        "mft" => TestType::Mft,
-        "inv" => TestType::Inv,
-        "dir" => TestType::Dir,
-        other => {
-            return Err(invalid(
-                lines.of(t.kind.span()),
-                "type",
-                format!("'{other}' is not one of mft, inv, dir"),
-            ))
-        }
-    };
-    let check_class = |s: &Spanned<String>, key: &str| -> Result<String, BehaviourError> {
-        let c = s.get_ref();
-        if !GOLD_STANCES.contains(&c.as_str()) {
-            return Err(invalid(
-                lines.of(s.span()),
-                key,
-                format!("'{c}' is not a guideline class (expected one of {GOLD_STANCES:?})"),
-            ));
-        }
-        if suite.class(c).is_none() {
-            return Err(invalid(
-                lines.of(s.span()),
-                key,
-                format!("class '{c}' is missing from this suite's `classes` mapping"),
-            ));
-        }
-        Ok(c.clone())
-    };
-    let located = |l: &SpannedList| -> Vec<Located> {
-        l.get_ref()
-            .iter()
-            .map(|s| Located {
-                text: s.get_ref().clone(),
-                line: lines.of(s.span()),
-            })
-            .collect()
-    };
-
-    // Inputs: exactly one.
-    let given: Vec<&str> = [
-        ("templates", t.templates.is_some()),
-        ("texts", t.texts.is_some()),
-        ("pairs", t.pairs.is_some()),
-        ("source", t.source.is_some()),
-    ]
-    .iter()
-    .filter(|(_, b)| *b)
-    .map(|(k, _)| *k)
-    .collect();
-    if given.len() != 1 {
-        return Err(invalid(
-            line,
-            "templates",
-            format!(
-            "test '{name}' needs exactly one of templates, texts, pairs, source; found {given:?}"
-        ),
-        ));
-    }
-    let input = if let Some(l) = &t.templates {
-        Input::Templates(located(l))
-    } else if let Some(l) = &t.texts {
-        Input::Texts(located(l))
-    } else if let Some(p) = &t.pairs {
-        let mut pairs = Vec::new();
-        for pair in p.get_ref() {
-            let items = located(pair);
-            if items.len() != 2 {
-                return Err(invalid(
-                    lines.of(pair.span()),
-                    "pairs",
-                    format!("a pair has 2 texts, this one has {}", items.len()),
-                ));
-            }
-            pairs.push((items[0].clone(), items[1].clone()));
-        }
-        Input::Pairs(pairs)
-    } else {
-        let s = t.source.as_ref().expect("one input is given");
-        let sline = lines.of(s.span());
-        if s.get_ref() != "gold" {
-            return Err(invalid(
-                sline,
-                "source",
-                format!("'{}' is not a source (only \"gold\")", s.get_ref()),
-            ));
-        }
-        if suite.gold.is_empty() {
-            return Err(invalid(
-                sline,
-                "source",
-                "source = \"gold\" needs a [gold] table with labels and seeds".into(),
-            ));
-        }
-        let ids = match &t.gold_ids {
-            None => None,
-            Some(l) => {
-                let mut ids = Vec::new();
-                for s in l.get_ref() {
-                    let id = s.get_ref();
-                    match suite.gold.iter().find(|g| &g.id == id) {
-                        None => {
-                            return Err(invalid(
-                                lines.of(s.span()),
-                                "gold_ids",
-                                format!("'{id}' is not a sentence of the gold file"),
-                            ))
-                        }
-                        Some(g) if g.stance == "neutral" => {
-                            return Err(invalid(
-                                lines.of(s.span()),
-                                "gold_ids",
-                                format!(
-                                    "'{id}' is neutral; gold tests use support/oppose sentences"
-                                ),
-                            ))
-                        }
-                        Some(_) => ids.push(id.clone()),
-                    }
-                }
-                Some(ids)
-            }
-        };
-        Input::Gold { ids, line: sline }
-    };
-    if t.gold_ids.is_some() && !matches!(input, Input::Gold { .. }) {
-        return Err(invalid(
-            line,
-            "gold_ids",
-            "gold_ids needs source = \"gold\"".into(),
-        ));
-    }
-
-    // Slots, in declared order (a TOML table deserialises sorted, so order by position in the file).
-    let mut slots: Vec<(usize, Slot)> = t
-        .fill
-        .iter()
-        .flatten()
-        .map(|(k, v)| {
-            (
-                v.span().start,
-                Slot {
-                    name: k.clone(),
-                    values: v.get_ref().iter().map(|s| s.get_ref().clone()).collect(),
-                    line: lines.of(v.span()),
-                },
-            )
-        })
-        .collect();
-    slots.sort_by_key(|(start, _)| *start);
-    let slots: Vec<Slot> = slots.into_iter().map(|(_, s)| s).collect();
-    for s in &slots {
-        if s.values.is_empty() {
-            return Err(invalid(
-                s.line,
-                &format!("fill.{}", s.name),
-                "a slot needs at least one value".into(),
-            ));
-        }
-    }
-    let templates: Vec<&Located> = match &input {
-        Input::Templates(v) => v.iter().collect(),
-        Input::Pairs(v) => v.iter().flat_map(|(a, b)| [a, b]).collect(),
-        _ => Vec::new(),
-    };
-    if !slots.is_empty() && templates.is_empty() {
-        return Err(invalid(
-            slots[0].line,
-            "fill",
-            "fill needs templates or pairs".into(),
-        ));
-    }
-    for tpl in &templates {
-        for slot in super::expand::slot_names(&tpl.text) {
-            if !slots.iter().any(|s| s.name == slot) {
-                return Err(invalid(
-                    tpl.line,
-                    "templates",
-                    format!("slot '{{{slot}}}' has no fill list"),
-                ));
-            }
-        }
-    }
-
-    // Transform.
-    let transform = match (&t.perturb, &t.vary) {
-        (Some(_), Some(v)) => {
-            return Err(invalid(
-                lines.of(v.span()),
-                "vary",
-                "give perturb or vary, not both".into(),
-            ))
-        }
-        (Some(p), None) => match Perturbation::from_name(p.get_ref()) {
-            Some(p) => Transform::Perturb(p),
-            None => {
-                let names: Vec<&str> = Perturbation::ALL.iter().map(|(n, _)| *n).collect();
-                return Err(invalid(
-                    lines.of(p.span()),
-                    "perturb",
-                    format!("'{}' is not a perturbation (one of {names:?})", p.get_ref()),
-                ));
-            }
-        },
-        (None, Some(v)) => {
-            let vline = lines.of(v.span());
-            if !matches!(input, Input::Templates(_)) {
-                return Err(invalid(vline, "vary", "vary needs templates".into()));
-            }
-            match slots.iter().find(|s| &s.name == v.get_ref()) {
-                Some(s) if s.values.len() >= 2 => Transform::Vary(s.name.clone()),
-                Some(_) => {
-                    return Err(invalid(
-                        vline,
-                        "vary",
-                        format!("slot '{}' needs at least two values to vary", v.get_ref()),
-                    ))
-                }
-                None => {
-                    return Err(invalid(
-                        vline,
-                        "vary",
-                        format!("'{}' is not a slot of this test", v.get_ref()),
-                    ))
-                }
-            }
-        }
-        (None, None) => Transform::None,
-    };
-    match (kind, &transform, &input) {
-        (TestType::Mft, Transform::None, Input::Templates(_) | Input::Texts(_)) => {}
-        (TestType::Mft, _, _) => {
-            return Err(invalid(
-                line,
-                "type",
-                format!(
-                    "MFT test '{name}' takes templates or texts, without perturb, vary or pairs"
-                ),
-            ))
-        }
-        (_, Transform::None, Input::Pairs(_)) => {}
-        (_, Transform::None, _) => {
-            return Err(invalid(
-                line,
-                "perturb",
-                format!("{kind} test '{name}' needs perturb, vary or pairs"),
-            ))
-        }
-        (_, _, Input::Pairs(_)) => {
-            return Err(invalid(
-                line,
-                "pairs",
-                "pairs already carry their perturbed text; drop perturb/vary".into(),
-            ))
-        }
-        _ => {}
-    }
-
-    // Expectation.
-    let expect_line = t
-        .expect
-        .as_ref()
-        .map(|e| lines.of(e.span()))
-        .unwrap_or(line);
-    let expect_str = t.expect.as_ref().map(|e| e.get_ref().as_str());
-    let expect = match (kind, expect_str) {
-        (TestType::Mft, None) => {
-            return Err(invalid(
-                line,
-                "expect",
-                "an MFT test needs expect = <class>".into(),
-            ))
-        }
-        (TestType::Mft, Some(_)) => {
-            Expect::Class(check_class(t.expect.as_ref().expect("some"), "expect")?)
-        }
-        (TestType::Inv, None | Some("same")) => Expect::Same,
-        (TestType::Inv, Some(o)) => {
-            return Err(invalid(
-                expect_line,
-                "expect",
-                format!("an INV test expects \"same\", not '{o}'"),
-            ))
-        }
-        (TestType::Dir, None) => {
-            return Err(invalid(
-                line,
-                "expect",
-                "a DIR test needs expect = \"opposite\", \"lower-confidence\" or a class".into(),
-            ))
-        }
-        (TestType::Dir, Some("opposite")) => {
-            if suite.class("support").is_none() || suite.class("oppose").is_none() {
-                return Err(invalid(
-                    expect_line,
-                    "expect",
-                    "\"opposite\" needs both support and oppose in the classes mapping".into(),
-                ));
-            }
-            let original = t
-                .original
-                .as_ref()
-                .map(|o| check_class(o, "original"))
-                .transpose()?;
-            if original.as_deref() == Some("neutral") {
-                return Err(invalid(
-                    expect_line,
-                    "original",
-                    "neutral has no opposite".into(),
-                ));
-            }
-            Expect::Opposite { original }
-        }
-        (TestType::Dir, Some("lower-confidence")) => Expect::LowerConfidence,
-        (TestType::Dir, Some(_)) => {
-            Expect::Class(check_class(t.expect.as_ref().expect("some"), "expect")?)
-        }
-    };
-    if t.original.is_some() && !matches!(expect, Expect::Opposite { .. }) {
-        return Err(invalid(
-            line,
-            "original",
-            "original only applies to expect = \"opposite\"".into(),
-        ));
-    }
-    let max_cases = match &t.max_cases {
-        Some(m) if *m.get_ref() == 0 => {
-            return Err(invalid(
-                lines.of(m.span()),
-                "max_cases",
-                "must be at least 1".into(),
-            ))
-        }
-        m => m.as_ref().map(|m| *m.get_ref()),
-    };
+    let name = c.name(&t.name)?;
+    let kind = c.kind(&t.kind)?;
+    let input = c.input(&t, &name, line)?;
+    let slots = c.slots(&t, &input)?;
+    let transform = c.transform(&t, &input, &slots)?;
+    c.check_shape(kind, &transform, &input, &name, line)?;
+    let expect = c.expect(&t, kind, line)?;
+    let max_cases = c.max_cases(&t)?;
     Ok(TestSpec {
         name,
         kind,
@@ -720,4 +385,394 @@ fn validate_test(
         expect,
         max_cases,
     })
+}
+
+/// What validating one `[[test]]` needs from its suite: the suite so far (classes and gold), the file's line index
+/// and the error constructor, bundled so each rule's check can stay a short method.
+struct TestCheck<'a> {
+    suite: &'a Suite,
+    lines: &'a Lines<'a>,
+    invalid: &'a dyn Fn(usize, &str, String) -> BehaviourError,
+}
+
+impl TestCheck<'_> {
+    fn err(&self, line: usize, key: &str, message: String) -> BehaviourError {
+        (self.invalid)(line, key, message)
+    }
+
+    fn name(&self, n: &Spanned<String>) -> Result<String, BehaviourError> {
+        let name = n.get_ref().clone();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(self.err(
+                self.lines.of(n.span()),
+                "name",
+                format!("'{name}' must be non-empty ASCII letters, digits, '_' or '-'"),
+            ));
+        }
+        Ok(name)
+    }
+
+    fn kind(&self, k: &Spanned<String>) -> Result<TestType, BehaviourError> {
+        match k.get_ref().as_str() {
+            "mft" => Ok(TestType::Mft),
+            "inv" => Ok(TestType::Inv),
+            "dir" => Ok(TestType::Dir),
+            other => Err(self.err(
+                self.lines.of(k.span()),
+                "type",
+                format!("'{other}' is not one of mft, inv, dir"),
+            )),
+        }
+    }
+
+    fn class(&self, s: &Spanned<String>, key: &str) -> Result<String, BehaviourError> {
+        let c = s.get_ref();
+        if !GOLD_STANCES.contains(&c.as_str()) {
+            return Err(self.err(
+                self.lines.of(s.span()),
+                key,
+                format!("'{c}' is not a guideline class (expected one of {GOLD_STANCES:?})"),
+            ));
+        }
+        if self.suite.class(c).is_none() {
+            return Err(self.err(
+                self.lines.of(s.span()),
+                key,
+                format!("class '{c}' is missing from this suite's `classes` mapping"),
+            ));
+        }
+        Ok(c.clone())
+    }
+
+    fn located(&self, l: &SpannedList) -> Vec<Located> {
+        l.get_ref()
+            .iter()
+            .map(|s| Located {
+                text: s.get_ref().clone(),
+                line: self.lines.of(s.span()),
+            })
+            .collect()
+    }
+
+    /// Exactly one of templates, texts, pairs and source.
+    fn input(&self, t: &RawTest, name: &str, line: usize) -> Result<Input, BehaviourError> {
+        let given: Vec<&str> = [
+            ("templates", t.templates.is_some()),
+            ("texts", t.texts.is_some()),
+            ("pairs", t.pairs.is_some()),
+            ("source", t.source.is_some()),
+        ]
+        .iter()
+        .filter(|(_, b)| *b)
+        .map(|(k, _)| *k)
+        .collect();
+        if given.len() != 1 {
+            return Err(self.err(
+                line,
+                "templates",
+                format!(
+                "test '{name}' needs exactly one of templates, texts, pairs, source; found {given:?}"
+            ),
+            ));
+        }
+        let input = if let Some(l) = &t.templates {
+            Input::Templates(self.located(l))
+        } else if let Some(l) = &t.texts {
+            Input::Texts(self.located(l))
+        } else if let Some(p) = &t.pairs {
+            self.pairs(p)?
+        } else {
+            self.gold_source(t.source.as_ref().expect("one input is given"), &t.gold_ids)?
+        };
+        if t.gold_ids.is_some() && !matches!(input, Input::Gold { .. }) {
+            return Err(self.err(line, "gold_ids", "gold_ids needs source = \"gold\"".into()));
+        }
+        Ok(input)
+    }
+
+    fn pairs(&self, p: &Spanned<Vec<SpannedList>>) -> Result<Input, BehaviourError> {
+        let mut pairs = Vec::new();
+        for pair in p.get_ref() {
+            let items = self.located(pair);
+            if items.len() != 2 {
+                return Err(self.err(
+                    self.lines.of(pair.span()),
+                    "pairs",
+                    format!("a pair has 2 texts, this one has {}", items.len()),
+                ));
+            }
+            pairs.push((items[0].clone(), items[1].clone()));
+        }
+        Ok(Input::Pairs(pairs))
+    }
+
+    fn gold_source(
+        &self,
+        s: &Spanned<String>,
+        gold_ids: &Option<SpannedList>,
+    ) -> Result<Input, BehaviourError> {
+        let sline = self.lines.of(s.span());
+        if s.get_ref() != "gold" {
+            return Err(self.err(
+                sline,
+                "source",
+                format!("'{}' is not a source (only \"gold\")", s.get_ref()),
+            ));
+        }
+        if self.suite.gold.is_empty() {
+            return Err(self.err(
+                sline,
+                "source",
+                "source = \"gold\" needs a [gold] table with labels and seeds".into(),
+            ));
+        }
+        let ids = gold_ids.as_ref().map(|l| self.gold_ids(l)).transpose()?;
+        Ok(Input::Gold { ids, line: sline })
+    }
+
+    fn gold_ids(&self, l: &SpannedList) -> Result<Vec<String>, BehaviourError> {
+        let mut ids = Vec::new();
+        for s in l.get_ref() {
+            let id = s.get_ref();
+            match self.suite.gold.iter().find(|g| &g.id == id) {
+                None => {
+                    return Err(self.err(
+                        self.lines.of(s.span()),
+                        "gold_ids",
+                        format!("'{id}' is not a sentence of the gold file"),
+                    ))
+                }
+                Some(g) if g.stance == "neutral" => {
+                    return Err(self.err(
+                        self.lines.of(s.span()),
+                        "gold_ids",
+                        format!("'{id}' is neutral; gold tests use support/oppose sentences"),
+                    ))
+                }
+                Some(_) => ids.push(id.clone()),
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Slots, in declared order, each non-empty and each placeholder of a template filled.
+    fn slots(&self, t: &RawTest, input: &Input) -> Result<Vec<Slot>, BehaviourError> {
+        // A TOML table deserialises sorted, so order by position in the file.
+        let mut slots: Vec<(usize, Slot)> = t
+            .fill
+            .iter()
+            .flatten()
+            .map(|(k, v)| {
+                (
+                    v.span().start,
+                    Slot {
+                        name: k.clone(),
+                        values: v.get_ref().iter().map(|s| s.get_ref().clone()).collect(),
+                        line: self.lines.of(v.span()),
+                    },
+                )
+            })
+            .collect();
+        slots.sort_by_key(|(start, _)| *start);
+        let slots: Vec<Slot> = slots.into_iter().map(|(_, s)| s).collect();
+        for s in &slots {
+            if s.values.is_empty() {
+                return Err(self.err(
+                    s.line,
+                    &format!("fill.{}", s.name),
+                    "a slot needs at least one value".into(),
+                ));
+            }
+        }
+        let templates: Vec<&Located> = match input {
+            Input::Templates(v) => v.iter().collect(),
+            Input::Pairs(v) => v.iter().flat_map(|(a, b)| [a, b]).collect(),
+            _ => Vec::new(),
+        };
+        if !slots.is_empty() && templates.is_empty() {
+            return Err(self.err(
+                slots[0].line,
+                "fill",
+                "fill needs templates or pairs".into(),
+            ));
+        }
+        for tpl in &templates {
+            for slot in super::expand::slot_names(&tpl.text) {
+                if !slots.iter().any(|s| s.name == slot) {
+                    return Err(self.err(
+                        tpl.line,
+                        "templates",
+                        format!("slot '{{{slot}}}' has no fill list"),
+                    ));
+                }
+            }
+        }
+        Ok(slots)
+    }
+
+    fn transform(
+        &self,
+        t: &RawTest,
+        input: &Input,
+        slots: &[Slot],
+    ) -> Result<Transform, BehaviourError> {
+        match (&t.perturb, &t.vary) {
+            (Some(_), Some(v)) => Err(self.err(
+                self.lines.of(v.span()),
+                "vary",
+                "give perturb or vary, not both".into(),
+            )),
+            (Some(p), None) => match Perturbation::from_name(p.get_ref()) {
+                Some(p) => Ok(Transform::Perturb(p)),
+                None => {
+                    let names: Vec<&str> = Perturbation::ALL.iter().map(|(n, _)| *n).collect();
+                    Err(self.err(
+                        self.lines.of(p.span()),
+                        "perturb",
+                        format!("'{}' is not a perturbation (one of {names:?})", p.get_ref()),
+                    ))
+                }
+            },
+            (None, Some(v)) => self.vary(v, input, slots),
+            (None, None) => Ok(Transform::None),
+        }
+    }
+
+    fn vary(
+        &self,
+        v: &Spanned<String>,
+        input: &Input,
+        slots: &[Slot],
+    ) -> Result<Transform, BehaviourError> {
+        let vline = self.lines.of(v.span());
+        if !matches!(input, Input::Templates(_)) {
+            return Err(self.err(vline, "vary", "vary needs templates".into()));
+        }
+        match slots.iter().find(|s| &s.name == v.get_ref()) {
+            Some(s) if s.values.len() >= 2 => Ok(Transform::Vary(s.name.clone())),
+            Some(_) => Err(self.err(
+                vline,
+                "vary",
+                format!("slot '{}' needs at least two values to vary", v.get_ref()),
+            )),
+            None => Err(self.err(
+                vline,
+                "vary",
+                format!("'{}' is not a slot of this test", v.get_ref()),
+            )),
+        }
+    }
+
+    /// Which inputs and transforms each test type accepts.
+    fn check_shape(
+        &self,
+        kind: TestType,
+        transform: &Transform,
+        input: &Input,
+        name: &str,
+        line: usize,
+    ) -> Result<(), BehaviourError> {
+        match (kind, transform, input) {
+            (TestType::Mft, Transform::None, Input::Templates(_) | Input::Texts(_)) => Ok(()),
+            (TestType::Mft, _, _) => Err(self.err(
+                line,
+                "type",
+                format!(
+                    "MFT test '{name}' takes templates or texts, without perturb, vary or pairs"
+                ),
+            )),
+            (_, Transform::None, Input::Pairs(_)) => Ok(()),
+            (_, Transform::None, _) => Err(self.err(
+                line,
+                "perturb",
+                format!("{kind} test '{name}' needs perturb, vary or pairs"),
+            )),
+            (_, _, Input::Pairs(_)) => Err(self.err(
+                line,
+                "pairs",
+                "pairs already carry their perturbed text; drop perturb/vary".into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn expect(&self, t: &RawTest, kind: TestType, line: usize) -> Result<Expect, BehaviourError> {
+        let expect_line = t
+            .expect
+            .as_ref()
+            .map(|e| self.lines.of(e.span()))
+            .unwrap_or(line);
+        let expect_str = t.expect.as_ref().map(|e| e.get_ref().as_str());
+        let expect = match (kind, expect_str) {
+            (TestType::Mft, None) => {
+                return Err(self.err(line, "expect", "an MFT test needs expect = <class>".into()))
+            }
+            (TestType::Mft, Some(_)) => {
+                Expect::Class(self.class(t.expect.as_ref().expect("some"), "expect")?)
+            }
+            (TestType::Inv, None | Some("same")) => Expect::Same,
+            (TestType::Inv, Some(o)) => {
+                return Err(self.err(
+                    expect_line,
+                    "expect",
+                    format!("an INV test expects \"same\", not '{o}'"),
+                ))
+            }
+            (TestType::Dir, None) => {
+                return Err(self.err(
+                    line,
+                    "expect",
+                    "a DIR test needs expect = \"opposite\", \"lower-confidence\" or a class"
+                        .into(),
+                ))
+            }
+            (TestType::Dir, Some("opposite")) => self.opposite(t, expect_line)?,
+            (TestType::Dir, Some("lower-confidence")) => Expect::LowerConfidence,
+            (TestType::Dir, Some(_)) => {
+                Expect::Class(self.class(t.expect.as_ref().expect("some"), "expect")?)
+            }
+        };
+        if t.original.is_some() && !matches!(expect, Expect::Opposite { .. }) {
+            return Err(self.err(
+                line,
+                "original",
+                "original only applies to expect = \"opposite\"".into(),
+            ));
+        }
+        Ok(expect)
+    }
+
+    fn opposite(&self, t: &RawTest, expect_line: usize) -> Result<Expect, BehaviourError> {
+        if self.suite.class("support").is_none() || self.suite.class("oppose").is_none() {
+            return Err(self.err(
+                expect_line,
+                "expect",
+                "\"opposite\" needs both support and oppose in the classes mapping".into(),
+            ));
+        }
+        let original = t
+            .original
+            .as_ref()
+            .map(|o| self.class(o, "original"))
+            .transpose()?;
+        if original.as_deref() == Some("neutral") {
+            return Err(self.err(expect_line, "original", "neutral has no opposite".into()));
+        }
+        Ok(Expect::Opposite { original })
+    }
+
+    fn max_cases(&self, t: &RawTest) -> Result<Option<usize>, BehaviourError> {
+        match &t.max_cases {
+            Some(m) if *m.get_ref() == 0 => Err(self.err(
+                self.lines.of(m.span()),
+                "max_cases",
+                "must be at least 1".into(),
+            )),
+            m => Ok(m.as_ref().map(|m| *m.get_ref())),
+        }
+    }
 }

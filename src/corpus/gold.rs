@@ -432,37 +432,7 @@ fn parse_row(
         )));
     }
     if let (Some(s), Some(e), Some(seed)) = (s, e, seed) {
-        let len = seed.text.len();
-        if s >= e {
-            problems.push(here(format!("start ({s}) must be less than end ({e})")));
-        } else if e > len {
-            problems.push(here(format!(
-                "offsets {s}..{e} are out of range: seed '{doc}' is {len} bytes long"
-            )));
-        } else if !seed.text.is_char_boundary(s) || !seed.text.is_char_boundary(e) {
-            let which = if !seed.text.is_char_boundary(s) {
-                format!("start ({s})")
-            } else {
-                format!("end ({e})")
-            };
-            problems.push(here(format!(
-                "{which} falls inside a multi-byte character of seed '{doc}'; offsets are UTF-8 byte offsets"
-            )));
-        } else {
-            let slice = &seed.text[s..e];
-            if slice != text {
-                // A quote left open swallows the next rows into this field: say so, it is the usual cause.
-                let hint = if text.contains('\n') && !slice.contains('\n') {
-                    "; the field runs over a line break — if a quote in this row is never closed, it swallowed the rows after it"
-                } else {
-                    ""
-                };
-                problems.push(here(format!(
-                    "field 'text' does not equal the seed slice {s}..{e}: {}{hint}",
-                    describe_mismatch(&text, slice)
-                )));
-            }
-        }
+        check_span(&seed.text, s, e, &doc, &text, &here, &mut problems);
     }
     if problems.is_empty() {
         Ok(GoldUnit {
@@ -489,6 +459,49 @@ fn parse_row(
             _ => None,
         };
         Err((problems, span))
+    }
+}
+
+/// Checks a row's byte offsets against its seed and that its text is exactly that slice.
+fn check_span(
+    seed_text: &str,
+    s: usize,
+    e: usize,
+    doc: &str,
+    text: &str,
+    here: &dyn Fn(String) -> Diagnostic,
+    problems: &mut Vec<Diagnostic>,
+) {
+    let len = seed_text.len();
+    if s >= e {
+        problems.push(here(format!("start ({s}) must be less than end ({e})")));
+    } else if e > len {
+        problems.push(here(format!(
+            "offsets {s}..{e} are out of range: seed '{doc}' is {len} bytes long"
+        )));
+    } else if !seed_text.is_char_boundary(s) || !seed_text.is_char_boundary(e) {
+        let which = if !seed_text.is_char_boundary(s) {
+            format!("start ({s})")
+        } else {
+            format!("end ({e})")
+        };
+        problems.push(here(format!(
+            "{which} falls inside a multi-byte character of seed '{doc}'; offsets are UTF-8 byte offsets"
+        )));
+    } else {
+        let slice = &seed_text[s..e];
+        if slice != text {
+            // A quote left open swallows the next rows into this field: say so, it is the usual cause.
+            let hint = if text.contains('\n') && !slice.contains('\n') {
+                "; the field runs over a line break — if a quote in this row is never closed, it swallowed the rows after it"
+            } else {
+                ""
+            };
+            problems.push(here(format!(
+                "field 'text' does not equal the seed slice {s}..{e}: {}{hint}",
+                describe_mismatch(text, slice)
+            )));
+        }
     }
 }
 

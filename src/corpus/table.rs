@@ -110,34 +110,102 @@ pub fn parse_table(
         .headers()
         .map_err(|e| invalid(path, 1, format!("cannot parse the header: {e}")))?
         .clone();
-    let col = |name: &str, field: &str| -> Result<usize, CorpusError> {
-        headers.iter().position(|h| h == name).ok_or_else(|| {
-            invalid(
-                path,
-                1,
-                format!(
-                    "the experiment's data.{field} names column '{}', which is not in the header (columns: {}); \
-                     fix data.{field} or the header",
-                    excerpt(name),
-                    excerpt(&headers.iter().collect::<Vec<_>>().join(", "))
-                ),
-            )
-        })
-    };
-    let text_col = col(&spec.text, "text")?;
-    let label_col = col(&spec.label, "label")?;
-    let id_col = spec.id.as_deref().map(|c| col(c, "id")).transpose()?;
-    let group_col = spec.group.as_deref().map(|c| col(c, "group")).transpose()?;
-    let holder_col = spec
-        .holder
-        .as_deref()
-        .map(|c| col(c, "holder"))
-        .transpose()?;
-    let split_col = spec.split.as_deref().map(|c| col(c, "split")).transpose()?;
-
+    let cols = Columns::find(spec, &headers)?;
     let mut problems = Vec::new();
     let mut stats = TableStats::default();
-    // Each item with the line it was read from, so later checks (duplicate ids) can point at the row.
+    let raw_items = read_rows(
+        spec,
+        bytes,
+        &mut rdr,
+        &headers,
+        &cols,
+        &mut problems,
+        &mut stats,
+    );
+    if problems.is_empty() && stats.rows == 0 {
+        problems.push(Diagnostic::at(
+            path,
+            1,
+            "the file has a header but no rows; add one row per labelled statement",
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(CorpusError::Invalid {
+            problems: Diagnostics(problems),
+        });
+    }
+    let classes: Vec<String> = if classes.is_empty() {
+        let mut found: Vec<String> = raw_items.iter().map(|(_, l, _)| l.clone()).collect();
+        found.sort();
+        found.dedup();
+        found
+    } else {
+        classes.to_vec()
+    };
+    let items = number_labels(spec, &classes, raw_items, &mut stats)?;
+    let mut input_hashes = BTreeMap::new();
+    input_hashes.insert(format!("data:{}", path.display()), sha256_hex(bytes));
+    Ok((
+        Dataset {
+            classes,
+            items,
+            input_hashes,
+        },
+        stats,
+    ))
+}
+
+/// Positions in the header of the columns the experiment names.
+struct Columns {
+    text: usize,
+    label: usize,
+    id: Option<usize>,
+    group: Option<usize>,
+    holder: Option<usize>,
+    split: Option<usize>,
+}
+
+impl Columns {
+    fn find(spec: &TableSpec, headers: &csv::StringRecord) -> Result<Columns, CorpusError> {
+        let col = |name: &str, field: &str| -> Result<usize, CorpusError> {
+            headers.iter().position(|h| h == name).ok_or_else(|| {
+                invalid(
+                    &spec.path,
+                    1,
+                    format!(
+                        "the experiment's data.{field} names column '{}', which is not in the header (columns: {}); \
+                         fix data.{field} or the header",
+                        excerpt(name),
+                        excerpt(&headers.iter().collect::<Vec<_>>().join(", "))
+                    ),
+                )
+            })
+        };
+        let optional =
+            |c: &Option<String>, field: &str| c.as_deref().map(|c| col(c, field)).transpose();
+        Ok(Columns {
+            text: col(&spec.text, "text")?,
+            label: col(&spec.label, "label")?,
+            id: optional(&spec.id, "id")?,
+            group: optional(&spec.group, "group")?,
+            holder: optional(&spec.holder, "holder")?,
+            split: optional(&spec.split, "split")?,
+        })
+    }
+}
+
+/// Reads every record into an item with its raw label and line (so later checks, duplicate ids, can point at the
+/// row), collecting a problem per bad row; stops at the first record the CSV reader cannot parse.
+fn read_rows(
+    spec: &TableSpec,
+    bytes: &[u8],
+    rdr: &mut csv::Reader<&[u8]>,
+    headers: &csv::StringRecord,
+    cols: &Columns,
+    problems: &mut Vec<Diagnostic>,
+    stats: &mut TableStats,
+) -> Vec<(Item, String, u64)> {
+    let path = &spec.path;
     let mut raw_items: Vec<(Item, String, u64)> = Vec::new();
     let mut lines = CsvLines::new(bytes);
     for record in rdr.records() {
@@ -173,79 +241,86 @@ pub fn parse_table(
             ));
             continue;
         }
-        let text = record[text_col].to_string();
-        if text.trim().is_empty() {
-            problems.push(Diagnostic::at(
-                path,
-                line,
-                format!("column '{}' is empty", excerpt(&spec.text)),
-            ));
-            continue;
+        if let Some(item) = row_item(spec, cols, &record, line, problems, stats) {
+            raw_items.push(item);
         }
-        let raw_label = record[label_col].trim().to_string();
-        if raw_label.is_empty() {
-            problems.push(Diagnostic::at(
-                path,
-                line,
-                format!("column '{}' (the label) is empty", excerpt(&spec.label)),
-            ));
-            continue;
-        }
-        let label = spec
-            .label_names
-            .get(&raw_label)
-            .cloned()
-            .unwrap_or(raw_label);
-        let split = match split_col {
-            None => None,
-            Some(c) => {
-                let v = record[c].trim();
-                if spec.train_values.iter().any(|t| t == v) {
-                    Some(SplitRole::Train)
-                } else if spec.test_values.iter().any(|t| t == v) {
-                    Some(SplitRole::Test)
-                } else {
-                    stats.dropped_by_split += 1;
-                    continue;
-                }
-            }
-        };
-        let id = match id_col {
-            Some(c) => record[c].to_string(),
-            None => format!("row-{line}"),
-        };
-        let group = group_col.map(|c| record[c].to_string());
-        let item = Item {
-            id,
-            text,
-            label: 0,
-            doc: group.clone(),
-            holder: holder_col.map(|c| record[c].to_string()),
-            group,
-            split,
-        };
-        raw_items.push((item, label, line));
     }
-    if problems.is_empty() && stats.rows == 0 {
+    raw_items
+}
+
+/// One well-formed record as an item with its raw label, or `None` when the row is rejected (a problem) or
+/// outside the configured splits (counted).
+fn row_item(
+    spec: &TableSpec,
+    cols: &Columns,
+    record: &csv::StringRecord,
+    line: u64,
+    problems: &mut Vec<Diagnostic>,
+    stats: &mut TableStats,
+) -> Option<(Item, String, u64)> {
+    let path = &spec.path;
+    let text = record[cols.text].to_string();
+    if text.trim().is_empty() {
         problems.push(Diagnostic::at(
             path,
-            1,
-            "the file has a header but no rows; add one row per labelled statement",
+            line,
+            format!("column '{}' is empty", excerpt(&spec.text)),
         ));
+        return None;
     }
-    if !problems.is_empty() {
-        return Err(CorpusError::Invalid {
-            problems: Diagnostics(problems),
-        });
+    let raw_label = record[cols.label].trim().to_string();
+    if raw_label.is_empty() {
+        problems.push(Diagnostic::at(
+            path,
+            line,
+            format!("column '{}' (the label) is empty", excerpt(&spec.label)),
+        ));
+        return None;
     }
-    let classes: Vec<String> = if classes.is_empty() {
-        let mut found: Vec<String> = raw_items.iter().map(|(_, l, _)| l.clone()).collect();
-        found.sort();
-        found.dedup();
-        found
-    } else {
-        classes.to_vec()
+    let label = spec
+        .label_names
+        .get(&raw_label)
+        .cloned()
+        .unwrap_or(raw_label);
+    let split = match cols.split {
+        None => None,
+        Some(c) => {
+            let v = record[c].trim();
+            if spec.train_values.iter().any(|t| t == v) {
+                Some(SplitRole::Train)
+            } else if spec.test_values.iter().any(|t| t == v) {
+                Some(SplitRole::Test)
+            } else {
+                stats.dropped_by_split += 1;
+                return None;
+            }
+        }
     };
+    let id = match cols.id {
+        Some(c) => record[c].to_string(),
+        None => format!("row-{line}"),
+    };
+    let group = cols.group.map(|c| record[c].to_string());
+    let item = Item {
+        id,
+        text,
+        label: 0,
+        doc: group.clone(),
+        holder: cols.holder.map(|c| record[c].to_string()),
+        group,
+        split,
+    };
+    Some((item, label, line))
+}
+
+/// Gives each item its class index, counting rows whose label is not a class, and rejects repeated ids.
+fn number_labels(
+    spec: &TableSpec,
+    classes: &[String],
+    raw_items: Vec<(Item, String, u64)>,
+    stats: &mut TableStats,
+) -> Result<Vec<Item>, CorpusError> {
+    let mut problems = Vec::new();
     let mut items = Vec::with_capacity(raw_items.len());
     let mut first_line: HashMap<String, u64> = HashMap::new();
     for (mut item, label, line) in raw_items {
@@ -253,7 +328,7 @@ pub fn parse_table(
             Some(k) => {
                 if let Some(first) = first_line.get(&item.id) {
                     problems.push(Diagnostic::at(
-                        path,
+                        &spec.path,
                         line,
                         format!(
                             "id '{}' in column '{}' was already used at line {first}; ids must be unique",
@@ -275,16 +350,7 @@ pub fn parse_table(
             problems: Diagnostics(problems),
         });
     }
-    let mut input_hashes = BTreeMap::new();
-    input_hashes.insert(format!("data:{}", path.display()), sha256_hex(bytes));
-    Ok((
-        Dataset {
-            classes,
-            items,
-            input_hashes,
-        },
-        stats,
-    ))
+    Ok(items)
 }
 
 fn invalid(path: &Path, line: u64, message: String) -> CorpusError {
