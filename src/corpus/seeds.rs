@@ -109,33 +109,9 @@ pub fn parse_manifest(path: &Path, bytes: &[u8]) -> Manifest {
         return m;
     }
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
-    match rdr.byte_headers() {
-        Ok(h) => {
-            let got: Vec<String> = h
-                .iter()
-                .map(|f| String::from_utf8_lossy(f).into_owned())
-                .collect();
-            if got != MANIFEST_HEADER {
-                m.problems.push(Diagnostic::at(
-                    path,
-                    1,
-                    format!(
-                        "header is '{}', expected '{}'",
-                        excerpt(&got.join(",")),
-                        MANIFEST_HEADER.join(",")
-                    ),
-                ));
-                return m;
-            }
-        }
-        Err(e) => {
-            m.problems.push(Diagnostic::at(
-                path,
-                1,
-                format!("cannot parse the header: {e}"),
-            ));
-            return m;
-        }
+    if let Err(d) = check_manifest_header(path, &mut rdr) {
+        m.problems.push(d);
+        return m;
     }
     let mut ids_seen = HashSet::new();
     let mut lines = CsvLines::new(bytes);
@@ -158,118 +134,129 @@ pub fn parse_manifest(path: &Path, bytes: &[u8]) -> Manifest {
         if let Some(f) = record.get(1) {
             m.files.insert(String::from_utf8_lossy(f).into_owned());
         }
-        let mut fields = Vec::with_capacity(record.len());
-        let mut bad = false;
-        for (i, raw) in record.iter().enumerate() {
-            let name = MANIFEST_HEADER.get(i).copied().unwrap_or("(extra)");
-            match std::str::from_utf8(raw) {
-                Ok(f) => {
-                    // Every manifest field is one line; a line break means a quote was left open and swallowed
-                    // the rows after it (which would then be reported as unlisted files).
-                    if f.contains('\n') || f.contains('\r') {
-                        m.problems.push(Diagnostic::at(
-                            path,
-                            line,
-                            format!(
-                                "field '{name}' runs over a line break (\"{}\"): a quote opened in this row is never closed, so it swallows the lines after it; close the quote",
-                                excerpt(f)
-                            ),
-                        ));
-                        bad = true;
-                        break;
-                    }
-                    fields.push(f.to_string());
-                }
-                Err(_) => {
-                    m.problems.push(Diagnostic::at(
-                        path,
-                        line,
-                        format!(
-                            "field '{name}' is not valid UTF-8; the manifest must be UTF-8 text"
-                        ),
-                    ));
-                    bad = true;
+        let fields = match manifest_fields(path, line, &record) {
+            Ok(f) => f,
+            Err(d) => {
+                m.problems.push(d);
+                // An unclosed quote swallows the rest of the file: nothing after it can be trusted.
+                if record.iter().any(|f| f.contains(&b'\n')) {
                     break;
                 }
+                continue;
             }
+        };
+        match manifest_entry(path, line, fields, &mut ids_seen) {
+            Ok(e) => m.entries.push(e),
+            Err(d) => m.problems.push(d),
         }
-        if bad {
-            // An unclosed quote swallows the rest of the file: nothing after it can be trusted.
-            if record.iter().any(|f| f.contains(&b'\n')) {
-                break;
-            }
-            continue;
-        }
-        if fields.len() != MANIFEST_HEADER.len() {
-            m.problems.push(Diagnostic::at(
-                path,
-                line,
-                format!(
-                    "expected {} fields (id,file,sha256,description), found {}; quote a description that contains a comma",
-                    MANIFEST_HEADER.len(),
-                    fields.len()
-                ),
-            ));
-            continue;
-        }
-        let [id, file, hash, description]: [String; 4] =
-            fields.try_into().expect("length checked above");
-        if id.trim().is_empty() {
-            m.problems.push(Diagnostic::at(
-                path,
-                line,
-                "field 'id' is empty; give the seed a document id such as doc001",
-            ));
-            continue;
-        }
-        if !ids_seen.insert(id.clone()) {
-            m.problems.push(Diagnostic::at(
-                path,
-                line,
-                format!(
-                    "duplicate seed id '{}'; every seed needs its own id",
-                    excerpt(&id)
-                ),
-            ));
-            continue;
-        }
-        if file.contains('/')
-            || file.contains('\\')
-            || file.is_empty()
-            || file == "."
-            || file == ".."
-        {
-            m.problems.push(Diagnostic::at(
-                path,
-                line,
-                format!(
-                    "field 'file' must be a file name inside the seeds directory, got '{}'",
-                    excerpt(&file)
-                ),
-            ));
-            continue;
-        }
-        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-            m.problems.push(Diagnostic::at(
-                path,
-                line,
-                format!(
-                    "field 'sha256' must be 64 hex digits, got '{}' (compute it with `sha256sum seeds/{}`)",
-                    excerpt(&hash),
-                    excerpt(&file)
-                ),
-            ));
-            continue;
-        }
-        m.entries.push(ManifestEntry {
-            id,
-            file,
-            sha256: hash,
-            description,
-            line,
-        });
     }
     m
+}
+
+/// The header row must be exactly `id,file,sha256,description`.
+fn check_manifest_header(path: &Path, rdr: &mut csv::Reader<&[u8]>) -> Result<(), Diagnostic> {
+    let h = rdr
+        .byte_headers()
+        .map_err(|e| Diagnostic::at(path, 1, format!("cannot parse the header: {e}")))?;
+    let got: Vec<String> = h
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect();
+    if got != MANIFEST_HEADER {
+        return Err(Diagnostic::at(
+            path,
+            1,
+            format!(
+                "header is '{}', expected '{}'",
+                excerpt(&got.join(",")),
+                MANIFEST_HEADER.join(",")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A row's fields as one-line UTF-8 strings, or the first field that is not.
+fn manifest_fields(
+    path: &Path,
+    line: u64,
+    record: &csv::ByteRecord,
+) -> Result<Vec<String>, Diagnostic> {
+    let mut fields = Vec::with_capacity(record.len());
+    for (i, raw) in record.iter().enumerate() {
+        let name = MANIFEST_HEADER.get(i).copied().unwrap_or("(extra)");
+        let f = std::str::from_utf8(raw).map_err(|_| {
+            Diagnostic::at(
+                path,
+                line,
+                format!("field '{name}' is not valid UTF-8; the manifest must be UTF-8 text"),
+            )
+        })?;
+        // Every manifest field is one line; a line break means a quote was left open and swallowed the rows
+        // after it (which would then be reported as unlisted files).
+        if f.contains('\n') || f.contains('\r') {
+            return Err(Diagnostic::at(
+                path,
+                line,
+                format!(
+                    "field '{name}' runs over a line break (\"{}\"): a quote opened in this row is never closed, so it swallows the lines after it; close the quote",
+                    excerpt(f)
+                ),
+            ));
+        }
+        fields.push(f.to_string());
+    }
+    Ok(fields)
+}
+
+/// One manifest entry from a row's fields: four of them, a new non-empty id, a bare file name, a sha256.
+fn manifest_entry(
+    path: &Path,
+    line: u64,
+    fields: Vec<String>,
+    ids_seen: &mut HashSet<String>,
+) -> Result<ManifestEntry, Diagnostic> {
+    let at = |message: String| Diagnostic::at(path, line, message);
+    if fields.len() != MANIFEST_HEADER.len() {
+        return Err(at(format!(
+            "expected {} fields (id,file,sha256,description), found {}; quote a description that contains a comma",
+            MANIFEST_HEADER.len(),
+            fields.len()
+        )));
+    }
+    let [id, file, hash, description]: [String; 4] =
+        fields.try_into().expect("length checked above");
+    if id.trim().is_empty() {
+        return Err(at(
+            "field 'id' is empty; give the seed a document id such as doc001".to_string(),
+        ));
+    }
+    if !ids_seen.insert(id.clone()) {
+        return Err(at(format!(
+            "duplicate seed id '{}'; every seed needs its own id",
+            excerpt(&id)
+        )));
+    }
+    if file.contains('/') || file.contains('\\') || file.is_empty() || file == "." || file == ".." {
+        return Err(at(format!(
+            "field 'file' must be a file name inside the seeds directory, got '{}'",
+            excerpt(&file)
+        )));
+    }
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(at(format!(
+            "field 'sha256' must be 64 hex digits, got '{}' (compute it with `sha256sum seeds/{}`)",
+            excerpt(&hash),
+            excerpt(&file)
+        )));
+    }
+    Ok(ManifestEntry {
+        id,
+        file,
+        sha256: hash,
+        description,
+        line,
+    })
 }
 
 /// Reads `<dir>/manifest.csv` and every seed it lists, checking hashes. Never fails: problems are collected.
