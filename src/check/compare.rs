@@ -84,6 +84,8 @@ pub struct GateResult {
     pub flips: Vec<Flip>,
     /// Feature sets or classifiers whose definition changed since the baseline.
     pub changed_definitions: Vec<String>,
+    /// Whether either run left its predictions out of `report.json` (large runs), so no flip list exists.
+    pub flips_unavailable: bool,
     /// Behavioural failure-rate bounds the candidate breaks (`config: violation`).
     pub behaviour_violations: Vec<String>,
     /// Behavioural cases whose outcome changed since the baseline (`config: case pass -> fail`).
@@ -160,6 +162,7 @@ pub fn compare(baseline: &RunReport, candidate: &RunReport, gate: &Gate) -> Gate
         rows,
         flips,
         changed_definitions: changed_definitions(baseline, candidate),
+        flips_unavailable: baseline.predictions_omitted || candidate.predictions_omitted,
         behaviour_violations: behaviour_violations(candidate, gate),
         behaviour_flips: behaviour_flips(baseline, candidate),
     }

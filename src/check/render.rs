@@ -106,6 +106,14 @@ pub fn text(r: &GateResult, gate: &Gate, rebaseline: &str) -> String {
 }
 
 fn text_flips(s: &mut String, r: &GateResult) {
+    if r.flips_unavailable {
+        let _ = writeln!(
+            s,
+            "\nno flip list: a run this large keeps its predictions in predictions.csv, not in report.json \
+             (predictions_omitted), so only the metrics are compared"
+        );
+        return;
+    }
     if r.flips.is_empty() {
         let _ = writeln!(s, "\nno out-of-fold prediction changed");
         return;

@@ -160,7 +160,7 @@ fn execute(
 }
 
 fn update_baseline(args: &Args, candidate: &RunReport) -> anyhow::Result<ExitCode> {
-    write_atomic(&args.baseline, &to_json(candidate))
+    write_atomic(&args.baseline, &to_json(&candidate.bounded()))
         .with_context(|| format!("cannot write the baseline {}", args.baseline.display()))?;
     print!("{}", leaderboard_text(candidate));
     println!(

@@ -377,3 +377,48 @@ fn a_missing_best_configuration_is_an_error_naming_the_chart() {
     let err = render_all(&report).expect_err("no configuration to show");
     assert!(err.to_string().starts_with("confusion chart:"), "{err}");
 }
+
+/// `report.json` stays small: past the prediction limit the bounded copy drops predictions and item texts (and
+/// says so), and below it the report is written whole.
+#[test]
+fn large_runs_leave_predictions_out_of_report_json() {
+    use crate::eval::results::{ItemRecord, PredictionRecord};
+    use crate::report::model::MAX_JSON_PREDICTIONS;
+    let mut report = synthetic_report();
+    let n_items = 1000;
+    report.items = (0..n_items)
+        .map(|i| ItemRecord {
+            id: format!("i{i}"),
+            text: "some statement".into(),
+            gold: 0,
+            holder: None,
+            doc: None,
+        })
+        .collect();
+    let record = Some(PredictionRecord {
+        fold: 0,
+        class: 0,
+        proba: None,
+        tied: false,
+    });
+    let repeats = MAX_JSON_PREDICTIONS / (n_items * report.configs.len()) + 1;
+    for c in &mut report.configs {
+        c.predictions = vec![vec![record.clone(); n_items]; repeats];
+    }
+    assert!(report.prediction_count() > MAX_JSON_PREDICTIONS);
+    let bounded = report.bounded();
+    assert!(bounded.predictions_omitted);
+    assert!(bounded.configs.iter().all(|c| c.predictions.is_empty()));
+    assert!(bounded
+        .items
+        .iter()
+        .all(|i| i.text.is_empty() && !i.id.is_empty()));
+    assert!(
+        !report.predictions_omitted,
+        "the in-memory report keeps everything"
+    );
+    for c in &mut report.configs {
+        c.predictions.truncate(1);
+    }
+    assert!(!report.bounded().predictions_omitted);
+}
