@@ -8,7 +8,7 @@
 //! one pass over the CSR rows. No randomness is involved.
 
 use linfa::dataset::DatasetBase;
-use linfa::traits::{Fit, PredictInplace};
+use linfa::traits::Fit;
 use ndarray::{Array1, Array2};
 use sprs::CsMatView;
 
@@ -99,13 +99,6 @@ pub struct SparseLogistic {
 }
 
 impl SparseLogistic {
-    /// Decision values, rows × classes: the machine's margin for its class (binary: `+m` for the higher class,
-    /// `−m` for the lower), `-inf` for classes absent from training.
-    pub fn decision_function(&self, x: CsMatView<'_, f64>) -> Result<Array2<f64>, LinearError> {
-        let m = self.machines.margins(x, MODEL)?;
-        Ok(self.machines.decision(&m))
-    }
-
     /// Class probabilities, rows × classes, as scikit-learn's liblinear model: binary `σ(m)` and `1 − σ(m)`;
     /// one-vs-rest each class's `σ(m_c)` divided by their sum. Absent classes get 0.
     pub fn predict_proba(&self, x: CsMatView<'_, f64>) -> Result<Array2<f64>, LinearError> {
@@ -129,57 +122,9 @@ impl SparseLogistic {
         }
         Ok(out)
     }
-
-    /// Predicted class per row (binary: the higher class when its margin is > 0).
-    pub fn predict_classes(&self, x: CsMatView<'_, f64>) -> Result<Array1<usize>, LinearError> {
-        let m = self.machines.margins(x, MODEL)?;
-        Ok(self.machines.classes(&m))
-    }
-
-    /// Weights as features × classes, positive pushing toward the class (binary: `w` and `−w`); no intercept.
-    pub fn weights(&self) -> Array2<f64> {
-        self.machines.weights()
-    }
-
-    /// scikit-learn's `coef_`: one row per machine (one row in the binary case), features as columns.
-    pub fn coef(&self) -> Array2<f64> {
-        self.machines.coef()
-    }
-
-    /// scikit-learn's `intercept_` (the regularised bias feature's weight), one per machine.
-    pub fn intercept(&self) -> Array1<f64> {
-        self.machines.intercept()
-    }
-
-    /// The class each machine (row of [`coef`](Self::coef)) scores positively.
-    pub fn machine_classes(&self) -> &[usize] {
-        &self.machines.positive
-    }
-
-    /// Number of classes of the output.
-    pub fn n_classes(&self) -> usize {
-        self.machines.n_classes
-    }
-
-    /// Iterations and convergence per machine.
-    pub fn solve_info(&self) -> &[SolveInfo] {
-        &self.machines.info
-    }
 }
 
-impl<'a> PredictInplace<Csr<'a>, Array1<usize>> for SparseLogistic {
-    /// # Panics
-    ///
-    /// If `x` is CSC or has a different column count than the training matrix (linfa's signature has no error).
-    fn predict_inplace<'b>(&'b self, x: &'b Csr<'a>, y: &mut Array1<usize>) {
-        let classes = self.predict_classes(x.0).unwrap_or_else(|e| panic!("{e}"));
-        y.assign(&classes);
-    }
-
-    fn default_target(&self, x: &Csr<'a>) -> Array1<usize> {
-        Array1::zeros(x.0.rows())
-    }
-}
+shared_machine_api!(SparseLogistic);
 
 /// scikit-learn's `expit`, written the same way so probabilities agree to the last bits.
 #[inline]

@@ -60,6 +60,79 @@
 //! present class, one-vs-rest (as liblinear). Every output still ranges over all `n_classes`: a class absent from
 //! training gets probability 0, decision value `-inf` and zero weights.
 
+/// The methods every machine-based model (logistic, SVM) has, written once over its `machines` field:
+/// decision values, classes, weights and scikit-learn's `coef_`/`intercept_`, and linfa's `PredictInplace`.
+macro_rules! shared_machine_api {
+    ($model:ident) => {
+        impl $model {
+            /// Decision values, rows × classes: the machine's margin for its class (binary: `+m` for the higher
+            /// class, `−m` for the lower), `-inf` for classes absent from training.
+            pub fn decision_function(
+                &self,
+                x: sprs::CsMatView<'_, f64>,
+            ) -> Result<ndarray::Array2<f64>, LinearError> {
+                let m = self.machines.margins(x, MODEL)?;
+                Ok(self.machines.decision(&m))
+            }
+
+            /// Predicted class per row (binary: the higher class when its margin is > 0).
+            pub fn predict_classes(
+                &self,
+                x: sprs::CsMatView<'_, f64>,
+            ) -> Result<ndarray::Array1<usize>, LinearError> {
+                let m = self.machines.margins(x, MODEL)?;
+                Ok(self.machines.classes(&m))
+            }
+
+            /// Weights as features × classes, positive pushing toward the class (binary: `w` and `−w`); no
+            /// intercept.
+            pub fn weights(&self) -> ndarray::Array2<f64> {
+                self.machines.weights()
+            }
+
+            /// scikit-learn's `coef_`: one row per machine (one row in the binary case), features as columns.
+            pub fn coef(&self) -> ndarray::Array2<f64> {
+                self.machines.coef()
+            }
+
+            /// scikit-learn's `intercept_` (the regularised bias feature's weight), one per machine.
+            pub fn intercept(&self) -> ndarray::Array1<f64> {
+                self.machines.intercept()
+            }
+
+            /// The class each machine (row of [`coef`](Self::coef)) scores positively.
+            pub fn machine_classes(&self) -> &[usize] {
+                &self.machines.positive
+            }
+
+            /// Number of classes of the output.
+            pub fn n_classes(&self) -> usize {
+                self.machines.n_classes
+            }
+
+            /// Iterations (Newton steps or passes) and convergence per machine.
+            pub fn solve_info(&self) -> &[SolveInfo] {
+                &self.machines.info
+            }
+        }
+
+        impl<'a> linfa::traits::PredictInplace<Csr<'a>, ndarray::Array1<usize>> for $model {
+            /// # Panics
+            ///
+            /// If `x` is CSC or has a different column count than the training matrix (linfa's signature has no
+            /// error).
+            fn predict_inplace<'b>(&'b self, x: &'b Csr<'a>, y: &mut ndarray::Array1<usize>) {
+                let classes = self.predict_classes(x.0).unwrap_or_else(|e| panic!("{e}"));
+                y.assign(&classes);
+            }
+
+            fn default_target(&self, x: &Csr<'a>) -> ndarray::Array1<usize> {
+                ndarray::Array1::zeros(x.0.rows())
+            }
+        }
+    };
+}
+
 pub mod bayes;
 pub mod logistic;
 pub mod svm;

@@ -9,8 +9,8 @@
 //! machine's index, so results are reproducible and independent of thread scheduling.
 
 use linfa::dataset::DatasetBase;
-use linfa::traits::{Fit, PredictInplace};
-use ndarray::{Array1, Array2};
+use linfa::traits::Fit;
+use ndarray::Array1;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sprs::CsMatView;
@@ -104,64 +104,7 @@ pub struct SparseSvm {
     machines: Machines,
 }
 
-impl SparseSvm {
-    /// Decision values, rows × classes: the machine's margin for its class (binary: `+m` for the higher class,
-    /// `−m` for the lower), `-inf` for classes absent from training.
-    pub fn decision_function(&self, x: CsMatView<'_, f64>) -> Result<Array2<f64>, LinearError> {
-        let m = self.machines.margins(x, MODEL)?;
-        Ok(self.machines.decision(&m))
-    }
-
-    /// Predicted class per row (binary: the higher class when its margin is > 0).
-    pub fn predict_classes(&self, x: CsMatView<'_, f64>) -> Result<Array1<usize>, LinearError> {
-        let m = self.machines.margins(x, MODEL)?;
-        Ok(self.machines.classes(&m))
-    }
-
-    /// Weights as features × classes, positive pushing toward the class (binary: `w` and `−w`); no intercept.
-    pub fn weights(&self) -> Array2<f64> {
-        self.machines.weights()
-    }
-
-    /// scikit-learn's `coef_`: one row per machine (one row in the binary case), features as columns.
-    pub fn coef(&self) -> Array2<f64> {
-        self.machines.coef()
-    }
-
-    /// scikit-learn's `intercept_` (the regularised bias feature's weight), one per machine.
-    pub fn intercept(&self) -> Array1<f64> {
-        self.machines.intercept()
-    }
-
-    /// The class each machine (row of [`coef`](Self::coef)) scores positively.
-    pub fn machine_classes(&self) -> &[usize] {
-        &self.machines.positive
-    }
-
-    /// Number of classes of the output.
-    pub fn n_classes(&self) -> usize {
-        self.machines.n_classes
-    }
-
-    /// Passes and convergence per machine.
-    pub fn solve_info(&self) -> &[SolveInfo] {
-        &self.machines.info
-    }
-}
-
-impl<'a> PredictInplace<Csr<'a>, Array1<usize>> for SparseSvm {
-    /// # Panics
-    ///
-    /// If `x` is CSC or has a different column count than the training matrix (linfa's signature has no error).
-    fn predict_inplace<'b>(&'b self, x: &'b Csr<'a>, y: &mut Array1<usize>) {
-        let classes = self.predict_classes(x.0).unwrap_or_else(|e| panic!("{e}"));
-        y.assign(&classes);
-    }
-
-    fn default_target(&self, x: &Csr<'a>) -> Array1<usize> {
-        Array1::zeros(x.0.rows())
-    }
-}
+shared_machine_api!(SparseSvm);
 
 /// One binary machine by dual coordinate descent; returns the weights (features then bias).
 fn dual_cd(
