@@ -162,9 +162,14 @@ pub struct EvalSpec {
     /// Repeats with fresh shuffles (`stratified-kfold`, `group-kfold`). Defaults to `1`.
     #[serde(default = "one_usize")]
     pub repeats: usize,
-    /// Grouping for group schemes. Defaults to `doc`.
+    /// Grouping for group schemes and per-group models. Defaults to `doc`.
     #[serde(default)]
     pub group: Option<GroupBy>,
+    /// Train one model per group (the value of `group`) in every fold and score the concatenated predictions, the
+    /// SemEval-2016 Task 6 protocol for corpora with several targets. Not with group schemes, which hold whole
+    /// groups out of training.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub per_group: bool,
 }
 
 fn one_usize() -> usize {
@@ -431,6 +436,7 @@ impl Experiment {
             headline: f.headline,
             alpha: f.alpha,
             behaviour: self.behaviour_cases()?,
+            per_group: eval.per_group.then_some(by),
         })
     }
 
@@ -726,14 +732,25 @@ fn check_evaluation(eval: &EvalSpec, at: &Locator<'_>) -> Result<(), ConfigError
                 .into(),
         ));
     }
-    if matches!(
+    let group_scheme = matches!(
         eval.scheme,
-        Scheme::StratifiedKfold | Scheme::LeaveOneOut | Scheme::FixedSplit
-    ) && eval.group.is_some()
-    {
+        Scheme::LeaveOneGroupOut | Scheme::GroupKfold
+    );
+    if !group_scheme && !eval.per_group && eval.group.is_some() {
         return Err(at.invalid(
             &["evaluation.group"],
-            "`group` applies only to leave-one-group-out and group-kfold".into(),
+            "`group` applies only to leave-one-group-out, group-kfold and per_group = true".into(),
+        ));
+    }
+    if group_scheme && eval.per_group {
+        return Err(at.invalid(
+            &["evaluation.per_group"],
+            format!(
+                "per_group = true trains each group's model on that group's training items, but {} holds whole \
+                 groups out of training, so a held-out group would have no model; use stratified-kfold, \
+                 leave-one-out or fixed-split with per_group",
+                eval.scheme
+            ),
         ));
     }
     Ok(())

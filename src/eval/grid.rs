@@ -79,13 +79,14 @@ pub fn fit_on_rows(
 
 /// Fold description for messages: `repeat 0 fold 2 (held-out group 'x')`.
 pub fn describe(f: &Fold) -> String {
-    match &f.group {
-        Some(g) => format!(
-            "repeat {} fold {} (held-out group '{g}')",
-            f.repeat, f.index
-        ),
-        None => format!("repeat {} fold {}", f.repeat, f.index),
+    let mut s = format!("repeat {} fold {}", f.repeat, f.index);
+    if let Some(g) = &f.group {
+        s.push_str(&format!(" (held-out group '{g}')"));
     }
+    if let Some(g) = &f.model_group {
+        s.push_str(&format!(" (the model of group '{g}')"));
+    }
+    s
 }
 
 /// Runs every task and gathers the predictions per cell. `progress` is called with (done, total).

@@ -64,6 +64,22 @@ pub enum EvalError {
         /// Distinct groups.
         groups: usize,
     },
+    /// Per-group models: a group has test items in a fold but no training items there.
+    #[error(
+        "per-group models: group '{group}' has {test} test item(s) in repeat {repeat} fold {fold} but no training \
+         items there, so it can have no model; give every group items in every training fold (use stratified-kfold \
+         or fixed-split with each group on both sides), or set evaluation.per_group = false"
+    )]
+    PerGroupNoTraining {
+        /// Repeat.
+        repeat: usize,
+        /// Fold within the repeat.
+        fold: usize,
+        /// The group.
+        group: String,
+        /// Its test items in that fold.
+        test: usize,
+    },
     /// An item has no value for the grouping.
     #[error(
         "item '{item}' has no {by} to group by; choose another evaluation.group or add the column"

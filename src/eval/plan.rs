@@ -6,7 +6,7 @@
 //! configuration) and, per fold, one [`Task`] that fits a variant once and every model on it (or every baseline).
 
 use super::metrics::MetricName;
-use super::splits::Split;
+use super::splits::{GroupBy, Split};
 use crate::behaviour::Case;
 use crate::features::{FeatureError, FeatureSet, FeatureSetSpec};
 use crate::models::Classifier;
@@ -68,6 +68,9 @@ pub struct Plan {
     pub alpha: f64,
     /// Behavioural test cases run on every model refitted on all items (empty: none).
     pub behaviour: Vec<Case>,
+    /// Train one model per value of this grouping (each fold's training items of that group) instead of one model
+    /// per fold; `None`: one model per fold.
+    pub per_group: Option<GroupBy>,
 }
 
 /// One reported configuration: a variant (or none, for baselines) × a classifier × a training fraction.

@@ -78,6 +78,20 @@ pub struct EvaluationInfo {
     pub alpha: f64,
     /// Headline metric.
     pub headline: MetricName,
+    /// Per-group models, when the run trains one model per group (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_group: Option<PerGroupModels>,
+}
+
+/// How a per-group run trained its models.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PerGroupModels {
+    /// What groups items.
+    pub by: GroupBy,
+    /// Distinct groups that got a model.
+    pub groups: usize,
+    /// Models trained per configuration (groups × folds, counting only folds where the group has test items).
+    pub models: usize,
 }
 
 /// One item as evaluated.

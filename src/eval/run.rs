@@ -10,7 +10,7 @@ use super::grid::{describe, extract_all, run_grid, GridOutput};
 use super::metrics::{score, MetricName, Scores};
 use super::plan::{Cell, Clusters, Kind, Plan};
 use super::results::*;
-use super::splits::{make_folds, Fold};
+use super::splits::{groups_of, make_folds, per_group_folds, Fold};
 use super::stats::ClusterBootstrap;
 use super::{explain, scores, views, EvalError};
 use crate::behaviour::run::CaseResult;
@@ -75,13 +75,19 @@ pub struct StageTimings {
 /// Runs a plan on a dataset.
 pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, EvalError> {
     let folds = make_folds(&plan.split, ds, plan.seed)?;
-    let mut warnings = check_folds(&folds, ds)?;
+    // Per-group runs fit one model per group within each fold; everything scored stays keyed by the outer folds.
+    let model_folds = match plan.per_group {
+        Some(by) => Some(per_group_folds(&folds, &groups_of(ds, by)?)?),
+        None => None,
+    };
+    let fit_folds = model_folds.as_deref().unwrap_or(&folds);
+    let mut warnings = check_folds(fit_folds, ds)?;
     let cells = plan.cells();
     let started = Instant::now();
     let extractions = extract_all(plan, ds);
     let extract_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let grid = run_grid(plan, &cells, ds, &folds, &extractions, opts.progress)?;
+    let grid = run_grid(plan, &cells, ds, fit_folds, &extractions, opts.progress)?;
     let grid_seconds = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
@@ -149,7 +155,13 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
 
     let started = Instant::now();
     let mut behaviour = Vec::new();
-    for (ci, top, cases) in explain::refit_all(plan, &cells, ds, &extractions)? {
+    // A per-group run has no single model to explain: its refit would not be any of the models it scored.
+    let refits = if plan.per_group.is_some() {
+        Vec::new()
+    } else {
+        explain::refit_all(plan, &cells, ds, &extractions)?
+    };
+    for (ci, top, cases) in refits {
         results[ci].top_features = top;
         if !cases.is_empty() {
             behaviour.push((cells[ci].id.clone(), cases));
@@ -182,7 +194,18 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
         r.predictions = o.into_predictions();
     }
     Ok(Run {
-        evaluation: evaluation_info(plan, &folds, &boot, unit),
+        evaluation: EvaluationInfo {
+            per_group: plan.per_group.zip(model_folds.as_ref()).map(|(by, mf)| PerGroupModels {
+                by,
+                groups: mf
+                    .iter()
+                    .filter_map(|f| f.model_group.as_ref())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len(),
+                models: mf.len(),
+            }),
+            ..evaluation_info(plan, &folds, &boot, unit)
+        },
         items: item_records(ds),
         folds: folds.iter().map(fold_record).collect(),
         leaderboard: ranked.iter().map(|&ci| cells[ci].id.clone()).collect(),
@@ -314,6 +337,7 @@ fn evaluation_info(
         confidence_level: CONFIDENCE_LEVEL,
         alpha: plan.alpha,
         headline: plan.headline,
+        per_group: None,
     }
 }
 
@@ -408,7 +432,11 @@ fn add_part_scores(
     ds: &Dataset,
     results: &mut [ConfigResult],
 ) {
-    let groups: Vec<Option<String>> = ds.items.iter().map(|i| i.group.clone()).collect();
+    // A per-group run's groups are the ones its models were trained per; otherwise the data's group column.
+    let groups: Vec<Option<String>> = match plan.per_group.map(|by| groups_of(ds, by)) {
+        Some(Ok(g)) => g.into_iter().map(Some).collect(),
+        _ => ds.items.iter().map(|i| i.group.clone()).collect(),
+    };
     let (gold, classes, metrics) = (scoring.gold, scoring.classes, scoring.metrics);
     for ((ci, r), per_fold) in results.iter_mut().enumerate().zip(fold_scores) {
         let oof = &grid.oof[ci];

@@ -154,6 +154,10 @@ pub struct Fold {
     pub test: Vec<usize>,
     /// The held-out group, for leave-one-group-out.
     pub group: Option<String>,
+    /// For per-group models: the group whose model this split trains and tests (both sides hold only that group's
+    /// items). `None` when one model is trained on the whole training fold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_group: Option<String>,
 }
 
 const STRATIFIED_TAG: u64 = 0x57A7;
@@ -196,6 +200,7 @@ pub fn make_folds(split: &Split, ds: &Dataset, seed: u64) -> Result<Vec<Fold>, E
                     train: (0..n).filter(|&j| j != i).collect(),
                     test: vec![i],
                     group: None,
+                    model_group: None,
                 })
                 .collect())
         }
@@ -257,7 +262,48 @@ fn fixed_split(ds: &Dataset) -> Result<Vec<Fold>, EvalError> {
         train,
         test,
         group: None,
+        model_group: None,
     }])
+}
+
+/// Splits every fold into one fold per group for per-group models: the group's training items train its model,
+/// which predicts the group's test items, so every test item is still predicted exactly once per repeat (by its
+/// own group's model) and the pooled predictions are the concatenation the SemEval-2016 protocol scores.
+/// Sub-folds keep their fold's repeat and index (predictions and per-fold scores stay keyed by the outer fold) and
+/// come in group-name order. A group with test items but no training items in some fold cannot have a model there:
+/// that is an error naming the fold and the group.
+pub fn per_group_folds(folds: &[Fold], groups: &[String]) -> Result<Vec<Fold>, EvalError> {
+    let names: std::collections::BTreeSet<&String> = groups.iter().collect();
+    let mut out = Vec::new();
+    for f in folds {
+        for &name in &names {
+            let of = |rows: &[usize]| -> Vec<usize> {
+                rows.iter().copied().filter(|&i| &groups[i] == name).collect()
+            };
+            let test = of(&f.test);
+            if test.is_empty() {
+                continue;
+            }
+            let train = of(&f.train);
+            if train.is_empty() {
+                return Err(EvalError::PerGroupNoTraining {
+                    repeat: f.repeat,
+                    fold: f.index,
+                    group: name.clone(),
+                    test: test.len(),
+                });
+            }
+            out.push(Fold {
+                repeat: f.repeat,
+                index: f.index,
+                train,
+                test,
+                group: f.group.clone(),
+                model_group: Some(name.clone()),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Stratified k-fold for one repeat: each class's items are shuffled (seeded by repeat) and dealt round-robin,
@@ -305,6 +351,7 @@ fn finish(
                 train,
                 test,
                 group: groups.as_ref().map(|g| g[index].clone()),
+                model_group: None,
             }
         })
         .collect()

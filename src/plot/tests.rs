@@ -184,6 +184,7 @@ fn synthetic_report() -> RunReport {
             n_groups: None,
         },
         evaluation: EvaluationInfo {
+            per_group: None,
             scheme: Scheme::StratifiedKfold,
             k: Some(3),
             repeats: 10,

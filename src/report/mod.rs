@@ -18,6 +18,7 @@ pub mod format;
 pub mod markdown;
 pub mod model;
 pub mod tables;
+pub mod submission;
 pub mod text;
 
 use std::collections::BTreeMap;

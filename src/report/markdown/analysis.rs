@@ -12,6 +12,16 @@ use crate::report::model::RunReport;
 pub(super) fn top_features(r: &RunReport, detail: &[&ConfigResult]) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "## Top features\n");
+    if let Some(pg) = &r.evaluation.per_group {
+        let _ = writeln!(
+            s,
+            "None: this run trains one model per {} ({} groups), so there is no single model to explain, and a \
+             model refitted on all items would not be any of the models scored above. Behavioural tests are \
+             skipped for the same reason.\n",
+            pg.by, pg.groups
+        );
+        return s;
+    }
     let _ = writeln!(
         s,
         "From each model refitted on all {} items (for explanation only; the scores above are out-of-fold). Linear \

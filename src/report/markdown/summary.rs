@@ -97,6 +97,15 @@ fn describe_scheme(r: &RunReport) -> String {
         let _ = write!(d, ", repeated {} times", e.repeats);
     }
     let _ = write!(d, " ({} folds, seed {})", e.n_folds, e.seed);
+    if let Some(pg) = &e.per_group {
+        let _ = write!(
+            d,
+            ", with one model per {} ({} groups, {} models per configuration) and the groups' predictions \
+             concatenated before scoring, as in SemEval-2016 Task 6; each group's own score is under \
+             \"Per-group scores\"",
+            pg.by, pg.groups, pg.models
+        );
+    }
     d
 }
 

@@ -1,0 +1,70 @@
+//! `stance submission`: a report's out-of-fold predictions in the SemEval-2016 Task 6 submission format.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use stance::report::atomic::write_atomic;
+use stance::report::read_report;
+use stance::report::submission::{find_config, submission, Side};
+
+/// Write one configuration's out-of-fold predictions as `ID<TAB>Target<TAB>Tweet<TAB>Stance` lines, the
+/// SemEval-2016 Task 6 submission format, so the task's official scorer can be run on them
+/// (`perl eval.pl GOLD GUESS`).
+///
+/// Target is the item's group (the CSV's group column, or the seed document); support/favor/pro → FAVOR,
+/// oppose/against/con → AGAINST, any other class → NONE. Only tested items are written; an item tested in several
+/// repeats gets its most frequent prediction (ties: the experiment's class order). Run a per-group experiment
+/// (`[evaluation] per_group = true`) for the task's protocol: one model per target, predictions concatenated.
+/// Cost: reads report.json once.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Report folder (or its report.json).
+    pub report: PathBuf,
+    /// Configuration id (e.g. "words + logistic"). Defaults to the report's best.
+    #[arg(long, value_name = "ID")]
+    pub config: Option<String>,
+    /// Where to write the predictions (the scorer's guess file).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Also write the same items' gold labels here (the scorer's gold file).
+    #[arg(long, value_name = "FILE")]
+    pub gold: Option<PathBuf>,
+}
+
+/// Runs the command.
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let path = if args.report.is_dir() {
+        args.report.join("report.json")
+    } else {
+        args.report.clone()
+    };
+    let report = read_report(&path)?;
+    let config = find_config(&report, args.config.as_deref())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    if args.config.is_none() {
+        eprintln!("using the report's best configuration, '{}'", config.id);
+    }
+    let guess = submission(&report, config, Side::Guess)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let lines = guess.lines().count() - 1;
+    write(&args.out, &guess)?;
+    if let Some(gold) = &args.gold {
+        write(gold, &submission(&report, config, Side::Gold)?)?;
+    }
+    println!(
+        "wrote {} predictions of '{}' to {}{}",
+        lines,
+        config.id,
+        args.out.display(),
+        args.gold
+            .as_ref()
+            .map(|g| format!(" and their gold labels to {}", g.display()))
+            .unwrap_or_default()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write(path: &Path, text: &str) -> anyhow::Result<()> {
+    write_atomic(path, text.as_bytes())?;
+    Ok(())
+}
