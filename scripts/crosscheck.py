@@ -8,6 +8,9 @@ Not part of the product or CI (neither needs Python). Two uses:
 2. `python3 scripts/crosscheck.py report reports/default` recomputes every configuration's metrics from the
    harness's own predictions.csv with scikit-learn and compares them with report.json (pooled over repeats,
    labels in the experiment's class order, zero_division=0). Exit status 1 on any mismatch > 1e-9.
+3. `python3 scripts/crosscheck.py submission REPORT_DIR GOLD GUESS [CONFIG]` scores files written by
+   `stance submission` the way the SemEval-2016 Task 6 scorer (eval.pl) does — F1 of FAVOR and of AGAINST with
+   sklearn, averaged — and compares with the report's f_avg (fixed splits, or one repeat: one prediction per item).
 
 Requires: pip install scikit-learn scipy numpy
 """
@@ -142,11 +145,34 @@ def report(folder):
     return 0 if worst <= 1e-9 else 1
 
 
+def submission(folder, gold_path, guess_path, config=None):
+    rep = json.load(open(f"{folder}/report.json"))
+    config = config or rep["best"]
+    cfg = next(c for c in rep["configs"] if c["id"] == config)
+
+    def stances(path):
+        rows = [line.rstrip("\n").split("\t") for line in open(path, encoding="utf-8")]
+        assert rows[0] == ["ID", "Target", "Tweet", "Stance"], rows[0]
+        return [(r[0], r[3]) for r in rows[1:]]
+
+    gold, guess = stances(gold_path), stances(guess_path)
+    assert [g[0] for g in gold] == [p[0] for p in guess], "gold and guess list different items"
+    y, p = [g[1] for g in gold], [q[1] for q in guess]
+    favg = float(np.mean(f1_score(y, p, labels=["FAVOR", "AGAINST"], average=None, zero_division=0)))
+    # Two classes that map to FAVOR and AGAINST (pro/con): the report has no f_avg, but macro-F1 is the same mean.
+    name = "f_avg" if "f_avg" in cfg["metrics"] else "macro_f1"
+    harness = cfg["metrics"][name]["point"]
+    print(f"{config}: {len(y)} lines, scorer-style F_avg {favg!r}, report {name} {harness!r}")
+    return 0 if abs(favg - harness) <= 1e-12 else 1
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 2 and sys.argv[1] == "pins":
         pins()
     elif len(sys.argv) >= 3 and sys.argv[1] == "report":
         sys.exit(max(report(f) for f in sys.argv[2:]))
+    elif len(sys.argv) >= 5 and sys.argv[1] == "submission":
+        sys.exit(submission(*sys.argv[2:6]))
     else:
         print(__doc__)
         sys.exit(2)

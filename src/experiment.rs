@@ -732,10 +732,7 @@ fn check_evaluation(eval: &EvalSpec, at: &Locator<'_>) -> Result<(), ConfigError
                 .into(),
         ));
     }
-    let group_scheme = matches!(
-        eval.scheme,
-        Scheme::LeaveOneGroupOut | Scheme::GroupKfold
-    );
+    let group_scheme = matches!(eval.scheme, Scheme::LeaveOneGroupOut | Scheme::GroupKfold);
     if !group_scheme && !eval.per_group && eval.group.is_some() {
         return Err(at.invalid(
             &["evaluation.group"],

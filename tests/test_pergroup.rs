@@ -17,7 +17,11 @@ fn two_target_csv() -> String {
         (
             "climate",
             ["cut emissions fast", "green energy jobs", "tax carbon now"],
-            ["hurts the economy", "jobs lost to rules", "energy prices up"],
+            [
+                "hurts the economy",
+                "jobs lost to rules",
+                "energy prices up",
+            ],
         ),
     ];
     for (t, pro, con) in targets {
@@ -102,7 +106,11 @@ fn per_group_predictions_are_each_groups_own_model_concatenated() {
         wd.run(&["run", exp, "--out", out, "-q"]).ok();
     }
     let pg = report(&wd, "pg");
-    let info = pg.evaluation.per_group.as_ref().expect("per_group recorded");
+    let info = pg
+        .evaluation
+        .per_group
+        .as_ref()
+        .expect("per_group recorded");
     assert_eq!((info.groups, info.models), (2, 2));
     for part in ["w", "c"] {
         let sub = report(&wd, part);
@@ -126,11 +134,14 @@ fn per_group_predictions_are_each_groups_own_model_concatenated() {
         "pooled.toml",
         experiment("pooled", "all.csv", "scheme = \"fixed-split\""),
     );
-    wd.run(&["run", "pooled.toml", "--out", "pooled", "-q"]).ok();
+    wd.run(&["run", "pooled.toml", "--out", "pooled", "-q"])
+        .ok();
     let pooled = report(&wd, "pooled");
     assert!(pooled.evaluation.per_group.is_none());
     let md = wd.read("pg/report.md");
-    assert!(md.contains("one model per group (grouped by doc: 2 groups, 2 models per configuration)"));
+    assert!(
+        md.contains("one model per group (grouped by doc: 2 groups, 2 models per configuration)")
+    );
     assert!(md.contains("no single model to explain"));
     assert!(pg.configs.iter().all(|c| c.top_features.is_none()));
     assert_eq!(
@@ -160,7 +171,10 @@ fn per_group_under_stratified_folds_trains_within_each_fold() {
     assert_eq!(r.folds.len(), 6, "fold records stay the outer folds");
     for c in &r.configs {
         for rep in &c.predictions {
-            assert!(rep.iter().all(Option::is_some), "every item once per repeat");
+            assert!(
+                rep.iter().all(Option::is_some),
+                "every item once per repeat"
+            );
         }
     }
 }

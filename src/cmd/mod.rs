@@ -153,7 +153,14 @@ mod tests {
 
     #[test]
     fn every_subcommand_has_help() {
-        for sub in ["validate", "segment", "run", "check", "predict", "submission"] {
+        for sub in [
+            "validate",
+            "segment",
+            "run",
+            "check",
+            "predict",
+            "submission",
+        ] {
             let e = parse(&[sub, "--help"]).expect_err("help exits early");
             assert_eq!(e.kind(), clap::error::ErrorKind::DisplayHelp, "{sub}");
         }

@@ -195,15 +195,18 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
     }
     Ok(Run {
         evaluation: EvaluationInfo {
-            per_group: plan.per_group.zip(model_folds.as_ref()).map(|(by, mf)| PerGroupModels {
-                by,
-                groups: mf
-                    .iter()
-                    .filter_map(|f| f.model_group.as_ref())
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .len(),
-                models: mf.len(),
-            }),
+            per_group: plan
+                .per_group
+                .zip(model_folds.as_ref())
+                .map(|(by, mf)| PerGroupModels {
+                    by,
+                    groups: mf
+                        .iter()
+                        .filter_map(|f| f.model_group.as_ref())
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .len(),
+                    models: mf.len(),
+                }),
             ..evaluation_info(plan, &folds, &boot, unit)
         },
         items: item_records(ds),

@@ -278,7 +278,10 @@ pub fn per_group_folds(folds: &[Fold], groups: &[String]) -> Result<Vec<Fold>, E
     for f in folds {
         for &name in &names {
             let of = |rows: &[usize]| -> Vec<usize> {
-                rows.iter().copied().filter(|&i| &groups[i] == name).collect()
+                rows.iter()
+                    .copied()
+                    .filter(|&i| &groups[i] == name)
+                    .collect()
             };
             let test = of(&f.test);
             if test.is_empty() {
@@ -450,6 +453,43 @@ mod tests {
         assert_eq!(logo.len(), 4);
         assert_eq!(logo[2].group.as_deref(), Some("c"));
         assert_eq!(logo[2].test, vec![3, 4, 5]);
+    }
+
+    proptest! {
+        #[test]
+        fn per_group_folds_split_each_fold_by_group_and_lose_nothing(
+            group_of in proptest::collection::vec(0usize..4, 12..40),
+            k in 2usize..4,
+            seed in any::<u64>(),
+        ) {
+            let groups: Vec<String> = group_of.iter().map(|g| format!("g{g}")).collect();
+            let y: Vec<usize> = (0..groups.len()).map(|i| i % 2).collect();
+            let outer = stratified_kfold(&y, 2, k, 0, seed);
+            match per_group_folds(&outer, &groups) {
+                Ok(sub) => {
+                    for f in &outer {
+                        let mine: Vec<&Fold> = sub.iter().filter(|s| s.index == f.index).collect();
+                        let mut tested: Vec<usize> = mine.iter().flat_map(|s| s.test.clone()).collect();
+                        tested.sort_unstable();
+                        prop_assert_eq!(&tested, &f.test, "every test item once, by one model");
+                        for s in mine {
+                            let g = s.model_group.clone().unwrap();
+                            prop_assert!(s.train.iter().chain(&s.test).all(|&i| groups[i] == g));
+                            let want: Vec<usize> =
+                                f.train.iter().copied().filter(|&i| groups[i] == g).collect();
+                            prop_assert_eq!(&s.train, &want, "the group's training items, all of them");
+                        }
+                    }
+                }
+                Err(EvalError::PerGroupNoTraining { repeat, fold, group, .. }) => {
+                    let f = &outer[fold];
+                    prop_assert_eq!(repeat, 0);
+                    prop_assert!(f.test.iter().any(|&i| groups[i] == group));
+                    prop_assert!(f.train.iter().all(|&i| groups[i] != group));
+                }
+                Err(e) => prop_assert!(false, "unexpected error {e}"),
+            }
+        }
     }
 
     proptest! {

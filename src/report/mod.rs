@@ -17,8 +17,8 @@ pub mod csv_safe;
 pub mod format;
 pub mod markdown;
 pub mod model;
-pub mod tables;
 pub mod submission;
+pub mod tables;
 pub mod text;
 
 use std::collections::BTreeMap;

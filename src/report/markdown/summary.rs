@@ -100,7 +100,7 @@ fn describe_scheme(r: &RunReport) -> String {
     if let Some(pg) = &e.per_group {
         let _ = write!(
             d,
-            '", with one model per group (grouped by {}: {} groups, {} models per configuration) and the groups' predictions \
+            ", with one model per group (grouped by {}: {} groups, {} models per configuration) and the groups' predictions \
              concatenated before scoring, as in SemEval-2016 Task 6; each group's own score is under \
              \"Per-group scores\"",
             pg.by, pg.groups, pg.models
