@@ -8,7 +8,10 @@ Not part of the product or CI (neither needs Python). Two uses:
 2. `python3 scripts/crosscheck.py report reports/default` recomputes every configuration's metrics from the
    harness's own predictions.csv with scikit-learn and compares them with report.json (pooled over repeats,
    labels in the experiment's class order, zero_division=0). Exit status 1 on any mismatch > 1e-9.
-3. `python3 scripts/crosscheck.py submission REPORT_DIR GOLD GUESS [CONFIG]` scores files written by
+3. `python3 scripts/crosscheck.py pvalues reports/default` redraws every comparison's paired-bootstrap p-value with
+   numpy (its own generator, 20,000 resamples of the report's bootstrap units) and checks that the harness's p lies
+   within Monte Carlo tolerance of it. Exit status 1 on any comparison outside it.
+4. `python3 scripts/crosscheck.py submission REPORT_DIR GOLD GUESS [CONFIG]` scores files written by
    `stance submission` the way the SemEval-2016 Task 6 scorer (eval.pl) does — F1 of FAVOR and of AGAINST with
    sklearn, averaged — and compares with the report's f_avg (fixed splits, or one repeat: one prediction per item).
 
@@ -145,6 +148,82 @@ def report(folder):
     return 0 if worst <= 1e-9 else 1
 
 
+def pvalues(folder, resamples=20000, seed=1):
+    """The paired-bootstrap p of every comparison with the best, redrawn with numpy's own generator and resamples
+    (so it agrees with the harness only up to Monte Carlo error): resample the report's bootstrap units with
+    replacement, score both configurations on the pooled predictions weighted by each item's multiplicity, and
+    apply the harness's documented rule p = min(1, 2·min(1 + #{d <= 0}, 1 + #{d >= 0}) / (B + 1))."""
+    rep = json.load(open(f"{folder}/report.json", encoding="utf-8"))
+    classes = rep["data"]["classes"]
+    labels = list(range(len(classes)))
+    headline = rep["evaluation"]["headline"]
+    ids = [it["id"] for it in rep["items"]]
+    index = {i: k for k, i in enumerate(ids)}
+    rows = {}
+    with open(f"{folder}/predictions.csv", newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            rows.setdefault(row["config"], []).append(
+                (index[row["item"]], classes.index(row["gold"]), classes.index(row["predicted"])))
+    unit = rep["evaluation"]["bootstrap_unit"]
+    evaluated = sorted({i for r in rows.values() for i, _, _ in r})
+    if unit == "item":
+        units = [[i] for i in evaluated]
+    else:
+        by = {}
+        for i in evaluated:
+            by.setdefault(rep["items"][i].get("doc"), []).append(i)
+        units = list(by.values())
+    rng = np.random.default_rng(seed)
+
+    arrays = {c: tuple(np.array([x[j] for x in r]) for j in range(3)) for c, r in rows.items()}
+
+    def metric(cfg, w):
+        item, g, p = arrays[cfg]
+        sw = w[item]
+        if headline == "accuracy":
+            return float(np.sum(sw * (g == p)) / np.sum(sw))
+        # The textbook per-class F1 from the weighted confusion matrix (scikit-learn's f1_score with sample_weight
+        # gives the same numbers; it is too slow for 20,000 resamples × every configuration).
+        k = len(labels)
+        conf = np.bincount(g * k + p, weights=sw, minlength=k * k).reshape(k, k)
+        tp = np.diag(conf)
+        prec = np.divide(tp, conf.sum(0), out=np.zeros(k), where=conf.sum(0) > 0)
+        rec = np.divide(tp, conf.sum(1), out=np.zeros(k), where=conf.sum(1) > 0)
+        f1 = np.divide(2 * prec * rec, prec + rec, out=np.zeros(k), where=(prec + rec) > 0)
+        if headline == "macro_f1":
+            return float(np.mean(f1))
+        if headline == "f_avg":
+            return float((f1[classes.index("support")] + f1[classes.index("oppose")]) / 2)
+        raise SystemExit(f"pvalues: headline {headline} is not cross-checked here")
+
+    draws = []
+    for _ in range(resamples):
+        w = np.zeros(len(ids))
+        for u in rng.integers(0, len(units), len(units)):
+            for i in units[u]:
+                w[i] += 1
+        draws.append(w)
+    best = rep["best"]
+    best_vals = np.array([metric(best, w) for w in draws])
+    bad = 0
+    for c in rep["comparisons"]:
+        harness = c.get("p_value")
+        if harness is None:
+            continue
+        d = np.array([metric(c["config"], w) for w in draws]) - best_vals
+        le, ge = int(np.sum(d <= 0)), int(np.sum(d >= 0))
+        ours = min(1.0, 2 * (1 + min(le, ge)) / (resamples + 1))
+        # Monte Carlo standard errors of both estimates (the harness drew rep["evaluation"]["bootstrap"]).
+        q = min(max(ours / 2, 1e-4), 0.5)
+        se = 2 * np.sqrt(q * (1 - q)) * (1 / np.sqrt(rep["evaluation"]["bootstrap"]) + 1 / np.sqrt(resamples))
+        tol = 4 * se + 2 / rep["evaluation"]["bootstrap"]
+        ok = abs(ours - harness) <= tol
+        bad += not ok
+        print(f"{'ok ' if ok else 'MISMATCH'} {c['config']}: harness p {harness:.4f}, numpy p {ours:.4f} (tolerance {tol:.4f})")
+    print(f"{folder}: {len(rep['comparisons'])} comparisons, {bad} outside Monte Carlo tolerance")
+    return 1 if bad else 0
+
+
 def submission(folder, gold_path, guess_path, config=None):
     rep = json.load(open(f"{folder}/report.json"))
     config = config or rep["best"]
@@ -171,6 +250,8 @@ if __name__ == "__main__":
         pins()
     elif len(sys.argv) >= 3 and sys.argv[1] == "report":
         sys.exit(max(report(f) for f in sys.argv[2:]))
+    elif len(sys.argv) >= 3 and sys.argv[1] == "pvalues":
+        sys.exit(max(pvalues(f) for f in sys.argv[2:]))
     elif len(sys.argv) >= 5 and sys.argv[1] == "submission":
         sys.exit(submission(*sys.argv[2:6]))
     else:

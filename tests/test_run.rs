@@ -13,7 +13,8 @@ const REPORT_FILES: [&str; 7] = [
     "metrics.json",
     "timings.json",
 ];
-const CHARTS: [&str; 4] = [
+const CHARTS: [&str; 5] = [
+    "charts/fold-scores.png",
     "charts/leaderboard.png",
     "charts/confusion.png",
     "charts/per-class-f1.png",
@@ -201,6 +202,7 @@ fn the_default_experiment_writes_the_whole_report_folder() {
         "## Top features",
         "## Error analysis",
         "![leaderboard](charts/leaderboard.png)",
+        "![headline per fold](charts/fold-scores.png)",
     ] {
         assert!(md.contains(section), "report.md lacks {section}");
     }
@@ -236,7 +238,7 @@ fn results_are_byte_identical_for_one_and_two_threads() {
         );
         compared += 1;
     }
-    assert_eq!(compared, 10);
+    assert_eq!(compared, 11);
     let t1: serde_json::Value = serde_json::from_str(&wd.read("one/timings.json")).unwrap();
     let t2: serde_json::Value = serde_json::from_str(&wd.read("two/timings.json")).unwrap();
     assert_eq!(t1["threads"], 1);

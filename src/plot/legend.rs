@@ -18,6 +18,8 @@ pub(super) enum Swatch {
     Dashed(RGBColor),
     /// An interval whisker.
     Whisker,
+    /// A point marker alone.
+    Dot(RGBColor),
 }
 
 /// Width of a legend swatch.
@@ -67,6 +69,7 @@ impl Canvas<'_, '_> {
             }
             Swatch::Dashed(c) => self.dashed(&[(x, y), (x + SWATCH_W, y)], c, 3, (6.0, 4.0))?,
             Swatch::Whisker => self.whisker(x + 2, x + SWATCH_W - 2, y, 6, palette::INK)?,
+            Swatch::Dot(c) => self.dot((x + SWATCH_W / 2, y), 4, c)?,
         }
         self.text(
             label,

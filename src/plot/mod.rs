@@ -20,6 +20,7 @@ mod legend;
 mod per_class;
 mod primitives;
 mod scale;
+mod spread;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -168,8 +169,9 @@ fn ensure_fonts() -> Result<(), PlotError> {
 /// Renders every chart of `report`: `(relative file name, PNG bytes)`, sorted by name.
 ///
 /// Always `charts/leaderboard.png`, `charts/confusion.png` and `charts/per-class-f1.png`; also
-/// `charts/learning-curve.png` when the report has a learning curve and `charts/ablation.png` when it has an
-/// ablation. The same report always gives the same bytes.
+/// `charts/fold-scores.png` when the report has per-fold scores, `charts/per-group.png` when the best configuration
+/// has scores on two or more groups, `charts/learning-curve.png` when the report has a learning curve and
+/// `charts/ablation.png` when it has an ablation. The same report always gives the same bytes.
 pub fn render_all(report: &RunReport) -> Result<Vec<(String, Vec<u8>)>, PlotError> {
     ensure_fonts()?;
     let mut charts = vec![
@@ -186,6 +188,18 @@ pub fn render_all(report: &RunReport) -> Result<Vec<(String, Vec<u8>)>, PlotErro
             per_class::render(report)?,
         ),
     ];
+    if report.configs.iter().any(|c| !c.per_fold.is_empty()) {
+        charts.push((
+            "charts/fold-scores.png".to_string(),
+            spread::render_folds(report)?,
+        ));
+    }
+    if spread::has_groups(report) {
+        charts.push((
+            "charts/per-group.png".to_string(),
+            spread::render_groups(report)?,
+        ));
+    }
     if let Some(points) = &report.learning_curve {
         charts.push((
             "charts/learning-curve.png".to_string(),

@@ -88,7 +88,7 @@ pub(super) fn render(report: &RunReport) -> Result<Vec<u8>, PlotError> {
 
 /// The configurations shown, in rank order: the top non-baselines, then every baseline; with the number of
 /// non-baselines shown and of non-baselines in all.
-fn shown(report: &RunReport) -> (Vec<&ConfigResult>, usize, usize) {
+pub(super) fn shown(report: &RunReport) -> (Vec<&ConfigResult>, usize, usize) {
     let ranked: Vec<&ConfigResult> = if report.leaderboard.is_empty() {
         report.configs.iter().collect()
     } else {

@@ -423,3 +423,69 @@ fn large_runs_leave_predictions_out_of_report_json() {
     }
     assert!(!report.bounded().predictions_omitted);
 }
+
+/// The synthetic report with per-fold scores on every configuration and `groups` groups on the best.
+fn with_folds_and_groups(groups: usize) -> RunReport {
+    use crate::eval::results::{GroupScore, SplitScore};
+    let mut report = synthetic_report();
+    let h = report.headline();
+    for c in &mut report.configs {
+        let point = c.metrics[&h].point;
+        c.per_fold = (0..6)
+            .map(|f| SplitScore {
+                repeat: f / 3,
+                fold: Some(f % 3),
+                n: 10,
+                metrics: BTreeMap::from([(h, (point + 0.05 * (f as f64 - 2.5)).clamp(0.0, 1.0))]),
+            })
+            .collect();
+    }
+    let best = report.best.clone();
+    let b = report.configs.iter_mut().find(|c| c.id == best).unwrap();
+    b.per_group = (0..groups)
+        .map(|g| GroupScore {
+            group: format!("target number {g} with a rather long name"),
+            n: 5 + g,
+            metrics: BTreeMap::from([(h, (g as f64 / groups as f64))]),
+        })
+        .collect();
+    report
+}
+
+#[test]
+fn fold_and_group_charts_follow_the_report() {
+    let charts = render_all(&with_folds_and_groups(4)).expect("charts render");
+    let names: Vec<&str> = charts.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(names.contains(&"charts/fold-scores.png"), "{names:?}");
+    assert!(names.contains(&"charts/per-group.png"), "{names:?}");
+    let one_group = render_all(&with_folds_and_groups(1)).expect("charts render");
+    assert!(!one_group.iter().any(|(n, _)| n == "charts/per-group.png"));
+    for (name, bytes) in charts
+        .iter()
+        .filter(|(n, _)| n.contains("fold-scores") || n.contains("per-group"))
+    {
+        let img = decode(bytes);
+        assert_eq!(img.width(), WIDTH, "{name}");
+        let dark = img
+            .pixels()
+            .filter(|p| p.0.iter().all(|c| *c < 100))
+            .count();
+        assert!(dark > 500, "{name}: only {dark} dark pixels");
+    }
+}
+
+#[test]
+fn many_groups_are_cut_to_the_lowest_and_highest() {
+    let height = |groups: usize| {
+        decode(&spread::render_groups(&with_folds_and_groups(groups)).expect("renders")).height()
+    };
+    assert!(
+        height(20) > height(10),
+        "rows grow with groups up to the cap"
+    );
+    assert_eq!(
+        height(71),
+        height(31),
+        "above the cap, 71 groups draw as many rows as 31"
+    );
+}

@@ -155,7 +155,7 @@ pub(super) fn behaviour(r: &RunReport, charts: &[String]) -> String {
 
 /// "Per-group scores": the best configuration's headline and accuracy on each group (document, topic, target…), with
 /// its n, when the items fall into two or more groups.
-pub(super) fn per_group(r: &RunReport) -> String {
+pub(super) fn per_group(r: &RunReport, charts: &[String]) -> String {
     let Some(best) = r.config(&r.best) else {
         return String::new();
     };
@@ -165,8 +165,11 @@ pub(super) fn per_group(r: &RunReport) -> String {
     let h = r.headline();
     let mut s = format!(
         "## Per-group scores: {}\n\nEach group's items scored alone (predictions pooled over repeats). Small groups \
-         swing widely; read n before the number.\n\n| group | n | {} | accuracy |\n|---|---:|---:|---:|\n",
+         swing widely; read n before the number.\n\n{}| group | n | {} | accuracy |\n|---|---:|---:|---:|\n",
         crate::report::format::code(&best.id),
+        chart(charts, "charts/per-group.png", "per-group scores")
+            .map(|c| format!("{c}\n"))
+            .unwrap_or_default(),
         escape(h.label())
     );
     for g in &best.per_group {

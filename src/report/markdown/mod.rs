@@ -30,7 +30,7 @@ pub fn render(r: &RunReport, charts: &[String]) -> String {
         results::confusion(r, best, charts),
         analysis::top_features(r, &detail),
         analysis::error_analysis(r, best),
-        extras::per_group(r),
+        extras::per_group(r, charts),
         extras::ablation(r, charts),
         extras::learning_curve(r, charts),
         extras::behaviour(r, charts),

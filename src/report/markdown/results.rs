@@ -77,6 +77,14 @@ pub(super) fn leaderboard(r: &RunReport, best: &ConfigResult, charts: &[String])
             best.repeat_sd.get(&h).map(|v| num(*v)).unwrap_or_else(|| "—".into())
         );
     }
+    if let Some(c) = chart(charts, "charts/fold-scores.png", "headline per fold") {
+        let _ = write!(
+            s,
+            "
+The spread behind each pooled {hl}: every test fold's score, beside the pooled estimate and its \
+             interval.\n\n{c}"
+        );
+    }
     let _ = writeln!(s);
     s
 }
