@@ -15,6 +15,7 @@ use super::stats::ClusterBootstrap;
 use super::{explain, scores, views, EvalError};
 use crate::behaviour::run::CaseResult;
 use crate::corpus::Dataset;
+use crate::features::Extracted;
 use crate::models::ClassifierKind;
 
 /// Run-time options that do not change results.
@@ -74,8 +75,7 @@ pub struct StageTimings {
 
 /// Runs a plan on a dataset.
 pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, EvalError> {
-    let folds = make_folds(&plan.split, ds, plan.seed)?;
-    let mut warnings = check_folds(&folds, ds)?;
+    let (folds, warnings) = prepare(plan, ds)?;
     let cells = plan.cells();
     let started = Instant::now();
     let extractions = extract_all(plan, ds);
@@ -83,7 +83,42 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
     let started = Instant::now();
     let grid = run_grid(plan, &cells, ds, &folds, &extractions, opts.progress)?;
     let grid_seconds = started.elapsed().as_secs_f64();
+    let times = GridTimes {
+        extract_seconds,
+        grid_seconds,
+    };
+    finish(plan, ds, &folds, warnings, &extractions, grid, times)
+}
 
+/// Wall-clock seconds of the stages before [`finish`] (timings only).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GridTimes {
+    /// Tokenising and interning every item once per feature set.
+    pub extract_seconds: f64,
+    /// The cross-validation grid.
+    pub grid_seconds: f64,
+}
+
+/// The run's folds and the warnings about them: the first step of every run, whole or sharded (a shard and the
+/// merge both need the folds, and a fold that cannot be trained on stops a shard as early as a whole run).
+pub fn prepare(plan: &Plan, ds: &Dataset) -> Result<(Vec<Fold>, Vec<Warning>), EvalError> {
+    let folds = make_folds(&plan.split, ds, plan.seed)?;
+    let warnings = check_folds(&folds, ds)?;
+    Ok((folds, warnings))
+}
+
+/// Everything after the grid: scores, bootstrap, comparisons, refits on all items, views. `grid` is the whole
+/// grid's output (from [`run_grid`], or reassembled from shards), `extractions` those of [`extract_all`].
+pub fn finish(
+    plan: &Plan,
+    ds: &Dataset,
+    folds: &[Fold],
+    mut warnings: Vec<Warning>,
+    extractions: &[Option<Extracted>],
+    grid: GridOutput,
+    times: GridTimes,
+) -> Result<Run, EvalError> {
+    let cells = plan.cells();
     let started = Instant::now();
     let gold = ds.labels();
     let evaluated: Vec<usize> = (0..ds.items.len())
@@ -111,7 +146,7 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
     let fold_scores: Vec<Vec<SplitScore>> = grid
         .oof
         .iter()
-        .map(|o| scores::per_fold(o, &folds, &gold, &ds.classes, &metrics))
+        .map(|o| scores::per_fold(o, folds, &gold, &ds.classes, &metrics))
         .collect();
     let fold_headlines: Vec<Vec<f64>> = fold_scores
         .iter()
@@ -129,7 +164,7 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
         replicates: &replicates,
         headline: plan.headline,
         fold_headlines: &fold_headlines,
-        fold_sizes: plan.split.k().map(|_| mean_fold_sizes(&folds)),
+        fold_sizes: plan.split.k().map(|_| mean_fold_sizes(folds)),
     };
     let comparisons = compare::against_best(&ev, &ranked, best, plan.alpha);
     let class_counts: Vec<usize> = (0..ds.classes.len())
@@ -149,7 +184,7 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
 
     let started = Instant::now();
     let mut behaviour = Vec::new();
-    for (ci, top, cases) in explain::refit_all(plan, &cells, ds, &extractions)? {
+    for (ci, top, cases) in explain::refit_all(plan, &cells, ds, extractions)? {
         results[ci].top_features = top;
         if !cases.is_empty() {
             behaviour.push((cells[ci].id.clone(), cases));
@@ -182,7 +217,7 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
         r.predictions = o.into_predictions();
     }
     Ok(Run {
-        evaluation: evaluation_info(plan, &folds, &boot, unit),
+        evaluation: evaluation_info(plan, folds, &boot, unit),
         items: item_records(ds),
         folds: folds.iter().map(fold_record).collect(),
         leaderboard: ranked.iter().map(|&ci| cells[ci].id.clone()).collect(),
@@ -195,8 +230,8 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
         warnings,
         behaviour,
         timings: StageTimings {
-            extract_seconds,
-            grid_seconds,
+            extract_seconds: times.extract_seconds,
+            grid_seconds: times.grid_seconds,
             grid_stages: grid.stage_seconds,
             statistics_seconds,
             refit_seconds,
