@@ -16,3 +16,5 @@ mod test_check;
 mod test_predict;
 // Bad input of every kind: exit 2, file:line in the message, no file changed.
 mod test_badinput;
+// `stance run --shard` and `stance merge`: sharded runs merge byte-identical; bad shard sets are refused.
+mod test_shard;
