@@ -1,12 +1,12 @@
 //! Shard files: `stance run --shard i/n` writes one, `stance merge` checks a set of them and finishes the run.
 //!
-//! A shard file is one JSON document: what identifies the run (format version, harness version and commit, the
-//! experiment's text and sha256, the sha256 of every data input and of the behavioural cases), which shard it is,
+//! A shard file is one JSON document: what identifies the run (format version, harness version and commit, platform,
+//! the experiment's text and sha256, the sha256 of every data input and of the behavioural cases), which shard it is,
 //! the tasks it ran and their outputs ([`TaskOutput`]), and last a trailer with counts. A file cut short anywhere
 //! does not parse; one whose trailer disagrees with its body is refused too.
 //!
 //! [`merge`] refuses, naming the file, a set of shards that is not exactly one run: a truncated or foreign file,
-//! shards of different data, experiments, behavioural suites or harness builds, a shard index given twice or
+//! shards of different data, experiments, behavioural suites, harness builds or platforms, a shard index given twice or
 //! missing. It then reloads the experiment (from the text the shards carry) and its data, checks the data still
 //! has the hashes the shards saw, reassembles the grid and runs the rest of the evaluation, which gives exactly a
 //! single run's results. It writes nothing: the caller writes the report folder, atomically.
@@ -16,6 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -155,8 +156,8 @@ pub enum ShardError {
     },
     /// The shards were made by another harness build than the one merging.
     #[error(
-        "{path} was made by stance {shard}, this is stance {ours}; merge with the same build that ran the shards \
-         (the rest of the evaluation runs here, and must be the same code)"
+        "{path} was made by stance {shard}, this is stance {ours}; merge with the same build, on the same platform, \
+         that ran the shards (the rest of the evaluation runs here, and must compute exactly as they did)"
     )]
     OtherHarness {
         /// A shard.
@@ -242,6 +243,8 @@ pub struct ShardFile {
     pub format_version: u32,
     /// The harness that ran the shard.
     pub harness: HarnessInfo,
+    /// Operating system and architecture it ran on (floating-point library functions may differ between them).
+    pub platform: String,
     /// The experiment.
     pub experiment: ShardExperiment,
     /// sha256 of every data input (seeds, labels or CSV), as the report's `inputs` lists them.
@@ -283,6 +286,11 @@ fn trailer(outputs: &[TaskOutput]) -> Trailer {
             .map(|c| c.predictions.len())
             .sum(),
     }
+}
+
+/// `os-arch` of this process.
+pub fn platform() -> String {
+    format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH)
 }
 
 /// sha256 of the behavioural cases a plan runs (their JSON).
@@ -427,6 +435,7 @@ impl ShardFile {
             format: FORMAT.into(),
             format_version: FORMAT_VERSION,
             harness,
+            platform: platform(),
             experiment: ShardExperiment {
                 name: exp.file.name.clone(),
                 path: exp.source.path.clone(),
@@ -553,11 +562,16 @@ pub struct Merged {
     pub run: Run,
     /// The shards, in index order, with their timings.
     pub shards: Vec<(PathBuf, ShardTimes)>,
+    /// Seconds spent reading and checking the shard files (timings only).
+    pub read_seconds: f64,
+    /// Seconds spent reloading the data (timings only).
+    pub load_seconds: f64,
 }
 
 /// Checks that `paths` are every shard of one run, each once, then finishes the run. `harness` is the merging
 /// build, which must be the shards' build.
 pub fn merge(paths: &[PathBuf], harness: &HarnessInfo) -> Result<Merged, ShardError> {
+    let started = Instant::now();
     let mut shards = Vec::new();
     for p in paths {
         shards.push((p.clone(), ShardFile::read(p)?));
@@ -576,6 +590,13 @@ pub fn merge(paths: &[PathBuf], harness: &HarnessInfo) -> Result<Merged, ShardEr
                 "harness builds",
                 harness_text(&s.harness),
                 harness_text(&first.harness),
+            ));
+        }
+        if s.platform != first.platform {
+            return Err(mixed(
+                "platforms",
+                s.platform.clone(),
+                first.platform.clone(),
             ));
         }
         if s.experiment != first.experiment {
@@ -629,17 +650,20 @@ pub fn merge(paths: &[PathBuf], harness: &HarnessInfo) -> Result<Merged, ShardEr
     if !missing.is_empty() {
         return Err(ShardError::Missing { count, missing });
     }
-    if first.harness != *harness {
+    if first.harness != *harness || first.platform != platform() {
         return Err(ShardError::OtherHarness {
             path: first_path.clone(),
-            shard: harness_text(&first.harness),
-            ours: harness_text(harness),
+            shard: format!("{} on {}", harness_text(&first.harness), first.platform),
+            ours: format!("{} on {}", harness_text(harness), platform()),
         });
     }
 
+    let read_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
     let experiment =
         Experiment::from_source(&first.experiment.text, first.experiment.path.as_deref())?;
     let data = experiment.load_data()?;
+    let load_seconds = started.elapsed().as_secs_f64();
     let plan = experiment.plan()?;
     let changed = |input: &str, then: &str, now: &str| ShardError::InputChanged {
         path: first_path.clone(),
@@ -701,7 +725,7 @@ pub fn merge(paths: &[PathBuf], harness: &HarnessInfo) -> Result<Merged, ShardEr
             problem: gap.to_string(),
         }
     })?;
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let extractions = extract_all(&plan, &data.dataset);
     let grid_times = GridTimes {
         extract_seconds: started.elapsed().as_secs_f64(),
@@ -724,6 +748,8 @@ pub fn merge(paths: &[PathBuf], harness: &HarnessInfo) -> Result<Merged, ShardEr
         data,
         run,
         shards: times,
+        read_seconds,
+        load_seconds,
     })
 }
 

@@ -353,6 +353,15 @@ fn shards_that_are_not_exactly_one_run_are_refused_naming_the_file() {
         &[s0, "other-build.json", s2],
         &["other-build.json", "different harness builds", "0.0.1"],
     );
+    fs::copy(wd.path().join(s1), wd.path().join("other-platform.json")).unwrap();
+    edit_json(&wd, "other-platform.json", |v| {
+        v["platform"] = "plan9-mips".into()
+    });
+    refused(
+        &wd,
+        &[s0, "other-platform.json", s2],
+        &["other-platform.json", "different platforms", "plan9-mips"],
+    );
     for f in ["b0.json", "b1.json", "b2.json"] {
         let i = &f[1..2];
         fs::copy(

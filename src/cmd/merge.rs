@@ -45,15 +45,28 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let paths = expand_inputs(&args.shards)?;
     let merged = merge(&paths, &harness_info())?;
     let name = merged.experiment.file.name.clone();
+    let bytes: u64 = paths
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    eprintln!(
+        "read {} shard file(s) of '{name}' ({:.1} MB) in {:.1} s, reloaded the data in {:.1} s",
+        paths.len(),
+        bytes as f64 / 1e6,
+        merged.read_seconds,
+        merged.load_seconds
+    );
+    let load_seconds = merged.read_seconds + merged.load_seconds;
     let (report, mut timings) =
         RunReport::assemble(&merged.experiment, &merged.data, merged.run, harness_info());
+    timings.load_seconds = load_seconds;
     timings.total_seconds = started.elapsed().as_secs_f64();
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| Path::new("reports").join(&name));
     let written = write_report_folder(&out, &report, &timings)?;
-    eprintln!("merged {} shard file(s) of '{name}'", merged.shards.len());
     super::run::print_written(&report, &out, &written, started);
     Ok(ExitCode::SUCCESS)
 }
