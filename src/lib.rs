@@ -10,7 +10,7 @@
 //! 5. [`report`] and [`plot`] — JSON, CSV, Markdown and PNG written atomically; [`check`] — the CI gate.
 //!
 //! [`experiment`] reads the TOML files that declare a run. The library never prints and never exits: the `stance`
-//! binary does both.
+//! binary does both. [`shard`] splits a run over processes (`stance run --shard`) and merges it (`stance merge`).
 //!
 //! ```
 //! use stance::experiment::Experiment;
@@ -58,3 +58,4 @@ pub mod models;
 pub mod plot;
 pub mod predict;
 pub mod report;
+pub mod shard;

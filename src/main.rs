@@ -34,6 +34,7 @@ enum Command {
     Check(cmd::check::Args),
     Predict(cmd::predict::Args),
     Submission(cmd::submission::Args),
+    Merge(cmd::merge::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
         Command::Check(a) => cmd::check::run(a),
         Command::Predict(a) => cmd::predict::run(a),
         Command::Submission(a) => cmd::submission::run(a),
+        Command::Merge(a) => cmd::merge::run(a),
     };
     match result {
         Ok(code) => code,

@@ -18,3 +18,5 @@ mod test_predict;
 mod test_badinput;
 // Per-group models and `stance submission` (the SemEval-2016 Task 6 format).
 mod test_pergroup;
+// `stance run --shard` and `stance merge`: sharded runs merge byte-identical; bad shard sets are refused.
+mod test_shard;

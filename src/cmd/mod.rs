@@ -1,6 +1,7 @@
 //! One file per subcommand: its `Args` (the doc comments are its `--help`) and a `run` function.
 
 pub mod check;
+pub mod merge;
 pub mod predict;
 pub mod run;
 pub mod segment;
@@ -160,6 +161,7 @@ mod tests {
             "check",
             "predict",
             "submission",
+            "merge",
         ] {
             let e = parse(&[sub, "--help"]).expect_err("help exits early");
             assert_eq!(e.kind(), clap::error::ErrorKind::DisplayHelp, "{sub}");

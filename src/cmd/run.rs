@@ -8,7 +8,8 @@ use stance::eval::{run as run_experiment, RunOptions};
 use stance::experiment::Experiment;
 use stance::report::model::RunReport;
 use stance::report::text::leaderboard_text;
-use stance::report::write_report_folder;
+use stance::report::{write_report_folder, Written};
+use stance::shard::ShardFile;
 
 use super::{harness_info, CommonArgs};
 
@@ -30,6 +31,13 @@ pub struct Args {
     /// stance report folder.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Run only shard INDEX of COUNT of the grid (counted from 0: 0/3, 1/3, 2/3) and write a shard file,
+    /// <DIR>/shard-INDEX-of-COUNT.json (--out DIR, default shards/<experiment name>), instead of a report;
+    /// `stance merge` then writes the report. `auto` reads the shard from the environment: STANCE_SHARD_INDEX and
+    /// STANCE_SHARD_COUNT, else JOB_COMPLETION_INDEX (Kubernetes) with STANCE_SHARD_COUNT, else
+    /// SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN with SLURM_ARRAY_TASK_COUNT. See docs/SCALE.md.
+    #[arg(long, value_name = "INDEX/COUNT|auto")]
+    pub shard: Option<String>,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -70,6 +78,9 @@ pub fn execute(
 
 /// Runs the command.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    if let Some(spec) = &args.shard {
+        return run_shard(args, spec);
+    }
     args.common.setup_threads()?;
     let started = Instant::now();
     let exp = load_experiment(args.experiment.as_deref())?;
@@ -79,7 +90,13 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| Path::new("reports").join(&exp.file.name));
     let written = write_report_folder(&out, &report, &timings)?;
-    print!("{}", leaderboard_text(&report));
+    print_written(&report, &out, &written, started);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the leaderboard and what was written (`stance run` and `stance merge`).
+pub fn print_written(report: &RunReport, out: &Path, written: &[Written], started: Instant) {
+    print!("{}", leaderboard_text(report));
     println!(
         "\nwrote {}/ ({} files: {}) in {:.1} s",
         out.display(),
@@ -92,6 +109,55 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .join(", ")
             + ", charts/*.png",
         started.elapsed().as_secs_f64()
+    );
+}
+
+/// `--shard`: runs one shard's tasks and writes its shard file.
+fn run_shard(args: &Args, spec: &str) -> anyhow::Result<ExitCode> {
+    args.common.setup_threads()?;
+    let started = Instant::now();
+    let (shard, from) = if spec == "auto" {
+        let (s, from) = stance::shard::from_env(|k| std::env::var(k).ok())?;
+        (s, format!(" (from {from})"))
+    } else {
+        (stance::shard::parse_spec(spec)?, String::new())
+    };
+    let (exp, text) = stance::shard::read_experiment(args.experiment.as_deref())?;
+    let data = exp.load_data()?;
+    let load_seconds = started.elapsed().as_secs_f64();
+    let plan = exp.plan()?;
+    let bar = args
+        .common
+        .progress_bar(&format!("{} shard {shard}", exp.file.name));
+    let progress = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let opts = RunOptions {
+        progress: Some(&progress),
+    };
+    let result = stance::eval::shard::run_shard(&plan, &data.dataset, shard, &opts);
+    bar.finish_and_clear();
+    let run = result?;
+    let (mine, total) = (run.outputs.len(), run.n_tasks);
+    let mut file = ShardFile::new(&exp, text, &data, &plan, harness_info(), shard, run);
+    file.times.load_seconds = load_seconds;
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("shards").join(&exp.file.name));
+    let (path, bytes) = file.write(&dir)?;
+    println!(
+        "{}: shard {shard}{from} ran {mine} of {total} tasks",
+        exp.file.name
+    );
+    println!(
+        "wrote {} ({:.1} MB) in {:.1} s; when every shard is done: stance merge {}/shard-*-of-{}.json",
+        path.display(),
+        bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64(),
+        dir.display(),
+        shard.count
     );
     Ok(ExitCode::SUCCESS)
 }

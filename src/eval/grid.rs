@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use sprs::CsMat;
 
 use super::oof::OutOfFold;
@@ -41,7 +42,7 @@ pub struct GridOutput {
 }
 
 /// CPU seconds of the grid's stages, summed over tasks (so over threads too).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct StageSeconds {
     /// Fitting feature sets on training folds and transforming both sides.
     pub features: f64,
@@ -52,12 +53,32 @@ pub struct StageSeconds {
 }
 
 /// One cell's output in one task.
-struct CellOutput {
-    cell: usize,
-    predictions: Vec<(usize, Prediction)>,
-    n_features: usize,
-    seconds: f64,
-    stages: StageSeconds,
+///
+/// Serialisable because a shard file (`stance run --shard`) carries these to `stance merge`: a field added here
+/// travels through shards with no other change, and must round-trip exactly (f64s do, through serde_json).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellOutput {
+    /// Index into the plan's cells.
+    pub cell: usize,
+    /// (item index, prediction) for every test row of the fold, in the fold's test order.
+    pub predictions: Vec<(usize, Prediction)>,
+    /// Features the fitted feature set produced (0 for baselines).
+    pub n_features: usize,
+    /// Fit + predict seconds, plus the task's feature seconds shared evenly among its models (timings only).
+    pub seconds: f64,
+    /// The same seconds by stage (timings only).
+    pub stages: StageSeconds,
+}
+
+/// What one task produced: the unit a shard runs and a merge reassembles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskOutput {
+    /// Index into `plan.tasks(n_folds)`.
+    pub task: usize,
+    /// Training rows the task fitted on (after subsampling on learning curves).
+    pub train_size: usize,
+    /// Each of the task's cells, in cell order.
+    pub cells: Vec<CellOutput>,
 }
 
 /// Fits a feature set on the given rows of a dataset and on nothing else. Every fit in a run goes through here:
@@ -99,19 +120,51 @@ pub fn run_grid(
     progress: Option<&(dyn Fn(usize, usize) + Sync)>,
 ) -> Result<GridOutput, EvalError> {
     let tasks = plan.tasks(folds.len());
+    let all: Vec<usize> = (0..tasks.len()).collect();
+    let outputs = run_tasks(plan, cells, ds, folds, extractions, &all, progress)?;
+    Ok(assemble(cells, ds, folds, &tasks, outputs))
+}
+
+/// Runs the tasks with these indices into `plan.tasks(folds.len())` (a shard's share, or all of them); returns
+/// their outputs in the order given. `progress` is called with (done, total) over these tasks.
+pub fn run_tasks(
+    plan: &Plan,
+    cells: &[Cell],
+    ds: &Dataset,
+    folds: &[Fold],
+    extractions: &[Option<Extracted>],
+    which: &[usize],
+    progress: Option<&(dyn Fn(usize, usize) + Sync)>,
+) -> Result<Vec<TaskOutput>, EvalError> {
+    let tasks = plan.tasks(folds.len());
     let done = AtomicUsize::new(0);
-    let outputs: Vec<(Task, usize, Vec<CellOutput>)> = tasks
+    which
         .par_iter()
-        .map(|task| {
-            let out = run_task(plan, cells, ds, folds, extractions, task)?;
+        .map(|&ti| {
+            let (train_size, cells) = run_task(plan, cells, ds, folds, extractions, &tasks[ti])?;
             let now = done.fetch_add(1, Ordering::Relaxed) + 1;
             if let Some(p) = progress {
-                p(now, tasks.len());
+                p(now, which.len());
             }
-            Ok((*task, out.0, out.1))
+            Ok(TaskOutput {
+                task: ti,
+                train_size,
+                cells,
+            })
         })
-        .collect::<Result<Vec<_>, EvalError>>()?;
+        .collect()
+}
 
+/// Gathers every task's output into per-cell predictions. `outputs` must hold each of `tasks` once, in task order
+/// (as [`run_tasks`] returns them for all tasks, or a merge of shards sorted by task): per-cell lists and sums are
+/// formed in that order, so a merged grid is identical to a single run's.
+pub fn assemble(
+    cells: &[Cell],
+    ds: &Dataset,
+    folds: &[Fold],
+    tasks: &[Task],
+    outputs: Vec<TaskOutput>,
+) -> GridOutput {
     let n = ds.items.len();
     let repeats = folds.iter().map(|f| f.repeat).max().map_or(1, |r| r + 1);
     let mut preds: Vec<Vec<Vec<Option<PredictionRecord>>>> =
@@ -120,9 +173,9 @@ pub fn run_grid(
     let mut train_sizes = vec![Vec::new(); cells.len()];
     let mut seconds = vec![0.0; cells.len()];
     let mut stage_seconds = StageSeconds::default();
-    for (task, train_size, results) in outputs {
-        let fold = &folds[task.fold];
-        for r in results {
+    for out in outputs {
+        let fold = &folds[tasks[out.task].fold];
+        for r in out.cells {
             for (item, p) in r.predictions {
                 preds[r.cell][fold.repeat][item] = Some(PredictionRecord {
                     fold: fold.index,
@@ -132,7 +185,7 @@ pub fn run_grid(
                 });
             }
             n_features[r.cell].push(r.n_features);
-            train_sizes[r.cell].push(train_size);
+            train_sizes[r.cell].push(out.train_size);
             seconds[r.cell] += r.seconds;
             stage_seconds.features += r.stages.features;
             stage_seconds.fit += r.stages.fit;
@@ -140,22 +193,29 @@ pub fn run_grid(
         }
     }
     let k = ds.classes.len();
-    Ok(GridOutput {
+    GridOutput {
         oof: preds.into_iter().map(|p| OutOfFold::new(p, k)).collect(),
         n_features,
         train_sizes,
         seconds,
         stage_seconds,
-    })
+    }
 }
 
 /// Every variant's extraction of all items (tokenised and interned once per run, see [`Extracted`]); `None` for
 /// sets that mask holders, which are extracted per fold.
 pub fn extract_all(plan: &Plan, ds: &Dataset) -> Vec<Option<Extracted>> {
+    extract_some(plan, ds, &vec![true; plan.variants.len()])
+}
+
+/// Like [`extract_all`] for the variants marked in `wanted` only (`None` for the others): a shard extracts just
+/// the variants its tasks fit.
+pub fn extract_some(plan: &Plan, ds: &Dataset, wanted: &[bool]) -> Vec<Option<Extracted>> {
     let texts: Vec<&str> = ds.items.iter().map(|i| i.text.as_str()).collect();
     plan.variants
         .par_iter()
-        .map(|v| v.features.extract(&texts))
+        .zip(wanted)
+        .map(|(v, &w)| if w { v.features.extract(&texts) } else { None })
         .collect()
 }
 

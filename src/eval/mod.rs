@@ -15,6 +15,7 @@
 //! * [`views`] — the ablation and learning-curve arrangements;
 //! * [`explain`] — refits on all items and top features;
 //! * [`run`](mod@run) — sequences the above into a [`Run`];
+//! * [`shard`] — a deterministic share of the grid's tasks per process, and the grid put back together from them;
 //! * [`stats`] — seed derivation, the cluster bootstrap, McNemar's exact test, Holm's correction;
 //! * [`results`] — the result types `report.json` serialises.
 
@@ -28,6 +29,7 @@ pub mod plan;
 pub mod results;
 pub mod run;
 pub mod scores;
+pub mod shard;
 pub mod splits;
 pub mod stats;
 pub mod views;

@@ -15,6 +15,7 @@ use super::stats::ClusterBootstrap;
 use super::{explain, scores, views, EvalError};
 use crate::behaviour::run::CaseResult;
 use crate::corpus::Dataset;
+use crate::features::Extracted;
 use crate::models::ClassifierKind;
 
 /// Run-time options that do not change results.
@@ -74,22 +75,90 @@ pub struct StageTimings {
 
 /// Runs a plan on a dataset.
 pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, EvalError> {
+    let prepared = prepare(plan, ds)?;
+    let cells = plan.cells();
+    let started = Instant::now();
+    let extractions = extract_all(plan, ds);
+    let extract_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let grid = run_grid(
+        plan,
+        &cells,
+        ds,
+        prepared.fit_folds(),
+        &extractions,
+        opts.progress,
+    )?;
+    let grid_seconds = started.elapsed().as_secs_f64();
+    let times = GridTimes {
+        extract_seconds,
+        grid_seconds,
+    };
+    finish(plan, ds, prepared, &extractions, grid, times)
+}
+
+/// Wall-clock seconds of the stages before [`finish`] (timings only).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GridTimes {
+    /// Tokenising and interning every item once per feature set.
+    pub extract_seconds: f64,
+    /// The cross-validation grid.
+    pub grid_seconds: f64,
+}
+
+/// The run's folds and the warnings about them.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The scheme's folds: what is scored per fold and recorded.
+    pub folds: Vec<Fold>,
+    /// For per-group runs, every fold split by group: the splits models are fitted on (see
+    /// [`per_group_folds`]). `None`: models are fitted on [`Prepared::folds`].
+    pub model_folds: Option<Vec<Fold>>,
+    /// What a reader should know about the folds.
+    pub warnings: Vec<Warning>,
+}
+
+impl Prepared {
+    /// The splits the grid fits models on (its tasks index these).
+    pub fn fit_folds(&self) -> &[Fold] {
+        self.model_folds.as_deref().unwrap_or(&self.folds)
+    }
+}
+
+/// The run's folds and the warnings about them: the first step of every run, whole or sharded (a shard and the
+/// merge both need the folds, and a fold that cannot be trained on stops a shard as early as a whole run).
+pub fn prepare(plan: &Plan, ds: &Dataset) -> Result<Prepared, EvalError> {
     let folds = make_folds(&plan.split, ds, plan.seed)?;
     // Per-group runs fit one model per group within each fold; everything scored stays keyed by the outer folds.
     let model_folds = match plan.per_group {
         Some(by) => Some(per_group_folds(&folds, &groups_of(ds, by)?)?),
         None => None,
     };
-    let fit_folds = model_folds.as_deref().unwrap_or(&folds);
-    let mut warnings = check_folds(fit_folds, ds)?;
-    let cells = plan.cells();
-    let started = Instant::now();
-    let extractions = extract_all(plan, ds);
-    let extract_seconds = started.elapsed().as_secs_f64();
-    let started = Instant::now();
-    let grid = run_grid(plan, &cells, ds, fit_folds, &extractions, opts.progress)?;
-    let grid_seconds = started.elapsed().as_secs_f64();
+    let warnings = check_folds(model_folds.as_deref().unwrap_or(&folds), ds)?;
+    Ok(Prepared {
+        folds,
+        model_folds,
+        warnings,
+    })
+}
 
+/// Everything after the grid: scores, bootstrap, comparisons, refits on all items, views. `grid` is the whole
+/// grid's output (from [`run_grid`], or reassembled from shards), `extractions` those of [`extract_all`].
+pub fn finish(
+    plan: &Plan,
+    ds: &Dataset,
+    prepared: Prepared,
+    extractions: &[Option<Extracted>],
+    grid: GridOutput,
+    times: GridTimes,
+) -> Result<Run, EvalError> {
+    let Prepared {
+        folds,
+        model_folds,
+        mut warnings,
+    } = prepared;
+    let folds = &folds[..];
+    let cells = plan.cells();
     let started = Instant::now();
     let gold = ds.labels();
     let evaluated: Vec<usize> = (0..ds.items.len())
@@ -117,7 +186,7 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
     let fold_scores: Vec<Vec<SplitScore>> = grid
         .oof
         .iter()
-        .map(|o| scores::per_fold(o, &folds, &gold, &ds.classes, &metrics))
+        .map(|o| scores::per_fold(o, folds, &gold, &ds.classes, &metrics))
         .collect();
     let fold_headlines: Vec<Vec<f64>> = fold_scores
         .iter()
@@ -135,7 +204,7 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
         replicates: &replicates,
         headline: plan.headline,
         fold_headlines: &fold_headlines,
-        fold_sizes: plan.split.k().map(|_| mean_fold_sizes(&folds)),
+        fold_sizes: plan.split.k().map(|_| mean_fold_sizes(folds)),
     };
     let comparisons = compare::against_best(&ev, &ranked, best, plan.alpha);
     let class_counts: Vec<usize> = (0..ds.classes.len())
@@ -159,7 +228,7 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
     let refits = if plan.per_group.is_some() {
         Vec::new()
     } else {
-        explain::refit_all(plan, &cells, ds, &extractions)?
+        explain::refit_all(plan, &cells, ds, extractions)?
     };
     for (ci, top, cases) in refits {
         results[ci].top_features = top;
@@ -207,7 +276,7 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
                         .len(),
                     models: mf.len(),
                 }),
-            ..evaluation_info(plan, &folds, &boot, unit)
+            ..evaluation_info(plan, folds, &boot, unit)
         },
         items: item_records(ds),
         folds: folds.iter().map(fold_record).collect(),
@@ -221,8 +290,8 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
         warnings,
         behaviour,
         timings: StageTimings {
-            extract_seconds,
-            grid_seconds,
+            extract_seconds: times.extract_seconds,
+            grid_seconds: times.grid_seconds,
             grid_stages: grid.stage_seconds,
             statistics_seconds,
             refit_seconds,
