@@ -13,12 +13,14 @@
 
 mod baseline;
 mod compare;
+pub mod diff;
 pub mod render;
 
 use std::collections::BTreeMap;
 
 pub use baseline::{
-    consistency, load_baseline, stale_reasons, BaselineError, Identity, StaleReason,
+    consistency, default_baseline_path, load_baseline, stale_reasons, BaselineError, Identity,
+    StaleReason,
 };
 pub use compare::{compare, Flip, GateResult, GateRow, Verdict};
 

@@ -1,6 +1,7 @@
 //! One file per subcommand: its `Args` (the doc comments are its `--help`) and a `run` function.
 
 pub mod check;
+pub mod diff;
 pub mod predict;
 pub mod run;
 pub mod segment;
@@ -134,7 +135,7 @@ mod tests {
         ];
         match parse(&argv).unwrap() {
             Command::Check(a) => {
-                assert_eq!(a.baseline.to_str(), Some("b.json"));
+                assert_eq!(a.baseline.as_deref(), Some(std::path::Path::new("b.json")));
                 assert_eq!(
                     a.tolerance,
                     vec![
@@ -152,7 +153,7 @@ mod tests {
 
     #[test]
     fn every_subcommand_has_help() {
-        for sub in ["validate", "segment", "run", "check", "predict"] {
+        for sub in ["validate", "segment", "run", "check", "predict", "diff"] {
             let e = parse(&[sub, "--help"]).expect_err("help exits early");
             assert_eq!(e.kind(), clap::error::ErrorKind::DisplayHelp, "{sub}");
         }
