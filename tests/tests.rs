@@ -16,3 +16,5 @@ mod test_check;
 mod test_predict;
 // Bad input of every kind: exit 2, file:line in the message, no file changed.
 mod test_badinput;
+// `stance diff`: two runs side by side, paired or not.
+mod test_diff;
