@@ -81,7 +81,8 @@ type = "majority"
 }
 
 const STRATIFIED: &str = "scheme = \"stratified-kfold\"\nk = 3\nrepeats = 3";
-const GROUPED: &str = "scheme = \"group-kfold\"\nk = 3\nrepeats = 3\ngroup = \"group\"";
+// No `evaluation.group`: group schemes on CSV data group by data.group's column by default.
+const GROUPED: &str = "scheme = \"group-kfold\"\nk = 3\nrepeats = 3";
 
 /// Writes the corpus (minus `skip`) and runs `name` under `scheme` into the report folder `out`.
 fn run(wd: &Workdir, name: &str, scheme: &str, skip: &[&str], out: &str) {

@@ -829,7 +829,7 @@ mod tests {
         assert!(d.pairing.reason.contains("B's report.json left its out-of-fold predictions out"));
     }
 
-    /// scipy: `scripts/crosscheck.py diff-pins` (norm.ppf / norm.cdf on these numbers).
+    /// scipy: `scripts/crosscheck.py pins`, section "diff normal approximation".
     #[test]
     fn the_normal_approximation_matches_scipy() {
         let a = Estimate {
