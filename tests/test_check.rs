@@ -362,13 +362,20 @@ fn each_experiment_keeps_its_own_baseline() {
         )
         .stderr_has("stance diff OLD NEW");
     assert!(
-        !stale.stderr().contains("--baseline reports/baselines/default.json --update-baseline"),
+        !stale
+            .stderr()
+            .contains("--baseline reports/baselines/default.json --update-baseline"),
         "{}",
         stale.stderr()
     );
-    wd.run(&["check", "experiments/three-way.toml", "-q", "--update-baseline"])
-        .ok()
-        .stdout_has("baseline written to reports/baselines/three-way.json");
+    wd.run(&[
+        "check",
+        "experiments/three-way.toml",
+        "-q",
+        "--update-baseline",
+    ])
+    .ok()
+    .stdout_has("baseline written to reports/baselines/three-way.json");
     wd.run(&["check", "experiments/three-way.toml", "-q"])
         .ok()
         .stdout_has("PASS");
@@ -385,7 +392,8 @@ fn each_experiment_keeps_its_own_baseline() {
 #[test]
 fn the_committed_baseline_is_the_default_experiments_default() {
     let wd = Workdir::with_repo_data();
-    let committed = std::fs::read(crate::workdir::repo().join(BASELINE)).expect("committed baseline");
+    let committed =
+        std::fs::read(crate::workdir::repo().join(BASELINE)).expect("committed baseline");
     wd.write(BASELINE, &committed);
     wd.run(&["check", "-q"]).ok().stdout_has("PASS");
 }

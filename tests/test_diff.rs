@@ -184,7 +184,11 @@ fn a_stratified_and_a_group_run_of_the_same_data_are_paired() {
     assert_eq!(majority["mcnemar"]["p_value"], 1.0);
     // Deterministic: the same inputs and seed give the same bytes, whatever the thread count.
     let one = wd.run(&["diff", "strat", "group", "--format", "json"]);
-    let again = wd.command(&["diff", "strat", "group", "--format", "json"]).env("RAYON_NUM_THREADS", "1").output().unwrap();
+    let again = wd
+        .command(&["diff", "strat", "group", "--format", "json"])
+        .env("RAYON_NUM_THREADS", "1")
+        .output()
+        .unwrap();
     assert_eq!(one.ok().stdout().as_bytes(), &again.stdout[..]);
 }
 
@@ -209,8 +213,14 @@ fn runs_on_different_items_are_compared_unpaired() {
             let se = |e: &Value| (f(&e["upper"]) - f(&e["lower"])) / 2.0 / z;
             let se = (se(&m["a"]).powi(2) + se(&m["b"]).powi(2)).sqrt();
             let delta = f(&m["b"]["point"]) - f(&m["a"]["point"]);
-            assert!((f(&m["delta"]["lower"]) - (delta - z * se)).abs() < 1e-12, "{m}");
-            assert!((f(&m["delta"]["upper"]) - (delta + z * se)).abs() < 1e-12, "{m}");
+            assert!(
+                (f(&m["delta"]["lower"]) - (delta - z * se)).abs() < 1e-12,
+                "{m}"
+            );
+            assert!(
+                (f(&m["delta"]["upper"]) - (delta + z * se)).abs() < 1e-12,
+                "{m}"
+            );
         }
     }
 }
@@ -224,15 +234,26 @@ fn a_report_json_path_reads_like_its_folder() {
     let file = wd.run(&["diff", "strat/report.json", "group/report.json"]);
     assert_eq!(folder.ok().stdout(), file.ok().stdout());
     // Markdown to a file, written atomically; nothing on stdout.
-    let md = wd.run(&["diff", "strat", "group", "--format", "markdown", "--out", "d/diff.md"]);
+    let md = wd.run(&[
+        "diff",
+        "strat",
+        "group",
+        "--format",
+        "markdown",
+        "--out",
+        "d/diff.md",
+    ]);
     assert!(md.ok().stdout().is_empty());
     let text = wd.read("d/diff.md");
     assert!(
-        text.starts_with("## stance diff") && text.contains("| config | metric | A | B | Δ (95% interval) | p |"),
+        text.starts_with("## stance diff")
+            && text.contains("| config | metric | A | B | Δ (95% interval) | p |"),
         "{text}"
     );
     // Configurations only one run holds are listed, not compared.
-    let exp = wd.read("group.toml").replace("[[classifiers]]\ntype = \"logistic\"\n", "");
+    let exp = wd
+        .read("group.toml")
+        .replace("[[classifiers]]\ntype = \"logistic\"\n", "");
     wd.write("group.toml", exp);
     wd.run(&["run", "group.toml", "-q", "--out", "group"]).ok();
     wd.run(&["diff", "strat", "group"])

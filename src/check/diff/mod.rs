@@ -593,7 +593,7 @@ fn paired_row(
     replicates: Option<&Replicates>,
     k: usize,
 ) -> MetricDiff {
-    let (ea, eb) = (ca.metrics[&m].clone(), cb.metrics[&m].clone());
+    let (ea, eb) = (ca.metrics[&m], cb.metrics[&m]);
     let point = eb.point - ea.point;
     let (delta, p_value, method) = match replicates {
         Some(r) => (
@@ -628,7 +628,7 @@ fn unpaired_row(
     a: &RunReport,
     b: &RunReport,
 ) -> MetricDiff {
-    let (ea, eb) = (ca.metrics[&m].clone(), cb.metrics[&m].clone());
+    let (ea, eb) = (ca.metrics[&m], cb.metrics[&m]);
     let approx = approximate_difference(
         &ea,
         a.evaluation.confidence_level,
@@ -742,7 +742,10 @@ mod tests {
         assert_eq!(d.configs.len(), r.configs.len());
         for c in &d.configs {
             let mc = c.mcnemar.expect("paired");
-            assert_eq!((mc.a_only_correct, mc.b_only_correct, mc.p_value), (0, 0, 1.0));
+            assert_eq!(
+                (mc.a_only_correct, mc.b_only_correct, mc.p_value),
+                (0, 0, 1.0)
+            );
             for m in &c.metrics {
                 assert_eq!(m.delta.point, 0.0);
                 assert_eq!((m.delta.lower, m.delta.upper), (Some(0.0), Some(0.0)));
@@ -815,18 +818,26 @@ mod tests {
         let d = diff_of(&a, &b, &DiffOptions::default());
         assert!(!d.pairing.paired);
         assert!(
-            d.pairing.reason.contains("different items (A 11, B 11, 10 shared ids)"),
+            d.pairing
+                .reason
+                .contains("different items (A 11, B 11, 10 shared ids)"),
             "{}",
             d.pairing.reason
         );
         assert!(d.flips.is_empty() && d.configs.iter().all(|c| c.mcnemar.is_none()));
         // The sample run has no bootstrap, so there is no interval to approximate from.
-        assert!(d.configs[0].metrics.iter().all(|m| m.method == Method::None));
+        assert!(d.configs[0]
+            .metrics
+            .iter()
+            .all(|m| m.method == Method::None));
         let mut omitted = a.clone();
         omitted.predictions_omitted = true;
         let d = diff_of(&a, &omitted, &DiffOptions::default());
         assert!(!d.pairing.paired);
-        assert!(d.pairing.reason.contains("B's report.json left its out-of-fold predictions out"));
+        assert!(d
+            .pairing
+            .reason
+            .contains("B's report.json left its out-of-fold predictions out"));
     }
 
     /// scipy: `scripts/crosscheck.py pins`, section "diff normal approximation".

@@ -157,7 +157,10 @@ fn text_flips(s: &mut String, d: &Diff, max_flips: usize) {
 }
 
 /// The flips grouped by configuration, in the diff's configuration order.
-fn by_config<'a>(configs: &'a [ConfigDiff], flips: &'a [DiffFlip]) -> Vec<(&'a str, Vec<&'a DiffFlip>)> {
+fn by_config<'a>(
+    configs: &'a [ConfigDiff],
+    flips: &'a [DiffFlip],
+) -> Vec<(&'a str, Vec<&'a DiffFlip>)> {
     configs
         .iter()
         .map(|c| {
