@@ -428,7 +428,11 @@ fn pair(a: &RunReport, b: &RunReport) -> (Pairing, Option<Vec<usize>>) {
     }
     let omitted: Vec<&str> = [("A", a), ("B", b)]
         .iter()
-        .filter(|(_, r)| r.predictions_omitted)
+        // A configuration without predictions (hand-edited) cannot be paired either.
+        .filter(|(_, r)| {
+            r.predictions_omitted
+                || (!r.items.is_empty() && r.configs.iter().any(|c| c.predictions.is_empty()))
+        })
         .map(|(n, _)| *n)
         .collect();
     if !omitted.is_empty() {
@@ -830,6 +834,13 @@ mod tests {
             .metrics
             .iter()
             .all(|m| m.method == Method::None));
+        let mut emptied = a.clone();
+        emptied.configs[1].predictions.clear();
+        assert!(
+            !diff_of(&emptied, &a, &DiffOptions::default())
+                .pairing
+                .paired
+        );
         let mut omitted = a.clone();
         omitted.predictions_omitted = true;
         let d = diff_of(&a, &omitted, &DiffOptions::default());
