@@ -380,33 +380,58 @@ fn pair(a: &RunReport, b: &RunReport) -> (Pairing, Option<Vec<usize>>) {
         .iter()
         .filter(|it| ids_b.contains_key(it.id.as_str()))
         .count();
-    let unpaired = |reason: String| {
-        (
-            Pairing {
-                paired: false,
-                reason,
-                shared_items,
-                unit: None,
-                units: 0,
-                replicates: 0,
-                seed: 0,
-            },
-            None,
-        )
+    let (reason, order) = match items_match(a, b, &ids_b, shared_items) {
+        Err(reason) => (reason, None),
+        Ok(order) => match omitted_predictions(a, b) {
+            Some(runs) => (
+                format!(
+                    "the runs evaluated the same {shared_items} items, but {runs}'s report.json left its \
+                     out-of-fold predictions out (a large run keeps them in predictions.csv), so the paired test \
+                     and the flip list are unavailable"
+                ),
+                None,
+            ),
+            None => (
+                format!(
+                    "both runs evaluated the same {shared_items} items (same ids and gold labels)"
+                ),
+                Some(order),
+            ),
+        },
     };
+    let pairing = Pairing {
+        paired: order.is_some(),
+        reason,
+        shared_items,
+        unit: None,
+        units: 0,
+        replicates: 0,
+        seed: 0,
+    };
+    (pairing, order)
+}
+
+/// A's items in B (`order[i]` = B's index of A's item `i`) when both runs hold the same unique item ids with the
+/// same classes and gold labels; else why not.
+fn items_match(
+    a: &RunReport,
+    b: &RunReport,
+    ids_b: &HashMap<&str, usize>,
+    shared_items: usize,
+) -> Result<Vec<usize>, String> {
     let unique_a: HashSet<&str> = a.items.iter().map(|i| i.id.as_str()).collect();
     if unique_a.len() != a.items.len() || ids_b.len() != b.items.len() {
-        return unpaired("item ids repeat within a run, so items cannot be matched".into());
+        return Err("item ids repeat within a run, so items cannot be matched".into());
     }
     if a.items.len() != b.items.len() || shared_items != a.items.len() {
-        return unpaired(format!(
+        return Err(format!(
             "the runs evaluated different items (A {}, B {}, {shared_items} shared ids)",
             a.items.len(),
             b.items.len()
         ));
     }
     if a.data.classes != b.data.classes {
-        return unpaired(format!(
+        return Err(format!(
             "the runs have different classes (A: {}; B: {})",
             a.data.classes.join(", "),
             b.data.classes.join(", ")
@@ -420,43 +445,27 @@ fn pair(a: &RunReport, b: &RunReport) -> (Pairing, Option<Vec<usize>>) {
         .filter(|(it, &j)| it.gold != b.items[j].gold)
         .map(|(it, _)| it.id.as_str())
         .collect();
-    if let Some(first) = relabelled.first() {
-        return unpaired(format!(
+    match relabelled.first() {
+        Some(first) => Err(format!(
             "{} item(s) have another gold label in B (first: '{first}')",
             relabelled.len()
-        ));
+        )),
+        None => Ok(order),
     }
+}
+
+/// Which runs lack predictions (`A`, `B` or `A and B`): left out of a large report.json, or (hand-edited) a
+/// configuration without any.
+fn omitted_predictions(a: &RunReport, b: &RunReport) -> Option<String> {
     let omitted: Vec<&str> = [("A", a), ("B", b)]
         .iter()
-        // A configuration without predictions (hand-edited) cannot be paired either.
         .filter(|(_, r)| {
             r.predictions_omitted
                 || (!r.items.is_empty() && r.configs.iter().any(|c| c.predictions.is_empty()))
         })
         .map(|(n, _)| *n)
         .collect();
-    if !omitted.is_empty() {
-        return unpaired(format!(
-            "the runs evaluated the same {shared_items} items, but {}'s report.json left its out-of-fold \
-             predictions out (a large run keeps them in predictions.csv), so the paired test and the flip list \
-             are unavailable",
-            omitted.join(" and ")
-        ));
-    }
-    (
-        Pairing {
-            paired: true,
-            reason: format!(
-                "both runs evaluated the same {shared_items} items (same ids and gold labels)"
-            ),
-            shared_items,
-            unit: None,
-            units: 0,
-            replicates: 0,
-            seed: 0,
-        },
-        Some(order),
-    )
+    (!omitted.is_empty()).then(|| omitted.join(" and "))
 }
 
 /// The paired runs' out-of-fold predictions in A's item order: `oof[2k]` is A's configuration `k`, `oof[2k + 1]`
