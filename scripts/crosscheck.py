@@ -14,6 +14,12 @@ Not part of the product or CI (neither needs Python). Two uses:
 4. `python3 scripts/crosscheck.py submission REPORT_DIR GOLD GUESS [CONFIG]` scores files written by
    `stance submission` the way the SemEval-2016 Task 6 scorer (eval.pl) does — F1 of FAVOR and of AGAINST with
    sklearn, averaged — and compares with the report's f_avg (fixed splits, or one repeat: one prediction per item).
+5. `stance diff A B --format json --out d.json; python3 scripts/crosscheck.py diff A B d.json` recomputes every
+   number of `stance diff` from the two runs' report.json files with independent code: Δ, the pairing decision,
+   McNemar's discordant counts and exact p-value (scipy), the flip list, the normal-approximation interval and
+   p-value (scipy.stats.norm) exactly (1e-9), and the paired bootstrap interval and p-value with its own numpy
+   cluster bootstrap (another random stream, so these agree only to Monte-Carlo precision: 0.02 on interval
+   ends, 0.05 on p-values). Exit status 1 on any mismatch.
 
 Requires: pip install scikit-learn scipy numpy
 """
@@ -75,6 +81,14 @@ def pins():
     print("\n## mcnemar (src/eval/stats.rs): exact two-sided binomial test, p = 0.5")
     for b, c in [(5, 0), (6, 0), (1, 9), (7, 3), (4, 4)]:
         print(f"b={b} c={c}", repr(binomtest(min(b, c), b + c, 0.5).pvalue))
+
+    print("\n## diff normal approximation (src/check/diff/mod.rs): A 0.70 [0.60, 0.78], B 0.64 [0.50, 0.76]")
+    from scipy.stats import norm
+    for level_a in [0.95, 0.9]:
+        se = np.hypot(0.09 / norm.ppf(1 - (1 - level_a) / 2), 0.13 / norm.ppf(0.975))
+        delta = 0.64 - 0.70
+        print(f"level A {level_a}: lower", repr(delta - norm.ppf(0.975) * se), "upper",
+              repr(delta + norm.ppf(0.975) * se), "p", repr(2 * norm.cdf(-abs(delta) / se)))
 
 
 def report(folder):
@@ -245,9 +259,188 @@ def submission(folder, gold_path, guess_path, config=None):
     return 0 if abs(favg - harness) <= 1e-12 else 1
 
 
+def _load_run(path):
+    import os
+    f = os.path.join(path, "report.json") if os.path.isdir(path) else path
+    with open(f, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def _votes(rep, cfg, order=None):
+    """votes[item, class] over repeats, items in A's order when `order` maps A's item i to this run's index."""
+    n, k = len(rep["items"]), len(rep["data"]["classes"])
+    v = np.zeros((n, k))
+    for repeat in cfg["predictions"]:
+        for i, p in enumerate(repeat):
+            if p is not None:
+                v[i, p["class"]] += 1
+    return v if order is None else v[order]
+
+
+def _scores(conf, classes):
+    """Every metric from a (weighted) confusion matrix, rows gold; checked against scikit-learn at the points."""
+    tot = conf.sum()
+    tp = np.diag(conf)
+    gold, pred = conf.sum(1), conf.sum(0)
+    prec = np.divide(tp, pred, out=np.zeros_like(tp), where=pred > 0)
+    rec = np.divide(tp, gold, out=np.zeros_like(tp), where=gold > 0)
+    f1 = np.divide(2 * prec * rec, prec + rec, out=np.zeros_like(tp), where=(prec + rec) > 0)
+    acc = tp.sum() / tot
+    pe = (gold * pred).sum() / tot**2
+    kappa = 0.0 if pe == 1 else (acc - pe) / (1 - pe)
+    cov = tp.sum() * tot - (gold * pred).sum()
+    den = np.sqrt((tot**2 - (pred**2).sum()) * (tot**2 - (gold**2).sum()))
+    out = {
+        "accuracy": acc,
+        "balanced_accuracy": rec[gold > 0].mean(),
+        "macro_f1": f1.mean(),
+        "mcc": cov / den if den > 0 else 0.0,
+        "kappa": kappa,
+    }
+    if "support" in classes and "oppose" in classes:
+        out["f_avg"] = (f1[classes.index("support")] + f1[classes.index("oppose")]) / 2
+    return out
+
+
+def diff(path_a, path_b, diff_json, replicates=2000):
+    from scipy.stats import norm
+    a, b = _load_run(path_a), _load_run(path_b)
+    with open(diff_json, encoding="utf-8") as fh:
+        d = json.load(fh)
+    bad = []
+
+    def close(what, ours, theirs, tol):
+        if ours is None or theirs is None:
+            if ours is not theirs:
+                bad.append(f"{what}: harness {ours!r}, crosscheck {theirs!r}")
+            return 0.0
+        diff = abs(ours - theirs)
+        if diff > tol:
+            bad.append(f"{what}: harness {ours!r}, crosscheck {theirs!r} (tolerance {tol})")
+        return diff
+
+    ids_a = [i["id"] for i in a["items"]]
+    ids_b = {i["id"]: j for j, i in enumerate(b["items"])}
+    classes = a["data"]["classes"]
+    paired = (
+        len(ids_a) == len(ids_b) == len(set(ids_a))
+        and all(i in ids_b for i in ids_a)
+        and classes == b["data"]["classes"]
+        and all(it["gold"] == b["items"][ids_b[it["id"]]]["gold"] for it in a["items"])
+        and not a.get("predictions_omitted") and not b.get("predictions_omitted")
+    )
+    if paired != d["pairing"]["paired"]:
+        bad.append(f"pairing: harness {d['pairing']['paired']}, crosscheck {paired}")
+    shared = [c for c in a["configs"] if any(x["id"] == c["id"] for x in b["configs"])]
+    rows = {c["config"]: c for c in d["configs"]}
+    if [c["id"] for c in shared] != list(rows):
+        bad.append(f"configurations: harness {list(rows)}, crosscheck {[c['id'] for c in shared]}")
+    worst = {"exact": 0.0, "lower": 0.0, "upper": 0.0, "p": 0.0}
+    flips = set()
+    if paired:
+        order = [ids_b[i] for i in ids_a]
+        gold = np.array([it["gold"] for it in a["items"]])
+        n, k = len(gold), len(classes)
+        # Resampling units: what the harness says it resampled (checked to be a run's own unit).
+        unit = d["pairing"]["unit"]
+        units_of_runs = {a["evaluation"]["bootstrap_unit"], b["evaluation"]["bootstrap_unit"]}
+        if unit != "item" and unit not in units_of_runs:
+            bad.append(f"bootstrap unit {unit} is neither run's ({units_of_runs})")
+        if unit == "item":
+            clusters = [[i] for i in range(n)]
+        else:
+            by = {}
+            for i, it in enumerate(a["items"]):
+                by.setdefault(it["doc"], []).append(i)
+            clusters = [by[key] for key in sorted(by)]
+        members = np.zeros((len(clusters), n))
+        for u, items in enumerate(clusters):
+            members[u, items] = 1
+        rng = np.random.default_rng(12345)
+        draws = rng.multinomial(len(clusters), np.full(len(clusters), 1 / len(clusters)), size=replicates)
+        weights = draws @ members  # replicate x item multiplicities
+        for ca in shared:
+            cb = next(x for x in b["configs"] if x["id"] == ca["id"])
+            row = rows[ca["id"]]
+            va, vb = _votes(a, ca), _votes(b, cb, order)
+            # McNemar on majority-vote correctness (strict majority of the repeats that tested the item).
+            tested_a, tested_b = va.sum(1), vb.sum(1)
+            right_a = 2 * va[np.arange(n), gold] > tested_a
+            right_b = 2 * vb[np.arange(n), gold] > tested_b
+            both = (tested_a > 0) & (tested_b > 0)
+            only_a = int((right_a & ~right_b & both).sum())
+            only_b = int((~right_a & right_b & both).sum())
+            p = 1.0 if only_a + only_b == 0 else binomtest(only_a, only_a + only_b, 0.5).pvalue
+            mc = row["mcnemar"]
+            if (mc["a_only_correct"], mc["b_only_correct"]) != (only_a, only_b):
+                bad.append(f"{ca['id']} McNemar counts: harness {mc['a_only_correct'], mc['b_only_correct']}, "
+                           f"crosscheck {(only_a, only_b)}")
+            worst["exact"] = max(worst["exact"], close(f"{ca['id']} McNemar p", mc["p_value"], p, 1e-9))
+            for i in np.nonzero(both & (right_a != right_b))[0]:
+                flips.add((ca["id"], ids_a[i], "fixed" if right_b[i] else "broken"))
+            # Paired bootstrap: the same multiplicities re-score both runs' pooled votes.
+            evaluated = both
+            onehot = np.zeros((n, k, k))
+            onehot_b = np.zeros((n, k, k))
+            onehot[np.arange(n), gold, :] = va
+            onehot_b[np.arange(n), gold, :] = vb
+            onehot[~evaluated] = 0
+            onehot_b[~evaluated] = 0
+            conf_a = np.tensordot(weights, onehot, axes=1)
+            conf_b = np.tensordot(weights, onehot_b, axes=1)
+            point_a = _scores(onehot.sum(0), classes)
+            for m in row["metrics"]:
+                name = m["metric"]
+                worst["exact"] = max(worst["exact"], close(f"{ca['id']} {name} A point", m["a"]["point"],
+                                                           point_a[name], 1e-9))
+                worst["exact"] = max(worst["exact"], close(f"{ca['id']} {name} delta", m["delta"]["point"],
+                                                           cb["metrics"][name]["point"] - ca["metrics"][name]["point"],
+                                                           1e-12))
+                if m["method"] != "paired-bootstrap":
+                    continue
+                dd = np.array([_scores(conf_b[r], classes)[name] - _scores(conf_a[r], classes)[name]
+                               for r in range(replicates)])
+                lo, hi = np.percentile(dd, [2.5, 97.5])
+                pb = min(1.0, 2 * (1 + min((dd <= 0).sum(), (dd >= 0).sum())) / (replicates + 1))
+                for what, ours, theirs, tol in [("lower", m["delta"]["lower"], lo, 0.02),
+                                                ("upper", m["delta"]["upper"], hi, 0.02),
+                                                ("p", m["p_value"], pb, 0.05)]:
+                    worst[what] = max(worst[what], close(f"{ca['id']} {name} bootstrap {what}", ours, theirs, tol))
+        harness_flips = {(f["config"], f["item"], f["change"]) for f in d["flips"]}
+        if harness_flips != flips:
+            bad.append(f"flip list: {len(harness_flips ^ flips)} differences, e.g. {sorted(harness_flips ^ flips)[:3]}")
+    else:
+        z95 = norm.ppf(0.975)
+        for ca in shared:
+            cb = next(x for x in b["configs"] if x["id"] == ca["id"])
+            for m in rows[ca["id"]]["metrics"]:
+                ea, eb = ca["metrics"][m["metric"]], cb["metrics"][m["metric"]]
+                if ea["lower"] is None or eb["lower"] is None:
+                    continue
+                za = norm.ppf(1 - (1 - a["evaluation"]["confidence_level"]) / 2)
+                zb = norm.ppf(1 - (1 - b["evaluation"]["confidence_level"]) / 2)
+                se = np.hypot((ea["upper"] - ea["lower"]) / 2 / za, (eb["upper"] - eb["lower"]) / 2 / zb)
+                delta = eb["point"] - ea["point"]
+                p = 2 * norm.cdf(-abs(delta) / se) if se > 0 else None
+                for what, ours, theirs in [("lower", m["delta"]["lower"], delta - z95 * se),
+                                           ("upper", m["delta"]["upper"], delta + z95 * se),
+                                           ("p", m["p_value"], p)]:
+                    worst["exact"] = max(worst["exact"],
+                                         close(f"{ca['id']} {m['metric']} approx {what}", ours, theirs, 1e-9))
+    for line in bad:
+        print("MISMATCH", line)
+    print(f"{path_a} vs {path_b}: {'paired' if paired else 'unpaired'}, {len(shared)} configurations, "
+          f"{len(flips)} flips; largest difference of exact values {worst['exact']:.3g}; paired bootstrap "
+          f"(Monte-Carlo, another random stream): interval ends {max(worst['lower'], worst['upper']):.3g} "
+          f"(tolerance 0.02), p-values {worst['p']:.3g} (tolerance 0.05)")
+    return 1 if bad else 0
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 2 and sys.argv[1] == "pins":
         pins()
+    elif len(sys.argv) == 5 and sys.argv[1] == "diff":
+        sys.exit(diff(sys.argv[2], sys.argv[3], sys.argv[4]))
     elif len(sys.argv) >= 3 and sys.argv[1] == "report":
         sys.exit(max(report(f) for f in sys.argv[2:]))
     elif len(sys.argv) >= 3 and sys.argv[1] == "pvalues":

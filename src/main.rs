@@ -35,6 +35,7 @@ enum Command {
     Predict(cmd::predict::Args),
     Submission(cmd::submission::Args),
     Merge(cmd::merge::Args),
+    Diff(cmd::diff::Args),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +49,7 @@ fn main() -> ExitCode {
         Command::Predict(a) => cmd::predict::run(a),
         Command::Submission(a) => cmd::submission::run(a),
         Command::Merge(a) => cmd::merge::run(a),
+        Command::Diff(a) => cmd::diff::run(a),
     };
     match result {
         Ok(code) => code,

@@ -1,12 +1,12 @@
 use crate::workdir::Workdir;
 
-const BASELINE: &str = "reports/baseline.json";
+const BASELINE: &str = "reports/baselines/default.json";
 
 fn with_baseline() -> Workdir {
     let wd = Workdir::with_repo_data();
     wd.run(&["check", "-q", "--update-baseline"])
         .ok()
-        .stdout_has("baseline written to reports/baseline.json");
+        .stdout_has("baseline written to reports/baselines/default.json");
     wd
 }
 
@@ -149,7 +149,7 @@ fn a_flipped_gold_label_makes_the_baseline_stale() {
         .code(2)
         .stderr_has("the baseline is stale and was not compared")
         .stderr_has("labels:labels/gold.csv changed")
-        .stderr_has("stance check --baseline reports/baseline.json --update-baseline");
+        .stderr_has("stance check --baseline reports/baselines/default.json --update-baseline");
     assert_eq!(wd.read_bytes(BASELINE), before);
 }
 
@@ -182,7 +182,7 @@ fn update_baseline_is_the_only_writer_and_is_atomic() {
     weaken_lexicon(&wd);
     wd.run(&["check", "-q", "--update-baseline"]).ok();
     wd.run(&["check", "-q"]).ok();
-    let leftovers: Vec<String> = std::fs::read_dir(wd.path().join("reports"))
+    let leftovers: Vec<String> = std::fs::read_dir(wd.path().join("reports/baselines"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with('.'))
@@ -200,7 +200,7 @@ fn a_missing_or_corrupt_baseline_is_an_input_error() {
     wd.write(BASELINE, "{ not json");
     wd.run(&["check", "-q"])
         .code(2)
-        .stderr_has("reports/baseline.json: not valid JSON");
+        .stderr_has("reports/baselines/default.json: not valid JSON");
     wd.write(BASELINE, "{\"schema_version\": 99}");
     wd.run(&["check", "-q"])
         .code(2)
@@ -330,4 +330,70 @@ max_failure_rate = {{ negation_of_support = 0.6 }}
         .stdout_has("BEHAVIOUR REGRESSION neg + naive-bayes")
         .stdout_has("negation_of_support")
         .stdout_has("behavioural case(s) changed outcome");
+}
+
+/// Each experiment has its own baseline file: making the three-way experiment's never touches the default's, and
+/// every hint names the three-way experiment's own file.
+#[test]
+fn each_experiment_keeps_its_own_baseline() {
+    let wd = with_baseline();
+    let default_before = wd.read_bytes(BASELINE);
+    let own = "reports/baselines/three-way.json";
+    wd.run(&["check", "experiments/three-way.toml", "-q"])
+        .code(2)
+        .stderr_has("reports/baselines/three-way.json: no baseline to compare with")
+        .stderr_has(
+            "stance check experiments/three-way.toml --baseline reports/baselines/three-way.json --update-baseline",
+        );
+    // Pointed at the default experiment's baseline, the gate refuses it as stale, and the hint re-baselines
+    // into the three-way experiment's own file, never over the default's.
+    let stale = wd.run(&[
+        "check",
+        "experiments/three-way.toml",
+        "-q",
+        "--baseline",
+        BASELINE,
+    ]);
+    stale
+        .code(2)
+        .stderr_has("the baseline is for experiment 'default', this run is 'three-way'")
+        .stderr_has(
+            "stance check experiments/three-way.toml --baseline reports/baselines/three-way.json --update-baseline",
+        )
+        .stderr_has("stance diff OLD NEW");
+    assert!(
+        !stale
+            .stderr()
+            .contains("--baseline reports/baselines/default.json --update-baseline"),
+        "{}",
+        stale.stderr()
+    );
+    wd.run(&[
+        "check",
+        "experiments/three-way.toml",
+        "-q",
+        "--update-baseline",
+    ])
+    .ok()
+    .stdout_has("baseline written to reports/baselines/three-way.json");
+    wd.run(&["check", "experiments/three-way.toml", "-q"])
+        .ok()
+        .stdout_has("PASS");
+    wd.run(&["check", "-q"]).ok().stdout_has("PASS");
+    assert_eq!(wd.read_bytes(BASELINE), default_before);
+    let three: serde_json::Value = serde_json::from_slice(&wd.read_bytes(own)).unwrap();
+    assert_eq!(three["experiment"]["name"], "three-way");
+    // A run replaces its report folder but never the baselines beside it.
+    wd.run(&["run", "experiments/three-way.toml", "-q"]).ok();
+    assert!(wd.path().join(own).is_file());
+}
+
+/// The repository's committed baseline is where `stance check` looks by default, and it is current.
+#[test]
+fn the_committed_baseline_is_the_default_experiments_default() {
+    let wd = Workdir::with_repo_data();
+    let committed =
+        std::fs::read(crate::workdir::repo().join(BASELINE)).expect("committed baseline");
+    wd.write(BASELINE, &committed);
+    wd.run(&["check", "-q"]).ok().stdout_has("PASS");
 }

@@ -20,3 +20,5 @@ mod test_badinput;
 mod test_pergroup;
 // `stance run --shard` and `stance merge`: sharded runs merge byte-identical; bad shard sets are refused.
 mod test_shard;
+// `stance diff`: two runs side by side, paired or not.
+mod test_diff;

@@ -48,7 +48,23 @@ pub enum BaselineError {
         path: PathBuf,
         /// Every reason, in reading order.
         reasons: Vec<StaleReason>,
+        /// The experiment the baseline was made for (when it is another experiment's, re-baselining must not
+        /// overwrite it: the hint then names this experiment's own baseline file).
+        experiment: String,
     },
+}
+
+/// Where an experiment's baseline lives unless `--baseline` says otherwise: `reports/baselines/<name>.json`.
+///
+/// One file per experiment, so re-baselining one experiment never touches another's. Not inside the report
+/// folder `reports/<name>/`: every `stance run` replaces that folder as a whole (see
+/// [`crate::report::write_report_folder`]), which would delete a baseline kept there. `reports/baselines/` holds
+/// only baselines; an experiment named `baselines` cannot take it over, because a run refuses to replace a folder
+/// that is not a report folder.
+pub fn default_baseline_path(experiment: &str) -> PathBuf {
+    Path::new("reports")
+        .join("baselines")
+        .join(format!("{experiment}.json"))
 }
 
 /// Reads the baseline at `path` and refuses it unless it is consistent and comparable with `exp` run on data whose
@@ -73,6 +89,7 @@ pub fn load_baseline(
         return Err(BaselineError::Stale {
             path: path.to_path_buf(),
             reasons,
+            experiment: baseline.experiment.name.clone(),
         });
     }
     Ok(baseline)

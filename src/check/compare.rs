@@ -106,7 +106,7 @@ fn majority_correct(r: &RunReport, c: &ConfigResult) -> Vec<Option<bool>> {
 }
 
 /// An item's predictions over repeats: the class when all agree, else `support 7/10, oppose 3/10`.
-fn describe_predictions(r: &RunReport, oof: &OutOfFold, i: usize) -> String {
+pub(super) fn describe_predictions(r: &RunReport, oof: &OutOfFold, i: usize) -> String {
     let total = oof.times_tested(i);
     if total == 0 {
         return "—".into();

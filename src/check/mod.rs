@@ -10,15 +10,20 @@
 //! experiment changed what is measured ([`Identity`]): those results are not comparable, and the fix is to
 //! re-baseline on purpose. A changed feature-set or classifier definition is *not* stale — judging such a change
 //! is the gate's job — and is listed so the reader knows why numbers moved.
+//!
+//! Each experiment has its own baseline ([`default_baseline_path`]). Two runs that the gate cannot compare (another
+//! scheme, seed or experiment) are compared side by side by [`diff`](mod@diff), which judges nothing.
 
 mod baseline;
 mod compare;
+pub mod diff;
 pub mod render;
 
 use std::collections::BTreeMap;
 
 pub use baseline::{
-    consistency, load_baseline, stale_reasons, BaselineError, Identity, StaleReason,
+    consistency, default_baseline_path, load_baseline, stale_reasons, BaselineError, Identity,
+    StaleReason,
 };
 pub use compare::{compare, Flip, GateResult, GateRow, Verdict};
 

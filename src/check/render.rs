@@ -30,7 +30,8 @@ pub fn stale_message(baseline: &Path, reasons: &[StaleReason], rebaseline: &str)
     }
     let _ = write!(
         msg,
-        "if the change is intended, re-baseline with:\n  {rebaseline}"
+        "if the change is intended, re-baseline with:\n  {rebaseline}\nto compare two runs whatever their \
+         settings, use `stance diff OLD NEW` (two report folders)"
     );
     msg
 }

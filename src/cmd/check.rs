@@ -34,9 +34,10 @@ use super::{harness_info, CommonArgs};
 pub struct Args {
     /// Experiment file (TOML). Defaults to experiments/default.toml.
     pub experiment: Option<PathBuf>,
-    /// The baseline report (a report.json).
-    #[arg(long, default_value = "reports/baseline.json", value_name = "PATH")]
-    pub baseline: PathBuf,
+    /// The baseline report (a report.json). Defaults to reports/baselines/<experiment name>.json: one baseline per
+    /// experiment, outside the report folder that every run replaces.
+    #[arg(long, value_name = "PATH")]
+    pub baseline: Option<PathBuf>,
     /// Write this run as the new baseline (atomically) instead of comparing. The only way the baseline changes.
     #[arg(long)]
     pub update_baseline: bool,
@@ -83,7 +84,9 @@ fn parse_tolerance(s: &str) -> Result<(MetricName, f64), String> {
     Ok((metric, value))
 }
 
-fn rebaseline_command(args: &Args) -> String {
+/// The command that re-baselines this experiment into `baseline` (always named, so the reader sees which file
+/// changes).
+fn rebaseline_command(args: &Args, baseline: &Path) -> String {
     let exp = args
         .experiment
         .as_ref()
@@ -91,7 +94,7 @@ fn rebaseline_command(args: &Args) -> String {
         .unwrap_or_default();
     format!(
         "stance check{exp} --baseline {} --update-baseline",
-        args.baseline.display()
+        baseline.display()
     )
 }
 
@@ -102,9 +105,13 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Some(p) => Experiment::load(p)?,
         None => Experiment::load_default()?,
     };
-    let rebaseline = rebaseline_command(args);
-    if !args.update_baseline && !args.baseline.exists() {
-        anyhow::bail!(missing_message(&args.baseline, &rebaseline));
+    let baseline_path = args
+        .baseline
+        .clone()
+        .unwrap_or_else(|| check::default_baseline_path(&exp.file.name));
+    let rebaseline = rebaseline_command(args, &baseline_path);
+    if !args.update_baseline && !baseline_path.exists() {
+        anyhow::bail!(missing_message(&baseline_path, &rebaseline));
     }
     let data = exp.load_data()?;
     // The baseline is vetted before the run, so a refused baseline costs no run and replaces no report folder.
@@ -113,11 +120,24 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         let inputs = &data.dataset.input_hashes;
         Some(
-            check::load_baseline(&args.baseline, &exp, inputs).map_err(|e| match e {
+            check::load_baseline(&baseline_path, &exp, inputs).map_err(|e| match e {
                 BaselineError::Missing { path } => {
                     anyhow::anyhow!(missing_message(&path, &rebaseline))
                 }
-                BaselineError::Stale { path, reasons } => {
+                // Another experiment's baseline is never the one to overwrite: point at this experiment's own.
+                BaselineError::Stale {
+                    path,
+                    reasons,
+                    experiment,
+                } if experiment != exp.file.name => {
+                    let own = check::default_baseline_path(&exp.file.name);
+                    anyhow::anyhow!(render::stale_message(
+                        &path,
+                        &reasons,
+                        &rebaseline_command(args, &own)
+                    ))
+                }
+                BaselineError::Stale { path, reasons, .. } => {
                     anyhow::anyhow!(render::stale_message(&path, &reasons, &rebaseline))
                 }
                 e => e.into(),
@@ -131,8 +151,15 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| Path::new("reports").join(&exp.file.name));
     write_report_folder(&out, &candidate, &timings)?;
     match baseline {
-        None => update_baseline(args, &candidate),
-        Some(baseline) => gate(args, &exp, &baseline, &candidate, &out, &rebaseline),
+        None => update_baseline(&baseline_path, &candidate),
+        Some(baseline) => {
+            let paths = Paths {
+                baseline: &baseline_path,
+                out: &out,
+                rebaseline: &rebaseline,
+            };
+            gate(args, &exp, &baseline, &candidate, &paths)
+        }
     }
 }
 
@@ -159,15 +186,22 @@ fn execute(
     Ok(result?)
 }
 
-fn update_baseline(args: &Args, candidate: &RunReport) -> anyhow::Result<ExitCode> {
-    write_atomic(&args.baseline, &to_json(&candidate.bounded()))
-        .with_context(|| format!("cannot write the baseline {}", args.baseline.display()))?;
+fn update_baseline(baseline: &Path, candidate: &RunReport) -> anyhow::Result<ExitCode> {
+    write_atomic(baseline, &to_json(&candidate.bounded()))
+        .with_context(|| format!("cannot write the baseline {}", baseline.display()))?;
     print!("{}", leaderboard_text(candidate));
     println!(
         "\nbaseline written to {} — commit it to make it the gate's reference",
-        args.baseline.display()
+        baseline.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The files a gate run reads or names.
+struct Paths<'a> {
+    baseline: &'a Path,
+    out: &'a Path,
+    rebaseline: &'a str,
 }
 
 /// Compares, prints, writes the requested summaries, and picks the exit code.
@@ -176,9 +210,9 @@ fn gate(
     exp: &Experiment,
     baseline: &RunReport,
     candidate: &RunReport,
-    out: &Path,
-    rebaseline: &str,
+    paths: &Paths<'_>,
 ) -> anyhow::Result<ExitCode> {
+    let (out, rebaseline) = (paths.out, paths.rebaseline);
     let gate = Gate::for_experiment(exp, &args.tolerance, args.require_significance);
     let result = check::compare(baseline, candidate, &gate);
     print!("{}", render::text(&result, &gate, rebaseline));
@@ -188,7 +222,7 @@ fn gate(
             &result,
             &gate,
             candidate,
-            &args.baseline,
+            paths.baseline,
             &chart,
             rebaseline,
         );

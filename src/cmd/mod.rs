@@ -1,6 +1,7 @@
 //! One file per subcommand: its `Args` (the doc comments are its `--help`) and a `run` function.
 
 pub mod check;
+pub mod diff;
 pub mod merge;
 pub mod predict;
 pub mod run;
@@ -136,7 +137,7 @@ mod tests {
         ];
         match parse(&argv).unwrap() {
             Command::Check(a) => {
-                assert_eq!(a.baseline.to_str(), Some("b.json"));
+                assert_eq!(a.baseline.as_deref(), Some(std::path::Path::new("b.json")));
                 assert_eq!(
                     a.tolerance,
                     vec![
@@ -162,6 +163,7 @@ mod tests {
             "predict",
             "submission",
             "merge",
+            "diff",
         ] {
             let e = parse(&[sub, "--help"]).expect_err("help exits early");
             assert_eq!(e.kind(), clap::error::ErrorKind::DisplayHelp, "{sub}");
