@@ -33,6 +33,7 @@ enum Command {
     Run(cmd::run::Args),
     Check(cmd::check::Args),
     Predict(cmd::predict::Args),
+    Train(cmd::train::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         Command::Run(a) => cmd::run::run(a),
         Command::Check(a) => cmd::check::run(a),
         Command::Predict(a) => cmd::predict::run(a),
+        Command::Train(a) => cmd::train::run(a),
     };
     match result {
         Ok(code) => code,

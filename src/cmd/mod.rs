@@ -4,6 +4,7 @@ pub mod check;
 pub mod predict;
 pub mod run;
 pub mod segment;
+pub mod train;
 pub mod validate;
 
 use std::io::IsTerminal;
@@ -152,7 +153,7 @@ mod tests {
 
     #[test]
     fn every_subcommand_has_help() {
-        for sub in ["validate", "segment", "run", "check", "predict"] {
+        for sub in ["validate", "segment", "run", "check", "predict", "train"] {
             let e = parse(&[sub, "--help"]).expect_err("help exits early");
             assert_eq!(e.kind(), clap::error::ErrorKind::DisplayHelp, "{sub}");
         }
