@@ -451,3 +451,128 @@ fn wrong_version(
         config: text("/model/info/config").unwrap_or_else(|| "FEATURES + CLASSIFIER".into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::model::HarnessInfo;
+
+    fn harness() -> HarnessInfo {
+        HarnessInfo {
+            version: "test".into(),
+            git_commit: None,
+        }
+    }
+
+    fn experiment(name: &str) -> (Experiment, Dataset) {
+        let exp = Experiment::load(Path::new(&format!("experiments/{name}.toml"))).unwrap();
+        let data = exp.load_data().unwrap().dataset;
+        (exp, data)
+    }
+
+    /// Every configuration of every shipped experiment (two and three classes, masking, ablation variants,
+    /// learning-curve ids, trees, baselines): the loaded model predicts exactly what the trained one did, on the
+    /// training texts and on new ones, and the same as `stance predict`'s retraining path.
+    #[test]
+    fn a_loaded_model_predicts_exactly_what_the_trained_one_did() {
+        let new = [
+            "Escalation risks a world war.",
+            "Allow Kyiv to strike, it is self-defense",
+            "Stoltenberg said nothing new",
+            "",
+        ];
+        for name in ["default", "three-way", "ablation", "learning-curve"] {
+            let (exp, data) = experiment(name);
+            let plan = exp.plan().unwrap();
+            let last = plan.fractions().len() - 1;
+            let mut texts: Vec<&str> = data.items.iter().map(|i| i.text.as_str()).collect();
+            texts.extend(new);
+            for cell in plan.cells().into_iter().filter(|c| c.fraction == last) {
+                let trained = TrainedModel::train_config(&exp, &data, &cell.id).unwrap();
+                let info = model_info(&trained, &exp, &data, harness());
+                let bytes = to_bytes(&trained, &info).unwrap();
+                let loaded = from_bytes(&bytes, Path::new("m.json")).unwrap();
+                assert_eq!(loaded.info, info, "{name}: {}", cell.id);
+                let before = trained.predict(&texts);
+                assert_eq!(loaded.model.predict(&texts), before, "{name}: {}", cell.id);
+                assert_eq!(
+                    loaded.model.label(&texts, 5),
+                    trained.label(&texts, 5),
+                    "{name}: {}",
+                    cell.id
+                );
+                // `stance predict --feature-set --classifier` retrains from the experiment's declarations (ablation
+                // variants are not declared).
+                let declared = cell.variant.filter(|&v| plan.variants[v].left_out.is_none());
+                if let Some(v) = declared {
+                    let retrained = TrainedModel::train(
+                        &exp,
+                        &data,
+                        &plan.variants[v].features.spec().name,
+                        plan.classifiers[cell.classifier].name(),
+                    )
+                    .unwrap();
+                    assert_eq!(retrained.predict(&texts), before, "{name}: {}", cell.id);
+                }
+                // Saving is deterministic: the same model gives the same bytes.
+                assert_eq!(to_bytes(&trained, &info).unwrap(), bytes);
+            }
+        }
+    }
+
+    fn words_logistic_bytes() -> Vec<u8> {
+        let (exp, data) = experiment("default");
+        let m = TrainedModel::train_config(&exp, &data, "words + logistic").unwrap();
+        to_bytes(&m, &model_info(&m, &exp, &data, harness())).unwrap()
+    }
+
+    fn err(bytes: &[u8]) -> String {
+        from_bytes(bytes, Path::new("m.json")).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn another_schema_version_is_refused_naming_both_versions_and_the_retraining_command() {
+        let text = String::from_utf8(words_logistic_bytes()).unwrap();
+        let other = text.replacen("\"schema_version\":1,", "\"schema_version\":7,", 1);
+        let e = err(other.as_bytes());
+        assert!(e.contains("m.json: model file schema version 7"), "{e}");
+        assert!(e.contains("reads version 1 only"), "{e}");
+        assert!(
+            e.contains("stance train --config \"words + logistic\" --model m.json"),
+            "{e}"
+        );
+        // Even when the rest of the file is of a shape this version cannot read.
+        let e = err(br#"{"format":"stance-model","schema_version":2,"model":[1,2]}"#);
+        assert!(e.contains("schema version 2") && e.contains("FEATURES + CLASSIFIER"), "{e}");
+    }
+
+    #[test]
+    fn truncated_damaged_and_foreign_files_get_clear_errors() {
+        let bytes = words_logistic_bytes();
+        for cut in [1, 10, bytes.len() / 2, bytes.len() - 3] {
+            let e = err(&bytes[..cut]);
+            assert!(e.contains("m.json: the model file ends early"), "{cut}: {e}");
+        }
+        let e = err(b"");
+        assert!(e.contains("ends early"), "{e}");
+        let e = err(b"name = \"default\"\n");
+        assert!(e.contains("m.json is not a stance model file"), "{e}");
+        let e = err(br#"{"format":"something-else"}"#);
+        assert!(e.contains("its format is \"something-else\""), "{e}");
+        let e = err(br#"{"schema_version":1}"#);
+        assert!(e.contains("no \"format\" field"), "{e}");
+        // A changed weight: still valid JSON, refused by the checksum.
+        let text = String::from_utf8(bytes).unwrap();
+        let at = text.find("\"coef\"").unwrap();
+        let at = at + text[at..].find("\"data\":[").unwrap();
+        let digit = at + text[at..].find(|c: char| c.is_ascii_digit()).unwrap();
+        let mut tampered = text.clone().into_bytes();
+        tampered[digit] = if tampered[digit] == b'9' { b'8' } else { tampered[digit] + 1 };
+        let e = err(&tampered);
+        assert!(e.contains("does not match its sha256"), "{e}");
+        // A field this version does not know.
+        let extra = text.replacen("\"model\":{", "\"model\":{\"extra\":1,", 1);
+        let e = err(extra.as_bytes());
+        assert!(e.contains("damaged model file") && e.contains("unknown field"), "{e}");
+    }
+}
