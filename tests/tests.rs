@@ -14,5 +14,7 @@ mod test_run;
 mod test_check;
 // `stance predict`.
 mod test_predict;
+// `stance train` and `stance predict --model`: saved models.
+mod test_train;
 // Bad input of every kind: exit 2, file:line in the message, no file changed.
 mod test_badinput;
