@@ -89,8 +89,13 @@ fn without_a_configuration_predict_needs_a_report_and_feature_set_alone_says_its
         .ok()
         .stdout_has("words + logistic trained on 11 items")
         .stderr_has("classifier: logistic (the default with --feature-set");
-    wd.run(&["predict", "--config", "lexicon + naive-bayes", "Escalation risks a world war."])
-        .ok()
-        .stdout_has("lexicon + naive-bayes trained on 11 items")
-        .stdout_has("oppose (p = ");
+    wd.run(&[
+        "predict",
+        "--config",
+        "lexicon + naive-bayes",
+        "Escalation risks a world war.",
+    ])
+    .ok()
+    .stdout_has("lexicon + naive-bayes trained on 11 items")
+    .stdout_has("oppose (p = ");
 }

@@ -27,7 +27,8 @@ fn predict_csv(wd: &Workdir, args: &[&str], input: &str) -> (Option<i32>, String
 /// The gold statements plus a few new ones, one per line.
 fn statements() -> String {
     let labels = std::fs::read_to_string(crate::workdir::repo().join("labels/gold.csv")).unwrap();
-    let mut out = String::from("Escalation risks a world war.\nAllow Kyiv to strike, it is self-defense\n");
+    let mut out =
+        String::from("Escalation risks a world war.\nAllow Kyiv to strike, it is self-defense\n");
     let mut rdr = csv::Reader::from_reader(labels.as_bytes());
     let col = rdr.headers().unwrap().iter().position(|h| h == "text");
     if let Some(col) = col {
@@ -49,7 +50,10 @@ fn train_uses_the_reports_best_and_the_saved_model_predicts_as_retraining_does()
         .code(2)
         .stderr_has("no report at reports/default/report.json")
         .stderr_has("run `stance run` first, or name one with --config");
-    assert!(!wd.path().join("m.json").exists(), "nothing written on error");
+    assert!(
+        !wd.path().join("m.json").exists(),
+        "nothing written on error"
+    );
 
     wd.run(&["run", "-q"]).ok();
     let report: serde_json::Value =
@@ -147,7 +151,9 @@ fn bad_model_files_and_targets_are_refused_clearly() {
         .code(2)
         .stderr_has("old.json: model file schema version 2, but this stance")
         .stderr_has("reads version 1 only")
-        .stderr_has("retrain it with `stance train --config \"words + logistic\" --model old.json`");
+        .stderr_has(
+            "retrain it with `stance train --config \"words + logistic\" --model old.json`",
+        );
 
     wd.write("cut.json", &text[..text.len() / 3]);
     wd.run(&["predict", "--model", "cut.json", "x"])
@@ -175,9 +181,16 @@ fn bad_model_files_and_targets_are_refused_clearly() {
         .code(2)
         .stderr_has("configuration 'words + bert' is not in experiment 'default'")
         .stderr_has("'words + logistic'");
-    wd.run(&["predict", "--model", "m.json", "--config", "words + logistic", "x"])
-        .code(2)
-        .stderr_has("cannot be used with");
+    wd.run(&[
+        "predict",
+        "--model",
+        "m.json",
+        "--config",
+        "words + logistic",
+        "x",
+    ])
+    .code(2)
+    .stderr_has("cannot be used with");
 }
 
 #[test]
@@ -260,8 +273,14 @@ type = "majority"
     assert_eq!(code, Some(0), "{err}");
     let rows: Vec<&str> = saved.lines().collect();
     assert_eq!(rows[0], "text,predicted,p_pro,p_con,evidence");
-    assert!(rows[1].starts_with("we must lift the limits,pro,"), "{saved}");
-    assert!(rows[2].starts_with("escalation risks a wider war,con,"), "{saved}");
+    assert!(
+        rows[1].starts_with("we must lift the limits,pro,"),
+        "{saved}"
+    );
+    assert!(
+        rows[2].starts_with("escalation risks a wider war,con,"),
+        "{saved}"
+    );
     let (_, retrained, _) = predict_csv(&wd, &["-e", exp, "--config", "words + logistic"], input);
     assert_eq!(saved, retrained);
 }

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
 
-use super::tokenize::TokenKind;
 use super::saved::SavedExtractor;
+use super::tokenize::TokenKind;
 use super::{FeatureError, FittedExtractor, MaxAbsScaler, Prepared};
 
 /// The project's stance-cue lexicon, compiled in.

@@ -3,8 +3,8 @@
 use sprs::CsMat;
 
 use super::bag::{with_bag_options, FittedBag};
-use super::tokenize::TokenKind;
 use super::saved::SavedExtractor;
+use super::tokenize::TokenKind;
 use super::{FeatureError, FittedExtractor, Prepared};
 
 with_bag_options! { "crate::features::bag::default_weighting";

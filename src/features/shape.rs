@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
 
-use super::tokenize::{is_negation_cue, TokenKind};
 use super::saved::SavedExtractor;
+use super::tokenize::{is_negation_cue, TokenKind};
 use super::{FittedExtractor, MaxAbsScaler, Prepared};
 
 /// Shape parameters (none yet; the table only takes `type = "shape"`).

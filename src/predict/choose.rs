@@ -123,12 +123,11 @@ pub fn best_of_report(exp: &Experiment, report: Option<&Path>) -> Result<Choice,
             })
         }
     };
-    let head: ReportHead =
-        serde_json::from_slice(&bytes).map_err(|e| ChooseError::BadReport {
-            path: path.clone(),
-            message: format!("not a stance report.json ({e})"),
-            arg: arg.clone(),
-        })?;
+    let head: ReportHead = serde_json::from_slice(&bytes).map_err(|e| ChooseError::BadReport {
+        path: path.clone(),
+        message: format!("not a stance report.json ({e})"),
+        arg: arg.clone(),
+    })?;
     if head.experiment.name != exp.file.name {
         return Err(ChooseError::OtherExperiment {
             path,

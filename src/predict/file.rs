@@ -82,18 +82,16 @@ pub enum ModelFileError {
     },
     /// The file has another schema version.
     #[error(
-        "{path}: model file schema version {found}, but this stance ({harness}) reads version {supported} only; \
-         retrain it with `stance train{experiment} --config \"{config}\" --model {path}`"
+        "{path}: model file schema version {found}, but this stance ({}) reads version {} only; retrain it with \
+         `stance train{experiment} --config \"{config}\" --model {path}`",
+        env!("CARGO_PKG_VERSION"),
+        SCHEMA_VERSION
     )]
     WrongVersion {
         /// The file.
         path: PathBuf,
         /// The version found (as written).
         found: String,
-        /// The version this harness reads.
-        supported: u32,
-        /// This harness's version.
-        harness: String,
         /// ` EXPERIMENT` for the hint, when the file names its experiment file.
         experiment: String,
         /// The file's configuration, or a placeholder.
@@ -431,13 +429,13 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<LoadedModel, ModelFileErr
 }
 
 /// The error for a file of another schema version, with the retraining command its own fields allow.
-fn wrong_version(
-    bytes: &[u8],
-    path: &Path,
-    found: Option<&serde_json::Value>,
-) -> ModelFileError {
+fn wrong_version(bytes: &[u8], path: &Path, found: Option<&serde_json::Value>) -> ModelFileError {
     let any: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
-    let text = |ptr: &str| any.pointer(ptr).and_then(|v| v.as_str()).map(str::to_string);
+    let text = |ptr: &str| {
+        any.pointer(ptr)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
     let experiment = text("/model/info/experiment/source")
         .filter(|s| !s.starts_with('<') && s != crate::experiment::DEFAULT_EXPERIMENT_PATH)
         .map(|s| format!(" {s}"))
@@ -445,8 +443,6 @@ fn wrong_version(
     ModelFileError::WrongVersion {
         path: path.to_path_buf(),
         found: found.map_or_else(|| "(none)".to_string(), ToString::to_string),
-        supported: SCHEMA_VERSION,
-        harness: env!("CARGO_PKG_VERSION").to_string(),
         experiment,
         config: text("/model/info/config").unwrap_or_else(|| "FEATURES + CLASSIFIER".into()),
     }
@@ -503,7 +499,9 @@ mod tests {
                 );
                 // `stance predict --feature-set --classifier` retrains from the experiment's declarations (ablation
                 // variants are not declared).
-                let declared = cell.variant.filter(|&v| plan.variants[v].left_out.is_none());
+                let declared = cell
+                    .variant
+                    .filter(|&v| plan.variants[v].left_out.is_none());
                 if let Some(v) = declared {
                     let retrained = TrainedModel::train(
                         &exp,
@@ -527,7 +525,9 @@ mod tests {
     }
 
     fn err(bytes: &[u8]) -> String {
-        from_bytes(bytes, Path::new("m.json")).unwrap_err().to_string()
+        from_bytes(bytes, Path::new("m.json"))
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
@@ -543,7 +543,10 @@ mod tests {
         );
         // Even when the rest of the file is of a shape this version cannot read.
         let e = err(br#"{"format":"stance-model","schema_version":2,"model":[1,2]}"#);
-        assert!(e.contains("schema version 2") && e.contains("FEATURES + CLASSIFIER"), "{e}");
+        assert!(
+            e.contains("schema version 2") && e.contains("FEATURES + CLASSIFIER"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -551,7 +554,10 @@ mod tests {
         let bytes = words_logistic_bytes();
         for cut in [1, 10, bytes.len() / 2, bytes.len() - 3] {
             let e = err(&bytes[..cut]);
-            assert!(e.contains("m.json: the model file ends early"), "{cut}: {e}");
+            assert!(
+                e.contains("m.json: the model file ends early"),
+                "{cut}: {e}"
+            );
         }
         let e = err(b"");
         assert!(e.contains("ends early"), "{e}");
@@ -567,12 +573,81 @@ mod tests {
         let at = at + text[at..].find("\"data\":[").unwrap();
         let digit = at + text[at..].find(|c: char| c.is_ascii_digit()).unwrap();
         let mut tampered = text.clone().into_bytes();
-        tampered[digit] = if tampered[digit] == b'9' { b'8' } else { tampered[digit] + 1 };
+        tampered[digit] = if tampered[digit] == b'9' {
+            b'8'
+        } else {
+            tampered[digit] + 1
+        };
         let e = err(&tampered);
         assert!(e.contains("does not match its sha256"), "{e}");
         // A field this version does not know.
         let extra = text.replacen("\"model\":{", "\"model\":{\"extra\":1,", 1);
         let e = err(extra.as_bytes());
-        assert!(e.contains("damaged model file") && e.contains("unknown field"), "{e}");
+        assert!(
+            e.contains("damaged model file") && e.contains("unknown field"),
+            "{e}"
+        );
+    }
+
+    /// A decision tree on `2n` statements of one unique word each, 40% of them of class `b`: every split can only
+    /// peel off one statement, so the tree is deep (how deep depends on where linfa-trees stops; the sizes used
+    /// below were measured).
+    fn deep_tree(n: usize) -> (TrainedModel, Dataset) {
+        let word = |i: usize| {
+            let l = |k: usize| char::from(b'a' + (k % 26) as u8);
+            format!("q{}{}{}", l(i / 676), l(i / 26), l(i))
+        };
+        let items = (0..2 * n)
+            .map(|i| crate::corpus::Item {
+                id: format!("r{i}"),
+                text: word(i),
+                label: usize::from(i % 5 < 2),
+                doc: None,
+                holder: None,
+                group: None,
+                split: None,
+            })
+            .collect();
+        let data = Dataset {
+            classes: vec!["a".into(), "b".into()],
+            items,
+            input_hashes: BTreeMap::new(),
+        };
+        let fs: FeatureSetSpec = toml::from_str(
+            "name = 'u'\nextractors = [{ type = 'word-ngrams', weighting = 'binary' }]",
+        )
+        .unwrap();
+        let clf: ClassifierSpec = toml::from_str("type = 'decision-tree'").unwrap();
+        let m = TrainedModel::fit(
+            Some(&fs.check().unwrap()),
+            &clf.check().unwrap(),
+            &data,
+            1,
+            "u + decision-tree",
+        )
+        .unwrap();
+        (m, data)
+    }
+
+    #[test]
+    fn deep_trees_load_up_to_the_limit_and_deeper_ones_are_refused_at_save() {
+        let (exp, _) = experiment("default");
+        let (m, data) = deep_tree(185);
+        let depth = m.model.to_saved().tree_depth();
+        assert!((90..=MAX_TREE_DEPTH).contains(&depth), "{depth}");
+        let bytes = to_bytes(&m, &model_info(&m, &exp, &data, harness())).unwrap();
+        let texts: Vec<&str> = data.items.iter().map(|i| i.text.as_str()).collect();
+        let loaded = from_bytes(&bytes, Path::new("deep.json")).unwrap();
+        assert_eq!(loaded.model.predict(&texts), m.predict(&texts));
+
+        let (m, data) = deep_tree(200);
+        assert!(m.model.to_saved().tree_depth() > MAX_TREE_DEPTH);
+        let e = to_bytes(&m, &model_info(&m, &exp, &data, harness()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("its decision tree is") && e.contains("set max_depth = 100"),
+            "{e}"
+        );
     }
 }

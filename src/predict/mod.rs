@@ -1,7 +1,7 @@
 //! Training one configuration on all labelled items and labelling new statements (`stance train`,
 //! `stance predict`).
 //!
-//! A [`TrainedModel`] is a fitted feature set and classifier with the class names; [`file`] saves it as a
+//! A [`TrainedModel`] is a fitted feature set and classifier with the class names; [`file`](mod@file) saves it as a
 //! versioned model file and loads it back, and [`choose`] resolves which configuration to train (a configuration
 //! id, or the best one of the experiment's last report).
 
@@ -60,7 +60,9 @@ pub enum PredictError {
         available: String,
     },
     /// The configuration id is not one of the experiment's.
-    #[error("configuration '{config}' is not in experiment '{experiment}'; choose one of: {available}")]
+    #[error(
+        "configuration '{config}' is not in experiment '{experiment}'; choose one of: {available}"
+    )]
     UnknownConfig {
         /// The id given.
         config: String,
@@ -78,9 +80,6 @@ pub enum PredictError {
     /// Training failed.
     #[error(transparent)]
     Eval(#[from] EvalError),
-    /// A model file could not be written or read.
-    #[error(transparent)]
-    File(#[from] ModelFileError),
 }
 
 impl TrainedModel {
@@ -245,7 +244,9 @@ impl TrainedModel {
 
     /// Number of feature columns (0 for baselines).
     pub fn n_features(&self) -> usize {
-        self.features.as_ref().map_or(0, FittedFeatureSet::n_features)
+        self.features
+            .as_ref()
+            .map_or(0, FittedFeatureSet::n_features)
     }
 
     /// The feature set's declaration (`None` for baselines).
