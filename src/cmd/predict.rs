@@ -241,7 +241,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                     })
                     .unwrap_or_default();
                 println!("\n{}{}  {}", l.class, p, text);
-                if l.evidence.is_empty() {
+                if model.n_features() == 0 {
+                    println!("  evidence: none (a baseline uses no features)");
+                } else if l.evidence.is_empty() {
                     println!(
                         "  evidence: none (no known feature in this statement pushes toward {})",
                         l.class
