@@ -36,6 +36,7 @@ enum Command {
     Submission(cmd::submission::Args),
     Merge(cmd::merge::Args),
     Diff(cmd::diff::Args),
+    Train(cmd::train::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +51,7 @@ fn main() -> ExitCode {
         Command::Submission(a) => cmd::submission::run(a),
         Command::Merge(a) => cmd::merge::run(a),
         Command::Diff(a) => cmd::diff::run(a),
+        Command::Train(a) => cmd::train::run(a),
     };
     match result {
         Ok(code) => code,

@@ -74,3 +74,28 @@ fn unknown_names_list_what_is_available() {
         .stderr_has("feature set 'bert' is not in the experiment")
         .stderr_has("words, words-masked");
 }
+
+#[test]
+fn without_a_configuration_predict_needs_a_report_and_feature_set_alone_says_its_classifier() {
+    let wd = Workdir::with_repo_data();
+    wd.run(&["predict", "x"])
+        .code(2)
+        .stderr_has("no report at reports/default/report.json")
+        .stderr_has("--config");
+    wd.run(&["predict", "--classifier", "logistic", "x"])
+        .code(2)
+        .stderr_has("--feature-set");
+    wd.run(&["predict", "--feature-set", "words", "x"])
+        .ok()
+        .stdout_has("words + logistic trained on 11 items")
+        .stderr_has("classifier: logistic (the default with --feature-set");
+    wd.run(&[
+        "predict",
+        "--config",
+        "lexicon + naive-bayes",
+        "Escalation risks a world war.",
+    ])
+    .ok()
+    .stdout_has("lexicon + naive-bayes trained on 11 items")
+    .stdout_has("oppose (p = ");
+}

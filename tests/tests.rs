@@ -14,6 +14,8 @@ mod test_run;
 mod test_check;
 // `stance predict`.
 mod test_predict;
+// `stance train` and `stance predict --model`: saved models.
+mod test_train;
 // Bad input of every kind: exit 2, file:line in the message, no file changed.
 mod test_badinput;
 // Per-group models and `stance submission` (the SemEval-2016 Task 6 format).

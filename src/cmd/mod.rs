@@ -7,6 +7,7 @@ pub mod predict;
 pub mod run;
 pub mod segment;
 pub mod submission;
+pub mod train;
 pub mod validate;
 
 use std::io::IsTerminal;
@@ -164,6 +165,7 @@ mod tests {
             "submission",
             "merge",
             "diff",
+            "train",
         ] {
             let e = parse(&[sub, "--help"]).expect_err("help exits early");
             assert_eq!(e.kind(), clap::error::ErrorKind::DisplayHelp, "{sub}");

@@ -1,33 +1,47 @@
-//! `stance predict`: label new statements with a model trained on the experiment's data.
+//! `stance predict`: label new statements with a saved model, or with one trained on the experiment's data.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use stance::predict::TrainedModel;
+use stance::predict::{choose, file, Choice, TrainedModel};
 
 use super::run::load_experiment;
 
-/// Train one feature set + classifier on all of an experiment's labelled items, then label new statements.
+/// Label new statements with a saved model (--model), or with one configuration trained on all of an
+/// experiment's labelled items.
 ///
 /// Statements come from the arguments, from --csv (one per row, column --text-column), or from stdin (one per
 /// line). For each, prints the predicted class, its probability where the classifier has one, and the features
-/// that weighed most toward it (weight × value for linear models; importance for trees). Cost: one fit on the
-/// experiment's data.
+/// that weighed most toward it (weight × value for linear models; importance for trees).
+///
+/// With --model, loads a file written by `stance train` (no experiment or data needed). Without it, trains first
+/// (cost: one fit on the experiment's data): the configuration named by --config, or by --feature-set and
+/// --classifier, or else the best configuration of the experiment's last report (reports/<name>/report.json).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Statements to label. Without any (and without --csv), reads one statement per line from stdin.
     pub statements: Vec<String>,
+    /// Model file written by `stance train`.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["experiment", "config", "report", "feature_set", "classifier"])]
+    pub model: Option<PathBuf>,
     /// Experiment whose data and definitions to use. Defaults to experiments/default.toml.
     #[arg(long, short = 'e', value_name = "FILE")]
     pub experiment: Option<PathBuf>,
-    /// Feature set name (from the experiment).
-    #[arg(long, value_name = "NAME")]
-    pub feature_set: String,
-    /// Classifier name (from the experiment).
-    #[arg(long, value_name = "NAME", default_value = "logistic")]
-    pub classifier: String,
+    /// Configuration to train, as reports name it ("words + logistic"). Defaults to the best configuration of the
+    /// experiment's last report.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["feature_set", "classifier", "report"])]
+    pub config: Option<String>,
+    /// Report whose best configuration to train. Defaults to reports/<experiment name>/report.json.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Feature set name (from the experiment); with it, --classifier defaults to logistic.
+    #[arg(long, value_name = "NAME", conflicts_with = "report")]
+    pub feature_set: Option<String>,
+    /// Classifier name (from the experiment); needs --feature-set.
+    #[arg(long, value_name = "NAME", requires = "feature_set")]
+    pub classifier: Option<String>,
     /// Read statements from this CSV file.
     #[arg(long, value_name = "PATH")]
     pub csv: Option<PathBuf>,
@@ -115,9 +129,8 @@ fn check_statements(args: &Args, statements: &[String]) -> anyhow::Result<()> {
     if !args.statements.is_empty() {
         if let Some(i) = statements.iter().position(|s| s.trim().is_empty()) {
             anyhow::bail!(
-                "statement argument {} is empty; pass the text to label, e.g. stance predict --feature-set {} \"…\"",
-                i + 1,
-                args.feature_set
+                "statement argument {} is empty; pass the text to label, e.g. stance predict \"…\"",
+                i + 1
             );
         }
         return Ok(());
@@ -140,25 +153,81 @@ fn check_statements(args: &Args, statements: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Says on stderr which configuration a report chose (stdout stays the labels).
+pub fn announce(choice: &Choice, exp: &stance::experiment::Experiment) {
+    if let Choice::Best {
+        config,
+        report,
+        experiment_changed,
+    } = choice
+    {
+        eprintln!(
+            "using the best configuration of {}: {config} (pass --config to choose another)",
+            report.display()
+        );
+        if *experiment_changed {
+            eprintln!(
+                "note: {} changed since that report was written; run `stance run{}` again if its best may have changed",
+                exp.source.origin(),
+                choose::experiment_arg(exp)
+            );
+        }
+    }
+}
+
 /// Runs the command.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let exp = load_experiment(args.experiment.as_deref())?;
     let statements = read_statements(args)?;
     check_statements(args, &statements)?;
-    let data = exp.load_data()?;
-    let model = TrainedModel::train(&exp, &data.dataset, &args.feature_set, &args.classifier)?;
-    let texts: Vec<&str> = statements.iter().map(String::as_str).collect();
-    let labelled = model.label(&texts, args.top);
-    match args.format {
-        Format::Text => {
-            println!(
-                "{} + {} trained on {} items of '{}' ({})",
-                args.feature_set,
-                args.classifier,
+    let (model, header) = match &args.model {
+        Some(path) => {
+            let loaded = file::load(path)?;
+            let header = format!(
+                "{} loaded from {}, trained on {} items of '{}' ({})",
+                loaded.model.config(),
+                path.display(),
+                loaded.model.trained_on(),
+                loaded.info.experiment.name,
+                loaded.model.classes().join(" / ")
+            );
+            (loaded.model, header)
+        }
+        None => {
+            let exp = load_experiment(args.experiment.as_deref())?;
+            let data = exp.load_data()?;
+            let model = match (&args.feature_set, &args.classifier, &args.config) {
+                (Some(fs), clf, _) => {
+                    let clf = clf.as_deref().unwrap_or_else(|| {
+                        eprintln!(
+                            "classifier: logistic (the default with --feature-set; name one with --classifier, or \
+                             pass neither to use the report's best configuration)"
+                        );
+                        "logistic"
+                    });
+                    TrainedModel::train(&exp, &data.dataset, fs, clf)?
+                }
+                (None, _, Some(config)) => TrainedModel::train_config(&exp, &data.dataset, config)?,
+                (None, _, None) => {
+                    let choice = choose::best_of_report(&exp, args.report.as_deref())?;
+                    announce(&choice, &exp);
+                    TrainedModel::train_config(&exp, &data.dataset, choice.config())?
+                }
+            };
+            let header = format!(
+                "{} trained on {} items of '{}' ({})",
+                model.config(),
                 data.dataset.items.len(),
                 exp.file.name,
                 model.classes().join(" / ")
             );
+            (model, header)
+        }
+    };
+    let texts: Vec<&str> = statements.iter().map(String::as_str).collect();
+    let labelled = model.label(&texts, args.top);
+    match args.format {
+        Format::Text => {
+            println!("{header}");
             for (text, l) in statements.iter().zip(&labelled) {
                 let p = l
                     .proba
@@ -172,7 +241,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                     })
                     .unwrap_or_default();
                 println!("\n{}{}  {}", l.class, p, text);
-                if l.evidence.is_empty() {
+                if model.n_features() == 0 {
+                    println!("  evidence: none (a baseline uses no features)");
+                } else if l.evidence.is_empty() {
                     println!(
                         "  evidence: none (no known feature in this statement pushes toward {})",
                         l.class

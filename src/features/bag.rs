@@ -237,15 +237,20 @@ impl InternedTerms {
 const NO_COLUMN: u32 = u32::MAX;
 
 /// A vocabulary (and idf) learned from training documents.
-#[derive(Debug, Clone)]
+///
+/// Saved in model files without its two caches: the term index is rebuilt on first use, and the interned-id map
+/// only serves the evaluation's shared extraction, never a loaded model.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FittedBag {
     opts: BagOptions,
     /// Column of each term, built on first use: folds fitted from interned terms never need it, and building it
     /// for a few hundred thousand bigrams per fold was a large share of the grid's time.
+    #[serde(skip)]
     index: OnceLock<HashMap<String, u32>>,
     terms: Vec<String>,
     idf: Option<Vec<f64>>,
     /// Column of each interned id, when fitted from [`InternedTerms`].
+    #[serde(skip)]
     column_of_id: Option<Vec<u32>>,
 }
 

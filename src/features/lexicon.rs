@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
 
+use super::saved::SavedExtractor;
 use super::tokenize::TokenKind;
 use super::{FeatureError, FittedExtractor, MaxAbsScaler, Prepared};
 
@@ -54,7 +55,7 @@ struct LexiconFile {
 }
 
 /// A parsed lexicon: cues with compiled patterns and the stances they mention, in first-seen order.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Lexicon {
     cues: Vec<(Cue, Vec<Vec<String>>)>,
     stances: Vec<String>,
@@ -219,8 +220,10 @@ pub fn fit(lex: Lexicon, per_cue: bool, docs: &[Prepared]) -> Box<dyn FittedExtr
     })
 }
 
-#[derive(Debug)]
-struct FittedLexicon {
+/// The lexicon extractor fitted on training documents: the lexicon itself (so a saved model needs no lexicon file)
+/// and the per-column scale.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FittedLexicon {
     lex: Lexicon,
     per_cue: bool,
     names: Vec<String>,
@@ -228,6 +231,9 @@ struct FittedLexicon {
 }
 
 impl FittedExtractor for FittedLexicon {
+    fn to_saved(&self) -> SavedExtractor {
+        SavedExtractor::Lexicon(self.clone())
+    }
     fn n_features(&self) -> usize {
         self.names.len()
     }

@@ -35,7 +35,7 @@ const SPEECH_VERBS: &[&str] = &[
 ];
 
 /// Holder-name tokens learned from a training fold.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct FittedMasker {
     names: BTreeSet<String>,
 }

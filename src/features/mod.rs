@@ -15,6 +15,7 @@ pub mod bag;
 pub mod lexicon;
 pub mod mask;
 pub mod ngrams;
+pub mod saved;
 pub mod shape;
 pub mod tokenize;
 
@@ -102,10 +103,12 @@ pub trait FittedExtractor: Send + Sync + Debug {
     fn bag(&self) -> Option<&FittedBag> {
         None
     }
+    /// A copy in the closed form model files store (see [`saved`]).
+    fn to_saved(&self) -> saved::SavedExtractor;
 }
 
 /// Per-column maximum absolute value learned on training rows; scales columns into `[-1, 1]` on those rows.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MaxAbsScaler {
     scale: Vec<f64>,
 }
@@ -417,10 +420,11 @@ fn prepare<'a>(
 }
 
 /// A feature set fitted on one training fold.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct FittedFeatureSet {
     name: String,
     masker: Option<FittedMasker>,
+    #[serde(with = "saved::boxed")]
     extractors: Vec<Box<dyn FittedExtractor>>,
 }
 

@@ -3,6 +3,7 @@
 use sprs::CsMat;
 
 use super::bag::{with_bag_options, FittedBag};
+use super::saved::SavedExtractor;
 use super::tokenize::TokenKind;
 use super::{FeatureError, FittedExtractor, Prepared};
 
@@ -115,13 +116,17 @@ impl WordNgramParams {
     }
 }
 
-#[derive(Debug)]
-struct FittedWords {
+/// Word n-grams fitted on training documents: the options and the learned vocabulary.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct FittedWords {
     params: WordNgramParams,
     bag: FittedBag,
 }
 
 impl FittedExtractor for FittedWords {
+    fn to_saved(&self) -> SavedExtractor {
+        SavedExtractor::WordNgrams(self.clone())
+    }
     fn n_features(&self) -> usize {
         self.bag.terms().len()
     }
@@ -200,13 +205,17 @@ impl CharNgramParams {
     }
 }
 
-#[derive(Debug)]
-struct FittedChars {
+/// Character n-grams fitted on training documents: the options and the learned vocabulary.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct FittedChars {
     params: CharNgramParams,
     bag: FittedBag,
 }
 
 impl FittedExtractor for FittedChars {
+    fn to_saved(&self) -> SavedExtractor {
+        SavedExtractor::CharNgrams(self.clone())
+    }
     fn n_features(&self) -> usize {
         self.bag.terms().len()
     }
@@ -259,12 +268,16 @@ impl NegationParams {
     }
 }
 
-#[derive(Debug)]
-struct FittedNegation {
+/// Negation-scope words fitted on training documents: the options and the learned vocabulary.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct FittedNegation {
     bag: FittedBag,
 }
 
 impl FittedExtractor for FittedNegation {
+    fn to_saved(&self) -> SavedExtractor {
+        SavedExtractor::Negation(self.clone())
+    }
     fn n_features(&self) -> usize {
         self.bag.terms().len()
     }

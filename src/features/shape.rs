@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
 
+use super::saved::SavedExtractor;
 use super::tokenize::{is_negation_cue, TokenKind};
 use super::{FittedExtractor, MaxAbsScaler, Prepared};
 
@@ -66,12 +67,16 @@ pub fn fit(docs: &[Prepared]) -> Box<dyn FittedExtractor> {
     })
 }
 
-#[derive(Debug)]
-struct FittedShape {
+/// The shape extractor fitted on training documents: the per-column scale.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FittedShape {
     scaler: MaxAbsScaler,
 }
 
 impl FittedExtractor for FittedShape {
+    fn to_saved(&self) -> SavedExtractor {
+        SavedExtractor::Shape(self.clone())
+    }
     fn n_features(&self) -> usize {
         SHAPE_FEATURES.len()
     }

@@ -5,6 +5,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use sprs::CsMatView;
 
+use super::saved::SavedClassifier;
 use super::{decide, Explanation, FittedClassifier, Prediction};
 
 /// Baseline parameters (only a name).
@@ -27,8 +28,9 @@ pub fn priors(y: &[usize], n_classes: usize) -> Vec<f64> {
     p
 }
 
-#[derive(Debug)]
-struct Majority {
+/// The fitted majority baseline: the training class frequencies.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Majority {
     priors: Vec<f64>,
 }
 
@@ -40,6 +42,9 @@ pub fn fit_majority(y: &[usize], n_classes: usize) -> Box<dyn FittedClassifier> 
 }
 
 impl FittedClassifier for Majority {
+    fn to_saved(&self) -> SavedClassifier {
+        SavedClassifier::Majority(self.clone())
+    }
     fn predict(&self, x: CsMatView<'_, f64>) -> Vec<Prediction> {
         let (class, tied) = decide(&self.priors, &self.priors);
         (0..x.rows())
@@ -55,8 +60,9 @@ impl FittedClassifier for Majority {
     }
 }
 
-#[derive(Debug)]
-struct Stratified {
+/// The fitted stratified-random baseline: the training class frequencies and the seed of its draws.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Stratified {
     priors: Vec<f64>,
     seed: u64,
 }
@@ -71,6 +77,9 @@ pub fn fit_stratified(y: &[usize], n_classes: usize, seed: u64) -> Box<dyn Fitte
 }
 
 impl FittedClassifier for Stratified {
+    fn to_saved(&self) -> SavedClassifier {
+        SavedClassifier::StratifiedRandom(self.clone())
+    }
     fn predict(&self, x: CsMatView<'_, f64>) -> Vec<Prediction> {
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         (0..x.rows())

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use sprs::CsMatView;
 
 use super::linear::bayes::{SparseNb, SparseNbParams};
+use super::saved::SavedClassifier;
 use super::{
     predictions_from_scores, priors, Explanation, FittedClassifier, ModelError, Prediction,
 };
@@ -43,8 +44,9 @@ impl NaiveBayesParams {
     }
 }
 
-#[derive(Debug)]
-struct FittedNb {
+/// A fitted multinomial naive Bayes with its training class priors (for ties).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FittedNb {
     model: SparseNb,
     prior: Vec<f64>,
 }
@@ -71,6 +73,10 @@ pub(super) fn fit(
 }
 
 impl FittedClassifier for FittedNb {
+    fn to_saved(&self) -> SavedClassifier {
+        SavedClassifier::NaiveBayes(self.clone())
+    }
+
     fn predict(&self, x: CsMatView<'_, f64>) -> Vec<Prediction> {
         let proba = self
             .model

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use sprs::CsMatView;
 
 use super::linear::logistic::{SparseLogistic, SparseLogisticParams};
+use super::saved::SavedClassifier;
 use super::{
     predictions_from_scores, priors, Explanation, FittedClassifier, ModelError, Prediction,
 };
@@ -74,8 +75,9 @@ impl LogisticParams {
     }
 }
 
-#[derive(Debug)]
-struct FittedLogistic {
+/// A fitted logistic regression with its training class priors (for ties).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FittedLogistic {
     model: SparseLogistic,
     prior: Vec<f64>,
 }
@@ -104,6 +106,10 @@ pub(super) fn fit(
 }
 
 impl FittedClassifier for FittedLogistic {
+    fn to_saved(&self) -> SavedClassifier {
+        SavedClassifier::Logistic(self.clone())
+    }
+
     fn predict(&self, x: CsMatView<'_, f64>) -> Vec<Prediction> {
         let proba = self
             .model

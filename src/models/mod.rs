@@ -24,6 +24,7 @@ pub mod baseline;
 pub mod bayes;
 pub mod linear;
 pub mod logistic;
+pub mod saved;
 pub mod svm;
 pub mod tree;
 
@@ -222,6 +223,8 @@ pub trait FittedClassifier: Send + Sync + Debug {
     fn predict(&self, x: CsMatView<'_, f64>) -> Vec<Prediction>;
     /// Feature weights or importances, for "top features" tables.
     fn explain(&self) -> Explanation;
+    /// A copy in the closed form model files store (see [`saved`]).
+    fn to_saved(&self) -> saved::SavedClassifier;
 }
 
 /// A classifier as declared in an experiment file.

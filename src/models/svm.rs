@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use sprs::CsMatView;
 
 use super::linear::svm::{SparseSvm, SparseSvmParams};
+use super::saved::SavedClassifier;
 use super::{
     predictions_from_scores, priors, Explanation, FittedClassifier, ModelError, Prediction,
 };
@@ -65,8 +66,9 @@ impl SvmParams {
     }
 }
 
-#[derive(Debug)]
-struct FittedSvm {
+/// A fitted linear SVM with its training class priors (for ties).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FittedSvm {
     model: SparseSvm,
     prior: Vec<f64>,
 }
@@ -98,6 +100,10 @@ pub(super) fn fit(
 }
 
 impl FittedClassifier for FittedSvm {
+    fn to_saved(&self) -> SavedClassifier {
+        SavedClassifier::LinearSvm(self.clone())
+    }
+
     fn predict(&self, x: CsMatView<'_, f64>) -> Vec<Prediction> {
         let margins = self
             .model

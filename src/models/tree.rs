@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use sprs::CsMatView;
 
+use super::saved::SavedClassifier;
 use super::{
     classes_present, decide, dense_within_budget, priors, Explanation, FittedClassifier,
     ModelError, Prediction,
@@ -98,9 +99,11 @@ impl TreeParams {
 }
 
 /// A binary tree (label 0 vs label 1) with the training class counts of each leaf, keyed by the leaf's path.
-#[derive(Debug)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct BinaryTree {
     tree: DecisionTree<f64, usize>,
+    /// A list of (path, counts) pairs in model files: JSON keys are strings only.
+    #[serde(with = "crate::models::saved::map_as_pairs")]
     leaves: BTreeMap<Vec<bool>, [usize; 2]>,
 }
 
@@ -179,7 +182,7 @@ impl BinaryTree {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 enum Inner {
     /// `neg` is label 0, `pos` is label 1.
     Binary {
@@ -191,8 +194,9 @@ enum Inner {
     OneVsRest(Vec<(usize, BinaryTree)>),
 }
 
-#[derive(Debug)]
-struct FittedTree {
+/// A fitted decision tree (one linfa-trees tree, or one per class) with the leaves' training class counts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FittedTree {
     inner: Inner,
     n_classes: usize,
     prior: Vec<f64>,
@@ -243,6 +247,10 @@ fn fit_dense(
 }
 
 impl FittedClassifier for FittedTree {
+    fn to_saved(&self) -> SavedClassifier {
+        SavedClassifier::DecisionTree(self.clone())
+    }
+
     fn predict(&self, x: CsMatView<'_, f64>) -> Vec<Prediction> {
         // Row by row, so prediction never needs the whole test matrix dense.
         let mut dense = Array1::zeros(x.cols());
@@ -263,6 +271,15 @@ impl FittedClassifier for FittedTree {
 }
 
 impl FittedTree {
+    /// The deepest training leaf's depth (root = 0) over every tree: nesting a model file must be able to read.
+    pub fn depth(&self) -> usize {
+        let deepest = |t: &BinaryTree| t.leaves.keys().map(Vec::len).max().unwrap_or(0);
+        match &self.inner {
+            Inner::Binary { tree, .. } => deepest(tree),
+            Inner::OneVsRest(trees) => trees.iter().map(|(_, t)| deepest(t)).max().unwrap_or(0),
+        }
+    }
+
     fn predict_row(&self, row: ArrayView1<'_, f64>) -> Prediction {
         self.predict_rows(std::iter::once(row)).remove(0)
     }

@@ -104,11 +104,12 @@ impl<'a> Fit<Csr<'a>, Array1<usize>, LinearError> for ValidSparseNbParams {
 }
 
 /// A fitted sparse multinomial naive Bayes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SparseNb {
     /// features × classes; columns of absent classes are 0 and unused.
     feature_log_prob: Array2<f64>,
-    /// `-inf` for classes absent from training.
+    /// `-inf` for classes absent from training (written as `null` in model files: JSON has no infinity).
+    #[serde(with = "crate::models::saved::neg_inf_as_null")]
     class_log_prior: Array1<f64>,
     present: Vec<usize>,
 }

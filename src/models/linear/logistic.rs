@@ -93,7 +93,7 @@ impl<'a> Fit<Csr<'a>, Array1<usize>, LinearError> for ValidSparseLogisticParams 
 }
 
 /// A fitted sparse logistic regression (binary, or one-vs-rest for three or more present classes).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SparseLogistic {
     machines: Machines,
 }

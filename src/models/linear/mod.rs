@@ -341,7 +341,7 @@ pub(crate) fn prepare<'a>(
 }
 
 /// What one binary solve reports besides its weights.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SolveInfo {
     /// Outer iterations used (Newton steps for TRON, passes for dual CD).
     pub iterations: usize,
@@ -350,7 +350,7 @@ pub struct SolveInfo {
 }
 
 /// Binary or one-vs-rest linear machines over the full class list.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Machines {
     pub(crate) n_classes: usize,
     pub(crate) n_features: usize,

@@ -99,7 +99,7 @@ impl<'a> Fit<Csr<'a>, Array1<usize>, LinearError> for ValidSparseSvmParams {
 }
 
 /// A fitted sparse linear SVM (binary, or one-vs-rest for three or more present classes). No probabilities.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SparseSvm {
     machines: Machines,
 }
