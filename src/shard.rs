@@ -463,19 +463,9 @@ impl ShardFile {
         let path = dir.join(shard_file_name(self.shard));
         let mut bytes = serde_json::to_vec(self).expect("shard files serialise");
         bytes.push(b'\n');
+        // Readable like any new file (write_atomic applies the umask), so a merge job running as another user on a
+        // shared volume can read it.
         write_atomic(&path, &bytes)?;
-        // The temporary file behind the atomic write is private (0600); a shard is read by a merge job that may run
-        // as another user on a shared volume, so make it readable like any other output.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).map_err(|source| {
-                ShardError::Io {
-                    path: path.clone(),
-                    source,
-                }
-            })?;
-        }
         Ok((path, bytes.len()))
     }
 

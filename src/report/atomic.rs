@@ -63,9 +63,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     let name = file_name_of(path, "file");
     let pid = std::process::id();
     remove_stale(&dir, &format!(".{name}."), ".tmp");
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}.{pid}-"))
-        .suffix(".tmp")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&format!(".{name}.{pid}-")).suffix(".tmp");
+    // A temporary file is private (0600); the file it becomes is a report, a baseline or a model meant to be read
+    // and shipped, so it gets the permissions of any file the user creates (0666 less the umask, usually 0644).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder
         .tempfile_in(&dir)
         .map_err(|e| {
             error_at(
@@ -499,5 +506,18 @@ mod tests {
             1,
             "nothing left beside it"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_atomically_written_file_is_readable_by_others_like_any_new_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("baseline.json");
+        write_atomic(&path, b"{}").unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        // 0666 less this process's umask (0644 under the usual 022), never the temporary file's private 0600.
+        assert_ne!(mode, 0o600, "{mode:o}");
+        assert_eq!(mode & 0o644, 0o644, "{mode:o}");
     }
 }
