@@ -165,6 +165,10 @@ pub struct EvalSpec {
     /// Grouping for group schemes. Defaults to `doc`.
     #[serde(default)]
     pub group: Option<GroupBy>,
+    /// Inner folds of the nested cross-validation that tunes parameters given as lists (see
+    /// [`crate::eval::tune`]). Defaults to `3`; allowed only when something is tuned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inner_k: Option<usize>,
 }
 
 fn one_usize() -> usize {
@@ -364,6 +368,7 @@ impl Experiment {
         check_gate(&file.gate, &at)?;
         let feature_sets = check_feature_sets(&file.features, &at)?;
         let classifiers = check_classifiers(&file.classifiers, &at)?;
+        check_inner_k(&file.evaluation, &feature_sets, &classifiers, &at)?;
         Ok(Experiment {
             file,
             source,
@@ -431,6 +436,7 @@ impl Experiment {
             headline: f.headline,
             alpha: f.alpha,
             behaviour: self.behaviour_cases()?,
+            inner_k: eval.inner_k.unwrap_or(crate::eval::tune::DEFAULT_INNER_K),
         })
     }
 
@@ -738,6 +744,38 @@ fn check_evaluation(eval: &EvalSpec, at: &Locator<'_>) -> Result<(), ConfigError
     }
     Ok(())
 }
+
+/// `[evaluation] inner_k` is in 2..=20, and given only when some feature set or classifier lists values to tune.
+fn check_inner_k(
+    eval: &EvalSpec,
+    feature_sets: &[FeatureSet],
+    classifiers: &[Classifier],
+    at: &Locator<'_>,
+) -> Result<(), ConfigError> {
+    let Some(k) = eval.inner_k else {
+        return Ok(());
+    };
+    if !(2..=MAX_INNER_K).contains(&k) {
+        return Err(at.invalid(
+            &["evaluation.inner_k"],
+            format!("inner_k must be at least 2 and at most {MAX_INNER_K} (allowed: 2..={MAX_INNER_K}), got {k}"),
+        ));
+    }
+    let tuned =
+        feature_sets.iter().any(FeatureSet::is_tuned) || classifiers.iter().any(Classifier::is_tuned);
+    if !tuned {
+        return Err(at.invalid(
+            &["evaluation.inner_k"],
+            "inner_k sets the inner folds of tuning, but no parameter is given as a list of values to tune; \
+             remove it, or give a parameter as a list (alpha = [0.1, 1, 10])"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Largest `evaluation.inner_k`: every inner fold re-fits every candidate on every outer fold.
+const MAX_INNER_K: usize = 20;
 
 /// `kind` has the table it needs and no other; then that table's own checks.
 fn check_kind(file: &ExperimentFile, at: &Locator<'_>) -> Result<(), ConfigError> {

@@ -12,7 +12,7 @@ use super::plan::{Cell, Clusters, Kind, Plan};
 use super::results::*;
 use super::splits::{make_folds, Fold};
 use super::stats::ClusterBootstrap;
-use super::{explain, scores, views, EvalError};
+use super::{explain, scores, tune, views, EvalError};
 use crate::behaviour::run::CaseResult;
 use crate::corpus::Dataset;
 use crate::models::ClassifierKind;
@@ -149,8 +149,11 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<Run, Eval
 
     let started = Instant::now();
     let mut behaviour = Vec::new();
-    for (ci, top, cases) in explain::refit_all(plan, &cells, ds, &extractions)? {
+    for (ci, top, cases, choice) in explain::refit_all(plan, &cells, ds, &extractions)? {
         results[ci].top_features = top;
+        if let (Some(t), Some(c)) = (results[ci].tuning.as_mut(), choice) {
+            t.refit = Some(tune::choice_record(&t.candidates, None, &c));
+        }
         if !cases.is_empty() {
             behaviour.push((cells[ci].id.clone(), cases));
         }
@@ -290,6 +293,7 @@ fn config_results(
                 per_group: Vec::new(),
                 degenerate: None,
                 tied_predictions: 0,
+                tuning: tune::result(plan, cell, &grid.tuning[ci]),
             }
         })
         .collect()
