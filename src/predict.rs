@@ -1,6 +1,10 @@
 //! Training one feature set + classifier on all labelled items and labelling new statements (`stance predict`).
 
 use crate::corpus::Dataset;
+use crate::eval::splits::groups_of;
+use crate::eval::tune::{
+    all_items_coords, config_key, tune_on, Candidates, Settings, DEFAULT_INNER_K,
+};
 use crate::eval::EvalError;
 use crate::experiment::Experiment;
 use crate::features::{Doc, FittedFeatureSet};
@@ -81,6 +85,39 @@ impl TrainedModel {
                     .collect::<Vec<_>>()
                     .join(", "),
             })?;
+        // A tuned configuration is tuned on all items exactly as the report's refit is (same folds and seeds).
+        let texts: Vec<&str> = data.items.iter().map(|i| i.text.as_str()).collect();
+        let extracted = (fs.is_tuned() || clf.is_tuned())
+            .then(|| fs.extract(&texts))
+            .flatten();
+        let (fs, clf) = if fs.is_tuned() || clf.is_tuned() {
+            let settings = Settings {
+                seed: exp.file.seed,
+                headline: exp.file.headline,
+                inner_k: exp.file.evaluation.inner_k.unwrap_or(DEFAULT_INNER_K),
+                groups: match exp.plan().ok().and_then(|p| p.split.group()) {
+                    Some(by) => Some(groups_of(data, by)?),
+                    None => None,
+                },
+            };
+            let cands = Candidates::of(fs, extracted.as_ref(), clf);
+            let all: Vec<usize> = (0..data.items.len()).collect();
+            let (_, (fs, _), clf) = tune_on(
+                &cands,
+                data,
+                &all,
+                &settings,
+                (
+                    &format!("{feature_set} + {classifier}"),
+                    config_key(feature_set, classifier),
+                ),
+                &all_items_coords(),
+                "all items",
+            )?;
+            (fs, clf)
+        } else {
+            (fs, clf)
+        };
         let docs: Vec<Doc<'_>> = data
             .items
             .iter()
@@ -93,7 +130,6 @@ impl TrainedModel {
             config: feature_set.into(),
             source,
         })?;
-        let texts: Vec<&str> = data.items.iter().map(|i| i.text.as_str()).collect();
         let x = features.transform(&texts);
         let model = clf
             .fit(x.view(), &data.labels(), data.classes.len(), exp.file.seed)

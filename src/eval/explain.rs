@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use super::grid::fit_transform;
 use super::plan::{Cell, Plan};
 use super::results::{ClassFeatures, TopFeatures};
-use super::tune::{all_items_coords, tune_on, Candidates, Choice, Settings};
+use super::tune::{all_items_coords, config_key, tune_on, Candidates, Choice, Settings};
 use super::EvalError;
 use crate::behaviour::run::{evaluate, CaseResult};
 use crate::corpus::Dataset;
@@ -57,7 +57,7 @@ pub fn refit_all(
                         ds,
                         &all,
                         settings,
-                        (id, ci as u64),
+                        (id, config_key(&fs.spec().name, clf.name())),
                         &all_items_coords(),
                         "all items",
                     )?;

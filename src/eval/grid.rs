@@ -293,7 +293,12 @@ fn run_task(
                             inner
                                 .as_mut()
                                 .expect("set above")
-                                .choose(&cands, ds, settings, ci as u64)
+                                .choose(
+                                    &cands,
+                                    ds,
+                                    settings,
+                                    tune::config_key(&fs.spec().name, clf.name()),
+                                )
                                 .map_err(|e| e.into_eval(&cells[ci].id, &describe(fold)))?
                         };
                         let (f, c) = cands.split(choice.candidate);

@@ -391,6 +391,21 @@ pub fn all_items_coords() -> Vec<u64> {
     vec![ALL_ITEMS]
 }
 
+/// A configuration's key in the seeds of its inner fits: FNV-1a of its feature set and classifier names, so the
+/// grid, the refit and `stance predict` (which knows only the names) draw the same seeds.
+pub fn config_key(feature_set: &str, classifier: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in feature_set
+        .bytes()
+        .chain(std::iter::once(0))
+        .chain(classifier.bytes())
+    {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
 /// A choice as the report records it.
 pub fn choice_record(
     candidates: &[String],
