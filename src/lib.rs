@@ -57,5 +57,5 @@ pub mod features;
 pub mod models;
 pub mod plot;
 pub mod predict;
-pub mod tunable;
 pub mod report;
+pub mod tunable;

@@ -16,3 +16,5 @@ mod test_check;
 mod test_predict;
 // Bad input of every kind: exit 2, file:line in the message, no file changed.
 mod test_badinput;
+// Nested tuning of parameters given as lists.
+mod test_tune;

@@ -283,10 +283,12 @@ fn run_task(
                                         cands.features.len(),
                                         &coords,
                                     )
-                                    .map_err(|message| EvalError::Tuning {
-                                        config: cells[ci].id.clone(),
-                                        fold: describe(fold),
-                                        message,
+                                    .map_err(|message| {
+                                        EvalError::Tuning {
+                                            config: cells[ci].id.clone(),
+                                            fold: describe(fold),
+                                            message,
+                                        }
                                     })?,
                                 );
                             }

@@ -102,7 +102,11 @@ pub struct Candidates<'a> {
 
 impl<'a> Candidates<'a> {
     /// The candidates of a feature set (with the run's extraction of it) and a classifier.
-    pub fn of(fs: &'a FeatureSet, ex: Option<&'a Extracted>, clf: &'a Classifier) -> Candidates<'a> {
+    pub fn of(
+        fs: &'a FeatureSet,
+        ex: Option<&'a Extracted>,
+        clf: &'a Classifier,
+    ) -> Candidates<'a> {
         let features = if fs.is_tuned() {
             fs.candidates()
                 .iter()
@@ -363,25 +367,32 @@ pub fn tune_on<'a>(
     config: (&str, u64),
     coords: &[u64],
     fold: &str,
-) -> Result<(Choice, (&'a FeatureSet, Option<&'a Extracted>), &'a Classifier), EvalError> {
-    let choice = if cands.len() == 1 {
-        Choice {
-            candidate: 0,
-            inner_scores: Vec::new(),
-            inner_folds: 0,
-        }
-    } else {
-        let mut inner = InnerCv::new(rows, ds, settings, cands.features.len(), coords).map_err(
-            |message| EvalError::Tuning {
-                config: config.0.into(),
-                fold: fold.into(),
-                message,
-            },
-        )?;
-        inner
-            .choose(cands, ds, settings, config.1)
-            .map_err(|e| e.into_eval(config.0, fold))?
-    };
+) -> Result<
+    (
+        Choice,
+        (&'a FeatureSet, Option<&'a Extracted>),
+        &'a Classifier,
+    ),
+    EvalError,
+> {
+    let choice =
+        if cands.len() == 1 {
+            Choice {
+                candidate: 0,
+                inner_scores: Vec::new(),
+                inner_folds: 0,
+            }
+        } else {
+            let mut inner = InnerCv::new(rows, ds, settings, cands.features.len(), coords)
+                .map_err(|message| EvalError::Tuning {
+                    config: config.0.into(),
+                    fold: fold.into(),
+                    message,
+                })?;
+            inner
+                .choose(cands, ds, settings, config.1)
+                .map_err(|e| e.into_eval(config.0, fold))?
+        };
     let (f, c) = cands.split(choice.candidate);
     Ok((choice, cands.features[f], cands.classifiers[c]))
 }
@@ -490,13 +501,19 @@ mod tests {
         assert_eq!(folds.len(), 3);
         let mut seen: Vec<usize> = Vec::new();
         for (tr, va) in &folds {
-            assert!(tr.iter().chain(va).all(|i| rows.contains(i)), "outer test row used");
+            assert!(
+                tr.iter().chain(va).all(|i| rows.contains(i)),
+                "outer test row used"
+            );
             assert!(tr.iter().all(|i| !va.contains(i)));
             seen.extend(va);
         }
         seen.sort_unstable();
         assert_eq!(seen, rows, "every training row is validated once");
-        assert_eq!(folds, inner_folds(&rows, &labels, 2, &s, &[0, 1, 0]).unwrap());
+        assert_eq!(
+            folds,
+            inner_folds(&rows, &labels, 2, &s, &[0, 1, 0]).unwrap()
+        );
     }
 
     #[test]
@@ -511,7 +528,108 @@ mod tests {
         let rows: Vec<usize> = (0..8).collect();
         assert_eq!(inner_folds(&rows, &labels, 2, &s, &[0]).unwrap().len(), 3);
         let err = inner_folds(&[0, 1, 2, 5], &labels, 2, &s, &[0]).unwrap_err();
-        assert!(err.contains("at least 2 training items of every class"), "{err}");
+        assert!(
+            err.contains("at least 2 training items of every class"),
+            "{err}"
+        );
+    }
+
+    fn dataset(n: usize) -> Dataset {
+        let items = (0..n)
+            .map(|i| crate::corpus::Item {
+                id: format!("i{i}"),
+                // A token only this item has, beside shared vocabulary that differs by class.
+                text: format!(
+                    "uniq{i}q we {} lift the restrictions",
+                    if i % 2 == 0 { "must" } else { "must not" }
+                ),
+                label: i % 2,
+                doc: None,
+                holder: None,
+                group: None,
+                split: None,
+            })
+            .collect();
+        Dataset {
+            classes: vec!["support".into(), "oppose".into()],
+            items,
+            input_hashes: Default::default(),
+        }
+    }
+
+    fn spec<T: serde::de::DeserializeOwned>(src: &str) -> T {
+        toml::from_str(src).unwrap()
+    }
+
+    /// The leakage guarantee of tuning: every inner fit learns from inner-training rows only — no token of the
+    /// outer test fold or of the inner validation fold enters a vocabulary the candidates are scored with.
+    #[test]
+    fn tuning_never_learns_from_outer_test_or_inner_validation_rows() {
+        let ds = dataset(24);
+        let fs = spec::<crate::features::FeatureSetSpec>(
+            "name = 'w'\nextractors = [{ type = 'word-ngrams', ngram = [[1, 1], [1, 2]] }]",
+        )
+        .check()
+        .unwrap();
+        let clf = spec::<crate::models::ClassifierSpec>("type = 'logistic'\nalpha = [0.1, 10]")
+            .check()
+            .unwrap();
+        let texts: Vec<&str> = ds.items.iter().map(|i| i.text.as_str()).collect();
+        let ex = fs.extract(&texts).unwrap();
+        let settings = Settings {
+            seed: 5,
+            headline: MetricName::MacroF1,
+            inner_k: 3,
+            groups: None,
+        };
+        for outer in stratified_kfold(&ds.labels(), 2, 3, 0, 9) {
+            let cands = Candidates::of(&fs, Some(&ex), &clf);
+            assert_eq!(cands.len(), 4);
+            let mut inner = InnerCv::new(&outer.train, &ds, &settings, 2, &[0, 0, 0]).unwrap();
+            let choice = inner.choose(&cands, &ds, &settings, 1).unwrap();
+            assert_eq!(choice.inner_scores.len(), 4);
+            for (f, (cfs, cex)) in cands.features.iter().enumerate() {
+                let stored = inner.features[f].as_ref().unwrap();
+                for ((tr, va), (xt, _)) in inner.folds().iter().zip(stored) {
+                    assert!(tr.iter().chain(va).all(|i| outer.train.contains(i)));
+                    let (fitted, _, _) = fit_transform(cfs, *cex, &ds, tr, va).unwrap();
+                    assert_eq!(
+                        xt.cols(),
+                        fitted.n_features(),
+                        "stored matrices are the inner-train fit"
+                    );
+                    let vocab = fitted.vocabulary();
+                    for &t in outer.test.iter().chain(va) {
+                        let token = format!("uniq{t}q");
+                        assert!(!vocab.iter().any(|v| v.contains(&token)), "{token} leaked");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_single_candidate_runs_no_inner_folds() {
+        let ds = dataset(6);
+        let fs = spec::<crate::features::FeatureSetSpec>(
+            "name = 'w'\nextractors = [{ type = 'word-ngrams', ngram = [[1, 2]] }]",
+        )
+        .check()
+        .unwrap();
+        let clf = spec::<crate::models::ClassifierSpec>("type = 'logistic'\nalpha = [1]")
+            .check()
+            .unwrap();
+        let cands = Candidates::of(&fs, None, &clf);
+        let settings = Settings {
+            seed: 5,
+            headline: MetricName::MacroF1,
+            inner_k: 3,
+            groups: None,
+        };
+        // Two training rows could never make inner folds; one candidate needs none.
+        let (choice, _, c) = tune_on(&cands, &ds, &[0, 1], &settings, ("x", 0), &[0], "f").unwrap();
+        assert_eq!(choice.inner_folds, 0);
+        assert_eq!(c.spec(), clf.candidates()[0].1.spec());
     }
 
     #[test]

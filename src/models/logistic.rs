@@ -57,7 +57,9 @@ impl LogisticParams {
                 if a.is_finite() && *a > 0.0 && *a <= 1e12 {
                     Ok(())
                 } else {
-                    Err(format!("must be a number in (0, 1e12] (it is 1/C), got {a}"))
+                    Err(format!(
+                        "must be a number in (0, 1e12] (it is 1/C), got {a}"
+                    ))
                 }
             })
             .map_err(|(param, message)| bad(&param, message))?;
