@@ -56,6 +56,9 @@ pub struct StageSeconds {
     pub predict: f64,
 }
 
+/// A feature set's column count and its training and test matrices on one fold.
+type OuterMatrices = (usize, CsMat<f64>, CsMat<f64>);
+
 /// One cell's output in one task.
 struct CellOutput {
     cell: usize,
@@ -259,8 +262,8 @@ fn run_task(
             };
             let coords = [fold.repeat as u64, fold.index as u64, task.fraction as u64];
             let mut inner: Option<tune::InnerCv> = None;
-            let mut outer: Vec<Option<(usize, CsMat<f64>, CsMat<f64>)>> =
-                vec![None; fs.candidates().len()];
+            // Per feature candidate: its column count and outer train/test matrices, once a configuration chose it.
+            let mut outer: Vec<Option<OuterMatrices>> = vec![None; fs.candidates().len()];
             for &ci in &mine {
                 let clf = &plan.classifiers[cells[ci].classifier];
                 let t1 = Instant::now();

@@ -50,6 +50,12 @@ const INNER_FIT_TAG: u64 = 0x7E1F;
 /// The coordinate that marks the refit on all items (no outer fold has this index).
 const ALL_ITEMS: u64 = u64::MAX;
 
+/// Inner folds as (inner-training, inner-validation) item indices.
+pub type InnerFolds = Vec<(Vec<usize>, Vec<usize>)>;
+
+/// One candidate's (inner-training, inner-validation) matrices on each inner fold.
+type FoldMatrices = Vec<(CsMat<f64>, CsMat<f64>)>;
+
 /// What tuning chose on one training set (an outer training fold, or all items for the refit).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Choice {
@@ -175,7 +181,7 @@ pub fn inner_folds(
     n_classes: usize,
     settings: &Settings,
     coords: &[u64],
-) -> Result<Vec<(Vec<usize>, Vec<usize>)>, String> {
+) -> Result<InnerFolds, String> {
     let local: Vec<usize> = rows.iter().map(|&i| labels[i]).collect();
     let mut key = vec![INNER_TAG];
     key.extend_from_slice(coords);
@@ -210,7 +216,7 @@ pub fn inner_folds(
             group_kfold(&local_groups, k, 0, seed)
         }
     };
-    let out: Vec<(Vec<usize>, Vec<usize>)> = folds
+    let out: InnerFolds = folds
         .into_iter()
         .map(|f| {
             (
@@ -237,8 +243,8 @@ pub fn inner_folds(
 /// per feature candidate, its matrices on each inner fold (fitted on the inner-training rows only), built when
 /// first asked for.
 pub struct InnerCv {
-    folds: Vec<(Vec<usize>, Vec<usize>)>,
-    features: Vec<Option<Vec<(CsMat<f64>, CsMat<f64>)>>>,
+    folds: InnerFolds,
+    features: Vec<Option<FoldMatrices>>,
     coords: Vec<u64>,
 }
 
