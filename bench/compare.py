@@ -26,6 +26,8 @@ PIPELINES = {
     "words-lr": "TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True) + LogisticRegression(solver='liblinear', C=1)",
     "chars-svm": "TfidfVectorizer(analyzer='char_wb', ngram_range=(2, 5), sublinear_tf=True) + LinearSVC(C=1)",
     "nb": "CountVectorizer(binary=True) + MultinomialNB(alpha=1)",
+    "words-lr-tuned": "GridSearchCV(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True) + "
+    "LogisticRegression(solver='liblinear'), C in [10, 1, 0.1], StratifiedKFold(3), f1_macro, n_jobs=2) per outer fold",
 }
 
 
@@ -81,6 +83,26 @@ def sklearn_side(corpus, folds_path, pipeline):
         rep = np.array(rep)
         for f in sorted(set(rep.tolist())):
             train, test = items[rep != f], items[rep == f]
+            if pipeline == "words-lr-tuned":
+                # Nested: the grid search's inner folds see only this outer training fold; the vectoriser is refitted
+                # on every inner training fold (a Pipeline), then on the whole outer training fold with the best C.
+                from sklearn.model_selection import GridSearchCV, StratifiedKFold
+                from sklearn.pipeline import Pipeline
+
+                search = GridSearchCV(
+                    Pipeline([("vec", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
+                              ("clf", LogisticRegression(solver="liblinear"))]),
+                    {"clf__C": [10, 1, 0.1]},  # alpha = 1/C in [0.1, 1, 10]
+                    cv=StratifiedKFold(3, shuffle=True, random_state=0),
+                    scoring="f1_macro",
+                    n_jobs=2,
+                )
+                search.fit([texts[i] for i in train], y[train])
+                pred = search.predict([texts[i] for i in test])
+                print(f"outer fold {f}: C = {search.best_params_['clf__C']}", file=sys.stderr)
+                for g, p in zip(y[test], pred):
+                    conf[g][p] += 1
+                continue
             if pipeline == "words-lr":
                 vec, clf = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LogisticRegression(solver="liblinear", C=1)
             elif pipeline == "chars-svm":

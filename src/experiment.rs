@@ -170,6 +170,10 @@ pub struct EvalSpec {
     /// groups out of training.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub per_group: bool,
+    /// Inner folds of the nested cross-validation that tunes parameters given as lists (see
+    /// [`crate::eval::tune`]). Defaults to `3`; allowed only when something is tuned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inner_k: Option<usize>,
 }
 
 fn one_usize() -> usize {
@@ -369,6 +373,7 @@ impl Experiment {
         check_gate(&file.gate, &at)?;
         let feature_sets = check_feature_sets(&file.features, &at)?;
         let classifiers = check_classifiers(&file.classifiers, &at)?;
+        check_inner_k(&file.evaluation, &feature_sets, &classifiers, &at)?;
         Ok(Experiment {
             file,
             source,
@@ -437,6 +442,7 @@ impl Experiment {
             alpha: f.alpha,
             behaviour: self.behaviour_cases()?,
             per_group: eval.per_group.then_some(by),
+            inner_k: eval.inner_k.unwrap_or(crate::eval::tune::DEFAULT_INNER_K),
         })
     }
 
@@ -752,6 +758,38 @@ fn check_evaluation(eval: &EvalSpec, at: &Locator<'_>) -> Result<(), ConfigError
     }
     Ok(())
 }
+
+/// `[evaluation] inner_k` is in 2..=20, and given only when some feature set or classifier lists values to tune.
+fn check_inner_k(
+    eval: &EvalSpec,
+    feature_sets: &[FeatureSet],
+    classifiers: &[Classifier],
+    at: &Locator<'_>,
+) -> Result<(), ConfigError> {
+    let Some(k) = eval.inner_k else {
+        return Ok(());
+    };
+    if !(2..=MAX_INNER_K).contains(&k) {
+        return Err(at.invalid(
+            &["evaluation.inner_k"],
+            format!("inner_k must be at least 2 and at most {MAX_INNER_K} (allowed: 2..={MAX_INNER_K}), got {k}"),
+        ));
+    }
+    let tuned = feature_sets.iter().any(FeatureSet::is_tuned)
+        || classifiers.iter().any(Classifier::is_tuned);
+    if !tuned {
+        return Err(at.invalid(
+            &["evaluation.inner_k"],
+            "inner_k sets the inner folds of tuning, but no parameter is given as a list of values to tune; \
+             remove it, or give a parameter as a list (alpha = [0.1, 1, 10])"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Largest `evaluation.inner_k`: every inner fold re-fits every candidate on every outer fold.
+const MAX_INNER_K: usize = 20;
 
 /// `kind` has the table it needs and no other; then that table's own checks.
 fn check_kind(file: &ExperimentFile, at: &Locator<'_>) -> Result<(), ConfigError> {
@@ -1316,6 +1354,103 @@ type = "logistic"
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("no line in: {err}"));
         (line, err)
+    }
+
+    #[test]
+    fn bad_lists_to_tune_are_refused_at_their_line_with_the_index() {
+        let cases = [
+            (
+                MINIMAL.replace("type = \"logistic\"", "type = \"logistic\"\nalpha = []"),
+                "alpha = []",
+                "'alpha' is an empty list",
+            ),
+            (
+                MINIMAL.replace(
+                    "type = \"logistic\"",
+                    "type = \"logistic\"\nalpha = [0.1, -1, 10]",
+                ),
+                "alpha = [",
+                "'alpha[1]' must be a number in (0, 1e12]",
+            ),
+            (
+                MINIMAL.replace(
+                    "type = \"logistic\"",
+                    "type = \"logistic\"\nalpha = [0.1, 0.1]",
+                ),
+                "alpha = [",
+                "'alpha[1]' lists 0.1 twice",
+            ),
+            (
+                MINIMAL.replace(
+                    "{ type = \"word-ngrams\" }",
+                    "{ type = \"word-ngrams\", ngram = [[1, 1], [2, 1]] }",
+                ),
+                "extractors",
+                "'ngram[1]' must be [min, max]",
+            ),
+            (
+                MINIMAL.replace(
+                    "{ type = \"word-ngrams\" }",
+                    "{ type = \"word-ngrams\", max_features = [10, 0] }",
+                ),
+                "extractors",
+                "'max_features[1]' must be at least 1",
+            ),
+            (
+                MINIMAL.replace("k = 3", "k = 3\ninner_k = 3"),
+                "inner_k",
+                "no parameter is given as a list",
+            ),
+            (
+                MINIMAL
+                    .replace("k = 3", "k = 3\ninner_k = 1")
+                    .replace("type = \"logistic\"", "type = \"logistic\"\nalpha = [1, 2]"),
+                "inner_k",
+                "inner_k must be at least 2",
+            ),
+        ];
+        for (src, at, want) in cases {
+            let (line, err) = line_of(&src);
+            assert!(err.contains(want), "wanted '{want}' in: {err}");
+            let expected = if at == "extractors" {
+                line_starting(&src, "name = \"words\"")
+            } else {
+                line_starting(&src, at)
+            };
+            assert_eq!(line, expected, "{err}");
+        }
+    }
+
+    #[test]
+    fn lists_make_one_configuration_whose_id_shows_the_grid() {
+        let src = MINIMAL
+            .replace(
+                "type = \"logistic\"",
+                "type = \"logistic\"\nalpha = [0.01, 1, 10]",
+            )
+            .replace(
+                "{ type = \"word-ngrams\" }",
+                "{ type = \"word-ngrams\", ngram = [[1, 1], [1, 2]] }",
+            );
+        let e = Experiment::from_source(&src, None).unwrap();
+        let plan = e.plan().unwrap();
+        let ids: Vec<String> = plan.cells().into_iter().map(|c| c.id).collect();
+        assert_eq!(
+            ids,
+            vec!["words(ngram∈{[1,1],[1,2]}) + logistic(alpha∈{0.01,1,10})"]
+        );
+        assert_eq!(plan.inner_k, crate::eval::tune::DEFAULT_INNER_K);
+        assert_eq!(
+            crate::eval::tune::settings(Some(&plan.variants[0].features), &plan.classifiers[0])[1],
+            "ngram=[1,1], alpha=1"
+        );
+        // A fixed experiment serializes as before: no `inner_k`, plain numbers.
+        let fixed = Experiment::from_source(MINIMAL, None).unwrap();
+        let json = serde_json::to_string(&fixed.file).unwrap();
+        assert!(
+            !json.contains("inner_k") && json.contains("\"alpha\":1.0"),
+            "{json}"
+        );
     }
 
     /// 1-based line of the first line of `src` that starts with `prefix`.

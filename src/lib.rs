@@ -59,3 +59,4 @@ pub mod plot;
 pub mod predict;
 pub mod report;
 pub mod shard;
+pub mod tunable;

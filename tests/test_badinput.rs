@@ -806,3 +806,47 @@ fn a_report_folder_carries_the_marker_and_is_replaced() {
         .collect();
     assert_eq!(names, vec!["tiny"]);
 }
+
+#[test]
+fn tuning_a_bad_value_in_a_list() {
+    let wd = Workdir::with_repo_data();
+    wd.write(
+        "tiny.toml",
+        TINY.replace(
+            "type = \"naive-bayes\"",
+            "type = \"naive-bayes\"\nalpha = [1.0, 0]",
+        ),
+    );
+    bad(
+        &wd,
+        &["run", "tiny.toml", "-q"],
+        None,
+        &[
+            "tiny.toml:16:",
+            "parameter 'alpha[1]' must be in (0, 1e12], got 0",
+        ],
+    );
+}
+
+#[test]
+fn tuning_with_too_few_items_for_inner_folds() {
+    let wd = Workdir::with_repo_data();
+    wd.write(
+        "csv.toml",
+        CSV_EXP.replace(
+            "type = \"naive-bayes\"",
+            "type = \"naive-bayes\"\nalpha = [0.1, 1]",
+        ),
+    );
+    wd.write("d.csv", GOOD_CSV);
+    bad(
+        &wd,
+        &["run", "csv.toml", "-q"],
+        None,
+        &[
+            "lexicon + naive-bayes(alpha∈{0.1,1}), repeat 0 fold 0",
+            "tuning needs at least 2 training items of every class",
+            "give the parameter one value",
+        ],
+    );
+}

@@ -24,3 +24,5 @@ mod test_pergroup;
 mod test_shard;
 // `stance diff`: two runs side by side, paired or not.
 mod test_diff;
+// Nested tuning of parameters given as lists.
+mod test_tune;

@@ -6,6 +6,7 @@ use rayon::prelude::*;
 use super::grid::fit_transform;
 use super::plan::{Cell, Plan};
 use super::results::{ClassFeatures, TopFeatures};
+use super::tune::{all_items_coords, config_key, tune_on, Candidates, Choice, Settings};
 use super::EvalError;
 use crate::behaviour::run::{evaluate, CaseResult};
 use crate::corpus::Dataset;
@@ -15,11 +16,13 @@ use crate::models::Explanation;
 /// How many top features per class the report keeps.
 pub const TOP_FEATURES: usize = 10;
 
-/// What a refit on all items gives: the cell, its top features, and its behavioural test results.
-pub type Refit = (usize, Option<TopFeatures>, Vec<CaseResult>);
+/// What a refit on all items gives: the cell, its top features, its behavioural test results, and for a tuned
+/// configuration what the inner cross-validation on all items chose.
+pub type Refit = (usize, Option<TopFeatures>, Vec<CaseResult>, Option<Choice>);
 
 /// Refits every non-baseline cell at the full training fraction on all items; returns its top features and, when the
-/// plan has behavioural cases, their results (the same fitted model `stance predict` would use).
+/// plan has behavioural cases, their results (the same fitted model `stance predict` would use). A tuned
+/// configuration is first tuned by an inner cross-validation on all items ([`super::tune`]).
 pub fn refit_all(
     plan: &Plan,
     cells: &[Cell],
@@ -35,22 +38,39 @@ pub fn refit_all(
         .filter(|(_, c)| c.fraction == last)
         .filter_map(|(ci, c)| c.variant.map(|v| (ci, v)))
         .collect();
+    let settings = if targets.iter().any(|&(ci, _)| plan.is_tuned(&cells[ci])) {
+        Some(Settings::of(plan, ds)?)
+    } else {
+        None
+    };
     targets
         .par_iter()
         .map(|&(ci, v)| {
             let id = &cells[ci].id;
-            let (fitted, x, _) = fit_transform(
-                &plan.variants[v].features,
-                extractions[v].as_ref(),
-                ds,
-                &all,
-                &[],
-            )
-            .map_err(|source| EvalError::Feature {
-                config: id.clone(),
-                source,
-            })?;
-            let model = plan.classifiers[cells[ci].classifier]
+            let fs = &plan.variants[v].features;
+            let clf = &plan.classifiers[cells[ci].classifier];
+            let (choice, (fs, ex), clf) = match &settings {
+                Some(settings) if plan.is_tuned(&cells[ci]) => {
+                    let cands = Candidates::of(fs, extractions[v].as_ref(), clf);
+                    let (choice, f, c) = tune_on(
+                        &cands,
+                        ds,
+                        &all,
+                        settings,
+                        (id, config_key(&fs.spec().name, clf.name())),
+                        &all_items_coords(),
+                        "all items",
+                    )?;
+                    (Some(choice), f, c)
+                }
+                _ => (None, (fs, extractions[v].as_ref()), clf),
+            };
+            let (fitted, x, _) =
+                fit_transform(fs, ex, ds, &all, &[]).map_err(|source| EvalError::Feature {
+                    config: id.clone(),
+                    source,
+                })?;
+            let model = clf
                 .fit(x.view(), &labels, ds.classes.len(), plan.seed)
                 .map_err(|source| EvalError::Model {
                     config: id.clone(),
@@ -67,6 +87,7 @@ pub fn refit_all(
                 ci,
                 top_features(model.explain(), |j| fitted.feature_name(j), &ds.classes),
                 behaviour,
+                choice,
             ))
         })
         .collect()

@@ -1,6 +1,7 @@
 //! The parallel grid: per task (one fold, one training fraction, one variant or the baselines) fit the feature set
 //! on the fold's training rows only, transform both sides with the fitted set, fit every classifier and predict the
-//! test rows. Output: every cell's out-of-fold predictions.
+//! test rows. Output: every cell's out-of-fold predictions. A configuration with parameters given as lists is first
+//! tuned by an inner cross-validation on the fold's training rows ([`super::tune`]).
 //!
 //! Tasks run on rayon; results are collected in task order (rayon's `collect` preserves it) and every random draw
 //! is seeded by its coordinates, so the output is identical for any thread count.
@@ -18,6 +19,7 @@ use super::plan::{Cell, Plan, Task};
 use super::results::PredictionRecord;
 use super::splits::Fold;
 use super::stats::{derive_seed, rng_for};
+use super::tune;
 use super::EvalError;
 use crate::corpus::Dataset;
 use crate::features::{Doc, Extracted, FeatureError, FeatureSet, FittedFeatureSet};
@@ -39,6 +41,9 @@ pub struct GridOutput {
     pub seconds: Vec<f64>,
     /// CPU seconds summed over tasks: fitting and applying feature sets, fitting models, predicting.
     pub stage_seconds: StageSeconds,
+    /// Per cell, what nested tuning chose on each outer training fold, as (repeat, fold, choice) in task order;
+    /// empty for untuned cells.
+    pub tuning: Vec<Vec<(usize, usize, tune::Choice)>>,
 }
 
 /// CPU seconds of the grid's stages, summed over tasks (so over threads too).
@@ -51,6 +56,9 @@ pub struct StageSeconds {
     /// Predicting test folds.
     pub predict: f64,
 }
+
+/// A feature set's column count and its training and test matrices on one fold.
+type OuterMatrices = (usize, CsMat<f64>, CsMat<f64>);
 
 /// One cell's output in one task.
 ///
@@ -68,6 +76,9 @@ pub struct CellOutput {
     pub seconds: f64,
     /// The same seconds by stage (timings only).
     pub stages: StageSeconds,
+    /// What nested tuning chose on this training fold, for tuned configurations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tuning: Option<tune::Choice>,
 }
 
 /// What one task produced: the unit a shard runs and a merge reassembles.
@@ -173,6 +184,7 @@ pub fn assemble(
     let mut train_sizes = vec![Vec::new(); cells.len()];
     let mut seconds = vec![0.0; cells.len()];
     let mut stage_seconds = StageSeconds::default();
+    let mut tuning = vec![Vec::new(); cells.len()];
     for out in outputs {
         let fold = &folds[tasks[out.task].fold];
         for r in out.cells {
@@ -190,6 +202,9 @@ pub fn assemble(
             stage_seconds.features += r.stages.features;
             stage_seconds.fit += r.stages.fit;
             stage_seconds.predict += r.stages.predict;
+            if let Some(choice) = r.tuning {
+                tuning[r.cell].push((fold.repeat, fold.index, choice));
+            }
         }
     }
     let k = ds.classes.len();
@@ -199,6 +214,7 @@ pub fn assemble(
         train_sizes,
         seconds,
         stage_seconds,
+        tuning,
     }
 }
 
@@ -287,19 +303,94 @@ fn run_task(
     match task.variant {
         Some(v) => {
             let fs = &plan.variants[v].features;
+            let ex = extractions[v].as_ref();
+            let feature_error = |source| EvalError::Feature {
+                config: fs.spec().name.clone(),
+                source,
+            };
             let t0 = Instant::now();
-            let (fitted, x_train, x_test) =
-                fit_transform(fs, extractions[v].as_ref(), ds, &train, &fold.test).map_err(
-                    |source| EvalError::Feature {
-                        config: fs.spec().name.clone(),
-                        source,
-                    },
-                )?;
+            // A tuned feature set has no shared matrices: each configuration fits the candidate it chose.
+            let shared = if fs.is_tuned() {
+                None
+            } else {
+                Some(fit_transform(fs, ex, ds, &train, &fold.test).map_err(feature_error)?)
+            };
             let feature_seconds = t0.elapsed().as_secs_f64();
             let share = feature_seconds / mine.len().max(1) as f64;
+            let settings = if mine.iter().any(|&ci| plan.is_tuned(&cells[ci])) {
+                Some(tune::Settings::of(plan, ds)?)
+            } else {
+                None
+            };
+            let coords = [fold.repeat as u64, fold.index as u64, task.fraction as u64];
+            let mut inner: Option<tune::InnerCv> = None;
+            // Per feature candidate: its column count and outer train/test matrices, once a configuration chose it.
+            let mut outer: Vec<Option<OuterMatrices>> = vec![None; fs.candidates().len()];
             for &ci in &mine {
+                let clf = &plan.classifiers[cells[ci].classifier];
                 let t1 = Instant::now();
-                let model = plan.classifiers[cells[ci].classifier]
+                let (choice, model, (n_features, x_train, x_test)) = match &settings {
+                    Some(settings) if plan.is_tuned(&cells[ci]) => {
+                        let cands = tune::Candidates::of(fs, ex, clf);
+                        let choice = if cands.len() == 1 {
+                            tune::Choice {
+                                candidate: 0,
+                                inner_scores: Vec::new(),
+                                inner_folds: 0,
+                            }
+                        } else {
+                            if inner.is_none() {
+                                inner = Some(
+                                    tune::InnerCv::new(
+                                        &train,
+                                        ds,
+                                        settings,
+                                        cands.features.len(),
+                                        &coords,
+                                    )
+                                    .map_err(|message| {
+                                        EvalError::Tuning {
+                                            config: cells[ci].id.clone(),
+                                            fold: describe(fold),
+                                            message,
+                                        }
+                                    })?,
+                                );
+                            }
+                            inner
+                                .as_mut()
+                                .expect("set above")
+                                .choose(
+                                    &cands,
+                                    ds,
+                                    settings,
+                                    tune::config_key(&fs.spec().name, clf.name()),
+                                )
+                                .map_err(|e| e.into_eval(&cells[ci].id, &describe(fold)))?
+                        };
+                        let (f, c) = cands.split(choice.candidate);
+                        let mats = match &shared {
+                            Some((fitted, a, b)) => (fitted.n_features(), a, b),
+                            None => {
+                                if outer[f].is_none() {
+                                    let (cfs, cex) = cands.features[f];
+                                    let (fitted, a, b) =
+                                        fit_transform(cfs, cex, ds, &train, &fold.test)
+                                            .map_err(feature_error)?;
+                                    outer[f] = Some((fitted.n_features(), a, b));
+                                }
+                                let (n, a, b) = outer[f].as_ref().expect("filled above");
+                                (*n, a, b)
+                            }
+                        };
+                        (Some(choice), cands.classifiers[c], mats)
+                    }
+                    _ => {
+                        let (fitted, a, b) = shared.as_ref().expect("untuned sets share matrices");
+                        (None, clf, (fitted.n_features(), a, b))
+                    }
+                };
+                let model = model
                     .fit(x_train.view(), &y, k, plan.seed ^ (ci as u64))
                     .map_err(model_error(ci))?;
                 let fit = t1.elapsed().as_secs_f64();
@@ -309,13 +400,14 @@ fn run_task(
                 out.push(CellOutput {
                     cell: ci,
                     predictions: fold.test.iter().copied().zip(preds).collect(),
-                    n_features: fitted.n_features(),
+                    n_features,
                     seconds: fit + predict + share,
                     stages: StageSeconds {
                         features: share,
                         fit,
                         predict,
                     },
+                    tuning: choice,
                 });
             }
         }
@@ -342,6 +434,7 @@ fn run_task(
                         fit: seconds,
                         ..StageSeconds::default()
                     },
+                    tuning: None,
                 });
             }
         }

@@ -13,6 +13,7 @@
 //! * [`compare`] — ranking, tests against the best, what the data can resolve, warnings;
 //! * [`scores`] — per-fold, per-repeat and per-group scores; degenerate and tied predictions;
 //! * [`views`] — the ablation and learning-curve arrangements;
+//! * [`tune`] — nested cross-validation for parameters given as lists;
 //! * [`explain`] — refits on all items and top features;
 //! * [`run`](mod@run) — sequences the above into a [`Run`];
 //! * [`shard`] — a deterministic share of the grid's tasks per process, and the grid put back together from them;
@@ -32,6 +33,7 @@ pub mod scores;
 pub mod shard;
 pub mod splits;
 pub mod stats;
+pub mod tune;
 pub mod views;
 
 pub use metrics::MetricName;
@@ -138,5 +140,15 @@ pub enum EvalError {
         fold: String,
         /// The error.
         source: ModelError,
+    },
+    /// Nested tuning cannot build its inner folds on a training set.
+    #[error("{config}, {fold}: {message}")]
+    Tuning {
+        /// Configuration id.
+        config: String,
+        /// Which fold (or "all items").
+        fold: String,
+        /// What is wrong and how to fix it.
+        message: String,
     },
 }

@@ -10,6 +10,7 @@ use super::splits::{GroupBy, Split};
 use crate::behaviour::Case;
 use crate::features::{FeatureError, FeatureSet, FeatureSetSpec};
 use crate::models::Classifier;
+use crate::tunable::ParamGrid;
 
 /// What kind of run.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +72,8 @@ pub struct Plan {
     /// Train one model per value of this grouping (each fold's training items of that group) instead of one model
     /// per fold; `None`: one model per fold.
     pub per_group: Option<GroupBy>,
+    /// Inner folds of the nested cross-validation that tunes listed parameters ([`super::tune`]).
+    pub inner_k: usize,
 }
 
 /// One reported configuration: a variant (or none, for baselines) × a classifier × a training fraction.
@@ -136,9 +139,11 @@ impl Plan {
                 for c in self.models() {
                     cells.push(Cell {
                         id: format!(
-                            "{} + {}{}",
+                            "{}{} + {}{}{}",
                             variant.features.spec().name,
+                            grid_suffix(variant.features.grid()),
                             self.classifiers[c].name(),
+                            grid_suffix(self.classifiers[c].grid()),
                             suffix(fi)
                         ),
                         variant: Some(v),
@@ -159,6 +164,13 @@ impl Plan {
         cells
     }
 
+    /// Whether a cell tunes something: its feature set or its classifier lists values.
+    pub fn is_tuned(&self, cell: &Cell) -> bool {
+        cell.variant
+            .is_some_and(|v| self.variants[v].features.is_tuned())
+            || self.classifiers[cell.classifier].is_tuned()
+    }
+
     /// The grid's tasks over `n_folds` folds, in a fixed order (results are gathered in this order).
     pub fn tasks(&self, n_folds: usize) -> Vec<Task> {
         let has_baselines = !self.baselines().is_empty();
@@ -175,6 +187,15 @@ impl Plan {
             }
         }
         tasks
+    }
+}
+
+/// How a configuration id shows what is tuned: `(alpha∈{0.1,1,10})`, or nothing.
+fn grid_suffix(grid: &[ParamGrid]) -> String {
+    if grid.is_empty() {
+        String::new()
+    } else {
+        format!("({})", crate::tunable::describe(grid))
     }
 }
 

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::metrics::MetricName;
 use super::splits::{GroupBy, Scheme};
 use crate::models::ClassifierKind;
+use crate::tunable::ParamGrid;
 
 /// A point estimate with its bootstrap percentile interval (absent when the experiment sets `bootstrap = 0`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -265,6 +266,45 @@ pub struct ConfigResult {
     pub degenerate: Option<Degenerate>,
     /// Predictions whose top score was tied and decided by the training prior.
     pub tied_predictions: u64,
+    /// How nested cross-validation tuned the parameters given as lists; absent for untuned configurations (so
+    /// their JSON is unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tuning: Option<TuningResult>,
+}
+
+/// How one configuration was tuned: its grid, the value chosen on each outer training fold, and the value the
+/// refit on all items used (see [`super::tune`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TuningResult {
+    /// The parameters given as lists, with their values.
+    pub grid: Vec<ParamGrid>,
+    /// Every candidate's setting (`ngram=[1,2], alpha=0.1`), in grid order.
+    pub candidates: Vec<String>,
+    /// The inner scheme, e.g. `stratified 3-fold on each outer training fold`.
+    pub inner: String,
+    /// The metric candidates were compared on (the headline).
+    pub metric: MetricName,
+    /// How many outer folds chose each candidate, in grid order.
+    pub chosen_counts: Vec<usize>,
+    /// The choice on each outer training fold, in fold order.
+    pub per_fold: Vec<TuningChoice>,
+    /// The choice of the refit on all items (top features, behavioural tests), when there was a refit.
+    pub refit: Option<TuningChoice>,
+}
+
+/// What tuning chose on one training set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TuningChoice {
+    /// Outer repeat (`None` for the refit on all items).
+    pub repeat: Option<usize>,
+    /// Outer fold within the repeat (`None` for the refit on all items).
+    pub fold: Option<usize>,
+    /// The chosen candidate's setting.
+    pub chosen: String,
+    /// Inner folds the scores are means over (0: one candidate, nothing compared).
+    pub inner_folds: usize,
+    /// Mean inner-validation metric of every candidate, in grid order (empty when nothing was compared).
+    pub inner_scores: Vec<f64>,
 }
 
 /// The best configuration against another, on the same items and folds.

@@ -12,7 +12,7 @@ use super::plan::{Cell, Clusters, Kind, Plan};
 use super::results::*;
 use super::splits::{groups_of, make_folds, per_group_folds, Fold};
 use super::stats::ClusterBootstrap;
-use super::{explain, scores, views, EvalError};
+use super::{explain, scores, tune, views, EvalError};
 use crate::behaviour::run::CaseResult;
 use crate::corpus::Dataset;
 use crate::features::Extracted;
@@ -230,8 +230,11 @@ pub fn finish(
     } else {
         explain::refit_all(plan, &cells, ds, extractions)?
     };
-    for (ci, top, cases) in refits {
+    for (ci, top, cases, choice) in refits {
         results[ci].top_features = top;
+        if let (Some(t), Some(c)) = (results[ci].tuning.as_mut(), choice) {
+            t.refit = Some(tune::choice_record(&t.candidates, None, &c));
+        }
         if !cases.is_empty() {
             behaviour.push((cells[ci].id.clone(), cases));
         }
@@ -385,6 +388,7 @@ fn config_results(
                 per_group: Vec::new(),
                 degenerate: None,
                 tied_predictions: 0,
+                tuning: tune::result(plan, cell, &grid.tuning[ci]),
             }
         })
         .collect()

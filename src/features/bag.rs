@@ -106,9 +106,10 @@ macro_rules! with_bag_options {
             /// Drop terms found in more than this fraction of training documents. Defaults to `1.0`.
             #[serde(default = "crate::features::bag::default_max_df")]
             pub max_df: f64,
-            /// Keep at most this many terms (most frequent in the training fold). Defaults to no limit.
+            /// Keep at most this many terms (most frequent in the training fold). Defaults to no limit. A list
+            /// is tuned by nested cross-validation.
             #[serde(default)]
-            pub max_features: Option<usize>,
+            pub max_features: $crate::tunable::Tunable<Option<usize>>,
             /// Row normalisation, `l2` or `none`. Defaults to `l2` for `tfidf`, `none` otherwise.
             #[serde(default)]
             pub norm: Option<$crate::features::bag::Norm>,
@@ -122,9 +123,25 @@ macro_rules! with_bag_options {
                     sublinear_tf: self.sublinear_tf,
                     min_df: self.min_df,
                     max_df: self.max_df,
-                    max_features: self.max_features,
+                    max_features: *self.max_features.value(),
                     norm: self.norm,
                 }
+            }
+
+            /// Checks every `max_features` value (a list is tuned), then the other options; `what` names the
+            /// extractor in messages.
+            pub fn check_bag(&self, what: &str) -> Result<(), $crate::features::FeatureError> {
+                self.max_features
+                    .check_each("max_features", |m| match m {
+                        Some(0) => Err("must be at least 1 (omit it for no limit)".into()),
+                        _ => Ok(()),
+                    })
+                    .map_err(|(param, message)| $crate::features::FeatureError::InvalidParam {
+                        extractor: what.into(),
+                        param,
+                        message,
+                    })?;
+                self.bag().check(what)
             }
         }
     };

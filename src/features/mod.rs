@@ -30,6 +30,7 @@ use self::mask::FittedMasker;
 use self::ngrams::{CharNgramParams, NegationParams, WordNgramParams};
 use self::shape::ShapeParams;
 use self::tokenize::{tokenize, Token};
+use crate::tunable::ParamGrid;
 
 /// Errors of the feature layer.
 #[derive(Debug, thiserror::Error)]
@@ -176,6 +177,41 @@ impl ExtractorSpec {
         }
     }
 
+    /// The parameters given as lists, with their values as reports write them: `ngram` (word and character
+    /// n-grams) and `max_features` (the bag-of-terms extractors).
+    fn tuned_params(&self) -> Vec<(&'static str, Vec<String>)> {
+        let range = |r: &[usize; 2]| format!("[{},{}]", r[0], r[1]);
+        let max = |m: &Option<usize>| m.map_or_else(|| "none".to_string(), |m| m.to_string());
+        let mut out = Vec::new();
+        let (ngram, max_features) = match self {
+            ExtractorSpec::WordNgrams(p) => (Some(&p.ngram), Some(&p.max_features)),
+            ExtractorSpec::CharNgrams(p) => (Some(&p.ngram), Some(&p.max_features)),
+            ExtractorSpec::Negation(p) => (None, Some(&p.max_features)),
+            _ => (None, None),
+        };
+        if let Some(t) = ngram.filter(|t| t.is_grid()) {
+            out.push(("ngram", t.values().iter().map(range).collect()));
+        }
+        if let Some(t) = max_features.filter(|t| t.is_grid()) {
+            out.push(("max_features", t.values().iter().map(max).collect()));
+        }
+        out
+    }
+
+    /// The spec with listed parameter `param` fixed to its `i`-th value.
+    fn pick(&self, param: &str, i: usize) -> ExtractorSpec {
+        let mut s = self.clone();
+        match (&mut s, param) {
+            (ExtractorSpec::WordNgrams(p), "ngram") => p.ngram = p.ngram.pick(i),
+            (ExtractorSpec::CharNgrams(p), "ngram") => p.ngram = p.ngram.pick(i),
+            (ExtractorSpec::WordNgrams(p), _) => p.max_features = p.max_features.pick(i),
+            (ExtractorSpec::CharNgrams(p), _) => p.max_features = p.max_features.pick(i),
+            (ExtractorSpec::Negation(p), _) => p.max_features = p.max_features.pick(i),
+            _ => {}
+        }
+        s
+    }
+
     fn check(&self) -> Result<ValidExtractor, FeatureError> {
         Ok(match self {
             ExtractorSpec::WordNgrams(p) => {
@@ -264,7 +300,7 @@ pub struct FeatureSetSpec {
 }
 
 impl FeatureSetSpec {
-    /// Validates every extractor once.
+    /// Validates every extractor once (every value of a list of values to tune over).
     pub fn check(&self) -> Result<FeatureSet, FeatureError> {
         if self.extractors.is_empty() {
             return Err(FeatureError::EmptyFeatureSet(self.name.clone()));
@@ -274,18 +310,103 @@ impl FeatureSetSpec {
             .iter()
             .map(ExtractorSpec::check)
             .collect::<Result<Vec<_>, _>>()?;
+        let (grid, candidates) = self.candidates()?;
         Ok(FeatureSet {
             spec: self.clone(),
             extractors,
+            grid,
+            candidates,
         })
     }
+
+    /// The listed parameters across extractors and one fixed, validated set per combination of their values
+    /// (the first listed parameter varies slowest), with its setting (`ngram=[1,2], max_features=1000`).
+    /// Parameters are named bare when one extractor lists values, else `word-ngrams#1.ngram` (kind and position).
+    #[allow(clippy::type_complexity)]
+    fn candidates(&self) -> Result<(Vec<ParamGrid>, Vec<(String, FeatureSet)>), FeatureError> {
+        let axes: Vec<(usize, &'static str, Vec<String>)> = self
+            .extractors
+            .iter()
+            .enumerate()
+            .flat_map(|(e, x)| x.tuned_params().into_iter().map(move |(p, v)| (e, p, v)))
+            .collect();
+        if axes.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let one_extractor = axes.iter().all(|a| a.0 == axes[0].0);
+        let label = |e: usize, p: &str| {
+            if one_extractor {
+                p.to_string()
+            } else {
+                format!("{}#{}.{p}", self.extractors[e].kind(), e + 1)
+            }
+        };
+        let grid: Vec<ParamGrid> = axes
+            .iter()
+            .map(|(e, p, v)| ParamGrid {
+                param: label(*e, p),
+                values: v.clone(),
+            })
+            .collect();
+        let total: usize = axes.iter().map(|a| a.2.len()).product();
+        if total > MAX_GRID {
+            return Err(FeatureError::InvalidParam {
+                extractor: self.extractors[axes[0].0].kind().into(),
+                param: grid[0].param.clone(),
+                message: format!(
+                    "the lists of feature set '{}' make {total} combinations to tune, more than {MAX_GRID}; \
+                     shorten them",
+                    self.name
+                ),
+            });
+        }
+        let mut candidates = Vec::with_capacity(total);
+        for n in 0..total {
+            // Mixed-radix digits of n, last axis fastest.
+            let mut rest = n;
+            let mut picks = vec![0; axes.len()];
+            for (a, axis) in axes.iter().enumerate().rev() {
+                picks[a] = rest % axis.2.len();
+                rest /= axis.2.len();
+            }
+            let mut spec = self.clone();
+            let mut setting = Vec::new();
+            for ((e, p, values), &i) in axes.iter().zip(&picks) {
+                spec.extractors[*e] = spec.extractors[*e].pick(p, i);
+                setting.push(format!("{}={}", label(*e, p), values[i]));
+            }
+            let extractors = spec
+                .extractors
+                .iter()
+                .map(ExtractorSpec::check)
+                .collect::<Result<Vec<_>, _>>()?;
+            candidates.push((
+                setting.join(", "),
+                FeatureSet {
+                    spec,
+                    extractors,
+                    grid: Vec::new(),
+                    candidates: Vec::new(),
+                },
+            ));
+        }
+        Ok((grid, candidates))
+    }
 }
+
+/// The most combinations one feature set's lists (or one classifier's list) may make: each is fitted on every
+/// inner fold of every outer fold.
+pub const MAX_GRID: usize = 100;
 
 /// A validated feature set: the only thing that can be fitted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeatureSet {
     spec: FeatureSetSpec,
     extractors: Vec<ValidExtractor>,
+    /// The parameters given as lists (empty when nothing is tuned).
+    grid: Vec<ParamGrid>,
+    /// One fixed set per combination of listed values, with its setting, in grid order.
+    candidates: Vec<(String, FeatureSet)>,
 }
 
 /// A statement handed to a feature set for fitting: its text and, when known, its holder.
@@ -303,8 +424,40 @@ impl FeatureSet {
         &self.spec
     }
 
+    /// Whether an extractor parameter was given as a list, to be tuned by nested cross-validation
+    /// ([`crate::eval::tune`]).
+    pub fn is_tuned(&self) -> bool {
+        !self.grid.is_empty()
+    }
+
+    /// The listed parameters and their values (empty when nothing is tuned).
+    pub fn grid(&self) -> &[ParamGrid] {
+        &self.grid
+    }
+
+    /// One fixed set per combination of listed values with its setting (`ngram=[1,2]`), in grid order; empty
+    /// when nothing is tuned.
+    pub fn candidates(&self) -> &[(String, FeatureSet)] {
+        &self.candidates
+    }
+
+    /// A tuned set is fitted only through its candidates, after nested cross-validation chose one.
+    fn refuse_grid(&self) -> Result<(), FeatureError> {
+        match self.grid.first() {
+            Some(g) if self.candidates.len() > 1 => Err(FeatureError::InvalidParam {
+                extractor: self.spec.name.clone(),
+                param: g.param.clone(),
+                message: "is a list of values to tune; fit one of the candidates chosen by nested \
+                          cross-validation"
+                    .into(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Fits every extractor on the training documents only.
     pub fn fit(&self, train: &[Doc<'_>]) -> Result<FittedFeatureSet, FeatureError> {
+        self.refuse_grid()?;
         let masker = self
             .spec
             .mask_holders
@@ -338,15 +491,33 @@ pub struct Extracted {
     interned: Vec<Option<InternedTerms>>,
     /// Every document, tokenised, when some extractor is not a bag.
     prepared: Option<Vec<Prepared>>,
+    /// For a tuned set, one extraction per candidate (in grid order), from the same tokenisation.
+    candidates: Vec<Extracted>,
 }
 
 impl FeatureSet {
-    /// Tokenises and interns every text once; `None` when the set masks holders (fold-dependent text).
+    /// Tokenises and interns every text once; `None` when the set masks holders (fold-dependent text). A tuned
+    /// set tokenises once and interns once per candidate ([`Extracted::candidate`]).
     pub fn extract(&self, texts: &[&str]) -> Option<Extracted> {
         if self.spec.mask_holders {
             return None;
         }
         let prepared: Vec<Prepared> = texts.iter().map(|t| Prepared::new(t)).collect();
+        if self.is_tuned() {
+            return Some(Extracted {
+                interned: Vec::new(),
+                prepared: None,
+                candidates: self
+                    .candidates
+                    .iter()
+                    .map(|(_, c)| c.extract_prepared(prepared.clone()))
+                    .collect(),
+            });
+        }
+        Some(self.extract_prepared(prepared))
+    }
+
+    fn extract_prepared(&self, prepared: Vec<Prepared>) -> Extracted {
         let interned = self
             .extractors
             .iter()
@@ -361,10 +532,11 @@ impl FeatureSet {
             })
             .collect();
         let needs_docs = self.extractors.iter().any(|e| !e.is_bag());
-        Some(Extracted {
+        Extracted {
             interned,
             prepared: needs_docs.then_some(prepared),
-        })
+            candidates: Vec::new(),
+        }
     }
 
     /// Fits on the extracted items `rows` and nothing else; the same result as [`FeatureSet::fit`] on those rows.
@@ -373,6 +545,7 @@ impl FeatureSet {
         ex: &Extracted,
         rows: &[usize],
     ) -> Result<FittedFeatureSet, FeatureError> {
+        self.refuse_grid()?;
         let docs = ex.prepared_rows(rows);
         let extractors: Vec<Box<dyn FittedExtractor>> = self
             .extractors
@@ -399,6 +572,11 @@ impl FeatureSet {
 }
 
 impl Extracted {
+    /// A tuned set's extraction for its `i`-th candidate.
+    pub fn candidate(&self, i: usize) -> &Extracted {
+        &self.candidates[i]
+    }
+
     fn prepared_rows(&self, rows: &[usize]) -> Vec<Prepared> {
         match &self.prepared {
             Some(p) => rows.iter().map(|&r| p[r].clone()).collect(),

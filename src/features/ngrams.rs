@@ -6,13 +6,15 @@ use super::bag::{with_bag_options, FittedBag};
 use super::saved::SavedExtractor;
 use super::tokenize::TokenKind;
 use super::{FeatureError, FittedExtractor, Prepared};
+use crate::tunable::Tunable;
 
 with_bag_options! { "crate::features::bag::default_weighting";
 /// Word n-gram parameters (`type = "word-ngrams"`).
 pub struct WordNgramParams {
-    /// Smallest and largest n, e.g. `[1, 2]`. Defaults to `[1, 1]`.
+    /// Smallest and largest n, e.g. `[1, 2]`. Defaults to `[1, 1]`. A list of ranges (`[[1, 1], [1, 2]]`) is
+    /// tuned by nested cross-validation.
     #[serde(default = "unigrams")]
-    pub ngram: [usize; 2],
+    pub ngram: Tunable<[usize; 2]>,
     /// Lower-case tokens first. Defaults to `true`.
     #[serde(default = "yes")]
     pub lowercase: bool,
@@ -25,9 +27,9 @@ pub struct WordNgramParams {
 with_bag_options! { "crate::features::bag::default_weighting";
 /// Character n-gram parameters (`type = "char-ngrams"`).
 pub struct CharNgramParams {
-    /// Smallest and largest n. Defaults to `[2, 4]`.
+    /// Smallest and largest n. Defaults to `[2, 4]`. A list of ranges is tuned by nested cross-validation.
     #[serde(default = "char_default")]
-    pub ngram: [usize; 2],
+    pub ngram: Tunable<[usize; 2]>,
     /// Lower-case the text first. Defaults to `true`.
     #[serde(default = "yes")]
     pub lowercase: bool,
@@ -43,35 +45,40 @@ with_bag_options! { "crate::features::bag::binary_weighting";
 pub struct NegationParams {
 }}
 
-fn unigrams() -> [usize; 2] {
-    [1, 1]
+fn unigrams() -> Tunable<[usize; 2]> {
+    Tunable::One([1, 1])
 }
-fn char_default() -> [usize; 2] {
-    [2, 4]
+fn char_default() -> Tunable<[usize; 2]> {
+    Tunable::One([2, 4])
 }
 fn yes() -> bool {
     true
 }
 
-fn check_range(what: &str, r: [usize; 2], max: usize) -> Result<(), FeatureError> {
-    if r[0] == 0 || r[0] > r[1] || r[1] > max {
-        return Err(FeatureError::InvalidParam {
+fn check_range(what: &str, ranges: &Tunable<[usize; 2]>, max: usize) -> Result<(), FeatureError> {
+    ranges
+        .check_each("ngram", |r| {
+            if r[0] == 0 || r[0] > r[1] || r[1] > max {
+                Err(format!(
+                    "must be [min, max] with 1 <= min <= max <= {max}, got [{}, {}]",
+                    r[0], r[1]
+                ))
+            } else {
+                Ok(())
+            }
+        })
+        .map_err(|(param, message)| FeatureError::InvalidParam {
             extractor: what.into(),
-            param: "ngram".into(),
-            message: format!(
-                "must be [min, max] with 1 <= min <= max <= {max}, got [{}, {}]",
-                r[0], r[1]
-            ),
-        });
-    }
-    Ok(())
+            param,
+            message,
+        })
 }
 
 impl WordNgramParams {
     /// Validates the parameters.
     pub fn check(&self) -> Result<(), FeatureError> {
-        check_range("word-ngrams", self.ngram, 6)?;
-        self.bag().check("word-ngrams")
+        check_range("word-ngrams", &self.ngram, 6)?;
+        self.check_bag("word-ngrams")
     }
 
     pub(super) fn terms(&self, doc: &Prepared) -> Vec<String> {
@@ -93,7 +100,8 @@ impl WordNgramParams {
             })
             .collect();
         let mut out = Vec::new();
-        for n in self.ngram[0]..=self.ngram[1] {
+        let [lo, hi] = *self.ngram.value();
+        for n in lo..=hi {
             for win in words.windows(n) {
                 out.push(win.join(" "));
             }
@@ -148,8 +156,8 @@ impl FittedExtractor for FittedWords {
 impl CharNgramParams {
     /// Validates the parameters.
     pub fn check(&self) -> Result<(), FeatureError> {
-        check_range("char-ngrams", self.ngram, 10)?;
-        self.bag().check("char-ngrams")
+        check_range("char-ngrams", &self.ngram, 10)?;
+        self.check_bag("char-ngrams")
     }
 
     pub(super) fn terms(&self, doc: &Prepared) -> Vec<String> {
@@ -161,10 +169,11 @@ impl CharNgramParams {
         let text = text.replace(['’', '‘'], "'");
         let normalized: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
         let mut out = Vec::new();
+        let [lo, hi] = *self.ngram.value();
         let mut push_ngrams = |chars: &[char], once_if_short: bool| {
-            for n in self.ngram[0]..=self.ngram[1] {
+            for n in lo..=hi {
                 if chars.len() < n {
-                    if once_if_short && n == self.ngram[0] {
+                    if once_if_short && n == lo {
                         // Mirrors scikit-learn's char_wb: a padded word shorter than n yields itself once.
                         out.push(chars.iter().collect());
                     }
@@ -240,7 +249,7 @@ const CUE_TERM: &str = "#negation-cues";
 impl NegationParams {
     /// Validates the parameters.
     pub fn check(&self) -> Result<(), FeatureError> {
-        self.bag().check("negation")
+        self.check_bag("negation")
     }
 
     pub(super) fn terms(doc: &Prepared) -> Vec<String> {
@@ -366,9 +375,9 @@ mod tests {
     fn rejects_bad_ngram_ranges() {
         let mut p: WordNgramParams = parse("ngram = [2, 1]");
         assert!(p.check().is_err());
-        p.ngram = [0, 1];
+        p.ngram = Tunable::One([0, 1]);
         assert!(p.check().is_err());
-        p.ngram = [1, 3];
+        p.ngram = Tunable::One([1, 3]);
         assert!(p.check().is_ok());
     }
 }

@@ -9,6 +9,8 @@
 use serde::{Deserialize, Serialize};
 use sprs::CsMatView;
 
+use crate::tunable::Tunable;
+
 use super::linear::bayes::{SparseNb, SparseNbParams};
 use super::saved::SavedClassifier;
 use super::{
@@ -22,25 +24,30 @@ pub struct NaiveBayesParams {
     /// Report name. Defaults to the type.
     #[serde(default)]
     pub name: Option<String>,
-    /// Additive (Lidstone) smoothing. Defaults to `1.0` (Laplace).
+    /// Additive (Lidstone) smoothing. Defaults to `1.0` (Laplace). A list is tuned by nested cross-validation.
     #[serde(default = "one")]
-    pub alpha: f64,
+    pub alpha: Tunable<f64>,
 }
 
-fn one() -> f64 {
-    1.0
+fn one() -> Tunable<f64> {
+    Tunable::One(1.0)
 }
 
 impl NaiveBayesParams {
     pub(super) fn check(&self, name: &str) -> Result<(), ModelError> {
-        if !(self.alpha.is_finite() && self.alpha > 0.0 && self.alpha <= 1e12) {
-            return Err(ModelError::InvalidParam {
+        self.alpha
+            .check_each("alpha", |a| {
+                if a.is_finite() && *a > 0.0 && *a <= 1e12 {
+                    Ok(())
+                } else {
+                    Err(format!("must be in (0, 1e12], got {a}"))
+                }
+            })
+            .map_err(|(param, message)| ModelError::InvalidParam {
                 classifier: name.into(),
-                param: "alpha".into(),
-                message: format!("must be in (0, 1e12], got {}", self.alpha),
-            });
-        }
-        Ok(())
+                param,
+                message,
+            })
     }
 }
 
@@ -59,7 +66,7 @@ pub(super) fn fit(
     n_classes: usize,
 ) -> Result<Box<dyn FittedClassifier>, ModelError> {
     let params = SparseNbParams {
-        alpha: p.alpha,
+        alpha: *p.alpha.value(),
         n_classes: Some(n_classes),
     };
     let model = params

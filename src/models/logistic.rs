@@ -9,6 +9,8 @@
 use serde::{Deserialize, Serialize};
 use sprs::CsMatView;
 
+use crate::tunable::Tunable;
+
 use super::linear::logistic::{SparseLogistic, SparseLogisticParams};
 use super::saved::SavedClassifier;
 use super::{
@@ -22,9 +24,10 @@ pub struct LogisticParams {
     /// Report name. Defaults to the type.
     #[serde(default)]
     pub name: Option<String>,
-    /// L2 penalty α = 1/C (scikit-learn's `C`). Must be > 0. Defaults to `1.0`.
+    /// L2 penalty α = 1/C (scikit-learn's `C`). Must be > 0. Defaults to `1.0`. A list is tuned by nested
+    /// cross-validation ([`crate::eval::tune`]).
     #[serde(default = "one")]
-    pub alpha: f64,
+    pub alpha: Tunable<f64>,
     /// Newton steps at most per binary machine (scikit-learn's `max_iter`). Defaults to `100`.
     #[serde(default = "iterations")]
     pub max_iterations: u64,
@@ -33,8 +36,8 @@ pub struct LogisticParams {
     pub gradient_tolerance: f64,
 }
 
-fn one() -> f64 {
-    1.0
+fn one() -> Tunable<f64> {
+    Tunable::One(1.0)
 }
 fn iterations() -> u64 {
     100
@@ -50,15 +53,17 @@ impl LogisticParams {
             param: param.into(),
             message,
         };
-        if !(self.alpha.is_finite() && self.alpha > 0.0 && self.alpha <= 1e12) {
-            return Err(bad(
-                "alpha",
-                format!(
-                    "must be a number in (0, 1e12] (it is 1/C), got {}",
-                    self.alpha
-                ),
-            ));
-        }
+        self.alpha
+            .check_each("alpha", |a| {
+                if a.is_finite() && *a > 0.0 && *a <= 1e12 {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "must be a number in (0, 1e12] (it is 1/C), got {a}"
+                    ))
+                }
+            })
+            .map_err(|(param, message)| bad(&param, message))?;
         if self.max_iterations == 0 || self.max_iterations > 100_000 {
             return Err(bad(
                 "max_iterations",
@@ -90,7 +95,7 @@ pub(super) fn fit(
     n_classes: usize,
 ) -> Result<Box<dyn FittedClassifier>, ModelError> {
     let params = SparseLogisticParams {
-        c: 1.0 / p.alpha,
+        c: 1.0 / *p.alpha.value(),
         tol: p.gradient_tolerance,
         max_iter: p.max_iterations as usize,
         n_classes: Some(n_classes),
@@ -131,12 +136,12 @@ mod tests {
     fn rejects_zero_alpha_and_zero_iterations() {
         let mut p = LogisticParams {
             name: None,
-            alpha: 0.0,
+            alpha: Tunable::One(0.0),
             max_iterations: 10,
             gradient_tolerance: 1e-4,
         };
         assert!(p.check("lr").is_err());
-        p.alpha = 1.0;
+        p.alpha = Tunable::One(1.0);
         assert!(p.check("lr").is_ok());
         p.max_iterations = 0;
         assert!(p.check("lr").is_err());

@@ -34,6 +34,8 @@ use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 use sprs::CsMatView;
 
+use crate::tunable::ParamGrid;
+
 /// Errors of the model layer.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -322,7 +324,7 @@ impl ClassifierSpec {
         self.kind().is_baseline()
     }
 
-    /// Validates the parameters once.
+    /// Validates the parameters once (every value of a list of values to tune over).
     pub fn check(&self) -> Result<Classifier, ModelError> {
         let name = self.name();
         match self {
@@ -332,10 +334,63 @@ impl ClassifierSpec {
             ClassifierSpec::DecisionTree(p) => p.check(&name)?,
             ClassifierSpec::Majority(_) | ClassifierSpec::StratifiedRandom(_) => {}
         }
+        let (grid, candidates) = match self.tuned_param() {
+            Some((param, values)) => {
+                let candidates = (0..values.len())
+                    .map(|i| {
+                        let fixed = self.pick(i);
+                        (
+                            format!("{param}={}", values[i]),
+                            Classifier {
+                                spec: fixed,
+                                name: name.clone(),
+                                grid: Vec::new(),
+                                candidates: Vec::new(),
+                            },
+                        )
+                    })
+                    .collect();
+                (
+                    vec![ParamGrid {
+                        param: param.to_string(),
+                        values,
+                    }],
+                    candidates,
+                )
+            }
+            None => (Vec::new(), Vec::new()),
+        };
         Ok(Classifier {
             spec: self.clone(),
             name,
+            grid,
+            candidates,
         })
+    }
+
+    /// The parameter given as a list, with its values as written in reports: `alpha` (logistic, naive Bayes) or
+    /// `c` (linear SVM). Other parameters and types take one value.
+    fn tuned_param(&self) -> Option<(&'static str, Vec<String>)> {
+        let (param, t) = match self {
+            ClassifierSpec::Logistic(p) => ("alpha", &p.alpha),
+            ClassifierSpec::NaiveBayes(p) => ("alpha", &p.alpha),
+            ClassifierSpec::LinearSvm(p) => ("c", &p.c),
+            _ => return None,
+        };
+        t.is_grid()
+            .then(|| (param, t.values().iter().map(|v| v.to_string()).collect()))
+    }
+
+    /// The spec with its listed parameter fixed to the `i`-th value.
+    fn pick(&self, i: usize) -> ClassifierSpec {
+        let mut s = self.clone();
+        match &mut s {
+            ClassifierSpec::Logistic(p) => p.alpha = p.alpha.pick(i),
+            ClassifierSpec::NaiveBayes(p) => p.alpha = p.alpha.pick(i),
+            ClassifierSpec::LinearSvm(p) => p.c = p.c.pick(i),
+            _ => {}
+        }
+        s
     }
 }
 
@@ -344,9 +399,30 @@ impl ClassifierSpec {
 pub struct Classifier {
     spec: ClassifierSpec,
     name: String,
+    /// The parameter given as a list (empty when nothing is tuned).
+    grid: Vec<ParamGrid>,
+    /// One fixed classifier per value of the grid, with its setting (`alpha=0.1`), in the order listed.
+    candidates: Vec<(String, Classifier)>,
 }
 
 impl Classifier {
+    /// Whether a parameter was given as a list, to be tuned by nested cross-validation
+    /// ([`crate::eval::tune`]).
+    pub fn is_tuned(&self) -> bool {
+        !self.grid.is_empty()
+    }
+
+    /// The listed parameters and their values (empty when nothing is tuned).
+    pub fn grid(&self) -> &[ParamGrid] {
+        &self.grid
+    }
+
+    /// One fixed classifier per candidate value with its setting (`alpha=0.1`), in the order listed; empty when
+    /// nothing is tuned.
+    pub fn candidates(&self) -> &[(String, Classifier)] {
+        &self.candidates
+    }
+
     /// The declaration.
     pub fn spec(&self) -> &ClassifierSpec {
         &self.spec
@@ -372,6 +448,16 @@ impl Classifier {
         n_classes: usize,
         seed: u64,
     ) -> Result<Box<dyn FittedClassifier>, ModelError> {
+        if let Some(g) = self.grid.first().filter(|g| g.values.len() > 1) {
+            // A grid is fitted only through its candidates, after nested cross-validation chose one.
+            return Err(ModelError::InvalidParam {
+                classifier: self.name.clone(),
+                param: g.param.clone(),
+                message: "is a list of values to tune; fit one of the candidates chosen by nested \
+                          cross-validation"
+                    .into(),
+            });
+        }
         let present = classes_present(y, n_classes);
         if present.len() < 2 && !self.spec.is_baseline() {
             return Err(ModelError::TooFewClasses {

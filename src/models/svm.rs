@@ -9,6 +9,8 @@
 use serde::{Deserialize, Serialize};
 use sprs::CsMatView;
 
+use crate::tunable::Tunable;
+
 use super::linear::svm::{SparseSvm, SparseSvmParams};
 use super::saved::SavedClassifier;
 use super::{
@@ -22,9 +24,9 @@ pub struct SvmParams {
     /// Report name. Defaults to the type.
     #[serde(default)]
     pub name: Option<String>,
-    /// Soft-margin penalty C. Defaults to `1.0`.
+    /// Soft-margin penalty C. Defaults to `1.0`. A list is tuned by nested cross-validation.
     #[serde(default = "one")]
-    pub c: f64,
+    pub c: Tunable<f64>,
     /// Stopping tolerance on the projected-gradient spread (scikit-learn's `tol`). Defaults to `1e-4`.
     #[serde(default = "tol", alias = "eps")]
     pub tol: f64,
@@ -33,8 +35,8 @@ pub struct SvmParams {
     pub max_iterations: u64,
 }
 
-fn one() -> f64 {
-    1.0
+fn one() -> Tunable<f64> {
+    Tunable::One(1.0)
 }
 fn tol() -> f64 {
     1e-4
@@ -50,9 +52,15 @@ impl SvmParams {
             param: param.into(),
             message,
         };
-        if !(self.c.is_finite() && self.c > 0.0 && self.c <= 1e12) {
-            return Err(bad("c", format!("must be in (0, 1e12], got {}", self.c)));
-        }
+        self.c
+            .check_each("c", |c| {
+                if c.is_finite() && *c > 0.0 && *c <= 1e12 {
+                    Ok(())
+                } else {
+                    Err(format!("must be in (0, 1e12], got {c}"))
+                }
+            })
+            .map_err(|(param, message)| bad(&param, message))?;
         if !(self.tol.is_finite() && self.tol > 0.0) {
             return Err(bad("tol", format!("must be > 0, got {}", self.tol)));
         }
@@ -82,7 +90,7 @@ pub(super) fn fit(
     seed: u64,
 ) -> Result<Box<dyn FittedClassifier>, ModelError> {
     let params = SparseSvmParams {
-        c: p.c,
+        c: *p.c.value(),
         tol: p.tol,
         max_iter: p.max_iterations as usize,
         seed,

@@ -70,6 +70,7 @@ fn config(id: &str, baseline: bool, headline: f64, classes: &[&str]) -> ConfigRe
         per_group: Vec::new(),
         degenerate: None,
         tied_predictions: 0,
+        tuning: None,
     }
 }
 

@@ -12,6 +12,10 @@ use sprs::CsMat;
 
 use crate::corpus::Dataset;
 use crate::eval::grid::fit_on_rows;
+use crate::eval::splits::groups_of;
+use crate::eval::tune::{
+    all_items_coords, config_key, tune_on, Candidates, Settings, DEFAULT_INNER_K,
+};
 use crate::eval::EvalError;
 use crate::experiment::{ConfigError, Experiment};
 use crate::features::{FeatureSet, FeatureSetSpec, FittedFeatureSet};
@@ -119,7 +123,7 @@ impl TrainedModel {
                     .join(", "),
             })?;
         let config = format!("{feature_set} + {classifier}");
-        TrainedModel::fit(Some(fs), clf, data, exp.file.seed, &config)
+        TrainedModel::fit_tuned(exp, Some(fs), clf, data, &config)
     }
 
     /// Trains the configuration `config` (an id as reports print it: `words + logistic`, `majority`) on all items
@@ -130,7 +134,45 @@ impl TrainedModel {
         config: &str,
     ) -> Result<TrainedModel, PredictError> {
         let (fs, clf, id) = choose::resolve(exp, config)?;
-        TrainedModel::fit(fs.as_ref(), &clf, data, exp.file.seed, &id)
+        TrainedModel::fit_tuned(exp, fs.as_ref(), &clf, data, &id)
+    }
+
+    /// [`TrainedModel::fit`] after tuning a configuration with listed parameters on all items, exactly as the
+    /// report's refit tunes it (same inner folds and seeds), so the saved model holds the values the report shows
+    /// for the refit. An untuned configuration is fitted as it is.
+    fn fit_tuned(
+        exp: &Experiment,
+        fs: Option<&FeatureSet>,
+        clf: &Classifier,
+        data: &Dataset,
+        config: &str,
+    ) -> Result<TrainedModel, PredictError> {
+        let Some(fs) = fs.filter(|f| f.is_tuned() || clf.is_tuned()) else {
+            return TrainedModel::fit(fs, clf, data, exp.file.seed, config);
+        };
+        let texts: Vec<&str> = data.items.iter().map(|i| i.text.as_str()).collect();
+        let extracted = fs.extract(&texts);
+        let settings = Settings {
+            seed: exp.file.seed,
+            headline: exp.file.headline,
+            inner_k: exp.file.evaluation.inner_k.unwrap_or(DEFAULT_INNER_K),
+            groups: match exp.plan()?.split.group() {
+                Some(by) => Some(groups_of(data, by)?),
+                None => None,
+            },
+        };
+        let cands = Candidates::of(fs, extracted.as_ref(), clf);
+        let all: Vec<usize> = (0..data.items.len()).collect();
+        let (_, (fs, _), clf) = tune_on(
+            &cands,
+            data,
+            &all,
+            &settings,
+            (config, config_key(&fs.spec().name, clf.name())),
+            &all_items_coords(),
+            "all items",
+        )?;
+        TrainedModel::fit(Some(fs), clf, data, exp.file.seed, config)
     }
 
     /// Fits `fs` (none for a baseline) and `clf` on all items of `data`, the same fit as the report's refit on all

@@ -63,8 +63,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     let name = file_name_of(path, "file");
     let pid = std::process::id();
     remove_stale(&dir, &format!(".{name}."), ".tmp");
+    let prefix = format!(".{name}.{pid}-");
     let mut builder = tempfile::Builder::new();
-    builder.prefix(&format!(".{name}.{pid}-")).suffix(".tmp");
+    builder.prefix(&prefix).suffix(".tmp");
     // A temporary file is private (0600); the file it becomes is a report, a baseline or a model meant to be read
     // and shipped, so it gets the permissions of any file the user creates (0666 less the umask, usually 0644).
     #[cfg(unix)]
@@ -72,17 +73,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(fs::Permissions::from_mode(0o666));
     }
-    let mut tmp = builder
-        .tempfile_in(&dir)
-        .map_err(|e| {
-            error_at(
-                path,
-                format!(
-                    "cannot create a temporary file in {} to write it: {e}",
-                    dir.display()
-                ),
-            )
-        })?;
+    let mut tmp = builder.tempfile_in(&dir).map_err(|e| {
+        error_at(
+            path,
+            format!(
+                "cannot create a temporary file in {} to write it: {e}",
+                dir.display()
+            ),
+        )
+    })?;
     tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| error_at(path, format!("cannot write it: {e}")))?;

@@ -8,6 +8,7 @@ mod analysis;
 mod extras;
 mod results;
 mod summary;
+mod tuning;
 
 use crate::eval::results::ConfigResult;
 use crate::report::model::RunReport;
@@ -28,6 +29,7 @@ pub fn render(r: &RunReport, charts: &[String]) -> String {
         results::leaderboard(r, best, charts),
         results::per_class(&detail, charts),
         results::confusion(r, best, charts),
+        tuning::tuning(r),
         analysis::top_features(r, &detail),
         analysis::error_analysis(r, best),
         extras::per_group(r, charts),
