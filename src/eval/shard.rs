@@ -343,6 +343,7 @@ mod tests {
                 n_features: 42,
                 seconds: 0.123_456_789,
                 stages: Default::default(),
+                tuning: None,
             }],
         };
         let text = serde_json::to_string(&out).unwrap();
