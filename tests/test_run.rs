@@ -290,7 +290,7 @@ fn a_labelled_csv_outside_the_repository_runs_through_the_same_command() {
         "small.toml",
         small_experiment(
             &path.display().to_string(),
-            "scheme = \"group-kfold\"\nk = 2\nrepeats = 3\ngroup = \"group\"",
+            "scheme = \"group-kfold\"\nk = 2\nrepeats = 3",
         ),
     );
     wd.run(&["run", "small.toml", "-q"])
