@@ -203,13 +203,32 @@ pub struct EvalSpec {
     /// Repeats with fresh shuffles (`stratified-kfold`, `group-kfold`). Defaults to `1`.
     #[serde(default = "one_usize")]
     pub repeats: usize,
-    /// Grouping for group schemes. Defaults to `doc`.
-    #[serde(default)]
+    /// What group schemes group by: left out, the natural groups (gold: seed documents; CSV: the column
+    /// `data.group` names); `"holder"` for stance holders. The grouping column itself is named only in `[data]`.
+    #[serde(default, deserialize_with = "grouping")]
     pub group: Option<GroupBy>,
 }
 
 fn one_usize() -> usize {
     1
+}
+
+/// `evaluation.group`: `doc` or `holder`; `group` still parses so [`check_grouping`] can say how to fix it; any
+/// other word is taken for a column name and answered with where column names go.
+fn grouping<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<GroupBy>, D::Error> {
+    // `null` comes from a report.json's copy of the declaration.
+    let Some(word) = Option::<String>::deserialize(d)? else {
+        return Ok(None);
+    };
+    match word.as_str() {
+        "doc" => Ok(Some(GroupBy::Doc)),
+        "holder" => Ok(Some(GroupBy::Holder)),
+        "group" => Ok(Some(GroupBy::Group)),
+        other => Err(serde::de::Error::custom(format!(
+            "evaluation.group is \"doc\" or \"holder\", not '{other}'; to group by a CSV column, name it in [data] \
+             (group = \"{other}\") and leave evaluation.group out"
+        ))),
+    }
 }
 
 /// Ablation settings.

@@ -4,9 +4,10 @@ use stance::report::model::RunReport;
 
 use crate::workdir::{repo, Workdir};
 
-const REPORT_FILES: [&str; 7] = [
+const REPORT_FILES: [&str; 8] = [
     "behaviour.csv",
     "report.md",
+    "report.html",
     "report.json",
     "metrics.csv",
     "predictions.csv",
@@ -236,7 +237,7 @@ fn results_are_byte_identical_for_one_and_two_threads() {
         );
         compared += 1;
     }
-    assert_eq!(compared, 10);
+    assert_eq!(compared, 11);
     let t1: serde_json::Value = serde_json::from_str(&wd.read("one/timings.json")).unwrap();
     let t2: serde_json::Value = serde_json::from_str(&wd.read("two/timings.json")).unwrap();
     assert_eq!(t1["threads"], 1);
@@ -389,8 +390,9 @@ fn too_many_folds_for_the_smallest_class_is_refused() {
     let text = wd
         .read("experiments/default.toml")
         .replace("k = 3 ", "k = 5 ");
-    wd.write("bad.toml", text);
-    wd.run(&["run", "bad.toml", "-q"])
+    // Beside the original, so its relative paths (`../seeds`) still resolve.
+    wd.write("experiments/bad.toml", text);
+    wd.run(&["run", "experiments/bad.toml", "-q"])
         .code(2)
         .stderr_has("k = 5 folds is more than the 3 item(s) of class 'oppose'");
     assert!(
@@ -406,8 +408,8 @@ fn grouping_by_holder_that_leaves_one_class_is_explained() {
         .read("experiments/default.toml")
         .replace("scheme = \"stratified-kfold\"", "scheme = \"leave-one-group-out\"\ngroup = \"holder\"")
         .replace("k = 3          # the smallest class (oppose) has 3 sentences: k cannot exceed that\nrepeats = 10", "");
-    wd.write("logo.toml", text);
-    wd.run(&["run", "logo.toml", "-q"])
+    wd.write("experiments/logo.toml", text);
+    wd.run(&["run", "experiments/logo.toml", "-q"])
         .code(2)
         .stderr_has("held-out group 'Jens Stoltenberg'")
         .stderr_has("hold only oppose (no support)");

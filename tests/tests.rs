@@ -16,3 +16,7 @@ mod test_check;
 mod test_predict;
 // Bad input of every kind: exit 2, file:line in the message, no file changed.
 mod test_badinput;
+// Paths in experiments resolve against the experiment file; outside a project; one grouping spelling.
+mod test_paths;
+// `report.html`: one self-contained page.
+mod test_html;
