@@ -133,7 +133,7 @@ pub enum ConfigError {
         "no stance project here: looked for {} (the gold data of the built-in default experiment; no {} either). \
          Run inside a stance project (a folder holding seeds/, labels/ and experiments/), or pass an experiment \
          file whose [data] points at your data, e.g. `stance run my-experiment.toml` with [data] source = \"csv\" \
-         and path = \"my-data.csv\" (relative to the experiment file; see the README, \"Your own data\")",
+         and path = \"my-data.csv\" (relative to the experiment file; see \"Running on your own data\" in the README)",
         looked_for.display(), DEFAULT_EXPERIMENT_PATH
     )]
     NoProject {
