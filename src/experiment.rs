@@ -104,29 +104,9 @@ pub enum ConfigError {
     /// A behavioural suite could not be loaded or expanded.
     #[error("{0}")]
     Behaviour(#[from] BehaviourError),
-    /// A path the experiment names (or defaults to) does not exist.
-    #[error(
-        "{origin}: {field} = \"{}\"{} names {}, which does not exist (relative paths in an experiment are \
-         resolved against the experiment file's folder, {}); correct the path in the experiment file",
-        written.display(),
-        if *defaulted { " (its default when left out)" } else { "" },
-        resolved.display(),
-        base.display()
-    )]
-    NotFound {
-        /// The experiment file.
-        origin: String,
-        /// The key, e.g. `data.seeds`.
-        field: String,
-        /// Whether the value is the key's default (the file may leave the key out).
-        defaulted: bool,
-        /// The path as written (or its default).
-        written: PathBuf,
-        /// The absolute path it resolved to.
-        resolved: PathBuf,
-        /// The folder it was resolved against.
-        base: PathBuf,
-    },
+    /// A path the experiment names (or defaults to) does not exist (boxed: it is the largest variant).
+    #[error("{0}")]
+    NotFound(Box<MissingPath>),
     /// `stance run` / `stance check` without an experiment, outside a stance project: the built-in default
     /// experiment's gold data is not there.
     #[error(
@@ -140,6 +120,31 @@ pub enum ConfigError {
         /// The absolute path looked for (`<working directory>/seeds/manifest.csv`).
         looked_for: PathBuf,
     },
+}
+
+/// A path in an experiment that resolves to nothing, for [`ConfigError::NotFound`].
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{origin}: {field} = \"{}\"{} names {}, which does not exist (relative paths in an experiment are resolved \
+     against the experiment file's folder, {}); correct the path in the experiment file",
+    written.display(),
+    if *defaulted { " (its default when left out)" } else { "" },
+    resolved.display(),
+    base.display()
+)]
+pub struct MissingPath {
+    /// The experiment file.
+    pub origin: String,
+    /// The key, e.g. `data.seeds`.
+    pub field: String,
+    /// Whether the value is the key's default (the file may leave the key out).
+    pub defaulted: bool,
+    /// The path as written (or its default).
+    pub written: PathBuf,
+    /// The absolute path it resolved to.
+    pub resolved: PathBuf,
+    /// The folder it was resolved against.
+    pub base: PathBuf,
 }
 
 /// What kind of run an experiment is.
@@ -654,14 +659,14 @@ impl Experiment {
             "data.labels" => written == default_labels(),
             _ => false,
         };
-        Err(ConfigError::NotFound {
+        Err(ConfigError::NotFound(Box::new(MissingPath {
             origin: self.source.origin(),
             field: field.to_string(),
             defaulted,
             written: written.to_path_buf(),
             resolved,
             base: self.source.base_dir.clone(),
-        })
+        })))
     }
 
     /// [`ConfigError::NoProject`], naming the seed manifest the experiment's gold data would need.
