@@ -125,7 +125,8 @@ def main():
     name = os.path.splitext(os.path.basename(exp))[0]
     out = f"/tmp/stance-compare-{name}"
     text = open(exp, encoding="utf-8").read()
-    corpus = re.search(r'^path = "(.*)"', text, re.M).group(1)
+    # Relative data paths in an experiment resolve against the experiment file's folder.
+    corpus = os.path.join(os.path.dirname(os.path.abspath(exp)), re.search(r'^path = "(.*)"', text, re.M).group(1))
     h_secs, h_mib, _ = timed([os.environ.get("STANCE_BIN", "target/release/stance"), "run", exp, "--out", out, "--quiet"])
     # Fold assignment and pooled macro-F1 of the harness, from its own predictions.csv.
     reps, conf, rows = {}, [[0, 0], [0, 0]], {}

@@ -20,7 +20,8 @@ if [ ! -f "$corpus" ]; then
 fi
 for n in "${@:-2000 6000}"; do
   for size in $n; do
-    sed "s/^sample = 6000/sample = $size/; s/^name = \"ibm-argq-sample\"/name = \"ibm-argq-$size\"/" \
+    # The copy lives in /tmp: point its data path (relative to the original file's folder) at the corpus itself.
+    sed "s/^sample = 6000/sample = $size/; s/^name = \"ibm-argq-sample\"/name = \"ibm-argq-$size\"/; s#^path = .*#path = \"$(realpath "$corpus")\"#" \
       bench/experiments/ibm-argq-sample.toml > "/tmp/stance-bench-ibm-$size.toml"
     measure "ibm: $size arguments, group 5-fold" run "/tmp/stance-bench-ibm-$size.toml" --out "/tmp/stance-bench-ibm-$size"
   done

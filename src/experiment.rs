@@ -7,9 +7,13 @@
 //! names `file:line`, the line taken from the TOML parser's span of the offending value (see `spans`), so a
 //! comment or description mentioning the same word cannot mislead it.
 //!
-//! Relative paths inside an experiment (seeds, labels, CSV) are resolved against the working directory, so the
-//! README's commands work from the repository root, and so does the built-in copy of `experiments/default.toml`
-//! that `stance run` falls back to when the file is absent.
+//! Relative paths inside an experiment (`data.seeds`, `data.labels`, `data.path`, `behaviour.suites`, and the
+//! defaults used when they are left out) are resolved against the folder of the experiment file, so an experiment
+//! runs the same from any working directory and a CSV can sit next to its TOML. Experiment text without a file
+//! ([`Experiment::from_source`] with `None`) resolves against the working directory; the built-in copy of
+//! `experiments/default.toml` that `stance run` falls back to resolves as if it were that file, i.e. against
+//! `./experiments`, so its `../seeds` is `./seeds`. A path that does not exist is reported with its resolved
+//! absolute path and the folder it was resolved against ([`ConfigError::NotFound`], [`ConfigError::NoProject`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,7 +33,8 @@ use crate::eval::splits::Split;
 use crate::corpus::gold::{load_gold, select_units, UnitSelection};
 use crate::corpus::table::{read_table, TableSpec, TableStats};
 use crate::corpus::{sha256_hex, CorpusError, Dataset, Item};
-use crate::features::{FeatureError, FeatureSet, FeatureSetSpec};
+use crate::features::lexicon::LexiconParams;
+use crate::features::{ExtractorSpec, FeatureError, FeatureSet, FeatureSetSpec};
 use crate::models::{Classifier, ClassifierSpec, ModelError};
 
 /// The built-in default experiment (the same bytes as `experiments/default.toml`).
@@ -99,6 +104,47 @@ pub enum ConfigError {
     /// A behavioural suite could not be loaded or expanded.
     #[error("{0}")]
     Behaviour(#[from] BehaviourError),
+    /// A path the experiment names (or defaults to) does not exist (boxed: it is the largest variant).
+    #[error("{0}")]
+    NotFound(Box<MissingPath>),
+    /// `stance run` / `stance check` without an experiment, outside a stance project: the built-in default
+    /// experiment's gold data is not there.
+    #[error(
+        "no stance project here: looked for {} (the gold data of the built-in default experiment; no {} either). \
+         Run inside a stance project (a folder holding seeds/, labels/ and experiments/), or pass an experiment \
+         file whose [data] points at your data, e.g. `stance run my-experiment.toml` with [data] source = \"csv\" \
+         and path = \"my-data.csv\" (relative to the experiment file; see \"Running on your own data\" in the README)",
+        looked_for.display(), DEFAULT_EXPERIMENT_PATH
+    )]
+    NoProject {
+        /// The absolute path looked for (`<working directory>/seeds/manifest.csv`).
+        looked_for: PathBuf,
+    },
+}
+
+/// A path in an experiment that resolves to nothing, for [`ConfigError::NotFound`].
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{origin}: {field} = \"{}\"{} names {}, which does not exist (relative paths in an experiment are resolved \
+     against the experiment file's folder, {}); correct the path in the experiment file",
+    written.display(),
+    if *defaulted { " (its default when left out)" } else { "" },
+    resolved.display(),
+    base.display()
+)]
+pub struct MissingPath {
+    /// The experiment file.
+    pub origin: String,
+    /// The key, e.g. `data.seeds`.
+    pub field: String,
+    /// Whether the value is the key's default (the file may leave the key out).
+    pub defaulted: bool,
+    /// The path as written (or its default).
+    pub written: PathBuf,
+    /// The absolute path it resolved to.
+    pub resolved: PathBuf,
+    /// The folder it was resolved against.
+    pub base: PathBuf,
 }
 
 /// What kind of run an experiment is.
@@ -162,8 +208,10 @@ pub struct EvalSpec {
     /// Repeats with fresh shuffles (`stratified-kfold`, `group-kfold`). Defaults to `1`.
     #[serde(default = "one_usize")]
     pub repeats: usize,
-    /// Grouping for group schemes and per-group models. Defaults to `doc`.
-    #[serde(default)]
+    /// What group schemes and per-group models group by: left out, the natural groups (gold: seed documents; CSV:
+    /// the column `data.group` names); `"holder"` for stance holders. The grouping column itself is named only in
+    /// `[data]`.
+    #[serde(default, deserialize_with = "grouping")]
     pub group: Option<GroupBy>,
     /// Train one model per group (the value of `group`) in every fold and score the concatenated predictions, the
     /// SemEval-2016 Task 6 protocol for corpora with several targets. Not with group schemes, which hold whole
@@ -178,6 +226,24 @@ pub struct EvalSpec {
 
 fn one_usize() -> usize {
     1
+}
+
+/// `evaluation.group`: `doc` or `holder`; `group` still parses so [`check_grouping`] can say how to fix it; any
+/// other word is taken for a column name and answered with where column names go.
+fn grouping<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<GroupBy>, D::Error> {
+    // `null` comes from a report.json's copy of the declaration.
+    let Some(word) = Option::<String>::deserialize(d)? else {
+        return Ok(None);
+    };
+    match word.as_str() {
+        "doc" => Ok(Some(GroupBy::Doc)),
+        "holder" => Ok(Some(GroupBy::Holder)),
+        "group" => Ok(Some(GroupBy::Group)),
+        other => Err(serde::de::Error::custom(format!(
+            "evaluation.group is \"doc\" or \"holder\", not '{other}'; to group by a CSV column, name it in [data] \
+             (group = \"{other}\") and leave evaluation.group out"
+        ))),
+    }
 }
 
 /// Ablation settings.
@@ -241,8 +307,13 @@ fn yes() -> bool {
     true
 }
 
-/// Where gold-data experiments find their behavioural suites unless `[behaviour]` says otherwise.
+/// Where gold-data experiments find their behavioural suites unless `[behaviour]` says otherwise, with the
+/// default `data.labels`: the [`DEFAULT_BEHAVIOUR_DIR`] folder beside the gold labels.
 pub const DEFAULT_BEHAVIOUR_SUITES: &str = "labels/behaviour";
+
+/// The folder, beside the gold label file (or inside a folder of label files), that gold-data experiments read
+/// their behavioural suites from unless `[behaviour]` says otherwise.
+pub const DEFAULT_BEHAVIOUR_DIR: &str = "behaviour";
 
 /// An experiment file as written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -309,6 +380,11 @@ pub struct ExperimentSource {
     pub path: Option<PathBuf>,
     /// sha256 of the experiment's bytes.
     pub sha256: String,
+    /// The absolute folder relative paths in the experiment resolve against: the experiment file's folder; the
+    /// working directory for text without a file; `./experiments` for the built-in default.
+    pub base_dir: PathBuf,
+    /// Whether this is the built-in copy of `experiments/default.toml`.
+    pub built_in: bool,
 }
 
 impl ExperimentSource {
@@ -318,6 +394,48 @@ impl ExperimentSource {
             Some(p) => p.display().to_string(),
             None => format!("<built-in {DEFAULT_EXPERIMENT_PATH}>"),
         }
+    }
+
+    /// The absolute path `p` names: `p` itself when absolute, else `p` under [`base_dir`](Self::base_dir),
+    /// with `.` and `..` removed lexically (the folder may not exist, e.g. for the built-in default).
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        normalise(&self.base_dir.join(p))
+    }
+}
+
+/// The working directory, absolute and with symbolic links resolved when possible (`.` if it cannot be read).
+fn working_dir() -> PathBuf {
+    std::env::current_dir()
+        .map(|d| d.canonicalize().unwrap_or(d))
+        .unwrap_or_else(|_| PathBuf::from("."))
+}
+
+/// `p` with `.` components dropped and each `..` removing the component before it (lexically).
+fn normalise(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push(c);
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// How a resolved path is handed to the loaders, and so named in their messages and in `report.json`'s input
+/// keys: relative to the working directory when it lies inside it (the same text as before paths were resolved
+/// against the experiment file, so a baseline made from the project root stays comparable), else absolute.
+fn shown(resolved: &Path) -> PathBuf {
+    match resolved.strip_prefix(working_dir()) {
+        Ok(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => resolved.to_path_buf(),
     }
 }
 
@@ -346,32 +464,57 @@ impl Experiment {
 
     /// The experiment `stance run` uses with no argument: `experiments/default.toml` if present, else the built-in
     /// copy of it.
+    ///
+    /// The built-in copy resolves its paths as if it were `./experiments/default.toml`; outside a stance project
+    /// [`load_data`](Self::load_data) then fails with [`ConfigError::NoProject`], which says what it looked for.
     pub fn load_default() -> Result<Experiment, ConfigError> {
         let p = Path::new(DEFAULT_EXPERIMENT_PATH);
         if p.exists() {
             Experiment::load(p)
         } else {
-            Experiment::from_source(DEFAULT_EXPERIMENT, None)
+            let base = working_dir().join("experiments");
+            Experiment::parse(DEFAULT_EXPERIMENT, None, base, true)
         }
     }
 
-    /// Parses and validates experiment text; `path` is used in messages.
+    /// Parses and validates experiment text; `path` is used in messages, and relative paths in the experiment
+    /// resolve against its folder (against the working directory when `path` is `None`).
     ///
     /// Two steps: the schema (serde rejects unknown keys and wrong types), then one check per section. Every
     /// message carries the line of the offending value as the TOML parser saw it.
     pub fn from_source(text: &str, path: Option<&Path>) -> Result<Experiment, ConfigError> {
+        let cwd = working_dir();
+        let base = match path.and_then(Path::parent) {
+            Some(dir) if !dir.as_os_str().is_empty() => {
+                let dir = cwd.join(dir);
+                dir.canonicalize().unwrap_or_else(|_| normalise(&dir))
+            }
+            _ => cwd,
+        };
+        Experiment::parse(text, path, base, false)
+    }
+
+    fn parse(
+        text: &str,
+        path: Option<&Path>,
+        base_dir: PathBuf,
+        built_in: bool,
+    ) -> Result<Experiment, ConfigError> {
         let source = ExperimentSource {
             path: path.map(Path::to_path_buf),
             sha256: sha256_hex(text.as_bytes()),
+            base_dir,
+            built_in,
         };
         let file = parse_schema(text, &source.origin())?;
         let at = Locator::new(source.origin(), text);
         check_top_level(&file, &at)?;
         check_data(&file.data, &at)?;
         check_evaluation(&file.evaluation, &at)?;
+        check_grouping(&file.data, &file.evaluation, &at)?;
         check_kind(&file, &at)?;
         check_gate(&file.gate, &at)?;
-        let feature_sets = check_feature_sets(&file.features, &at)?;
+        let feature_sets = check_feature_sets(&lexicons_resolved(&file.features, &source), &at)?;
         let classifiers = check_classifiers(&file.classifiers, &at)?;
         check_inner_k(&file.evaluation, &feature_sets, &classifiers, &at)?;
         Ok(Experiment {
@@ -388,7 +531,11 @@ impl Experiment {
         let f = &self.file;
         let eval = &f.evaluation;
         let k = eval.k.unwrap_or(0);
-        let by = eval.group.unwrap_or(GroupBy::Doc);
+        // Left out, groups are the natural ones: gold data's seed documents, a CSV's `data.group` column.
+        let by = eval.group.unwrap_or(match f.data {
+            DataSpec::Gold(_) => GroupBy::Doc,
+            DataSpec::Csv(_) => GroupBy::Group,
+        });
         let split = match eval.scheme {
             Scheme::StratifiedKfold => Split::StratifiedKfold {
                 k,
@@ -446,8 +593,9 @@ impl Experiment {
         })
     }
 
-    /// The expanded behavioural cases this experiment runs: `[behaviour] suites`, or `labels/behaviour` for gold
-    /// data when that folder exists; none when disabled.
+    /// The expanded behavioural cases this experiment runs: `[behaviour] suites` (resolved against the
+    /// experiment's folder), or for gold data the `behaviour` folder beside the gold labels when it exists
+    /// (`labels/behaviour` for the default `labels/gold.csv`); none when disabled.
     pub fn behaviour_cases(&self) -> Result<Vec<Case>, ConfigError> {
         let dir = match (&self.file.behaviour, &self.file.data) {
             (Some(b), _) if !b.enabled => return Ok(Vec::new()),
@@ -456,9 +604,21 @@ impl Experiment {
                     suites: Some(d), ..
                 }),
                 _,
-            ) => d.clone(),
-            (_, DataSpec::Gold(_)) if Path::new(DEFAULT_BEHAVIOUR_SUITES).is_dir() => {
-                PathBuf::from(DEFAULT_BEHAVIOUR_SUITES)
+            ) => self.existing("behaviour.suites", d)?,
+            (_, DataSpec::Gold(g)) => {
+                let labels = self.source.resolve(&g.labels);
+                let beside = if labels.is_dir() {
+                    labels.join(DEFAULT_BEHAVIOUR_DIR)
+                } else {
+                    match labels.parent() {
+                        Some(p) => p.join(DEFAULT_BEHAVIOUR_DIR),
+                        None => return Ok(Vec::new()),
+                    }
+                };
+                if !beside.is_dir() {
+                    return Ok(Vec::new());
+                }
+                shown(&beside)
             }
             _ => return Ok(Vec::new()),
         };
@@ -495,11 +655,76 @@ impl Experiment {
         Identity::of(&self.file).fingerprint()
     }
 
-    /// Loads the data the experiment names, keeping only its classes.
+    /// `written` (the value of `field`) resolved against the experiment's folder, as the loaders should see it
+    /// (see `shown`), or [`ConfigError::NotFound`] / [`ConfigError::NoProject`] when nothing is there.
+    fn existing(&self, field: &str, written: &Path) -> Result<PathBuf, ConfigError> {
+        let resolved = self.source.resolve(written);
+        if resolved.exists() {
+            return Ok(shown(&resolved));
+        }
+        if self.source.built_in {
+            // The usual way to get here: the binary run outside a project, with no experiment named.
+            return Err(self.no_project());
+        }
+        // A left-out key shows its default value: say so, so the message does not seem to quote a missing line.
+        let defaulted = match field {
+            "data.seeds" => written == default_seeds(),
+            "data.labels" => written == default_labels(),
+            _ => false,
+        };
+        Err(ConfigError::NotFound(Box::new(MissingPath {
+            origin: self.source.origin(),
+            field: field.to_string(),
+            defaulted,
+            written: written.to_path_buf(),
+            resolved,
+            base: self.source.base_dir.clone(),
+        })))
+    }
+
+    /// [`ConfigError::NoProject`], naming the seed manifest the experiment's gold data would need.
+    fn no_project(&self) -> ConfigError {
+        let seeds = match &self.file.data {
+            DataSpec::Gold(g) => g.seeds.clone(),
+            DataSpec::Csv(_) => default_seeds(),
+        };
+        ConfigError::NoProject {
+            looked_for: self
+                .source
+                .resolve(&seeds)
+                .join(crate::corpus::seeds::MANIFEST_FILE),
+        }
+    }
+
+    /// Loads the data the experiment names, keeping only its classes. Relative paths resolve against the
+    /// experiment file's folder.
     pub fn load_data(&self) -> Result<LoadedData, ConfigError> {
         match &self.file.data {
             DataSpec::Gold(g) => {
-                let check = load_gold(&g.seeds, &g.labels)?;
+                let seeds = self.existing("data.seeds", &g.seeds)?;
+                if !seeds.join(crate::corpus::seeds::MANIFEST_FILE).exists() && self.source.built_in
+                {
+                    return Err(self.no_project());
+                }
+                let labels = self.existing("data.labels", &g.labels)?;
+                let check = load_gold(&seeds, &labels)?;
+                // Label files are named relative to the folder holding the seeds folder (the project), so the keys
+                // (`labels:labels/gold.csv`) depend neither on the working directory nor on where the experiment
+                // file sits; seeds are already keyed by file name.
+                let project = self.source.resolve(&g.seeds);
+                let project = project.parent().unwrap_or(&project);
+                let input_hashes = check
+                    .input_hashes()
+                    .into_iter()
+                    .map(|(k, v)| match k.strip_prefix("labels:") {
+                        Some(p) => {
+                            let abs = normalise(&working_dir().join(p));
+                            let rel = abs.strip_prefix(project).unwrap_or(&abs);
+                            (format!("labels:{}", rel.display()), v)
+                        }
+                        None => (k, v),
+                    })
+                    .collect();
                 let units = select_units(&check.units, g.unit);
                 for c in &g.classes {
                     if !crate::corpus::GOLD_STANCES.contains(&c.as_str()) {
@@ -528,7 +753,7 @@ impl Experiment {
                 let ds = Dataset {
                     classes: g.classes.clone(),
                     items,
-                    input_hashes: check.input_hashes(),
+                    input_hashes,
                 };
                 self.finish_data(
                     ds,
@@ -540,7 +765,18 @@ impl Experiment {
                 )
             }
             DataSpec::Csv(t) => {
-                let (ds, stats) = read_table(t, &t.classes)?;
+                let t = TableSpec {
+                    path: self.existing("data.path", &t.path)?,
+                    ..t.clone()
+                };
+                let (mut ds, stats) = read_table(&t, &t.classes)?;
+                // Keyed by file name: stable whatever the working directory or the experiment file's folder.
+                let key = |p: &Path| format!("data:{}", p.display());
+                if let (Some(hash), Some(name)) =
+                    (ds.input_hashes.remove(&key(&t.path)), t.path.file_name())
+                {
+                    ds.input_hashes.insert(key(Path::new(name)), hash);
+                }
                 let ds = match t.sample {
                     Some(n) if n < ds.items.len() => stratified_sample(&ds, n, self.file.seed),
                     _ => ds,
@@ -791,6 +1027,63 @@ fn check_inner_k(
 /// Largest `evaluation.inner_k`: every inner fold re-fits every candidate on every outer fold.
 const MAX_INNER_K: usize = 20;
 
+/// The one way to name the grouping column: `data.group` (CSV). `evaluation.group` only chooses between the
+/// natural groups (left out, or `"doc"` for gold data) and `"holder"`; the older spelling `group = "group"` and
+/// `"doc"` on CSV data are refused with the fix. A group scheme on CSV data needs a column to group by.
+fn check_grouping(data: &DataSpec, eval: &EvalSpec, at: &Locator<'_>) -> Result<(), ConfigError> {
+    let here = ["evaluation.group", "evaluation"];
+    let column = match data {
+        DataSpec::Csv(t) => t.group.as_deref(),
+        DataSpec::Gold(_) => None,
+    };
+    match (data, eval.group) {
+        (DataSpec::Csv(_), Some(GroupBy::Group)) => {
+            let fix = match column {
+                Some(c) => format!("remove the line: group schemes group by the column data.group names ('{c}')"),
+                None => "remove the line and name the column in [data] instead, e.g. group = \"topic\"".into(),
+            };
+            Err(at.invalid(
+                &here,
+                format!("evaluation.group = \"group\" is no longer accepted; the grouping column is named in one place, data.group: {fix}"),
+            ))
+        }
+        (DataSpec::Gold(_), Some(GroupBy::Group)) => Err(at.invalid(
+            &here,
+            "evaluation.group = \"group\" is no longer accepted; gold data groups by seed document: remove the line \
+             (or write group = \"holder\" to group by stance holder)"
+                .into(),
+        )),
+        (DataSpec::Csv(_), Some(GroupBy::Doc)) => Err(at.invalid(
+            &here,
+            format!(
+                "evaluation.group = \"doc\" applies to gold data (seed documents); CSV data groups by the column \
+                 data.group names{}: remove the line (or write group = \"holder\" to group by data.holder)",
+                column.map(|c| format!(" ('{c}')")).unwrap_or_default()
+            ),
+        )),
+        (DataSpec::Csv(_), None) if column.is_none() && eval.per_group => Err(at.invalid(
+            &["evaluation.per_group", "evaluation"],
+            "per_group = true trains one model per group: name the CSV column that holds each row's group (target, \
+             topic) in [data], e.g. group = \"topic\" (or set evaluation.group = \"holder\" to group by data.holder)"
+                .into(),
+        )),
+        (DataSpec::Csv(_), None)
+            if column.is_none()
+                && matches!(eval.scheme, Scheme::GroupKfold | Scheme::LeaveOneGroupOut) =>
+        {
+            Err(at.invalid(
+                &["evaluation.scheme", "evaluation"],
+                format!(
+                    "scheme {} needs groups: name the CSV column to group by in [data], e.g. group = \"topic\" \
+                     (or set evaluation.group = \"holder\" to group by data.holder)",
+                    eval.scheme.name()
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// `kind` has the table it needs and no other; then that table's own checks.
 fn check_kind(file: &ExperimentFile, at: &Locator<'_>) -> Result<(), ConfigError> {
     match (file.kind, &file.ablation, &file.learning_curve) {
@@ -899,6 +1192,18 @@ fn check_gate(gate: &GateSpec, at: &Locator<'_>) -> Result<(), ConfigError> {
         }
     }
     Ok(())
+}
+
+/// The feature sets with every lexicon `path` resolved against the experiment's folder (absolute), for
+/// validation, which reads the lexicon; the declaration itself keeps the path as written.
+fn lexicons_resolved(specs: &[FeatureSetSpec], source: &ExperimentSource) -> Vec<FeatureSetSpec> {
+    let mut specs = specs.to_vec();
+    for e in specs.iter_mut().flat_map(|fs| fs.extractors.iter_mut()) {
+        if let ExtractorSpec::Lexicon(LexiconParams { path: Some(p), .. }) = e {
+            *p = source.resolve(p);
+        }
+    }
+    specs
 }
 
 /// Unique names, then each feature set's own validation.
@@ -1159,7 +1464,10 @@ mod spans {
 /// (`experiment.identity`), and compared field by field it says what changed.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Identity<'a> {
-    /// `[data]`.
+    /// `[data]`, without its paths (`seeds`, `labels`, `path`): the data itself is identified by the sha256 of
+    /// every input file (`report.json` `inputs`), so moving an experiment file and rewriting its relative paths
+    /// does not make its baselines stale.
+    #[serde(serialize_with = "serialize_data_identity")]
     pub data: &'a DataSpec,
     /// `[evaluation]`.
     pub evaluation: &'a EvalSpec,
@@ -1202,7 +1510,7 @@ impl<'a> Identity<'a> {
     pub fn changes(&self, other: &Identity<'_>) -> Vec<&'static str> {
         // Data and evaluation compare as JSON: that is what the fingerprint sees.
         let mut parts = Vec::new();
-        if json(self.data) != json(other.data) {
+        if data_identity(self.data) != data_identity(other.data) {
             parts.push("[data]");
         }
         if json(self.evaluation) != json(other.evaluation) {
@@ -1229,6 +1537,24 @@ impl<'a> Identity<'a> {
 
 fn json<T: Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).expect("experiment declarations serialise")
+}
+
+/// The keys of `[data]` that are paths, left out of [`Identity`].
+const DATA_PATH_KEYS: [&str; 3] = ["seeds", "labels", "path"];
+
+/// `[data]` as the identity sees it: everything but its paths.
+fn data_identity(d: &DataSpec) -> serde_json::Value {
+    let mut v = json(d);
+    if let Some(table) = v.as_object_mut() {
+        for k in DATA_PATH_KEYS {
+            table.remove(k);
+        }
+    }
+    v
+}
+
+fn serialize_data_identity<S: serde::Serializer>(d: &&DataSpec, s: S) -> Result<S::Ok, S::Error> {
+    data_identity(d).serialize(s)
 }
 
 /// The loaded data and what was left out.
@@ -1576,5 +1902,115 @@ type = "logistic"
         let c = Experiment::from_source(&MINIMAL.replace("k = 3", "k = 2"), None).unwrap();
         assert_eq!(a.identity_fingerprint(), b.identity_fingerprint());
         assert_ne!(a.identity_fingerprint(), c.identity_fingerprint());
+    }
+
+    #[test]
+    fn identity_fingerprint_ignores_data_paths_but_not_other_data_keys() {
+        let a = Experiment::from_source(MINIMAL, None).unwrap();
+        let moved = MINIMAL.replace(
+            "source = \"gold\"",
+            "source = \"gold\"\nseeds = \"../seeds\"\nlabels = \"../labels/gold.csv\"",
+        );
+        let b = Experiment::from_source(&moved, None).unwrap();
+        let c = Experiment::from_source(
+            &MINIMAL.replace("source = \"gold\"", "source = \"gold\"\nunit = \"finest\""),
+            None,
+        )
+        .unwrap();
+        assert_eq!(a.identity_fingerprint(), b.identity_fingerprint());
+        assert!(Identity::of(&a.file)
+            .changes(&Identity::of(&b.file))
+            .is_empty());
+        assert_ne!(a.identity_fingerprint(), c.identity_fingerprint());
+        assert_eq!(
+            Identity::of(&a.file).changes(&Identity::of(&c.file)),
+            vec!["[data]"]
+        );
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_the_experiment_folder() {
+        let e = Experiment::from_source(MINIMAL, Some(Path::new("/nowhere/exps/x.toml"))).unwrap();
+        assert_eq!(e.source.base_dir, Path::new("/nowhere/exps"));
+        assert_eq!(
+            e.source.resolve(Path::new("../seeds")),
+            Path::new("/nowhere/seeds")
+        );
+        assert_eq!(
+            e.source.resolve(Path::new("./a/./b.csv")),
+            Path::new("/nowhere/exps/a/b.csv")
+        );
+        assert_eq!(
+            e.source.resolve(Path::new("/abs/c.csv")),
+            Path::new("/abs/c.csv")
+        );
+        // Text without a file resolves against the working directory.
+        let t = Experiment::from_source(MINIMAL, None).unwrap();
+        assert_eq!(t.source.base_dir, working_dir());
+    }
+
+    #[test]
+    fn a_missing_data_path_names_the_resolved_path_and_its_base() {
+        let e = Experiment::from_source(MINIMAL, Some(Path::new("/nowhere/exps/x.toml"))).unwrap();
+        let err = e.load_data().unwrap_err().to_string();
+        assert!(
+            err.starts_with("/nowhere/exps/x.toml: data.seeds = \"seeds\" (its default"),
+            "{err}"
+        );
+        assert!(
+            err.contains("names /nowhere/exps/seeds, which does not exist"),
+            "{err}"
+        );
+        assert!(
+            err.contains("against the experiment file's folder, /nowhere/exps"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_grouping_column_is_named_once() {
+        let csv = MINIMAL.replace(
+            "source = \"gold\"\nclasses = [\"support\", \"oppose\"]",
+            "source = \"csv\"\npath = \"x.csv\"\ntext = \"t\"\nlabel = \"l\"\ngroup = \"topic\"",
+        );
+        let group_kfold = |src: &str, group: &str| {
+            src.replace(
+                "scheme = \"stratified-kfold\"",
+                &format!("scheme = \"group-kfold\"{group}"),
+            )
+        };
+        let ok = Experiment::from_source(&group_kfold(&csv, ""), None).unwrap();
+        assert_eq!(
+            ok.plan().unwrap().split,
+            Split::GroupKfold {
+                k: 3,
+                repeats: 1,
+                by: GroupBy::Group
+            }
+        );
+        for (src, want) in [
+            (
+                group_kfold(&csv, "\ngroup = \"group\""),
+                "data.group names ('topic')",
+            ),
+            (
+                group_kfold(&csv, "\ngroup = \"doc\""),
+                "applies to gold data",
+            ),
+            (
+                group_kfold(MINIMAL, "\ngroup = \"group\""),
+                "gold data groups by seed document",
+            ),
+            (
+                group_kfold(&csv.replace("group = \"topic\"\n", ""), ""),
+                "name the CSV column to group by in [data]",
+            ),
+        ] {
+            let (line, err) = line_of(&src);
+            assert!(err.contains(want), "wanted '{want}' in: {err}");
+            assert!(line > 0, "{err}");
+        }
+        let holder = group_kfold(&csv, "\ngroup = \"holder\"");
+        assert!(Experiment::from_source(&holder, None).is_ok());
     }
 }

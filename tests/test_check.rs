@@ -23,7 +23,7 @@ fn weaken_lexicon(wd: &Workdir) {
         "experiments/default.toml",
         exp.replacen(
             from,
-            "name = \"lexicon\"\nextractors = [{ type = \"lexicon\", path = \"weak-cues.toml\" }]",
+            "name = \"lexicon\"\nextractors = [{ type = \"lexicon\", path = \"../weak-cues.toml\" }]",
             1,
         ),
     );
@@ -296,6 +296,8 @@ seed = 5
 bootstrap = 0
 [data]
 source = "gold"
+seeds = "../seeds"
+labels = "../labels/gold.csv"
 classes = ["support", "oppose"]
 [evaluation]
 scheme = "stratified-kfold"

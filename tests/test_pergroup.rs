@@ -92,7 +92,7 @@ fn per_group_predictions_are_each_groups_own_model_concatenated() {
     wd.write("all.csv", &csv);
     wd.write("weapons.csv", only_target(&csv, "weapons"));
     wd.write("climate.csv", only_target(&csv, "climate"));
-    let fixed = "scheme = \"fixed-split\"\nper_group = true\ngroup = \"doc\"";
+    let fixed = "scheme = \"fixed-split\"\nper_group = true";
     wd.write("pg.toml", experiment("pg", "all.csv", fixed));
     wd.write(
         "w.toml",

@@ -4,9 +4,10 @@ use stance::report::model::RunReport;
 
 use crate::workdir::{repo, Workdir};
 
-const REPORT_FILES: [&str; 7] = [
+const REPORT_FILES: [&str; 8] = [
     "behaviour.csv",
     "report.md",
+    "report.html",
     "report.json",
     "metrics.csv",
     "predictions.csv",
@@ -292,7 +293,7 @@ fn a_labelled_csv_outside_the_repository_runs_through_the_same_command() {
         "small.toml",
         small_experiment(
             &path.display().to_string(),
-            "scheme = \"group-kfold\"\nk = 2\nrepeats = 3\ngroup = \"group\"",
+            "scheme = \"group-kfold\"\nk = 2\nrepeats = 3",
         ),
     );
     wd.run(&["run", "small.toml", "-q"])
@@ -391,8 +392,9 @@ fn too_many_folds_for_the_smallest_class_is_refused() {
     let text = wd
         .read("experiments/default.toml")
         .replace("k = 3 ", "k = 5 ");
-    wd.write("bad.toml", text);
-    wd.run(&["run", "bad.toml", "-q"])
+    // Beside the original, so its relative paths (`../seeds`) still resolve.
+    wd.write("experiments/bad.toml", text);
+    wd.run(&["run", "experiments/bad.toml", "-q"])
         .code(2)
         .stderr_has("k = 5 folds is more than the 3 item(s) of class 'oppose'");
     assert!(
@@ -408,8 +410,8 @@ fn grouping_by_holder_that_leaves_one_class_is_explained() {
         .read("experiments/default.toml")
         .replace("scheme = \"stratified-kfold\"", "scheme = \"leave-one-group-out\"\ngroup = \"holder\"")
         .replace("k = 3          # the smallest class (oppose) has 3 sentences: k cannot exceed that\nrepeats = 10", "");
-    wd.write("logo.toml", text);
-    wd.run(&["run", "logo.toml", "-q"])
+    wd.write("experiments/logo.toml", text);
+    wd.run(&["run", "experiments/logo.toml", "-q"])
         .code(2)
         .stderr_has("held-out group 'Jens Stoltenberg'")
         .stderr_has("hold only oppose (no support)");

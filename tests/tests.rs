@@ -26,3 +26,7 @@ mod test_shard;
 mod test_diff;
 // Nested tuning of parameters given as lists.
 mod test_tune;
+// Paths in experiments resolve against the experiment file; outside a project; one grouping spelling.
+mod test_paths;
+// `report.html`: one self-contained page.
+mod test_html;

@@ -153,7 +153,9 @@ pub fn stale_reasons(
     }
     out.extend(changed_inputs(&baseline.inputs, inputs));
     let identity = Identity::of(file);
-    if baseline.experiment.identity != identity.fingerprint() {
+    // Recomputed from the baseline's own declaration rather than read from its stored fingerprint, so a change to
+    // what the identity covers (e.g. leaving out data paths) does not make every older baseline stale.
+    if Identity::of(&baseline.experiment.config).fingerprint() != identity.fingerprint() {
         let parts = Identity::of(&baseline.experiment.config).changes(&identity);
         out.push(StaleReason {
             input: "experiment".into(),

@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! <out>/report.md        the readable report
+//! <out>/report.html      the same, one self-contained page to share (charts embedded, no outside resources)
 //! <out>/report.json      everything, versioned schema (RunReport)
 //! <out>/metrics.csv      one row per configuration × metric, with interval bounds
 //! <out>/predictions.csv  one row per configuration × item × repeat
@@ -15,6 +16,7 @@
 pub mod atomic;
 pub mod csv_safe;
 pub mod format;
+pub mod html;
 pub mod markdown;
 pub mod model;
 pub mod submission;
@@ -131,14 +133,20 @@ pub fn write_report_folder(
     files.insert("metrics.csv".into(), tables::metrics_csv(report));
     files.insert("predictions.csv".into(), tables::predictions_csv(report));
     let charts = crate::plot::render_all(report)?;
+    let md = markdown::render(
+        report,
+        &charts.iter().map(|c| c.0.clone()).collect::<Vec<_>>(),
+    );
     files.insert(
-        "report.md".into(),
-        markdown::render(
-            report,
-            &charts.iter().map(|c| c.0.clone()).collect::<Vec<_>>(),
+        "report.html".into(),
+        html::render(
+            &md,
+            &format!("Stance report: {}", report.experiment.name),
+            &charts,
         )
         .into_bytes(),
     );
+    files.insert("report.md".into(), md.into_bytes());
     for (name, bytes) in charts {
         files.insert(name, bytes);
     }
