@@ -139,9 +139,9 @@ fn per_group_predictions_are_each_groups_own_model_concatenated() {
     let pooled = report(&wd, "pooled");
     assert!(pooled.evaluation.per_group.is_none());
     let md = wd.read("pg/report.md");
-    assert!(
-        md.contains("one model per group (grouped by doc: 2 groups, 2 models per configuration)")
-    );
+    assert!(md.contains(
+        "one model per group (grouped by column 'target': 2 groups, 2 models per configuration)"
+    ));
     assert!(md.contains("no single model to explain"));
     assert!(pg.configs.iter().all(|c| c.top_features.is_none()));
     assert_eq!(

@@ -239,7 +239,7 @@ fn results_are_byte_identical_for_one_and_two_threads() {
         );
         compared += 1;
     }
-    assert_eq!(compared, 11);
+    assert_eq!(compared, 12);
     let t1: serde_json::Value = serde_json::from_str(&wd.read("one/timings.json")).unwrap();
     let t2: serde_json::Value = serde_json::from_str(&wd.read("two/timings.json")).unwrap();
     assert_eq!(t1["threads"], 1);

@@ -182,7 +182,6 @@ classes = ["pro", "con"]
 [evaluation]
 scheme = "group-kfold"
 k = 2
-group = "group"
 inner_k = 2
 [[features]]
 name = "words"

@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use crate::eval::results::ConfigResult;
 use crate::eval::splits::{GroupBy, Scheme};
+use crate::experiment::DataSpec;
 use crate::report::format::{code, escape, est, num, p_phrase, share};
 use crate::report::model::RunReport;
 
@@ -81,6 +82,19 @@ pub(super) fn what_the_data_can_tell(r: &RunReport) -> String {
     )
 }
 
+/// What a grouping means in this run's data: the CSV column `data.group` names (`'topic'`), the seed document,
+/// or the stance holder.
+fn group_name(r: &RunReport, by: GroupBy) -> String {
+    match (&r.experiment.config.data, by) {
+        (_, GroupBy::Holder) => "stance holder".to_string(),
+        (DataSpec::Csv(t), _) => t.group.as_ref().map_or_else(
+            || by.name().to_string(),
+            |c| format!("column '{}'", escape(c)),
+        ),
+        (DataSpec::Gold(_), _) => "seed document".to_string(),
+    }
+}
+
 fn describe_scheme(r: &RunReport) -> String {
     let e = &r.evaluation;
     let by = e.group.unwrap_or(GroupBy::Doc);
@@ -88,8 +102,12 @@ fn describe_scheme(r: &RunReport) -> String {
         Scheme::StratifiedKfold => {
             format!("stratified {}-fold cross-validation", e.k.unwrap_or(0))
         }
-        Scheme::GroupKfold => format!("group {}-fold cross-validation by {by}", e.k.unwrap_or(0)),
-        Scheme::LeaveOneGroupOut => format!("leave-one-group-out by {by}"),
+        Scheme::GroupKfold => format!(
+            "group {}-fold cross-validation by {}",
+            e.k.unwrap_or(0),
+            group_name(r, by)
+        ),
+        Scheme::LeaveOneGroupOut => format!("leave-one-group-out by {}", group_name(r, by)),
         Scheme::LeaveOneOut => "leave-one-out cross-validation".to_string(),
         Scheme::FixedSplit => "the data's fixed train/test split".to_string(),
     };
@@ -103,7 +121,9 @@ fn describe_scheme(r: &RunReport) -> String {
             ", with one model per group (grouped by {}: {} groups, {} models per configuration) and the groups' predictions \
              concatenated before scoring, as in SemEval-2016 Task 6; each group's own score is under \
              \"Per-group scores\"",
-            pg.by, pg.groups, pg.models
+            group_name(r, pg.by),
+            pg.groups,
+            pg.models
         );
     }
     d
