@@ -23,8 +23,8 @@ pub(super) fn tuning(r: &RunReport) -> String {
     let _ = writeln!(s, "## Tuning\n");
     let _ = writeln!(
         s,
-        "{} configuration(s) give parameters as lists. Each was tuned by nested cross-validation: on every outer \
-         training fold, an inner {} chose the candidate with the highest mean {metric} over the inner validation \
+        "{} configuration(s) give parameters as lists. Each was tuned by nested cross-validation: an inner {} \
+         chose the candidate with the highest mean {metric} over the inner validation \
          folds (exact ties: the value listed first); the chosen model, refitted on the whole outer training fold, \
          predicted the outer test fold. The scores above are those outer scores, so they are not inflated by the \
          choice. Feature sets are refitted on the inner training rows only.\n",
