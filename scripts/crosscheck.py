@@ -126,7 +126,10 @@ def report(folder):
             "mcc": matthews_corrcoef(g, p),
             "kappa": cohen_kappa_score(g, p) if len(set(g) | set(p)) > 1 else 0.0,
         }
-        if "support" in classes and "oppose" in classes:
+        favg = rep["experiment"]["config"].get("favg_classes")
+        if favg:
+            theirs["f_avg"] = float(np.mean([f1[classes.index(c)] for c in favg]))
+        elif "support" in classes and "oppose" in classes:
             theirs["f_avg"] = (f1[classes.index("support")] + f1[classes.index("oppose")]) / 2
         for name, value in theirs.items():
             if np.isnan(value):

@@ -335,6 +335,10 @@ pub struct ExperimentFile {
     /// The metric the leaderboard is sorted by. Defaults to `macro_f1`.
     #[serde(default = "default_headline")]
     pub headline: MetricName,
+    /// The classes F_avg averages the F1 of. Defaults to `support` and `oppose` when the data has both
+    /// (SemEval-2016 Task 6); without either, F_avg is not reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub favg_classes: Option<Vec<String>>,
     /// Significance level for tests. Defaults to `0.05`.
     #[serde(default = "default_alpha")]
     pub alpha: f64,
@@ -589,6 +593,7 @@ impl Experiment {
             alpha: f.alpha,
             behaviour: self.behaviour_cases()?,
             per_group: eval.per_group.then_some(by),
+            favg_classes: f.favg_classes.clone(),
             inner_k: eval.inner_k.unwrap_or(crate::eval::tune::DEFAULT_INNER_K),
         })
     }
@@ -803,13 +808,30 @@ impl Experiment {
                 )));
             }
         }
-        if self.file.headline == MetricName::FAvg || self.gate_metrics().contains(&MetricName::FAvg)
+        if let Some(c) = self
+            .file
+            .favg_classes
+            .iter()
+            .flatten()
+            .find(|c| !ds.classes.contains(c))
+        {
+            return Err(ConfigError::DataMismatch(format!(
+                "{}: favg_classes lists '{c}', which the data does not have (classes: {}); use names from the \
+                 data's classes (after data.label_names)",
+                self.source.origin(),
+                ds.classes.join(", ")
+            )));
+        }
+        if self.file.favg_classes.is_none()
+            && (self.file.headline == MetricName::FAvg
+                || self.gate_metrics().contains(&MetricName::FAvg))
         {
             let has = |s: &str| ds.classes.iter().any(|c| c == s);
             if !(has("support") && has("oppose")) {
                 return Err(ConfigError::DataMismatch(format!(
                     "{}: F_avg is the mean F1 of the classes 'support' and 'oppose', which this data does not have \
-                     (classes: {}); rename them with data.label_names or choose another headline",
+                     (classes: {}); declare favg_classes (e.g. [\"pro\", \"con\"]), rename them with data.label_names, \
+                     or choose another headline",
                     self.source.origin(),
                     ds.classes.join(", ")
                 )));
@@ -904,6 +926,7 @@ fn check_top_level(file: &ExperimentFile, at: &Locator<'_>) -> Result<(), Config
             format!("alpha must be in (0, 1), got {}", file.alpha),
         ));
     }
+    check_favg_classes(file, at)?;
     let b = file.bootstrap;
     if b != 0 && b < MIN_BOOTSTRAP {
         return Err(at.invalid(
@@ -929,6 +952,47 @@ fn check_data(data: &DataSpec, at: &Locator<'_>) -> Result<(), ConfigError> {
         return Err(at.invalid(
             &["data.sample"],
             "data.sample must be at least 1 (allowed: 1 or more rows; leave it out to keep every row)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `favg_classes`: at least one class, none twice, each one of the classes `[data]` declares (when it declares
+/// them; otherwise the loaded data is checked in [`Experiment::load_data`]).
+fn check_favg_classes(file: &ExperimentFile, at: &Locator<'_>) -> Result<(), ConfigError> {
+    let Some(list) = &file.favg_classes else {
+        return Ok(());
+    };
+    if list.is_empty() {
+        return Err(at.invalid(
+            &["favg_classes"],
+            "favg_classes is empty; list the classes F_avg averages (e.g. [\"support\", \"oppose\"]) or remove it"
+                .into(),
+        ));
+    }
+    for (i, c) in list.iter().enumerate() {
+        if list[..i].contains(c) {
+            return Err(at.invalid(
+                &["favg_classes"],
+                format!("favg_classes lists '{c}' twice; list each class once"),
+            ));
+        }
+    }
+    let declared = match &file.data {
+        DataSpec::Gold(g) => &g.classes,
+        DataSpec::Csv(t) => &t.classes,
+    };
+    if let Some(c) = list
+        .iter()
+        .find(|c| !declared.is_empty() && !declared.contains(c))
+    {
+        return Err(at.invalid(
+            &["favg_classes"],
+            format!(
+                "favg_classes lists '{c}', which is not one of the experiment's classes ({}); use names from \
+                 data.classes",
+                declared.join(", ")
+            ),
         ));
     }
     Ok(())
@@ -1483,6 +1547,9 @@ pub struct Identity<'a> {
     pub learning_curve: &'a Option<LearningCurveSpec>,
     /// The significance level.
     pub alpha: f64,
+    /// The classes F_avg averages, when declared (left out otherwise, so older fingerprints stay valid).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub favg_classes: &'a Option<Vec<String>>,
 }
 
 impl<'a> Identity<'a> {
@@ -1497,6 +1564,7 @@ impl<'a> Identity<'a> {
             ablation: &f.ablation,
             learning_curve: &f.learning_curve,
             alpha: f.alpha,
+            favg_classes: &f.favg_classes,
         }
     }
 
@@ -1524,6 +1592,9 @@ impl<'a> Identity<'a> {
         }
         if self.alpha != other.alpha {
             parts.push("alpha");
+        }
+        if self.favg_classes != other.favg_classes {
+            parts.push("favg_classes");
         }
         if self.kind != other.kind
             || self.ablation != other.ablation

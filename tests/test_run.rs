@@ -505,3 +505,38 @@ fn verdicts_agree_with_their_intervals_on_every_shipped_experiment() {
     );
     assert!(wd.read("reports/default/report.md").contains("≡ majority"));
 }
+
+/// `favg_classes` makes F_avg the mean F1 of the declared classes (here pro and con, where the default pair does
+/// not exist), and a class the data lacks is refused at its line.
+#[test]
+fn favg_classes_defines_f_avg_and_unknown_classes_are_refused() {
+    let wd = Workdir::new();
+    wd.write("corpus.csv", small_csv());
+    let exp = small_experiment("corpus.csv", "scheme = \"stratified-kfold\"\nk = 2").replace(
+        "seed = 7\n",
+        "seed = 7\nheadline = \"f_avg\"\nfavg_classes = [\"pro\", \"con\"]\n",
+    );
+    wd.write("exp.toml", &exp);
+    wd.run(&["run", "exp.toml", "--out", "r", "-q"]).ok();
+    let r = report(&wd, "r");
+    for c in &r.configs {
+        let f1: Vec<f64> = c.per_class.iter().map(|p| p.f1.point).collect();
+        let favg = c.metrics[&stance::eval::MetricName::FAvg].point;
+        assert!((favg - (f1[0] + f1[1]) / 2.0).abs() < 1e-15, "{}", c.id);
+    }
+    assert!(wd
+        .read("r/report.md")
+        .contains("the mean F1 of pro and con, as favg_classes declares"));
+    wd.write(
+        "bad.toml",
+        exp.replace(
+            "favg_classes = [\"pro\", \"con\"]",
+            "favg_classes = [\"pro\", \"neutral\"]",
+        ),
+    );
+    wd.run(&["run", "bad.toml", "--out", "b", "-q"])
+        .code(2)
+        .stderr_has("bad.toml:5")
+        .stderr_has("favg_classes lists 'neutral'");
+    assert!(!wd.path().join("b").exists());
+}

@@ -6,7 +6,7 @@
 
 use rayon::prelude::*;
 
-use super::metrics::{score, MetricName, Scores};
+use super::metrics::{score_with, MetricName, Scores};
 use super::oof::OutOfFold;
 use super::results::Estimate;
 use super::stats::{percentile_interval, ClusterBootstrap};
@@ -78,6 +78,8 @@ pub struct Scoring<'a> {
     pub classes: &'a [String],
     /// Metrics to record.
     pub metrics: &'a [MetricName],
+    /// The classes F_avg averages (indices into `classes`).
+    pub favg: &'a [usize],
 }
 
 impl Replicates {
@@ -98,7 +100,7 @@ impl Replicates {
                 oof.iter()
                     .map(|o| {
                         let conf = o.pooled_confusion(scoring.gold, scoring.evaluated, Some(&w));
-                        layout.row(&score(&conf, scoring.classes))
+                        layout.row(&score_with(&conf, scoring.classes, scoring.favg))
                     })
                     .collect()
             })

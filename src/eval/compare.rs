@@ -188,7 +188,7 @@ pub fn against_best(
                     p_holm: mcnemar_holm[k],
                 },
                 corrected_t: t_tests[k].map(|(t, df, p)| CorrectedT {
-                    t,
+                    t: t.is_finite().then_some(t),
                     df,
                     p_value: p,
                     p_holm: t_holm[k].unwrap_or(1.0),

@@ -10,7 +10,7 @@
 //! * macro-F1 averages over **all** the experiment's classes, including one absent from a resample;
 //! * balanced accuracy averages recall over classes with at least one gold item;
 //! * MCC is the multi-class (Gorodkin) form, 0 when undefined; Cohen's kappa is 0 when chance agreement is 1;
-//! * F_avg is the mean F1 of `support` and `oppose` (SemEval-2016 Task 6), computed on the full confusion matrix
+//! * F_avg is the mean F1 of `support` and `oppose` (SemEval-2016 Task 6), or of an experiment's `favg_classes`, computed on the full confusion matrix
 //!   so predictions of a third class still count as errors.
 
 use std::fmt;
@@ -205,8 +205,35 @@ fn ratio(num: f64, den: f64, what: String, flags: &mut Vec<String>) -> f64 {
     }
 }
 
-/// Computes every metric. `classes` names the rows (for F_avg and zero-division flags).
+/// The classes F_avg averages unless an experiment declares `favg_classes`: `support` and `oppose` when both exist
+/// (SemEval-2016 Task 6), else none (no F_avg).
+pub fn default_favg(classes: &[String]) -> Vec<usize> {
+    let idx = |name: &str| classes.iter().position(|c| c == name);
+    match (idx("support"), idx("oppose")) {
+        (Some(s), Some(o)) => vec![s, o],
+        _ => Vec::new(),
+    }
+}
+
+/// The classes F_avg averages: the `declared` names (an experiment's `favg_classes`) that `classes` has, else
+/// [`default_favg`].
+pub fn favg_for(declared: Option<&[String]>, classes: &[String]) -> Vec<usize> {
+    match declared {
+        Some(names) => names
+            .iter()
+            .filter_map(|n| classes.iter().position(|c| c == n))
+            .collect(),
+        None => default_favg(classes),
+    }
+}
+
+/// Every metric, with F_avg over the default classes ([`default_favg`]).
 pub fn score(c: &Confusion, classes: &[String]) -> Scores {
+    score_with(c, classes, &default_favg(classes))
+}
+
+/// Computes every metric; F_avg is the mean F1 of the classes `favg` indexes (none: no F_avg). `classes` names the rows (for F_avg and zero-division flags).
+pub fn score_with(c: &Confusion, classes: &[String], favg: &[usize]) -> Scores {
     let n = c.n_classes();
     let total = c.total();
     let mut flags = Vec::new();
@@ -243,11 +270,9 @@ pub fn score(c: &Confusion, classes: &[String]) -> Scores {
     } else {
         with_gold.iter().map(|s| s.recall).sum::<f64>() / with_gold.len() as f64
     };
-    let idx = |name: &str| classes.iter().position(|c| c == name);
-    let f_avg = match (idx("support"), idx("oppose")) {
-        (Some(s), Some(o)) => Some((per_class[s].f1 + per_class[o].f1) / 2.0),
-        _ => None,
-    };
+    // Summed in the listed order and divided once, so the default pair gives (F1_support + F1_oppose) / 2 exactly.
+    let f_avg = (!favg.is_empty())
+        .then(|| favg.iter().map(|&k| per_class[k].f1).sum::<f64>() / favg.len() as f64);
     // Multi-class MCC: (c·s − Σ p_k t_k) / sqrt((s² − Σ p_k²)(s² − Σ t_k²)).
     let t: Vec<f64> = (0..n).map(|k| c.gold_total(k)).collect();
     let p: Vec<f64> = (0..n).map(|k| c.pred_total(k)).collect();
@@ -284,6 +309,36 @@ pub fn score(c: &Confusion, classes: &[String]) -> Scores {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn favg_averages_the_declared_classes_and_the_default_pair_is_unchanged() {
+        let classes: Vec<String> = ["support", "oppose", "neutral"]
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        let gold = [0, 0, 1, 1, 2, 2, 2];
+        let pred = [0, 1, 1, 2, 2, 2, 0];
+        let c = Confusion::from_pairs(3, &gold, &pred);
+        let s = score(&c, &classes);
+        let f1: Vec<f64> = s.per_class.iter().map(|p| p.f1).collect();
+        // The default is bit-identical to the formula it replaced.
+        assert_eq!(s.f_avg, Some((f1[0] + f1[1]) / 2.0));
+        assert_eq!(
+            score_with(&c, &classes, &[0, 2]).f_avg,
+            Some((f1[0] + f1[2]) / 2.0)
+        );
+        assert_eq!(
+            score_with(&c, &classes, &[0, 1, 2]).f_avg,
+            Some((f1[0] + f1[1] + f1[2]) / 3.0)
+        );
+        assert_eq!(score_with(&c, &classes, &[]).f_avg, None);
+        let names = |v: &[&str]| v.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            favg_for(Some(&names(&["neutral", "support"])), &classes),
+            [2, 0]
+        );
+        assert_eq!(favg_for(None, &names(&["pro", "con"])), Vec::<usize>::new());
+    }
 
     fn names(n: usize) -> Vec<String> {
         ["support", "oppose", "neutral"][..n]

@@ -72,6 +72,8 @@ pub struct Plan {
     /// Train one model per value of this grouping (each fold's training items of that group) instead of one model
     /// per fold; `None`: one model per fold.
     pub per_group: Option<GroupBy>,
+    /// The classes F_avg averages, when the experiment declares them; `None`: `support` and `oppose` when present.
+    pub favg_classes: Option<Vec<String>>,
     /// Inner folds of the nested cross-validation that tunes listed parameters ([`super::tune`]).
     pub inner_k: usize,
 }

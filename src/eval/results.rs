@@ -355,8 +355,9 @@ pub struct McNemar {
 /// over the J per-fold differences `d`, with J − 1 degrees of freedom.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CorrectedT {
-    /// The statistic.
-    pub t: f64,
+    /// The statistic; `None` (JSON `null`) when the per-fold differences have zero variance and a non-zero mean,
+    /// where t is ±∞ (JSON has no infinity, and a report must read back).
+    pub t: Option<f64>,
     /// Degrees of freedom.
     pub df: usize,
     /// Two-sided p-value.

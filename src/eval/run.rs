@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::bootstrap::{Replicates, Scoring, Slot, CONFIDENCE_LEVEL};
 use super::compare::{self, Evidence, Warning};
 use super::grid::{describe, extract_all, run_grid, GridOutput};
-use super::metrics::{score, MetricName, Scores};
+use super::metrics::{default_favg, favg_for, score_with, MetricName, Scores};
 use super::plan::{Cell, Clusters, Kind, Plan};
 use super::results::*;
 use super::splits::{groups_of, make_folds, per_group_folds, Fold};
@@ -164,20 +164,28 @@ pub fn finish(
     let evaluated: Vec<usize> = (0..ds.items.len())
         .filter(|&i| grid.oof.iter().any(|o| o.times_tested(i) > 0))
         .collect();
+    let favg = favg_indices(plan, &ds.classes);
     let metrics: Vec<MetricName> = MetricName::ALL
         .into_iter()
-        .filter(|m| *m != MetricName::FAvg || has_support_and_oppose(&ds.classes))
+        .filter(|m| *m != MetricName::FAvg || !favg.is_empty())
         .collect();
     let scoring = Scoring {
         gold: &gold,
         evaluated: &evaluated,
         classes: &ds.classes,
         metrics: &metrics,
+        favg: &favg,
     };
     let points: Vec<Scores> = grid
         .oof
         .iter()
-        .map(|o| score(&o.pooled_confusion(&gold, &evaluated, None), &ds.classes))
+        .map(|o| {
+            score_with(
+                &o.pooled_confusion(&gold, &evaluated, None),
+                &ds.classes,
+                &favg,
+            )
+        })
         .collect();
     let (ranked, best) = compare::rank(&cells, &points, plan.headline);
     let (unit, units) = clusters(plan, ds, &evaluated);
@@ -186,7 +194,7 @@ pub fn finish(
     let fold_scores: Vec<Vec<SplitScore>> = grid
         .oof
         .iter()
-        .map(|o| scores::per_fold(o, folds, &gold, &ds.classes, &metrics))
+        .map(|o| scores::per_fold(o, folds, &gold, &ds.classes, &favg, &metrics))
         .collect();
     let fold_headlines: Vec<Vec<f64>> = fold_scores
         .iter()
@@ -303,9 +311,15 @@ pub fn finish(
     })
 }
 
-/// Whether F_avg is defined for these classes.
+/// Whether F_avg is defined for these classes by default.
 pub fn has_support_and_oppose(classes: &[String]) -> bool {
-    classes.iter().any(|c| c == "support") && classes.iter().any(|c| c == "oppose")
+    !default_favg(classes).is_empty()
+}
+
+/// The classes F_avg averages in this run: the plan's `favg_classes` (validated against the data at load), else
+/// [`default_favg`].
+pub fn favg_indices(plan: &Plan, classes: &[String]) -> Vec<usize> {
+    favg_for(plan.favg_classes.as_deref(), classes)
 }
 
 /// Every cell's metrics with intervals, per-class scores, confusion and split-to-split spread. Predictions and top
@@ -349,7 +363,13 @@ fn config_results(
             let repeats = oof.predictions().len();
             let repeat_sd = if repeats > 1 {
                 let per_repeat: Vec<Scores> = (0..repeats)
-                    .map(|r| score(&oof.repeat_confusion(r, scoring.gold, k), scoring.classes))
+                    .map(|r| {
+                        score_with(
+                            &oof.repeat_confusion(r, scoring.gold, k),
+                            scoring.classes,
+                            scoring.favg,
+                        )
+                    })
                     .collect();
                 scoring
                     .metrics
@@ -513,7 +533,8 @@ fn add_part_scores(
         Some(Ok(g)) => g.into_iter().map(Some).collect(),
         _ => ds.items.iter().map(|i| i.group.clone()).collect(),
     };
-    let (gold, classes, metrics) = (scoring.gold, scoring.classes, scoring.metrics);
+    let (gold, classes, metrics, favg) =
+        (scoring.gold, scoring.classes, scoring.metrics, scoring.favg);
     for ((ci, r), per_fold) in results.iter_mut().enumerate().zip(fold_scores) {
         let oof = &grid.oof[ci];
         let majority = cells.iter().position(|c| {
@@ -521,8 +542,8 @@ fn add_part_scores(
                 && plan.classifiers[c.classifier].kind() == ClassifierKind::Majority
         });
         r.per_fold = per_fold;
-        r.per_repeat = scores::per_repeat(oof, gold, classes, metrics);
-        r.per_group = scores::per_group(oof, &groups, gold, classes, metrics);
+        r.per_repeat = scores::per_repeat(oof, gold, classes, favg, metrics);
+        r.per_group = scores::per_group(oof, &groups, gold, classes, favg, metrics);
         r.degenerate = match majority {
             Some(m) if m == ci => None,
             m => scores::degenerate(oof, m.map(|m| &grid.oof[m]), classes),

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::metrics::{score, Confusion, MetricName, Scores};
+use super::metrics::{score_with, Confusion, MetricName, Scores};
 use super::oof::OutOfFold;
 use super::results::{Degenerate, GroupScore, SplitScore};
 use super::splits::Fold;
@@ -21,6 +21,7 @@ pub fn per_fold(
     folds: &[Fold],
     gold: &[usize],
     classes: &[String],
+    favg: &[usize],
     metrics: &[MetricName],
 ) -> Vec<SplitScore> {
     folds
@@ -36,7 +37,7 @@ pub fn per_fold(
                 repeat: f.repeat,
                 fold: Some(f.index),
                 n: f.test.len(),
-                metrics: values(&score(&c, classes), metrics),
+                metrics: values(&score_with(&c, classes, favg), metrics),
             }
         })
         .collect()
@@ -47,6 +48,7 @@ pub fn per_repeat(
     oof: &OutOfFold,
     gold: &[usize],
     classes: &[String],
+    favg: &[usize],
     metrics: &[MetricName],
 ) -> Vec<SplitScore> {
     (0..oof.predictions().len())
@@ -56,7 +58,7 @@ pub fn per_repeat(
                 repeat: r,
                 fold: None,
                 n: c.total() as usize,
-                metrics: values(&score(&c, classes), metrics),
+                metrics: values(&score_with(&c, classes, favg), metrics),
             }
         })
         .collect()
@@ -68,6 +70,7 @@ pub fn per_group(
     groups: &[Option<String>],
     gold: &[usize],
     classes: &[String],
+    favg: &[usize],
     metrics: &[MetricName],
 ) -> Vec<GroupScore> {
     let mut by: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
@@ -83,7 +86,7 @@ pub fn per_group(
             group: g.to_string(),
             n: items.len(),
             metrics: values(
-                &score(&oof.pooled_confusion(gold, &items, None), classes),
+                &score_with(&oof.pooled_confusion(gold, &items, None), classes, favg),
                 metrics,
             ),
         })

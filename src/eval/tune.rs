@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use sprs::CsMat;
 
 use super::grid::fit_transform;
-use super::metrics::{score, Confusion, MetricName};
+use super::metrics::{score, score_with, Confusion, MetricName};
 use super::plan::{Cell, Plan};
 use super::results::{TuningChoice, TuningResult};
 use super::splits::{group_kfold, groups_of, stratified_kfold};
@@ -80,6 +80,8 @@ pub struct Settings {
     pub inner_k: usize,
     /// Every item's group when the outer scheme is grouped; `None` for stratified inner folds.
     pub groups: Option<Vec<String>>,
+    /// The classes F_avg averages (the experiment's `favg_classes`); `None`: the default pair.
+    pub favg: Option<Vec<usize>>,
 }
 
 impl Settings {
@@ -93,6 +95,10 @@ impl Settings {
                 Some(by) => Some(groups_of(ds, by)?),
                 None => None,
             },
+            favg: plan
+                .favg_classes
+                .as_ref()
+                .map(|_| super::run::favg_indices(plan, &ds.classes)),
         })
     }
 }
@@ -312,7 +318,11 @@ impl InnerCv {
                     .map_err(TuneError::Model)?;
                 let pred: Vec<usize> = model.predict(xv.view()).iter().map(|p| p.class).collect();
                 let gold: Vec<usize> = va.iter().map(|&i| labels[i]).collect();
-                let s = score(&Confusion::from_pairs(k, &gold, &pred), &ds.classes);
+                let conf = Confusion::from_pairs(k, &gold, &pred);
+                let s = match &settings.favg {
+                    Some(favg) => score_with(&conf, &ds.classes, favg),
+                    None => score(&conf, &ds.classes),
+                };
                 total += s.get(settings.headline).unwrap_or(0.0);
             }
             scores.push(total / self.folds.len() as f64);
@@ -502,6 +512,7 @@ mod tests {
             headline: MetricName::MacroF1,
             inner_k: 3,
             groups: None,
+            favg: None,
         };
         let folds = inner_folds(&rows, &labels, 2, &s, &[0, 1, 0]).unwrap();
         assert_eq!(folds.len(), 3);
@@ -530,6 +541,7 @@ mod tests {
             headline: MetricName::MacroF1,
             inner_k: 5,
             groups: None,
+            favg: None,
         };
         let rows: Vec<usize> = (0..8).collect();
         assert_eq!(inner_folds(&rows, &labels, 2, &s, &[0]).unwrap().len(), 3);
@@ -587,6 +599,7 @@ mod tests {
             headline: MetricName::MacroF1,
             inner_k: 3,
             groups: None,
+            favg: None,
         };
         for outer in stratified_kfold(&ds.labels(), 2, 3, 0, 9) {
             let cands = Candidates::of(&fs, Some(&ex), &clf);
@@ -631,6 +644,7 @@ mod tests {
             headline: MetricName::MacroF1,
             inner_k: 3,
             groups: None,
+            favg: None,
         };
         // Two training rows could never make inner folds; one candidate needs none.
         let (choice, _, c) = tune_on(&cands, &ds, &[0, 1], &settings, ("x", 0), &[0], "f").unwrap();
@@ -647,6 +661,7 @@ mod tests {
             headline: MetricName::Accuracy,
             inner_k: 3,
             groups: Some(groups.clone()),
+            favg: None,
         };
         let rows: Vec<usize> = (0..12).collect();
         for (tr, va) in inner_folds(&rows, &labels, 2, &s, &[0]).unwrap() {

@@ -160,6 +160,11 @@ impl TrainedModel {
                 Some(by) => Some(groups_of(data, by)?),
                 None => None,
             },
+            favg: exp
+                .file
+                .favg_classes
+                .as_ref()
+                .map(|names| crate::eval::metrics::favg_for(Some(names), &data.classes)),
         };
         let cands = Candidates::of(fs, extracted.as_ref(), clf);
         let all: Vec<usize> = (0..data.items.len()).collect();

@@ -550,11 +550,17 @@ impl Paired {
                     .any(|(ca, cb)| ca.metrics.contains_key(m) && cb.metrics.contains_key(m))
             })
             .collect();
+        // F_avg as run A defined it (its favg_classes, else support and oppose).
+        let favg = crate::eval::metrics::favg_for(
+            a.experiment.config.favg_classes.as_deref(),
+            &a.data.classes,
+        );
         let scoring = Scoring {
             gold: &self.gold,
             evaluated: &evaluated,
             classes: &a.data.classes,
             metrics: &metrics,
+            favg: &favg,
         };
         Some(Replicates::draw(&boot, opts.bootstrap, &self.oof, &scoring))
     }

@@ -31,7 +31,13 @@ pub(super) fn title_and_summary(r: &RunReport, best: &ConfigResult) -> String {
         r.data.n_items,
         counts.join(", "),
         describe_scheme(r),
-        hl,
+        match &r.experiment.config.favg_classes {
+            Some(c) if h == crate::eval::MetricName::FAvg => format!(
+                "{hl} (here the mean F1 of {}, as favg_classes declares)",
+                c.iter().map(|c| escape(c)).collect::<Vec<_>>().join(" and ")
+            ),
+            _ => hl.to_string(),
+        },
         r.evaluation.bootstrap,
         r.evaluation.bootstrap_unit
     );
