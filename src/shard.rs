@@ -558,14 +558,9 @@ pub struct Merged {
     pub load_seconds: f64,
 }
 
-/// Checks that `paths` are every shard of one run, each once, then finishes the run. `harness` is the merging
-/// build, which must be the shards' build.
-pub fn merge(paths: &[PathBuf], harness: &HarnessInfo) -> Result<Merged, ShardError> {
-    let started = Instant::now();
-    let mut shards = Vec::new();
-    for p in paths {
-        shards.push((p.clone(), ShardFile::read(p)?));
-    }
+/// The shards are one run: the same harness build, platform, experiment, data, behavioural cases and shard count
+/// as the first, every index once, and made by the merging build.
+fn check_one_run(shards: &[(PathBuf, ShardFile)], harness: &HarnessInfo) -> Result<(), ShardError> {
     let (first_path, first) = shards.first().ok_or(ShardError::NoShards)?;
     for (path, s) in &shards[1..] {
         let mixed = |what: &str, found: String, expected: String| ShardError::Mixed {
@@ -627,7 +622,7 @@ pub fn merge(paths: &[PathBuf], harness: &HarnessInfo) -> Result<Merged, ShardEr
     }
     let count = first.shard.count;
     let mut by_index: BTreeMap<usize, &PathBuf> = BTreeMap::new();
-    for (path, s) in &shards {
+    for (path, s) in shards {
         if let Some(prev) = by_index.insert(s.shard.index, path) {
             return Err(ShardError::Duplicate {
                 shard: s.shard,
@@ -647,6 +642,20 @@ pub fn merge(paths: &[PathBuf], harness: &HarnessInfo) -> Result<Merged, ShardEr
             ours: format!("{} on {}", harness_text(harness), platform()),
         });
     }
+
+    Ok(())
+}
+
+/// Checks that `paths` are every shard of one run, each once, then finishes the run. `harness` is the merging
+/// build, which must be the shards' build.
+pub fn merge(paths: &[PathBuf], harness: &HarnessInfo) -> Result<Merged, ShardError> {
+    let started = Instant::now();
+    let mut shards = Vec::new();
+    for p in paths {
+        shards.push((p.clone(), ShardFile::read(p)?));
+    }
+    check_one_run(&shards, harness)?;
+    let (first_path, first) = shards.first().ok_or(ShardError::NoShards)?;
 
     let read_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();

@@ -332,42 +332,15 @@ fn run_task(
                 let (choice, model, (n_features, x_train, x_test)) = match &settings {
                     Some(settings) if plan.is_tuned(&cells[ci]) => {
                         let cands = tune::Candidates::of(fs, ex, clf);
-                        let choice = if cands.len() == 1 {
-                            tune::Choice {
-                                candidate: 0,
-                                inner_scores: Vec::new(),
-                                inner_folds: 0,
-                            }
-                        } else {
-                            if inner.is_none() {
-                                inner = Some(
-                                    tune::InnerCv::new(
-                                        &train,
-                                        ds,
-                                        settings,
-                                        cands.features.len(),
-                                        &coords,
-                                    )
-                                    .map_err(|message| {
-                                        EvalError::Tuning {
-                                            config: cells[ci].id.clone(),
-                                            fold: describe(fold),
-                                            message,
-                                        }
-                                    })?,
-                                );
-                            }
-                            inner
-                                .as_mut()
-                                .expect("set above")
-                                .choose(
-                                    &cands,
-                                    ds,
-                                    settings,
-                                    tune::config_key(&fs.spec().name, clf.name()),
-                                )
-                                .map_err(|e| e.into_eval(&cells[ci].id, &describe(fold)))?
-                        };
+                        let choice = choose(
+                            &mut inner,
+                            &cands,
+                            (&train, &coords),
+                            ds,
+                            settings,
+                            tune::config_key(&fs.spec().name, clf.name()),
+                            (&cells[ci].id, fold),
+                        )?;
                         let (f, c) = cands.split(choice.candidate);
                         let mats = match &shared {
                             Some((fitted, a, b)) => (fitted.n_features(), a, b),
@@ -411,35 +384,88 @@ fn run_task(
                 });
             }
         }
-        None => {
-            let x_train = CsMat::zero((train.len(), 0));
-            let x_test = CsMat::zero((fold.test.len(), 0));
-            for &ci in &mine {
-                let t1 = Instant::now();
-                let fit_seed = derive_seed(
-                    plan.seed,
-                    &[FIT_TAG, ci as u64, fold.repeat as u64, fold.index as u64],
-                );
-                let model = plan.classifiers[cells[ci].classifier]
-                    .fit(x_train.view(), &y, k, fit_seed)
-                    .map_err(model_error(ci))?;
-                let preds = model.predict(x_test.view());
-                let seconds = t1.elapsed().as_secs_f64();
-                out.push(CellOutput {
-                    cell: ci,
-                    predictions: fold.test.iter().copied().zip(preds).collect(),
-                    n_features: 0,
-                    seconds,
-                    stages: StageSeconds {
-                        fit: seconds,
-                        ..StageSeconds::default()
-                    },
-                    tuning: None,
-                });
-            }
-        }
+        None => out = run_baselines(plan, cells, &mine, fold, &y, k, train.len())?,
     }
     Ok((train.len(), out))
+}
+
+/// The candidate nested tuning picks for one configuration on this task's training rows; the inner folds are built
+/// once per task, on first use, and shared by its tuned configurations.
+fn choose(
+    inner: &mut Option<tune::InnerCv>,
+    cands: &tune::Candidates<'_>,
+    (train, coords): (&[usize], &[u64]),
+    ds: &Dataset,
+    settings: &tune::Settings,
+    key: u64,
+    (config, fold): (&str, &Fold),
+) -> Result<tune::Choice, EvalError> {
+    if cands.len() == 1 {
+        return Ok(tune::Choice {
+            candidate: 0,
+            inner_scores: Vec::new(),
+            inner_folds: 0,
+        });
+    }
+    if inner.is_none() {
+        *inner = Some(
+            tune::InnerCv::new(train, ds, settings, cands.features.len(), coords).map_err(
+                |message| EvalError::Tuning {
+                    config: config.to_string(),
+                    fold: describe(fold),
+                    message,
+                },
+            )?,
+        );
+    }
+    inner
+        .as_mut()
+        .expect("set above")
+        .choose(cands, ds, settings, key)
+        .map_err(|e| e.into_eval(config, &describe(fold)))
+}
+
+/// The baselines of one task: fitted on the training labels alone (no features), each seeded by its coordinates.
+fn run_baselines(
+    plan: &Plan,
+    cells: &[Cell],
+    mine: &[usize],
+    fold: &Fold,
+    y: &[usize],
+    k: usize,
+    n_train: usize,
+) -> Result<Vec<CellOutput>, EvalError> {
+    let x_train = CsMat::zero((n_train, 0));
+    let x_test = CsMat::zero((fold.test.len(), 0));
+    let mut out = Vec::new();
+    for &ci in mine {
+        let t1 = Instant::now();
+        let fit_seed = derive_seed(
+            plan.seed,
+            &[FIT_TAG, ci as u64, fold.repeat as u64, fold.index as u64],
+        );
+        let model = plan.classifiers[cells[ci].classifier]
+            .fit(x_train.view(), y, k, fit_seed)
+            .map_err(|source| EvalError::Model {
+                config: cells[ci].id.clone(),
+                fold: describe(fold),
+                source,
+            })?;
+        let preds = model.predict(x_test.view());
+        let seconds = t1.elapsed().as_secs_f64();
+        out.push(CellOutput {
+            cell: ci,
+            predictions: fold.test.iter().copied().zip(preds).collect(),
+            n_features: 0,
+            seconds,
+            stages: StageSeconds {
+                fit: seconds,
+                ..StageSeconds::default()
+            },
+            tuning: None,
+        });
+    }
+    Ok(out)
 }
 
 /// A stratified subsample of training rows: per class `max(1, round(f · n_c))`, seeded by the fold.

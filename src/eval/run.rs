@@ -10,7 +10,7 @@ use super::grid::{describe, extract_all, run_grid, GridOutput};
 use super::metrics::{default_favg, favg_for, score_with, MetricName, Scores};
 use super::plan::{Cell, Clusters, Kind, Plan};
 use super::results::*;
-use super::splits::{groups_of, make_folds, per_group_folds, Fold};
+use super::splits::{groups_of, make_folds, per_group_folds, Fold, GroupBy};
 use super::stats::ClusterBootstrap;
 use super::{explain, scores, tune, views, EvalError};
 use crate::behaviour::run::CaseResult;
@@ -231,22 +231,7 @@ pub fn finish(
     let statistics_seconds = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
-    let mut behaviour = Vec::new();
-    // A per-group run has no single model to explain: its refit would not be any of the models it scored.
-    let refits = if plan.per_group.is_some() {
-        Vec::new()
-    } else {
-        explain::refit_all(plan, &cells, ds, extractions)?
-    };
-    for (ci, top, cases, choice) in refits {
-        results[ci].top_features = top;
-        if let (Some(t), Some(c)) = (results[ci].tuning.as_mut(), choice) {
-            t.refit = Some(tune::choice_record(&t.candidates, None, &c));
-        }
-        if !cases.is_empty() {
-            behaviour.push((cells[ci].id.clone(), cases));
-        }
-    }
+    let behaviour = explain_all(plan, &cells, ds, extractions, &mut results)?;
     let refit_seconds = started.elapsed().as_secs_f64();
 
     let ablation = (plan.kind == Kind::Ablation).then(|| views::ablation(plan, &ev, &results));
@@ -277,16 +262,8 @@ pub fn finish(
         evaluation: EvaluationInfo {
             per_group: plan
                 .per_group
-                .zip(model_folds.as_ref())
-                .map(|(by, mf)| PerGroupModels {
-                    by,
-                    groups: mf
-                        .iter()
-                        .filter_map(|f| f.model_group.as_ref())
-                        .collect::<std::collections::BTreeSet<_>>()
-                        .len(),
-                    models: mf.len(),
-                }),
+                .zip(model_folds.as_deref())
+                .map(|(by, mf)| per_group_models(by, mf)),
             ..evaluation_info(plan, folds, &boot, unit)
         },
         items: item_records(ds),
@@ -309,6 +286,48 @@ pub fn finish(
             per_config_seconds,
         },
     })
+}
+
+/// Refits every configuration on all items for its top features, tuning choice and behavioural tests; returns
+/// the behavioural results per configuration. A per-group run has no single model to explain: its refit would not
+/// be any of the models it scored, so it refits nothing.
+fn explain_all(
+    plan: &Plan,
+    cells: &[Cell],
+    ds: &Dataset,
+    extractions: &[Option<Extracted>],
+    results: &mut [ConfigResult],
+) -> Result<Vec<(String, Vec<CaseResult>)>, EvalError> {
+    let refits = if plan.per_group.is_some() {
+        Vec::new()
+    } else {
+        explain::refit_all(plan, cells, ds, extractions)?
+    };
+    let mut behaviour = Vec::new();
+    for (ci, top, cases, choice) in refits {
+        results[ci].top_features = top;
+        if let (Some(t), Some(c)) = (results[ci].tuning.as_mut(), choice) {
+            t.refit = Some(tune::choice_record(&t.candidates, None, &c));
+        }
+        if !cases.is_empty() {
+            behaviour.push((cells[ci].id.clone(), cases));
+        }
+    }
+    Ok(behaviour)
+}
+
+/// How a per-group run trained its models: the grouping, the distinct groups that got a model, and the models
+/// per configuration.
+fn per_group_models(by: GroupBy, model_folds: &[Fold]) -> PerGroupModels {
+    PerGroupModels {
+        by,
+        groups: model_folds
+            .iter()
+            .filter_map(|f| f.model_group.as_ref())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        models: model_folds.len(),
+    }
 }
 
 /// Whether F_avg is defined for these classes by default.
