@@ -149,7 +149,9 @@ pub fn run_tasks(
 ) -> Result<Vec<TaskOutput>, EvalError> {
     let tasks = plan.tasks(folds.len());
     let done = AtomicUsize::new(0);
-    which
+    // Collected whole, then the first error in task order is returned: collecting straight into a `Result` would
+    // report whichever failing task a thread finished first, and the message would change with the thread count.
+    let results: Vec<Result<TaskOutput, EvalError>> = which
         .par_iter()
         .map(|&ti| {
             let (train_size, cells) = run_task(plan, cells, ds, folds, extractions, &tasks[ti])?;
@@ -163,7 +165,8 @@ pub fn run_tasks(
                 cells,
             })
         })
-        .collect()
+        .collect();
+    results.into_iter().collect()
 }
 
 /// Gathers every task's output into per-cell predictions. `outputs` must hold each of `tasks` once, in task order
