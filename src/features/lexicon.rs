@@ -8,11 +8,11 @@
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use sprs::CsMat;
 
 use super::saved::SavedExtractor;
 use super::tokenize::TokenKind;
-use super::{FeatureError, FittedExtractor, MaxAbsScaler, Prepared};
+use super::scaled::{DenseSource, Scaled};
+use super::{FeatureError, Prepared};
 
 /// The project's stance-cue lexicon, compiled in.
 pub const BUILTIN_LEXICON: &str = include_str!("stance_cues.toml");
@@ -148,20 +148,69 @@ fn rest_matches(
 
 impl LexiconParams {
     /// Validates the parameters and loads the lexicon.
-    pub fn check(&self) -> Result<Lexicon, FeatureError> {
-        match &self.path {
-            None => Ok(Lexicon::builtin()),
+    pub fn check(&self) -> Result<LexiconCues, FeatureError> {
+        let lex = match &self.path {
+            None => Lexicon::builtin(),
             Some(p) => {
                 let src = std::fs::read_to_string(p).map_err(|e| FeatureError::Lexicon {
                     origin: p.display().to_string(),
                     line: None,
                     message: format!("cannot read: {e}"),
                 })?;
-                Lexicon::parse(&src, &p.display().to_string())
+                Lexicon::parse(&src, &p.display().to_string())?
             }
+        };
+        Ok(LexiconCues::new(lex, self.per_cue))
+    }
+}
+
+/// A validated lexicon extractor: the parsed lexicon (so a saved model needs no lexicon file), whether each cue has
+/// its own column, and the column names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LexiconCues {
+    lex: Lexicon,
+    per_cue: bool,
+    names: Vec<String>,
+}
+
+impl LexiconCues {
+    fn new(lex: Lexicon, per_cue: bool) -> LexiconCues {
+        let mut names: Vec<String> = Vec::new();
+        if per_cue {
+            names.extend(
+                lex.cues()
+                    .map(|c| format!("lex:{} ({})", c.pattern, c.stance)),
+            );
+        }
+        for s in &lex.stances {
+            names.push(format!("lex:{s}-cues"));
+            names.push(format!("lex:{s}-cues-negated"));
+        }
+        LexiconCues {
+            lex,
+            per_cue,
+            names,
         }
     }
 }
+
+impl DenseSource for LexiconCues {
+    fn n_features(&self) -> usize {
+        self.names.len()
+    }
+    fn feature_name(&self, j: usize) -> String {
+        self.names[j].clone()
+    }
+    fn raw(&self, doc: &Prepared) -> Vec<f64> {
+        raw_features(&self.lex, self.per_cue, doc)
+    }
+    fn saved(fitted: Scaled<Self>) -> SavedExtractor {
+        SavedExtractor::Lexicon(fitted)
+    }
+}
+
+/// The lexicon extractor fitted on training documents: the validated lexicon and the per-column scale.
+pub type FittedLexicon = Scaled<LexiconCues>;
 
 /// Raw (unscaled) lexicon features of one document.
 fn raw_features(lex: &Lexicon, per_cue: bool, doc: &Prepared) -> Vec<f64> {
@@ -194,67 +243,10 @@ fn raw_features(lex: &Lexicon, per_cue: bool, doc: &Prepared) -> Vec<f64> {
     out
 }
 
-/// Builds a lexicon extractor from validated parts.
-pub fn fit(lex: Lexicon, per_cue: bool, docs: &[Prepared]) -> Box<dyn FittedExtractor> {
-    let mut names: Vec<String> = Vec::new();
-    if per_cue {
-        names.extend(
-            lex.cues()
-                .map(|c| format!("lex:{} ({})", c.pattern, c.stance)),
-        );
-    }
-    for s in &lex.stances {
-        names.push(format!("lex:{s}-cues"));
-        names.push(format!("lex:{s}-cues-negated"));
-    }
-    let rows: Vec<Vec<f64>> = docs
-        .iter()
-        .map(|d| raw_features(&lex, per_cue, d))
-        .collect();
-    let scaler = MaxAbsScaler::fit(&rows, names.len());
-    Box::new(FittedLexicon {
-        lex,
-        per_cue,
-        names,
-        scaler,
-    })
-}
-
-/// The lexicon extractor fitted on training documents: the lexicon itself (so a saved model needs no lexicon file)
-/// and the per-column scale.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FittedLexicon {
-    lex: Lexicon,
-    per_cue: bool,
-    names: Vec<String>,
-    scaler: MaxAbsScaler,
-}
-
-impl FittedExtractor for FittedLexicon {
-    fn to_saved(&self) -> SavedExtractor {
-        SavedExtractor::Lexicon(self.clone())
-    }
-    fn n_features(&self) -> usize {
-        self.names.len()
-    }
-    fn feature_name(&self, j: usize) -> String {
-        self.names[j].clone()
-    }
-    fn transform(&self, docs: &[Prepared]) -> CsMat<f64> {
-        let rows: Vec<Vec<f64>> = docs
-            .iter()
-            .map(|d| raw_features(&self.lex, self.per_cue, d))
-            .collect();
-        self.scaler.transform(&rows)
-    }
-    fn vocabulary(&self) -> Vec<String> {
-        Vec::new()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::features::FittedExtractor;
 
     #[test]
     fn builtin_lexicon_parses_and_every_cue_has_a_rationale() {
@@ -299,7 +291,7 @@ mod tests {
             Prepared::new("escalation escalation"),
             Prepared::new("self-defense"),
         ];
-        let fitted = fit(lex, false, &train);
+        let fitted = LexiconCues::new(lex, false).fit(&train);
         let x = fitted
             .transform(&[Prepared::new("escalation escalation escalation escalation")])
             .to_dense();

@@ -16,6 +16,7 @@ pub mod lexicon;
 pub mod mask;
 pub mod ngrams;
 pub mod saved;
+pub mod scaled;
 pub mod shape;
 pub mod tokenize;
 
@@ -25,12 +26,17 @@ use serde::{Deserialize, Serialize};
 use sprs::CsMat;
 
 use self::bag::{FittedBag, InternedTerms};
-use self::lexicon::{Lexicon, LexiconParams};
+use self::lexicon::{LexiconCues, LexiconParams};
 use self::mask::FittedMasker;
-use self::ngrams::{CharNgramParams, NegationParams, WordNgramParams};
-use self::shape::ShapeParams;
+use self::ngrams::{
+    CharNgramParams, CharTerms, CheckedBag, NegationParams, NegationTerms, WordNgramParams, WordTerms,
+};
+use self::scaled::DenseSource;
+use self::shape::{ShapeColumns, ShapeParams};
 use self::tokenize::{tokenize, Token};
 use crate::tunable::ParamGrid;
+
+pub use self::scaled::MaxAbsScaler;
 
 /// Errors of the feature layer.
 #[derive(Debug, thiserror::Error)]
@@ -108,47 +114,6 @@ pub trait FittedExtractor: Send + Sync + Debug {
     fn to_saved(&self) -> saved::SavedExtractor;
 }
 
-/// Per-column maximum absolute value learned on training rows; scales columns into `[-1, 1]` on those rows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MaxAbsScaler {
-    scale: Vec<f64>,
-}
-
-impl MaxAbsScaler {
-    /// Learns each column's maximum absolute value (1 where a column is all zero, so it stays zero).
-    pub fn fit(rows: &[Vec<f64>], n_cols: usize) -> MaxAbsScaler {
-        let mut scale = vec![0.0f64; n_cols];
-        for r in rows {
-            for (s, v) in scale.iter_mut().zip(r) {
-                *s = s.max(v.abs());
-            }
-        }
-        for s in scale.iter_mut() {
-            if *s == 0.0 {
-                *s = 1.0;
-            }
-        }
-        MaxAbsScaler { scale }
-    }
-
-    /// Scales dense rows into a sparse matrix.
-    pub fn transform(&self, rows: &[Vec<f64>]) -> CsMat<f64> {
-        let mut indptr = vec![0];
-        let mut indices = Vec::new();
-        let mut data = Vec::new();
-        for r in rows {
-            for (j, (v, s)) in r.iter().zip(&self.scale).enumerate() {
-                if *v != 0.0 {
-                    indices.push(j);
-                    data.push(v / s);
-                }
-            }
-            indptr.push(indices.len());
-        }
-        CsMat::new((rows.len(), self.scale.len()), indptr, indices, data)
-    }
-}
-
 /// One extractor as declared in an experiment file (`{ type = "word-ngrams", ngram = [1, 2] }`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
@@ -214,40 +179,32 @@ impl ExtractorSpec {
 
     fn check(&self) -> Result<ValidExtractor, FeatureError> {
         Ok(match self {
-            ExtractorSpec::WordNgrams(p) => {
-                p.check()?;
-                ValidExtractor::Words(p.clone())
-            }
-            ExtractorSpec::CharNgrams(p) => {
-                p.check()?;
-                ValidExtractor::Chars(p.clone())
-            }
-            ExtractorSpec::Lexicon(p) => ValidExtractor::Lexicon(p.check()?, p.per_cue),
-            ExtractorSpec::Negation(p) => {
-                p.check()?;
-                ValidExtractor::Negation(p.clone())
-            }
-            ExtractorSpec::Shape(_) => ValidExtractor::Shape,
+            ExtractorSpec::WordNgrams(p) => ValidExtractor::Words(p.check()?),
+            ExtractorSpec::CharNgrams(p) => ValidExtractor::Chars(p.check()?),
+            ExtractorSpec::Lexicon(p) => ValidExtractor::Lexicon(p.check()?),
+            ExtractorSpec::Negation(p) => ValidExtractor::Negation(p.check()?),
+            ExtractorSpec::Shape(p) => ValidExtractor::Shape(p.check()),
         })
     }
 }
 
+/// A validated extractor: what each spec's `check` returns, the only form that can fit.
 #[derive(Debug, Clone, PartialEq)]
 enum ValidExtractor {
-    Words(WordNgramParams),
-    Chars(CharNgramParams),
-    Lexicon(Lexicon, bool),
-    Negation(NegationParams),
-    Shape,
+    Words(CheckedBag<WordTerms>),
+    Chars(CheckedBag<CharTerms>),
+    Lexicon(LexiconCues),
+    Negation(CheckedBag<NegationTerms>),
+    Shape(ShapeColumns),
 }
 
 impl ValidExtractor {
-    /// A bag-of-terms extractor's terms of one document and its options; `None` for the others.
+    /// A bag-of-terms extractor's terms of one document; `None` for the others.
     fn bag_terms(&self, doc: &Prepared) -> Option<Vec<String>> {
         match self {
             ValidExtractor::Words(p) => Some(p.terms(doc)),
             ValidExtractor::Chars(p) => Some(p.terms(doc)),
-            ValidExtractor::Negation(_) => Some(NegationParams::terms(doc)),
+            ValidExtractor::Negation(p) => Some(p.terms(doc)),
             _ => None,
         }
     }
@@ -262,26 +219,20 @@ impl ValidExtractor {
     /// Fits a bag-of-terms extractor on the interned terms of `rows`.
     fn fit_interned(&self, interned: &InternedTerms, rows: &[usize]) -> Box<dyn FittedExtractor> {
         match self {
-            ValidExtractor::Words(p) => {
-                p.with_bag(FittedBag::fit_interned(interned, rows, &p.bag()))
-            }
-            ValidExtractor::Chars(p) => {
-                p.with_bag(FittedBag::fit_interned(interned, rows, &p.bag()))
-            }
-            ValidExtractor::Negation(p) => {
-                p.with_bag(FittedBag::fit_interned(interned, rows, &p.bag()))
-            }
+            ValidExtractor::Words(p) => Box::new(p.fit_interned(interned, rows)),
+            ValidExtractor::Chars(p) => Box::new(p.fit_interned(interned, rows)),
+            ValidExtractor::Negation(p) => Box::new(p.fit_interned(interned, rows)),
             _ => unreachable!("only bag extractors are interned"),
         }
     }
 
     fn fit(&self, docs: &[Prepared]) -> Box<dyn FittedExtractor> {
         match self {
-            ValidExtractor::Words(p) => p.fit(docs),
-            ValidExtractor::Chars(p) => p.fit(docs),
-            ValidExtractor::Lexicon(lex, per_cue) => lexicon::fit(lex.clone(), *per_cue, docs),
-            ValidExtractor::Negation(p) => p.fit(docs),
-            ValidExtractor::Shape => shape::fit(docs),
+            ValidExtractor::Words(p) => Box::new(p.fit(docs)),
+            ValidExtractor::Chars(p) => Box::new(p.fit(docs)),
+            ValidExtractor::Lexicon(p) => Box::new(p.fit(docs)),
+            ValidExtractor::Negation(p) => Box::new(p.fit(docs)),
+            ValidExtractor::Shape(p) => Box::new(p.fit(docs)),
         }
     }
 }

@@ -1,8 +1,11 @@
-//! Word n-grams, character n-grams and negation-scope terms.
+//! Word n-grams, character n-grams and negation-scope terms: three [`TermSource`]s over one bag-of-terms fit.
 
+use std::fmt::Debug;
+
+use serde::{Deserialize, Serialize};
 use sprs::CsMat;
 
-use super::bag::{with_bag_options, FittedBag};
+use super::bag::{with_bag_options, BagOptions, FittedBag, InternedTerms};
 use super::saved::SavedExtractor;
 use super::tokenize::TokenKind;
 use super::{FeatureError, FittedExtractor, Prepared};
@@ -74,75 +77,97 @@ fn check_range(what: &str, ranges: &Tunable<[usize; 2]>, max: usize) -> Result<(
         })
 }
 
-impl WordNgramParams {
-    /// Validates the parameters.
-    pub fn check(&self) -> Result<(), FeatureError> {
-        check_range("word-ngrams", &self.ngram, 6)?;
-        self.check_bag("word-ngrams")
-    }
-
-    pub(super) fn terms(&self, doc: &Prepared) -> Vec<String> {
-        let words: Vec<String> = doc
-            .tokens
-            .iter()
-            .filter(|t| t.kind == TokenKind::Word)
-            .map(|t| {
-                let w = if self.lowercase {
-                    t.text.to_lowercase()
-                } else {
-                    t.text.clone()
-                };
-                if self.mark_negation && t.negated {
-                    format!("NOT_{w}")
-                } else {
-                    w
-                }
-            })
-            .collect();
-        let mut out = Vec::new();
-        let [lo, hi] = *self.ngram.value();
-        for n in lo..=hi {
-            for win in words.windows(n) {
-                out.push(win.join(" "));
-            }
-        }
-        out
-    }
-
-    /// Learns the vocabulary from training documents.
-    pub fn fit(&self, docs: &[Prepared]) -> Box<dyn FittedExtractor> {
-        let terms: Vec<Vec<String>> = docs.iter().map(|d| self.terms(d)).collect();
-        self.with_bag(FittedBag::fit(&terms, &self.bag()))
-    }
-
-    /// The fitted extractor around a vocabulary learned elsewhere (from interned terms).
-    pub(super) fn with_bag(&self, bag: FittedBag) -> Box<dyn FittedExtractor> {
-        Box::new(FittedWords {
-            params: self.clone(),
-            bag,
-        })
-    }
+/// What one bag-of-terms extractor adds to the shared vocabulary code ([`FittedBag`]): the terms of a document and
+/// the readable name of a term's column. The word, character and negation extractors differ only here, so each is
+/// a [`CheckedBag`] (validated, can fit) and a [`FittedTerms`] (fitted, can transform) over its own source.
+pub trait TermSource: Clone + Debug + PartialEq + Send + Sync + 'static {
+    /// The terms of one document, in order of occurrence (repeats count).
+    fn terms(&self, doc: &Prepared) -> Vec<String>;
+    /// The readable name of the column of `term` (`word:lift the`).
+    fn feature_name(term: &str) -> String;
+    /// The fitted extractor in the closed form model files store.
+    fn saved(fitted: FittedTerms<Self>) -> SavedExtractor;
 }
 
-/// Word n-grams fitted on training documents: the options and the learned vocabulary.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct FittedWords {
+/// The settings that decide a word n-gram's terms: the whole validated table, as model files store it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WordTerms {
     params: WordNgramParams,
+}
+
+/// The settings that decide a character n-gram's terms: the whole validated table, as model files store it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CharTerms {
+    params: CharNgramParams,
+}
+
+/// Negation-scope terms: they depend on no setting (the table only holds vocabulary options, which the fitted
+/// vocabulary keeps), so model files store nothing for them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NegationTerms {}
+
+/// Validated bag-of-terms parameters (what `check` returns): the only form that can fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedBag<S> {
+    source: S,
+    opts: BagOptions,
+}
+
+/// A bag-of-terms extractor fitted on training documents: its term source and the learned vocabulary.
+///
+/// Model files store the source's fields next to `bag` (`{"params": …, "bag": …}` for word and character n-grams,
+/// `{"bag": …}` for negation terms), the layout the three separate fitted types used to have.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FittedTerms<S> {
+    #[serde(flatten)]
+    source: S,
     bag: FittedBag,
 }
 
-impl FittedExtractor for FittedWords {
+/// Word n-grams fitted on training documents.
+pub type FittedWords = FittedTerms<WordTerms>;
+/// Character n-grams fitted on training documents.
+pub type FittedChars = FittedTerms<CharTerms>;
+/// Negation-scope terms fitted on training documents.
+pub type FittedNegation = FittedTerms<NegationTerms>;
+
+impl<S: TermSource> CheckedBag<S> {
+    /// The terms of one document.
+    pub fn terms(&self, doc: &Prepared) -> Vec<String> {
+        self.source.terms(doc)
+    }
+
+    /// Learns the vocabulary from training documents.
+    pub fn fit(&self, docs: &[Prepared]) -> FittedTerms<S> {
+        let terms: Vec<Vec<String>> = docs.iter().map(|d| self.source.terms(d)).collect();
+        self.with_bag(FittedBag::fit(&terms, &self.opts))
+    }
+
+    /// The same fit as [`CheckedBag::fit`] on the documents `rows` of terms interned by [`CheckedBag::terms`].
+    pub fn fit_interned(&self, interned: &InternedTerms, rows: &[usize]) -> FittedTerms<S> {
+        self.with_bag(FittedBag::fit_interned(interned, rows, &self.opts))
+    }
+
+    fn with_bag(&self, bag: FittedBag) -> FittedTerms<S> {
+        FittedTerms {
+            source: self.source.clone(),
+            bag,
+        }
+    }
+}
+
+impl<S: TermSource> FittedExtractor for FittedTerms<S> {
     fn to_saved(&self) -> SavedExtractor {
-        SavedExtractor::WordNgrams(self.clone())
+        S::saved(self.clone())
     }
     fn n_features(&self) -> usize {
         self.bag.terms().len()
     }
     fn feature_name(&self, j: usize) -> String {
-        format!("word:{}", self.bag.terms()[j])
+        S::feature_name(&self.bag.terms()[j])
     }
     fn transform(&self, docs: &[Prepared]) -> CsMat<f64> {
-        let terms: Vec<Vec<String>> = docs.iter().map(|d| self.params.terms(d)).collect();
+        let terms: Vec<Vec<String>> = docs.iter().map(|d| self.source.terms(d)).collect();
         self.bag.transform(&terms)
     }
     fn vocabulary(&self) -> Vec<String> {
@@ -153,15 +178,75 @@ impl FittedExtractor for FittedWords {
     }
 }
 
-impl CharNgramParams {
-    /// Validates the parameters.
-    pub fn check(&self) -> Result<(), FeatureError> {
-        check_range("char-ngrams", &self.ngram, 10)?;
-        self.check_bag("char-ngrams")
+impl WordNgramParams {
+    /// Validates the parameters (every value of a list to tune over).
+    pub fn check(&self) -> Result<CheckedBag<WordTerms>, FeatureError> {
+        check_range("word-ngrams", &self.ngram, 6)?;
+        self.check_bag("word-ngrams")?;
+        Ok(CheckedBag {
+            source: WordTerms {
+                params: self.clone(),
+            },
+            opts: self.bag(),
+        })
     }
+}
 
-    pub(super) fn terms(&self, doc: &Prepared) -> Vec<String> {
-        let text = if self.lowercase {
+impl TermSource for WordTerms {
+    fn terms(&self, doc: &Prepared) -> Vec<String> {
+        let p = &self.params;
+        let words: Vec<String> = doc
+            .tokens
+            .iter()
+            .filter(|t| t.kind == TokenKind::Word)
+            .map(|t| {
+                let w = if p.lowercase {
+                    t.text.to_lowercase()
+                } else {
+                    t.text.clone()
+                };
+                if p.mark_negation && t.negated {
+                    format!("NOT_{w}")
+                } else {
+                    w
+                }
+            })
+            .collect();
+        let mut out = Vec::new();
+        let [lo, hi] = *p.ngram.value();
+        for n in lo..=hi {
+            for win in words.windows(n) {
+                out.push(win.join(" "));
+            }
+        }
+        out
+    }
+    fn feature_name(term: &str) -> String {
+        format!("word:{term}")
+    }
+    fn saved(fitted: FittedTerms<Self>) -> SavedExtractor {
+        SavedExtractor::WordNgrams(fitted)
+    }
+}
+
+impl CharNgramParams {
+    /// Validates the parameters (every value of a list to tune over).
+    pub fn check(&self) -> Result<CheckedBag<CharTerms>, FeatureError> {
+        check_range("char-ngrams", &self.ngram, 10)?;
+        self.check_bag("char-ngrams")?;
+        Ok(CheckedBag {
+            source: CharTerms {
+                params: self.clone(),
+            },
+            opts: self.bag(),
+        })
+    }
+}
+
+impl TermSource for CharTerms {
+    fn terms(&self, doc: &Prepared) -> Vec<String> {
+        let p = &self.params;
+        let text = if p.lowercase {
             doc.text.to_lowercase()
         } else {
             doc.text.clone()
@@ -169,7 +254,7 @@ impl CharNgramParams {
         let text = text.replace(['’', '‘'], "'");
         let normalized: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
         let mut out = Vec::new();
-        let [lo, hi] = *self.ngram.value();
+        let [lo, hi] = *p.ngram.value();
         let mut push_ngrams = |chars: &[char], once_if_short: bool| {
             for n in lo..=hi {
                 if chars.len() < n {
@@ -184,7 +269,7 @@ impl CharNgramParams {
                 }
             }
         };
-        if self.word_bounded {
+        if p.word_bounded {
             for w in normalized.split(' ') {
                 let padded: Vec<char> = std::iter::once(' ')
                     .chain(w.chars())
@@ -198,48 +283,11 @@ impl CharNgramParams {
         }
         out
     }
-
-    /// Learns the vocabulary from training documents.
-    pub fn fit(&self, docs: &[Prepared]) -> Box<dyn FittedExtractor> {
-        let terms: Vec<Vec<String>> = docs.iter().map(|d| self.terms(d)).collect();
-        self.with_bag(FittedBag::fit(&terms, &self.bag()))
+    fn feature_name(term: &str) -> String {
+        format!("char:'{term}'")
     }
-
-    /// The fitted extractor around a vocabulary learned elsewhere (from interned terms).
-    pub(super) fn with_bag(&self, bag: FittedBag) -> Box<dyn FittedExtractor> {
-        Box::new(FittedChars {
-            params: self.clone(),
-            bag,
-        })
-    }
-}
-
-/// Character n-grams fitted on training documents: the options and the learned vocabulary.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct FittedChars {
-    params: CharNgramParams,
-    bag: FittedBag,
-}
-
-impl FittedExtractor for FittedChars {
-    fn to_saved(&self) -> SavedExtractor {
-        SavedExtractor::CharNgrams(self.clone())
-    }
-    fn n_features(&self) -> usize {
-        self.bag.terms().len()
-    }
-    fn feature_name(&self, j: usize) -> String {
-        format!("char:'{}'", self.bag.terms()[j])
-    }
-    fn transform(&self, docs: &[Prepared]) -> CsMat<f64> {
-        let terms: Vec<Vec<String>> = docs.iter().map(|d| self.params.terms(d)).collect();
-        self.bag.transform(&terms)
-    }
-    fn vocabulary(&self) -> Vec<String> {
-        self.bag.terms().to_vec()
-    }
-    fn bag(&self) -> Option<&FittedBag> {
-        Some(&self.bag)
+    fn saved(fitted: FittedTerms<Self>) -> SavedExtractor {
+        SavedExtractor::CharNgrams(fitted)
     }
 }
 
@@ -247,12 +295,18 @@ impl FittedExtractor for FittedChars {
 const CUE_TERM: &str = "#negation-cues";
 
 impl NegationParams {
-    /// Validates the parameters.
-    pub fn check(&self) -> Result<(), FeatureError> {
-        self.check_bag("negation")
+    /// Validates the parameters (every value of a list to tune over).
+    pub fn check(&self) -> Result<CheckedBag<NegationTerms>, FeatureError> {
+        self.check_bag("negation")?;
+        Ok(CheckedBag {
+            source: NegationTerms {},
+            opts: self.bag(),
+        })
     }
+}
 
-    pub(super) fn terms(doc: &Prepared) -> Vec<String> {
+impl TermSource for NegationTerms {
+    fn terms(&self, doc: &Prepared) -> Vec<String> {
         let mut out = Vec::new();
         for t in doc.tokens.iter().filter(|t| t.kind == TokenKind::Word) {
             let lower = t.text.to_lowercase();
@@ -264,44 +318,11 @@ impl NegationParams {
         }
         out
     }
-
-    /// Learns the vocabulary of negated words from training documents.
-    pub fn fit(&self, docs: &[Prepared]) -> Box<dyn FittedExtractor> {
-        let terms: Vec<Vec<String>> = docs.iter().map(Self::terms).collect();
-        self.with_bag(FittedBag::fit(&terms, &self.bag()))
+    fn feature_name(term: &str) -> String {
+        format!("neg:{term}")
     }
-
-    /// The fitted extractor around a vocabulary learned elsewhere (from interned terms).
-    pub(super) fn with_bag(&self, bag: FittedBag) -> Box<dyn FittedExtractor> {
-        Box::new(FittedNegation { bag })
-    }
-}
-
-/// Negation-scope words fitted on training documents: the options and the learned vocabulary.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct FittedNegation {
-    bag: FittedBag,
-}
-
-impl FittedExtractor for FittedNegation {
-    fn to_saved(&self) -> SavedExtractor {
-        SavedExtractor::Negation(self.clone())
-    }
-    fn n_features(&self) -> usize {
-        self.bag.terms().len()
-    }
-    fn feature_name(&self, j: usize) -> String {
-        format!("neg:{}", self.bag.terms()[j])
-    }
-    fn transform(&self, docs: &[Prepared]) -> CsMat<f64> {
-        let terms: Vec<Vec<String>> = docs.iter().map(NegationParams::terms).collect();
-        self.bag.transform(&terms)
-    }
-    fn vocabulary(&self) -> Vec<String> {
-        self.bag.terms().to_vec()
-    }
-    fn bag(&self) -> Option<&FittedBag> {
-        Some(&self.bag)
+    fn saved(fitted: FittedTerms<Self>) -> SavedExtractor {
+        SavedExtractor::Negation(fitted)
     }
 }
 
@@ -320,7 +341,7 @@ mod tests {
     #[test]
     fn word_bigrams_with_negation_marks() {
         let p: WordNgramParams = parse("ngram = [1, 2]\nmark_negation = true\nweighting = 'count'");
-        let terms = p.terms(&Prepared::new("We will not kill, OK"));
+        let terms = p.check().unwrap().terms(&Prepared::new("We will not kill, OK"));
         assert_eq!(
             terms,
             vec![
@@ -342,7 +363,7 @@ mod tests {
     #[test]
     fn char_wb_matches_scikit_learn() {
         let p: CharNgramParams = parse("ngram = [2, 3]");
-        let mut terms = p.terms(&Prepared::new("ab c"));
+        let mut terms = p.check().unwrap().terms(&Prepared::new("ab c"));
         terms.sort();
         terms.dedup();
         assert_eq!(
@@ -355,8 +376,10 @@ mod tests {
     fn negation_extractor_counts_cues_and_scoped_words() {
         let p: NegationParams = parse("");
         assert_eq!(p.weighting, crate::features::bag::Weighting::Binary);
-        assert!(p.check().is_ok());
-        let fitted = p.fit(&prep(&["I don't want war.", "no escalation"]));
+        let fitted = p
+            .check()
+            .unwrap()
+            .fit(&prep(&["I don't want war.", "no escalation"]));
         let mut vocab = fitted.vocabulary();
         vocab.sort();
         assert_eq!(

@@ -3,11 +3,11 @@
 //! Each is a count (length is `ln(1 + tokens)`), scaled by its maximum over the training fold.
 
 use serde::{Deserialize, Serialize};
-use sprs::CsMat;
 
 use super::saved::SavedExtractor;
 use super::tokenize::{is_negation_cue, TokenKind};
-use super::{FittedExtractor, MaxAbsScaler, Prepared};
+use super::scaled::{DenseSource, Scaled};
+use super::Prepared;
 
 /// Shape parameters (none yet; the table only takes `type = "shape"`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -59,42 +59,39 @@ fn raw(doc: &Prepared) -> Vec<f64> {
     ]
 }
 
-/// Fits the scaler on training documents.
-pub fn fit(docs: &[Prepared]) -> Box<dyn FittedExtractor> {
-    let rows: Vec<Vec<f64>> = docs.iter().map(raw).collect();
-    Box::new(FittedShape {
-        scaler: MaxAbsScaler::fit(&rows, SHAPE_FEATURES.len()),
-    })
-}
-
-/// The shape extractor fitted on training documents: the per-column scale.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FittedShape {
-    scaler: MaxAbsScaler,
-}
-
-impl FittedExtractor for FittedShape {
-    fn to_saved(&self) -> SavedExtractor {
-        SavedExtractor::Shape(self.clone())
+impl ShapeParams {
+    /// Validates the parameters (there are none to check).
+    pub fn check(&self) -> ShapeColumns {
+        ShapeColumns {}
     }
+}
+
+/// The validated shape extractor: fixed columns, nothing to store but the fitted scale.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShapeColumns {}
+
+impl DenseSource for ShapeColumns {
     fn n_features(&self) -> usize {
         SHAPE_FEATURES.len()
     }
     fn feature_name(&self, j: usize) -> String {
         SHAPE_FEATURES[j].to_string()
     }
-    fn transform(&self, docs: &[Prepared]) -> CsMat<f64> {
-        let rows: Vec<Vec<f64>> = docs.iter().map(raw).collect();
-        self.scaler.transform(&rows)
+    fn raw(&self, doc: &Prepared) -> Vec<f64> {
+        raw(doc)
     }
-    fn vocabulary(&self) -> Vec<String> {
-        Vec::new()
+    fn saved(fitted: Scaled<Self>) -> SavedExtractor {
+        SavedExtractor::Shape(fitted)
     }
 }
+
+/// The shape extractor fitted on training documents: the per-column scale.
+pub type FittedShape = Scaled<ShapeColumns>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::features::FittedExtractor;
 
     #[test]
     fn counts_quotes_first_person_and_modals() {
@@ -110,7 +107,7 @@ mod tests {
 
     #[test]
     fn scaled_by_training_maximum() {
-        let f = fit(&[Prepared::new("we we"), Prepared::new("x")]);
+        let f = ShapeColumns {}.fit(&[Prepared::new("we we"), Prepared::new("x")]);
         let x = f.transform(&[Prepared::new("we we we we")]).to_dense();
         assert_eq!(x[[0, 2]], 2.0);
     }
