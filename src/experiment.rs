@@ -48,7 +48,7 @@ pub const DEFAULT_EXPERIMENT_PATH: &str = "experiments/default.toml";
 #[non_exhaustive]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("{path}: cannot read the experiment file: {source}")]
+    #[error("{path}: cannot read the experiment file")]
     Io {
         /// The file.
         path: PathBuf,
@@ -56,14 +56,14 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The TOML is malformed, has an unknown key or a wrong type.
-    #[error("{origin}:{line}: {message}")]
+    #[error("{origin}:{line}")]
     Parse {
         /// The file (or `<built-in default>`).
         origin: String,
         /// 1-based line.
         line: u64,
-        /// What is wrong.
-        message: String,
+        /// The parser's error: what is wrong.
+        source: crate::errors::TomlCause,
     },
     /// A value is out of range or inconsistent with another.
     #[error("{origin}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
@@ -76,7 +76,7 @@ pub enum ConfigError {
         message: String,
     },
     /// A feature set is invalid.
-    #[error("{origin}{}: {source}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    #[error("{origin}{}", line.map(|l| format!(":{l}")).unwrap_or_default())]
     Feature {
         /// The file.
         origin: String,
@@ -86,7 +86,7 @@ pub enum ConfigError {
         source: FeatureError,
     },
     /// A classifier is invalid.
-    #[error("{origin}{}: {source}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    #[error("{origin}{}", line.map(|l| format!(":{l}")).unwrap_or_default())]
     Model {
         /// The file.
         origin: String,
@@ -96,13 +96,13 @@ pub enum ConfigError {
         source: ModelError,
     },
     /// The data the experiment names could not be loaded.
-    #[error("{0}")]
+    #[error(transparent)]
     Data(#[from] CorpusError),
     /// The data does not fit the experiment (e.g. a class with no items).
     #[error("{0}")]
     DataMismatch(String),
     /// A behavioural suite could not be loaded or expanded.
-    #[error("{0}")]
+    #[error(transparent)]
     Behaviour(#[from] BehaviourError),
     /// A path the experiment names (or defaults to) does not exist (boxed: it is the largest variant).
     #[error("{0}")]
@@ -860,7 +860,7 @@ fn parse_schema(text: &str, origin: &str) -> Result<ExperimentFile, ConfigError>
             .span()
             .map(|s| crate::diag::line_of_offset(text, s.start))
             .unwrap_or(1),
-        message: e.message().trim().to_string(),
+        source: crate::errors::TomlCause(e),
     })
 }
 
@@ -1699,14 +1699,14 @@ type = "logistic"
     fn unknown_keys_and_wrong_types_name_the_line() {
         let bad = MINIMAL.replace("k = 3", "k = 3\nshuffle = true");
         let err = Experiment::from_source(&bad, Some(Path::new("x.toml")))
-            .unwrap_err()
-            .to_string();
+            .map_err(|e| crate::errors::chain(&e))
+            .unwrap_err();
         assert!(err.starts_with("x.toml:10:"), "{err}");
         assert!(err.contains("unknown field `shuffle`"), "{err}");
         let bad = MINIMAL.replace("seed = 1", "seed = \"one\"");
         let err = Experiment::from_source(&bad, Some(Path::new("x.toml")))
-            .unwrap_err()
-            .to_string();
+            .map_err(|e| crate::errors::chain(&e))
+            .unwrap_err();
         assert!(err.starts_with("x.toml:3:"), "{err}");
     }
 
@@ -1734,8 +1734,8 @@ type = "logistic"
         ];
         for (src, want) in cases {
             let err = Experiment::from_source(&src, Some(Path::new("x.toml")))
-                .unwrap_err()
-                .to_string();
+                .map_err(|e| crate::errors::chain(&e))
+                .unwrap_err();
             assert!(err.contains(want), "wanted '{want}' in: {err}");
         }
     }
@@ -1743,8 +1743,8 @@ type = "logistic"
     /// The line `err` (a `file:line: message` string) points at.
     fn line_of(src: &str) -> (u64, String) {
         let err = Experiment::from_source(src, Some(Path::new("x.toml")))
-            .unwrap_err()
-            .to_string();
+            .map_err(|e| crate::errors::chain(&e))
+            .unwrap_err();
         let line = err
             .strip_prefix("x.toml:")
             .and_then(|r| r.split(':').next())
@@ -2023,7 +2023,10 @@ type = "logistic"
     #[test]
     fn a_missing_data_path_names_the_resolved_path_and_its_base() {
         let e = Experiment::from_source(MINIMAL, Some(Path::new("/nowhere/exps/x.toml"))).unwrap();
-        let err = e.load_data().unwrap_err().to_string();
+        let err = e
+            .load_data()
+            .map_err(|e| crate::errors::chain(&e))
+            .unwrap_err();
         assert!(
             err.starts_with("/nowhere/exps/x.toml: data.seeds = \"seeds\" (its default"),
             "{err}"

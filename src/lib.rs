@@ -51,6 +51,7 @@ pub mod behaviour;
 pub mod check;
 pub mod corpus;
 pub mod diag;
+pub mod errors;
 pub mod eval;
 pub mod experiment;
 pub mod features;

@@ -65,18 +65,13 @@ fn main() -> ExitCode {
     }
 }
 
-/// The error and its causes on one line, skipping a cause whose text the message already contains (the library's
-/// errors name their cause in their own message, which also makes them readable without a chain).
+/// The error and its causes on one line, joined by `": "`. Each library error names its cause only as its source,
+/// never in its own message (the convention of `stance::errors`), so every cause appears exactly once.
 fn render_error(e: &anyhow::Error) -> String {
-    let mut msg = e.to_string();
-    for cause in e.chain().skip(1) {
-        let c = cause.to_string();
-        if !msg.contains(&c) {
-            msg.push_str(": ");
-            msg.push_str(&c);
-        }
-    }
-    msg
+    e.chain()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -102,4 +97,113 @@ fn exit_quietly_on_broken_pipe() {
         }
         default_hook(info);
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+    use std::path::{Path, PathBuf};
+
+    use stance::eval::EvalError;
+    use stance::experiment::{ConfigError, Experiment};
+    use stance::features::FeatureError;
+    use stance::models::ModelError;
+    use stance::predict::ModelFileError;
+    use stance::report::ReportError;
+
+    /// Renders `e` as the CLI does and checks that every link of its chain appears exactly once.
+    fn rendered_once(e: impl Into<anyhow::Error>) -> String {
+        let e: anyhow::Error = e.into();
+        let out = super::render_error(&e);
+        for link in e.chain() {
+            let text = link.to_string();
+            assert!(!text.is_empty());
+            assert_eq!(
+                out.matches(text.as_str()).count(),
+                1,
+                "'{text}' should appear once in: {out}"
+            );
+        }
+        out
+    }
+
+    fn json_error() -> serde_json::Error {
+        serde_json::from_str::<u8>("[1").unwrap_err()
+    }
+
+    #[test]
+    fn nested_errors_print_each_cause_once() {
+        // Three layers: experiment file → feature set → I/O.
+        let lexicon = ConfigError::Feature {
+            origin: "x.toml".into(),
+            line: Some(7),
+            source: FeatureError::LexiconIo {
+                origin: "cues.toml".into(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "No such file"),
+            },
+        };
+        assert_eq!(
+            rendered_once(lexicon),
+            "x.toml:7: cues.toml: cannot read: No such file"
+        );
+
+        // A TOML parser error: the message names the line, the cause says what is wrong (no excerpt).
+        let parse = Experiment::from_source("name = 1\n", Some(Path::new("x.toml"))).unwrap_err();
+        let out = rendered_once(parse);
+        assert!(out.starts_with("x.toml:1: "), "{out}");
+        assert!(!out.contains('\n'), "{out}");
+
+        // linfa's error kept as a source, under a fold.
+        let linfa = EvalError::Model {
+            config: "words + decision-tree".into(),
+            fold: "fold 1".into(),
+            source: ModelError::Linfa {
+                classifier: "decision-tree".into(),
+                source: linfa::Error::Parameters("min weight must be positive".into()),
+            },
+        };
+        let out = rendered_once(linfa);
+        assert!(
+            out.starts_with("words + decision-tree, fold 1: classifier 'decision-tree': "),
+            "{out}"
+        );
+        assert!(out.contains("min weight must be positive"), "{out}");
+
+        // serde_json's errors, two levels down.
+        let back = ModelFileError::NoReadBack {
+            config: "words + logistic".into(),
+            source: Box::new(ModelFileError::DamagedJson {
+                path: PathBuf::from("<model being saved>"),
+                source: json_error(),
+            }),
+        };
+        let out = rendered_once(back);
+        assert!(
+            out.contains("EOF while parsing a list at line 1 column 2"),
+            "{out}"
+        );
+        let report = ReportError::NotAReport {
+            path: PathBuf::from("r.json"),
+            source: json_error(),
+        };
+        assert_eq!(
+            rendered_once(report),
+            "r.json: not a stance report: EOF while parsing a list at line 1 column 2"
+        );
+    }
+
+    #[test]
+    fn transparent_wrappers_add_no_link() {
+        let inner = ReportError::NotAReport {
+            path: PathBuf::from("r.json"),
+            source: json_error(),
+        };
+        let text = super::render_error(&anyhow::Error::from(inner));
+        let wrapped = stance::check::diff::DiffError::Unreadable(ReportError::NotAReport {
+            path: PathBuf::from("r.json"),
+            source: json_error(),
+        });
+        assert!(wrapped.source().is_some());
+        assert_eq!(rendered_once(wrapped), text);
+    }
 }

@@ -73,7 +73,7 @@ pub enum ShardError {
     #[error("--shard auto: {0}")]
     Env(String),
     /// A file or directory could not be read.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file.
         path: PathBuf,
@@ -113,6 +113,14 @@ pub enum ShardError {
         path: PathBuf,
         /// What is wrong.
         message: String,
+    },
+    /// The file is not JSON, or not JSON of a shard file.
+    #[error("{path}: not a stance shard file (format {FORMAT} version {FORMAT_VERSION})")]
+    ShardJson {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error, with its line and column.
+        source: serde_json::Error,
     },
     /// Two shards do not come from the same run.
     #[error(
@@ -487,7 +495,10 @@ impl ShardFile {
                     line: e.line(),
                 }
             } else {
-                not_a_shard(format!("line {}, column {}: {e}", e.line(), e.column()))
+                ShardError::ShardJson {
+                    path: path.to_path_buf(),
+                    source: e,
+                }
             }
         })?;
         if file.format != FORMAT || file.format_version != FORMAT_VERSION {

@@ -70,7 +70,7 @@ pub use summary::{csv_rows, markdown_section, summarize, BehaviourSummary};
 #[non_exhaustive]
 pub enum BehaviourError {
     /// A file or directory could not be read.
-    #[error("{}: cannot read: {source}", path.display())]
+    #[error("{}: cannot read", path.display())]
     Io {
         /// The path.
         path: PathBuf,
@@ -78,14 +78,14 @@ pub enum BehaviourError {
         source: std::io::Error,
     },
     /// The TOML does not parse, or does not match the schema.
-    #[error("{}:{line}: {message}", path.display())]
+    #[error("{}:{line}", path.display())]
     Toml {
         /// The suite file.
         path: PathBuf,
         /// 1-based line of the problem (1 when the parser gave no position).
         line: usize,
-        /// The parser's message.
-        message: String,
+        /// The parser's error.
+        source: crate::errors::TomlCause,
     },
     /// A value parses but is not valid (unknown slot, unknown perturbation, class not in the mapping…).
     #[error("{}:{line}: key '{key}': {message}", path.display())]
@@ -100,14 +100,14 @@ pub enum BehaviourError {
         message: String,
     },
     /// The gold labels a suite refers to could not be loaded.
-    #[error("{}:{line}: key 'gold': {message}", path.display())]
+    #[error("{}:{line}: key 'gold'", path.display())]
     Gold {
         /// The suite file.
         path: PathBuf,
         /// 1-based line of the `[gold]` table.
         line: usize,
-        /// The corpus layer's message (all of its problems).
-        message: String,
+        /// The corpus layer's error (all of its problems).
+        source: crate::corpus::CorpusError,
     },
 }
 

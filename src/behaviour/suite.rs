@@ -284,7 +284,7 @@ pub fn parse_suite(
     let raw: RawSuite = toml::from_str(source).map_err(|e| BehaviourError::Toml {
         path: path.to_path_buf(),
         line: e.span().map(|s| lines.of(s)).unwrap_or(1),
-        message: e.message().trim().to_string(),
+        source: crate::errors::TomlCause(e),
     })?;
     let invalid = |line: usize, key: &str, message: String| BehaviourError::Invalid {
         path: path.to_path_buf(),
@@ -314,10 +314,10 @@ pub fn parse_suite(
             &base.join(&g.get_ref().seeds),
             &base.join(&g.get_ref().labels),
         )
-        .map_err(|e| BehaviourError::Gold {
+        .map_err(|source| BehaviourError::Gold {
             path: path.to_path_buf(),
             line,
-            message: e.to_string(),
+            source,
         })?;
         gold = check
             .units

@@ -36,7 +36,7 @@ pub const UNIT_LEVELS: [&str; 2] = ["sentence", "clause"];
 #[non_exhaustive]
 pub enum CorpusError {
     /// A file could not be read.
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read")]
     Io {
         /// The file.
         path: PathBuf,

@@ -124,7 +124,7 @@ pub enum EvalError {
         missing: Vec<String>,
     },
     /// Fitting a feature set failed.
-    #[error("feature set '{config}': {source}")]
+    #[error("feature set '{config}'")]
     Feature {
         /// Feature set or configuration.
         config: String,
@@ -132,7 +132,7 @@ pub enum EvalError {
         source: FeatureError,
     },
     /// Fitting a classifier failed.
-    #[error("{config}, {fold}: {source}")]
+    #[error("{config}, {fold}")]
     Model {
         /// Configuration id.
         config: String,

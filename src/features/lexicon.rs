@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::saved::SavedExtractor;
-use super::tokenize::TokenKind;
 use super::scaled::{DenseSource, Scaled};
+use super::tokenize::TokenKind;
 use super::{FeatureError, Prepared};
 
 /// The project's stance-cue lexicon, compiled in.
@@ -64,10 +64,10 @@ pub struct Lexicon {
 impl Lexicon {
     /// Parses a lexicon from TOML; `origin` names the source in errors.
     pub fn parse(src: &str, origin: &str) -> Result<Lexicon, FeatureError> {
-        let file: LexiconFile = toml::from_str(src).map_err(|e| FeatureError::Lexicon {
+        let file: LexiconFile = toml::from_str(src).map_err(|e| FeatureError::LexiconToml {
             origin: origin.into(),
             line: e.span().map(|s| crate::diag::line_of_offset(src, s.start)),
-            message: e.message().to_string(),
+            source: crate::errors::TomlCause(e),
         })?;
         let mut stances: Vec<String> = Vec::new();
         let mut cues = Vec::new();
@@ -152,10 +152,9 @@ impl LexiconParams {
         let lex = match &self.path {
             None => Lexicon::builtin(),
             Some(p) => {
-                let src = std::fs::read_to_string(p).map_err(|e| FeatureError::Lexicon {
+                let src = std::fs::read_to_string(p).map_err(|source| FeatureError::LexiconIo {
                     origin: p.display().to_string(),
-                    line: None,
-                    message: format!("cannot read: {e}"),
+                    source,
                 })?;
                 Lexicon::parse(&src, &p.display().to_string())?
             }
@@ -308,7 +307,8 @@ mod tests {
             "my.toml",
         )
         .unwrap_err();
-        assert!(err.to_string().contains("my.toml"), "{err}");
-        assert!(err.to_string().contains("rationale"), "{err}");
+        let err = crate::errors::chain(&err);
+        assert!(err.contains("my.toml"), "{err}");
+        assert!(err.contains("rationale"), "{err}");
     }
 }

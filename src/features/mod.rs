@@ -29,7 +29,8 @@ use self::bag::{FittedBag, InternedTerms};
 use self::lexicon::{LexiconCues, LexiconParams};
 use self::mask::FittedMasker;
 use self::ngrams::{
-    CharNgramParams, CharTerms, CheckedBag, NegationParams, NegationTerms, WordNgramParams, WordTerms,
+    CharNgramParams, CharTerms, CheckedBag, NegationParams, NegationTerms, WordNgramParams,
+    WordTerms,
 };
 use self::scaled::DenseSource;
 use self::shape::{ShapeColumns, ShapeParams};
@@ -61,6 +62,24 @@ pub enum FeatureError {
         line: Option<u64>,
         /// What is wrong.
         message: String,
+    },
+    /// A lexicon file cannot be read.
+    #[error("{origin}: cannot read")]
+    LexiconIo {
+        /// The file.
+        origin: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A lexicon file is not valid TOML or does not match the lexicon schema.
+    #[error("{origin}{}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    LexiconToml {
+        /// The file (or built-in name).
+        origin: String,
+        /// Line, when the parser gave a position.
+        line: Option<u64>,
+        /// The parser's error.
+        source: crate::errors::TomlCause,
     },
     /// A feature set has no extractors.
     #[error("feature set '{0}' has no extractors; add at least one to its `extractors` list")]

@@ -341,7 +341,10 @@ mod tests {
     #[test]
     fn word_bigrams_with_negation_marks() {
         let p: WordNgramParams = parse("ngram = [1, 2]\nmark_negation = true\nweighting = 'count'");
-        let terms = p.check().unwrap().terms(&Prepared::new("We will not kill, OK"));
+        let terms = p
+            .check()
+            .unwrap()
+            .terms(&Prepared::new("We will not kill, OK"));
         assert_eq!(
             terms,
             vec![

@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::saved::SavedExtractor;
-use super::tokenize::{is_negation_cue, TokenKind};
 use super::scaled::{DenseSource, Scaled};
+use super::tokenize::{is_negation_cue, TokenKind};
 use super::Prepared;
 
 /// Shape parameters (none yet; the table only takes `type = "shape"`).

@@ -90,12 +90,20 @@ pub enum ModelError {
         budget: u64,
     },
     /// linfa returned an error.
-    #[error("classifier '{classifier}': {message}")]
+    #[error("classifier '{classifier}'")]
     Linfa {
         /// Classifier name.
         classifier: String,
-        /// linfa's message.
-        message: String,
+        /// linfa's error.
+        source: linfa::Error,
+    },
+    /// The sparse linear solvers refused their input (a shape or class-index mismatch, or linfa's own error).
+    #[error("classifier '{classifier}'")]
+    Linear {
+        /// Classifier name.
+        classifier: String,
+        /// The solvers' error.
+        source: linear::LinearError,
     },
 }
 
@@ -122,9 +130,13 @@ impl ModelError {
                 column,
                 value,
             },
-            ModelError::Linfa { message, .. } => ModelError::Linfa {
+            ModelError::Linfa { source, .. } => ModelError::Linfa {
                 classifier: name.into(),
-                message,
+                source,
+            },
+            ModelError::Linear { source, .. } => ModelError::Linear {
+                classifier: name.into(),
+                source,
             },
             other => other,
         }

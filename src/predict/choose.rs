@@ -24,15 +24,25 @@ pub enum ChooseError {
         /// ` EXPERIMENT` for the hint (empty for the default experiment).
         arg: String,
     },
-    /// The report cannot be read or parsed.
-    #[error("{path}: {message}; run `stance run{arg}` again to rewrite it, or pass --config")]
-    BadReport {
+    /// The report cannot be read.
+    #[error("{path}: cannot read the report; run `stance run{arg}` again to rewrite it, or pass --config")]
+    ReportIo {
         /// The report.
         path: PathBuf,
-        /// What is wrong.
-        message: String,
         /// ` EXPERIMENT` for the hint.
         arg: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The report is not a stance `report.json`.
+    #[error("{path}: not a stance report.json; run `stance run{arg}` again to rewrite it, or pass --config")]
+    ReportJson {
+        /// The report.
+        path: PathBuf,
+        /// ` EXPERIMENT` for the hint.
+        arg: String,
+        /// The parser's error.
+        source: serde_json::Error,
     },
     /// The report belongs to another experiment.
     #[error(
@@ -115,19 +125,14 @@ pub fn best_of_report(exp: &Experiment, report: Option<&Path>) -> Result<Choice,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(ChooseError::NoReport { path, arg });
         }
-        Err(e) => {
-            return Err(ChooseError::BadReport {
-                path,
-                message: format!("cannot read: {e}"),
-                arg,
-            })
-        }
+        Err(source) => return Err(ChooseError::ReportIo { path, arg, source }),
     };
-    let head: ReportHead = serde_json::from_slice(&bytes).map_err(|e| ChooseError::BadReport {
-        path: path.clone(),
-        message: format!("not a stance report.json ({e})"),
-        arg: arg.clone(),
-    })?;
+    let head: ReportHead =
+        serde_json::from_slice(&bytes).map_err(|source| ChooseError::ReportJson {
+            path: path.clone(),
+            arg: arg.clone(),
+            source,
+        })?;
     if head.experiment.name != exp.file.name {
         return Err(ChooseError::OtherExperiment {
             path,

@@ -49,7 +49,7 @@ pub const MAX_TREE_DEPTH: usize = 100;
 #[non_exhaustive]
 pub enum ModelFileError {
     /// The file cannot be read.
-    #[error("{path}: cannot read the model file: {source}")]
+    #[error("{path}: cannot read the model file")]
     Read {
         /// The file.
         path: PathBuf,
@@ -80,6 +80,14 @@ pub enum ModelFileError {
         /// Why not.
         why: String,
     },
+    /// The file is not JSON.
+    #[error("{path} is not a stance model file (not a JSON object); write one with `stance train [EXPERIMENT] --model {path}`")]
+    NotJson {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error.
+        source: serde_json::Error,
+    },
     /// The file has another schema version.
     #[error(
         "{path}: model file schema version {found}, but this stance ({}) reads version {} only; retrain it with \
@@ -105,6 +113,16 @@ pub enum ModelFileError {
         /// What is wrong.
         message: String,
     },
+    /// The file is JSON but its model does not have the expected fields or types.
+    #[error(
+        "{path}: damaged model file; retrain it with `stance train [EXPERIMENT] --model {path}`"
+    )]
+    DamagedJson {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error: what is missing or wrong, with line and column.
+        source: serde_json::Error,
+    },
     /// A decision tree too deep for the file format.
     #[error(
         "configuration '{config}': its decision tree is {depth} levels deep, and model files hold trees up to \
@@ -119,13 +137,21 @@ pub enum ModelFileError {
         /// [`MAX_TREE_DEPTH`].
         max: usize,
     },
-    /// The model could not be written as JSON, or not read back.
-    #[error("configuration '{config}': cannot save the model: {message}")]
+    /// The model could not be written as JSON.
+    #[error("configuration '{config}': cannot save the model")]
     Unsavable {
         /// The configuration.
         config: String,
-        /// What failed.
-        message: String,
+        /// The serialiser's error.
+        source: serde_json::Error,
+    },
+    /// The model as written does not read back (a bug in the model file code, caught before writing).
+    #[error("configuration '{config}': cannot save the model: it does not read back")]
+    NoReadBack {
+        /// The configuration.
+        config: String,
+        /// Why reading it back failed.
+        source: Box<ModelFileError>,
     },
     /// The target exists and is something else.
     #[error(
@@ -278,9 +304,9 @@ pub fn to_bytes(model: &TrainedModel, info: &ModelInfo) -> Result<Vec<u8>, Model
         features: model.features.as_ref(),
         classifier,
     })
-    .map_err(|e| ModelFileError::Unsavable {
+    .map_err(|source| ModelFileError::Unsavable {
         config: model.config.clone(),
-        message: e.to_string(),
+        source,
     })?;
     let mut out = Vec::with_capacity(body.len() + 160);
     out.extend_from_slice(
@@ -293,9 +319,9 @@ pub fn to_bytes(model: &TrainedModel, info: &ModelInfo) -> Result<Vec<u8>, Model
     );
     out.extend_from_slice(&body);
     out.extend_from_slice(b"}\n");
-    from_bytes(&out, Path::new("<model being saved>")).map_err(|e| ModelFileError::Unsavable {
+    from_bytes(&out, Path::new("<model being saved>")).map_err(|e| ModelFileError::NoReadBack {
         config: model.config.clone(),
-        message: format!("it does not read back ({e})"),
+        source: Box::new(e),
     })?;
     Ok(out)
 }
@@ -354,9 +380,9 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<LoadedModel, ModelFileErr
             line: e.line(),
             column: e.column(),
         },
-        _ => ModelFileError::NotAModel {
+        _ => ModelFileError::NotJson {
             path: p(),
-            why: format!("not a JSON object: {e}"),
+            source: e,
         },
     })?;
     match &head.format {
@@ -378,10 +404,8 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<LoadedModel, ModelFileErr
         Some(v) if v.as_u64() == Some(u64::from(SCHEMA_VERSION)) => {}
         other => return Err(wrong_version(bytes, path, other.as_ref())),
     }
-    let file: FileIn = serde_json::from_slice(bytes).map_err(|e| ModelFileError::Damaged {
-        path: p(),
-        message: e.to_string(),
-    })?;
+    let file: FileIn = serde_json::from_slice(bytes)
+        .map_err(|source| ModelFileError::DamagedJson { path: p(), source })?;
     let BodyIn {
         info,
         features,
@@ -392,10 +416,7 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<LoadedModel, ModelFileErr
         features: features.as_ref(),
         classifier: classifier.clone(),
     })
-    .map_err(|e| ModelFileError::Damaged {
-        path: p(),
-        message: e.to_string(),
-    })?;
+    .map_err(|source| ModelFileError::DamagedJson { path: p(), source })?;
     if sha256_hex(&again) != file.sha256 {
         return Err(ModelFileError::Damaged {
             path: p(),

@@ -35,7 +35,7 @@ use crate::report::model::{RunReport, Timings};
 #[non_exhaustive]
 pub enum ReportError {
     /// A file could not be written or read.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file or directory.
         path: PathBuf,
@@ -51,7 +51,23 @@ pub enum ReportError {
         /// The folder.
         path: PathBuf,
     },
-    /// A JSON file could not be written or parsed.
+    /// A JSON file is not valid JSON.
+    #[error("{path}: not valid JSON (line {}, column {})", source.line(), source.column())]
+    JsonSyntax {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error.
+        source: serde_json::Error,
+    },
+    /// A JSON file is valid JSON but not a stance report.
+    #[error("{path}: not a stance report")]
+    NotAReport {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error: what is missing or of the wrong type.
+        source: serde_json::Error,
+    },
+    /// A JSON file has content this harness cannot use.
     #[error("{path}: {message}")]
     Json {
         /// The file.
@@ -87,13 +103,9 @@ pub fn read_report(path: &Path) -> Result<RunReport, ReportError> {
         source,
     })?;
     let value: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| ReportError::Json {
+        serde_json::from_slice(&bytes).map_err(|source| ReportError::JsonSyntax {
             path: path.to_path_buf(),
-            message: format!(
-                "not valid JSON (line {}, column {}): {e}",
-                e.line(),
-                e.column()
-            ),
+            source,
         })?;
     let version = value.get("schema_version").and_then(|v| v.as_u64());
     if version != Some(u64::from(model::SCHEMA_VERSION)) {
@@ -106,9 +118,9 @@ pub fn read_report(path: &Path) -> Result<RunReport, ReportError> {
             ),
         });
     }
-    serde_json::from_value(value).map_err(|e| ReportError::Json {
+    serde_json::from_value(value).map_err(|source| ReportError::NotAReport {
         path: path.to_path_buf(),
-        message: format!("not a stance report: {e}"),
+        source,
     })
 }
 

@@ -236,9 +236,9 @@ impl From<LinearError> for ModelError {
                 column,
                 value,
             },
-            other => ModelError::Linfa {
+            other => ModelError::Linear {
                 classifier: "sparse linear".into(),
-                message: other.to_string(),
+                source: other,
             },
         }
     }
