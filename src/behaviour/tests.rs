@@ -218,7 +218,7 @@ texts = ["We should do it."]
 fn error_line(src: &str) -> (usize, String) {
     match parse(src).unwrap_err() {
         e @ (BehaviourError::Invalid { line, .. } | BehaviourError::Toml { line, .. }) => {
-            (line, e.to_string())
+            (line, crate::errors::chain(&e))
         }
         e => panic!("unexpected error {e}"),
     }

@@ -155,7 +155,9 @@ pub fn check_gold(seeds_dir: &Path, labels: &Path) -> GoldCheck {
             return check;
         }
         Err(e) => {
-            check.problems.push(Diagnostic::file(labels, e.to_string()));
+            check
+                .problems
+                .push(Diagnostic::file(labels, crate::errors::chain(&e)));
             return check;
         }
     };

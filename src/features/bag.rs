@@ -201,7 +201,7 @@ impl BagOptions {
 ///
 /// Computed once per run for all items (tokenising is the costly part of extraction), then shared by every fold.
 /// Interning learns nothing: which terms exist in the whole corpus is not used by any fit, only the ids of the
-/// training rows are counted ([`FittedBag::fit_interned`]), so test rows still cannot reach a vocabulary.
+/// training rows are counted (`FittedBag::fit_interned`), so test rows still cannot reach a vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InternedTerms {
     /// Term of each id.
@@ -279,8 +279,10 @@ impl PartialEq for FittedBag {
 }
 
 impl FittedBag {
-    /// Learns the vocabulary (and idf) from the terms of each training document.
-    pub fn fit(docs: &[Vec<String>], opts: &BagOptions) -> FittedBag {
+    /// Learns the vocabulary (and idf) from the terms of each training document. Crate-private: the options must
+    /// have been checked, which only an extractor's `check` does (the extractors fit through
+    /// [`CheckedBag`](super::ngrams::CheckedBag)).
+    pub(crate) fn fit(docs: &[Vec<String>], opts: &BagOptions) -> FittedBag {
         let n = docs.len();
         let mut df: HashMap<&str, (usize, usize)> = HashMap::new();
         for doc in docs {
@@ -299,7 +301,11 @@ impl FittedBag {
 
     /// The same fit as [`FittedBag::fit`] on the documents `rows` of `interned`, counting ids instead of hashing
     /// strings.
-    pub fn fit_interned(interned: &InternedTerms, rows: &[usize], opts: &BagOptions) -> FittedBag {
+    pub(crate) fn fit_interned(
+        interned: &InternedTerms,
+        rows: &[usize],
+        opts: &BagOptions,
+    ) -> FittedBag {
         let n_ids = interned.terms.len();
         let mut df = vec![0usize; n_ids];
         let mut count = vec![0usize; n_ids];
@@ -390,7 +396,7 @@ impl FittedBag {
     /// Rows of a matrix for the documents `rows` of the interned terms this bag was fitted from.
     ///
     /// # Panics
-    /// If the bag was not fitted with [`FittedBag::fit_interned`] on these interned terms.
+    /// If the bag was not fitted with `FittedBag::fit_interned` on these interned terms.
     pub fn transform_interned(&self, interned: &InternedTerms, rows: &[usize]) -> CsMat<f64> {
         let column_of_id = self
             .column_of_id

@@ -58,3 +58,38 @@ pub(crate) mod boxed {
         Ok(saved.into_iter().map(SavedExtractor::into_fitted).collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::FeatureSetSpec;
+
+    /// The generic fitted types keep the layout model files had when each extractor had its own fitted type:
+    /// the source's fields (none for negation and shape) first, then `bag` or `scaler`.
+    #[test]
+    fn saved_layout_of_each_extractor() {
+        let spec: FeatureSetSpec = toml::from_str(
+            "name = 'all'\nextractors = [{ type = 'word-ngrams' }, { type = 'char-ngrams', ngram = [3, 3] }, \
+             { type = 'lexicon', per_cue = false }, { type = 'negation' }, { type = 'shape' }]",
+        )
+        .unwrap();
+        let docs = [crate::features::Doc {
+            text: "we must not escalate",
+            holder: None,
+        }];
+        let fitted = spec.check().unwrap().fit(&docs).unwrap();
+        let json = serde_json::to_string(&fitted).unwrap();
+        for start in [
+            r#"{"type":"word-ngrams","params":{"ngram":[1,1],"#,
+            r#"{"type":"char-ngrams","params":{"ngram":[3,3],"#,
+            r#"{"type":"lexicon","lex":{"cues":["#,
+            r#"{"type":"negation","bag":{"opts":{"weighting":"binary","#,
+            r#"{"type":"shape","scaler":{"scale":["#,
+        ] {
+            assert!(json.contains(start), "{start} in {json}");
+        }
+        assert!(json.contains(r#""per_cue":false,"names":["lex:support-cues","#));
+        let back: crate::features::FittedFeatureSet = serde_json::from_str(&json).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+    }
+}

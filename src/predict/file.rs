@@ -546,9 +546,7 @@ mod tests {
     }
 
     fn err(bytes: &[u8]) -> String {
-        from_bytes(bytes, Path::new("m.json"))
-            .unwrap_err()
-            .to_string()
+        crate::errors::chain(&from_bytes(bytes, Path::new("m.json")).unwrap_err())
     }
 
     #[test]

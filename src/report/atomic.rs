@@ -410,7 +410,7 @@ mod tests {
         fs::create_dir(&mine).unwrap();
         fs::write(mine.join("report.json"), "my own").unwrap();
         fs::write(mine.join("thesis.tex"), "precious").unwrap();
-        let err = Staging::new(&mine).unwrap_err().to_string();
+        let err = crate::errors::chain(&Staging::new(&mine).unwrap_err());
         assert!(err.contains("mine"), "{err}");
         assert!(err.contains("is not a stance report folder"), "{err}");
         assert!(err.contains("thesis.tex"), "{err}");
