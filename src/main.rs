@@ -128,7 +128,7 @@ mod tests {
     }
 
     fn json_error() -> serde_json::Error {
-        serde_json::from_str::<u8>("[1").unwrap_err()
+        serde_json::from_str::<Vec<u8>>("[1").unwrap_err()
     }
 
     #[test]

@@ -61,7 +61,6 @@ pub(crate) mod boxed {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::features::FeatureSetSpec;
 
     /// The generic fitted types keep the layout model files had when each extractor had its own fitted type:

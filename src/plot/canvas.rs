@@ -75,9 +75,6 @@ pub(super) fn render_png(
         height,
         image::ColorType::Rgb8,
     )
-    .map_err(|e| PlotError::Encode {
-        chart,
-        message: e.to_string(),
-    })?;
+    .map_err(|source| PlotError::Encode { chart, source })?;
     Ok(png)
 }
