@@ -75,6 +75,9 @@ pub(super) fn render_png(
         height,
         image::ColorType::Rgb8,
     )
-    .map_err(|source| PlotError::Encode { chart, source })?;
+    .map_err(|e| PlotError::Encode {
+        chart,
+        message: e.to_string(),
+    })?;
     Ok(png)
 }

@@ -52,12 +52,12 @@ pub enum PlotError {
         message: String,
     },
     /// The image could not be encoded as PNG.
-    #[error("{chart} chart: PNG encoding failed")]
+    #[error("{chart} chart: PNG encoding failed: {message}")]
     Encode {
         /// The chart being encoded.
         chart: &'static str,
-        /// The encoder's error.
-        source: image::ImageError,
+        /// The encoder's message.
+        message: String,
     },
     /// The report lacks something the chart needs.
     #[error("{chart} chart: {message}")]
