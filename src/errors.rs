@@ -36,8 +36,23 @@ pub fn chain(e: &(dyn Error + 'static)) -> String {
 /// A TOML parser error kept as a cause. Its `Display` is the parser's message alone (`unknown field `shuffle`,
 /// expected ...`): the enclosing error already names the file and the line, which the parser's own `Display` would
 /// repeat with an excerpt over several lines.
+///
+/// Boxed: the parser's error is large, and every `Result` of the layers that hold one would carry its size.
 #[derive(Debug, Clone)]
-pub struct TomlCause(pub toml::de::Error);
+pub struct TomlCause(Box<toml::de::Error>);
+
+impl TomlCause {
+    /// The parser's error, with its span.
+    pub fn parser_error(&self) -> &toml::de::Error {
+        &self.0
+    }
+}
+
+impl From<toml::de::Error> for TomlCause {
+    fn from(e: toml::de::Error) -> Self {
+        TomlCause(Box::new(e))
+    }
+}
 
 impl fmt::Display for TomlCause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -860,7 +860,7 @@ fn parse_schema(text: &str, origin: &str) -> Result<ExperimentFile, ConfigError>
             .span()
             .map(|s| crate::diag::line_of_offset(text, s.start))
             .unwrap_or(1),
-        source: crate::errors::TomlCause(e),
+        source: crate::errors::TomlCause::from(e),
     })
 }
 

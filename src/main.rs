@@ -159,7 +159,9 @@ mod tests {
             fold: "fold 1".into(),
             source: ModelError::Linfa {
                 classifier: "decision-tree".into(),
-                source: linfa::Error::Parameters("min weight must be positive".into()),
+                source: Box::new(linfa::Error::Parameters(
+                    "min weight must be positive".into(),
+                )),
             },
         };
         let out = rendered_once(linfa);

@@ -284,7 +284,7 @@ pub fn parse_suite(
     let raw: RawSuite = toml::from_str(source).map_err(|e| BehaviourError::Toml {
         path: path.to_path_buf(),
         line: e.span().map(|s| lines.of(s)).unwrap_or(1),
-        source: crate::errors::TomlCause(e),
+        source: crate::errors::TomlCause::from(e),
     })?;
     let invalid = |line: usize, key: &str, message: String| BehaviourError::Invalid {
         path: path.to_path_buf(),

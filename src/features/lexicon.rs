@@ -67,7 +67,7 @@ impl Lexicon {
         let file: LexiconFile = toml::from_str(src).map_err(|e| FeatureError::LexiconToml {
             origin: origin.into(),
             line: e.span().map(|s| crate::diag::line_of_offset(src, s.start)),
-            source: crate::errors::TomlCause(e),
+            source: crate::errors::TomlCause::from(e),
         })?;
         let mut stances: Vec<String> = Vec::new();
         let mut cues = Vec::new();

@@ -94,16 +94,16 @@ pub enum ModelError {
     Linfa {
         /// Classifier name.
         classifier: String,
-        /// linfa's error.
-        source: linfa::Error,
+        /// linfa's error (boxed: it is large, and every fit's `Result` would carry its size).
+        source: Box<linfa::Error>,
     },
     /// The sparse linear solvers refused their input (a shape or class-index mismatch, or linfa's own error).
     #[error("classifier '{classifier}'")]
     Linear {
         /// Classifier name.
         classifier: String,
-        /// The solvers' error.
-        source: linear::LinearError,
+        /// The solvers' error (boxed, as linfa's).
+        source: Box<linear::LinearError>,
     },
 }
 

@@ -150,9 +150,9 @@ impl BinaryTree {
                 Criterion::Entropy => SplitQuality::Entropy,
             })
             .fit(&ds)
-            .map_err(|source| ModelError::Linfa {
+            .map_err(|e| ModelError::Linfa {
                 classifier: name.into(),
-                source,
+                source: Box::new(e),
             })?;
         let mut leaves: BTreeMap<Vec<bool>, [usize; 2]> = BTreeMap::new();
         for (row, &l) in x.rows().into_iter().zip(labels) {

@@ -238,7 +238,7 @@ impl From<LinearError> for ModelError {
             },
             other => ModelError::Linear {
                 classifier: "sparse linear".into(),
-                source: other,
+                source: Box::new(other),
             },
         }
     }
