@@ -9,6 +9,9 @@
 //!   field, the configuration, and how to fix it when that does not depend on the cause.
 //! * **A wrapper that adds nothing is transparent** (`#[error(transparent)]`): its message *is* its cause's.
 //! * **Text that is not an error value** (a list of problems, a reason computed here) is part of the message.
+//!   Two places keep a foreign error's text on purpose: the `file:line: message` [`crate::diag::Diagnostics`]
+//!   that `stance validate` collects (a list of problems, some quoting a CSV or I/O error), and
+//!   [`crate::plot::PlotError`], which is `Clone + Eq` while the drawing and PNG errors it quotes are neither.
 //!
 //! So an error's `Display` is one link, and the whole story is the chain: [`chain`] joins the links with `": "`,
 //! which reads as before (`x.toml:10: unknown field ...`) and names each cause exactly once. The `stance` binary
