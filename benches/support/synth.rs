@@ -162,36 +162,3 @@ pub fn texts(n: usize, seed: u64) -> Vec<String> {
         .map(|r| r.expect("own CSV")[1].to_string())
         .collect()
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn bytes(seed: u64, n: usize) -> Vec<u8> {
-        let mut out = Vec::new();
-        generate(&SynthParams::new(n, seed), &mut out).unwrap();
-        out
-    }
-
-    #[test]
-    fn same_seed_same_bytes_other_seed_other_bytes() {
-        let a = bytes(7, 300);
-        assert_eq!(a, bytes(7, 300));
-        assert_ne!(a, bytes(8, 300));
-        let text = String::from_utf8(a).unwrap();
-        assert_eq!(text.lines().count(), 301);
-        assert!(text.starts_with("id,text,label,topic,split\n"));
-        let pro = text.lines().filter(|l| l.contains(",pro,")).count();
-        assert!((100..200).contains(&pro), "{pro} of 300 rows are pro");
-    }
-
-    #[test]
-    fn words_are_distinct_and_short_for_frequent_ranks() {
-        let ws: Vec<String> = (0..60_000).map(word).collect();
-        let mut sorted = ws.clone();
-        sorted.sort();
-        sorted.dedup();
-        assert_eq!(sorted.len(), ws.len());
-        assert!(ws[0].len() <= 2 && ws[59_999].len() >= 4);
-    }
-}
