@@ -53,13 +53,21 @@ fn bench(c: &mut Criterion) {
         b.iter(|| refs.iter().map(|t| tokenize(t).len()).sum::<usize>())
     });
     for (label, extractor) in [
-        ("word 1-2-grams", "{ type = 'word-ngrams', ngram = [1, 2], sublinear_tf = true }"),
-        ("char_wb 2-5-grams", "{ type = 'char-ngrams', ngram = [2, 5], word_bounded = true }"),
+        (
+            "word 1-2-grams",
+            "{ type = 'word-ngrams', ngram = [1, 2], sublinear_tf = true }",
+        ),
+        (
+            "char_wb 2-5-grams",
+            "{ type = 'char-ngrams', ngram = [2, 5], word_bounded = true }",
+        ),
     ] {
         let spec: FeatureSetSpec =
             toml::from_str(&format!("name = 'x'\nextractors = [{extractor}]")).expect("valid");
         let set = spec.check().expect("valid");
-        g.bench_function(label, |b| b.iter(|| set.extract(&refs).expect("no masking")));
+        g.bench_function(label, |b| {
+            b.iter(|| set.extract(&refs).expect("no masking"))
+        });
     }
     g.finish();
 }

@@ -58,8 +58,8 @@ impl SynthParams {
 }
 
 const CONSONANTS: &[&str] = &[
-    "b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "z", "st", "tr", "ch",
-    "sh",
+    "b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "z", "st",
+    "tr", "ch", "sh",
 ];
 const VOWELS: &[&str] = &["a", "e", "i", "o", "u", "ai", "ou"];
 /// Values of the `topic` column.
@@ -89,8 +89,14 @@ pub fn word(mut r: u64) -> String {
 
 /// Writes the CSV (`id,text,label,topic,split`; labels `pro`/`con`, about 80% `train`) to `out`.
 pub fn generate(p: &SynthParams, out: impl Write) -> anyhow::Result<()> {
-    ensure!(p.vocab >= 10_000, "the vocabulary must have at least 10,000 words");
-    ensure!(p.zipf > 0.0 && p.zipf.is_finite(), "the Zipf exponent must be positive");
+    ensure!(
+        p.vocab >= 10_000,
+        "the vocabulary must have at least 10,000 words"
+    );
+    ensure!(
+        p.zipf > 0.0 && p.zipf.is_finite(),
+        "the Zipf exponent must be positive"
+    );
     ensure!(
         (0.0..=1.0).contains(&p.cue_rate) && (0.0..=0.5).contains(&p.flip),
         "the cue rate must be in [0, 1] and the flipped share in [0, 0.5]"
@@ -139,7 +145,11 @@ pub fn generate(p: &SynthParams, out: impl Write) -> anyhow::Result<()> {
             }
         }
         text.push('.');
-        let label = if rng.gen_bool(p.flip) { 1 - class } else { class };
+        let label = if rng.gen_bool(p.flip) {
+            1 - class
+        } else {
+            class
+        };
         let split = if rng.gen_bool(0.8) { "train" } else { "test" };
         w.write_record([
             format!("s{i}").as_str(),

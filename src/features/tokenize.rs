@@ -151,8 +151,9 @@ mod tests {
     #[test]
     fn the_ascii_cue_test_agrees_with_lower_casing() {
         for w in [
-            "not", "NOT", "Not", "nOt", "no", "No", "cannot", "CANNOT", "don't", "DON'T", "Won't", "isn't", "n't",
-            "t", "", "nt", "note", "nothing", "NoThInG", "without", "Ünot", "İsn't", "KNOT", "knot", "none", "nor",
+            "not", "NOT", "Not", "nOt", "no", "No", "cannot", "CANNOT", "don't", "DON'T", "Won't",
+            "isn't", "n't", "t", "", "nt", "note", "nothing", "NoThInG", "without", "Ünot",
+            "İsn't", "KNOT", "knot", "none", "nor",
         ] {
             assert_eq!(
                 word_is_negation_cue(w),
