@@ -22,6 +22,7 @@ pub mod tokenize;
 
 use std::fmt::Debug;
 
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
 
@@ -467,46 +468,74 @@ pub struct Extracted {
 
 impl FeatureSet {
     /// Tokenises and interns every text once; `None` when the set masks holders (fold-dependent text). A tuned
-    /// set tokenises once and interns once per candidate ([`Extracted::candidate`]).
+    /// set tokenises once and interns once per candidate ([`Extracted::candidate`]). Tokens are kept only when an
+    /// extractor that is not a bag of terms needs them.
     pub fn extract(&self, texts: &[&str]) -> Option<Extracted> {
         if self.spec.mask_holders {
             return None;
         }
-        let prepared: Vec<Prepared> = texts.iter().map(|t| Prepared::new(t)).collect();
+        // The sets to extract for: this one, or each candidate of a tuned one.
+        let sets: Vec<&FeatureSet> = if self.is_tuned() {
+            self.candidates.iter().map(|(_, c)| c).collect()
+        } else {
+            vec![self]
+        };
+        let mut interners: Vec<Vec<Option<Interner>>> = sets
+            .iter()
+            .map(|s| {
+                s.extractors
+                    .iter()
+                    .map(|e| e.is_bag().then(Interner::default))
+                    .collect()
+            })
+            .collect();
+        let needs_docs: Vec<bool> = sets
+            .iter()
+            .map(|s| s.extractors.iter().any(|e| !e.is_bag()))
+            .collect();
+        let keep = needs_docs.iter().any(|&k| k);
+        // One statement at a time: its tokens live only until its terms are interned, unless an extractor that
+        // is not a bag needs them later (tokens take about 20 times the memory of their interned ids).
+        let mut prepared = Vec::new();
+        for text in texts {
+            let doc = Prepared::new(text);
+            for (set, interners) in sets.iter().zip(&mut interners) {
+                for (e, interner) in set.extractors.iter().zip(interners) {
+                    if let Some(i) = interner {
+                        i.push(e.bag_terms(&doc).expect("a bag extractor"));
+                    }
+                }
+            }
+            if keep {
+                prepared.push(doc);
+            }
+        }
+        // The last set that keeps the documents takes them; any before it gets a copy.
+        let last_keeper = needs_docs.iter().rposition(|&k| k);
+        let mut extracted = Vec::with_capacity(sets.len());
+        for (s, interners) in interners.into_iter().enumerate() {
+            let docs = if Some(s) == last_keeper {
+                Some(std::mem::take(&mut prepared))
+            } else {
+                needs_docs[s].then(|| prepared.clone())
+            };
+            extracted.push(Extracted {
+                interned: interners
+                    .into_iter()
+                    .map(|i| i.map(Interner::finish))
+                    .collect(),
+                prepared: docs,
+                candidates: Vec::new(),
+            });
+        }
         if self.is_tuned() {
             return Some(Extracted {
                 interned: Vec::new(),
                 prepared: None,
-                candidates: self
-                    .candidates
-                    .iter()
-                    .map(|(_, c)| c.extract_prepared(prepared.clone()))
-                    .collect(),
+                candidates: extracted,
             });
         }
-        Some(self.extract_prepared(prepared))
-    }
-
-    fn extract_prepared(&self, prepared: Vec<Prepared>) -> Extracted {
-        let interned = self
-            .extractors
-            .iter()
-            .map(|e| {
-                e.is_bag().then(|| {
-                    InternedTerms::new(
-                        prepared
-                            .iter()
-                            .map(|d| e.bag_terms(d).expect("a bag extractor")),
-                    )
-                })
-            })
-            .collect();
-        let needs_docs = self.extractors.iter().any(|e| !e.is_bag());
-        Extracted {
-            interned,
-            prepared: needs_docs.then_some(prepared),
-            candidates: Vec::new(),
-        }
+        extracted.pop()
     }
 
     /// Fits on the extracted items `rows` and nothing else; the same result as [`FeatureSet::fit`] on those rows.
@@ -553,6 +582,80 @@ impl Extracted {
             None => Vec::new(),
         }
     }
+}
+
+/// Interns the terms of every document, one document at a time: the same terms, ids and id sequences as
+/// [`InternedTerms::new`], at a fraction of its cost, because this runs once per run over the whole corpus (the
+/// word 1–2-gram terms of 30,000 arguments are about 1.3 million strings). Three things make the difference: an Fx
+/// hash instead of SipHash (the keys are our own terms, not attacker-controlled input), each new term moved into
+/// the table instead of cloned, and the sort into term order comparing an 8-byte big-endian prefix before the
+/// whole strings.
+#[derive(Debug, Default)]
+struct Interner {
+    ids: FxHashMap<String, u32>,
+    docs: Vec<Vec<u32>>,
+}
+
+impl Interner {
+    /// Adds the next document's terms.
+    fn push(&mut self, doc: Vec<String>) {
+        // An explicit capacity: collecting in place would keep the strings' 24-byte slots for 4-byte ids.
+        let mut out = Vec::with_capacity(doc.len());
+        for t in doc {
+            let id = match self.ids.get(t.as_str()) {
+                Some(&id) => id,
+                None => {
+                    let id = self.ids.len() as u32;
+                    self.ids.insert(t, id);
+                    id
+                }
+            };
+            out.push(id);
+        }
+        self.docs.push(out);
+    }
+
+    /// Renumbers the ids in the terms' sorted order.
+    fn finish(self) -> InternedTerms {
+        let Interner { ids, mut docs } = self;
+        let mut by_id = vec![String::new(); ids.len()];
+        for (t, id) in ids {
+            by_id[id as usize] = t;
+        }
+        // Terms are distinct, so the order is total and an unstable sort gives the one sorted order.
+        let mut order: Vec<(u64, u32)> = by_id
+            .iter()
+            .enumerate()
+            .map(|(id, t)| (prefix_key(t), id as u32))
+            .collect();
+        order.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| by_id[a.1 as usize].cmp(&by_id[b.1 as usize]))
+        });
+        let mut new_id = vec![0u32; by_id.len()];
+        for (new, &(_, old)) in order.iter().enumerate() {
+            new_id[old as usize] = new as u32;
+        }
+        for doc in &mut docs {
+            for id in doc.iter_mut() {
+                *id = new_id[*id as usize];
+            }
+        }
+        let terms = order
+            .iter()
+            .map(|&(_, old)| std::mem::take(&mut by_id[old as usize]))
+            .collect();
+        InternedTerms { terms, docs }
+    }
+}
+
+/// The first 8 bytes of `t`, zero-padded, as a big-endian number: comparing two keys orders two strings as their
+/// bytes do whenever the keys differ (equal keys fall back to comparing the strings).
+fn prefix_key(t: &str) -> u64 {
+    let mut b = [0u8; 8];
+    let n = t.len().min(8);
+    b[..n].copy_from_slice(&t.as_bytes()[..n]);
+    u64::from_be_bytes(b)
 }
 
 fn prepare<'a>(
@@ -731,6 +834,31 @@ mod tests {
         let vocab = fitted.vocabulary();
         assert!(vocab.contains(&"holder".to_string()), "{vocab:?}");
         assert!(!vocab.contains(&"stoltenberg".to_string()));
+    }
+
+    #[test]
+    fn fast_interning_matches_interned_terms_new() {
+        let texts = [
+            "We must lift the restrictions, we must!",
+            "",
+            "Ab ab a\u{0}b abcdefgh abcdefghi abcdefgh\u{0} Ünïcode ünïcode",
+            "the the the",
+        ];
+        for spec in [
+            "{ type = 'word-ngrams', ngram = [1, 3] }",
+            "{ type = 'char-ngrams', ngram = [1, 9], word_bounded = false }",
+        ] {
+            let fs = set(&format!("name = 'x'\nextractors = [{spec}]"));
+            let prepared: Vec<Prepared> = texts.iter().map(|t| Prepared::new(t)).collect();
+            let terms = || {
+                prepared
+                    .iter()
+                    .map(|d| fs.extractors[0].bag_terms(d).unwrap())
+            };
+            let mut interner = Interner::default();
+            terms().for_each(|d| interner.push(d));
+            assert_eq!(interner.finish(), InternedTerms::new(terms()), "{spec}");
+        }
     }
 
     #[test]

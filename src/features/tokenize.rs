@@ -49,7 +49,23 @@ pub fn is_negation_cue(lower: &str) -> bool {
     NEGATION_CUES.contains(&lower) || lower.ends_with("n't")
 }
 
+/// [`is_negation_cue`] of the lower-cased word, without lower-casing it: an ASCII word lower-cases to ASCII, so
+/// comparing it case-insensitively with the (ASCII, lower-case) cues gives the same answer; other words take the
+/// allocating path.
+fn word_is_negation_cue(word: &str) -> bool {
+    if word.is_ascii() {
+        NEGATION_CUES.iter().any(|c| c.eq_ignore_ascii_case(word))
+            || (word.len() >= 3 && word[word.len() - 3..].eq_ignore_ascii_case("n't"))
+    } else {
+        is_negation_cue(&word.to_lowercase())
+    }
+}
+
 /// Tokenises `text` and marks negation scopes.
+///
+/// Runs once per statement and run (tokenising is most of extraction's cost), so a token allocates once, for its
+/// text: apostrophes are folded only when the token holds one, and the negation-cue test lower-cases nothing for
+/// ASCII words.
 pub fn tokenize(text: &str) -> Vec<Token> {
     let mut tokens = Vec::new();
     let mut in_scope = false;
@@ -58,8 +74,12 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             continue;
         }
         let len = original.len();
-        let folded = original.replace(['’', '‘'], "'");
-        let piece = folded.as_str();
+        // '’' and '‘' are the only characters folded; both are encoded starting with byte 0xE2.
+        let piece: String = if original.as_bytes().contains(&0xE2) {
+            original.replace(['’', '‘'], "'")
+        } else {
+            original.to_string()
+        };
         let kind = if piece.chars().any(char::is_alphanumeric) {
             TokenKind::Word
         } else {
@@ -67,11 +87,11 @@ pub fn tokenize(text: &str) -> Vec<Token> {
         };
         match kind {
             TokenKind::Punct => {
-                if closes_scope(piece) {
+                if closes_scope(&piece) {
                     in_scope = false;
                 }
                 tokens.push(Token {
-                    text: piece.to_string(),
+                    text: piece,
                     start,
                     len,
                     kind,
@@ -79,10 +99,9 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                 });
             }
             TokenKind::Word => {
-                let lower = piece.to_lowercase();
-                let cue = is_negation_cue(&lower);
+                let cue = word_is_negation_cue(&piece);
                 tokens.push(Token {
-                    text: piece.to_string(),
+                    text: piece,
                     start,
                     len,
                     kind,
@@ -127,6 +146,21 @@ mod tests {
                 "view"
             ]
         );
+    }
+
+    #[test]
+    fn the_ascii_cue_test_agrees_with_lower_casing() {
+        for w in [
+            "not", "NOT", "Not", "nOt", "no", "No", "cannot", "CANNOT", "don't", "DON'T", "Won't",
+            "isn't", "n't", "t", "", "nt", "note", "nothing", "NoThInG", "without", "Ünot",
+            "İsn't", "KNOT", "knot", "none", "nor",
+        ] {
+            assert_eq!(
+                word_is_negation_cue(w),
+                is_negation_cue(&w.to_lowercase()),
+                "{w}"
+            );
+        }
     }
 
     #[test]
