@@ -6,7 +6,7 @@ Usage: python3 bench/compare.py EXPERIMENT.toml PIPELINE [--sklearn-only]
 
 1. Runs `target/release/stance run EXPERIMENT --out /tmp/stance-compare-<name>` under `/usr/bin/time -v` (wall
    time, peak RSS).
-2. Reads the fold of every item in every repeat from the run's predictions.csv (items are `row-<line>` of the CSV).
+2. Reads the fold of every item in every repeat from the run's predictions.csv or .gz (items are `row-<line>` of the CSV).
 3. Runs the scikit-learn pipeline in a separate process under `/usr/bin/time -v` on exactly those folds: vectoriser
    fitted on each training fold, classifier fitted and predicting the test fold.
 4. Prints both wall times, both peak memories, the ratio and both pooled macro-F1s (confusion summed over every
@@ -15,6 +15,7 @@ The harness's time includes reading the CSV, tokenising, its bootstrap (if any),
 scikit-learn's includes reading the CSV and the fold file. Python and scikit-learn are needed here only.
 """
 import csv
+import gzip
 import json
 import os
 import re
@@ -41,6 +42,15 @@ def timed(cmd):
     secs = int(h or 0) * 3600 + int(m) * 60 + float(s)
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", out.stderr).group(1))
     return secs, rss / 1024, out.stdout
+
+
+def open_predictions(folder):
+    """The run's predictions as CSV text: predictions.csv, or predictions.csv.gz for a run past report.json's
+    250,000-prediction bound."""
+    gz = os.path.join(folder, "predictions.csv.gz")
+    if os.path.exists(gz):
+        return gzip.open(gz, "rt", newline="", encoding="utf-8")
+    return open(os.path.join(folder, "predictions.csv"), newline="", encoding="utf-8")
 
 
 def macro_f1(conf):
@@ -128,10 +138,10 @@ def main():
     # Relative data paths in an experiment resolve against the experiment file's folder.
     corpus = os.path.join(os.path.dirname(os.path.abspath(exp)), re.search(r'^path = "(.*)"', text, re.M).group(1))
     h_secs, h_mib, _ = timed([os.environ.get("STANCE_BIN", "target/release/stance"), "run", exp, "--out", out, "--quiet"])
-    # Fold assignment and pooled macro-F1 of the harness, from its own predictions.csv.
+    # Fold assignment and pooled macro-F1 of the harness, from its own predictions.csv(.gz).
     reps, conf, rows = {}, [[0, 0], [0, 0]], {}
     classes = {"pro": 0, "con": 1}
-    with open(f"{out}/predictions.csv", newline="", encoding="utf-8") as fh:
+    with open_predictions(out) as fh:
         first = None
         for r in csv.DictReader(fh):
             first = first or r["config"]

@@ -6,7 +6,7 @@ Not part of the product or CI (neither needs Python). Two uses:
 1. `python3 scripts/crosscheck.py pins` prints the reference values pinned in the Rust unit tests, computed
    with scikit-learn/scipy on the same inputs (sections named as in the tests' doc comments).
 2. `python3 scripts/crosscheck.py report reports/default` recomputes every configuration's metrics from the
-   harness's own predictions.csv with scikit-learn and compares them with report.json (pooled over repeats,
+   harness's own predictions.csv (or predictions.csv.gz) with scikit-learn and compares them with report.json (pooled over repeats,
    labels in the experiment's class order, zero_division=0). Exit status 1 on any mismatch > 1e-9.
 3. `python3 scripts/crosscheck.py pvalues reports/default` redraws every comparison's paired-bootstrap p-value with
    numpy (its own generator, 20,000 resamples of the report's bootstrap units) and checks that the harness's p lies
@@ -24,7 +24,9 @@ Not part of the product or CI (neither needs Python). Two uses:
 Requires: pip install scikit-learn scipy numpy
 """
 import csv
+import gzip
 import json
+import os
 import sys
 
 import numpy as np
@@ -34,6 +36,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (accuracy_score, balanced_accuracy_score, cohen_kappa_score, f1_score,
                              matthews_corrcoef, precision_score, recall_score)
 from sklearn.naive_bayes import MultinomialNB
+
+
+def open_predictions(folder):
+    """The run's predictions as CSV text: predictions.csv, or predictions.csv.gz for a run past report.json's
+    250,000-prediction bound."""
+    gz = os.path.join(folder, "predictions.csv.gz")
+    if os.path.exists(gz):
+        return gzip.open(gz, "rt", newline="", encoding="utf-8")
+    return open(os.path.join(folder, "predictions.csv"), newline="", encoding="utf-8")
 
 
 def pins():
@@ -97,7 +108,7 @@ def report(folder):
     classes = rep["data"]["classes"]
     labels = list(range(len(classes)))
     by_config, by_fold, by_group = {}, {}, {}
-    with open(f"{folder}/predictions.csv", newline="", encoding="utf-8") as fh:
+    with open_predictions(folder) as fh:
         for row in csv.DictReader(fh):
             gold = classes.index(row["gold"])
             pred = classes.index(row["predicted"])
@@ -177,7 +188,7 @@ def pvalues(folder, resamples=20000, seed=1):
     ids = [it["id"] for it in rep["items"]]
     index = {i: k for k, i in enumerate(ids)}
     rows = {}
-    with open(f"{folder}/predictions.csv", newline="", encoding="utf-8") as fh:
+    with open_predictions(folder) as fh:
         for row in csv.DictReader(fh):
             rows.setdefault(row["config"], []).append(
                 (index[row["item"]], classes.index(row["gold"]), classes.index(row["predicted"])))

@@ -540,3 +540,76 @@ fn favg_classes_defines_f_avg_and_unknown_classes_are_refused() {
         .stderr_has("favg_classes lists 'neutral'");
     assert!(!wd.path().join("b").exists());
 }
+
+/// A run past `report.json`'s 250,000-prediction bound writes its predictions gzip-compressed, names that file in
+/// report.json, and every file is byte-identical for one and two threads (the gzip stream included).
+#[test]
+fn a_run_past_the_json_bound_writes_gzipped_predictions_identically_for_one_and_two_threads() {
+    use std::io::Read;
+    let wd = Workdir::new();
+    // 5,000 items × 26 repeats × 2 configurations = 260,000 predictions.
+    let mut csv = String::from("id,statement,stance\n");
+    for i in 0..5000 {
+        let stance = if i % 3 == 0 { "-1" } else { "1" };
+        csv.push_str(&format!(
+            "r{i},w{} w{} w{},{stance}\n",
+            i % 50,
+            i % 37,
+            i % 3
+        ));
+    }
+    wd.write("big.csv", csv);
+    wd.write(
+        "big.toml",
+        r#"name = "big"
+seed = 3
+bootstrap = 0
+
+[data]
+source = "csv"
+path = "big.csv"
+text = "statement"
+label = "stance"
+id = "id"
+label_names = { "1" = "pro", "-1" = "con" }
+classes = ["pro", "con"]
+
+[evaluation]
+scheme = "stratified-kfold"
+k = 2
+repeats = 26
+
+[[features]]
+name = "words"
+extractors = [{ type = "word-ngrams", weighting = "binary" }]
+
+[[classifiers]]
+type = "naive-bayes"
+
+[[classifiers]]
+type = "majority"
+"#,
+    );
+    wd.run(&["run", "big.toml", "-q", "--jobs", "1", "--out", "one"])
+        .ok();
+    wd.run(&["run", "big.toml", "-q", "--jobs", "2", "--out", "two"])
+        .ok();
+    assert!(!wd.path().join("one/predictions.csv").exists());
+    let gz = wd.read_bytes("one/predictions.csv.gz");
+    assert_eq!(gz, wd.read_bytes("two/predictions.csv.gz"));
+    for f in ["report.json", "report.md", "metrics.csv"] {
+        assert!(
+            wd.read_bytes(&format!("one/{f}")) == wd.read_bytes(&format!("two/{f}")),
+            "{f} differs"
+        );
+    }
+    let r = report(&wd, "one");
+    assert!(r.predictions_omitted);
+    assert_eq!(r.predictions_file(), "predictions.csv.gz");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_string(&mut text)
+        .unwrap();
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(rows.records().count(), 260_000);
+}

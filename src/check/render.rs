@@ -110,7 +110,7 @@ fn text_flips(s: &mut String, r: &GateResult) {
     if r.flips_unavailable {
         let _ = writeln!(
             s,
-            "\nno flip list: a run this large keeps its predictions in predictions.csv, not in report.json \
+            "\nno flip list: a run this large keeps its predictions in predictions.csv.gz, not in report.json \
              (predictions_omitted), so only the metrics are compared"
         );
         return;

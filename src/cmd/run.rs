@@ -20,9 +20,9 @@ use super::{harness_info, CommonArgs};
 /// × repeats × folds models, plus one refit per model on all items for its top features, plus a bootstrap of
 /// the pooled predictions; seconds on the gold data, minutes on tens of thousands of rows.
 ///
-/// Writes reports/<experiment name>/ (or --out): report.md, report.html, report.json, metrics.csv, predictions.csv,
-/// metrics.json, timings.json and charts/*.png, replacing a previous report there atomically. Prints the
-/// leaderboard.
+/// Writes reports/<experiment name>/ (or --out): report.md, report.html, report.json, metrics.csv, predictions.csv
+/// (predictions.csv.gz above 250,000 predictions), metrics.json, timings.json and charts/*.png, replacing a previous
+/// report there atomically. Prints the leaderboard.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Experiment file (TOML). Defaults to experiments/default.toml.

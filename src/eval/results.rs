@@ -100,7 +100,8 @@ pub struct PerGroupModels {
 pub struct ItemRecord {
     /// Item id.
     pub id: String,
-    /// The statement.
+    /// The statement (written empty in a bounded `report.json`, see `RunReport::bounded`).
+    #[serde(serialize_with = "crate::report::model::omittable_text")]
     pub text: String,
     /// Gold class index.
     pub gold: usize,
@@ -252,7 +253,9 @@ pub struct ConfigResult {
     pub confusion: Vec<Vec<u64>>,
     /// Quantities that hit a zero denominator on the pooled predictions (reported as 0).
     pub zero_division: Vec<String>,
-    /// Out-of-fold predictions: `[repeat][item]`, `None` where an item was not tested (fixed split).
+    /// Out-of-fold predictions: `[repeat][item]`, `None` where an item was not tested (fixed split). Written empty
+    /// in a bounded `report.json` (see `RunReport::bounded`).
+    #[serde(serialize_with = "crate::report::model::omittable_predictions")]
     pub predictions: Vec<Vec<Option<PredictionRecord>>>,
     /// Top features of the model refitted on all items (non-baselines at full training size).
     pub top_features: Option<TopFeatures>,

@@ -220,6 +220,7 @@ fn synthetic_report() -> RunReport {
         behaviour: None,
         behaviour_rows: Vec::new(),
         predictions_omitted: false,
+        predictions_file: None,
     }
 }
 
@@ -380,12 +381,14 @@ fn a_missing_best_configuration_is_an_error_naming_the_chart() {
     assert!(err.to_string().starts_with("confusion chart:"), "{err}");
 }
 
-/// `report.json` stays small: past the prediction limit the bounded copy drops predictions and item texts (and
-/// says so), and below it the report is written whole.
+/// `report.json` stays small: past the prediction limit the bounded view drops predictions and item texts (and
+/// says so, naming `predictions.csv.gz`), and below it the report is written whole. The view copies nothing, and
+/// its JSON is byte for byte that of a copy with the predictions and texts emptied (the earlier implementation).
 #[test]
 fn large_runs_leave_predictions_out_of_report_json() {
     use crate::eval::results::{ItemRecord, PredictionRecord};
-    use crate::report::model::MAX_JSON_PREDICTIONS;
+    use crate::report::model::{MAX_JSON_PREDICTIONS, PREDICTIONS_CSV, PREDICTIONS_CSV_GZ};
+    use crate::report::to_json;
     let mut report = synthetic_report();
     let n_items = 1000;
     report.items = (0..n_items)
@@ -409,20 +412,45 @@ fn large_runs_leave_predictions_out_of_report_json() {
     }
     assert!(report.prediction_count() > MAX_JSON_PREDICTIONS);
     let bounded = report.bounded();
-    assert!(bounded.predictions_omitted);
-    assert!(bounded.configs.iter().all(|c| c.predictions.is_empty()));
-    assert!(bounded
+    assert!(bounded.omits_predictions());
+    assert_eq!(report.predictions_file(), PREDICTIONS_CSV_GZ);
+    let json = to_json(&bounded);
+    let mut copy = report.clone();
+    for c in &mut copy.configs {
+        c.predictions = Vec::new();
+    }
+    for i in &mut copy.items {
+        i.text = String::new();
+    }
+    copy.predictions_omitted = true;
+    copy.predictions_file = Some(PREDICTIONS_CSV_GZ.into());
+    assert_eq!(json, to_json(&copy));
+    let back: RunReport = serde_json::from_slice(&json).unwrap();
+    assert!(back.predictions_omitted);
+    assert_eq!(back.predictions_file(), PREDICTIONS_CSV_GZ);
+    assert!(back.configs.iter().all(|c| c.predictions.is_empty()));
+    assert!(back
         .items
         .iter()
         .all(|i| i.text.is_empty() && !i.id.is_empty()));
     assert!(
-        !report.predictions_omitted,
+        !report.predictions_omitted && report.items[0].text == "some statement",
         "the in-memory report keeps everything"
+    );
+    // Read back, the bounded report stays bounded when written again (a baseline update).
+    assert_eq!(to_json(&back.bounded()), json);
+    assert!(
+        !to_json(&report)
+            .windows(16)
+            .any(|w| w == b"predictions_file"),
+        "a whole report does not name the file"
     );
     for c in &mut report.configs {
         c.predictions.truncate(1);
     }
-    assert!(!report.bounded().predictions_omitted);
+    assert!(!report.bounded().omits_predictions());
+    assert_eq!(report.predictions_file(), PREDICTIONS_CSV);
+    assert_eq!(to_json(&report.bounded()), to_json(&report));
 }
 
 /// The synthetic report with per-fold scores on every configuration and `groups` groups on the best.
@@ -489,4 +517,66 @@ fn many_groups_are_cut_to_the_lowest_and_highest() {
         height(31),
         "above the cap, 71 groups draw as many rows as 31"
     );
+}
+
+/// Past the prediction limit the report folder's predictions file is `predictions.csv.gz`: it decompresses to
+/// exactly the CSV the uncompressed path writes, its gzip header carries no name and no time, writing it twice
+/// gives the same bytes, and report.json names it. (The limit is lowered here; `tests/test_run.rs` crosses the
+/// real one with the binary.)
+#[test]
+fn large_runs_write_gzipped_predictions() {
+    use std::io::Read;
+
+    use crate::eval::results::{ItemRecord, PredictionRecord};
+    use crate::report::model::{PREDICTIONS_CSV, PREDICTIONS_CSV_GZ};
+    use crate::report::{predictions_file, tables, to_json};
+    let mut report = synthetic_report();
+    let n_items = 40;
+    report.items = (0..n_items)
+        .map(|i| ItemRecord {
+            id: format!("i{i}"),
+            text: format!("statement {i}"),
+            gold: i % 3,
+            holder: None,
+            doc: Some(format!("g{}", i % 4)),
+        })
+        .collect();
+    for (k, c) in report.configs.iter_mut().enumerate() {
+        c.predictions = (0..2)
+            .map(|rep| {
+                (0..n_items)
+                    .map(|i| {
+                        Some(PredictionRecord {
+                            fold: (i + rep) % 5,
+                            class: (i + k + rep) % 3,
+                            proba: (k % 2 == 0).then(|| vec![0.5, 0.25 + i as f64 / 1000.0, 0.125]),
+                            tied: false,
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+    }
+    let limit = report.prediction_count() - 1;
+    let (small_name, csv) = predictions_file(&report, limit + 1);
+    assert_eq!(small_name, PREDICTIONS_CSV);
+    assert_eq!(csv, tables::predictions_csv(&report));
+    let (large_name, gz) = predictions_file(&report, limit);
+    assert_eq!(large_name, PREDICTIONS_CSV_GZ);
+    assert_eq!(gz, predictions_file(&report, limit).1);
+    // RFC 1952: magic, deflate, no flags (so no file name), zero modification time.
+    assert_eq!(gz[..8], [0x1f, 0x8b, 8, 0, 0, 0, 0, 0]);
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, csv);
+    let json: serde_json::Value =
+        serde_json::from_slice(&to_json(&report.bounded_at(limit))).unwrap();
+    assert_eq!(json["predictions_omitted"], true);
+    assert_eq!(json["predictions_file"], PREDICTIONS_CSV_GZ);
+    let json: serde_json::Value =
+        serde_json::from_slice(&to_json(&report.bounded_at(limit + 1))).unwrap();
+    assert_eq!(json["predictions_omitted"], false);
+    assert!(json.get("predictions_file").is_none());
 }

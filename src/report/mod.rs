@@ -7,7 +7,8 @@
 //! <out>/report.html      the same, one self-contained page to share (charts embedded, no outside resources)
 //! <out>/report.json      everything, versioned schema (RunReport)
 //! <out>/metrics.csv      one row per configuration × metric, with interval bounds
-//! <out>/predictions.csv  one row per configuration × item × repeat
+//! <out>/predictions.csv  one row per configuration × item × repeat (predictions.csv.gz, gzip, above
+//!                         250,000 predictions)
 //! <out>/metrics.json     flat metrics that `dvc metrics show/diff` reads as is
 //! <out>/timings.json     wall-clock timings and environment (the only file that differs between identical runs)
 //! <out>/charts/*.png     leaderboard, confusion matrices, per-class F1, ablation / learning curve
@@ -96,6 +97,23 @@ pub fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
     v
 }
 
+/// The report folder's predictions file, name and bytes: `predictions.csv`, or past `max_json_predictions` (when
+/// `report.json` leaves the predictions out and this file is their only copy) `predictions.csv.gz`. The limit is a
+/// parameter so tests can cross it with a small report.
+pub(crate) fn predictions_file(
+    report: &RunReport,
+    max_json_predictions: usize,
+) -> (&'static str, Vec<u8>) {
+    if report.bounded_at(max_json_predictions).omits_predictions() {
+        (
+            model::PREDICTIONS_CSV_GZ,
+            tables::predictions_csv_gz(report),
+        )
+    } else {
+        (model::PREDICTIONS_CSV, tables::predictions_csv(report))
+    }
+}
+
 /// Reads a `report.json` (or a baseline, which is one).
 pub fn read_report(path: &Path) -> Result<RunReport, ReportError> {
     let bytes = fs::read(path).map_err(|source| ReportError::Io {
@@ -143,8 +161,14 @@ pub fn write_report_folder(
         to_json(&tables::flat_metrics(report)),
     );
     files.insert("metrics.csv".into(), tables::metrics_csv(report));
-    files.insert("predictions.csv".into(), tables::predictions_csv(report));
-    let charts = crate::plot::render_all(report)?;
+    // The predictions file is the biggest (and, compressed, the slowest) to produce: it is built alongside the
+    // charts. Each side is a pure function of the report, so the bytes do not depend on the thread count.
+    let ((name, bytes), charts) = rayon::join(
+        || predictions_file(report, model::MAX_JSON_PREDICTIONS),
+        || crate::plot::render_all(report),
+    );
+    files.insert(name.into(), bytes);
+    let charts = charts?;
     let md = markdown::render(
         report,
         &charts.iter().map(|c| c.0.clone()).collect::<Vec<_>>(),

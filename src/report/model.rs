@@ -1,9 +1,10 @@
 //! The report's data model: a [`RunReport`] is the evaluation's [`Run`] plus what identifies it (harness,
 //! experiment, inputs, data summary). `report.json` is its serialisation, and every renderer and the gate read it.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::behaviour::run::{CaseResult, Outcome};
 use crate::behaviour::summary::{csv_rows, summarize, BehaviourSummary};
@@ -95,9 +96,18 @@ pub struct RunReport {
     /// Behavioural tests, when the experiment runs suites.
     pub behaviour: Option<BehaviourReport>,
     /// Set when the out-of-fold predictions and item texts were left out of `report.json` to keep it small (more
-    /// than [`MAX_JSON_PREDICTIONS`] predictions); `predictions.csv` holds every one of them.
-    #[serde(default)]
+    /// than [`MAX_JSON_PREDICTIONS`] predictions); `predictions.csv.gz` ([`PREDICTIONS_CSV_GZ`]) holds every one of
+    /// them.
+    #[serde(default, serialize_with = "omitted_flag")]
     pub predictions_omitted: bool,
+    /// The file holding every out-of-fold prediction, named in `report.json` only when it is not
+    /// `predictions.csv` (so small reports are unchanged): [`PREDICTIONS_CSV_GZ`] for a bounded report.
+    #[serde(
+        default,
+        skip_serializing_if = "no_predictions_file",
+        serialize_with = "predictions_file_name"
+    )]
+    pub predictions_file: Option<String>,
     /// `behaviour.csv`'s rows (one per configuration × case). Not part of `report.json`: the file holds them.
     #[serde(skip)]
     pub behaviour_rows: Vec<[String; 9]>,
@@ -118,6 +128,91 @@ pub struct BehaviourReport {
 /// item texts out and points to `predictions.csv`: at 30,000 items × 10 repeats × 26 configurations they would
 /// make it over a gigabyte.
 pub const MAX_JSON_PREDICTIONS: usize = 250_000;
+
+/// The predictions file of a run at or below [`MAX_JSON_PREDICTIONS`]: plain CSV.
+pub const PREDICTIONS_CSV: &str = "predictions.csv";
+
+/// The predictions file of a run above [`MAX_JSON_PREDICTIONS`]: the same CSV, gzip-compressed (deterministic
+/// bytes: no name or time in the header, fixed level), since it is then the only copy of the predictions and
+/// runs to hundreds of megabytes uncompressed.
+pub const PREDICTIONS_CSV_GZ: &str = "predictions.csv.gz";
+
+thread_local! {
+    /// Set while a [`BoundedReport`] omitting predictions is being serialised on this thread; read by the
+    /// `serialize_with` functions of the omitted fields. Serialisation runs on the caller's thread, start to end.
+    static OMITTING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn omitting() -> bool {
+    OMITTING.with(Cell::get)
+}
+
+/// Sets [`OMITTING`] for its lifetime and restores the previous value on drop (panics included).
+struct OmitGuard(bool);
+
+impl OmitGuard {
+    fn set(on: bool) -> OmitGuard {
+        OmitGuard(OMITTING.with(|o| o.replace(on)))
+    }
+}
+
+impl Drop for OmitGuard {
+    fn drop(&mut self) {
+        OMITTING.with(|o| o.set(self.0));
+    }
+}
+
+/// Serialises an item's text, or `""` inside a bounded report.
+pub(crate) fn omittable_text<S: Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(if omitting() { "" } else { text })
+}
+
+/// Serialises a configuration's predictions, or `[]` inside a bounded report.
+pub(crate) fn omittable_predictions<S: Serializer>(
+    p: &[Vec<Option<PredictionRecord>>],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    if omitting() {
+        <[Vec<Option<PredictionRecord>>]>::serialize(&[], s)
+    } else {
+        p.serialize(s)
+    }
+}
+
+fn omitted_flag<S: Serializer>(omitted: &bool, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_bool(*omitted || omitting())
+}
+
+fn no_predictions_file(file: &Option<String>) -> bool {
+    file.is_none() && !omitting()
+}
+
+fn predictions_file_name<S: Serializer>(file: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(file.as_deref().unwrap_or(PREDICTIONS_CSV_GZ))
+}
+
+/// The report as `report.json` holds it, borrowed: serialising it writes the report whole, or — above
+/// [`MAX_JSON_PREDICTIONS`] — with empty predictions and item texts, `predictions_omitted: true` and
+/// `predictions_file`, without copying the report.
+#[derive(Debug, Clone, Copy)]
+pub struct BoundedReport<'a> {
+    report: &'a RunReport,
+    omit: bool,
+}
+
+impl BoundedReport<'_> {
+    /// Whether serialising leaves the predictions and item texts out.
+    pub fn omits_predictions(&self) -> bool {
+        self.omit
+    }
+}
+
+impl Serialize for BoundedReport<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let _guard = OmitGuard::set(self.omit);
+        self.report.serialize(s)
+    }
+}
 
 /// Failed cases kept per configuration in `report.json` (all of them are in `behaviour.csv`).
 pub const BEHAVIOUR_EXAMPLES: usize = 10;
@@ -201,20 +296,33 @@ impl RunReport {
     }
 
     /// The report as `report.json` holds it: itself, or without predictions and item texts when those would make
-    /// the file large (see [`MAX_JSON_PREDICTIONS`]).
-    pub fn bounded(&self) -> std::borrow::Cow<'_, RunReport> {
-        if self.prediction_count() <= MAX_JSON_PREDICTIONS {
-            return std::borrow::Cow::Borrowed(self);
+    /// the file large (see [`MAX_JSON_PREDICTIONS`]). A borrowed view: nothing is copied.
+    pub fn bounded(&self) -> BoundedReport<'_> {
+        self.bounded_at(MAX_JSON_PREDICTIONS)
+    }
+
+    /// [`bounded`](Self::bounded) with another limit (tests use a small one).
+    pub fn bounded_at(&self, max_json_predictions: usize) -> BoundedReport<'_> {
+        BoundedReport {
+            report: self,
+            omit: self.is_large(max_json_predictions),
         }
-        let mut r = self.clone();
-        for c in &mut r.configs {
-            c.predictions = Vec::new();
+    }
+
+    /// Whether this run is past `max_json_predictions` (or was already written as such: a `report.json` read back
+    /// with its predictions omitted).
+    pub fn is_large(&self, max_json_predictions: usize) -> bool {
+        self.predictions_omitted || self.prediction_count() > max_json_predictions
+    }
+
+    /// The name of the predictions file in this run's report folder: [`PREDICTIONS_CSV`], or
+    /// [`PREDICTIONS_CSV_GZ`] past [`MAX_JSON_PREDICTIONS`].
+    pub fn predictions_file(&self) -> &str {
+        match &self.predictions_file {
+            Some(f) => f,
+            None if self.is_large(MAX_JSON_PREDICTIONS) => PREDICTIONS_CSV_GZ,
+            None => PREDICTIONS_CSV,
         }
-        for i in &mut r.items {
-            i.text = String::new();
-        }
-        r.predictions_omitted = true;
-        std::borrow::Cow::Owned(r)
     }
 
     /// The majority-class baseline, when the run has one: the ranked one (so learning curves use the largest
@@ -279,6 +387,7 @@ impl RunReport {
             warnings: run.warnings.iter().map(ToString::to_string).collect(),
             behaviour: BehaviourReport::new(&run.behaviour),
             predictions_omitted: false,
+            predictions_file: None,
             behaviour_rows: run
                 .behaviour
                 .iter()

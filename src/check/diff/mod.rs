@@ -386,7 +386,7 @@ fn pair(a: &RunReport, b: &RunReport) -> (Pairing, Option<Vec<usize>>) {
             Some(runs) => (
                 format!(
                     "the runs evaluated the same {shared_items} items, but {runs}'s report.json left its \
-                     out-of-fold predictions out (a large run keeps them in predictions.csv), so the paired test \
+                     out-of-fold predictions out (a large run keeps them in predictions.csv.gz), so the paired test \
                      and the flip list are unavailable"
                 ),
                 None,

@@ -266,9 +266,9 @@ impl Records for Csr<'_> {
 pub(crate) struct Rows<'a> {
     indptr: &'a [usize],
     offset: usize,
-    indices: &'a [usize],
-    data: &'a [f64],
-    ncols: usize,
+    pub(crate) indices: &'a [usize],
+    pub(crate) data: &'a [f64],
+    pub(crate) ncols: usize,
 }
 
 impl<'a> Rows<'a> {
@@ -295,11 +295,17 @@ impl<'a> Rows<'a> {
 
     #[inline]
     pub(crate) fn row(&self, i: usize) -> (&'a [usize], &'a [f64]) {
-        let (a, b) = (
+        let (a, b) = self.span(i);
+        (&self.indices[a..b], &self.data[a..b])
+    }
+
+    /// Where row `i` lies in [`indices`](Self::indices) and [`data`](Self::data).
+    #[inline]
+    pub(crate) fn span(&self, i: usize) -> (usize, usize) {
+        (
             self.indptr[i] - self.offset,
             self.indptr[i + 1] - self.offset,
-        );
-        (&self.indices[a..b], &self.data[a..b])
+        )
     }
 }
 

@@ -16,8 +16,8 @@ use rand_chacha::ChaCha8Rng;
 use sprs::CsMatView;
 
 use super::{
-    check_iter, check_n_classes, check_positive, prepare, sparse_axpy, sparse_dot, Csr,
-    LinearError, Machines, Rows, SolveInfo,
+    check_iter, check_n_classes, check_positive, prepare, Csr, LinearError, Machines, Rows,
+    SolveInfo,
 };
 
 const MODEL: &str = "sparse linear SVM";
@@ -82,8 +82,15 @@ impl ValidSparseSvmParams {
         let row_sq: Vec<f64> = (0..rows.nrows())
             .map(|i| rows.row(i).1.iter().map(|v| v * v).sum::<f64>())
             .collect();
-        let machines = Machines::fit(rows, y, n_classes, &present, |labels, m| {
-            dual_cd(rows, &row_sq, labels, p, m as u64)
+        // Every pass streams all rows in a random order, so the solver is bound by memory traffic: 32-bit column
+        // indices cut the bytes read per stored value from 16 to 12. The copy is made once per fit and is a
+        // third of the matrix; the arithmetic (order included) is unchanged.
+        let narrow: Option<Vec<u32>> = u32::try_from(rows.ncols)
+            .ok()
+            .map(|_| rows.indices.iter().map(|&j| j as u32).collect());
+        let machines = Machines::fit(rows, y, n_classes, &present, |labels, m| match &narrow {
+            Some(idx) => dual_cd(SvmRows::narrow(rows, idx), &row_sq, labels, p, m as u64),
+            None => dual_cd(SvmRows::wide(rows), &row_sq, labels, p, m as u64),
         });
         Ok(SparseSvm { machines })
     }
@@ -107,15 +114,15 @@ pub struct SparseSvm {
 shared_machine_api!(SparseSvm);
 
 /// One binary machine by dual coordinate descent; returns the weights (features then bias).
-fn dual_cd(
-    rows: Rows<'_>,
+fn dual_cd<I: ColIndex>(
+    rows: SvmRows<'_, I>,
     row_sq: &[f64],
     labels: &[f64],
     p: &SparseSvmParams,
     stream: u64,
 ) -> (Vec<f64>, SolveInfo) {
     let l = rows.nrows();
-    let b = rows.ncols;
+    let b = rows.rows.ncols;
     // Squared hinge: no upper bound on α, and the dual Hessian gains 1/(2C) on its diagonal.
     let diag = 0.5 / p.c;
     // ‖x_i‖² includes the bias feature's 1².
@@ -141,9 +148,12 @@ fn dual_cd(
         let mut s = 0;
         while s < active {
             let i = index[s];
+            if s + 1 < active {
+                prefetch_row(rows, index[s + 1]);
+            }
             let yi = labels[i];
             let (idx, val) = rows.row(i);
-            let g = yi * (sparse_dot(&w, idx, val) + w[b]) - 1.0 + alpha[i] * diag;
+            let g = yi * (dot(&w, idx, val) + w[b]) - 1.0 + alpha[i] * diag;
             let pg = if alpha[i] == 0.0 {
                 if p.shrinking && g > pg_max_old {
                     // At the bound and pushing into it harder than anything violated last pass: set aside.
@@ -160,7 +170,7 @@ fn dual_cd(
             if pg.abs() > 1e-12 {
                 let old = alpha[i];
                 alpha[i] = (old - g / qd[i]).max(0.0);
-                sparse_axpy(&mut w, (alpha[i] - old) * yi, idx, val, b);
+                axpy(&mut w, (alpha[i] - old) * yi, idx, val, b);
             }
             s += 1;
         }
@@ -185,4 +195,95 @@ fn dual_cd(
             converged,
         },
     )
+}
+
+/// A column index as stored in the solver's copy of the rows.
+trait ColIndex: Copy + Sync {
+    fn at(self) -> usize;
+}
+
+impl ColIndex for u32 {
+    #[inline(always)]
+    fn at(self) -> usize {
+        self as usize
+    }
+}
+
+impl ColIndex for usize {
+    #[inline(always)]
+    fn at(self) -> usize {
+        self
+    }
+}
+
+/// The caller's CSR rows with the column indices either borrowed (`usize`) or narrowed to `u32`.
+#[derive(Clone, Copy)]
+struct SvmRows<'a, I> {
+    rows: Rows<'a>,
+    indices: &'a [I],
+}
+
+impl<'a> SvmRows<'a, u32> {
+    fn narrow(rows: Rows<'a>, indices: &'a [u32]) -> Self {
+        SvmRows { rows, indices }
+    }
+}
+
+impl<'a> SvmRows<'a, usize> {
+    fn wide(rows: Rows<'a>) -> Self {
+        SvmRows {
+            rows,
+            indices: rows.indices,
+        }
+    }
+}
+
+impl<'a, I> SvmRows<'a, I> {
+    #[inline]
+    fn nrows(&self) -> usize {
+        self.rows.nrows()
+    }
+
+    #[inline]
+    fn row(&self, i: usize) -> (&'a [I], &'a [f64]) {
+        let (a, b) = self.rows.span(i);
+        (&self.indices[a..b], &self.rows.data[a..b])
+    }
+}
+
+/// `w · x` for one row, in stored order (the order fixes the rounding, so it must not change).
+#[inline]
+fn dot<I: ColIndex>(w: &[f64], idx: &[I], val: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (&j, &v) in idx.iter().zip(val) {
+        s += w[j.at()] * v;
+    }
+    s
+}
+
+/// `w += a · x` for one row, bias feature included.
+#[inline]
+fn axpy<I: ColIndex>(w: &mut [f64], a: f64, idx: &[I], val: &[f64], bias: usize) {
+    for (&j, &v) in idx.iter().zip(val) {
+        w[j.at()] += a * v;
+    }
+    w[bias] += a;
+}
+
+/// Asks the CPU to start loading a row's indices and values into cache while the current row is being worked on.
+#[inline]
+fn prefetch_row<I>(rows: SvmRows<'_, I>, i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let (idx, val) = rows.row(i);
+        // One hint per 64-byte line of each slice (at least 8 indices and 8 values fit in one).
+        for k in (0..idx.len()).step_by(8) {
+            // SAFETY: a prefetch is a hint; it never faults or changes memory, and the pointers are in bounds.
+            unsafe {
+                _mm_prefetch::<_MM_HINT_T0>(idx.as_ptr().add(k).cast());
+                _mm_prefetch::<_MM_HINT_T0>(val.as_ptr().add(k).cast());
+            }
+        }
+    }
 }

@@ -128,8 +128,9 @@ pub(super) fn error_analysis(r: &RunReport, best: &ConfigResult) -> String {
     if errors.len() > MAX_ERRORS {
         let _ = writeln!(
             s,
-            "\n{} more in `predictions.csv`.",
-            errors.len() - MAX_ERRORS
+            "\n{} more in `{}`.",
+            errors.len() - MAX_ERRORS,
+            r.predictions_file()
         );
     }
     let _ = writeln!(s);
