@@ -26,6 +26,12 @@ pub struct CommonArgs {
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Memory the run may use (e.g. 2GiB, 512MiB). Before it starts, a run is refused when its estimated peak
+    /// memory exceeds this, or by default what the machine has available (MemAvailable in /proc/meminfo, or a
+    /// lower cgroup limit); the refusal gives the estimate and the experiment keys that drive it. Set it higher
+    /// when you know the machine can give more (e.g. swap, or memory another program is about to free).
+    #[arg(long, value_name = "SIZE", value_parser = stance::eval::budget::parse_size)]
+    pub memory_limit: Option<u64>,
 }
 
 impl CommonArgs {
@@ -38,6 +44,19 @@ impl CommonArgs {
                 .build_global()
                 .context("cannot start the thread pool")?;
         }
+        Ok(())
+    }
+
+    /// The checks between loading the data and running: the plan must fit the data (folds, groups, tuning) and
+    /// the machine's memory. Nothing has been written when they refuse.
+    pub fn preflight(
+        &self,
+        exp: &stance::experiment::Experiment,
+        plan: &stance::eval::Plan,
+        ds: &stance::corpus::Dataset,
+    ) -> anyhow::Result<()> {
+        exp.check_against(plan, ds)?;
+        exp.check_memory(plan, ds, rayon::current_num_threads(), self.memory_limit)?;
         Ok(())
     }
 
