@@ -224,6 +224,22 @@ fn finding_an_uncovered_gap_is_quoted_on_one_line() {
     assert_messages_are_short(check.problems.iter());
 }
 
+/// Found by fuzzing (the 1M-input run of issue 11): a unit id holding a line break (a quoted field) was quoted
+/// raw in the message about overlapping units, so the message ran over two lines.
+#[test]
+fn finding_an_id_with_a_line_break_is_quoted_on_one_line() {
+    let mut gold = GOLD.to_vec();
+    gold.extend_from_slice(b"\"x\nd.s4\",d,67,70,sentence,journalist,neutral,No.,\n");
+    let check = check_gold_bytes(&gold);
+    let dup = check
+        .problems
+        .iter()
+        .find(|p| p.message.contains("duplicates"))
+        .expect("the duplicate unit is reported");
+    assert!(dup.message.contains("'x\\nd.s4'"), "{dup}");
+    assert_messages_are_short(check.problems.iter());
+}
+
 proptest! {
     #![proptest_config(config())]
 
