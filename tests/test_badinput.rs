@@ -918,7 +918,7 @@ fn eval_k_against_a_class_of_one_item_advises_what_the_parser_accepts() {
         &[
             &format!("csv.toml:{}:", line_no(&exp, "k = ")),
             "the 1 item(s) of class 'con'",
-            "at least 2 items of every class",
+            "add items of 'con', leave it out of data.classes",
         ],
     );
     assert!(

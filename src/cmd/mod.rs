@@ -55,8 +55,9 @@ impl CommonArgs {
         plan: &stance::eval::Plan,
         ds: &stance::corpus::Dataset,
     ) -> anyhow::Result<()> {
-        exp.check_against(plan, ds)?;
+        // Memory first: it is arithmetic, while the plan check builds every fold's index lists.
         exp.check_memory(plan, ds, rayon::current_num_threads(), self.memory_limit)?;
+        exp.check_against(plan, ds)?;
         Ok(())
     }
 
