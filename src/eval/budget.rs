@@ -205,7 +205,7 @@ pub fn estimate(plan: &Plan, ds: &Dataset, jobs: usize) -> Estimate {
         detail: "the program, its threads and the charts".into(),
         keys: Vec::new(),
     });
-    terms.sort_by(|a, b| b.bytes.cmp(&a.bytes));
+    terms.sort_by_key(|t| std::cmp::Reverse(t.bytes));
     Estimate { terms }
 }
 
@@ -328,7 +328,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         }
     };
     let bytes = value * factor;
-    if !(bytes.is_finite() && bytes >= 1.0 && bytes < 1.8e19) {
+    if !(bytes.is_finite() && (1.0..1.8e19).contains(&bytes)) {
         return Err(format!(
             "'{s}' is not a usable memory size; give at least 1 byte, e.g. 2GiB"
         ));
