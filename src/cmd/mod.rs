@@ -29,7 +29,8 @@ pub struct CommonArgs {
     /// Memory the run may use (e.g. 2GiB, 512MiB). Before it starts, a run is refused when its estimated peak
     /// memory exceeds this, or by default what the machine has available (MemAvailable in /proc/meminfo, or a
     /// lower cgroup limit); the refusal gives the estimate and the experiment keys that drive it. Set it higher
-    /// when you know the machine can give more (e.g. swap, or memory another program is about to free).
+    /// when you know the machine can give more (e.g. swap, or memory another program is about to free). Used by
+    /// run and check; merge ignores it.
     #[arg(long, value_name = "SIZE", value_parser = stance::eval::budget::parse_size)]
     pub memory_limit: Option<u64>,
 }
