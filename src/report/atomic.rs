@@ -85,10 +85,26 @@ impl Pending {
 /// Writes `bytes` in full to a temporary file beside `path`, to be put in place by [`Pending::persist`].
 pub fn prepare(path: &Path, bytes: &[u8]) -> Result<Pending, ReportError> {
     let dir = parent_of(path);
+    // The folders this call creates, deepest first: removed again (when still empty) if the write fails, so a
+    // failed write leaves no trace, not even an empty `reports/baselines/`.
+    let created: Vec<PathBuf> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .map(Path::to_path_buf)
+        .collect();
     fs::create_dir_all(&dir).map_err(|source| ReportError::Io {
         path: dir.clone(),
         source,
     })?;
+    prepare_in(path, &dir, bytes).inspect_err(|_| {
+        for d in &created {
+            let _ = fs::remove_dir(d);
+        }
+    })
+}
+
+fn prepare_in(path: &Path, dir: &Path, bytes: &[u8]) -> Result<Pending, ReportError> {
+    let dir = dir.to_path_buf();
     let name = file_name_of(path, "file");
     let pid = std::process::id();
     remove_stale(&dir, &format!(".{name}."), ".tmp");
@@ -508,6 +524,27 @@ mod tests {
                 "no temporary file left"
             );
         }
+    }
+
+    #[test]
+    fn a_failed_write_removes_the_folders_it_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("reports/baselines/b.json");
+        let err = with_fault(
+            Fault {
+                after: 3,
+                errno: ENOSPC,
+            },
+            || write_atomic(&p, b"a baseline"),
+        );
+        assert!(err.is_err());
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "no empty folder left"
+        );
+        write_atomic(&p, b"a baseline").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"a baseline");
     }
 
     #[test]
