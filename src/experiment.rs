@@ -454,6 +454,9 @@ pub struct Experiment {
     pub feature_sets: Vec<FeatureSet>,
     /// Validated classifiers, in declaration order.
     pub classifiers: Vec<Classifier>,
+    /// The line of every value the file spells out, by key path (`evaluation.k`, `features[0].name`), for
+    /// errors found once the data is loaded.
+    lines: BTreeMap<String, u64>,
 }
 
 impl Experiment {
@@ -521,11 +524,17 @@ impl Experiment {
         let feature_sets = check_feature_sets(&lexicons_resolved(&file.features, &source), &at)?;
         let classifiers = check_classifiers(&file.classifiers, &at)?;
         check_inner_k(&file.evaluation, &feature_sets, &classifiers, &at)?;
+        let lines = at
+            .starts
+            .iter()
+            .map(|(k, off)| (k.clone(), crate::diag::line_of_offset(text, *off)))
+            .collect();
         Ok(Experiment {
             file,
             source,
             feature_sets,
             classifiers,
+            lines,
         })
     }
 
@@ -596,6 +605,95 @@ impl Experiment {
             favg_classes: f.favg_classes.clone(),
             inner_k: eval.inner_k.unwrap_or(crate::eval::tune::DEFAULT_INNER_K),
         })
+    }
+
+    /// The line of the first of `keys` the experiment file spells out (later ones are fallbacks, e.g. the
+    /// enclosing table when a key was left to its default).
+    pub fn line_of(&self, keys: &[&str]) -> Option<u64> {
+        keys.iter().find_map(|k| self.lines.get(*k)).copied()
+    }
+
+    /// An error about the value of the first of `keys` present, at its `file:line`.
+    fn invalid_at(&self, keys: &[&str], message: String) -> ConfigError {
+        ConfigError::Invalid {
+            origin: self.source.origin(),
+            line: self.line_of(keys),
+            message,
+        }
+    }
+
+    /// Refuses, before anything is fitted, a plan the loaded data cannot run (more folds than items in a class,
+    /// too few groups, inner folds tuning cannot fill, …), naming the key to change at its `file:line` with a value
+    /// the parser accepts. The rules are the run's own (see [`crate::eval::feasible`]).
+    pub fn check_against(&self, plan: &Plan, ds: &Dataset) -> Result<(), ConfigError> {
+        crate::eval::feasible::check(plan, ds).map_err(|e| {
+            let keys: Vec<&str> = e.keys.iter().map(String::as_str).collect();
+            self.invalid_at(&keys, e.message)
+        })
+    }
+
+    /// Refuses a run whose estimated peak memory (see [`crate::eval::budget`]) exceeds `limit` bytes (the
+    /// `--memory-limit` given) or, without one, what the machine has available, before anything runs. The message
+    /// gives the estimate, its largest part and the keys that drive it at their `file:line`. Where the machine's
+    /// memory cannot be read (not Linux) and no limit is given, nothing is refused.
+    pub fn check_memory(
+        &self,
+        plan: &Plan,
+        ds: &Dataset,
+        jobs: usize,
+        limit: Option<u64>,
+    ) -> Result<(), ConfigError> {
+        use crate::eval::budget::{self, human, Available};
+        let available = match limit {
+            Some(bytes) => Available {
+                bytes,
+                source: "--memory-limit".into(),
+            },
+            None => match budget::available() {
+                Some(a) => a,
+                None => return Ok(()),
+            },
+        };
+        let estimate = budget::estimate(plan, ds, jobs);
+        let total = estimate.total();
+        let Some(top) = estimate.dominant().filter(|_| total > available.bytes) else {
+            return Ok(());
+        };
+        let origin = self.source.origin();
+        let driven: Vec<String> = top
+            .keys
+            .iter()
+            .filter_map(|k| self.line_of(&[k]).map(|l| format!("{k} ({origin}:{l})")))
+            .collect();
+        let others: Vec<String> = estimate
+            .terms
+            .iter()
+            .filter(|t| t.what != top.what)
+            .take(3)
+            .map(|t| format!("{} {}", t.what, human(t.bytes)))
+            .collect();
+        let keys: Vec<&str> = top.keys.iter().map(String::as_str).collect();
+        Err(self.invalid_at(
+            &keys,
+            format!(
+                "this run needs an estimated {} of memory, more than the {} available ({}), so it was not \
+                 started; the largest part is the {}, {}: {}{}; then {}. Make the run smaller (fewer \
+                 evaluation.repeats, a data.sample, fewer configurations, a smaller bootstrap), use fewer --jobs, \
+                 or pass --memory-limit SIZE (e.g. --memory-limit 32GiB) if the machine can give more",
+                human(total),
+                human(available.bytes),
+                available.source,
+                top.what,
+                human(top.bytes),
+                top.detail,
+                if driven.is_empty() {
+                    String::new()
+                } else {
+                    format!(", driven by {}", driven.join(", "))
+                },
+                others.join(", ")
+            ),
+        ))
     }
 
     /// The expanded behavioural cases this experiment runs: `[behaviour] suites` (resolved against the
@@ -733,10 +831,13 @@ impl Experiment {
                 let units = select_units(&check.units, g.unit);
                 for c in &g.classes {
                     if !crate::corpus::GOLD_STANCES.contains(&c.as_str()) {
-                        return Err(ConfigError::DataMismatch(format!(
-                            "{}: data.classes lists '{c}', which is not a gold stance (support, oppose, neutral)",
-                            self.source.origin()
-                        )));
+                        return Err(self.invalid_at(
+                            &["data.classes", "data"],
+                            format!(
+                                "data.classes lists '{c}', which is not a gold stance; use support, oppose and/or \
+                                 neutral"
+                            ),
+                        ));
                     }
                 }
                 let mut items = Vec::new();
@@ -794,18 +895,25 @@ impl Experiment {
     fn finish_data(&self, ds: Dataset, stats: TableStats) -> Result<LoadedData, ConfigError> {
         let counts = ds.class_counts();
         if ds.classes.len() < 2 {
-            return Err(ConfigError::DataMismatch(format!(
-                "{}: the data has {} class(es); a stance experiment needs at least two",
-                self.source.origin(),
-                ds.classes.len()
-            )));
+            return Err(self.invalid_at(
+                &["data.classes", "data.label", "data"],
+                format!(
+                    "the data has {} class(es) ({}); a stance experiment needs at least two: list two or more in \
+                     data.classes, or point data.label at the column holding the stances",
+                    ds.classes.len(),
+                    ds.classes.join(", ")
+                ),
+            ));
         }
         for (c, n) in ds.classes.iter().zip(&counts) {
             if *n == 0 {
-                return Err(ConfigError::DataMismatch(format!(
-                    "{}: class '{c}' has no items in the data; check data.classes",
-                    self.source.origin()
-                )));
+                return Err(self.invalid_at(
+                    &["data.classes", "data.sample", "data"],
+                    format!(
+                        "class '{c}' has no items in the data (after data.unit, data.split and data.sample are \
+                         applied); remove it from data.classes, or label items of it"
+                    ),
+                ));
             }
         }
         if let Some(c) = self
@@ -815,12 +923,14 @@ impl Experiment {
             .flatten()
             .find(|c| !ds.classes.contains(c))
         {
-            return Err(ConfigError::DataMismatch(format!(
-                "{}: favg_classes lists '{c}', which the data does not have (classes: {}); use names from the \
-                 data's classes (after data.label_names)",
-                self.source.origin(),
-                ds.classes.join(", ")
-            )));
+            return Err(self.invalid_at(
+                &["favg_classes"],
+                format!(
+                    "favg_classes lists '{c}', which the data does not have (classes: {}); use names from the \
+                     data's classes (after data.label_names)",
+                    ds.classes.join(", ")
+                ),
+            ));
         }
         if self.file.favg_classes.is_none()
             && (self.file.headline == MetricName::FAvg
@@ -828,13 +938,15 @@ impl Experiment {
         {
             let has = |s: &str| ds.classes.iter().any(|c| c == s);
             if !(has("support") && has("oppose")) {
-                return Err(ConfigError::DataMismatch(format!(
-                    "{}: F_avg is the mean F1 of the classes 'support' and 'oppose', which this data does not have \
-                     (classes: {}); declare favg_classes (e.g. [\"pro\", \"con\"]), rename them with data.label_names, \
-                     or choose another headline",
-                    self.source.origin(),
-                    ds.classes.join(", ")
-                )));
+                return Err(self.invalid_at(
+                    &["headline", "gate.metrics", "data"],
+                    format!(
+                        "F_avg is the mean F1 of the classes 'support' and 'oppose', which this data does not have \
+                         (classes: {}); declare favg_classes (e.g. [\"pro\", \"con\"]), rename them with \
+                         data.label_names, or choose another headline",
+                        ds.classes.join(", ")
+                    ),
+                ));
             }
         }
         Ok(LoadedData { dataset: ds, stats })
@@ -1952,6 +2064,57 @@ type = "logistic"
     }
 
     #[test]
+    fn feature_and_tree_sizes_are_bounded_but_real_values_pass() {
+        let words = |extra: &str| {
+            MINIMAL.replace(
+                "extractors = [{ type = \"word-ngrams\" }]",
+                &format!("extractors = [{{ type = \"word-ngrams\", {extra} }}]"),
+            )
+        };
+        let tree = |extra: &str| {
+            MINIMAL.replace(
+                "type = \"logistic\"",
+                &format!("type = \"decision-tree\"\n{extra}"),
+            )
+        };
+        let cases = [
+            (
+                words("max_features = 2000000000"),
+                "name = \"words\"",
+                "1..=1000000000",
+            ),
+            (
+                words("min_df = 2000000000"),
+                "name = \"words\"",
+                "1..=1000000000",
+            ),
+            (tree("max_depth = 100000"), "max_depth", "1..=10000"),
+            (
+                tree("min_samples_leaf = 1e30"),
+                "min_samples_leaf",
+                "[1, 1e9]",
+            ),
+            (
+                tree("min_samples_split = 1e30"),
+                "min_samples_split",
+                "[1, 1e9]",
+            ),
+        ];
+        for (src, key, want) in cases {
+            let (line, err) = line_of(&src);
+            assert_eq!(line, line_starting(&src, key), "{err}");
+            assert!(err.contains(want), "wanted '{want}' in: {err}");
+        }
+        for ok in [
+            words("max_features = 10000000, min_df = 100"),
+            words("max_features = [1000, 10000000]"),
+            tree("max_depth = 200\nmin_samples_leaf = 50\nmin_samples_split = 100"),
+        ] {
+            assert!(Experiment::from_source(&ok, None).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
     fn a_csv_sample_of_zero_is_refused_at_its_line() {
         let src = MINIMAL.replace(
             "source = \"gold\"\nclasses = [\"support\", \"oppose\"]",
@@ -2088,3 +2251,7 @@ type = "logistic"
         assert!(Experiment::from_source(&holder, None).is_ok());
     }
 }
+
+#[cfg(test)]
+#[path = "experiment_fuzz_tests.rs"]
+mod fuzz_tests;

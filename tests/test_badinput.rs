@@ -80,8 +80,20 @@ fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
 
 /// Runs `args` (with `stdin`), expects exit 2 and every needle in stderr, and checks no file changed.
 fn bad(wd: &Workdir, args: &[&str], stdin: Option<&[u8]>, needles: &[&str]) -> String {
+    bad_env(wd, args, &[], stdin, needles)
+}
+
+/// [`bad`] with environment variables set for the run.
+fn bad_env(
+    wd: &Workdir,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: Option<&[u8]>,
+    needles: &[&str],
+) -> String {
     let before = snapshot(wd.path());
     let mut cmd = wd.command(args);
+    cmd.envs(env.iter().copied());
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     if stdin.is_some() {
         cmd.stdin(Stdio::piped());
@@ -844,9 +856,361 @@ fn tuning_with_too_few_items_for_inner_folds() {
         &["run", "csv.toml", "-q"],
         None,
         &[
+            &format!("csv.toml:{}:", line_no(CSV_EXP, "k = ")),
             "lexicon + naive-bayes(alpha∈{0.1,1}), repeat 0 fold 0",
             "tuning needs at least 2 training items of every class",
             "give the parameter one value",
         ],
     );
+}
+
+/// The 1-based line of the first line of `text` starting with `prefix`.
+fn line_no(text: &str, prefix: &str) -> usize {
+    text.lines()
+        .position(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starts with {prefix:?}"))
+        + 1
+}
+
+// ---- the plan against the loaded data (refused before anything is fitted) -----------------------------------
+
+/// A CSV experiment with `[evaluation]` replaced by `eval` and a `topic` group column in the data.
+fn csv_exp_with(eval: &str) -> String {
+    CSV_EXP
+        .replace("id = \"id\"", "id = \"id\"\ngroup = \"topic\"")
+        .replace("scheme = \"stratified-kfold\"\nk = 2", eval)
+}
+
+const TOPIC_CSV: &str = "id,argument,stance,topic\na,we must lift the ban,pro,t1\nb,keep the ban,con,t1\n\
+c,lift it now,pro,t2\nd,never lift it,con,t2\ne,lift the ban today,pro,t1\nf,the ban stays,con,t2\n";
+
+#[test]
+fn eval_k_larger_than_the_smallest_class() {
+    let wd = Workdir::with_repo_data();
+    let exp = csv_exp_with("scheme = \"stratified-kfold\"\nk = 5");
+    wd.write("csv.toml", &exp);
+    wd.write("d.csv", TOPIC_CSV);
+    bad(
+        &wd,
+        &["run", "csv.toml", "-q"],
+        None,
+        &[
+            &format!("csv.toml:{}:", line_no(&exp, "k = ")),
+            "evaluation.k = 5 folds is more than the 3 item(s) of class 'pro'",
+            "set evaluation.k to at most 3 (allowed here: 2..=3)",
+        ],
+    );
+}
+
+#[test]
+fn eval_k_against_a_class_of_one_item_advises_what_the_parser_accepts() {
+    let wd = Workdir::with_repo_data();
+    let exp = csv_exp_with("scheme = \"stratified-kfold\"\nk = 2");
+    wd.write("csv.toml", &exp);
+    wd.write(
+        "d.csv",
+        "id,argument,stance,topic\na,lift the ban,pro,t1\nb,keep the ban,con,t1\nc,lift it now,pro,t2\n",
+    );
+    let err = bad(
+        &wd,
+        &["run", "csv.toml", "-q"],
+        None,
+        &[
+            &format!("csv.toml:{}:", line_no(&exp, "k = ")),
+            "the 1 item(s) of class 'con'",
+            "add items of 'con', leave it out of data.classes",
+        ],
+    );
+    assert!(
+        !err.contains("at most 1"),
+        "advice the parser refuses: {err}"
+    );
+}
+
+#[test]
+fn eval_a_single_class_after_filtering() {
+    let wd = Workdir::with_repo_data();
+    let exp = CSV_EXP.replace("classes = [\"pro\", \"con\"]", "classes = [\"pro\"]");
+    wd.write("csv.toml", &exp);
+    wd.write("d.csv", GOOD_CSV);
+    bad(
+        &wd,
+        &["run", "csv.toml", "-q"],
+        None,
+        &[
+            &format!("csv.toml:{}:", line_no(&exp, "classes = ")),
+            "the data has 1 class(es) (pro)",
+            "list two or more in data.classes",
+        ],
+    );
+}
+
+#[test]
+fn eval_a_declared_class_without_items() {
+    let wd = Workdir::with_repo_data();
+    let exp = CSV_EXP.replace(
+        "classes = [\"pro\", \"con\"]",
+        "classes = [\"pro\", \"con\", \"neutral\"]",
+    );
+    wd.write("csv.toml", &exp);
+    wd.write("d.csv", GOOD_CSV);
+    bad(
+        &wd,
+        &["run", "csv.toml", "-q"],
+        None,
+        &[
+            &format!("csv.toml:{}:", line_no(&exp, "classes = ")),
+            "class 'neutral' has no items in the data",
+            "remove it from data.classes",
+        ],
+    );
+}
+
+#[test]
+fn eval_too_few_groups_for_group_kfold() {
+    let wd = Workdir::with_repo_data();
+    let exp = csv_exp_with("scheme = \"group-kfold\"\nk = 3");
+    wd.write("csv.toml", &exp);
+    wd.write("d.csv", TOPIC_CSV);
+    bad(
+        &wd,
+        &["run", "csv.toml", "-q"],
+        None,
+        &[
+            &format!("csv.toml:{}:", line_no(&exp, "k = ")),
+            "the data has 2 distinct groups (values of the data.group column)",
+            "set evaluation.k to at most 2 (allowed here: 2..=2)",
+        ],
+    );
+}
+
+#[test]
+fn eval_leave_one_group_out_with_one_group() {
+    let wd = Workdir::with_repo_data();
+    let exp = csv_exp_with("scheme = \"leave-one-group-out\"");
+    wd.write("csv.toml", &exp);
+    wd.write("d.csv", TOPIC_CSV.replace(",t2", ",t1"));
+    bad(
+        &wd,
+        &["run", "csv.toml", "-q"],
+        None,
+        &[
+            &format!("csv.toml:{}:", line_no(&exp, "scheme = ")),
+            "needs at least 2 distinct groups (values of the data.group column), but the data has 1",
+            "use scheme = \"stratified-kfold\"",
+        ],
+    );
+}
+
+#[test]
+fn eval_a_per_group_model_without_training_items() {
+    let wd = Workdir::with_repo_data();
+    let exp = csv_exp_with("scheme = \"stratified-kfold\"\nk = 2\nper_group = true");
+    wd.write("csv.toml", &exp);
+    // Topic t3 has a single item: whichever fold tests it has no training item of t3.
+    wd.write("d.csv", format!("{TOPIC_CSV}g,lift it,pro,t3\n"));
+    bad(
+        &wd,
+        &["run", "csv.toml", "-q"],
+        None,
+        &[
+            &format!("csv.toml:{}:", line_no(&exp, "per_group = ")),
+            "per-group models: group '",
+            "per_group = false",
+        ],
+    );
+}
+
+#[test]
+fn eval_refusals_also_stop_check_before_the_baseline_or_report_changes() {
+    let wd = Workdir::with_repo_data();
+    let exp = csv_exp_with("scheme = \"stratified-kfold\"\nk = 5");
+    wd.write("csv.toml", &exp);
+    wd.write("d.csv", TOPIC_CSV);
+    bad(
+        &wd,
+        &["check", "csv.toml", "--update-baseline", "-q"],
+        None,
+        &[&format!("csv.toml:{}:", line_no(&exp, "k = "))],
+    );
+}
+
+// ---- memory ---------------------------------------------------------------------------------------------------
+
+#[test]
+fn memory_a_run_larger_than_the_limit_is_refused_with_the_estimate() {
+    let wd = Workdir::with_repo_data();
+    let exp = TINY.replace("k = 3", "k = 3\nrepeats = 1000");
+    wd.write("tiny.toml", &exp);
+    bad(
+        &wd,
+        &["run", "tiny.toml", "-q", "--memory-limit", "1MiB"],
+        None,
+        &[
+            &format!("tiny.toml:{}:", line_no(&exp, "repeats = ")),
+            "this run needs an estimated",
+            "more than the 1.0 MiB available (--memory-limit)",
+            "the largest part is the out-of-fold predictions",
+            &format!(
+                "driven by evaluation.repeats (tiny.toml:{})",
+                line_no(&exp, "repeats = ")
+            ),
+            "pass --memory-limit SIZE",
+        ],
+    );
+}
+
+#[test]
+fn memory_a_run_within_the_limit_runs() {
+    let wd = Workdir::with_repo_data();
+    wd.write("tiny.toml", TINY);
+    wd.run(&["run", "tiny.toml", "-q", "--memory-limit", "64GiB"])
+        .ok();
+}
+
+#[test]
+fn memory_limit_not_a_size() {
+    let wd = Workdir::with_repo_data();
+    wd.write("tiny.toml", TINY);
+    bad(
+        &wd,
+        &["run", "tiny.toml", "-q", "--memory-limit", "2parsecs"],
+        None,
+        &["--memory-limit", "unknown unit 'parsecs'"],
+    );
+}
+
+// ---- a failing write (full disk, I/O error), through the STANCE_TEST_FAIL_WRITES_AFTER_BYTES hook ----------
+
+const FAIL: &str = "STANCE_TEST_FAIL_WRITES_AFTER_BYTES";
+
+#[test]
+fn write_a_full_disk_while_replacing_a_report_folder() {
+    let wd = Workdir::with_repo_data();
+    wd.write("tiny.toml", TINY);
+    wd.run(&["run", "tiny.toml", "-q"]).ok();
+    for (fault, cause) in [
+        ("3000", "No space left on device"),
+        ("0:EIO", "Input/output error"),
+    ] {
+        bad_env(
+            &wd,
+            &["run", "tiny.toml", "-q"],
+            &[(FAIL, fault)],
+            None,
+            &["reports/tiny", cause],
+        );
+    }
+}
+
+#[test]
+fn write_a_full_disk_while_updating_a_baseline() {
+    let wd = Workdir::with_repo_data();
+    wd.write("tiny.toml", TINY);
+    wd.run(&["check", "tiny.toml", "--update-baseline", "-q"])
+        .ok();
+    let baseline = wd.read_bytes("reports/baselines/tiny.json").len();
+    // Failing in the baseline itself, then in the report folder written after it: neither changes.
+    for fault in ["100".to_string(), format!("{}", baseline + 2000)] {
+        let err = bad_env(
+            &wd,
+            &["check", "tiny.toml", "--update-baseline", "-q"],
+            &[(FAIL, &fault)],
+            None,
+            &["No space left on device"],
+        );
+        assert!(
+            err.contains("reports/baselines/tiny.json") || err.contains("reports/tiny"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn write_a_full_disk_while_saving_a_model() {
+    let wd = Workdir::with_repo_data();
+    wd.write("tiny.toml", TINY);
+    wd.run(&[
+        "train",
+        "tiny.toml",
+        "--config",
+        "lexicon + naive-bayes",
+        "--model",
+        "m.json",
+    ])
+    .ok();
+    bad_env(
+        &wd,
+        &[
+            "train",
+            "tiny.toml",
+            "--config",
+            "lexicon + naive-bayes",
+            "--model",
+            "m.json",
+        ],
+        &[(FAIL, "10")],
+        None,
+        &["m.json", "No space left on device"],
+    );
+}
+
+#[test]
+fn write_a_full_disk_while_merging_shards() {
+    let wd = Workdir::with_repo_data();
+    wd.write("tiny.toml", TINY);
+    wd.run(&["run", "tiny.toml", "-q", "--shard", "0/2"]).ok();
+    wd.run(&["run", "tiny.toml", "-q", "--shard", "1/2"]).ok();
+    let shards = [
+        "shards/tiny/shard-0-of-2.json",
+        "shards/tiny/shard-1-of-2.json",
+    ];
+    let mut args = vec!["merge", "-q"];
+    args.extend(shards);
+    wd.run(&args).ok();
+    bad_env(
+        &wd,
+        &args,
+        &[(FAIL, "3000")],
+        None,
+        &["reports/tiny", "No space left on device"],
+    );
+    // A shard file is written the same way.
+    bad_env(
+        &wd,
+        &["run", "tiny.toml", "-q", "--shard", "0/2"],
+        &[(FAIL, "100")],
+        None,
+        &["shard-0-of-2.json", "No space left on device"],
+    );
+}
+
+#[test]
+fn write_a_full_disk_while_writing_a_submission() {
+    let wd = Workdir::with_repo_data();
+    wd.write("tiny.toml", TINY);
+    wd.run(&["run", "tiny.toml", "-q"]).ok();
+    let args = [
+        "submission",
+        "reports/tiny",
+        "--out",
+        "guess.txt",
+        "--gold",
+        "gold.txt",
+    ];
+    wd.run(&args).ok();
+    let guess = wd.read_bytes("guess.txt").len();
+    // In the gold file (written first), then in the guess file: neither changes.
+    for fault in [
+        "10".to_string(),
+        format!("{}", wd.read_bytes("gold.txt").len() + guess / 2),
+    ] {
+        bad_env(
+            &wd,
+            &args,
+            &[(FAIL, &fault)],
+            None,
+            &["No space left on device", ".txt"],
+        );
+    }
 }

@@ -269,3 +269,7 @@ mod tests {
             .contains("gold class index 2"));
     }
 }
+
+#[cfg(test)]
+#[path = "baseline_fuzz_tests.rs"]
+mod fuzz_tests;

@@ -114,6 +114,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         anyhow::bail!(missing_message(&baseline_path, &rebaseline));
     }
     let data = exp.load_data()?;
+    args.common.preflight(&exp, &exp.plan()?, &data.dataset)?;
     // The baseline is vetted before the run, so a refused baseline costs no run and replaces no report folder.
     let baseline = if args.update_baseline {
         None
@@ -149,10 +150,21 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("reports").join(&exp.file.name));
+    // A new baseline is written in full before the report folder is replaced and put in place after it, so a
+    // failing write (a full disk) leaves both as they were.
+    let next = match baseline {
+        None => Next::Update(
+            stance::report::atomic::prepare(&baseline_path, &to_json(&candidate.bounded()))
+                .with_context(|| {
+                    format!("cannot write the baseline {}", baseline_path.display())
+                })?,
+        ),
+        Some(baseline) => Next::Gate(Box::new(baseline)),
+    };
     write_report_folder(&out, &candidate, &timings)?;
-    match baseline {
-        None => update_baseline(&baseline_path, &candidate),
-        Some(baseline) => {
+    match next {
+        Next::Update(pending) => update_baseline(&baseline_path, pending, &candidate),
+        Next::Gate(baseline) => {
             let paths = Paths {
                 baseline: &baseline_path,
                 out: &out,
@@ -161,6 +173,14 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             gate(args, &exp, &baseline, &candidate, &paths)
         }
     }
+}
+
+/// What `check` does once the report folder is written.
+enum Next {
+    /// Put the new baseline (already written in full) in place.
+    Update(stance::report::atomic::Pending),
+    /// Compare with the vetted baseline.
+    Gate(Box<RunReport>),
 }
 
 fn missing_message(baseline: &Path, rebaseline: &str) -> String {
@@ -186,8 +206,13 @@ fn execute(
     Ok(result?)
 }
 
-fn update_baseline(baseline: &Path, candidate: &RunReport) -> anyhow::Result<ExitCode> {
-    write_atomic(baseline, &to_json(&candidate.bounded()))
+fn update_baseline(
+    baseline: &Path,
+    pending: stance::report::atomic::Pending,
+    candidate: &RunReport,
+) -> anyhow::Result<ExitCode> {
+    pending
+        .persist()
         .with_context(|| format!("cannot write the baseline {}", baseline.display()))?;
     print!("{}", leaderboard_text(candidate));
     println!(

@@ -26,6 +26,13 @@ pub struct CommonArgs {
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Memory the run may use (e.g. 2GiB, 512MiB). Before it starts, a run is refused when its estimated peak
+    /// memory exceeds this, or by default what the machine has available (MemAvailable in /proc/meminfo, or a
+    /// lower cgroup limit); the refusal gives the estimate and the experiment keys that drive it. Set it higher
+    /// when you know the machine can give more (e.g. swap, or memory another program is about to free). Used by
+    /// run and check; merge ignores it.
+    #[arg(long, value_name = "SIZE", value_parser = stance::eval::budget::parse_size)]
+    pub memory_limit: Option<u64>,
 }
 
 impl CommonArgs {
@@ -38,6 +45,20 @@ impl CommonArgs {
                 .build_global()
                 .context("cannot start the thread pool")?;
         }
+        Ok(())
+    }
+
+    /// The checks between loading the data and running: the plan must fit the data (folds, groups, tuning) and
+    /// the machine's memory. Nothing has been written when they refuse.
+    pub fn preflight(
+        &self,
+        exp: &stance::experiment::Experiment,
+        plan: &stance::eval::Plan,
+        ds: &stance::corpus::Dataset,
+    ) -> anyhow::Result<()> {
+        // Memory first: it is arithmetic, while the plan check builds every fold's index lists.
+        exp.check_memory(plan, ds, rayon::current_num_threads(), self.memory_limit)?;
+        exp.check_against(plan, ds)?;
         Ok(())
     }
 

@@ -59,6 +59,8 @@ pub fn execute(
     let started = Instant::now();
     let data = exp.load_data()?;
     let load_seconds = started.elapsed().as_secs_f64();
+    let plan = exp.plan()?;
+    common.preflight(exp, &plan, &data.dataset)?;
     let bar = common.progress_bar(&exp.file.name);
     let progress = |done: usize, total: usize| {
         bar.set_length(total as u64);
@@ -67,7 +69,6 @@ pub fn execute(
     let opts = RunOptions {
         progress: Some(&progress),
     };
-    let plan = exp.plan()?;
     let result = run_experiment(&plan, &data.dataset, &opts);
     bar.finish_and_clear();
     let (report, mut timings) = RunReport::assemble(exp, &data, result?, harness_info());
@@ -126,6 +127,7 @@ fn run_shard(args: &Args, spec: &str) -> anyhow::Result<ExitCode> {
     let data = exp.load_data()?;
     let load_seconds = started.elapsed().as_secs_f64();
     let plan = exp.plan()?;
+    args.common.preflight(&exp, &plan, &data.dataset)?;
     let bar = args
         .common
         .progress_bar(&format!("{} shard {shard}", exp.file.name));

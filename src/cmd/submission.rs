@@ -1,9 +1,9 @@
 //! `stance submission`: a report's out-of-fold predictions in the SemEval-2016 Task 6 submission format.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use stance::report::atomic::write_atomic;
+use stance::report::atomic::prepare;
 use stance::report::read_report;
 use stance::report::submission::{find_config, submission, Side};
 
@@ -47,9 +47,18 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let guess = submission(&report, config, Side::Guess)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let lines = guess.lines().count() - 1;
-    write(&args.out, &guess)?;
-    if let Some(gold) = &args.gold {
-        write(gold, &submission(&report, config, Side::Gold)?)?;
+    // Both files are written in full before either is put in place: a failing write (a full disk) changes neither.
+    let gold = match &args.gold {
+        Some(g) => Some(prepare(
+            g,
+            submission(&report, config, Side::Gold)?.as_bytes(),
+        )?),
+        None => None,
+    };
+    let out = prepare(&args.out, guess.as_bytes())?;
+    out.persist()?;
+    if let Some(gold) = gold {
+        gold.persist()?;
     }
     println!(
         "wrote {} predictions of '{}' to {}{}",
@@ -62,9 +71,4 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .unwrap_or_default()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-fn write(path: &Path, text: &str) -> anyhow::Result<()> {
-    write_atomic(path, text.as_bytes())?;
-    Ok(())
 }

@@ -15,14 +15,14 @@ use super::seeds::{parse_manifest, Seed, SeedSet};
 use super::sha256_hex;
 use super::table::{parse_table, TableSpec};
 
-fn cases() -> u32 {
+pub(crate) fn cases() -> u32 {
     std::env::var("STANCE_FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2000)
 }
 
-fn config() -> ProptestConfig {
+pub(crate) fn config() -> ProptestConfig {
     ProptestConfig {
         cases: cases(),
         // A failure is kept as a regression test below by hand; proptest's own files would land in src/.
@@ -33,7 +33,7 @@ fn config() -> ProptestConfig {
 
 /// One edit of a file's bytes.
 #[derive(Debug, Clone)]
-enum Edit {
+pub(crate) enum Edit {
     Insert(usize, Vec<u8>),
     Delete(usize, usize),
     Replace(usize, Vec<u8>),
@@ -61,7 +61,7 @@ fn interesting() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-fn edit() -> impl Strategy<Value = Edit> {
+pub(crate) fn edit() -> impl Strategy<Value = Edit> {
     prop_oneof![
         (any::<usize>(), interesting()).prop_map(|(p, b)| Edit::Insert(p, b)),
         (any::<usize>(), 1usize..20).prop_map(|(p, n)| Edit::Delete(p, n)),
@@ -70,7 +70,7 @@ fn edit() -> impl Strategy<Value = Edit> {
     ]
 }
 
-fn apply(base: &[u8], edits: &[Edit]) -> Vec<u8> {
+pub(crate) fn apply(base: &[u8], edits: &[Edit]) -> Vec<u8> {
     let mut v = base.to_vec();
     for e in edits {
         let len = v.len();
@@ -221,6 +221,22 @@ fn finding_an_uncovered_gap_is_quoted_on_one_line() {
         .find(|p| p.message.contains("not covered"))
         .expect("the gap is reported");
     assert!(gap.message.contains("self-defence.\\n\\nNo."), "{gap}");
+    assert_messages_are_short(check.problems.iter());
+}
+
+/// Found by fuzzing (the 1M-input run of issue 11): a unit id holding a line break (a quoted field) was quoted
+/// raw in the message about overlapping units, so the message ran over two lines.
+#[test]
+fn finding_an_id_with_a_line_break_is_quoted_on_one_line() {
+    let mut gold = GOLD.to_vec();
+    gold.extend_from_slice(b"\"x\nd.s4\",d,67,70,sentence,journalist,neutral,No.,\n");
+    let check = check_gold_bytes(&gold);
+    let dup = check
+        .problems
+        .iter()
+        .find(|p| p.message.contains("duplicates"))
+        .expect("the duplicate unit is reported");
+    assert!(dup.message.contains("'x\\nd.s4'"), "{dup}");
     assert_messages_are_short(check.problems.iter());
 }
 

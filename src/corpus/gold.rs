@@ -556,7 +556,7 @@ fn check_structure(
                     b.line,
                     format!(
                         "{level} unit '{}' ({}..{}) {what} {level} unit '{}' ({}..{}) at line {}; units of the same level must not overlap",
-                        b.id, b.start, b.end, a.id, a.start, a.end, a.line
+                        excerpt(&b.id), b.start, b.end, excerpt(&a.id), a.start, a.end, a.line
                     ),
                 ));
             }
@@ -573,7 +573,10 @@ fn check_structure(
                 u.line,
                 format!(
                     "clause '{}' ({}..{}) does not lie inside any sentence unit of '{}'",
-                    u.id, u.start, u.end, u.doc
+                    excerpt(&u.id),
+                    u.start,
+                    u.end,
+                    excerpt(&u.doc)
                 ),
             ));
         }

@@ -16,7 +16,7 @@ pub mod segment;
 pub mod table;
 
 #[cfg(test)]
-mod fuzz_tests;
+pub(crate) mod fuzz_tests;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

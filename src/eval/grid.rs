@@ -25,7 +25,7 @@ use crate::corpus::Dataset;
 use crate::features::{Doc, Extracted, FeatureError, FeatureSet, FittedFeatureSet};
 use crate::models::Prediction;
 
-const SUBSAMPLE_TAG: u64 = 0x1C0;
+pub(crate) const SUBSAMPLE_TAG: u64 = 0x1C0;
 const FIT_TAG: u64 = 0xF17;
 
 /// What the grid produced for every cell, in cell order.

@@ -21,8 +21,10 @@
 //! * [`results`] — the result types `report.json` serialises.
 
 pub mod bootstrap;
+pub mod budget;
 pub mod compare;
 pub mod explain;
+pub mod feasible;
 pub mod grid;
 pub mod metrics;
 pub mod oof;

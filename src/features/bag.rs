@@ -134,6 +134,11 @@ macro_rules! with_bag_options {
                 self.max_features
                     .check_each("max_features", |m| match m {
                         Some(0) => Err("must be at least 1 (omit it for no limit)".into()),
+                        Some(m) if *m > $crate::features::bag::MAX_COUNT => Err(format!(
+                            "must be at most {} (allowed: 1..={}; omit it for no limit), got {m}",
+                            $crate::features::bag::MAX_COUNT,
+                            $crate::features::bag::MAX_COUNT
+                        )),
                         _ => Ok(()),
                     })
                     .map_err(|(param, message)| $crate::features::FeatureError::InvalidParam {
@@ -161,14 +166,21 @@ impl Default for BagOptions {
     }
 }
 
+/// Largest `min_df` and `max_features`: a billion documents or terms, far above any corpus the harness can hold,
+/// so only a mistyped value is refused (at its `file:line`) instead of reaching the fit.
+pub const MAX_COUNT: usize = 1_000_000_000;
+
 impl BagOptions {
     /// Validates the options; `what` names the extractor in messages.
     pub fn check(&self, what: &str) -> Result<(), FeatureError> {
-        if self.min_df == 0 {
+        if self.min_df == 0 || self.min_df > MAX_COUNT {
             return Err(FeatureError::InvalidParam {
                 extractor: what.into(),
                 param: "min_df".into(),
-                message: "must be at least 1".into(),
+                message: format!(
+                    "must be at least 1 and at most {MAX_COUNT} documents (allowed: 1..={MAX_COUNT}), got {}",
+                    self.min_df
+                ),
             });
         }
         if !(self.max_df > 0.0 && self.max_df <= 1.0) {

@@ -56,6 +56,12 @@ pub struct TreeParams {
     pub criterion: Criterion,
 }
 
+/// Largest `max_depth`: a tree on a billion rows is at most ~30 levels deep when balanced; 10,000 allows any
+/// real tree while refusing a mistyped one that would only deepen recursion.
+const MAX_DEPTH: usize = 10_000;
+/// Largest `min_samples_split` / `min_samples_leaf`: a billion rows.
+const MAX_SAMPLES: f32 = 1e9;
+
 fn two() -> f32 {
     2.0
 }
@@ -76,22 +82,32 @@ impl TreeParams {
             param: param.into(),
             message,
         };
-        if self.max_depth == Some(0) {
+        if let Some(d) = self.max_depth.filter(|d| !(1..=MAX_DEPTH).contains(d)) {
             return Err(bad(
                 "max_depth",
-                "must be at least 1 (omit it for no limit)".into(),
+                format!("must be in 1..={MAX_DEPTH} (omit it for no limit), got {d}"),
             ));
         }
-        if !(self.min_samples_split.is_finite() && self.min_samples_split >= 1.0) {
+        if !(self.min_samples_split.is_finite()
+            && (1.0..=MAX_SAMPLES).contains(&self.min_samples_split))
+        {
             return Err(bad(
                 "min_samples_split",
-                format!("must be >= 1, got {}", self.min_samples_split),
+                format!(
+                    "must be in [1, {MAX_SAMPLES:e}], got {}",
+                    self.min_samples_split
+                ),
             ));
         }
-        if !(self.min_samples_leaf.is_finite() && self.min_samples_leaf >= 1.0) {
+        if !(self.min_samples_leaf.is_finite()
+            && (1.0..=MAX_SAMPLES).contains(&self.min_samples_leaf))
+        {
             return Err(bad(
                 "min_samples_leaf",
-                format!("must be >= 1, got {}", self.min_samples_leaf),
+                format!(
+                    "must be in [1, {MAX_SAMPLES:e}], got {}",
+                    self.min_samples_leaf
+                ),
             ));
         }
         Ok(())

@@ -12,6 +12,8 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 
 use super::ReportError;
 
@@ -55,11 +57,54 @@ fn error_at(path: &Path, message: String) -> ReportError {
 
 /// Writes `bytes` to `path` atomically (temporary file in the same directory, then rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    prepare(path, bytes)?.persist()
+}
+
+/// A file written in full beside its target but not yet in place: [`Pending::persist`] renames it over the target;
+/// dropped, it is deleted and the target stays as it was. Lets a command write everything that can fail (a full
+/// disk) before it replaces anything, e.g. `stance check --update-baseline`, whose baseline and report folder
+/// change together or not at all.
+#[derive(Debug)]
+pub struct Pending {
+    tmp: tempfile::NamedTempFile,
+    path: PathBuf,
+}
+
+impl Pending {
+    /// Renames the written file over its target (a rename writes no data, so a full disk cannot fail it).
+    pub fn persist(self) -> Result<(), ReportError> {
+        let path = self.path;
+        self.tmp.persist(&path).map_err(|e| ReportError::Io {
+            path: path.clone(),
+            source: e.error,
+        })?;
+        Ok(())
+    }
+}
+
+/// Writes `bytes` in full to a temporary file beside `path`, to be put in place by [`Pending::persist`].
+pub fn prepare(path: &Path, bytes: &[u8]) -> Result<Pending, ReportError> {
     let dir = parent_of(path);
+    // The folders this call creates, deepest first: removed again (when still empty) if the write fails, so a
+    // failed write leaves no trace, not even an empty `reports/baselines/`.
+    let created: Vec<PathBuf> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .map(Path::to_path_buf)
+        .collect();
     fs::create_dir_all(&dir).map_err(|source| ReportError::Io {
         path: dir.clone(),
         source,
     })?;
+    prepare_in(path, &dir, bytes).inspect_err(|_| {
+        for d in &created {
+            let _ = fs::remove_dir(d);
+        }
+    })
+}
+
+fn prepare_in(path: &Path, dir: &Path, bytes: &[u8]) -> Result<Pending, ReportError> {
+    let dir = dir.to_path_buf();
     let name = file_name_of(path, "file");
     let pid = std::process::id();
     remove_stale(&dir, &format!(".{name}."), ".tmp");
@@ -82,14 +127,104 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
             ),
         )
     })?;
-    tmp.write_all(bytes)
+    // On failure `tmp` is dropped, which deletes the half-written temporary file.
+    write_through(tmp.as_file_mut(), bytes)
         .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| error_at(path, format!("cannot write it: {e}")))?;
-    tmp.persist(path).map_err(|e| ReportError::Io {
+        .map_err(|e| {
+            error_at(
+                path,
+                format!("cannot write it: {e}; the file there, if any, is left as it was"),
+            )
+        })?;
+    Ok(Pending {
+        tmp,
         path: path.to_path_buf(),
-        source: e.error,
-    })?;
-    Ok(())
+    })
+}
+
+/// The test hook that makes writes fail, as a full disk or a failing device would: `STANCE_TEST_FAIL_WRITES_AFTER_BYTES`.
+///
+/// Like git's `GIT_TEST_*` variables, it exists only so the tests can prove, without root or a small file system,
+/// that a write failing half-way (ENOSPC, EIO) leaves every file that existed before the command unchanged and no
+/// temporary file behind. Unset (always, outside tests) it costs one environment lookup per process. Its value is
+/// `N` or `N:EIO`: after N bytes written by this process through [`write_through`] (every file the harness writes:
+/// reports, baselines, models, shard files, submissions), the next write stores what fits and fails with ENOSPC
+/// (or EIO).
+pub const FAIL_WRITES_ENV: &str = "STANCE_TEST_FAIL_WRITES_AFTER_BYTES";
+
+/// An injected write failure: after `after` bytes in total, fail with OS error `errno`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fault {
+    after: u64,
+    errno: i32,
+}
+
+/// ENOSPC and EIO on Linux (and every Unix the harness targets).
+const ENOSPC: i32 = 28;
+const EIO: i32 = 5;
+
+fn parse_fault(value: &str) -> Option<Fault> {
+    let (n, errno) = match value.split_once(':') {
+        Some((n, "EIO")) => (n, EIO),
+        Some((n, "ENOSPC")) => (n, ENOSPC),
+        Some(_) => return None,
+        None => (value, ENOSPC),
+    };
+    Some(Fault {
+        after: n.trim().parse().ok()?,
+        errno,
+    })
+}
+
+fn env_fault() -> Option<Fault> {
+    static FAULT: OnceLock<Option<Fault>> = OnceLock::new();
+    *FAULT.get_or_init(|| {
+        std::env::var(FAIL_WRITES_ENV)
+            .ok()
+            .and_then(|v| parse_fault(&v))
+    })
+}
+
+#[cfg(test)]
+thread_local! {
+    /// A fault and its byte count for the unit tests of this thread only (the environment and a global count would
+    /// be shared by every test thread).
+    static TEST_FAULT: std::cell::Cell<Option<(Fault, u64)>> = const { std::cell::Cell::new(None) };
+}
+
+/// Bytes written through [`write_through`] by this process, counted only while a fault is set.
+static WRITTEN: AtomicU64 = AtomicU64::new(0);
+
+/// The fault in force and the bytes written before this write of `len` bytes (counting it).
+fn fault_and_count(len: u64) -> Option<(Fault, u64)> {
+    #[cfg(test)]
+    if let Some((f, before)) = TEST_FAULT.with(std::cell::Cell::get) {
+        TEST_FAULT.with(|c| c.set(Some((f, before + len))));
+        return Some((f, before));
+    }
+    let f = env_fault()?;
+    Some((f, WRITTEN.fetch_add(len, Ordering::SeqCst)))
+}
+
+/// Writes `bytes` to `w`: the one place every output file's bytes pass through, so a fault can be injected here
+/// (see [`FAIL_WRITES_ENV`]).
+pub fn write_through(w: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
+    let Some((fault, before)) = fault_and_count(bytes.len() as u64) else {
+        return w.write_all(bytes);
+    };
+    let room = fault.after.saturating_sub(before);
+    if room >= bytes.len() as u64 {
+        return w.write_all(bytes);
+    }
+    // A full disk stores what fits, then fails: the file is left half-written, as it would be.
+    w.write_all(&bytes[..room as usize])?;
+    Err(std::io::Error::from_raw_os_error(fault.errno))
+}
+
+/// Creates (or truncates) `path` and writes `bytes` to it through [`write_through`].
+pub fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = fs::File::create(path)?;
+    write_through(&mut f, bytes)
 }
 
 /// Whether process `pid` is still running. Only answerable where `/proc` exists; elsewhere every process counts
@@ -243,7 +378,7 @@ impl Staging {
                     ),
                 )
             })?;
-        fs::write(dir.path().join(MARKER), MARKER_CONTENTS).map_err(|e| {
+        write_file(&dir.path().join(MARKER), MARKER_CONTENTS.as_bytes()).map_err(|e| {
             error_at(
                 target,
                 format!("cannot write the report folder's {MARKER} marker: {e}"),
@@ -332,6 +467,155 @@ impl Staging {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn with_fault<T>(fault: Fault, f: impl FnOnce() -> T) -> T {
+        TEST_FAULT.with(|c| c.set(Some((fault, 0))));
+        let out = f();
+        TEST_FAULT.with(|c| c.set(None));
+        out
+    }
+
+    #[test]
+    fn the_fault_hook_parses_only_its_own_spellings() {
+        assert_eq!(
+            parse_fault("100"),
+            Some(Fault {
+                after: 100,
+                errno: ENOSPC
+            })
+        );
+        assert_eq!(
+            parse_fault("0:EIO"),
+            Some(Fault {
+                after: 0,
+                errno: EIO
+            })
+        );
+        assert_eq!(
+            parse_fault("7:ENOSPC"),
+            Some(Fault {
+                after: 7,
+                errno: ENOSPC
+            })
+        );
+        assert_eq!(parse_fault("x"), None);
+        assert_eq!(parse_fault("1:EPERM"), None);
+    }
+
+    #[test]
+    fn a_full_disk_during_an_atomic_write_keeps_the_old_file_and_leaves_no_temporary() {
+        for errno in [ENOSPC, EIO] {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("baseline.json");
+            write_atomic(&p, b"the old baseline").unwrap();
+            let err = with_fault(Fault { after: 5, errno }, || {
+                write_atomic(&p, b"a new baseline, longer than five bytes")
+            })
+            .unwrap_err()
+            .to_string();
+            assert!(err.starts_with(&p.display().to_string()), "{err}");
+            let cause = std::io::Error::from_raw_os_error(errno).to_string();
+            assert!(err.contains(&cause), "{err}");
+            assert!(err.contains("left as it was"), "{err}");
+            assert_eq!(fs::read(&p).unwrap(), b"the old baseline");
+            assert_eq!(
+                fs::read_dir(dir.path()).unwrap().count(),
+                1,
+                "no temporary file left"
+            );
+        }
+    }
+
+    #[test]
+    fn a_failed_write_removes_the_folders_it_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("reports/baselines/b.json");
+        let err = with_fault(
+            Fault {
+                after: 3,
+                errno: ENOSPC,
+            },
+            || write_atomic(&p, b"a baseline"),
+        );
+        assert!(err.is_err());
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "no empty folder left"
+        );
+        write_atomic(&p, b"a baseline").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"a baseline");
+    }
+
+    #[test]
+    fn a_full_disk_while_staging_keeps_the_old_report_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("rep");
+        let s = Staging::new(&target).unwrap();
+        fs::write(s.path().join("report.json"), "old").unwrap();
+        s.commit().unwrap();
+        // The marker alone is more than 10 bytes: creating the staging folder already fails.
+        let err = with_fault(
+            Fault {
+                after: 10,
+                errno: ENOSPC,
+            },
+            || Staging::new(&target),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("No space left on device"), "{err}");
+        // With room for the marker, a later file fails: the staging folder is dropped, not committed.
+        with_fault(
+            Fault {
+                after: 300,
+                errno: EIO,
+            },
+            || {
+                let s = Staging::new(&target).unwrap();
+                let e = write_file(&s.path().join("report.json"), &[b'x'; 1000]).unwrap_err();
+                assert_eq!(e.raw_os_error(), Some(EIO));
+            },
+        );
+        assert_eq!(
+            fs::read_to_string(target.join("report.json")).unwrap(),
+            "old"
+        );
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no staging left"
+        );
+    }
+
+    #[test]
+    fn a_pending_file_changes_nothing_until_persisted() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("b.json");
+        write_atomic(&p, b"old").unwrap();
+        drop(prepare(&p, b"new").unwrap());
+        assert_eq!(fs::read(&p).unwrap(), b"old");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        prepare(&p, b"new").unwrap().persist().unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"new");
+    }
+
+    #[test]
+    fn without_a_fault_writes_pass_through_whole() {
+        let mut v = Vec::new();
+        write_through(&mut v, b"abc").unwrap();
+        assert_eq!(v, b"abc");
+        let mut v = Vec::new();
+        let e = with_fault(
+            Fault {
+                after: 2,
+                errno: ENOSPC,
+            },
+            || write_through(&mut v, b"abcd"),
+        );
+        assert_eq!(e.unwrap_err().raw_os_error(), Some(ENOSPC));
+        assert_eq!(v, b"ab", "what fits is written, as on a full disk");
+    }
 
     #[test]
     fn atomic_write_replaces_whole_file_and_leaves_no_temporaries() {

@@ -120,8 +120,13 @@ pub fn read_report(path: &Path) -> Result<RunReport, ReportError> {
         path: path.to_path_buf(),
         source,
     })?;
+    parse_report(path, &bytes)
+}
+
+/// Parses the bytes of a `report.json` read from `path` (named in errors).
+pub fn parse_report(path: &Path, bytes: &[u8]) -> Result<RunReport, ReportError> {
     let value: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|source| ReportError::JsonSyntax {
+        serde_json::from_slice(bytes).map_err(|source| ReportError::JsonSyntax {
             path: path.to_path_buf(),
             source,
         })?;
@@ -203,9 +208,16 @@ pub fn write_report_folder(
                 source,
             })?;
         }
-        fs::write(&path, bytes).map_err(|source| ReportError::Io {
-            path: path.clone(),
-            source,
+        // Named as the file it would have become (the staging folder is removed on return, and never the user's
+        // concern), with what went wrong: a full disk, a failing device.
+        atomic::write_file(&path, bytes).map_err(|e| ReportError::Io {
+            path: out.join(name),
+            source: std::io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot write it: {e}; the previous report there, if any, is left as it was"
+                ),
+            ),
         })?;
         written.push(Written {
             name: name.clone(),
