@@ -511,8 +511,8 @@ mod tests {
             let err = with_fault(Fault { after: 5, errno }, || {
                 write_atomic(&p, b"a new baseline, longer than five bytes")
             })
-            .unwrap_err()
-            .to_string();
+            .unwrap_err();
+            let err = crate::errors::chain(&err);
             assert!(err.starts_with(&p.display().to_string()), "{err}");
             let cause = std::io::Error::from_raw_os_error(errno).to_string();
             assert!(err.contains(&cause), "{err}");
@@ -562,8 +562,8 @@ mod tests {
             },
             || Staging::new(&target),
         )
-        .unwrap_err()
-        .to_string();
+        .unwrap_err();
+        let err = crate::errors::chain(&err);
         assert!(err.contains("No space left on device"), "{err}");
         // With room for the marker, a later file fails: the staging folder is dropped, not committed.
         with_fault(
