@@ -155,9 +155,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let next = match baseline {
         None => Next::Update(
             stance::report::atomic::prepare(&baseline_path, &to_json(&candidate.bounded()))
-                .with_context(|| {
-                    format!("cannot write the baseline {}", baseline_path.display())
-                })?,
+                // The error names the file; the context says which file it is.
+                .context("cannot write the baseline")?,
         ),
         Some(baseline) => Next::Gate(Box::new(baseline)),
     };
@@ -211,9 +210,7 @@ fn update_baseline(
     pending: stance::report::atomic::Pending,
     candidate: &RunReport,
 ) -> anyhow::Result<ExitCode> {
-    pending
-        .persist()
-        .with_context(|| format!("cannot write the baseline {}", baseline.display()))?;
+    pending.persist().context("cannot write the baseline")?;
     print!("{}", leaderboard_text(candidate));
     println!(
         "\nbaseline written to {} — commit it to make it the gate's reference",

@@ -52,7 +52,8 @@ pub enum EvalError {
     /// Stratified k-fold with more folds than items in the smallest class.
     #[error(
         "k = {k} folds is more than the {count} item(s) of class '{class}': stratified k-fold needs every fold to \
-         hold each class; set evaluation.k to at most {count}, or use scheme = \"leave-one-out\""
+         hold each class; {advice}",
+        advice = k_advice(class, *count)
     )]
     KTooLarge {
         /// Requested folds.
@@ -153,4 +154,17 @@ pub enum EvalError {
         /// What is wrong and how to fix it.
         message: String,
     },
+}
+
+/// What to do about a class smaller than k: a k the parser accepts (at least 2), or, for a class of one item, the
+/// ways out that do not involve k.
+fn k_advice(class: &str, count: usize) -> String {
+    if count >= 2 {
+        format!("set evaluation.k to at most {count}, or use scheme = \"leave-one-out\"")
+    } else {
+        format!(
+            "no k can do that with fewer than 2 items: add items of '{class}', leave it out of data.classes, or use \
+             scheme = \"leave-one-out\""
+        )
+    }
 }

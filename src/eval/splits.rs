@@ -414,6 +414,26 @@ mod tests {
     }
 
     #[test]
+    fn k_too_large_never_advises_a_k_below_two() {
+        let err = |count| {
+            EvalError::KTooLarge {
+                k: 3,
+                class: "oppose".into(),
+                count,
+            }
+            .to_string()
+        };
+        assert!(
+            err(2).contains("set evaluation.k to at most 2"),
+            "{}",
+            err(2)
+        );
+        let one = err(1);
+        assert!(!one.contains("at most 1"), "{one}");
+        assert!(one.contains("add items of 'oppose'"), "{one}");
+    }
+
+    #[test]
     fn eleven_items_in_three_folds_are_all_validated() {
         // 8 support + 3 oppose, as in the gold sentences: k does not divide n.
         let y = labels(&[8, 3]);
