@@ -649,7 +649,8 @@ enum TermDef {
 }
 
 impl Interner {
-    /// Adds the next document's terms.
+    /// Adds the next document's terms (the string path, which the tests compare with).
+    #[cfg(test)]
     fn push(&mut self, doc: Vec<String>) {
         for t in &doc {
             self.push_str(t);
@@ -738,6 +739,9 @@ impl Interner {
         for (w, &id) in &words {
             word_text[id as usize] = w.as_str();
         }
+        if strs.is_empty() && word_text.iter().all(|w| w.bytes().all(|b| b > b' ')) {
+            return finish_by_word_rank(&word_text, &defs, &seq_words, docs);
+        }
         let mut by_id = vec![String::new(); defs.len()];
         for (id, def) in defs.iter().enumerate() {
             if let TermDef::Seq { at, n } = *def {
@@ -784,6 +788,65 @@ impl Interner {
         }
         InternedTerms { terms, docs }
     }
+}
+
+/// [`Interner::finish`] when every term is a word sequence and no word holds a byte at or below `' '`. Then the
+/// order of the joined strings is the order of the sequences compared word by word (a sequence before its
+/// extensions): where two sequences first differ, either one word is a prefix of the other, and the shorter
+/// string continues with `' '` or ends where the longer continues with a larger byte, or the words differ at a
+/// byte, as the strings do. So the words are sorted once, and the terms by their words' ranks (no string
+/// comparisons); each term's string is built once, in the final order.
+fn finish_by_word_rank(
+    word_text: &[&str],
+    defs: &[TermDef],
+    seq_words: &[u32],
+    mut docs: Vec<Vec<u32>>,
+) -> InternedTerms {
+    let mut by_text: Vec<u32> = (0..word_text.len() as u32).collect();
+    by_text.sort_unstable_by(|&a, &b| word_text[a as usize].cmp(word_text[b as usize]));
+    // Rank + 1, so that 0 pads a shorter sequence before its extensions.
+    let mut rank = vec![0u32; word_text.len()];
+    for (r, &w) in by_text.iter().enumerate() {
+        rank[w as usize] = r as u32 + 1;
+    }
+    let words_of = |def: &TermDef| match *def {
+        TermDef::Seq { at, n } => &seq_words[at as usize..(at + n) as usize],
+        TermDef::Str => unreachable!("no string terms"),
+    };
+    let mut order: Vec<([u32; MAX_WORD_N], u32)> = defs
+        .iter()
+        .enumerate()
+        .map(|(id, def)| {
+            let mut key = [0u32; MAX_WORD_N];
+            for (k, &w) in key.iter_mut().zip(words_of(def)) {
+                *k = rank[w as usize];
+            }
+            (key, id as u32)
+        })
+        .collect();
+    // Distinct sequences have distinct keys: the order is total.
+    order.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut new_id = vec![0u32; defs.len()];
+    let mut terms = Vec::with_capacity(defs.len());
+    for (new, &(_, old)) in order.iter().enumerate() {
+        new_id[old as usize] = new as u32;
+        let ws = words_of(&defs[old as usize]);
+        let mut t =
+            String::with_capacity(ws.iter().map(|&w| word_text[w as usize].len() + 1).sum());
+        for (k, &w) in ws.iter().enumerate() {
+            if k > 0 {
+                t.push(' ');
+            }
+            t.push_str(word_text[w as usize]);
+        }
+        terms.push(t);
+    }
+    for doc in &mut docs {
+        for id in doc.iter_mut() {
+            *id = new_id[*id as usize];
+        }
+    }
+    InternedTerms { terms, docs }
 }
 
 /// The first 8 bytes of `t`, zero-padded, as a big-endian number: comparing two keys orders two strings as their

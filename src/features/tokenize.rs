@@ -56,6 +56,13 @@ pub fn is_negation_cue(lower: &str) -> bool {
 /// allocating path.
 fn word_is_negation_cue(word: &str) -> bool {
     if word.is_ascii() {
+        // Every cue starts with `n`, `w` or `c` or ends with `t` (`n't`), whatever its case: most words are
+        // ruled out by two bytes.
+        let b = word.as_bytes();
+        match (b.first(), b.last()) {
+            (Some(&f), Some(&l)) if matches!(f | 0x20, b'n' | b'w' | b'c') || l | 0x20 == b't' => {}
+            _ => return false,
+        }
         NEGATION_CUES.iter().any(|c| c.eq_ignore_ascii_case(word))
             || (word.len() >= 3 && word[word.len() - 3..].eq_ignore_ascii_case("n't"))
     } else {
@@ -204,7 +211,7 @@ fn push_span(
 pub fn ascii_segments(text: &str, mut f: impl FnMut(usize, usize)) {
     let b = text.as_bytes();
     debug_assert!(text.is_ascii());
-    let core = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let core = |c: u8| CLASS[c as usize] & CORE != 0;
     let n = b.len();
     let mut i = 0;
     while i < n {
@@ -226,7 +233,7 @@ pub fn ascii_segments(text: &str, mut f: impl FnMut(usize, usize)) {
             i = j;
         } else {
             // ' ', '\t', '\n', VT, FF, '\r': `char::is_whitespace` on ASCII.
-            if !matches!(c, b' ' | b'\t'..=b'\r') {
+            if CLASS[c as usize] & SPACE == 0 {
                 f(i, i + 1);
             }
             i += 1;
@@ -234,18 +241,53 @@ pub fn ascii_segments(text: &str, mut f: impl FnMut(usize, usize)) {
     }
 }
 
+/// [`CLASS`] bit: a letter, digit or `_` (ALetter, Numeric, ExtendNumLet).
+const CORE: u8 = 1;
+/// [`CLASS`] bit: a letter (ALetter).
+const LETTER: u8 = 2;
+/// [`CLASS`] bit: a digit (Numeric).
+const DIGIT: u8 = 4;
+/// [`CLASS`] bit: whitespace.
+const SPACE: u8 = 8;
+/// [`CLASS`] bit: joins two letters (MidLetter, MidNumLetQ: `:`, `.`, `'`).
+const MID_LETTER: u8 = 16;
+/// [`CLASS`] bit: joins two digits (MidNum, MidNumLetQ: `,`, `;`, `.`, `'`).
+const MID_DIGIT: u8 = 32;
+
+/// The word-break classes of each byte, as bits: one table lookup instead of a chain of comparisons per byte.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 128 {
+        let b = c as u8;
+        t[c] = if b.is_ascii_alphabetic() {
+            CORE | LETTER
+        } else if b.is_ascii_digit() {
+            CORE | DIGIT
+        } else {
+            match b {
+                b'_' => CORE,
+                b' ' | b'\t'..=b'\r' => SPACE,
+                b'.' | b'\'' => MID_LETTER | MID_DIGIT,
+                b':' => MID_LETTER,
+                b',' | b';' => MID_DIGIT,
+                _ => 0,
+            }
+        };
+        c += 1;
+    }
+    t
+};
+
 /// Whether the ASCII infix `mid` between `prev` and `next` stays inside a word (WB6/WB7, WB11/WB12).
 #[inline]
 fn joins(mid: u8, prev: u8, next: u8) -> bool {
-    match mid {
-        b'.' | b'\'' => {
-            (prev.is_ascii_alphabetic() && next.is_ascii_alphabetic())
-                || (prev.is_ascii_digit() && next.is_ascii_digit())
-        }
-        b':' => prev.is_ascii_alphabetic() && next.is_ascii_alphabetic(),
-        b',' | b';' => prev.is_ascii_digit() && next.is_ascii_digit(),
-        _ => false,
-    }
+    let (m, p, n) = (
+        CLASS[mid as usize],
+        CLASS[prev as usize],
+        CLASS[next as usize],
+    );
+    (m & MID_LETTER != 0 && p & n & LETTER != 0) || (m & MID_DIGIT != 0 && p & n & DIGIT != 0)
 }
 
 #[cfg(test)]
