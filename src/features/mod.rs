@@ -813,22 +813,45 @@ fn finish_by_word_rank(
         TermDef::Seq { at, n } => &seq_words[at as usize..(at + n) as usize],
         TermDef::Str => unreachable!("no string terms"),
     };
-    let mut order: Vec<([u32; MAX_WORD_N], u32)> = defs
-        .iter()
-        .enumerate()
-        .map(|(id, def)| {
-            let mut key = [0u32; MAX_WORD_N];
-            for (k, &w) in key.iter_mut().zip(words_of(def)) {
-                *k = rank[w as usize];
-            }
-            (key, id as u32)
-        })
-        .collect();
-    // Distinct sequences have distinct keys: the order is total.
-    order.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    // Distinct sequences have distinct keys: the order is total. Unigrams and bigrams (the usual case) are keyed
+    // by one `u64`, which sorts several times faster than arrays.
+    let order: Vec<u32> = if seq_words.len() <= 2 * defs.len()
+        && defs
+            .iter()
+            .all(|d| matches!(d, TermDef::Seq { n, .. } if *n <= 2))
+    {
+        let mut keyed: Vec<(u64, u32)> = defs
+            .iter()
+            .enumerate()
+            .map(|(id, def)| {
+                let ws = words_of(def);
+                let second = ws.get(1).map_or(0, |&w| rank[w as usize]);
+                (
+                    (rank[ws[0] as usize] as u64) << 32 | second as u64,
+                    id as u32,
+                )
+            })
+            .collect();
+        keyed.sort_unstable_by_key(|k| k.0);
+        keyed.into_iter().map(|(_, id)| id).collect()
+    } else {
+        let mut keyed: Vec<([u32; MAX_WORD_N], u32)> = defs
+            .iter()
+            .enumerate()
+            .map(|(id, def)| {
+                let mut key = [0u32; MAX_WORD_N];
+                for (k, &w) in key.iter_mut().zip(words_of(def)) {
+                    *k = rank[w as usize];
+                }
+                (key, id as u32)
+            })
+            .collect();
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        keyed.into_iter().map(|(_, id)| id).collect()
+    };
     let mut new_id = vec![0u32; defs.len()];
     let mut terms = Vec::with_capacity(defs.len());
-    for (new, &(_, old)) in order.iter().enumerate() {
+    for (new, &old) in order.iter().enumerate() {
         new_id[old as usize] = new as u32;
         let ws = words_of(&defs[old as usize]);
         let mut t =

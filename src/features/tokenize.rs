@@ -136,13 +136,33 @@ pub fn scan(text: &str, out: &mut Vec<Span>) {
         ascii_segments(text, |start, end| {
             let piece = &text[start..end];
             // A segment of ASCII text is a run of letters, digits and underscores (with infixes), or one other
-            // character; only the first kind can hold a letter or digit.
-            let kind = if piece.bytes().any(|b| b.is_ascii_alphanumeric()) {
-                TokenKind::Word
+            // character; only the first kind can hold a letter or digit, and only the second can close a scope
+            // (`closes_scope`'s ASCII members, one byte each).
+            let negated = if piece.bytes().any(|b| b.is_ascii_alphanumeric()) {
+                let cue = word_is_negation_cue(piece);
+                let negated = in_scope && !cue;
+                in_scope |= cue;
+                Some(negated)
             } else {
-                TokenKind::Punct
+                if matches!(
+                    piece.as_bytes()[0],
+                    b'.' | b',' | b';' | b':' | b'!' | b'?' | b'"' | b'(' | b')'
+                ) {
+                    in_scope = false;
+                }
+                None
             };
-            push_span(out, &mut in_scope, start, piece, piece, kind, false);
+            out.push(Span {
+                start,
+                len: end - start,
+                kind: if negated.is_some() {
+                    TokenKind::Word
+                } else {
+                    TokenKind::Punct
+                },
+                negated: negated.unwrap_or(false),
+                folded: false,
+            });
         });
         return;
     }
