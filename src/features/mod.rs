@@ -846,7 +846,7 @@ fn finish_by_word_rank(
                 (key, id as u32)
             })
             .collect();
-        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        keyed.sort_unstable_by_key(|a| a.0);
         keyed.into_iter().map(|(_, id)| id).collect()
     };
     let mut new_id = vec![0u32; defs.len()];
