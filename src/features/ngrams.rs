@@ -7,8 +7,8 @@ use sprs::CsMat;
 
 use super::bag::{with_bag_options, BagOptions, FittedBag, InternedTerms};
 use super::saved::SavedExtractor;
-use super::tokenize::TokenKind;
-use super::{FeatureError, FittedExtractor, Prepared};
+use super::tokenize::{Span, TokenKind};
+use super::{FeatureError, FittedExtractor, Interner, Prepared};
 use crate::tunable::Tunable;
 
 with_bag_options! { "crate::features::bag::default_weighting";
@@ -181,7 +181,7 @@ impl<S: TermSource> FittedExtractor for FittedTerms<S> {
 impl WordNgramParams {
     /// Validates the parameters (every value of a list to tune over).
     pub fn check(&self) -> Result<CheckedBag<WordTerms>, FeatureError> {
-        check_range("word-ngrams", &self.ngram, 6)?;
+        check_range("word-ngrams", &self.ngram, super::MAX_WORD_N)?;
         self.check_bag("word-ngrams")?;
         Ok(CheckedBag {
             source: WordTerms {
@@ -243,13 +243,14 @@ impl CharNgramParams {
     }
 }
 
-impl TermSource for CharTerms {
-    fn terms(&self, doc: &Prepared) -> Vec<String> {
+impl CharTerms {
+    /// The terms of a document's text.
+    fn terms_of_text(&self, text: &str) -> Vec<String> {
         let p = &self.params;
         let text = if p.lowercase {
-            doc.text.to_lowercase()
+            text.to_lowercase()
         } else {
-            doc.text.clone()
+            text.to_string()
         };
         let text = text.replace(['’', '‘'], "'");
         let normalized: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -282,6 +283,12 @@ impl TermSource for CharTerms {
             push_ngrams(&chars, false);
         }
         out
+    }
+}
+
+impl TermSource for CharTerms {
+    fn terms(&self, doc: &Prepared) -> Vec<String> {
+        self.terms_of_text(&doc.text)
     }
     fn feature_name(term: &str) -> String {
         format!("char:'{term}'")
@@ -323,6 +330,132 @@ impl TermSource for NegationTerms {
     }
     fn saved(fitted: FittedTerms<Self>) -> SavedExtractor {
         SavedExtractor::Negation(fitted)
+    }
+}
+
+// Interning without a string per term: each gives the terms `TermSource::terms` gives, in the same order, so the
+// interned ids are the same (`features::tests` checks it on generated texts).
+
+impl CheckedBag<WordTerms> {
+    /// Interns the word n-grams of `text`, whose tokens are `spans`: each word is lower-cased (and marked) once
+    /// into a reused buffer and interned as a word id, and each n-gram is interned by its word ids.
+    pub(crate) fn intern(&self, text: &str, spans: &[Span], into: &mut Interner) {
+        let p = &self.source.params;
+        let mut words = std::mem::take(&mut into.scratch_words);
+        let mut buf = std::mem::take(&mut into.scratch_text);
+        words.clear();
+        for s in spans.iter().filter(|s| s.kind == TokenKind::Word) {
+            buf.clear();
+            if p.mark_negation && s.negated {
+                buf.push_str("NOT_");
+            }
+            let t = s.text(text);
+            if !p.lowercase {
+                buf.push_str(&t);
+            } else if t.is_ascii() {
+                // `to_lowercase` of ASCII text is its ASCII lower case.
+                let at = buf.len();
+                buf.push_str(&t);
+                buf[at..].make_ascii_lowercase();
+            } else {
+                buf.push_str(&t.to_lowercase());
+            }
+            words.push(into.word_id(&buf));
+        }
+        let [lo, hi] = *p.ngram.value();
+        for n in lo..=hi {
+            for win in words.windows(n) {
+                into.push_words(win);
+            }
+        }
+        into.end_doc();
+        into.scratch_words = words;
+        into.scratch_text = buf;
+    }
+}
+
+impl CheckedBag<CharTerms> {
+    /// Interns the character n-grams of `text`. An ASCII text (lower-cased when asked) is cut into whitespace-
+    /// separated words in a reused buffer and each n-gram is looked up as a slice of it (ASCII: one byte per
+    /// character); any other text takes the string path.
+    pub(crate) fn intern(&self, text: &str, into: &mut Interner) {
+        let p = &self.source.params;
+        if !text.is_ascii() {
+            for t in self.source.terms_of_text(text) {
+                into.push_str(&t);
+            }
+            into.end_doc();
+            return;
+        }
+        let [lo, hi] = *p.ngram.value();
+        let mut buf = std::mem::take(&mut into.scratch_text);
+        // Mirrors `terms_of_text`: `once_if_short` is scikit-learn's char_wb rule for a padded word shorter
+        // than n.
+        let push_ngrams = |into: &mut Interner, chars: &str, once_if_short: bool| {
+            for n in lo..=hi {
+                if chars.len() < n {
+                    if once_if_short && n == lo {
+                        into.push_str(chars);
+                    }
+                    continue;
+                }
+                for i in 0..=chars.len() - n {
+                    into.push_str(&chars[i..i + n]);
+                }
+            }
+        };
+        buf.clear();
+        if p.word_bounded {
+            // `"".split(' ')` is one empty word: a text without words gives the n-grams of a padded "".
+            let mut any = false;
+            for w in text.split_whitespace() {
+                any = true;
+                buf.clear();
+                buf.push(' ');
+                buf.push_str(w);
+                buf.push(' ');
+                if p.lowercase {
+                    buf.make_ascii_lowercase();
+                }
+                push_ngrams(into, &buf, true);
+            }
+            if !any {
+                push_ngrams(into, "  ", true);
+            }
+        } else {
+            for w in text.split_whitespace() {
+                if !buf.is_empty() {
+                    buf.push(' ');
+                }
+                buf.push_str(w);
+            }
+            if p.lowercase {
+                buf.make_ascii_lowercase();
+            }
+            push_ngrams(into, &buf, false);
+        }
+        into.end_doc();
+        into.scratch_text = buf;
+    }
+}
+
+impl CheckedBag<NegationTerms> {
+    /// Interns the negation terms of `text`, whose tokens are `spans`.
+    pub(crate) fn intern(&self, text: &str, spans: &[Span], into: &mut Interner) {
+        let mut buf = std::mem::take(&mut into.scratch_text);
+        for s in spans.iter().filter(|s| s.kind == TokenKind::Word) {
+            let lower = s.text(text).to_lowercase();
+            if super::tokenize::is_negation_cue(&lower) {
+                into.push_str(CUE_TERM);
+            } else if s.negated {
+                buf.clear();
+                buf.push_str("NOT_");
+                buf.push_str(&lower);
+                into.push_str(&buf);
+            }
+        }
+        into.end_doc();
+        into.scratch_text = buf;
     }
 }
 
