@@ -1,7 +1,9 @@
 //! # stance — a stance-classification evaluation harness
 //!
 //! The harness answers "which feature set predicts stance better, by how much, and how sure are we?" on
-//! hand-labelled gold data, and guards that answer in CI. The pipeline, one module per stage:
+//! hand-labelled gold data, and guards that answer in CI. This crate is the `stance` binary and a facade over the
+//! workspace's layers (`crates/*`), re-exported under one name. The pipeline, one crate per stage, each using only
+//! the ones above it in this list:
 //!
 //! 1. [`corpus`] — seeds, gold labels (checked against the seeds byte for byte), any labelled CSV;
 //! 2. [`features`] — extractors validated once, fitted on training folds only;
@@ -47,17 +49,19 @@
 //! ```
 #![deny(missing_docs)]
 
-pub mod behaviour;
-pub mod check;
-pub mod corpus;
-pub mod diag;
-pub mod errors;
-pub mod eval;
-pub mod experiment;
-pub mod features;
-pub mod models;
-pub mod plot;
-pub mod predict;
-pub mod report;
-pub mod shard;
-pub mod tunable;
+pub use stance_core::{atomic, diag, errors, tunable};
+
+pub use stance_behaviour as behaviour;
+pub use stance_charts as charts;
+pub use stance_check as check;
+pub use stance_core as core;
+pub use stance_corpus as corpus;
+pub use stance_diff as diff;
+pub use stance_eval as eval;
+pub use stance_experiment as experiment;
+pub use stance_features as features;
+pub use stance_models as models;
+pub use stance_predict as predict;
+pub use stance_report as report;
+pub use stance_results as results;
+pub use stance_shard as shard;

@@ -109,7 +109,7 @@ mod tests {
     use stance::features::FeatureError;
     use stance::models::ModelError;
     use stance::predict::ModelFileError;
-    use stance::report::ReportError;
+    use stance::results::ReadError;
 
     /// Renders `e` as the CLI does and checks that every link of its chain appears exactly once.
     fn rendered_once(e: impl Into<anyhow::Error>) -> String {
@@ -184,7 +184,7 @@ mod tests {
             out.contains("EOF while parsing a list at line 1 column 2"),
             "{out}"
         );
-        let report = ReportError::NotAReport {
+        let report = ReadError::NotAReport {
             path: PathBuf::from("r.json"),
             source: json_error(),
         };
@@ -196,12 +196,12 @@ mod tests {
 
     #[test]
     fn transparent_wrappers_add_no_link() {
-        let inner = ReportError::NotAReport {
+        let inner = ReadError::NotAReport {
             path: PathBuf::from("r.json"),
             source: json_error(),
         };
         let text = super::render_error(&anyhow::Error::from(inner));
-        let wrapped = stance::check::diff::DiffError::Unreadable(ReportError::NotAReport {
+        let wrapped = stance::diff::DiffError::Unreadable(ReadError::NotAReport {
             path: PathBuf::from("r.json"),
             source: json_error(),
         });

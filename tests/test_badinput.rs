@@ -809,7 +809,7 @@ fn a_report_folder_carries_the_marker_and_is_replaced() {
     wd.run(&["run", "tiny.toml", "-q"]).ok();
     assert_eq!(
         wd.read("reports/tiny/.stance-report"),
-        stance::report::atomic::MARKER_CONTENTS
+        stance::atomic::MARKER_CONTENTS
     );
     wd.run(&["run", "tiny.toml", "-q"]).ok();
     let names: Vec<String> = std::fs::read_dir(wd.path().join("reports"))

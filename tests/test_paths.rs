@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use stance::report::model::RunReport;
+use stance::results::RunReport;
 
 use crate::workdir::Workdir;
 
@@ -95,10 +95,10 @@ fn a_csv_beside_its_experiment_is_found_from_another_working_directory() {
     assert_eq!(written["path"], "data.csv");
     // Grouped by the data.group column without naming it again in [evaluation].
     assert_eq!(
-        r.evaluation.group,
+        r.run.evaluation.group,
         Some(stance::eval::splits::GroupBy::Group)
     );
-    assert!(r.evaluation.bootstrap_units > 0 || r.evaluation.bootstrap == 0);
+    assert!(r.run.evaluation.bootstrap_units > 0 || r.run.evaluation.bootstrap == 0);
 }
 
 #[test]

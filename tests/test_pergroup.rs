@@ -1,6 +1,6 @@
 //! Per-group models (`[evaluation] per_group = true`) and the SemEval submission format (`stance submission`).
 
-use stance::report::model::RunReport;
+use stance::results::RunReport;
 
 use crate::workdir::Workdir;
 
@@ -107,17 +107,17 @@ fn per_group_predictions_are_each_groups_own_model_concatenated() {
     }
     let pg = report(&wd, "pg");
     let info = pg
-        .evaluation
+        .run.evaluation
         .per_group
         .as_ref()
         .expect("per_group recorded");
     assert_eq!((info.groups, info.models), (2, 2));
     for part in ["w", "c"] {
         let sub = report(&wd, part);
-        for c in &pg.configs {
-            let s = sub.configs.iter().find(|s| s.id == c.id).unwrap();
-            for (j, item) in sub.items.iter().enumerate() {
-                let i = pg.items.iter().position(|x| x.id == item.id).unwrap();
+        for c in &pg.run.configs {
+            let s = sub.run.configs.iter().find(|s| s.id == c.id).unwrap();
+            for (j, item) in sub.run.items.iter().enumerate() {
+                let i = pg.run.items.iter().position(|x| x.id == item.id).unwrap();
                 let (a, b) = (&c.predictions[0][i], &s.predictions[0][j]);
                 assert_eq!(
                     a.as_ref().map(|p| (p.class, p.proba.clone())),
@@ -137,15 +137,15 @@ fn per_group_predictions_are_each_groups_own_model_concatenated() {
     wd.run(&["run", "pooled.toml", "--out", "pooled", "-q"])
         .ok();
     let pooled = report(&wd, "pooled");
-    assert!(pooled.evaluation.per_group.is_none());
+    assert!(pooled.run.evaluation.per_group.is_none());
     let md = wd.read("pg/report.md");
     assert!(md.contains(
         "one model per group (grouped by column 'target': 2 groups, 2 models per configuration)"
     ));
     assert!(md.contains("no single model to explain"));
-    assert!(pg.configs.iter().all(|c| c.top_features.is_none()));
+    assert!(pg.run.configs.iter().all(|c| c.top_features.is_none()));
     assert_eq!(
-        pg.configs[0].per_group.len(),
+        pg.run.configs[0].per_group.len(),
         2,
         "per-group scores of the per-group run"
     );
@@ -165,11 +165,11 @@ fn per_group_under_stratified_folds_trains_within_each_fold() {
     );
     wd.run(&["run", "pg.toml", "--out", "pg", "-q"]).ok();
     let r = report(&wd, "pg");
-    let info = r.evaluation.per_group.as_ref().unwrap();
+    let info = r.run.evaluation.per_group.as_ref().unwrap();
     assert_eq!(info.groups, 2);
     assert_eq!(info.models, 2 * 3 * 2, "groups × folds × repeats");
-    assert_eq!(r.folds.len(), 6, "fold records stay the outer folds");
-    for c in &r.configs {
+    assert_eq!(r.run.folds.len(), 6, "fold records stay the outer folds");
+    for c in &r.run.configs {
         for rep in &c.predictions {
             assert!(
                 rep.iter().all(Option::is_some),
@@ -257,7 +257,7 @@ fn the_submission_files_score_what_the_report_says() {
     );
     wd.run(&["run", "pg.toml", "--out", "pg", "-q"]).ok();
     let r = report(&wd, "pg");
-    for c in r.configs.iter().filter(|c| !c.baseline) {
+    for c in r.run.configs.iter().filter(|c| !c.baseline) {
         wd.run(&[
             "submission",
             "pg",
@@ -275,7 +275,7 @@ fn the_submission_files_score_what_the_report_says() {
         assert_eq!(guess.lines().count(), 17, "header + the 16 test items");
         assert!(guess.lines().skip(1).all(|l| l.split('\t').count() == 4));
         assert!(gold.contains("weapons-p8\tweapons\tself defense now and lift the limits\tFAVOR\n"));
-        let favg = r.configs.iter().find(|x| x.id == c.id).unwrap().metrics
+        let favg = r.run.configs.iter().find(|x| x.id == c.id).unwrap().metrics
             [&stance::eval::MetricName::FAvg]
             .point;
         assert!(

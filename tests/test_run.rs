@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use stance::report::model::RunReport;
+use stance::results::RunReport;
 
 use crate::workdir::{repo, Workdir};
 
@@ -124,13 +124,13 @@ fn the_default_experiment_writes_the_whole_report_folder() {
     );
     assert_eq!(r.schema_version, 2);
     assert_eq!(r.data.classes, vec!["support", "oppose"]);
-    assert_eq!(r.items.len(), 11);
-    assert_eq!(r.folds.len(), 30);
+    assert_eq!(r.run.items.len(), 11);
+    assert_eq!(r.run.folds.len(), 30);
     assert!(r.inputs.keys().any(|k| k.starts_with("labels:")));
     assert!(r.inputs.keys().any(|k| k.starts_with("seeds/")));
     assert!(r.inputs.keys().any(|k| k.starts_with("experiment:")));
     // Every item has exactly one out-of-fold prediction per repeat, for every configuration.
-    for c in &r.configs {
+    for c in &r.run.configs {
         assert_eq!(c.predictions.len(), 10);
         assert!(
             c.predictions
@@ -163,7 +163,7 @@ fn the_default_experiment_writes_the_whole_report_folder() {
         ]
     );
     let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len(), r.configs.len() * (6 + 3 * 2));
+    assert_eq!(rows.len(), r.run.configs.len() * (6 + 3 * 2));
     for row in &rows {
         let v: f64 = row[6].parse().unwrap();
         let (lo, hi): (f64, f64) = (row[7].parse().unwrap(), row[8].parse().unwrap());
@@ -176,12 +176,12 @@ fn the_default_experiment_writes_the_whole_report_folder() {
     // predictions.csv: configuration × item × repeat.
     let mut rdr =
         csv::Reader::from_path(wd.path().join("reports/default/predictions.csv")).unwrap();
-    assert_eq!(rdr.records().count(), r.configs.len() * 11 * 10);
+    assert_eq!(rdr.records().count(), r.run.configs.len() * 11 * 10);
     // metrics.json: flat numbers per configuration (what `dvc metrics show` reads).
     let flat: BTreeMap<String, BTreeMap<String, f64>> =
         serde_json::from_str(&wd.read("reports/default/metrics.json")).unwrap();
-    assert_eq!(flat.len(), r.configs.len());
-    assert!(flat[&r.best].contains_key("macro_f1_lower"));
+    assert_eq!(flat.len(), r.run.configs.len());
+    assert!(flat[&r.run.best].contains_key("macro_f1_lower"));
     // Every chart decodes as a PNG of a sensible size.
     for chart in CHARTS {
         let img =
@@ -256,7 +256,7 @@ fn every_shipped_experiment_runs_on_the_gold_data() {
     wd.run(&["run", "experiments/learning-curve.toml", "-q"])
         .ok();
     let ablation = report(&wd, "reports/ablation");
-    let rows = ablation.ablation.expect("ablation rows");
+    let rows = ablation.run.ablation.expect("ablation rows");
     assert!(rows
         .iter()
         .any(|r| r.left_out.as_deref() == Some("lexicon")));
@@ -268,7 +268,7 @@ fn every_shipped_experiment_runs_on_the_gold_data() {
         .join("reports/ablation/charts/ablation.png")
         .is_file());
     let lc = report(&wd, "reports/learning-curve");
-    let points = lc.learning_curve.expect("learning curve");
+    let points = lc.run.learning_curve.expect("learning curve");
     let fractions: std::collections::BTreeSet<String> =
         points.iter().map(|p| format!("{}", p.fraction)).collect();
     assert_eq!(fractions.len(), 4);
@@ -280,7 +280,7 @@ fn every_shipped_experiment_runs_on_the_gold_data() {
         .join("reports/learning-curve/charts/learning-curve.png")
         .is_file());
     let three = report(&wd, "reports/three-way");
-    assert_eq!(three.evaluation.headline, stance::eval::MetricName::FAvg);
+    assert_eq!(three.run.evaluation.headline, stance::eval::MetricName::FAvg);
 }
 
 #[test]
@@ -303,11 +303,11 @@ fn a_labelled_csv_outside_the_repository_runs_through_the_same_command() {
     assert_eq!(r.data.n_items, 16);
     assert_eq!(r.data.classes, vec!["pro", "con"]);
     assert_eq!(
-        r.evaluation.bootstrap_unit,
+        r.run.evaluation.bootstrap_unit,
         stance::eval::results::BootstrapUnit::Group,
         "resampling follows the group column"
     );
-    assert_eq!(r.evaluation.bootstrap_units, 4);
+    assert_eq!(r.run.evaluation.bootstrap_units, 4);
 }
 
 #[test]
@@ -320,9 +320,9 @@ fn a_fixed_split_column_trains_on_train_and_tests_on_test() {
     );
     wd.run(&["run", "small.toml", "-q"]).ok();
     let r = report(&wd, "reports/small");
-    assert_eq!(r.folds.len(), 1);
-    assert_eq!((r.folds[0].train, r.folds[0].test), (12, 4));
-    let tested = r.configs[0].predictions[0]
+    assert_eq!(r.run.folds.len(), 1);
+    assert_eq!((r.run.folds[0].train, r.run.folds[0].test), (12, 4));
+    let tested = r.run.configs[0].predictions[0]
         .iter()
         .filter(|p| p.is_some())
         .count();
@@ -454,7 +454,7 @@ fn verdicts_agree_with_their_intervals_on_every_shipped_experiment() {
         wd.run(&["run", &format!("experiments/{exp}.toml"), "-q"])
             .ok();
         let r = report(&wd, &format!("reports/{exp}"));
-        for c in &r.comparisons {
+        for c in &r.run.comparisons {
             let (lo, hi) = (
                 c.difference_adjusted.lower.unwrap(),
                 c.difference_adjusted.upper.unwrap(),
@@ -468,9 +468,9 @@ fn verdicts_agree_with_their_intervals_on_every_shipped_experiment() {
             );
             assert!(c.adjusted_level >= 0.95 && c.adjusted_level < 1.0, "{exp}");
         }
-        for cfg in &r.configs {
-            assert_eq!(cfg.per_fold.len(), r.folds.len(), "{exp}: {}", cfg.id);
-            assert_eq!(cfg.per_repeat.len(), r.evaluation.repeats, "{exp}");
+        for cfg in &r.run.configs {
+            assert_eq!(cfg.per_fold.len(), r.run.folds.len(), "{exp}: {}", cfg.id);
+            assert_eq!(cfg.per_repeat.len(), r.run.evaluation.repeats, "{exp}");
         }
         // Error analysis: the "predicted" column is a wrong prediction, never the gold class.
         let md = wd.read(&format!("reports/{exp}/report.md"));
@@ -490,7 +490,7 @@ fn verdicts_agree_with_their_intervals_on_every_shipped_experiment() {
     }
     let three = report(&wd, "reports/three-way");
     let majority = three
-        .comparisons
+        .run.comparisons
         .iter()
         .find(|c| c.config == "majority")
         .expect("the majority baseline is ranked");
@@ -498,7 +498,7 @@ fn verdicts_agree_with_their_intervals_on_every_shipped_experiment() {
     let default = report(&wd, "reports/default");
     assert!(
         default
-            .configs
+            .run.configs
             .iter()
             .any(|c| c.degenerate == Some(stance::eval::results::Degenerate::EqualsMajority)),
         "text models that predict the majority class everywhere are marked"
@@ -519,7 +519,7 @@ fn favg_classes_defines_f_avg_and_unknown_classes_are_refused() {
     wd.write("exp.toml", &exp);
     wd.run(&["run", "exp.toml", "--out", "r", "-q"]).ok();
     let r = report(&wd, "r");
-    for c in &r.configs {
+    for c in &r.run.configs {
         let f1: Vec<f64> = c.per_class.iter().map(|p| p.f1.point).collect();
         let favg = c.metrics[&stance::eval::MetricName::FAvg].point;
         assert!((favg - (f1[0] + f1[1]) / 2.0).abs() < 1e-15, "{}", c.id);

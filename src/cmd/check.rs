@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use stance::check::{self, render, BaselineError, Gate};
 use stance::experiment::{Experiment, LoadedData, MetricName};
-use stance::report::atomic::write_atomic;
-use stance::report::model::{RunReport, Timings};
+use stance::atomic::write_atomic;
+use stance::results::{RunReport, Timings};
 use stance::report::text::leaderboard_text;
 use stance::report::{to_json, write_report_folder};
 
@@ -154,7 +154,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     // failing write (a full disk) leaves both as they were.
     let next = match baseline {
         None => Next::Update(
-            stance::report::atomic::prepare(&baseline_path, &to_json(&candidate.bounded()))
+            stance::atomic::prepare(&baseline_path, &to_json(&candidate.bounded()))
                 // The error names the file; the context says which file it is.
                 .context("cannot write the baseline")?,
         ),
@@ -177,7 +177,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 /// What `check` does once the report folder is written.
 enum Next {
     /// Put the new baseline (already written in full) in place.
-    Update(stance::report::atomic::Pending),
+    Update(stance::atomic::Pending),
     /// Compare with the vetted baseline.
     Gate(Box<RunReport>),
 }
@@ -207,7 +207,7 @@ fn execute(
 
 fn update_baseline(
     baseline: &Path,
-    pending: stance::report::atomic::Pending,
+    pending: stance::atomic::Pending,
     candidate: &RunReport,
 ) -> anyhow::Result<ExitCode> {
     pending.persist().context("cannot write the baseline")?;

@@ -1,13 +1,13 @@
-//! `stance diff`: two finished runs side by side; the comparison itself is [`stance::check::diff`].
+//! `stance diff`: two finished runs side by side; the comparison itself is [`stance::diff`].
 
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use stance::check::diff::{self, render, DiffOptions};
+use stance::diff::{self, render, DiffOptions};
 use stance::experiment::MetricName;
-use stance::report::atomic::write_atomic;
+use stance::atomic::write_atomic;
 use stance::report::to_json;
 
 /// Compare two runs side by side: any two report folders (or report.json files), whatever their scheme, seed or

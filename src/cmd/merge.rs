@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use stance::report::model::RunReport;
+use stance::results::RunReport;
 use stance::report::write_report_folder;
 use stance::shard::{expand_inputs, merge};
 

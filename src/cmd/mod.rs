@@ -14,7 +14,7 @@ use std::io::IsTerminal;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use stance::report::model::HarnessInfo;
+use stance::results::HarnessInfo;
 
 /// Options shared by the commands that run experiments.
 #[derive(Debug, Clone, clap::Args)]

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use stance::eval::{run as run_experiment, RunOptions};
 use stance::experiment::Experiment;
-use stance::report::model::RunReport;
+use stance::results::RunReport;
 use stance::report::text::leaderboard_text;
 use stance::report::{write_report_folder, Written};
 use stance::shard::ShardFile;
@@ -55,7 +55,7 @@ pub fn load_experiment(path: Option<&Path>) -> anyhow::Result<Experiment> {
 pub fn execute(
     exp: &Experiment,
     common: &CommonArgs,
-) -> anyhow::Result<(RunReport, stance::report::model::Timings)> {
+) -> anyhow::Result<(RunReport, stance::results::Timings)> {
     let started = Instant::now();
     let data = exp.load_data()?;
     let load_seconds = started.elapsed().as_secs_f64();
@@ -138,7 +138,7 @@ fn run_shard(args: &Args, spec: &str) -> anyhow::Result<ExitCode> {
     let opts = RunOptions {
         progress: Some(&progress),
     };
-    let result = stance::eval::shard::run_shard(&plan, &data.dataset, shard, &opts);
+    let result = stance::eval::partition::run_shard(&plan, &data.dataset, shard, &opts);
     bar.finish_and_clear();
     let run = result?;
     let (mine, total) = (run.outputs.len(), run.n_tasks);

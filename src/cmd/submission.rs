@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use stance::report::atomic::prepare;
-use stance::report::read_report;
+use stance::atomic::prepare;
+use stance::results::read_report;
 use stance::report::submission::{find_config, submission, Side};
 
 /// Write one configuration's out-of-fold predictions as `ID<TAB>Target<TAB>Tweet<TAB>Stance` lines, the

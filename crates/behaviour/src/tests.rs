@@ -1,0 +1,568 @@
+//! Tests of loading, expansion and evaluation, on the shipped suites and on small inline ones.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use super::expand::{cap_indices, expand_all, expand_suite};
+use super::run::{evaluate, Outcome};
+use super::suite::{load_dir, parse_suite};
+use super::summary::{
+    check_bounds, csv_rows, flipped, markdown_section, summarize, Violation, CSV_HEADER,
+};
+use super::{BehaviourError, Case, Expectation, TestType};
+use stance_models::Prediction;
+
+fn shipped_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("labels/behaviour")
+}
+
+fn shipped() -> Vec<Case> {
+    let suites = load_dir(&shipped_dir()).expect("shipped suites load");
+    expand_all(&suites).expect("shipped suites expand")
+}
+
+fn parse(src: &str) -> Result<Vec<Case>, BehaviourError> {
+    let suite = parse_suite(src, Path::new("inline.toml"), "inline.toml", Path::new("."))?;
+    expand_suite(&suite)
+}
+
+fn classes(names: &[&str]) -> Vec<String> {
+    names.iter().map(|s| s.to_string()).collect()
+}
+
+const SUPPORT: usize = 0;
+const OPPOSE: usize = 1;
+
+#[test]
+fn shipped_suites_are_large_enough_and_traceable() {
+    let cases = shipped();
+    assert!(cases.len() >= 200, "{} cases", cases.len());
+    let tests: BTreeSet<(&str, &str)> = cases
+        .iter()
+        .map(|c| (c.suite.as_str(), c.test.as_str()))
+        .collect();
+    assert!(tests.len() >= 8, "{} tests", tests.len());
+    let kinds: BTreeSet<TestType> = cases.iter().map(|c| c.kind).collect();
+    assert_eq!(kinds.len(), 3);
+    let ids: BTreeSet<(&str, &str)> = cases
+        .iter()
+        .map(|c| (c.suite.as_str(), c.id.as_str()))
+        .collect();
+    assert_eq!(ids.len(), cases.len(), "case ids are unique within a suite");
+    for c in &cases {
+        let text = std::fs::read_to_string(shipped_dir().join(&c.suite)).unwrap();
+        assert!(
+            c.line >= 1 && c.line <= text.lines().count(),
+            "{}:{}",
+            c.suite,
+            c.line
+        );
+        assert!(!c.texts.is_empty());
+        match c.kind {
+            TestType::Mft => assert_eq!(c.texts.len(), 1, "{}", c.id),
+            _ => {
+                assert_eq!(c.texts.len(), 2, "{}", c.id);
+                assert_ne!(
+                    c.texts[0], c.texts[1],
+                    "{}: the perturbation changed nothing",
+                    c.id
+                );
+            }
+        }
+        assert!(
+            !c.texts.iter().any(|t| t.contains('{')),
+            "{}: unexpanded slot in {:?}",
+            c.id,
+            c.texts
+        );
+    }
+    // Gold-derived cases name their gold unit; the gold negation cases expect the flipped gold label.
+    let neg: Vec<&Case> = cases.iter().filter(|c| c.test == "gold_negation").collect();
+    assert_eq!(neg.len(), 7);
+    let s01 = neg
+        .iter()
+        .find(|c| c.origin.as_deref() == Some("doc000.s01"))
+        .unwrap();
+    assert_eq!(s01.expectation, Expectation::FlipTo("oppose".into()));
+    assert!(s01.texts[1].contains("urged allies not to allow"));
+    let s11 = neg
+        .iter()
+        .find(|c| c.origin.as_deref() == Some("doc000.s11"))
+        .unwrap();
+    assert_eq!(s11.expectation, Expectation::FlipTo("support".into()));
+    // Template lines point at the template itself.
+    let first = cases.iter().find(|c| c.test == "mft_support").unwrap();
+    let src = std::fs::read_to_string(shipped_dir().join("mft.toml")).unwrap();
+    assert!(src
+        .lines()
+        .nth(first.line - 1)
+        .unwrap()
+        .contains("must be allowed to strike targets inside Russia"));
+}
+
+#[test]
+fn expansion_is_deterministic_in_declared_order() {
+    let src = r#"
+[[test]]
+name = "t"
+type = "mft"
+expect = "support"
+templates = ["{a}-{b}", "only {b}"]
+fill.b = ["1", "2"]
+fill.a = ["x", "y", "z"]
+"#;
+    let cases = parse(src).unwrap();
+    let texts: Vec<&str> = cases.iter().map(|c| c.texts[0].as_str()).collect();
+    // `b` is declared first, so it is the outer loop; a template only uses the slots it names.
+    assert_eq!(
+        texts,
+        ["x-1", "y-1", "z-1", "x-2", "y-2", "z-2", "only 1", "only 2"]
+    );
+    let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids[0], "t.000");
+    assert_eq!(ids[7], "t.007");
+    assert_eq!(cases[0].line, 6);
+    assert_eq!(parse(src).unwrap(), cases, "same input, same cases");
+
+    let capped = parse(&src.replace(
+        "expect = \"support\"",
+        "expect = \"support\"\nmax_cases = 4",
+    ))
+    .unwrap();
+    let texts: Vec<&str> = capped.iter().map(|c| c.texts[0].as_str()).collect();
+    assert_eq!(texts, ["x-1", "z-1", "y-2", "only 1"]);
+    assert_eq!(cap_indices(6, Some(3)), [0, 2, 4]);
+    assert_eq!(cap_indices(3, Some(10)), [0, 1, 2]);
+}
+
+#[test]
+fn vary_and_pairs_expand_to_original_and_perturbed() {
+    let src = r#"
+[[test]]
+name = "places"
+type = "inv"
+vary = "place"
+templates = ["Strike from {place} with {w}."]
+fill.place = ["Kharkiv", "Sumy", "Odesa"]
+fill.w = ["ATACMS"]
+
+[[test]]
+name = "attr"
+type = "dir"
+expect = "opposite"
+original = "support"
+pairs = [["{who} said yes.", "{who} mocked the yes."]]
+fill.who = ["A", "B"]
+"#;
+    let cases = parse(src).unwrap();
+    assert_eq!(
+        cases[0].texts,
+        [
+            "Strike from Kharkiv with ATACMS.",
+            "Strike from Sumy with ATACMS."
+        ]
+    );
+    assert_eq!(
+        cases[1].texts,
+        [
+            "Strike from Kharkiv with ATACMS.",
+            "Strike from Odesa with ATACMS."
+        ]
+    );
+    assert_eq!(cases[0].expectation, Expectation::SameAsOriginal);
+    assert_eq!(cases[2].texts, ["A said yes.", "A mocked the yes."]);
+    assert_eq!(cases[2].expectation, Expectation::FlipTo("oppose".into()));
+    assert_eq!(cases.len(), 4);
+}
+
+#[test]
+fn class_mapping_renames_expectations() {
+    let src = r#"
+classes = { support = "1", oppose = "-1" }
+[[test]]
+name = "m"
+type = "mft"
+expect = "support"
+texts = ["We should do it."]
+[[test]]
+name = "n"
+type = "dir"
+expect = "opposite"
+original = "support"
+perturb = "negate"
+texts = ["We should do it."]
+[[test]]
+name = "u"
+type = "dir"
+expect = "opposite"
+perturb = "negate"
+texts = ["We should do it."]
+"#;
+    let cases = parse(src).unwrap();
+    assert_eq!(cases[0].expectation, Expectation::Label("1".into()));
+    assert_eq!(cases[1].expectation, Expectation::FlipTo("-1".into()));
+    assert_eq!(cases[1].texts[1], "We should not do it.");
+    assert_eq!(
+        cases[2].expectation,
+        Expectation::Opposite("1".into(), "-1".into())
+    );
+    let missing = parse(&src.replace("expect = \"support\"\ntexts", "expect = \"neutral\"\ntexts"))
+        .unwrap_err();
+    assert!(
+        matches!(missing, BehaviourError::Invalid { line: 6, ref key, .. } if key == "expect"),
+        "{missing}"
+    );
+}
+
+/// The line an error reports, and its message.
+fn error_line(src: &str) -> (usize, String) {
+    match parse(src).unwrap_err() {
+        e @ (BehaviourError::Invalid { line, .. } | BehaviourError::Toml { line, .. }) => {
+            (line, stance_core::errors::chain(&e))
+        }
+        e => panic!("unexpected error {e}"),
+    }
+}
+
+#[test]
+fn errors_report_the_right_line_and_key() {
+    let base = "[[test]]\nname = \"t\"\ntype = \"mft\"\nexpect = \"support\"\n";
+    let (line, msg) = error_line(&format!(
+        "{base}templates = [\n  \"ok\",\n  \"{{who}} said so\",\n]\n"
+    ));
+    assert_eq!(line, 7, "{msg}");
+    assert!(
+        msg.starts_with("inline.toml:7: key 'templates'") && msg.contains("who"),
+        "{msg}"
+    );
+
+    let (line, msg) = error_line("[[test]]\nname = \"t\"\ntype = \"dir\"\nexpect = \"opposite\"\ntexts = [\"x must go\"]\nperturb = \"negation\"\n");
+    assert_eq!(line, 6, "{msg}");
+    assert!(
+        msg.contains("key 'perturb'") && msg.contains("negation"),
+        "{msg}"
+    );
+
+    let (line, msg) = error_line(&format!("{base}texts = [\"a\"]\nbogus = 1\n"));
+    assert_eq!(line, 6, "{msg}");
+    assert!(msg.contains("bogus"), "{msg}");
+
+    let (line, msg) = error_line(&format!("{base}texts = [\"a\"\n"));
+    assert!(line >= 5, "{line}: {msg}");
+
+    let (line, msg) = error_line(
+        "[[test]]\nname = \"t\"\ntype = \"mft\"\nexpect = \"favour\"\ntexts = [\"a\"]\n",
+    );
+    assert_eq!(line, 4, "{msg}");
+    assert!(msg.contains("key 'expect'"), "{msg}");
+
+    // A perturbation that cannot apply is an error at the text's line, not a silent no-op case.
+    let (line, msg) = error_line("[[test]]\nname = \"t\"\ntype = \"dir\"\nexpect = \"opposite\"\nperturb = \"negate\"\ntexts = [\n \"Fine.\",\n \"Nothing to negate here\",\n]\n");
+    assert_eq!(line, 7, "{msg}");
+    assert!(msg.contains("negate does not apply"), "{msg}");
+
+    let (line, msg) = error_line("[[test]]\nname = \"t\"\ntype = \"inv\"\ntexts = [\"a\"]\n");
+    assert_eq!(line, 2, "{msg}");
+}
+
+fn constant(class: usize) -> impl Fn(&[&str]) -> Vec<Prediction> {
+    move |texts: &[&str]| {
+        texts
+            .iter()
+            .map(|_| Prediction {
+                class,
+                proba: None,
+                tied: false,
+            })
+            .collect()
+    }
+}
+
+const OPPOSE_CUES: [&str; 10] = [
+    "refused", "escalat", "war", "reckless", "stay", "remain", "never", "madness", "rejected",
+    "mocked",
+];
+
+/// A keyword model that ignores negation: oppose on an opposition cue, else support.
+fn keyword(text: &str) -> usize {
+    let t = text.to_lowercase();
+    if OPPOSE_CUES.iter().any(|c| t.contains(c)) {
+        OPPOSE
+    } else {
+        SUPPORT
+    }
+}
+
+fn has_negation(text: &str) -> bool {
+    let t = format!(" {} ", text.to_lowercase());
+    t.contains(" not ") || t.contains("n't ")
+}
+
+fn rate(results: &[super::CaseResult], test: &str) -> (usize, usize, usize) {
+    let rs: Vec<_> = results.iter().filter(|r| r.case.test == test).collect();
+    let f = rs.iter().filter(|r| r.outcome == Outcome::Fail).count();
+    let p = rs.iter().filter(|r| r.outcome == Outcome::Pass).count();
+    let s = rs.iter().filter(|r| r.outcome == Outcome::Skipped).count();
+    (p, f, s)
+}
+
+#[test]
+fn always_support_fails_the_oppose_and_negation_tests() {
+    let cases = shipped();
+    let cls = classes(&["support", "oppose"]);
+    let results = evaluate(&cases, &cls, &constant(SUPPORT));
+    assert_eq!(results.len(), cases.len());
+    let (p, f, _) = rate(&results, "mft_support");
+    assert_eq!((p, f), (40, 0));
+    let (p, f, _) = rate(&results, "mft_oppose");
+    assert_eq!((p, f), (0, 40));
+    let (p, _, _) = rate(&results, "negation_of_support");
+    assert_eq!(p, 0);
+    // Invariance holds trivially for a constant model.
+    for t in ["inv_place", "inv_typo", "gold_typo", "gold_sentence_order"] {
+        let (_, f, s) = rate(&results, t);
+        assert_eq!((f, s), (0, 0), "{t}");
+    }
+    // Neutral items are skipped by a two-class model, and hedging without probabilities.
+    let (p, f, s) = rate(&results, "mft_off_target");
+    assert_eq!((p, f), (0, 0));
+    assert!(s > 0);
+    let hedge: Vec<_> = results.iter().filter(|r| r.case.test == "hedge").collect();
+    assert!(hedge
+        .iter()
+        .all(|r| r.outcome == Outcome::Skipped && r.reason.contains("no probabilities")));
+}
+
+#[test]
+fn a_model_ignoring_negation_fails_the_negation_tests_and_one_using_it_passes() {
+    let cases = shipped();
+    let cls = classes(&["support", "oppose"]);
+    let ignoring = |texts: &[&str]| -> Vec<Prediction> {
+        texts
+            .iter()
+            .map(|t| Prediction {
+                class: keyword(t),
+                proba: None,
+                tied: false,
+            })
+            .collect()
+    };
+    let aware = |texts: &[&str]| -> Vec<Prediction> {
+        texts
+            .iter()
+            .map(|t| {
+                let k = keyword(t);
+                Prediction {
+                    class: if has_negation(t) { 1 - k } else { k },
+                    proba: None,
+                    tied: false,
+                }
+            })
+            .collect()
+    };
+    let ign = evaluate(&cases, &cls, &ignoring);
+    let awr = evaluate(&cases, &cls, &aware);
+    for test in ["negation_of_support", "negation_of_oppose"] {
+        let (p, f, s) = rate(&ign, test);
+        assert_eq!(
+            (p, s),
+            (0, 0),
+            "{test}: the negation-blind model must fail every case ({f} failed)"
+        );
+        let (p, f, _) = rate(&awr, test);
+        assert_eq!(
+            f, 0,
+            "{test}: the negation-aware model must pass ({p} passed)"
+        );
+    }
+    // The blind model fails the gold negation test too, and the gate sees the difference as flips.
+    let (_, f, _) = rate(&ign, "gold_negation");
+    assert!(f >= 5, "{f}");
+    let flips = flipped(&ign, &awr);
+    assert!(
+        flips
+            .iter()
+            .filter(|x| x.test == "negation_of_support" && x.after == Outcome::Pass)
+            .count()
+            == 36
+    );
+
+    let summary = summarize("blind", &ign);
+    let neg = summary.test("negation_of_support").next().unwrap();
+    assert_eq!(neg.failure_rate, Some(1.0));
+    let (lo, hi) = neg.interval.unwrap();
+    assert!(lo > 0.9 && hi == 1.0);
+    let mut bounds = BTreeMap::new();
+    bounds.insert("negation_of_support".to_string(), 0.5);
+    bounds.insert("no_such_test".to_string(), 0.5);
+    let v = check_bounds(&summary, &bounds);
+    assert_eq!(v.len(), 2);
+    assert!(
+        matches!(&v[0], Violation::TooManyFailures { test, .. } if test == "negation_of_support")
+    );
+    assert!(matches!(&v[1], Violation::UnknownTest { test } if test == "no_such_test"));
+    bounds.remove("no_such_test");
+    assert!(check_bounds(&summarize("aware", &awr), &bounds).is_empty());
+}
+
+#[test]
+fn hedging_needs_a_drop_in_probability() {
+    let cases: Vec<Case> = shipped()
+        .into_iter()
+        .filter(|c| c.test == "hedge")
+        .collect();
+    assert_eq!(cases.len(), 24);
+    let cls = classes(&["support", "oppose"]);
+    let flat = |texts: &[&str]| -> Vec<Prediction> {
+        texts
+            .iter()
+            .map(|t| Prediction {
+                class: keyword(t),
+                proba: Some(vec![0.5, 0.5]),
+                tied: false,
+            })
+            .collect()
+    };
+    let unsure = |texts: &[&str]| -> Vec<Prediction> {
+        texts
+            .iter()
+            .map(|t| {
+                let k = keyword(t);
+                let conf = if t.contains("perhaps") { 0.6 } else { 0.9 };
+                let mut p = vec![1.0 - conf; 2];
+                p[k] = conf;
+                Prediction {
+                    class: k,
+                    proba: Some(p),
+                    tied: false,
+                }
+            })
+            .collect()
+    };
+    assert!(evaluate(&cases, &cls, &flat)
+        .iter()
+        .all(|r| r.outcome == Outcome::Fail));
+    assert!(evaluate(&cases, &cls, &unsure)
+        .iter()
+        .all(|r| r.outcome == Outcome::Pass));
+}
+
+#[test]
+fn a_predictor_returning_too_few_predictions_skips_everything() {
+    let cases: Vec<Case> = shipped().into_iter().take(5).collect();
+    let r = evaluate(&cases, &classes(&["support", "oppose"]), &|_: &[&str]| {
+        Vec::new()
+    });
+    assert!(r
+        .iter()
+        .all(|r| r.outcome == Outcome::Skipped && r.reason.contains("returned 0")));
+}
+
+#[test]
+fn csv_and_markdown_escape_and_cover_every_case() {
+    let mut cases: Vec<Case> = shipped()
+        .into_iter()
+        .filter(|c| c.test == "mft_oppose_plain")
+        .collect();
+    cases[0].texts[0] = "a | b\nc".into();
+    let cls = classes(&["support", "oppose"]);
+    let results = evaluate(&cases, &cls, &constant(SUPPORT));
+    let rows = csv_rows("cfg", &results);
+    assert_eq!(rows.len(), cases.len());
+    assert_eq!(CSV_HEADER[5], "text");
+    assert_eq!(rows[0][0], "cfg");
+    assert_eq!(rows[0][3], "MFT");
+    assert_eq!(rows[0][6], "oppose");
+    assert_eq!(rows[0][7], "support");
+    assert_eq!(rows[0][8], "false");
+    let md = markdown_section(&[summarize("cfg|x", &results), summarize("other", &results)]);
+    assert!(md.starts_with("## Behavioural tests"));
+    assert!(md.contains("a \\| b c"), "{md}");
+    assert!(md.contains("cfg\\|x"));
+    assert!(md.contains("100% (10/10) [72%, 100%]"), "{md}");
+    // Every table row has the same number of unescaped separators as its header.
+    let mut expected = None;
+    for line in md.lines() {
+        if !line.starts_with('|') {
+            expected = None;
+            continue;
+        }
+        let n = line.replace("\\|", "").matches('|').count();
+        assert_eq!(*expected.get_or_insert(n), n, "{line}");
+    }
+}
+
+/// Case counts per test, pinned so that an edit to a suite that changes the expansion is a visible decision.
+#[test]
+fn shipped_case_counts_are_pinned() {
+    let cases = shipped();
+    let mut by: Vec<(String, TestType, usize)> = Vec::new();
+    for c in &cases {
+        match by.last_mut() {
+            Some(l) if l.0 == c.test => l.2 += 1,
+            _ => by.push((c.test.clone(), c.kind, 1)),
+        }
+    }
+    let got: Vec<(&str, TestType, usize)> =
+        by.iter().map(|(t, k, n)| (t.as_str(), *k, *n)).collect();
+    use TestType::{Dir, Inv, Mft};
+    assert_eq!(
+        got,
+        [
+            ("negation_of_support", Dir, 36),
+            ("negation_of_oppose", Dir, 36),
+            ("attribution", Dir, 30),
+            ("hedge", Dir, 24),
+            ("gold_negation", Dir, 7),
+            ("gold_typo", Inv, 11),
+            ("gold_punctuation", Inv, 29),
+            ("gold_place", Inv, 10),
+            ("gold_sentence_order", Inv, 8),
+            ("inv_place", Inv, 48),
+            ("inv_number", Inv, 12),
+            ("inv_speaker_support", Inv, 27),
+            ("inv_speaker_oppose", Inv, 27),
+            ("inv_typo", Inv, 24),
+            ("inv_punctuation", Inv, 17),
+            ("inv_sentence_order", Inv, 10),
+            ("mft_support", Mft, 40),
+            ("mft_support_plain", Mft, 10),
+            ("mft_oppose", Mft, 40),
+            ("mft_oppose_plain", Mft, 10),
+            ("mft_off_target", Mft, 20),
+        ]
+    );
+    assert_eq!(cases.len(), 476);
+}
+
+#[test]
+fn the_ibm_suite_targets_pro_and_con_classes() {
+    let suites = load_dir(&shipped_dir().join("ibm-argq")).unwrap();
+    let cases = expand_all(&suites).unwrap();
+    assert!(cases.len() >= 20, "{}", cases.len());
+    assert!(cases.iter().all(|c| match &c.expectation {
+        Expectation::Label(x) | Expectation::FlipTo(x) => x == "1" || x == "-1",
+        _ => true,
+    }));
+    // Against the IBM classes, a model blind to negation fails; against the stance classes everything is skipped.
+    let blind = |texts: &[&str]| -> Vec<Prediction> {
+        texts
+            .iter()
+            .map(|_| Prediction {
+                class: 0,
+                proba: None,
+                tied: false,
+            })
+            .collect()
+    };
+    let ibm = evaluate(&cases, &classes(&["1", "-1"]), &blind);
+    assert!(ibm
+        .iter()
+        .filter(|r| r.case.kind == TestType::Dir)
+        .all(|r| r.outcome == Outcome::Fail));
+    let stance = evaluate(&cases, &classes(&["support", "oppose"]), &blind);
+    assert!(stance
+        .iter()
+        .filter(|r| r.case.kind != TestType::Inv)
+        .all(|r| r.outcome == Outcome::Skipped));
+}

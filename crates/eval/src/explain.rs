@@ -1,0 +1,132 @@
+//! Top features: each model refitted on all items (labelled as such in the report), its weights or importances
+//! turned into the largest few per class.
+
+use rayon::prelude::*;
+
+use super::grid::fit_transform;
+use super::plan::{Cell, Plan};
+use super::results::{ClassFeatures, TopFeatures};
+use super::tune::{all_items_coords, config_key, tune_on, Candidates, Choice, Settings};
+use super::EvalError;
+use stance_behaviour::run::{evaluate, CaseResult};
+use stance_corpus::Dataset;
+use stance_features::Extracted;
+use stance_models::Explanation;
+
+/// How many top features per class the report keeps.
+pub const TOP_FEATURES: usize = 10;
+
+/// What a refit on all items gives: the cell, its top features, its behavioural test results, and for a tuned
+/// configuration what the inner cross-validation on all items chose.
+pub type Refit = (usize, Option<TopFeatures>, Vec<CaseResult>, Option<Choice>);
+
+/// Refits every non-baseline cell at the full training fraction on all items; returns its top features and, when the
+/// plan has behavioural cases, their results (the same fitted model `stance predict` would use). A tuned
+/// configuration is first tuned by an inner cross-validation on all items ([`super::tune`]).
+pub fn refit_all(
+    plan: &Plan,
+    cells: &[Cell],
+    ds: &Dataset,
+    extractions: &[Option<Extracted>],
+) -> Result<Vec<Refit>, EvalError> {
+    let last = plan.fractions().len() - 1;
+    let all: Vec<usize> = (0..ds.items.len()).collect();
+    let labels = ds.labels();
+    let targets: Vec<(usize, usize)> = cells
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.fraction == last)
+        .filter_map(|(ci, c)| c.variant.map(|v| (ci, v)))
+        .collect();
+    let settings = if targets.iter().any(|&(ci, _)| plan.is_tuned(&cells[ci])) {
+        Some(Settings::of(plan, ds)?)
+    } else {
+        None
+    };
+    targets
+        .par_iter()
+        .map(|&(ci, v)| {
+            let id = &cells[ci].id;
+            let fs = &plan.variants[v].features;
+            let clf = &plan.classifiers[cells[ci].classifier];
+            let (choice, (fs, ex), clf) = match &settings {
+                Some(settings) if plan.is_tuned(&cells[ci]) => {
+                    let cands = Candidates::of(fs, extractions[v].as_ref(), clf);
+                    let (choice, f, c) = tune_on(
+                        &cands,
+                        ds,
+                        &all,
+                        settings,
+                        (id, config_key(&fs.spec().name, clf.name())),
+                        &all_items_coords(),
+                        "all items",
+                    )?;
+                    (Some(choice), f, c)
+                }
+                _ => (None, (fs, extractions[v].as_ref()), clf),
+            };
+            let (fitted, x, _) =
+                fit_transform(fs, ex, ds, &all, &[]).map_err(|source| EvalError::Feature {
+                    config: id.clone(),
+                    source,
+                })?;
+            let model = clf
+                .fit(x.view(), &labels, ds.classes.len(), plan.seed)
+                .map_err(|source| EvalError::Model {
+                    config: id.clone(),
+                    fold: "all items".into(),
+                    source,
+                })?;
+            let behaviour = if plan.behaviour.is_empty() {
+                Vec::new()
+            } else {
+                let predict = |texts: &[&str]| model.predict(fitted.transform(texts).view());
+                evaluate(&plan.behaviour, &ds.classes, &predict)
+            };
+            Ok((
+                ci,
+                top_features(model.explain(), |j| fitted.feature_name(j), &ds.classes),
+                behaviour,
+                choice,
+            ))
+        })
+        .collect()
+}
+
+/// The largest positive weights per class (or importances), ties by feature index.
+pub fn top_features(
+    explanation: Explanation,
+    name: impl Fn(usize) -> String,
+    classes: &[String],
+) -> Option<TopFeatures> {
+    match explanation {
+        Explanation::ClassWeights(w) => Some(TopFeatures::PerClass {
+            classes: (0..w.ncols())
+                .map(|c| {
+                    let mut idx: Vec<usize> = (0..w.nrows()).filter(|&j| w[[j, c]] > 0.0).collect();
+                    idx.sort_by(|&a, &b| w[[b, c]].total_cmp(&w[[a, c]]).then(a.cmp(&b)));
+                    ClassFeatures {
+                        class: classes[c].clone(),
+                        features: idx
+                            .into_iter()
+                            .take(TOP_FEATURES)
+                            .map(|j| (name(j), w[[j, c]]))
+                            .collect(),
+                    }
+                })
+                .collect(),
+        }),
+        Explanation::Importance(v) => {
+            let mut idx: Vec<usize> = (0..v.len()).filter(|&j| v[j] > 0.0).collect();
+            idx.sort_by(|&a, &b| v[b].total_cmp(&v[a]).then(a.cmp(&b)));
+            Some(TopFeatures::Importance {
+                features: idx
+                    .into_iter()
+                    .take(TOP_FEATURES)
+                    .map(|j| (name(j), v[j]))
+                    .collect(),
+            })
+        }
+        Explanation::None => None,
+    }
+}

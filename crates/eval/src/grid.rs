@@ -1,0 +1,557 @@
+//! The parallel grid: per task (one fold, one training fraction, one variant or the baselines) fit the feature set
+//! on the fold's training rows only, transform both sides with the fitted set, fit every classifier and predict the
+//! test rows. Output: every cell's out-of-fold predictions. A configuration with parameters given as lists is first
+//! tuned by an inner cross-validation on the fold's training rows ([`super::tune`]).
+//!
+//! Tasks run on rayon; results are collected in task order (rayon's `collect` preserves it) and every random draw
+//! is seeded by its coordinates, so the output is identical for any thread count.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use rand::seq::SliceRandom;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use sprs::CsMat;
+
+use super::oof::OutOfFold;
+use super::plan::{Cell, Plan, Task};
+use super::results::PredictionRecord;
+use super::splits::Fold;
+use super::stats::{derive_seed, rng_for};
+use super::tune;
+use super::EvalError;
+use stance_corpus::Dataset;
+use stance_features::{Doc, Extracted, FeatureError, FeatureSet, FittedFeatureSet};
+use stance_models::Prediction;
+
+pub(crate) const SUBSAMPLE_TAG: u64 = 0x1C0;
+const FIT_TAG: u64 = 0xF17;
+
+/// What the grid produced for every cell, in cell order.
+#[derive(Debug)]
+pub struct GridOutput {
+    /// Out-of-fold predictions per cell.
+    pub oof: Vec<OutOfFold>,
+    /// Feature counts per cell, one per fold.
+    pub n_features: Vec<Vec<usize>>,
+    /// Training-set sizes per cell, one per fold.
+    pub train_sizes: Vec<Vec<usize>>,
+    /// Summed fit + predict seconds per cell (feature fitting shared evenly among a task's models).
+    pub seconds: Vec<f64>,
+    /// CPU seconds summed over tasks: fitting and applying feature sets, fitting models, predicting.
+    pub stage_seconds: StageSeconds,
+    /// Per cell, what nested tuning chose on each outer training fold, as (repeat, fold, choice) in task order;
+    /// empty for untuned cells.
+    pub tuning: Vec<Vec<(usize, usize, tune::Choice)>>,
+}
+
+/// CPU seconds of the grid's stages, summed over tasks (so over threads too).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct StageSeconds {
+    /// Fitting feature sets on training folds and transforming both sides.
+    pub features: f64,
+    /// Fitting classifiers.
+    pub fit: f64,
+    /// Predicting test folds.
+    pub predict: f64,
+}
+
+/// A feature set's column count and its training and test matrices on one fold.
+type OuterMatrices = (usize, CsMat<f64>, CsMat<f64>);
+
+/// One cell's output in one task.
+///
+/// Serialisable because a shard file (`stance run --shard`) carries these to `stance merge`: a field added here
+/// travels through shards with no other change, and must round-trip exactly (f64s do, through serde_json).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellOutput {
+    /// Index into the plan's cells.
+    pub cell: usize,
+    /// (item index, prediction) for every test row of the fold, in the fold's test order.
+    pub predictions: Vec<(usize, Prediction)>,
+    /// Features the fitted feature set produced (0 for baselines).
+    pub n_features: usize,
+    /// Fit + predict seconds, plus the task's feature seconds shared evenly among its models (timings only).
+    pub seconds: f64,
+    /// The same seconds by stage (timings only).
+    pub stages: StageSeconds,
+    /// What nested tuning chose on this training fold, for tuned configurations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tuning: Option<tune::Choice>,
+}
+
+/// What one task produced: the unit a shard runs and a merge reassembles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskOutput {
+    /// Index into `plan.tasks(n_folds)`.
+    pub task: usize,
+    /// Training rows the task fitted on (after subsampling on learning curves).
+    pub train_size: usize,
+    /// Each of the task's cells, in cell order.
+    pub cells: Vec<CellOutput>,
+}
+
+/// Fits a feature set on the given rows of a dataset and on nothing else. Every fit in a run goes through here:
+/// the training rows of a fold during cross-validation, all rows for the top-feature refit.
+pub fn fit_on_rows(
+    fs: &FeatureSet,
+    ds: &Dataset,
+    rows: &[usize],
+) -> Result<FittedFeatureSet, FeatureError> {
+    let docs: Vec<Doc<'_>> = rows
+        .iter()
+        .map(|&i| Doc {
+            text: &ds.items[i].text,
+            holder: ds.items[i].holder.as_deref(),
+        })
+        .collect();
+    fs.fit(&docs)
+}
+
+/// Fold description for messages: `repeat 0 fold 2 (held-out group 'x')`.
+pub fn describe(f: &Fold) -> String {
+    let mut s = format!("repeat {} fold {}", f.repeat, f.index);
+    if let Some(g) = &f.group {
+        s.push_str(&format!(" (held-out group '{g}')"));
+    }
+    if let Some(g) = &f.model_group {
+        s.push_str(&format!(" (the model of group '{g}')"));
+    }
+    s
+}
+
+/// Runs every task and gathers the predictions per cell. `progress` is called with (done, total).
+pub fn run_grid(
+    plan: &Plan,
+    cells: &[Cell],
+    ds: &Dataset,
+    folds: &[Fold],
+    extractions: &[Option<Extracted>],
+    progress: Option<&(dyn Fn(usize, usize) + Sync)>,
+) -> Result<GridOutput, EvalError> {
+    let tasks = plan.tasks(folds.len());
+    let all: Vec<usize> = (0..tasks.len()).collect();
+    let outputs = run_tasks(plan, cells, ds, folds, extractions, &all, progress)?;
+    Ok(assemble(cells, ds, folds, &tasks, outputs))
+}
+
+/// Runs the tasks with these indices into `plan.tasks(folds.len())` (a shard's share, or all of them); returns
+/// their outputs in the order given. `progress` is called with (done, total) over these tasks.
+pub fn run_tasks(
+    plan: &Plan,
+    cells: &[Cell],
+    ds: &Dataset,
+    folds: &[Fold],
+    extractions: &[Option<Extracted>],
+    which: &[usize],
+    progress: Option<&(dyn Fn(usize, usize) + Sync)>,
+) -> Result<Vec<TaskOutput>, EvalError> {
+    let tasks = plan.tasks(folds.len());
+    let done = AtomicUsize::new(0);
+    // Collected whole, then the first error in task order is returned: collecting straight into a `Result` would
+    // report whichever failing task a thread finished first, and the message would change with the thread count.
+    let results: Vec<Result<TaskOutput, EvalError>> = which
+        .par_iter()
+        .map(|&ti| {
+            let (train_size, cells) = run_task(plan, cells, ds, folds, extractions, &tasks[ti])?;
+            let now = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if let Some(p) = progress {
+                p(now, which.len());
+            }
+            Ok(TaskOutput {
+                task: ti,
+                train_size,
+                cells,
+            })
+        })
+        .collect();
+    results.into_iter().collect()
+}
+
+/// Gathers every task's output into per-cell predictions. `outputs` must hold each of `tasks` once, in task order
+/// (as [`run_tasks`] returns them for all tasks, or a merge of shards sorted by task): per-cell lists and sums are
+/// formed in that order, so a merged grid is identical to a single run's.
+pub fn assemble(
+    cells: &[Cell],
+    ds: &Dataset,
+    folds: &[Fold],
+    tasks: &[Task],
+    outputs: Vec<TaskOutput>,
+) -> GridOutput {
+    let n = ds.items.len();
+    let repeats = folds.iter().map(|f| f.repeat).max().map_or(1, |r| r + 1);
+    let mut preds: Vec<Vec<Vec<Option<PredictionRecord>>>> =
+        vec![vec![vec![None; n]; repeats]; cells.len()];
+    let mut n_features = vec![Vec::new(); cells.len()];
+    let mut train_sizes = vec![Vec::new(); cells.len()];
+    let mut seconds = vec![0.0; cells.len()];
+    let mut stage_seconds = StageSeconds::default();
+    let mut tuning = vec![Vec::new(); cells.len()];
+    for out in outputs {
+        let fold = &folds[tasks[out.task].fold];
+        for r in out.cells {
+            for (item, p) in r.predictions {
+                preds[r.cell][fold.repeat][item] = Some(PredictionRecord {
+                    fold: fold.index,
+                    class: p.class,
+                    proba: p.proba,
+                    tied: p.tied,
+                });
+            }
+            n_features[r.cell].push(r.n_features);
+            train_sizes[r.cell].push(out.train_size);
+            seconds[r.cell] += r.seconds;
+            stage_seconds.features += r.stages.features;
+            stage_seconds.fit += r.stages.fit;
+            stage_seconds.predict += r.stages.predict;
+            if let Some(choice) = r.tuning {
+                tuning[r.cell].push((fold.repeat, fold.index, choice));
+            }
+        }
+    }
+    let k = ds.classes.len();
+    GridOutput {
+        oof: preds.into_iter().map(|p| OutOfFold::new(p, k)).collect(),
+        n_features,
+        train_sizes,
+        seconds,
+        stage_seconds,
+        tuning,
+    }
+}
+
+/// Every variant's extraction of all items (tokenised and interned once per run, see [`Extracted`]); `None` for
+/// sets that mask holders, which are extracted per fold.
+pub fn extract_all(plan: &Plan, ds: &Dataset) -> Vec<Option<Extracted>> {
+    extract_some(plan, ds, &vec![true; plan.variants.len()])
+}
+
+/// Like [`extract_all`] for the variants marked in `wanted` only (`None` for the others): a shard extracts just
+/// the variants its tasks fit.
+pub fn extract_some(plan: &Plan, ds: &Dataset, wanted: &[bool]) -> Vec<Option<Extracted>> {
+    let texts: Vec<&str> = ds.items.iter().map(|i| i.text.as_str()).collect();
+    plan.variants
+        .par_iter()
+        .zip(wanted)
+        .map(|(v, &w)| if w { v.features.extract(&texts) } else { None })
+        .collect()
+}
+
+/// Fits a variant on `train` and transforms `train` and `test`, from the run's extraction when there is one.
+pub fn fit_transform(
+    fs: &FeatureSet,
+    extracted: Option<&Extracted>,
+    ds: &Dataset,
+    train: &[usize],
+    test: &[usize],
+) -> Result<(FittedFeatureSet, CsMat<f64>, CsMat<f64>), FeatureError> {
+    match extracted {
+        Some(ex) => {
+            let fitted = fs.fit_extracted(ex, train)?;
+            let x_train = fitted.transform_extracted(ex, train);
+            let x_test = fitted.transform_extracted(ex, test);
+            Ok((fitted, x_train, x_test))
+        }
+        None => {
+            let fitted = fit_on_rows(fs, ds, train)?;
+            let texts = |rows: &[usize]| -> Vec<&str> {
+                rows.iter().map(|&i| ds.items[i].text.as_str()).collect()
+            };
+            let x_train = fitted.transform(&texts(train));
+            let x_test = fitted.transform(&texts(test));
+            Ok((fitted, x_train, x_test))
+        }
+    }
+}
+
+/// One task: returns the training-set size and each of its cells' predictions.
+fn run_task(
+    plan: &Plan,
+    cells: &[Cell],
+    ds: &Dataset,
+    folds: &[Fold],
+    extractions: &[Option<Extracted>],
+    task: &Task,
+) -> Result<(usize, Vec<CellOutput>), EvalError> {
+    let fold = &folds[task.fold];
+    let labels = ds.labels();
+    let k = ds.classes.len();
+    let train = subsample(
+        &fold.train,
+        &labels,
+        k,
+        plan.fractions()[task.fraction],
+        plan.seed,
+        &[
+            SUBSAMPLE_TAG,
+            fold.repeat as u64,
+            fold.index as u64,
+            task.fraction as u64,
+        ],
+    );
+    let y: Vec<usize> = train.iter().map(|&i| labels[i]).collect();
+    let mine: Vec<usize> = (0..cells.len())
+        .filter(|&ci| cells[ci].variant == task.variant && cells[ci].fraction == task.fraction)
+        .collect();
+    let model_error = |ci: usize| {
+        let id = cells[ci].id.clone();
+        move |source| EvalError::Model {
+            config: id,
+            fold: describe(fold),
+            source,
+        }
+    };
+    let mut out = Vec::new();
+    match task.variant {
+        Some(v) => {
+            let fs = &plan.variants[v].features;
+            let ex = extractions[v].as_ref();
+            let feature_error = |source| EvalError::Feature {
+                config: fs.spec().name.clone(),
+                source,
+            };
+            let t0 = Instant::now();
+            // A tuned feature set has no shared matrices: each configuration fits the candidate it chose.
+            let shared = if fs.is_tuned() {
+                None
+            } else {
+                Some(fit_transform(fs, ex, ds, &train, &fold.test).map_err(feature_error)?)
+            };
+            let feature_seconds = t0.elapsed().as_secs_f64();
+            let share = feature_seconds / mine.len().max(1) as f64;
+            let settings = if mine.iter().any(|&ci| plan.is_tuned(&cells[ci])) {
+                Some(tune::Settings::of(plan, ds)?)
+            } else {
+                None
+            };
+            let coords = [fold.repeat as u64, fold.index as u64, task.fraction as u64];
+            let mut inner: Option<tune::InnerCv> = None;
+            // Per feature candidate: its column count and outer train/test matrices, once a configuration chose it.
+            let mut outer: Vec<Option<OuterMatrices>> = vec![None; fs.candidates().len()];
+            for &ci in &mine {
+                let clf = &plan.classifiers[cells[ci].classifier];
+                let t1 = Instant::now();
+                let (choice, model, (n_features, x_train, x_test)) = match &settings {
+                    Some(settings) if plan.is_tuned(&cells[ci]) => {
+                        let cands = tune::Candidates::of(fs, ex, clf);
+                        let choice = choose(
+                            &mut inner,
+                            &cands,
+                            (&train, &coords),
+                            ds,
+                            settings,
+                            tune::config_key(&fs.spec().name, clf.name()),
+                            (&cells[ci].id, fold),
+                        )?;
+                        let (f, c) = cands.split(choice.candidate);
+                        let mats = match &shared {
+                            Some((fitted, a, b)) => (fitted.n_features(), a, b),
+                            None => {
+                                if outer[f].is_none() {
+                                    let (cfs, cex) = cands.features[f];
+                                    let (fitted, a, b) =
+                                        fit_transform(cfs, cex, ds, &train, &fold.test)
+                                            .map_err(feature_error)?;
+                                    outer[f] = Some((fitted.n_features(), a, b));
+                                }
+                                let (n, a, b) = outer[f].as_ref().expect("filled above");
+                                (*n, a, b)
+                            }
+                        };
+                        (Some(choice), cands.classifiers[c], mats)
+                    }
+                    _ => {
+                        let (fitted, a, b) = shared.as_ref().expect("untuned sets share matrices");
+                        (None, clf, (fitted.n_features(), a, b))
+                    }
+                };
+                let model = model
+                    .fit(x_train.view(), &y, k, plan.seed ^ (ci as u64))
+                    .map_err(model_error(ci))?;
+                let fit = t1.elapsed().as_secs_f64();
+                let t2 = Instant::now();
+                let preds = model.predict(x_test.view());
+                let predict = t2.elapsed().as_secs_f64();
+                out.push(CellOutput {
+                    cell: ci,
+                    predictions: fold.test.iter().copied().zip(preds).collect(),
+                    n_features,
+                    seconds: fit + predict + share,
+                    stages: StageSeconds {
+                        features: share,
+                        fit,
+                        predict,
+                    },
+                    tuning: choice,
+                });
+            }
+        }
+        None => out = run_baselines(plan, cells, &mine, fold, &y, k, train.len())?,
+    }
+    Ok((train.len(), out))
+}
+
+/// The candidate nested tuning picks for one configuration on this task's training rows; the inner folds are built
+/// once per task, on first use, and shared by its tuned configurations.
+fn choose(
+    inner: &mut Option<tune::InnerCv>,
+    cands: &tune::Candidates<'_>,
+    (train, coords): (&[usize], &[u64]),
+    ds: &Dataset,
+    settings: &tune::Settings,
+    key: u64,
+    (config, fold): (&str, &Fold),
+) -> Result<tune::Choice, EvalError> {
+    if cands.len() == 1 {
+        return Ok(tune::Choice {
+            candidate: 0,
+            inner_scores: Vec::new(),
+            inner_folds: 0,
+        });
+    }
+    if inner.is_none() {
+        *inner = Some(
+            tune::InnerCv::new(train, ds, settings, cands.features.len(), coords).map_err(
+                |message| EvalError::Tuning {
+                    config: config.to_string(),
+                    fold: describe(fold),
+                    message,
+                },
+            )?,
+        );
+    }
+    inner
+        .as_mut()
+        .expect("set above")
+        .choose(cands, ds, settings, key)
+        .map_err(|e| e.into_eval(config, &describe(fold)))
+}
+
+/// The baselines of one task: fitted on the training labels alone (no features), each seeded by its coordinates.
+fn run_baselines(
+    plan: &Plan,
+    cells: &[Cell],
+    mine: &[usize],
+    fold: &Fold,
+    y: &[usize],
+    k: usize,
+    n_train: usize,
+) -> Result<Vec<CellOutput>, EvalError> {
+    let x_train = CsMat::zero((n_train, 0));
+    let x_test = CsMat::zero((fold.test.len(), 0));
+    let mut out = Vec::new();
+    for &ci in mine {
+        let t1 = Instant::now();
+        let fit_seed = derive_seed(
+            plan.seed,
+            &[FIT_TAG, ci as u64, fold.repeat as u64, fold.index as u64],
+        );
+        let model = plan.classifiers[cells[ci].classifier]
+            .fit(x_train.view(), y, k, fit_seed)
+            .map_err(|source| EvalError::Model {
+                config: cells[ci].id.clone(),
+                fold: describe(fold),
+                source,
+            })?;
+        let preds = model.predict(x_test.view());
+        let seconds = t1.elapsed().as_secs_f64();
+        out.push(CellOutput {
+            cell: ci,
+            predictions: fold.test.iter().copied().zip(preds).collect(),
+            n_features: 0,
+            seconds,
+            stages: StageSeconds {
+                fit: seconds,
+                ..StageSeconds::default()
+            },
+            tuning: None,
+        });
+    }
+    Ok(out)
+}
+
+/// A stratified subsample of training rows: per class `max(1, round(f · n_c))`, seeded by the fold.
+pub fn subsample(
+    train: &[usize],
+    labels: &[usize],
+    n_classes: usize,
+    f: f64,
+    seed: u64,
+    coords: &[u64],
+) -> Vec<usize> {
+    if f >= 1.0 {
+        return train.to_vec();
+    }
+    let mut rng = rng_for(seed, coords);
+    let mut keep = Vec::new();
+    for c in 0..n_classes {
+        let mut idx: Vec<usize> = train.iter().copied().filter(|&i| labels[i] == c).collect();
+        if idx.is_empty() {
+            continue;
+        }
+        let want = ((idx.len() as f64 * f).round() as usize).clamp(1, idx.len());
+        idx.shuffle(&mut rng);
+        keep.extend_from_slice(&idx[..want]);
+    }
+    keep.sort_unstable();
+    keep
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stance_corpus::Item;
+    use crate::splits::stratified_kfold;
+    use stance_features::FeatureSetSpec;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    fn dataset(n: usize) -> Dataset {
+        let items = (0..n)
+            .map(|i| Item {
+                id: format!("i{i}"),
+                // Every item has a token no other item has ("uniq<i>q") beside shared vocabulary.
+                text: format!("we must not lift uniq{i}q the restrictions"),
+                label: i % 2,
+                doc: None,
+                holder: Some(format!("Holder Name{i}")),
+                group: None,
+                split: None,
+            })
+            .collect();
+        Dataset {
+            classes: vec!["support".into(), "oppose".into()],
+            items,
+            input_hashes: BTreeMap::new(),
+        }
+    }
+
+    proptest! {
+        /// The leakage guarantee: for every fold, nothing learned from text (vocabulary, negated words, holder
+        /// names) comes from a test row; and every training row's own token is learned.
+        #[test]
+        fn no_test_fold_token_reaches_a_fitted_vocabulary(n in 6usize..30, k in 2usize..4, seed in any::<u64>()) {
+            let ds = dataset(n);
+            let spec: FeatureSetSpec = toml::from_str(
+                "name = 'all'\nmask_holders = true\nextractors = [{ type = 'word-ngrams', ngram = [1, 2] }, \
+                 { type = 'negation' }, { type = 'lexicon' }, { type = 'shape' }]",
+            ).unwrap();
+            let fs = spec.check().unwrap();
+            for fold in stratified_kfold(&ds.labels(), 2, k, 0, seed) {
+                let fitted = fit_on_rows(&fs, &ds, &fold.train).unwrap();
+                let vocab = fitted.vocabulary();
+                for &t in &fold.test {
+                    let token = format!("uniq{t}q");
+                    prop_assert!(!vocab.iter().any(|v| v.contains(&token)), "test token {} leaked", token);
+                    let name = format!("Name{t}");
+                    prop_assert!(!fitted.masker().unwrap().names().contains(&name), "holder {} leaked", name);
+                }
+                for &r in &fold.train {
+                    let token = format!("uniq{r}q");
+                    prop_assert!(vocab.iter().any(|v| v == &token), "training token {} missing", token);
+                }
+            }
+        }
+    }
+}

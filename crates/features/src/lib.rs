@@ -1,0 +1,1141 @@
+//! Stage 2 — features: extractors that turn statements into sparse feature rows.
+//!
+//! The linfa idiom, applied to feature extraction so that leakage cannot happen by construction:
+//!
+//! 1. an [`ExtractorSpec`] / [`FeatureSetSpec`] is what an experiment file declares (serde, unknown keys rejected);
+//! 2. [`FeatureSetSpec::check`] validates it once and returns a [`FeatureSet`];
+//! 3. [`FeatureSet::fit`] sees **only the training rows** of a fold and returns a [`FittedFeatureSet`] holding
+//!    everything learned (vocabulary, idf, scalers, holder names);
+//! 4. only the fitted object can [`transform`](FittedFeatureSet::transform) — training rows and test rows alike.
+//!
+//! A feature set is a named union of extractors: their columns are concatenated in declaration order, and every
+//! column has a readable name (`word:lift the`, `lex:escalat* (oppose)`) for top-feature reports.
+
+pub mod bag;
+pub mod lexicon;
+pub mod mask;
+pub mod ngrams;
+pub mod saved;
+pub mod scaled;
+pub mod shape;
+pub mod tokenize;
+
+use std::fmt::Debug;
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+use sprs::CsMat;
+
+use self::bag::{FittedBag, InternedTerms};
+use self::lexicon::{LexiconCues, LexiconParams};
+use self::mask::FittedMasker;
+use self::ngrams::{
+    CharNgramParams, CharTerms, CheckedBag, NegationParams, NegationTerms, WordNgramParams,
+    WordTerms,
+};
+use self::scaled::DenseSource;
+use self::shape::{ShapeColumns, ShapeParams};
+use self::tokenize::{tokenize, Token};
+use stance_core::tunable::ParamGrid;
+
+pub use self::scaled::MaxAbsScaler;
+
+/// Errors of the feature layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FeatureError {
+    /// A parameter is out of range.
+    #[error("extractor '{extractor}': parameter '{param}' {message}")]
+    InvalidParam {
+        /// Extractor type.
+        extractor: String,
+        /// Parameter name.
+        param: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A lexicon file is malformed.
+    #[error("{origin}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Lexicon {
+        /// File (or built-in name).
+        origin: String,
+        /// Line, when known.
+        line: Option<u64>,
+        /// What is wrong.
+        message: String,
+    },
+    /// A lexicon file cannot be read.
+    #[error("{origin}: cannot read")]
+    LexiconIo {
+        /// The file.
+        origin: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A lexicon file is not valid TOML or does not match the lexicon schema.
+    #[error("{origin}{}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    LexiconToml {
+        /// The file (or built-in name).
+        origin: String,
+        /// Line, when the parser gave a position.
+        line: Option<u64>,
+        /// The parser's error.
+        source: stance_core::errors::TomlCause,
+    },
+    /// A feature set has no extractors.
+    #[error("feature set '{0}' has no extractors; add at least one to its `extractors` list")]
+    EmptyFeatureSet(String),
+    /// Fitting produced no columns at all.
+    #[error(
+        "feature set '{name}' learned no features from a training fold of {rows} rows; lower min_df or add extractors"
+    )]
+    NoFeatures {
+        /// Feature set name.
+        name: String,
+        /// Training rows.
+        rows: usize,
+    },
+}
+
+/// A statement prepared for extraction: its (possibly masked) text and its tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// The text.
+    pub text: String,
+    /// The tokens, with negation scopes marked.
+    pub tokens: Vec<Token>,
+}
+
+impl Prepared {
+    /// Tokenises a text.
+    pub fn new(text: &str) -> Prepared {
+        Prepared {
+            text: text.to_string(),
+            tokens: tokenize(text),
+        }
+    }
+}
+
+/// A fitted extractor: knows its columns and maps documents to sparse rows.
+pub trait FittedExtractor: Send + Sync + Debug {
+    /// Number of columns.
+    fn n_features(&self) -> usize;
+    /// Readable name of column `j`.
+    fn feature_name(&self, j: usize) -> String;
+    /// One sparse row per document.
+    fn transform(&self, docs: &[Prepared]) -> CsMat<f64>;
+    /// The terms learned from the training documents (empty for extractors with a fixed vocabulary).
+    fn vocabulary(&self) -> Vec<String>;
+    /// The vocabulary, for bag-of-terms extractors (which can transform interned terms).
+    fn bag(&self) -> Option<&FittedBag> {
+        None
+    }
+    /// A copy in the closed form model files store (see [`saved`]).
+    fn to_saved(&self) -> saved::SavedExtractor;
+}
+
+/// One extractor as declared in an experiment file (`{ type = "word-ngrams", ngram = [1, 2] }`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum ExtractorSpec {
+    /// Word n-grams.
+    WordNgrams(WordNgramParams),
+    /// Character n-grams.
+    CharNgrams(CharNgramParams),
+    /// Stance-cue lexicon.
+    Lexicon(LexiconParams),
+    /// Words inside negation scopes, and the number of negation cues.
+    Negation(NegationParams),
+    /// Length, quotation, first person, modal verbs, negation, question marks, digits.
+    Shape(ShapeParams),
+}
+
+impl ExtractorSpec {
+    /// The extractor's type name as written in experiment files.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ExtractorSpec::WordNgrams(_) => "word-ngrams",
+            ExtractorSpec::CharNgrams(_) => "char-ngrams",
+            ExtractorSpec::Lexicon(_) => "lexicon",
+            ExtractorSpec::Negation(_) => "negation",
+            ExtractorSpec::Shape(_) => "shape",
+        }
+    }
+
+    /// The parameters given as lists, with their values as reports write them: `ngram` (word and character
+    /// n-grams) and `max_features` (the bag-of-terms extractors).
+    fn tuned_params(&self) -> Vec<(&'static str, Vec<String>)> {
+        let range = |r: &[usize; 2]| format!("[{},{}]", r[0], r[1]);
+        let max = |m: &Option<usize>| m.map_or_else(|| "none".to_string(), |m| m.to_string());
+        let mut out = Vec::new();
+        let (ngram, max_features) = match self {
+            ExtractorSpec::WordNgrams(p) => (Some(&p.ngram), Some(&p.max_features)),
+            ExtractorSpec::CharNgrams(p) => (Some(&p.ngram), Some(&p.max_features)),
+            ExtractorSpec::Negation(p) => (None, Some(&p.max_features)),
+            _ => (None, None),
+        };
+        if let Some(t) = ngram.filter(|t| t.is_grid()) {
+            out.push(("ngram", t.values().iter().map(range).collect()));
+        }
+        if let Some(t) = max_features.filter(|t| t.is_grid()) {
+            out.push(("max_features", t.values().iter().map(max).collect()));
+        }
+        out
+    }
+
+    /// The spec with listed parameter `param` fixed to its `i`-th value.
+    fn pick(&self, param: &str, i: usize) -> ExtractorSpec {
+        let mut s = self.clone();
+        match (&mut s, param) {
+            (ExtractorSpec::WordNgrams(p), "ngram") => p.ngram = p.ngram.pick(i),
+            (ExtractorSpec::CharNgrams(p), "ngram") => p.ngram = p.ngram.pick(i),
+            (ExtractorSpec::WordNgrams(p), _) => p.max_features = p.max_features.pick(i),
+            (ExtractorSpec::CharNgrams(p), _) => p.max_features = p.max_features.pick(i),
+            (ExtractorSpec::Negation(p), _) => p.max_features = p.max_features.pick(i),
+            _ => {}
+        }
+        s
+    }
+
+    fn check(&self) -> Result<ValidExtractor, FeatureError> {
+        Ok(match self {
+            ExtractorSpec::WordNgrams(p) => ValidExtractor::Words(p.check()?),
+            ExtractorSpec::CharNgrams(p) => ValidExtractor::Chars(p.check()?),
+            ExtractorSpec::Lexicon(p) => ValidExtractor::Lexicon(p.check()?),
+            ExtractorSpec::Negation(p) => ValidExtractor::Negation(p.check()?),
+            ExtractorSpec::Shape(p) => ValidExtractor::Shape(p.check()),
+        })
+    }
+}
+
+/// A validated extractor: what each spec's `check` returns, the only form that can fit.
+#[derive(Debug, Clone, PartialEq)]
+enum ValidExtractor {
+    Words(CheckedBag<WordTerms>),
+    Chars(CheckedBag<CharTerms>),
+    Lexicon(LexiconCues),
+    Negation(CheckedBag<NegationTerms>),
+    Shape(ShapeColumns),
+}
+
+impl ValidExtractor {
+    /// Interns a bag-of-terms extractor's terms of `text`, whose tokens are `spans`: the same ids as interning
+    /// [`ValidExtractor::bag_terms`] would give, without a string per term.
+    fn intern(&self, text: &str, spans: &[tokenize::Span], into: &mut Interner) {
+        match self {
+            ValidExtractor::Words(p) => p.intern(text, spans, into),
+            ValidExtractor::Chars(p) => p.intern(text, into),
+            ValidExtractor::Negation(p) => p.intern(text, spans, into),
+            _ => unreachable!("only bag extractors are interned"),
+        }
+    }
+
+    /// A bag-of-terms extractor's terms of one document; `None` for the others.
+    #[cfg(test)]
+    fn bag_terms(&self, doc: &Prepared) -> Option<Vec<String>> {
+        match self {
+            ValidExtractor::Words(p) => Some(p.terms(doc)),
+            ValidExtractor::Chars(p) => Some(p.terms(doc)),
+            ValidExtractor::Negation(p) => Some(p.terms(doc)),
+            _ => None,
+        }
+    }
+
+    fn is_bag(&self) -> bool {
+        matches!(
+            self,
+            ValidExtractor::Words(_) | ValidExtractor::Chars(_) | ValidExtractor::Negation(_)
+        )
+    }
+
+    /// Fits a bag-of-terms extractor on the interned terms of `rows`.
+    fn fit_interned(&self, interned: &InternedTerms, rows: &[usize]) -> Box<dyn FittedExtractor> {
+        match self {
+            ValidExtractor::Words(p) => Box::new(p.fit_interned(interned, rows)),
+            ValidExtractor::Chars(p) => Box::new(p.fit_interned(interned, rows)),
+            ValidExtractor::Negation(p) => Box::new(p.fit_interned(interned, rows)),
+            _ => unreachable!("only bag extractors are interned"),
+        }
+    }
+
+    fn fit(&self, docs: &[Prepared]) -> Box<dyn FittedExtractor> {
+        match self {
+            ValidExtractor::Words(p) => Box::new(p.fit(docs)),
+            ValidExtractor::Chars(p) => Box::new(p.fit(docs)),
+            ValidExtractor::Lexicon(p) => Box::new(p.fit(docs)),
+            ValidExtractor::Negation(p) => Box::new(p.fit(docs)),
+            ValidExtractor::Shape(p) => Box::new(p.fit(docs)),
+        }
+    }
+}
+
+/// A feature set as declared in an experiment file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureSetSpec {
+    /// Unique name, used in reports.
+    pub name: String,
+    /// Replace holder names by a placeholder before extraction (see [`mask`]). Defaults to `false`.
+    #[serde(default)]
+    pub mask_holders: bool,
+    /// The extractors whose columns are concatenated.
+    pub extractors: Vec<ExtractorSpec>,
+}
+
+impl FeatureSetSpec {
+    /// Validates every extractor once (every value of a list of values to tune over).
+    pub fn check(&self) -> Result<FeatureSet, FeatureError> {
+        if self.extractors.is_empty() {
+            return Err(FeatureError::EmptyFeatureSet(self.name.clone()));
+        }
+        let extractors = self
+            .extractors
+            .iter()
+            .map(ExtractorSpec::check)
+            .collect::<Result<Vec<_>, _>>()?;
+        let (grid, candidates) = self.candidates()?;
+        Ok(FeatureSet {
+            spec: self.clone(),
+            extractors,
+            grid,
+            candidates,
+        })
+    }
+
+    /// The listed parameters across extractors and one fixed, validated set per combination of their values
+    /// (the first listed parameter varies slowest), with its setting (`ngram=[1,2], max_features=1000`).
+    /// Parameters are named bare when one extractor lists values, else `word-ngrams#1.ngram` (kind and position).
+    #[allow(clippy::type_complexity)]
+    fn candidates(&self) -> Result<(Vec<ParamGrid>, Vec<(String, FeatureSet)>), FeatureError> {
+        let axes: Vec<(usize, &'static str, Vec<String>)> = self
+            .extractors
+            .iter()
+            .enumerate()
+            .flat_map(|(e, x)| x.tuned_params().into_iter().map(move |(p, v)| (e, p, v)))
+            .collect();
+        if axes.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let one_extractor = axes.iter().all(|a| a.0 == axes[0].0);
+        let label = |e: usize, p: &str| {
+            if one_extractor {
+                p.to_string()
+            } else {
+                format!("{}#{}.{p}", self.extractors[e].kind(), e + 1)
+            }
+        };
+        let grid: Vec<ParamGrid> = axes
+            .iter()
+            .map(|(e, p, v)| ParamGrid {
+                param: label(*e, p),
+                values: v.clone(),
+            })
+            .collect();
+        let total: usize = axes.iter().map(|a| a.2.len()).product();
+        if total > MAX_GRID {
+            return Err(FeatureError::InvalidParam {
+                extractor: self.extractors[axes[0].0].kind().into(),
+                param: grid[0].param.clone(),
+                message: format!(
+                    "the lists of feature set '{}' make {total} combinations to tune, more than {MAX_GRID}; \
+                     shorten them",
+                    self.name
+                ),
+            });
+        }
+        let mut candidates = Vec::with_capacity(total);
+        for n in 0..total {
+            // Mixed-radix digits of n, last axis fastest.
+            let mut rest = n;
+            let mut picks = vec![0; axes.len()];
+            for (a, axis) in axes.iter().enumerate().rev() {
+                picks[a] = rest % axis.2.len();
+                rest /= axis.2.len();
+            }
+            let mut spec = self.clone();
+            let mut setting = Vec::new();
+            for ((e, p, values), &i) in axes.iter().zip(&picks) {
+                spec.extractors[*e] = spec.extractors[*e].pick(p, i);
+                setting.push(format!("{}={}", label(*e, p), values[i]));
+            }
+            let extractors = spec
+                .extractors
+                .iter()
+                .map(ExtractorSpec::check)
+                .collect::<Result<Vec<_>, _>>()?;
+            candidates.push((
+                setting.join(", "),
+                FeatureSet {
+                    spec,
+                    extractors,
+                    grid: Vec::new(),
+                    candidates: Vec::new(),
+                },
+            ));
+        }
+        Ok((grid, candidates))
+    }
+}
+
+/// The most combinations one feature set's lists (or one classifier's list) may make: each is fitted on every
+/// inner fold of every outer fold.
+pub const MAX_GRID: usize = 100;
+
+/// A validated feature set: the only thing that can be fitted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureSet {
+    spec: FeatureSetSpec,
+    extractors: Vec<ValidExtractor>,
+    /// The parameters given as lists (empty when nothing is tuned).
+    grid: Vec<ParamGrid>,
+    /// One fixed set per combination of listed values, with its setting, in grid order.
+    candidates: Vec<(String, FeatureSet)>,
+}
+
+/// A statement handed to a feature set for fitting: its text and, when known, its holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Doc<'a> {
+    /// The statement.
+    pub text: &'a str,
+    /// Who holds the stance (used only to learn holder names for masking).
+    pub holder: Option<&'a str>,
+}
+
+impl FeatureSet {
+    /// The declaration this set was validated from.
+    pub fn spec(&self) -> &FeatureSetSpec {
+        &self.spec
+    }
+
+    /// Whether an extractor parameter was given as a list, to be tuned by nested cross-validation
+    /// ([`stance_eval::tune`]).
+    pub fn is_tuned(&self) -> bool {
+        !self.grid.is_empty()
+    }
+
+    /// The listed parameters and their values (empty when nothing is tuned).
+    pub fn grid(&self) -> &[ParamGrid] {
+        &self.grid
+    }
+
+    /// One fixed set per combination of listed values with its setting (`ngram=[1,2]`), in grid order; empty
+    /// when nothing is tuned.
+    pub fn candidates(&self) -> &[(String, FeatureSet)] {
+        &self.candidates
+    }
+
+    /// A tuned set is fitted only through its candidates, after nested cross-validation chose one.
+    fn refuse_grid(&self) -> Result<(), FeatureError> {
+        match self.grid.first() {
+            Some(g) if self.candidates.len() > 1 => Err(FeatureError::InvalidParam {
+                extractor: self.spec.name.clone(),
+                param: g.param.clone(),
+                message: "is a list of values to tune; fit one of the candidates chosen by nested \
+                          cross-validation"
+                    .into(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Fits every extractor on the training documents only.
+    pub fn fit(&self, train: &[Doc<'_>]) -> Result<FittedFeatureSet, FeatureError> {
+        self.refuse_grid()?;
+        let masker = self
+            .spec
+            .mask_holders
+            .then(|| FittedMasker::fit(train.iter().map(|d| d.holder)));
+        let prepared = prepare(masker.as_ref(), train.iter().map(|d| d.text));
+        let extractors: Vec<Box<dyn FittedExtractor>> =
+            self.extractors.iter().map(|e| e.fit(&prepared)).collect();
+        let fitted = FittedFeatureSet {
+            name: self.spec.name.clone(),
+            masker,
+            extractors,
+        };
+        if fitted.n_features() == 0 {
+            return Err(FeatureError::NoFeatures {
+                name: self.spec.name.clone(),
+                rows: train.len(),
+            });
+        }
+        Ok(fitted)
+    }
+}
+
+/// A feature set's extraction of every item of a corpus, done once per run and shared by every fold: interned
+/// terms for each bag-of-terms extractor, and the tokenised documents when another extractor needs them.
+///
+/// Only sets without holder masking have one: the masker is learned per training fold, so the text it produces
+/// depends on the fold.
+#[derive(Debug, Clone)]
+pub struct Extracted {
+    /// Per extractor, its interned terms (bag extractors) or `None`.
+    interned: Vec<Option<InternedTerms>>,
+    /// Every document, tokenised, when some extractor is not a bag.
+    prepared: Option<Vec<Prepared>>,
+    /// For a tuned set, one extraction per candidate (in grid order), from the same tokenisation.
+    candidates: Vec<Extracted>,
+}
+
+impl FeatureSet {
+    /// Tokenises and interns every text once; `None` when the set masks holders (fold-dependent text). A tuned
+    /// set tokenises once and interns once per candidate ([`Extracted::candidate`]). Tokens are kept only when an
+    /// extractor that is not a bag of terms needs them.
+    pub fn extract(&self, texts: &[&str]) -> Option<Extracted> {
+        if self.spec.mask_holders {
+            return None;
+        }
+        // The sets to extract for: this one, or each candidate of a tuned one.
+        let sets: Vec<&FeatureSet> = if self.is_tuned() {
+            self.candidates.iter().map(|(_, c)| c).collect()
+        } else {
+            vec![self]
+        };
+        let mut interners: Vec<Vec<Option<Interner>>> = sets
+            .iter()
+            .map(|s| {
+                s.extractors
+                    .iter()
+                    .map(|e| e.is_bag().then(Interner::default))
+                    .collect()
+            })
+            .collect();
+        let needs_docs: Vec<bool> = sets
+            .iter()
+            .map(|s| s.extractors.iter().any(|e| !e.is_bag()))
+            .collect();
+        let keep = needs_docs.iter().any(|&k| k);
+        // One statement at a time: its tokens live only until its terms are interned, unless an extractor that
+        // is not a bag needs them later (tokens take about 20 times the memory of their interned ids).
+        let mut prepared = Vec::new();
+        // The bag extractors read token positions: no string per token, one buffer for every statement.
+        let mut spans = Vec::new();
+        for text in texts {
+            tokenize::scan(text, &mut spans);
+            for (set, interners) in sets.iter().zip(&mut interners) {
+                for (e, interner) in set.extractors.iter().zip(interners) {
+                    if let Some(i) = interner {
+                        e.intern(text, &spans, i);
+                    }
+                }
+            }
+            if keep {
+                prepared.push(Prepared {
+                    text: text.to_string(),
+                    tokens: tokenize::tokens_of(text, &spans),
+                });
+            }
+        }
+        // The last set that keeps the documents takes them; any before it gets a copy.
+        let last_keeper = needs_docs.iter().rposition(|&k| k);
+        let mut extracted = Vec::with_capacity(sets.len());
+        for (s, interners) in interners.into_iter().enumerate() {
+            let docs = if Some(s) == last_keeper {
+                Some(std::mem::take(&mut prepared))
+            } else {
+                needs_docs[s].then(|| prepared.clone())
+            };
+            extracted.push(Extracted {
+                interned: interners
+                    .into_iter()
+                    .map(|i| i.map(Interner::finish))
+                    .collect(),
+                prepared: docs,
+                candidates: Vec::new(),
+            });
+        }
+        if self.is_tuned() {
+            return Some(Extracted {
+                interned: Vec::new(),
+                prepared: None,
+                candidates: extracted,
+            });
+        }
+        extracted.pop()
+    }
+
+    /// Fits on the extracted items `rows` and nothing else; the same result as [`FeatureSet::fit`] on those rows.
+    pub fn fit_extracted(
+        &self,
+        ex: &Extracted,
+        rows: &[usize],
+    ) -> Result<FittedFeatureSet, FeatureError> {
+        self.refuse_grid()?;
+        let docs = ex.prepared_rows(rows);
+        let extractors: Vec<Box<dyn FittedExtractor>> = self
+            .extractors
+            .iter()
+            .zip(&ex.interned)
+            .map(|(e, interned)| match interned {
+                Some(it) => e.fit_interned(it, rows),
+                None => e.fit(&docs),
+            })
+            .collect();
+        let fitted = FittedFeatureSet {
+            name: self.spec.name.clone(),
+            masker: None,
+            extractors,
+        };
+        if fitted.n_features() == 0 {
+            return Err(FeatureError::NoFeatures {
+                name: self.spec.name.clone(),
+                rows: rows.len(),
+            });
+        }
+        Ok(fitted)
+    }
+}
+
+impl Extracted {
+    /// A tuned set's extraction for its `i`-th candidate.
+    pub fn candidate(&self, i: usize) -> &Extracted {
+        &self.candidates[i]
+    }
+
+    fn prepared_rows(&self, rows: &[usize]) -> Vec<Prepared> {
+        match &self.prepared {
+            Some(p) => rows.iter().map(|&r| p[r].clone()).collect(),
+            None => Vec::new(),
+        }
+    }
+}
+
+/// Interns the terms of every document, one document at a time: the same terms, ids and id sequences as
+/// [`InternedTerms::new`] on the documents' term strings, at a fraction of its cost, because this runs once per run
+/// over the whole corpus (the word 1–2-gram terms of 30,000 arguments are about 1.3 million strings).
+///
+/// What makes the difference: an Fx hash instead of SipHash (the keys are our own terms, not attacker-controlled
+/// input); terms looked up by `&str` and copied only when new; word n-grams keyed by the ids of their words, so a
+/// bigram is one `u64` lookup and its string (`"lift the"`) is built once per distinct term, in [`Interner::finish`];
+/// and the sort into term order comparing an 8-byte big-endian prefix before the whole strings.
+#[derive(Debug, Default)]
+pub(crate) struct Interner {
+    /// String terms (character n-grams, negation terms) → provisional id.
+    strs: FxHashMap<String, u32>,
+    /// Words of word n-grams (lower-cased, marked) → word id.
+    words: FxHashMap<String, u32>,
+    /// Provisional term id of each word id as a unigram, or `NONE` while it is not one.
+    unigram: Vec<u32>,
+    /// Word-id pairs (first << 32 | second) → provisional term id.
+    pairs: FxHashMap<u64, u32>,
+    /// Longer word-id sequences, padded with `NONE` → provisional term id.
+    longer: FxHashMap<[u32; MAX_WORD_N], u32>,
+    /// What each provisional id stands for.
+    defs: Vec<TermDef>,
+    /// The word ids of sequence terms (`TermDef::Seq` points here).
+    seq_words: Vec<u32>,
+    /// The current document's term ids.
+    current: Vec<u32>,
+    docs: Vec<Vec<u32>>,
+    /// Scratch space the extractors reuse from one document to the next.
+    pub(crate) scratch_words: Vec<u32>,
+    /// Scratch space the extractors reuse from one document to the next.
+    pub(crate) scratch_text: String,
+}
+
+/// The largest word n (`word-ngrams` checks `ngram` against it).
+pub(crate) const MAX_WORD_N: usize = 6;
+
+const NONE: u32 = u32::MAX;
+
+/// What a provisional term id stands for.
+#[derive(Debug, Clone, Copy)]
+enum TermDef {
+    /// A key of `Interner::strs`.
+    Str,
+    /// The words `seq_words[at..at + n]`, joined by spaces.
+    Seq { at: u32, n: u32 },
+}
+
+impl Interner {
+    /// Adds the next document's terms (the string path, which the tests compare with).
+    #[cfg(test)]
+    fn push(&mut self, doc: Vec<String>) {
+        for t in &doc {
+            self.push_str(t);
+        }
+        self.end_doc();
+    }
+
+    /// Adds a term to the current document.
+    pub(crate) fn push_str(&mut self, t: &str) {
+        let id = match self.strs.get(t) {
+            Some(&id) => id,
+            None => {
+                let id = self.defs.len() as u32;
+                self.defs.push(TermDef::Str);
+                self.strs.insert(t.to_string(), id);
+                id
+            }
+        };
+        self.current.push(id);
+    }
+
+    /// The id of a word of word n-grams (what [`Interner::push_words`] takes).
+    pub(crate) fn word_id(&mut self, w: &str) -> u32 {
+        match self.words.get(w) {
+            Some(&id) => id,
+            None => {
+                let id = self.words.len() as u32;
+                self.words.insert(w.to_string(), id);
+                self.unigram.push(NONE);
+                id
+            }
+        }
+    }
+
+    /// Adds to the current document the term made of the words `ws` (1 to [`MAX_WORD_N`] word ids) joined by
+    /// spaces.
+    pub(crate) fn push_words(&mut self, ws: &[u32]) {
+        let next = self.defs.len() as u32;
+        let id = match ws.len() {
+            1 => {
+                let slot = &mut self.unigram[ws[0] as usize];
+                if *slot == NONE {
+                    *slot = next;
+                }
+                *slot
+            }
+            2 => *self
+                .pairs
+                .entry((ws[0] as u64) << 32 | ws[1] as u64)
+                .or_insert(next),
+            n => {
+                let mut key = [NONE; MAX_WORD_N];
+                key[..n].copy_from_slice(ws);
+                *self.longer.entry(key).or_insert(next)
+            }
+        };
+        if id == next {
+            self.defs.push(TermDef::Seq {
+                at: self.seq_words.len() as u32,
+                n: ws.len() as u32,
+            });
+            self.seq_words.extend_from_slice(ws);
+        }
+        self.current.push(id);
+    }
+
+    /// Ends the current document.
+    pub(crate) fn end_doc(&mut self) {
+        // An exact-size copy: a document's ids are kept for the whole run.
+        self.docs.push(self.current.as_slice().to_vec());
+        self.current.clear();
+    }
+
+    /// Renumbers the ids in the terms' sorted order. Two provisional ids with the same string (which distinct
+    /// word sequences cannot give unless a word holds a space) become one term, as interning the strings would.
+    fn finish(self) -> InternedTerms {
+        let Interner {
+            strs,
+            words,
+            defs,
+            seq_words,
+            mut docs,
+            ..
+        } = self;
+        let mut word_text = vec![""; words.len()];
+        for (w, &id) in &words {
+            word_text[id as usize] = w.as_str();
+        }
+        if strs.is_empty() && word_text.iter().all(|w| w.bytes().all(|b| b > b' ')) {
+            return finish_by_word_rank(&word_text, &defs, &seq_words, docs);
+        }
+        let mut by_id = vec![String::new(); defs.len()];
+        for (id, def) in defs.iter().enumerate() {
+            if let TermDef::Seq { at, n } = *def {
+                let ws = &seq_words[at as usize..(at + n) as usize];
+                let mut t = String::with_capacity(
+                    ws.iter().map(|&w| word_text[w as usize].len() + 1).sum(),
+                );
+                for (k, &w) in ws.iter().enumerate() {
+                    if k > 0 {
+                        t.push(' ');
+                    }
+                    t.push_str(word_text[w as usize]);
+                }
+                by_id[id] = t;
+            }
+        }
+        drop(words);
+        for (t, id) in strs {
+            by_id[id as usize] = t;
+        }
+        let mut order: Vec<(u64, u32)> = by_id
+            .iter()
+            .enumerate()
+            .map(|(id, t)| (prefix_key(t), id as u32))
+            .collect();
+        // Equal strings end up side by side (in either order) and share one id.
+        order.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| by_id[a.1 as usize].cmp(&by_id[b.1 as usize]))
+        });
+        let mut new_id = vec![0u32; by_id.len()];
+        let mut terms: Vec<String> = Vec::with_capacity(by_id.len());
+        for &(_, old) in &order {
+            let t = std::mem::take(&mut by_id[old as usize]);
+            if terms.last() != Some(&t) {
+                terms.push(t);
+            }
+            new_id[old as usize] = (terms.len() - 1) as u32;
+        }
+        for doc in &mut docs {
+            for id in doc.iter_mut() {
+                *id = new_id[*id as usize];
+            }
+        }
+        InternedTerms { terms, docs }
+    }
+}
+
+/// [`Interner::finish`] when every term is a word sequence and no word holds a byte at or below `' '`. Then the
+/// order of the joined strings is the order of the sequences compared word by word (a sequence before its
+/// extensions): where two sequences first differ, either one word is a prefix of the other, and the shorter
+/// string continues with `' '` or ends where the longer continues with a larger byte, or the words differ at a
+/// byte, as the strings do. So the words are sorted once, and the terms by their words' ranks (no string
+/// comparisons); each term's string is built once, in the final order.
+fn finish_by_word_rank(
+    word_text: &[&str],
+    defs: &[TermDef],
+    seq_words: &[u32],
+    mut docs: Vec<Vec<u32>>,
+) -> InternedTerms {
+    let mut by_text: Vec<u32> = (0..word_text.len() as u32).collect();
+    by_text.sort_unstable_by(|&a, &b| word_text[a as usize].cmp(word_text[b as usize]));
+    // Rank + 1, so that 0 pads a shorter sequence before its extensions.
+    let mut rank = vec![0u32; word_text.len()];
+    for (r, &w) in by_text.iter().enumerate() {
+        rank[w as usize] = r as u32 + 1;
+    }
+    let words_of = |def: &TermDef| match *def {
+        TermDef::Seq { at, n } => &seq_words[at as usize..(at + n) as usize],
+        TermDef::Str => unreachable!("no string terms"),
+    };
+    // Distinct sequences have distinct keys: the order is total. Unigrams and bigrams (the usual case) are keyed
+    // by one `u64`, which sorts several times faster than arrays.
+    let order: Vec<u32> = if seq_words.len() <= 2 * defs.len()
+        && defs
+            .iter()
+            .all(|d| matches!(d, TermDef::Seq { n, .. } if *n <= 2))
+    {
+        let mut keyed: Vec<(u64, u32)> = defs
+            .iter()
+            .enumerate()
+            .map(|(id, def)| {
+                let ws = words_of(def);
+                let second = ws.get(1).map_or(0, |&w| rank[w as usize]);
+                (
+                    (rank[ws[0] as usize] as u64) << 32 | second as u64,
+                    id as u32,
+                )
+            })
+            .collect();
+        keyed.sort_unstable_by_key(|k| k.0);
+        keyed.into_iter().map(|(_, id)| id).collect()
+    } else {
+        let mut keyed: Vec<([u32; MAX_WORD_N], u32)> = defs
+            .iter()
+            .enumerate()
+            .map(|(id, def)| {
+                let mut key = [0u32; MAX_WORD_N];
+                for (k, &w) in key.iter_mut().zip(words_of(def)) {
+                    *k = rank[w as usize];
+                }
+                (key, id as u32)
+            })
+            .collect();
+        keyed.sort_unstable_by_key(|a| a.0);
+        keyed.into_iter().map(|(_, id)| id).collect()
+    };
+    let mut new_id = vec![0u32; defs.len()];
+    let mut terms = Vec::with_capacity(defs.len());
+    for (new, &old) in order.iter().enumerate() {
+        new_id[old as usize] = new as u32;
+        let ws = words_of(&defs[old as usize]);
+        let mut t =
+            String::with_capacity(ws.iter().map(|&w| word_text[w as usize].len() + 1).sum());
+        for (k, &w) in ws.iter().enumerate() {
+            if k > 0 {
+                t.push(' ');
+            }
+            t.push_str(word_text[w as usize]);
+        }
+        terms.push(t);
+    }
+    for doc in &mut docs {
+        for id in doc.iter_mut() {
+            *id = new_id[*id as usize];
+        }
+    }
+    InternedTerms { terms, docs }
+}
+
+/// The first 8 bytes of `t`, zero-padded, as a big-endian number: comparing two keys orders two strings as their
+/// bytes do whenever the keys differ (equal keys fall back to comparing the strings).
+fn prefix_key(t: &str) -> u64 {
+    let mut b = [0u8; 8];
+    let n = t.len().min(8);
+    b[..n].copy_from_slice(&t.as_bytes()[..n]);
+    u64::from_be_bytes(b)
+}
+
+fn prepare<'a>(
+    masker: Option<&FittedMasker>,
+    texts: impl Iterator<Item = &'a str>,
+) -> Vec<Prepared> {
+    texts
+        .map(|t| match masker {
+            Some(m) => Prepared::new(&m.transform(t)),
+            None => Prepared::new(t),
+        })
+        .collect()
+}
+
+/// A feature set fitted on one training fold.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FittedFeatureSet {
+    name: String,
+    masker: Option<FittedMasker>,
+    #[serde(with = "saved::boxed")]
+    extractors: Vec<Box<dyn FittedExtractor>>,
+}
+
+impl FittedFeatureSet {
+    /// The feature set's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Total number of columns.
+    pub fn n_features(&self) -> usize {
+        self.extractors.iter().map(|e| e.n_features()).sum()
+    }
+
+    /// Readable name of column `j` of the union.
+    pub fn feature_name(&self, mut j: usize) -> String {
+        for e in &self.extractors {
+            if j < e.n_features() {
+                return e.feature_name(j);
+            }
+            j -= e.n_features();
+        }
+        format!("#{j}")
+    }
+
+    /// Every term learned from the training fold, across extractors (for leakage checks and inspection).
+    pub fn vocabulary(&self) -> Vec<String> {
+        self.extractors
+            .iter()
+            .flat_map(|e| e.vocabulary())
+            .collect()
+    }
+
+    /// The holder masker, when the set masks holders.
+    pub fn masker(&self) -> Option<&FittedMasker> {
+        self.masker.as_ref()
+    }
+
+    /// Maps the extracted items `rows` to a sparse matrix, as [`FittedFeatureSet::transform`] would their texts.
+    /// The set must have been fitted with [`FeatureSet::fit_extracted`] on the same extraction.
+    pub fn transform_extracted(&self, ex: &Extracted, rows: &[usize]) -> CsMat<f64> {
+        let docs = ex.prepared_rows(rows);
+        let parts: Vec<CsMat<f64>> = self
+            .extractors
+            .iter()
+            .zip(&ex.interned)
+            .map(|(e, interned)| match (interned, e.bag()) {
+                (Some(it), Some(bag)) => bag.transform_interned(it, rows),
+                _ => e.transform(&docs),
+            })
+            .collect();
+        hstack_csr(&parts, rows.len())
+    }
+
+    /// Maps texts to a sparse matrix (rows = texts, columns = the union's features).
+    pub fn transform(&self, texts: &[&str]) -> CsMat<f64> {
+        let prepared = prepare(self.masker.as_ref(), texts.iter().copied());
+        let parts: Vec<CsMat<f64>> = self
+            .extractors
+            .iter()
+            .map(|e| e.transform(&prepared))
+            .collect();
+        hstack_csr(&parts, texts.len())
+    }
+}
+
+/// Side-by-side CSR matrices with the same rows, as one CSR matrix. Written here because `sprs::hstack` returns
+/// column-major storage, which the row-walking solvers would have to convert (a second copy).
+fn hstack_csr(parts: &[CsMat<f64>], rows: usize) -> CsMat<f64> {
+    let cols: usize = parts.iter().map(|m| m.cols()).sum();
+    let nnz: usize = parts.iter().map(|m| m.nnz()).sum();
+    let mut indptr = Vec::with_capacity(rows + 1);
+    let mut indices = Vec::with_capacity(nnz);
+    let mut data = Vec::with_capacity(nnz);
+    indptr.push(0);
+    // Every extractor builds CSR; a CSC part would make `outer_view` return columns.
+    debug_assert!(parts.iter().all(|m| m.is_csr() && m.rows() == rows));
+    for i in 0..rows {
+        let mut offset = 0;
+        for m in parts {
+            if let Some(row) = m.outer_view(i) {
+                for (j, &v) in row.iter() {
+                    indices.push(offset + j);
+                    data.push(v);
+                }
+            }
+            offset += m.cols();
+        }
+        indptr.push(indices.len());
+    }
+    CsMat::new((rows, cols), indptr, indices, data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(src: &str) -> FeatureSet {
+        let spec: FeatureSetSpec = toml::from_str(src).unwrap();
+        spec.check().unwrap()
+    }
+
+    fn docs<'a>(texts: &[&'a str]) -> Vec<Doc<'a>> {
+        texts
+            .iter()
+            .map(|t| Doc {
+                text: t,
+                holder: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn union_concatenates_columns_with_readable_names() {
+        let fs = set(
+            "name = 'u'\nextractors = [{ type = 'word-ngrams', weighting = 'binary' }, { type = 'shape' }]\n",
+        );
+        let fitted = fs.fit(&docs(&["lift restrictions", "escalation"])).unwrap();
+        assert_eq!(fitted.n_features(), 3 + shape::SHAPE_FEATURES.len());
+        assert_eq!(fitted.feature_name(0), "word:escalation");
+        assert_eq!(fitted.feature_name(3), "shape:log-length");
+        let x = fitted.transform(&["escalation now"]).to_dense();
+        assert_eq!(x.shape(), &[1, fitted.n_features()]);
+        assert_eq!(x[[0, 0]], 1.0);
+    }
+
+    #[test]
+    fn a_token_seen_only_in_test_text_never_enters_the_vocabulary() {
+        let fs = set(
+            "name = 'all'\nextractors = [{ type = 'word-ngrams', ngram = [1, 2] }, { type = 'char-ngrams', ngram = [3, 3] }, { type = 'negation' }]\n",
+        );
+        let fitted = fs
+            .fit(&docs(&[
+                "we must lift the restrictions",
+                "we do not want war",
+            ]))
+            .unwrap();
+        let before = fitted.vocabulary();
+        let x = fitted.transform(&["zebra xylophone"]);
+        assert_eq!(fitted.vocabulary(), before, "transform must not learn");
+        assert!(!before
+            .iter()
+            .any(|t| t.contains("zebra") || t.contains("xyl")));
+        assert_eq!(x.nnz(), 0, "every n-gram of the test text is unknown");
+    }
+
+    #[test]
+    fn masking_learns_holders_from_training_rows() {
+        let fs = set("name = 'm'\nmask_holders = true\nextractors = [{ type = 'word-ngrams' }]\n");
+        let fitted = fs
+            .fit(&[Doc {
+                text: "Stoltenberg urged allies",
+                holder: Some("Jens Stoltenberg"),
+            }])
+            .unwrap();
+        let vocab = fitted.vocabulary();
+        assert!(vocab.contains(&"holder".to_string()), "{vocab:?}");
+        assert!(!vocab.contains(&"stoltenberg".to_string()));
+    }
+
+    #[test]
+    fn fast_interning_matches_interned_terms_new() {
+        let texts = [
+            "We must lift the restrictions, we must!",
+            "",
+            "Ab ab a\u{0}b abcdefgh abcdefghi abcdefgh\u{0} Ünïcode ünïcode",
+            "the the the",
+        ];
+        for spec in [
+            "{ type = 'word-ngrams', ngram = [1, 3] }",
+            "{ type = 'char-ngrams', ngram = [1, 9], word_bounded = false }",
+        ] {
+            let fs = set(&format!("name = 'x'\nextractors = [{spec}]"));
+            let prepared: Vec<Prepared> = texts.iter().map(|t| Prepared::new(t)).collect();
+            let terms = || {
+                prepared
+                    .iter()
+                    .map(|d| fs.extractors[0].bag_terms(d).unwrap())
+            };
+            let mut interner = Interner::default();
+            terms().for_each(|d| interner.push(d));
+            assert_eq!(interner.finish(), InternedTerms::new(terms()), "{spec}");
+        }
+    }
+
+    /// The extractor specs whose interning the property test below compares: every bag extractor, every
+    /// setting that changes terms.
+    const INTERNED_SPECS: &[&str] = &[
+        "{ type = 'word-ngrams', ngram = [1, 2] }",
+        "{ type = 'word-ngrams', ngram = [2, 2] }",
+        "{ type = 'word-ngrams', ngram = [1, 6], mark_negation = true }",
+        "{ type = 'word-ngrams', ngram = [1, 3], lowercase = false, mark_negation = true }",
+        "{ type = 'char-ngrams', ngram = [2, 5] }",
+        "{ type = 'char-ngrams', ngram = [3, 4], lowercase = false }",
+        "{ type = 'char-ngrams', ngram = [1, 9], word_bounded = false }",
+        "{ type = 'char-ngrams', ngram = [2, 3], word_bounded = false, lowercase = false }",
+        "{ type = 'negation' }",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 300, failure_persistence: None, ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Interning from token positions (what `extract` does) gives the same terms, ids and id sequences as
+        /// interning the term strings of the reference tokeniser with `InternedTerms::new` (the old path).
+        #[test]
+        fn interning_from_spans_matches_the_string_path(
+            texts in proptest::collection::vec(tokenize::tests::tricky_text(), 0..8)
+        ) {
+            for spec in INTERNED_SPECS {
+                let fs = set(&format!("name = 'x'\nextractors = [{spec}]"));
+                let e = &fs.extractors[0];
+                let old = InternedTerms::new(texts.iter().map(|t| {
+                    let doc = Prepared { text: t.clone(), tokens: tokenize::tests::reference_tokenize(t) };
+                    e.bag_terms(&doc).unwrap()
+                }));
+                let mut interner = Interner::default();
+                let mut spans = Vec::new();
+                for t in &texts {
+                    tokenize::scan(t, &mut spans);
+                    e.intern(t, &spans, &mut interner);
+                }
+                proptest::prop_assert_eq!(interner.finish(), old, "{}", spec);
+            }
+        }
+    }
+
+    #[test]
+    fn empty_sets_and_unknown_extractors_are_rejected() {
+        let spec: FeatureSetSpec = toml::from_str("name = 'e'\nextractors = []").unwrap();
+        assert!(matches!(
+            spec.check(),
+            Err(FeatureError::EmptyFeatureSet(_))
+        ));
+        let err = toml::from_str::<FeatureSetSpec>("name = 'e'\nextractors = [{ type = 'bert' }]")
+            .unwrap_err();
+        assert!(err.to_string().contains("unknown variant `bert`"), "{err}");
+    }
+}

@@ -1,0 +1,199 @@
+//! The explanatory sections: top features of the detailed configurations and the best's error analysis.
+
+use std::fmt::Write;
+
+use super::MAX_ERRORS;
+use stance_eval::oof::OutOfFold;
+use stance_eval::results::{ConfigResult, TopFeatures};
+use crate::format::{code, escape};
+use stance_results::RunReport;
+
+/// "Top features": weights per class for linear models, impurity importance for trees.
+pub(super) fn top_features(r: &RunReport, detail: &[&ConfigResult]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "## Top features\n");
+    if let Some(pg) = &r.run.evaluation.per_group {
+        let _ = writeln!(
+            s,
+            "None: this run trains one model per {} ({} groups), so there is no single model to explain, and a \
+             model refitted on all items would not be any of the models scored above. Behavioural tests are \
+             skipped for the same reason.\n",
+            pg.by, pg.groups
+        );
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "From each model refitted on all {} items (for explanation only; the scores above are out-of-fold). Linear \
+         models list the largest weights toward each class; trees list impurity importance.\n",
+        r.data.n_items
+    );
+    let mut any = false;
+    for c in detail {
+        let Some(top) = &c.top_features else { continue };
+        any = true;
+        feature_block(&mut s, &c.id, top);
+    }
+    if !any {
+        let _ = writeln!(
+            s,
+            "No model among the configurations shown has weights or importances.\n"
+        );
+    }
+    s
+}
+
+fn feature_list(features: &[(String, f64)]) -> Vec<String> {
+    features
+        .iter()
+        .map(|(f, w)| format!("{} ({:.3})", code(f), w))
+        .collect()
+}
+
+fn feature_block(s: &mut String, id: &str, top: &TopFeatures) {
+    match top {
+        TopFeatures::PerClass { classes } => {
+            let _ = writeln!(s, "**{}**\n", code(id));
+            let _ = writeln!(s, "| class | top features (weight) |");
+            let _ = writeln!(s, "|---|---|");
+            for cf in classes {
+                let list = feature_list(&cf.features);
+                let _ = writeln!(
+                    s,
+                    "| {} | {} |",
+                    escape(&cf.class),
+                    if list.is_empty() {
+                        "—".into()
+                    } else {
+                        list.join(", ")
+                    }
+                );
+            }
+            let _ = writeln!(s);
+        }
+        TopFeatures::Importance { features } => {
+            let list = feature_list(features);
+            let _ = writeln!(
+                s,
+                "**{}** importance: {}\n",
+                code(id),
+                if list.is_empty() {
+                    "no splits".into()
+                } else {
+                    list.join(", ")
+                }
+            );
+        }
+    }
+}
+
+/// "Error analysis": every statement the best gets wrong in some repeat, most often wrong first.
+pub(super) fn error_analysis(r: &RunReport, best: &ConfigResult) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "## Error analysis: {}\n", code(&best.id));
+    let errors = error_rows(r, best);
+    if errors.is_empty() {
+        let _ = writeln!(s, "Every item is predicted correctly in most repeats.\n");
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "Every statement the best configuration gets wrong in at least one repeat ({} of {}), most often wrong \
+         first. *Predicted* is the most frequent wrong prediction over repeats; *confidence* is the model's mean \
+         probability for that class when it has probabilities.\n",
+        errors.len(),
+        r.run.items.len()
+    );
+    let _ = writeln!(
+        s,
+        "| id | holder | statement | gold | predicted | wrong in | confidence |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---:|---:|");
+    for e in errors.iter().take(MAX_ERRORS) {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {}/{} | {} |",
+            escape(&e.id),
+            escape(&e.holder),
+            escape(&e.text),
+            escape(&e.gold),
+            escape(&e.predicted),
+            e.wrong,
+            e.total,
+            e.confidence
+                .map(|c| format!("{c:.2}"))
+                .unwrap_or_else(|| "—".into())
+        );
+    }
+    if errors.len() > MAX_ERRORS {
+        let _ = writeln!(
+            s,
+            "\n{} more in `{}`.",
+            errors.len() - MAX_ERRORS,
+            r.predictions_file()
+        );
+    }
+    let _ = writeln!(s);
+    s
+}
+
+struct ErrorRow {
+    id: String,
+    holder: String,
+    text: String,
+    gold: String,
+    predicted: String,
+    wrong: usize,
+    total: usize,
+    confidence: Option<f64>,
+}
+
+fn error_rows(r: &RunReport, c: &ConfigResult) -> Vec<ErrorRow> {
+    let k = r.data.classes.len();
+    let oof = OutOfFold::new(c.predictions.clone(), k);
+    let mut rows = Vec::new();
+    for (i, item) in r.run.items.iter().enumerate() {
+        let votes = oof.votes(i);
+        let total = oof.times_tested(i) as usize;
+        let wrong = total - votes[item.gold] as usize;
+        if total == 0 || wrong == 0 {
+            continue;
+        }
+        // The most frequent *wrong* prediction: the gold class is out of the running (ties: the lower index).
+        let predicted = (0..k)
+            .filter(|&c| c != item.gold)
+            .max_by(|&a, &b| votes[a].cmp(&votes[b]).then(b.cmp(&a)))
+            .expect("a wrong prediction exists");
+        rows.push(ErrorRow {
+            id: item.id.clone(),
+            holder: item.holder.clone().unwrap_or_default(),
+            text: item.text.clone(),
+            gold: r.data.classes[item.gold].clone(),
+            predicted: r.data.classes[predicted].clone(),
+            wrong,
+            total,
+            confidence: mean_probability(&oof, i, predicted, k),
+        });
+    }
+    rows.sort_by(|a, b| {
+        (b.wrong * a.total)
+            .cmp(&(a.wrong * b.total))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    rows
+}
+
+/// The model's mean probability for `class` on `item`, over the repeats that have probabilities.
+fn mean_probability(oof: &OutOfFold, item: usize, class: usize, k: usize) -> Option<f64> {
+    let mut proba_sum = vec![0.0f64; k];
+    let mut with_proba = 0usize;
+    for rep in oof.predictions() {
+        if let Some(v) = rep[item].as_ref().and_then(|p| p.proba.as_ref()) {
+            with_proba += 1;
+            for (s, x) in proba_sum.iter_mut().zip(v) {
+                *s += x;
+            }
+        }
+    }
+    (with_proba > 0).then(|| proba_sum[class] / with_proba as f64)
+}

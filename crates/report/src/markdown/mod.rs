@@ -1,0 +1,69 @@
+//! `report.md`: the report a person reads in a minute.
+//!
+//! Rendered only from a [`RunReport`] (nothing is recomputed), one function per section; [`render`] concatenates
+//! them. Every piece of user text (statements, ids, holder and feature names) passes through
+//! [`escape`](crate::format::escape), so a `|` or a newline in a statement cannot break a table.
+
+mod analysis;
+mod extras;
+mod results;
+mod summary;
+mod tuning;
+
+use stance_eval::results::ConfigResult;
+use stance_results::RunReport;
+
+/// Most misclassified statements listed in the error-analysis table.
+pub const MAX_ERRORS: usize = 200;
+
+/// Configurations shown in the per-class and top-feature sections.
+pub const DETAIL_CONFIGS: usize = 5;
+
+/// Renders the Markdown report; `charts` lists the chart files written beside it (relative paths).
+pub fn render(r: &RunReport, charts: &[String]) -> String {
+    let best = r.config(&r.run.best).expect("best exists");
+    let detail = detail_configs(r);
+    [
+        summary::title_and_summary(r, best),
+        summary::what_the_data_can_tell(r),
+        results::leaderboard(r, best, charts),
+        results::per_class(&detail, charts),
+        results::confusion(r, best, charts),
+        tuning::tuning(r),
+        analysis::top_features(r, &detail),
+        analysis::error_analysis(r, best),
+        extras::per_group(r, charts),
+        extras::ablation(r, charts),
+        extras::learning_curve(r, charts),
+        extras::behaviour(r, charts),
+        extras::warnings(r),
+        extras::reproduce(r),
+    ]
+    .concat()
+}
+
+/// The chart's image line when that chart was drawn (a section without data draws none).
+fn chart(charts: &[String], name: &str, alt: &str) -> Option<String> {
+    charts
+        .iter()
+        .find(|c| c.as_str() == name)
+        .map(|c| format!("![{alt}]({c})\n"))
+}
+
+/// The configurations worth detailing: the best few ranked models, then every baseline for reference.
+fn detail_configs(r: &RunReport) -> Vec<&ConfigResult> {
+    let mut out: Vec<&ConfigResult> = r
+        .run.leaderboard
+        .iter()
+        .filter_map(|id| r.config(id))
+        .filter(|c| !c.baseline)
+        .take(DETAIL_CONFIGS)
+        .collect();
+    out.extend(
+        r.run.leaderboard
+            .iter()
+            .filter_map(|id| r.config(id))
+            .filter(|c| c.baseline),
+    );
+    out
+}
