@@ -40,7 +40,7 @@
 //!     None,
 //! )?;
 //! let data = exp.load_data()?;
-//! let run = stance::eval::run(&exp.plan()?, &data.dataset, &Default::default())?;
+//! let run = stance::eval::run(&exp.plan()?, &data.dataset, &Default::default())?.run;
 //! assert_eq!(run.items.len(), 11);
 //! assert_eq!(run.leaderboard.len(), 2);
 //! let best = run.configs.iter().find(|c| c.id == run.best).expect("the best is a configuration");

@@ -107,7 +107,8 @@ fn per_group_predictions_are_each_groups_own_model_concatenated() {
     }
     let pg = report(&wd, "pg");
     let info = pg
-        .run.evaluation
+        .run
+        .evaluation
         .per_group
         .as_ref()
         .expect("per_group recorded");

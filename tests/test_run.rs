@@ -280,7 +280,10 @@ fn every_shipped_experiment_runs_on_the_gold_data() {
         .join("reports/learning-curve/charts/learning-curve.png")
         .is_file());
     let three = report(&wd, "reports/three-way");
-    assert_eq!(three.run.evaluation.headline, stance::eval::MetricName::FAvg);
+    assert_eq!(
+        three.run.evaluation.headline,
+        stance::eval::MetricName::FAvg
+    );
 }
 
 #[test]
@@ -490,7 +493,8 @@ fn verdicts_agree_with_their_intervals_on_every_shipped_experiment() {
     }
     let three = report(&wd, "reports/three-way");
     let majority = three
-        .run.comparisons
+        .run
+        .comparisons
         .iter()
         .find(|c| c.config == "majority")
         .expect("the majority baseline is ranked");
@@ -498,7 +502,8 @@ fn verdicts_agree_with_their_intervals_on_every_shipped_experiment() {
     let default = report(&wd, "reports/default");
     assert!(
         default
-            .run.configs
+            .run
+            .configs
             .iter()
             .any(|c| c.degenerate == Some(stance::eval::results::Degenerate::EqualsMajority)),
         "text models that predict the majority class everywhere are marked"

@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use stance::atomic::write_atomic;
 use stance::check::{self, render, BaselineError, Gate};
 use stance::experiment::{Experiment, LoadedData, MetricName};
-use stance::atomic::write_atomic;
-use stance::results::{RunReport, Timings};
 use stance::report::text::leaderboard_text;
 use stance::report::{to_json, write_report_folder};
+use stance::results::{RunReport, Timings};
 
 use super::{harness_info, CommonArgs};
 

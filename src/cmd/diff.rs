@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use stance::atomic::write_atomic;
 use stance::diff::{self, render, DiffOptions};
 use stance::experiment::MetricName;
-use stance::atomic::write_atomic;
 use stance::report::to_json;
 
 /// Compare two runs side by side: any two report folders (or report.json files), whatever their scheme, seed or

@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use stance::results::RunReport;
 use stance::report::write_report_folder;
+use stance::results::RunReport;
 use stance::shard::{expand_inputs, merge};
 
 use super::{harness_info, CommonArgs};

@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use stance::eval::{run as run_experiment, RunOptions};
 use stance::experiment::Experiment;
-use stance::results::RunReport;
 use stance::report::text::leaderboard_text;
 use stance::report::{write_report_folder, Written};
+use stance::results::RunReport;
 use stance::shard::ShardFile;
 
 use super::{harness_info, CommonArgs};

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use stance::atomic::prepare;
-use stance::results::read_report;
 use stance::report::submission::{find_config, submission, Side};
+use stance::results::read_report;
 
 /// Write one configuration's out-of-fold predictions as `ID<TAB>Target<TAB>Tweet<TAB>Stance` lines, the
 /// SemEval-2016 Task 6 submission format, so the task's official scorer can be run on them

@@ -32,10 +32,10 @@
 //!
 //! ```
 //! use std::path::Path;
-//! use stance::behaviour::{self, run::evaluate, summary::summarize};
-//! use stance::models::Prediction;
+//! use stance_behaviour::{self as behaviour, run::evaluate, summary::summarize};
+//! use stance_models::Prediction;
 //!
-//! let suites = behaviour::suite::load_dir(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/labels/behaviour")))?;
+//! let suites = behaviour::suite::load_dir(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../labels/behaviour")))?;
 //! let cases = behaviour::expand::expand_all(&suites)?;
 //! let classes = vec!["support".to_string(), "oppose".to_string(), "neutral".to_string()];
 //! // A model that says `support` to everything passes the support MFT and fails the oppose MFT.

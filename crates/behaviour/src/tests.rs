@@ -13,7 +13,7 @@ use super::{BehaviourError, Case, Expectation, TestType};
 use stance_models::Prediction;
 
 fn shipped_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("labels/behaviour")
+    stance_testkit::at_root("labels/behaviour")
 }
 
 fn shipped() -> Vec<Case> {

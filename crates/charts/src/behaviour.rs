@@ -21,7 +21,8 @@ const CELL_BORDER: RGBColor = RGBColor(0xBB, 0xBB, 0xBB);
 pub(super) fn render(report: &RunReport, b: &BehaviourReport) -> Result<Vec<u8>, PlotError> {
     // Columns in leaderboard order; the rank printed above each is the leaderboard's.
     let columns: Vec<(usize, &BehaviourSummary)> = report
-        .run.leaderboard
+        .run
+        .leaderboard
         .iter()
         .enumerate()
         .filter_map(|(rank, id)| b.summary(id).map(|s| (rank + 1, s)))

@@ -35,7 +35,13 @@ struct Panel {
 pub(super) fn render(report: &RunReport) -> Result<Vec<u8>, PlotError> {
     let config = report
         .config(&report.run.best)
-        .or_else(|| report.run.leaderboard.first().and_then(|id| report.config(id)))
+        .or_else(|| {
+            report
+                .run
+                .leaderboard
+                .first()
+                .and_then(|id| report.config(id))
+        })
         .ok_or_else(|| PlotError::Data {
             chart: CHART,
             message: format!(

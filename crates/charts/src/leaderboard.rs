@@ -124,7 +124,8 @@ fn rows(report: &RunReport) -> Result<(Vec<Row>, i32), PlotError> {
         let baseline = config.is_some_and(|c| c.baseline);
         let best = *id == report.run.best;
         let significant = report
-            .run.comparisons
+            .run
+            .comparisons
             .iter()
             .any(|c| c.config == *id && c.significant);
         let degenerate = match config.and_then(|c| c.degenerate.as_ref()) {

@@ -93,7 +93,8 @@ pub(super) fn shown(report: &RunReport) -> (Vec<&ConfigResult>, usize, usize) {
         report.run.configs.iter().collect()
     } else {
         report
-            .run.leaderboard
+            .run
+            .leaderboard
             .iter()
             .filter_map(|id| report.config(id))
             .collect()

@@ -143,13 +143,15 @@ pub(super) fn has_groups(report: &RunReport) -> bool {
 /// Renders the per-group chart of the best configuration.
 pub(super) fn render_groups(report: &RunReport) -> Result<Vec<u8>, PlotError> {
     let h = report.headline();
-    let best = report.config(&report.run.best).ok_or_else(|| PlotError::Data {
-        chart: GROUPS_CHART,
-        message: format!(
-            "the best configuration '{}' is not in the report",
-            report.run.best
-        ),
-    })?;
+    let best = report
+        .config(&report.run.best)
+        .ok_or_else(|| PlotError::Data {
+            chart: GROUPS_CHART,
+            message: format!(
+                "the best configuration '{}' is not in the report",
+                report.run.best
+            ),
+        })?;
     let (rows, split) = group_rows(&best.per_group, h);
     let width = WIDTH as i32;
     let mut labels = Vec::with_capacity(rows.len());

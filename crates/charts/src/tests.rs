@@ -76,7 +76,8 @@ fn leaderboard_grows_with_the_number_of_configs() {
     for i in 0..26 {
         let id = format!("{LONG_ID} {i}");
         report
-            .run.configs
+            .run
+            .configs
             .push(config(&id, false, 0.3, &["support", "oppose", "neutral"]));
         report.run.leaderboard.push(id);
     }
@@ -181,7 +182,12 @@ fn with_folds_and_groups(groups: usize) -> RunReport {
             .collect();
     }
     let best = report.run.best.clone();
-    let b = report.run.configs.iter_mut().find(|c| c.id == best).unwrap();
+    let b = report
+        .run
+        .configs
+        .iter_mut()
+        .find(|c| c.id == best)
+        .unwrap();
     b.per_group = (0..groups)
         .map(|g| GroupScore {
             group: format!("target number {g} with a rather long name"),

@@ -15,13 +15,13 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 use super::stale_reasons;
-use stance_results::consistency;
 use crate::{compare, render, Gate};
-use stance_fixtures::sample_report;
-use stance_testkit::{apply, config, edit};
 use stance_eval::MetricName;
+use stance_fixtures::sample_report;
 use stance_report::to_json;
+use stance_results::consistency;
 use stance_results::parse_report;
+use stance_testkit::{apply, config, edit};
 
 /// A JSON value replacing another.
 fn replacement() -> impl Strategy<Value = Value> {
@@ -205,7 +205,7 @@ fn the_unedited_baseline_is_compared() {
 
 #[test]
 fn the_shipped_baseline_reads_back_consistent() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/baselines/default.json");
+    let path = stance_testkit::at_root("reports/baselines/default.json");
     let b = stance_results::read_report(&path).unwrap();
     consistency(&b).unwrap();
 }

@@ -211,7 +211,8 @@ fn behaviour_flips(baseline: &RunReport, candidate: &RunReport) -> Vec<String> {
 fn config_ids(baseline: &RunReport, candidate: &RunReport) -> Vec<String> {
     let mut seen = BTreeSet::new();
     baseline
-        .run.configs
+        .run
+        .configs
         .iter()
         .chain(&candidate.run.configs)
         .map(|c| c.id.clone())
@@ -317,8 +318,8 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use stance_fixtures::sample_report;
     use stance_eval::MetricName;
+    use stance_fixtures::sample_report;
 
     fn gate(require_significance: bool) -> Gate {
         Gate {
@@ -333,7 +334,12 @@ mod tests {
     /// The sample run with `delta` added to one model's macro-F1.
     fn shifted(delta: f64) -> (RunReport, String) {
         let mut r = sample_report();
-        let c = r.run.configs.iter_mut().find(|c| !c.baseline).expect("a model");
+        let c = r
+            .run
+            .configs
+            .iter_mut()
+            .find(|c| !c.baseline)
+            .expect("a model");
         c.metrics
             .get_mut(&MetricName::MacroF1)
             .expect("macro-F1")
@@ -429,7 +435,8 @@ mod tests {
         let baseline = sample_report();
         let mut candidate = baseline.clone();
         let c = candidate
-            .run.configs
+            .run
+            .configs
             .iter_mut()
             .find(|c| !c.baseline)
             .expect("a model");

@@ -21,8 +21,7 @@ pub mod render;
 use std::collections::BTreeMap;
 
 pub use baseline::{
-    default_baseline_path, load_baseline, stale_reasons, BaselineError, Identity,
-    StaleReason,
+    default_baseline_path, load_baseline, stale_reasons, BaselineError, Identity, StaleReason,
 };
 pub use compare::{compare, Flip, GateResult, GateRow, Verdict};
 pub use stance_results::consistency;

@@ -16,7 +16,6 @@ use super::seeds::{parse_manifest, Seed, SeedSet};
 use super::sha256_hex;
 use super::table::{parse_table, TableSpec};
 
-
 /// Arbitrary bytes, or `base` with up to six edits.
 fn input(base: &'static [u8]) -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![

@@ -289,18 +289,21 @@ pub fn diff(
     opts: &DiffOptions,
 ) -> Diff {
     let shared: Vec<(&ConfigResult, &ConfigResult)> = a
-        .run.configs
+        .run
+        .configs
         .iter()
         .filter_map(|ca| b.config(&ca.id).map(|cb| (ca, cb)))
         .collect();
     let only_in_a = a
-        .run.configs
+        .run
+        .configs
         .iter()
         .filter(|c| b.config(&c.id).is_none())
         .map(|c| c.id.clone())
         .collect();
     let only_in_b = b
-        .run.configs
+        .run
+        .configs
         .iter()
         .filter(|c| a.config(&c.id).is_none())
         .map(|c| c.id.clone())
@@ -367,13 +370,15 @@ fn metrics_of(ca: &ConfigResult, cb: &ConfigResult, opts: &DiffOptions) -> Vec<M
 /// Decides whether the runs pair item by item; when they do, `order[i]` is the index in B of A's item `i`.
 fn pair(a: &RunReport, b: &RunReport) -> (Pairing, Option<Vec<usize>>) {
     let ids_b: HashMap<&str, usize> = b
-        .run.items
+        .run
+        .items
         .iter()
         .enumerate()
         .map(|(i, it)| (it.id.as_str(), i))
         .collect();
     let shared_items = a
-        .run.items
+        .run
+        .items
         .iter()
         .filter(|it| ids_b.contains_key(it.id.as_str()))
         .count();
@@ -436,7 +441,8 @@ fn items_match(
     }
     let order: Vec<usize> = a.run.items.iter().map(|it| ids_b[it.id.as_str()]).collect();
     let relabelled: Vec<&str> = a
-        .run.items
+        .run
+        .items
         .iter()
         .zip(&order)
         .filter(|(it, &j)| it.gold != b.run.items[j].gold)
@@ -458,7 +464,8 @@ fn omitted_predictions(a: &RunReport, b: &RunReport) -> Option<String> {
         .iter()
         .filter(|(_, r)| {
             r.predictions_omitted
-                || (!r.run.items.is_empty() && r.run.configs.iter().any(|c| c.predictions.is_empty()))
+                || (!r.run.items.is_empty()
+                    && r.run.configs.iter().any(|c| c.predictions.is_empty()))
         })
         .map(|(n, _)| *n)
         .collect();

@@ -501,10 +501,10 @@ pub fn subsample(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use stance_corpus::Item;
     use crate::splits::stratified_kfold;
-    use stance_features::FeatureSetSpec;
     use proptest::prelude::*;
+    use stance_corpus::Item;
+    use stance_features::FeatureSetSpec;
     use std::collections::BTreeMap;
 
     fn dataset(n: usize) -> Dataset {

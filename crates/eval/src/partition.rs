@@ -260,8 +260,8 @@ pub fn reassemble(
 mod tests {
     use super::*;
     use crate::grid::CellOutput;
-    use stance_models::Prediction;
     use proptest::prelude::*;
+    use stance_models::Prediction;
 
     proptest! {
         /// Every task goes to exactly one shard in range, the deal is a function of the costs, and greedy LPT keeps

@@ -8,9 +8,9 @@
 use super::metrics::MetricName;
 use super::splits::{GroupBy, Split};
 use stance_behaviour::Case;
+use stance_core::tunable::ParamGrid;
 use stance_features::{FeatureError, FeatureSet, FeatureSetSpec};
 use stance_models::Classifier;
-use stance_core::tunable::ParamGrid;
 
 /// What kind of run.
 #[derive(Debug, Clone, PartialEq)]

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::metrics::MetricName;
 use super::splits::{GroupBy, Scheme};
-use stance_models::ClassifierKind;
 use stance_core::tunable::ParamGrid;
+use stance_models::ClassifierKind;
 
 /// Above this many out-of-fold predictions (configurations × repeats × items), `report.json` leaves them and the
 /// item texts out and points to the predictions file: at 30,000 items × 10 repeats × 26 configurations they would

@@ -37,10 +37,10 @@ use super::results::{TuningChoice, TuningResult};
 use super::splits::{group_kfold, groups_of, stratified_kfold};
 use super::stats::derive_seed;
 use super::EvalError;
+use stance_core::tunable::ParamGrid;
 use stance_corpus::Dataset;
 use stance_features::{Extracted, FeatureSet};
 use stance_models::{classes_present, Classifier};
-use stance_core::tunable::ParamGrid;
 
 /// Inner folds when `[evaluation] inner_k` is not given.
 pub const DEFAULT_INNER_K: usize = 3;

@@ -2022,7 +2022,9 @@ type = "logistic"
         ];
         for (src, at, want) in cases {
             let (line, err) = line_of(&src);
-            let expected = src.find(at).map(|o| stance_core::diag::line_of_offset(&src, o));
+            let expected = src
+                .find(at)
+                .map(|o| stance_core::diag::line_of_offset(&src, o));
             assert_eq!(Some(line), expected, "{want}: {err}\n{src}");
             assert!(err.contains(want), "wanted '{want}' in: {err}");
         }

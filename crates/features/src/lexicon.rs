@@ -66,7 +66,9 @@ impl Lexicon {
     pub fn parse(src: &str, origin: &str) -> Result<Lexicon, FeatureError> {
         let file: LexiconFile = toml::from_str(src).map_err(|e| FeatureError::LexiconToml {
             origin: origin.into(),
-            line: e.span().map(|s| stance_core::diag::line_of_offset(src, s.start)),
+            line: e
+                .span()
+                .map(|s| stance_core::diag::line_of_offset(src, s.start)),
             source: stance_core::errors::TomlCause::from(e),
         })?;
         let mut stances: Vec<String> = Vec::new();

@@ -26,13 +26,13 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::TrainedModel;
+use stance_core::atomic::WriteError;
 use stance_corpus::{sha256_hex, Dataset};
 use stance_experiment::Experiment;
 use stance_features::{FeatureSetSpec, FittedFeatureSet};
 use stance_models::saved::SavedClassifier;
 use stance_models::ClassifierSpec;
 use stance_results::HarnessInfo;
-use stance_core::atomic::WriteError;
 
 /// The `format` value of every model file.
 pub const FORMAT: &str = "stance-model";
@@ -482,7 +482,10 @@ mod tests {
     }
 
     fn experiment(name: &str) -> (Experiment, Dataset) {
-        let exp = Experiment::load(Path::new(&format!("experiments/{name}.toml"))).unwrap();
+        let exp = Experiment::load(&stance_testkit::at_root(&format!(
+            "experiments/{name}.toml"
+        )))
+        .unwrap();
         let data = exp.load_data().unwrap().dataset;
         (exp, data)
     }
@@ -556,8 +559,10 @@ mod tests {
         let e = err(other.as_bytes());
         assert!(e.contains("m.json: model file schema version 7"), "{e}");
         assert!(e.contains("reads version 1 only"), "{e}");
+        // The experiment is named unless it is the default one (loaded here by its absolute path).
+        assert!(e.contains("retrain it with `stance train "), "{e}");
         assert!(
-            e.contains("stance train --config \"words + logistic\" --model m.json"),
+            e.contains("default.toml --config \"words + logistic\" --model m.json"),
             "{e}"
         );
         // Even when the rest of the file is of a shape this version cannot read.

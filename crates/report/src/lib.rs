@@ -82,7 +82,10 @@ pub(crate) fn predictions_file(
             tables::predictions_csv_gz(report),
         )
     } else {
-        (stance_results::PREDICTIONS_CSV, tables::predictions_csv(report))
+        (
+            stance_results::PREDICTIONS_CSV,
+            tables::predictions_csv(report),
+        )
     }
 }
 

@@ -59,13 +59,15 @@ pub fn find_config<'a>(
 ) -> Result<&'a ConfigResult, SubmissionError> {
     let want = config.unwrap_or(&report.run.best);
     report
-        .run.configs
+        .run
+        .configs
         .iter()
         .find(|c| c.id == want)
         .ok_or_else(|| SubmissionError::UnknownConfig {
             config: want.to_string(),
             known: report
-                .run.configs
+                .run
+                .configs
                 .iter()
                 .map(|c| c.id.as_str())
                 .collect::<Vec<_>>()

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use std::borrow::Cow;
 
-use stance_eval::results::Estimate;
 use crate::csv_safe::neutralise;
+use stance_eval::results::Estimate;
 use stance_results::RunReport;
 
 /// A text field as written to CSV: user text (ids, labels, names) starting with `=`, `+`, `-`, `@`, tab or CR gets
@@ -144,7 +144,8 @@ pub fn behaviour_csv(r: &RunReport) -> Vec<u8> {
 /// The flat metrics file: `{ "<config>": { "macro_f1": x, "macro_f1_lower": y, … } }`, which `dvc metrics
 /// show/diff` reads without configuration.
 pub fn flat_metrics(r: &RunReport) -> BTreeMap<String, BTreeMap<String, f64>> {
-    r.run.configs
+    r.run
+        .configs
         .iter()
         .map(|c| {
             let mut m = BTreeMap::new();

@@ -9,9 +9,9 @@ use stance_results::RunReport;
 /// its JSON is byte for byte that of a copy with the predictions and texts emptied (the earlier implementation).
 #[test]
 fn large_runs_leave_predictions_out_of_report_json() {
+    use crate::to_json;
     use stance_eval::results::{ItemRecord, PredictionRecord};
     use stance_results::{MAX_JSON_PREDICTIONS, PREDICTIONS_CSV, PREDICTIONS_CSV_GZ};
-    use crate::to_json;
     let mut report = synthetic_report();
     let n_items = 1000;
     report.run.items = (0..n_items)
@@ -53,7 +53,8 @@ fn large_runs_leave_predictions_out_of_report_json() {
     assert_eq!(back.predictions_file(), PREDICTIONS_CSV_GZ);
     assert!(back.run.configs.iter().all(|c| c.predictions.is_empty()));
     assert!(back
-        .run.items
+        .run
+        .items
         .iter()
         .all(|i| i.text.is_empty() && !i.id.is_empty()));
     assert!(
@@ -84,9 +85,9 @@ fn large_runs_leave_predictions_out_of_report_json() {
 fn large_runs_write_gzipped_predictions() {
     use std::io::Read;
 
+    use crate::{predictions_file, tables, to_json};
     use stance_eval::results::{ItemRecord, PredictionRecord};
     use stance_results::{PREDICTIONS_CSV, PREDICTIONS_CSV_GZ};
-    use crate::{predictions_file, tables, to_json};
     let mut report = synthetic_report();
     let n_items = 40;
     report.run.items = (0..n_items)

@@ -3,9 +3,9 @@
 use std::fmt::Write;
 
 use super::format::{num, pval_opt};
-use stance_results::RunReport;
 use stance_eval::results::Degenerate;
 use stance_eval::MetricName;
+use stance_results::RunReport;
 
 /// The plain-text leaderboard printed by `stance run`.
 pub fn leaderboard_text(r: &RunReport) -> String {
@@ -26,7 +26,8 @@ pub fn leaderboard_text(r: &RunReport) -> String {
         r.data.n_items,
         counts.join(", "),
         r.run.evaluation.scheme,
-        r.run.evaluation
+        r.run
+            .evaluation
             .k
             .map(|k| format!(" k={k}"))
             .unwrap_or_default(),
@@ -39,7 +40,8 @@ pub fn leaderboard_text(r: &RunReport) -> String {
         r.run.evaluation.bootstrap,
     );
     let width = r
-        .run.leaderboard
+        .run
+        .leaderboard
         .iter()
         .map(|id| id.chars().count() + " (baseline)".len().max(" ≡ majority".chars().count()))
         .max()

@@ -226,7 +226,8 @@ impl RunReport {
 
     /// Out-of-fold predictions held (configurations × repeats × items).
     pub fn prediction_count(&self) -> usize {
-        self.run.configs
+        self.run
+            .configs
             .iter()
             .map(|c| c.predictions.len() * self.run.items.len())
             .sum()
@@ -261,7 +262,11 @@ impl RunReport {
                     })
                     .collect(),
                 folds: run.folds.clone(),
-                configs: run.configs.iter().map(ConfigResult::without_predictions).collect(),
+                configs: run
+                    .configs
+                    .iter()
+                    .map(ConfigResult::without_predictions)
+                    .collect(),
                 leaderboard: run.leaderboard.clone(),
                 best: run.best.clone(),
                 comparisons: run.comparisons.clone(),
@@ -301,7 +306,8 @@ impl RunReport {
     /// training fraction), else any. Decided by classifier type, never by name.
     pub fn majority_baseline(&self) -> Option<&ConfigResult> {
         let is_majority = |c: &&ConfigResult| c.classifier_type == ClassifierKind::Majority;
-        self.run.leaderboard
+        self.run
+            .leaderboard
             .iter()
             .filter_map(|id| self.config(id))
             .find(is_majority)

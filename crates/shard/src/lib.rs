@@ -20,17 +20,17 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use stance_core::atomic::write_atomic;
+use stance_core::atomic::WriteError;
 use stance_corpus::sha256_hex;
 use stance_eval::grid::{extract_all, TaskOutput};
-use stance_eval::run::{finish, prepare, GridTimes, RunOutput};
 use stance_eval::partition::{reassemble, tasks_of, GridGap, ShardId, ShardRun};
+use stance_eval::run::{finish, prepare, GridTimes, RunOutput};
 use stance_eval::{EvalError, Plan};
 use stance_experiment::{
     ConfigError, Experiment, LoadedData, DEFAULT_EXPERIMENT, DEFAULT_EXPERIMENT_PATH,
 };
-use stance_core::atomic::write_atomic;
 use stance_results::HarnessInfo;
-use stance_core::atomic::WriteError;
 
 /// The `format` field of every shard file.
 pub const FORMAT: &str = "stance-shard";

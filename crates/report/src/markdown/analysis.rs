@@ -3,9 +3,9 @@
 use std::fmt::Write;
 
 use super::MAX_ERRORS;
+use crate::format::{code, escape};
 use stance_eval::oof::OutOfFold;
 use stance_eval::results::{ConfigResult, TopFeatures};
-use crate::format::{code, escape};
 use stance_results::RunReport;
 
 /// "Top features": weights per class for linear models, impurity importance for trees.

@@ -10,7 +10,9 @@ use stance_results::RunReport;
 /// "Ablation": each variant with one extractor left out against the full feature set (empty if not an ablation).
 pub(super) fn ablation(r: &RunReport, charts: &[String]) -> String {
     let mut s = String::new();
-    let Some(rows) = &r.run.ablation else { return s };
+    let Some(rows) = &r.run.ablation else {
+        return s;
+    };
     let _ = writeln!(s, "## Ablation\n");
     if let Some(c) = chart(charts, "charts/ablation.png", "ablation") {
         let _ = writeln!(s, "{c}");
@@ -129,7 +131,8 @@ pub(super) fn behaviour(r: &RunReport, charts: &[String]) -> String {
     };
     // The table shows the best few configurations; the heatmap and behaviour.csv hold every one.
     let ordered: Vec<_> = r
-        .run.leaderboard
+        .run
+        .leaderboard
         .iter()
         .filter_map(|id| b.summary(id))
         .take(BEHAVIOUR_TABLE_CONFIGS)

@@ -53,14 +53,16 @@ fn chart(charts: &[String], name: &str, alt: &str) -> Option<String> {
 /// The configurations worth detailing: the best few ranked models, then every baseline for reference.
 fn detail_configs(r: &RunReport) -> Vec<&ConfigResult> {
     let mut out: Vec<&ConfigResult> = r
-        .run.leaderboard
+        .run
+        .leaderboard
         .iter()
         .filter_map(|id| r.config(id))
         .filter(|c| !c.baseline)
         .take(DETAIL_CONFIGS)
         .collect();
     out.extend(
-        r.run.leaderboard
+        r.run
+            .leaderboard
             .iter()
             .filter_map(|id| r.config(id))
             .filter(|c| c.baseline),

@@ -3,9 +3,9 @@
 use std::fmt::Write;
 
 use super::chart;
+use crate::format::{code, escape, est, num, pval, pval_opt, signed};
 use stance_eval::results::{ConfigResult, Degenerate};
 use stance_eval::MetricName;
-use crate::format::{code, escape, est, num, pval, pval_opt, signed};
 use stance_results::RunReport;
 
 /// "Leaderboard": every ranked configuration with the headline, the other metrics and its comparison with the best.
@@ -55,7 +55,8 @@ pub(super) fn leaderboard(r: &RunReport, best: &ConfigResult, charts: &[String])
         r.run.evaluation.alpha
     );
     let tied: Vec<String> = r
-        .run.leaderboard
+        .run
+        .leaderboard
         .iter()
         .filter_map(|id| r.config(id))
         .filter(|c| c.tied_predictions > 0)

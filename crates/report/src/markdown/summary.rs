@@ -2,10 +2,10 @@
 
 use std::fmt::Write;
 
+use crate::format::{code, escape, est, num, p_phrase, share};
 use stance_eval::results::ConfigResult;
 use stance_eval::splits::{GroupBy, Scheme};
 use stance_experiment::DataSpec;
-use crate::format::{code, escape, est, num, p_phrase, share};
 use stance_results::RunReport;
 
 /// Title, description, and the two summary paragraphs (data and evaluation; best and baseline).

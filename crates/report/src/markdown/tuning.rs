@@ -3,16 +3,17 @@
 
 use std::fmt::Write;
 
-use stance_eval::results::TuningResult;
 use crate::format::escape;
-use stance_results::RunReport;
 use stance_core::tunable::describe;
+use stance_eval::results::TuningResult;
+use stance_results::RunReport;
 
 /// The section (empty when nothing was tuned).
 pub(super) fn tuning(r: &RunReport) -> String {
     let mut s = String::new();
     let tuned: Vec<(&str, &TuningResult)> = r
-        .run.configs
+        .run
+        .configs
         .iter()
         .filter_map(|c| c.tuning.as_ref().map(|t| (c.id.as_str(), t)))
         .collect();
