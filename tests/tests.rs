@@ -30,3 +30,5 @@ mod test_tune;
 mod test_paths;
 // `report.html`: one self-contained page.
 mod test_html;
+// The house rules on the sources: layers only use the ones below, no module cycles, no unused dependency.
+mod test_layers;

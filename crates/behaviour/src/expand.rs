@@ -6,27 +6,8 @@
 //! covers every value of the first slot.
 
 use super::perturb::{typo, Perturbation};
-use super::suite::{Expect, Input, Located, Slot, Suite, TestSpec, Transform};
+use super::suite::{slot_names, Expect, Input, Located, Slot, Suite, TestSpec, Transform};
 use super::{BehaviourError, Case, Expectation};
-
-/// The slot names a template uses, in order of first use (`{speaker}` → `speaker`).
-pub fn slot_names(template: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        let after = &rest[open + 1..];
-        let Some(close) = after.find('}') else { break };
-        let name = &after[..close];
-        if !name.is_empty()
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && !out.iter().any(|n| n == name)
-        {
-            out.push(name.to_string());
-        }
-        rest = &after[close + 1..];
-    }
-    out
-}
 
 /// Replaces each `{slot}` by its value in `values` (slot name → value); unknown slots stay as written.
 pub fn render(template: &str, values: &[(&str, &str)]) -> String {

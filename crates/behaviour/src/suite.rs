@@ -601,7 +601,7 @@ impl TestCheck<'_> {
             ));
         }
         for tpl in &templates {
-            for slot in super::expand::slot_names(&tpl.text) {
+            for slot in slot_names(&tpl.text) {
                 if !slots.iter().any(|s| s.name == slot) {
                     return Err(self.err(
                         tpl.line,
@@ -775,4 +775,23 @@ impl TestCheck<'_> {
             m => Ok(m.as_ref().map(|m| *m.get_ref())),
         }
     }
+}
+
+/// The slot names a template uses, in order of first use (`{speaker}` → `speaker`).
+pub fn slot_names(template: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        let name = &after[..close];
+        if !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !out.iter().any(|n| n == name)
+        {
+            out.push(name.to_string());
+        }
+        rest = &after[close + 1..];
+    }
+    out
 }

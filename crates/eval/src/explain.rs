@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::grid::fit_transform;
+use super::fit::fit_transform;
 use super::plan::{Cell, Plan};
 use super::results::{ClassFeatures, TopFeatures};
 use super::tune::{all_items_coords, config_key, tune_on, Candidates, Choice, Settings};

@@ -150,7 +150,7 @@ fn check_tuning(plan: &Plan, ds: &Dataset, folds: &[Fold]) -> Result<(), Infeasi
                         "{}, {}{at}: {message} (evaluation.inner_k is 2..=20; the inner folds shrink to the \
                          smallest class or group count, and need 2)",
                         tuned.id,
-                        super::grid::describe(fold)
+                        super::splits::describe(fold)
                     ),
                 ));
             }

@@ -14,15 +14,16 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
 
+use super::fit::fit_transform;
 use super::oof::OutOfFold;
 use super::plan::{Cell, Plan, Task};
 use super::results::PredictionRecord;
-use super::splits::Fold;
+use super::splits::{describe, Fold};
 use super::stats::{derive_seed, rng_for};
 use super::tune;
 use super::EvalError;
 use stance_corpus::Dataset;
-use stance_features::{Doc, Extracted, FeatureError, FeatureSet, FittedFeatureSet};
+use stance_features::Extracted;
 use stance_models::Prediction;
 
 pub(crate) const SUBSAMPLE_TAG: u64 = 0x1C0;
@@ -90,35 +91,6 @@ pub struct TaskOutput {
     pub train_size: usize,
     /// Each of the task's cells, in cell order.
     pub cells: Vec<CellOutput>,
-}
-
-/// Fits a feature set on the given rows of a dataset and on nothing else. Every fit in a run goes through here:
-/// the training rows of a fold during cross-validation, all rows for the top-feature refit.
-pub fn fit_on_rows(
-    fs: &FeatureSet,
-    ds: &Dataset,
-    rows: &[usize],
-) -> Result<FittedFeatureSet, FeatureError> {
-    let docs: Vec<Doc<'_>> = rows
-        .iter()
-        .map(|&i| Doc {
-            text: &ds.items[i].text,
-            holder: ds.items[i].holder.as_deref(),
-        })
-        .collect();
-    fs.fit(&docs)
-}
-
-/// Fold description for messages: `repeat 0 fold 2 (held-out group 'x')`.
-pub fn describe(f: &Fold) -> String {
-    let mut s = format!("repeat {} fold {}", f.repeat, f.index);
-    if let Some(g) = &f.group {
-        s.push_str(&format!(" (held-out group '{g}')"));
-    }
-    if let Some(g) = &f.model_group {
-        s.push_str(&format!(" (the model of group '{g}')"));
-    }
-    s
 }
 
 /// Runs every task and gathers the predictions per cell. `progress` is called with (done, total).
@@ -236,33 +208,6 @@ pub fn extract_some(plan: &Plan, ds: &Dataset, wanted: &[bool]) -> Vec<Option<Ex
         .zip(wanted)
         .map(|(v, &w)| if w { v.features.extract(&texts) } else { None })
         .collect()
-}
-
-/// Fits a variant on `train` and transforms `train` and `test`, from the run's extraction when there is one.
-pub fn fit_transform(
-    fs: &FeatureSet,
-    extracted: Option<&Extracted>,
-    ds: &Dataset,
-    train: &[usize],
-    test: &[usize],
-) -> Result<(FittedFeatureSet, CsMat<f64>, CsMat<f64>), FeatureError> {
-    match extracted {
-        Some(ex) => {
-            let fitted = fs.fit_extracted(ex, train)?;
-            let x_train = fitted.transform_extracted(ex, train);
-            let x_test = fitted.transform_extracted(ex, test);
-            Ok((fitted, x_train, x_test))
-        }
-        None => {
-            let fitted = fit_on_rows(fs, ds, train)?;
-            let texts = |rows: &[usize]| -> Vec<&str> {
-                rows.iter().map(|&i| ds.items[i].text.as_str()).collect()
-            };
-            let x_train = fitted.transform(&texts(train));
-            let x_test = fitted.transform(&texts(test));
-            Ok((fitted, x_train, x_test))
-        }
-    }
 }
 
 /// One task: returns the training-set size and each of its cells' predictions.
@@ -501,6 +446,7 @@ pub fn subsample(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fit::fit_on_rows;
     use crate::splits::stratified_kfold;
     use proptest::prelude::*;
     use stance_corpus::Item;

@@ -6,6 +6,7 @@
 //! * [`plan`] — what to run: variants, classifiers, split, kind; grid [`plan::Cell`]s and [`plan::Task`]s;
 //! * [`splits`] — folds (stratified k-fold repeated with seeds, leave-one-out, leave-one-group-out, group k-fold, a
 //!   fixed split column);
+//! * [`fit`] — fitting a feature set on given rows (the only place anything is fitted from data);
 //! * [`grid`] — the parallel fit/predict over tasks → out-of-fold predictions;
 //! * [`oof`] — one configuration's out-of-fold predictions: votes, majority correctness, confusions;
 //! * [`metrics`] — scores from a confusion matrix (rows = gold, columns = predicted) and [`MetricName`];
@@ -16,7 +17,8 @@
 //! * [`tune`] — nested cross-validation for parameters given as lists;
 //! * [`explain`] — refits on all items and top features;
 //! * [`run`](mod@run) — sequences the above into a [`Run`];
-//! * [`shard`] — a deterministic share of the grid's tasks per process, and the grid put back together from them;
+//! * [`partition`] — a deterministic share of the grid's tasks per process (a shard), and the grid put back
+//!   together from them (the shard files themselves are `stance-shard`'s);
 //! * [`stats`] — seed derivation, the cluster bootstrap, McNemar's exact test, Holm's correction;
 //! * [`results`] — the result types `report.json` serialises.
 
@@ -25,6 +27,7 @@ pub mod budget;
 pub mod compare;
 pub mod explain;
 pub mod feasible;
+pub mod fit;
 pub mod grid;
 pub mod metrics;
 pub mod oof;

@@ -103,6 +103,12 @@ pub struct Task {
 }
 
 impl Plan {
+    /// The classes F_avg averages in this run: the plan's `favg_classes` (validated against the data at load),
+    /// else [`default_favg`](crate::metrics::default_favg).
+    pub fn favg_indices(&self, classes: &[String]) -> Vec<usize> {
+        crate::metrics::favg_for(self.favg_classes.as_deref(), classes)
+    }
+
     /// The training fractions (`[1.0]` unless this is a learning curve).
     pub fn fractions(&self) -> &[f64] {
         match &self.kind {

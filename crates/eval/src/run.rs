@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use super::bootstrap::{Replicates, Scoring, Slot, CONFIDENCE_LEVEL};
 use super::compare::{self, Evidence, Warning};
-use super::grid::{describe, extract_all, run_grid, GridOutput};
-use super::metrics::{default_favg, favg_for, score_with, MetricName, Scores};
+use super::grid::{extract_all, run_grid, GridOutput};
+use super::metrics::{score_with, MetricName, Scores};
 use super::plan::{Cell, Clusters, Kind, Plan};
 use super::results::*;
-use super::splits::{groups_of, make_folds, per_group_folds, Fold, GroupBy};
+use super::splits::{describe, groups_of, make_folds, per_group_folds, Fold, GroupBy};
 use super::stats::ClusterBootstrap;
 use super::{explain, scores, tune, views, EvalError};
 use stance_behaviour::run::CaseResult;
@@ -175,7 +175,7 @@ pub fn finish(
     let evaluated: Vec<usize> = (0..ds.items.len())
         .filter(|&i| grid.oof.iter().any(|o| o.times_tested(i) > 0))
         .collect();
-    let favg = favg_indices(plan, &ds.classes);
+    let favg = plan.favg_indices(&ds.classes);
     let metrics: Vec<MetricName> = MetricName::ALL
         .into_iter()
         .filter(|m| *m != MetricName::FAvg || !favg.is_empty())
@@ -342,17 +342,6 @@ fn per_group_models(by: GroupBy, model_folds: &[Fold]) -> PerGroupModels {
             .len(),
         models: model_folds.len(),
     }
-}
-
-/// Whether F_avg is defined for these classes by default.
-pub fn has_support_and_oppose(classes: &[String]) -> bool {
-    !default_favg(classes).is_empty()
-}
-
-/// The classes F_avg averages in this run: the plan's `favg_classes` (validated against the data at load), else
-/// [`default_favg`].
-pub fn favg_indices(plan: &Plan, classes: &[String]) -> Vec<usize> {
-    favg_for(plan.favg_classes.as_deref(), classes)
 }
 
 /// Every cell's metrics with intervals, per-class scores, confusion and split-to-split spread. Predictions and top

@@ -400,6 +400,18 @@ pub fn group_kfold(groups: &[String], k: usize, repeat: usize, seed: u64) -> Vec
     finish(tests, groups.len(), repeat, None)
 }
 
+/// Fold description for messages: `repeat 0 fold 2 (held-out group 'x')`.
+pub fn describe(f: &Fold) -> String {
+    let mut s = format!("repeat {} fold {}", f.repeat, f.index);
+    if let Some(g) = &f.group {
+        s.push_str(&format!(" (held-out group '{g}')"));
+    }
+    if let Some(g) = &f.model_group {
+        s.push_str(&format!(" (the model of group '{g}')"));
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,7 +30,7 @@
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
 
-use super::grid::fit_transform;
+use super::fit::fit_transform;
 use super::metrics::{score, score_with, Confusion, MetricName};
 use super::plan::{Cell, Plan};
 use super::results::{TuningChoice, TuningResult};
@@ -98,7 +98,7 @@ impl Settings {
             favg: plan
                 .favg_classes
                 .as_ref()
-                .map(|_| super::run::favg_indices(plan, &ds.classes)),
+                .map(|_| plan.favg_indices(&ds.classes)),
         })
     }
 }

@@ -9,9 +9,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::saved::SavedExtractor;
 use super::scaled::{DenseSource, Scaled};
 use super::tokenize::TokenKind;
+use super::SavedExtractor;
 use super::{FeatureError, Prepared};
 
 /// The project's stance-cue lexicon, compiled in.

@@ -12,21 +12,21 @@
 //! column has a readable name (`word:lift the`, `lex:escalat* (oppose)`) for top-feature reports.
 
 pub mod bag;
+mod intern;
 pub mod lexicon;
 pub mod mask;
 pub mod ngrams;
-pub mod saved;
 pub mod scaled;
 pub mod shape;
 pub mod tokenize;
 
 use std::fmt::Debug;
 
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
 
 use self::bag::{FittedBag, InternedTerms};
+use self::intern::{Interner, MAX_WORD_N};
 use self::lexicon::{LexiconCues, LexiconParams};
 use self::mask::FittedMasker;
 use self::ngrams::{
@@ -130,8 +130,62 @@ pub trait FittedExtractor: Send + Sync + Debug {
     fn bag(&self) -> Option<&FittedBag> {
         None
     }
-    /// A copy in the closed form model files store (see [`saved`]).
-    fn to_saved(&self) -> saved::SavedExtractor;
+    /// A copy in the closed form model files store ([`SavedExtractor`]).
+    fn to_saved(&self) -> SavedExtractor;
+}
+
+/// One fitted extractor in the closed form model files store (`stance train`), tagged by its type as in experiment
+/// files.
+///
+/// A [`FittedFeatureSet`] holds its extractors as trait objects, which serde cannot read back; this enum names every
+/// kind, so a file says which extractor each part is and loading rebuilds the same objects. It lives at the crate
+/// root, beside the trait, because it is the closed set of this crate's extractors: adding one means adding a variant
+/// here (and bumping the model file's schema version).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum SavedExtractor {
+    /// Word n-grams.
+    WordNgrams(ngrams::FittedWords),
+    /// Character n-grams.
+    CharNgrams(ngrams::FittedChars),
+    /// Stance-cue lexicon.
+    Lexicon(lexicon::FittedLexicon),
+    /// Negation-scope words.
+    Negation(ngrams::FittedNegation),
+    /// Shape features.
+    Shape(shape::FittedShape),
+}
+
+impl SavedExtractor {
+    /// The extractor as the feature set uses it.
+    pub fn into_fitted(self) -> Box<dyn FittedExtractor> {
+        match self {
+            SavedExtractor::WordNgrams(e) => Box::new(e),
+            SavedExtractor::CharNgrams(e) => Box::new(e),
+            SavedExtractor::Lexicon(e) => Box::new(e),
+            SavedExtractor::Negation(e) => Box::new(e),
+            SavedExtractor::Shape(e) => Box::new(e),
+        }
+    }
+}
+
+/// `#[serde(with = "boxed")]` for a list of boxed fitted extractors.
+mod boxed {
+    use super::*;
+
+    pub(crate) fn serialize<S: serde::Serializer>(
+        extractors: &[Box<dyn FittedExtractor>],
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(extractors.iter().map(|e| e.to_saved()))
+    }
+
+    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<Box<dyn FittedExtractor>>, D::Error> {
+        let saved = Vec::<SavedExtractor>::deserialize(d)?;
+        Ok(saved.into_iter().map(SavedExtractor::into_fitted).collect())
+    }
 }
 
 /// One extractor as declared in an experiment file (`{ type = "word-ngrams", ngram = [1, 2] }`).
@@ -601,286 +655,6 @@ impl Extracted {
     }
 }
 
-/// Interns the terms of every document, one document at a time: the same terms, ids and id sequences as
-/// [`InternedTerms::new`] on the documents' term strings, at a fraction of its cost, because this runs once per run
-/// over the whole corpus (the word 1–2-gram terms of 30,000 arguments are about 1.3 million strings).
-///
-/// What makes the difference: an Fx hash instead of SipHash (the keys are our own terms, not attacker-controlled
-/// input); terms looked up by `&str` and copied only when new; word n-grams keyed by the ids of their words, so a
-/// bigram is one `u64` lookup and its string (`"lift the"`) is built once per distinct term, in [`Interner::finish`];
-/// and the sort into term order comparing an 8-byte big-endian prefix before the whole strings.
-#[derive(Debug, Default)]
-pub(crate) struct Interner {
-    /// String terms (character n-grams, negation terms) → provisional id.
-    strs: FxHashMap<String, u32>,
-    /// Words of word n-grams (lower-cased, marked) → word id.
-    words: FxHashMap<String, u32>,
-    /// Provisional term id of each word id as a unigram, or `NONE` while it is not one.
-    unigram: Vec<u32>,
-    /// Word-id pairs (first << 32 | second) → provisional term id.
-    pairs: FxHashMap<u64, u32>,
-    /// Longer word-id sequences, padded with `NONE` → provisional term id.
-    longer: FxHashMap<[u32; MAX_WORD_N], u32>,
-    /// What each provisional id stands for.
-    defs: Vec<TermDef>,
-    /// The word ids of sequence terms (`TermDef::Seq` points here).
-    seq_words: Vec<u32>,
-    /// The current document's term ids.
-    current: Vec<u32>,
-    docs: Vec<Vec<u32>>,
-    /// Scratch space the extractors reuse from one document to the next.
-    pub(crate) scratch_words: Vec<u32>,
-    /// Scratch space the extractors reuse from one document to the next.
-    pub(crate) scratch_text: String,
-}
-
-/// The largest word n (`word-ngrams` checks `ngram` against it).
-pub(crate) const MAX_WORD_N: usize = 6;
-
-const NONE: u32 = u32::MAX;
-
-/// What a provisional term id stands for.
-#[derive(Debug, Clone, Copy)]
-enum TermDef {
-    /// A key of `Interner::strs`.
-    Str,
-    /// The words `seq_words[at..at + n]`, joined by spaces.
-    Seq { at: u32, n: u32 },
-}
-
-impl Interner {
-    /// Adds the next document's terms (the string path, which the tests compare with).
-    #[cfg(test)]
-    fn push(&mut self, doc: Vec<String>) {
-        for t in &doc {
-            self.push_str(t);
-        }
-        self.end_doc();
-    }
-
-    /// Adds a term to the current document.
-    pub(crate) fn push_str(&mut self, t: &str) {
-        let id = match self.strs.get(t) {
-            Some(&id) => id,
-            None => {
-                let id = self.defs.len() as u32;
-                self.defs.push(TermDef::Str);
-                self.strs.insert(t.to_string(), id);
-                id
-            }
-        };
-        self.current.push(id);
-    }
-
-    /// The id of a word of word n-grams (what [`Interner::push_words`] takes).
-    pub(crate) fn word_id(&mut self, w: &str) -> u32 {
-        match self.words.get(w) {
-            Some(&id) => id,
-            None => {
-                let id = self.words.len() as u32;
-                self.words.insert(w.to_string(), id);
-                self.unigram.push(NONE);
-                id
-            }
-        }
-    }
-
-    /// Adds to the current document the term made of the words `ws` (1 to [`MAX_WORD_N`] word ids) joined by
-    /// spaces.
-    pub(crate) fn push_words(&mut self, ws: &[u32]) {
-        let next = self.defs.len() as u32;
-        let id = match ws.len() {
-            1 => {
-                let slot = &mut self.unigram[ws[0] as usize];
-                if *slot == NONE {
-                    *slot = next;
-                }
-                *slot
-            }
-            2 => *self
-                .pairs
-                .entry((ws[0] as u64) << 32 | ws[1] as u64)
-                .or_insert(next),
-            n => {
-                let mut key = [NONE; MAX_WORD_N];
-                key[..n].copy_from_slice(ws);
-                *self.longer.entry(key).or_insert(next)
-            }
-        };
-        if id == next {
-            self.defs.push(TermDef::Seq {
-                at: self.seq_words.len() as u32,
-                n: ws.len() as u32,
-            });
-            self.seq_words.extend_from_slice(ws);
-        }
-        self.current.push(id);
-    }
-
-    /// Ends the current document.
-    pub(crate) fn end_doc(&mut self) {
-        // An exact-size copy: a document's ids are kept for the whole run.
-        self.docs.push(self.current.as_slice().to_vec());
-        self.current.clear();
-    }
-
-    /// Renumbers the ids in the terms' sorted order. Two provisional ids with the same string (which distinct
-    /// word sequences cannot give unless a word holds a space) become one term, as interning the strings would.
-    fn finish(self) -> InternedTerms {
-        let Interner {
-            strs,
-            words,
-            defs,
-            seq_words,
-            mut docs,
-            ..
-        } = self;
-        let mut word_text = vec![""; words.len()];
-        for (w, &id) in &words {
-            word_text[id as usize] = w.as_str();
-        }
-        if strs.is_empty() && word_text.iter().all(|w| w.bytes().all(|b| b > b' ')) {
-            return finish_by_word_rank(&word_text, &defs, &seq_words, docs);
-        }
-        let mut by_id = vec![String::new(); defs.len()];
-        for (id, def) in defs.iter().enumerate() {
-            if let TermDef::Seq { at, n } = *def {
-                let ws = &seq_words[at as usize..(at + n) as usize];
-                let mut t = String::with_capacity(
-                    ws.iter().map(|&w| word_text[w as usize].len() + 1).sum(),
-                );
-                for (k, &w) in ws.iter().enumerate() {
-                    if k > 0 {
-                        t.push(' ');
-                    }
-                    t.push_str(word_text[w as usize]);
-                }
-                by_id[id] = t;
-            }
-        }
-        drop(words);
-        for (t, id) in strs {
-            by_id[id as usize] = t;
-        }
-        let mut order: Vec<(u64, u32)> = by_id
-            .iter()
-            .enumerate()
-            .map(|(id, t)| (prefix_key(t), id as u32))
-            .collect();
-        // Equal strings end up side by side (in either order) and share one id.
-        order.sort_unstable_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| by_id[a.1 as usize].cmp(&by_id[b.1 as usize]))
-        });
-        let mut new_id = vec![0u32; by_id.len()];
-        let mut terms: Vec<String> = Vec::with_capacity(by_id.len());
-        for &(_, old) in &order {
-            let t = std::mem::take(&mut by_id[old as usize]);
-            if terms.last() != Some(&t) {
-                terms.push(t);
-            }
-            new_id[old as usize] = (terms.len() - 1) as u32;
-        }
-        for doc in &mut docs {
-            for id in doc.iter_mut() {
-                *id = new_id[*id as usize];
-            }
-        }
-        InternedTerms { terms, docs }
-    }
-}
-
-/// [`Interner::finish`] when every term is a word sequence and no word holds a byte at or below `' '`. Then the
-/// order of the joined strings is the order of the sequences compared word by word (a sequence before its
-/// extensions): where two sequences first differ, either one word is a prefix of the other, and the shorter
-/// string continues with `' '` or ends where the longer continues with a larger byte, or the words differ at a
-/// byte, as the strings do. So the words are sorted once, and the terms by their words' ranks (no string
-/// comparisons); each term's string is built once, in the final order.
-fn finish_by_word_rank(
-    word_text: &[&str],
-    defs: &[TermDef],
-    seq_words: &[u32],
-    mut docs: Vec<Vec<u32>>,
-) -> InternedTerms {
-    let mut by_text: Vec<u32> = (0..word_text.len() as u32).collect();
-    by_text.sort_unstable_by(|&a, &b| word_text[a as usize].cmp(word_text[b as usize]));
-    // Rank + 1, so that 0 pads a shorter sequence before its extensions.
-    let mut rank = vec![0u32; word_text.len()];
-    for (r, &w) in by_text.iter().enumerate() {
-        rank[w as usize] = r as u32 + 1;
-    }
-    let words_of = |def: &TermDef| match *def {
-        TermDef::Seq { at, n } => &seq_words[at as usize..(at + n) as usize],
-        TermDef::Str => unreachable!("no string terms"),
-    };
-    // Distinct sequences have distinct keys: the order is total. Unigrams and bigrams (the usual case) are keyed
-    // by one `u64`, which sorts several times faster than arrays.
-    let order: Vec<u32> = if seq_words.len() <= 2 * defs.len()
-        && defs
-            .iter()
-            .all(|d| matches!(d, TermDef::Seq { n, .. } if *n <= 2))
-    {
-        let mut keyed: Vec<(u64, u32)> = defs
-            .iter()
-            .enumerate()
-            .map(|(id, def)| {
-                let ws = words_of(def);
-                let second = ws.get(1).map_or(0, |&w| rank[w as usize]);
-                (
-                    (rank[ws[0] as usize] as u64) << 32 | second as u64,
-                    id as u32,
-                )
-            })
-            .collect();
-        keyed.sort_unstable_by_key(|k| k.0);
-        keyed.into_iter().map(|(_, id)| id).collect()
-    } else {
-        let mut keyed: Vec<([u32; MAX_WORD_N], u32)> = defs
-            .iter()
-            .enumerate()
-            .map(|(id, def)| {
-                let mut key = [0u32; MAX_WORD_N];
-                for (k, &w) in key.iter_mut().zip(words_of(def)) {
-                    *k = rank[w as usize];
-                }
-                (key, id as u32)
-            })
-            .collect();
-        keyed.sort_unstable_by_key(|a| a.0);
-        keyed.into_iter().map(|(_, id)| id).collect()
-    };
-    let mut new_id = vec![0u32; defs.len()];
-    let mut terms = Vec::with_capacity(defs.len());
-    for (new, &old) in order.iter().enumerate() {
-        new_id[old as usize] = new as u32;
-        let ws = words_of(&defs[old as usize]);
-        let mut t =
-            String::with_capacity(ws.iter().map(|&w| word_text[w as usize].len() + 1).sum());
-        for (k, &w) in ws.iter().enumerate() {
-            if k > 0 {
-                t.push(' ');
-            }
-            t.push_str(word_text[w as usize]);
-        }
-        terms.push(t);
-    }
-    for doc in &mut docs {
-        for id in doc.iter_mut() {
-            *id = new_id[*id as usize];
-        }
-    }
-    InternedTerms { terms, docs }
-}
-
-/// The first 8 bytes of `t`, zero-padded, as a big-endian number: comparing two keys orders two strings as their
-/// bytes do whenever the keys differ (equal keys fall back to comparing the strings).
-fn prefix_key(t: &str) -> u64 {
-    let mut b = [0u8; 8];
-    let n = t.len().min(8);
-    b[..n].copy_from_slice(&t.as_bytes()[..n]);
-    u64::from_be_bytes(b)
-}
-
 fn prepare<'a>(
     masker: Option<&FittedMasker>,
     texts: impl Iterator<Item = &'a str>,
@@ -898,7 +672,7 @@ fn prepare<'a>(
 pub struct FittedFeatureSet {
     name: String,
     masker: Option<FittedMasker>,
-    #[serde(with = "saved::boxed")]
+    #[serde(with = "boxed")]
     extractors: Vec<Box<dyn FittedExtractor>>,
 }
 
@@ -1137,5 +911,39 @@ mod tests {
         let err = toml::from_str::<FeatureSetSpec>("name = 'e'\nextractors = [{ type = 'bert' }]")
             .unwrap_err();
         assert!(err.to_string().contains("unknown variant `bert`"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod saved_layout_tests {
+    use crate::FeatureSetSpec;
+
+    /// The generic fitted types keep the layout model files had when each extractor had its own fitted type:
+    /// the source's fields (none for negation and shape) first, then `bag` or `scaler`.
+    #[test]
+    fn saved_layout_of_each_extractor() {
+        let spec: FeatureSetSpec = toml::from_str(
+            "name = 'all'\nextractors = [{ type = 'word-ngrams' }, { type = 'char-ngrams', ngram = [3, 3] }, \
+             { type = 'lexicon', per_cue = false }, { type = 'negation' }, { type = 'shape' }]",
+        )
+        .unwrap();
+        let docs = [crate::Doc {
+            text: "we must not escalate",
+            holder: None,
+        }];
+        let fitted = spec.check().unwrap().fit(&docs).unwrap();
+        let json = serde_json::to_string(&fitted).unwrap();
+        for start in [
+            r#"{"type":"word-ngrams","params":{"ngram":[1,1],"#,
+            r#"{"type":"char-ngrams","params":{"ngram":[3,3],"#,
+            r#"{"type":"lexicon","lex":{"cues":["#,
+            r#"{"type":"negation","bag":{"opts":{"weighting":"binary","#,
+            r#"{"type":"shape","scaler":{"scale":["#,
+        ] {
+            assert!(json.contains(start), "{start} in {json}");
+        }
+        assert!(json.contains(r#""per_cue":false,"names":["lex:support-cues","#));
+        let back: crate::FittedFeatureSet = serde_json::from_str(&json).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
     }
 }

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use sprs::CsMat;
 
 use super::bag::{with_bag_options, BagOptions, FittedBag, InternedTerms};
-use super::saved::SavedExtractor;
 use super::tokenize::{Span, TokenKind};
+use super::SavedExtractor;
 use super::{FeatureError, FittedExtractor, Interner, Prepared};
 use stance_core::tunable::Tunable;
 

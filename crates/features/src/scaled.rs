@@ -8,7 +8,7 @@ use std::fmt::Debug;
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
 
-use super::saved::SavedExtractor;
+use super::SavedExtractor;
 use super::{FittedExtractor, Prepared};
 
 /// Per-column maximum absolute value learned on training rows; scales columns into `[-1, 1]` on those rows.

@@ -4,10 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::saved::SavedExtractor;
 use super::scaled::{DenseSource, Scaled};
 use super::tokenize::{is_negation_cue, TokenKind};
 use super::Prepared;
+use super::SavedExtractor;
 
 /// Shape parameters (none yet; the table only takes `type = "shape"`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

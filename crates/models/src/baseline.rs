@@ -5,7 +5,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use sprs::CsMatView;
 
-use super::saved::SavedClassifier;
+use super::SavedClassifier;
 use super::{decide, Explanation, FittedClassifier, Prediction};
 
 /// Baseline parameters (only a name).

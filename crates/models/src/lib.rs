@@ -22,9 +22,9 @@
 
 pub mod baseline;
 pub mod bayes;
+mod json_forms;
 pub mod linear;
 pub mod logistic;
-pub mod saved;
 pub mod svm;
 pub mod tree;
 
@@ -237,8 +237,54 @@ pub trait FittedClassifier: Send + Sync + Debug {
     fn predict(&self, x: CsMatView<'_, f64>) -> Vec<Prediction>;
     /// Feature weights or importances, for "top features" tables.
     fn explain(&self) -> Explanation;
-    /// A copy in the closed form model files store (see [`saved`]).
-    fn to_saved(&self) -> saved::SavedClassifier;
+    /// A copy in the closed form model files store ([`SavedClassifier`]).
+    fn to_saved(&self) -> SavedClassifier;
+}
+
+/// One fitted classifier in the closed form model files store (`stance train`), tagged by its type as in
+/// experiment files.
+///
+/// [`Classifier::fit`] returns a trait object, which serde cannot read back; this enum names every kind, so a file
+/// says which model it holds and loading rebuilds the same object. It lives at the crate root, beside the trait,
+/// because it is the closed set of this crate's models: adding a classifier means adding a variant here (and
+/// bumping the model file's schema version).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum SavedClassifier {
+    /// Logistic regression.
+    Logistic(logistic::FittedLogistic),
+    /// Multinomial naive Bayes.
+    NaiveBayes(bayes::FittedNb),
+    /// Linear SVM.
+    LinearSvm(svm::FittedSvm),
+    /// Decision tree.
+    DecisionTree(tree::FittedTree),
+    /// Majority baseline.
+    Majority(baseline::Majority),
+    /// Stratified-random baseline.
+    StratifiedRandom(baseline::Stratified),
+}
+
+impl SavedClassifier {
+    /// The classifier as the pipeline uses it.
+    pub fn into_fitted(self) -> Box<dyn FittedClassifier> {
+        match self {
+            SavedClassifier::Logistic(m) => Box::new(m),
+            SavedClassifier::NaiveBayes(m) => Box::new(m),
+            SavedClassifier::LinearSvm(m) => Box::new(m),
+            SavedClassifier::DecisionTree(m) => Box::new(m),
+            SavedClassifier::Majority(m) => Box::new(m),
+            SavedClassifier::StratifiedRandom(m) => Box::new(m),
+        }
+    }
+
+    /// The deepest decision tree's depth (root = 0); 0 for the other models.
+    pub fn tree_depth(&self) -> usize {
+        match self {
+            SavedClassifier::DecisionTree(t) => t.depth(),
+            _ => 0,
+        }
+    }
 }
 
 /// A classifier as declared in an experiment file.

@@ -12,7 +12,7 @@ use sprs::CsMatView;
 use stance_core::tunable::Tunable;
 
 use super::linear::svm::{SparseSvm, SparseSvmParams};
-use super::saved::SavedClassifier;
+use super::SavedClassifier;
 use super::{
     predictions_from_scores, priors, Explanation, FittedClassifier, ModelError, Prediction,
 };

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use sprs::CsMatView;
 
-use super::saved::SavedClassifier;
+use super::SavedClassifier;
 use super::{
     classes_present, decide, dense_within_budget, priors, Explanation, FittedClassifier,
     ModelError, Prediction,
@@ -119,7 +119,7 @@ impl TreeParams {
 struct BinaryTree {
     tree: DecisionTree<f64, usize>,
     /// A list of (path, counts) pairs in model files: JSON keys are strings only.
-    #[serde(with = "crate::saved::map_as_pairs")]
+    #[serde(with = "crate::json_forms::map_as_pairs")]
     leaves: BTreeMap<Vec<bool>, [usize; 2]>,
 }
 

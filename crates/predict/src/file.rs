@@ -30,8 +30,8 @@ use stance_core::atomic::WriteError;
 use stance_corpus::{sha256_hex, Dataset};
 use stance_experiment::Experiment;
 use stance_features::{FeatureSetSpec, FittedFeatureSet};
-use stance_models::saved::SavedClassifier;
 use stance_models::ClassifierSpec;
+use stance_models::SavedClassifier;
 use stance_results::HarnessInfo;
 
 /// The `format` value of every model file.

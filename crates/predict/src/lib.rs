@@ -11,7 +11,7 @@ pub mod file;
 use sprs::CsMat;
 
 use stance_corpus::Dataset;
-use stance_eval::grid::fit_on_rows;
+use stance_eval::fit::fit_on_rows;
 use stance_eval::splits::groups_of;
 use stance_eval::tune::{
     all_items_coords, config_key, tune_on, Candidates, Settings, DEFAULT_INNER_K,

@@ -109,7 +109,7 @@ pub struct SparseNb {
     /// features × classes; columns of absent classes are 0 and unused.
     feature_log_prob: Array2<f64>,
     /// `-inf` for classes absent from training (written as `null` in model files: JSON has no infinity).
-    #[serde(with = "crate::saved::neg_inf_as_null")]
+    #[serde(with = "crate::json_forms::neg_inf_as_null")]
     class_log_prior: Array1<f64>,
     present: Vec<usize>,
 }
