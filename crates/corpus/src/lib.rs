@@ -11,6 +11,7 @@
 //! Later stages only see [`Dataset`]: items with a text, a class index and optional grouping metadata.
 
 pub mod gold;
+pub mod sample;
 pub mod seeds;
 pub mod segment;
 pub mod table;

@@ -9,7 +9,6 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use rand::seq::SliceRandom;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
@@ -22,6 +21,7 @@ use super::splits::{describe, Fold};
 use super::stats::{derive_seed, rng_for};
 use super::tune;
 use super::EvalError;
+use stance_corpus::sample::stratified_subset;
 use stance_corpus::Dataset;
 use stance_features::Extracted;
 use stance_models::Prediction;
@@ -416,7 +416,8 @@ fn run_baselines(
     Ok(out)
 }
 
-/// A stratified subsample of training rows: per class `max(1, round(f · n_c))`, seeded by the fold.
+/// A stratified subsample of training rows: per class `max(1, round(f · n_c))`, seeded by the fold
+/// ([`stance_corpus::sample::stratified_subset`]).
 pub fn subsample(
     train: &[usize],
     labels: &[usize],
@@ -429,18 +430,7 @@ pub fn subsample(
         return train.to_vec();
     }
     let mut rng = rng_for(seed, coords);
-    let mut keep = Vec::new();
-    for c in 0..n_classes {
-        let mut idx: Vec<usize> = train.iter().copied().filter(|&i| labels[i] == c).collect();
-        if idx.is_empty() {
-            continue;
-        }
-        let want = ((idx.len() as f64 * f).round() as usize).clamp(1, idx.len());
-        idx.shuffle(&mut rng);
-        keep.extend_from_slice(&idx[..want]);
-    }
-    keep.sort_unstable();
-    keep
+    stratified_subset(train, labels, n_classes, |len| len as f64 * f, &mut rng)
 }
 
 #[cfg(test)]
