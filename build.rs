@@ -43,10 +43,14 @@ fn git_triggers() -> Vec<PathBuf> {
             }
         })
         .unwrap_or_else(|| git_dir.clone());
-    [git_dir.join("HEAD"), common.join("refs"), common.join("packed-refs")]
-        .into_iter()
-        .filter(|p| p.exists())
-        .collect()
+    [
+        git_dir.join("HEAD"),
+        common.join("refs"),
+        common.join("packed-refs"),
+    ]
+    .into_iter()
+    .filter(|p| p.exists())
+    .collect()
 }
 
 fn main() {

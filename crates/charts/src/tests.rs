@@ -7,10 +7,32 @@ use stance_eval::results::Estimate;
 use stance_eval::MetricName;
 use stance_fixtures::{config, est, synthetic_report, LONG_ID};
 
-fn decode(bytes: &[u8]) -> image::RgbImage {
-    image::load_from_memory(bytes)
-        .expect("a valid PNG")
-        .to_rgb8()
+/// A decoded chart (decoding checks the PNG is valid).
+struct Decoded {
+    w: u32,
+    h: u32,
+    rgb: Vec<u8>,
+}
+
+impl Decoded {
+    fn width(&self) -> u32 {
+        self.w
+    }
+    fn height(&self) -> u32 {
+        self.h
+    }
+    /// Pixels whose three channels are all below 100: text and marks.
+    fn dark_pixels(&self) -> usize {
+        self.rgb
+            .chunks_exact(3)
+            .filter(|p| p.iter().all(|c| *c < 100))
+            .count()
+    }
+}
+
+fn decode(bytes: &[u8]) -> Decoded {
+    let (w, h, rgb) = stance_testkit::decode_png_rgb(bytes).expect("a valid RGB PNG");
+    Decoded { w, h, rgb }
 }
 
 #[test]
@@ -36,10 +58,7 @@ fn renders_every_chart_with_the_expected_names_and_sizes() {
             img.height()
         );
         // Text and marks were drawn: plenty of dark pixels, so the embedded font rendered.
-        let dark = img
-            .pixels()
-            .filter(|p| p.0.iter().all(|c| *c < 100))
-            .count();
+        let dark = img.dark_pixels();
         assert!(dark > 500, "{name}: only {dark} dark pixels");
     }
 }
@@ -212,10 +231,7 @@ fn fold_and_group_charts_follow_the_report() {
     {
         let img = decode(bytes);
         assert_eq!(img.width(), WIDTH, "{name}");
-        let dark = img
-            .pixels()
-            .filter(|p| p.0.iter().all(|c| *c < 100))
-            .count();
+        let dark = img.dark_pixels();
         assert!(dark > 500, "{name}: only {dark} dark pixels");
     }
 }

@@ -138,11 +138,15 @@ mod tests {
     use super::*;
 
     fn png() -> Vec<u8> {
-        let mut out = std::io::Cursor::new(Vec::new());
-        image::RgbImage::new(2, 1)
-            .write_to(&mut out, image::ImageOutputFormat::Png)
+        let mut out = Vec::new();
+        let mut encoder = png::Encoder::new(&mut out, 2, 1);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder
+            .write_header()
+            .unwrap()
+            .write_image_data(&[0; 6])
             .unwrap();
-        out.into_inner()
+        out
     }
 
     #[test]

@@ -2,10 +2,11 @@
 //!
 //! * the byte-level edits every reader's fuzz test applies to a valid file ([`edit`], [`apply`]), and the case
 //!   count they all read from `STANCE_FUZZ_CASES` ([`cases`], [`config`]);
+//! * [`png_size`], a chart's size from its decoded PNG;
 //! * [`root`], the workspace root, for tests that read the project's own files (seeds, gold labels, experiments,
 //!   baselines): cargo runs each crate's tests in that crate's folder, not at the root.
 //!
-//! May use: proptest. Used by: the tests of every other crate.
+//! May use: proptest, png. Used by: the tests of every other crate.
 #![deny(missing_docs)]
 
 use std::path::{Path, PathBuf};
@@ -18,6 +19,36 @@ pub fn root() -> PathBuf {
         .join("../..")
         .canonicalize()
         .expect("the workspace root exists")
+}
+
+/// The width and height of a PNG, decoding it whole (so a truncated or damaged file is an error).
+pub fn png_size(bytes: &[u8]) -> Result<(u32, u32), String> {
+    decode_png(bytes).map(|(w, h, _, _)| (w, h))
+}
+
+/// An 8-bit RGB PNG's width, height and pixels (3 bytes each, row by row); any other colour type is an error.
+pub fn decode_png_rgb(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
+    let (w, h, color, pixels) = decode_png(bytes)?;
+    if color != (png::ColorType::Rgb, png::BitDepth::Eight) {
+        return Err(format!("not an 8-bit RGB PNG: {color:?}"));
+    }
+    Ok((w, h, pixels))
+}
+
+fn decode_png(
+    bytes: &[u8],
+) -> Result<(u32, u32, (png::ColorType, png::BitDepth), Vec<u8>), String> {
+    let decoder = png::Decoder::new(bytes);
+    let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).map_err(|e| e.to_string())?;
+    buf.truncate(info.buffer_size());
+    Ok((
+        info.width,
+        info.height,
+        (info.color_type, info.bit_depth),
+        buf,
+    ))
 }
 
 /// A path under the workspace root.
