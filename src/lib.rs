@@ -7,9 +7,10 @@
 //!
 //! 1. [`corpus`] — seeds, gold labels (checked against the seeds byte for byte), any labelled CSV;
 //! 2. [`features`] — extractors validated once, fitted on training folds only;
-//! 3. [`models`] — linfa classifiers and baselines behind one fit/predict interface;
+//! 3. [`models`] — classifiers behind one fit/predict interface: the project's own sparse linear solvers (behind
+//!    linfa's `Fit`/`Predict` traits), linfa-trees' decision tree, baselines;
 //! 4. [`eval`] — splitters, the parallel deterministic grid, metrics, bootstrap intervals, significance;
-//! 5. [`report`] and [`plot`] — JSON, CSV, Markdown and PNG written atomically; [`check`] — the CI gate.
+//! 5. [`report`] and `plot` — JSON, CSV, Markdown and PNG written atomically; [`check`] — the CI gate.
 //!
 //! [`experiment`] reads the TOML files that declare a run. The library never prints and never exits: the `stance`
 //! binary does both. [`shard`] splits a run over processes (`stance run --shard`) and merges it (`stance merge`).

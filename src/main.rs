@@ -10,8 +10,8 @@ use clap::{Parser, Subcommand};
 
 /// Stance-classification evaluation harness.
 ///
-/// Gold data from seed documents, feature sets × linfa classifiers × cross-validation, reports with honest
-/// intervals, and a CI gate. Start with `stance run` (the default experiment on the bundled gold data).
+/// Gold data from seed documents, feature sets × classifiers (the harness's own sparse linear solvers behind linfa's
+/// traits, linfa-trees' decision tree) × cross-validation, reports with honest intervals, and a CI gate. Start with `stance run` (the default experiment on the bundled gold data).
 ///
 /// Exit codes: 0 success, 1 regression found by `stance check`, 2 input or usage error.
 #[derive(Debug, Parser)]

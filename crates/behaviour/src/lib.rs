@@ -47,6 +47,9 @@
 //! assert!(summary.tests.iter().any(|t| t.failures == t.evaluated && t.evaluated > 0));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! **Place in the workspace** (layer order and its check: `tests/test_layers.rs`): uses `stance-core`,
+//! `stance-corpus`, `stance-models`; never a crate above it.
 
 pub mod expand;
 pub mod perturb;

@@ -1,6 +1,6 @@
 //! Charts: renders a [`RunReport`] into the PNG images the report folder embeds.
 //!
-//! This module owns every chart of a run — the leaderboard, the best configuration's confusion matrices, per-class
+//! This crate owns every chart of a run — the leaderboard, the best configuration's confusion matrices, per-class
 //! F1, and (for those experiments) the learning curve and the ablation — together with their shared style: image
 //! width, font sizes, the colour-blind-safe Okabe–Ito palette and the embedded DejaVu Sans font, registered once,
 //! so text renders on machines without system fonts.
@@ -8,6 +8,9 @@
 //! Charts are drawn into an in-memory RGB buffer and encoded by the `image` crate, so the same report always gives
 //! byte-identical PNG files. Nothing here writes files: [`render_all`] returns names and bytes and the report layer
 //! writes them atomically.
+//!
+//! **Place in the workspace** (layer order and its check: `tests/test_layers.rs`): uses `stance-behaviour`,
+//! `stance-eval`, `stance-results`; never a crate above it.
 
 mod ablation;
 mod behaviour;

@@ -12,7 +12,10 @@
 //! is the gate's job — and is listed so the reader knows why numbers moved.
 //!
 //! Each experiment has its own baseline ([`default_baseline_path`]). Two runs that the gate cannot compare (another
-//! scheme, seed or experiment) are compared side by side by [`diff`](mod@diff), which judges nothing.
+//! scheme, seed or experiment) are compared side by side by `stance diff` (`stance-diff`), which judges nothing.
+//!
+//! **Place in the workspace** (layer order and its check: `tests/test_layers.rs`): uses `stance-behaviour`,
+//! `stance-eval`, `stance-experiment`, `stance-results`, `stance-report`; never a crate above it.
 
 mod baseline;
 mod compare;

@@ -1,7 +1,7 @@
 //! How this crate's errors carry their causes, and the one way to print them.
 //!
-//! Every layer has one `thiserror` enum ([`stance_corpus::CorpusError`], [`stance_experiment::ConfigError`],
-//! [`stance_eval::EvalError`], …). The convention, for every variant of every one of them:
+//! Every layer has one `thiserror` enum (`stance_corpus::CorpusError`, `stance_experiment::ConfigError`,
+//! `stance_eval::EvalError`, …). The convention, for every variant of every one of them:
 //!
 //! * **A cause is attached, never interpolated.** A variant that has an underlying error (an I/O error, a TOML or
 //!   JSON parser's error, a linfa error, a lower layer's error) keeps it as its `#[source]` (or `#[from]`), and its
@@ -11,7 +11,7 @@
 //! * **Text that is not an error value** (a list of problems, a reason computed here) is part of the message.
 //!   Two places keep a foreign error's text on purpose: the `file:line: message` [`crate::diag::Diagnostics`]
 //!   that `stance validate` collects (a list of problems, some quoting a CSV or I/O error), and
-//!   [`stance_charts::PlotError`], which is `Clone + Eq` while the drawing and PNG errors it quotes are neither.
+//!   `stance_charts::PlotError`, which is `Clone + Eq` while the drawing and PNG errors it quotes are neither.
 //!
 //! So an error's `Display` is one link, and the whole story is the chain: [`chain`] joins the links with `": "`,
 //! which reads as before (`x.toml:10: unknown field ...`) and names each cause exactly once. The `stance` binary

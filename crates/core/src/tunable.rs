@@ -3,7 +3,7 @@
 //!
 //! One value serializes exactly as before (a plain number), so untuned experiments, and reports written before
 //! tuning existed, read and write unchanged. How a list is tuned (nested cross-validation) is described in
-//! [`stance_eval::tune`].
+//! `stance_eval::tune`.
 
 use serde::de::{DeserializeOwned, Deserializer, Error as _};
 use serde::{Deserialize, Serialize, Serializer};

@@ -1,6 +1,6 @@
 //! Stage 1 — the corpus: seed documents, the gold labels taken from them, and any other labelled CSV.
 //!
-//! This module owns everything that turns files on disk into labelled [`Item`]s:
+//! This crate owns everything that turns files on disk into labelled [`Item`]s:
 //!
 //! * [`seeds`] reads `seeds/manifest.csv` and checks every seed's bytes against its sha256;
 //! * [`gold`] reads the gold label file (`id,doc,start,end,unit,holder,stance,text,note`) and checks every row
@@ -9,6 +9,9 @@
 //! * [`table`] reads an arbitrary labelled CSV (text / label / group columns) so the harness runs on any corpus.
 //!
 //! Later stages only see [`Dataset`]: items with a text, a class index and optional grouping metadata.
+//!
+//! **Place in the workspace** (layer order and its check: `tests/test_layers.rs`): uses `stance-core`; never a crate
+//! above it.
 
 pub mod gold;
 pub mod sample;

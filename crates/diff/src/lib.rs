@@ -17,6 +17,9 @@
 //!   approximation that ignores any correlation between the runs and the asymmetry of percentile intervals.
 //!
 //! The library computes; [`render`] writes text and Markdown; JSON is the [`Diff`] serialised.
+//!
+//! **Place in the workspace** (layer order and its check: `tests/test_layers.rs`): uses `stance-eval`,
+//! `stance-results`, `stance-report`; never a crate above it.
 
 pub mod render;
 

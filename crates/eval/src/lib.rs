@@ -21,6 +21,9 @@
 //!   together from them (the shard files themselves are `stance-shard`'s);
 //! * [`stats`] — seed derivation, the cluster bootstrap, McNemar's exact test, Holm's correction;
 //! * [`results`] — the result types `report.json` serialises.
+//!
+//! **Place in the workspace** (layer order and its check: `tests/test_layers.rs`): uses `stance-core`,
+//! `stance-corpus`, `stance-features`, `stance-models`, `stance-behaviour`; never a crate above it.
 
 pub mod bootstrap;
 pub mod budget;

@@ -6,7 +6,7 @@
 //! greedy longest-processing-time on an estimated cost (ties by task index), so the deal depends only on the plan
 //! and the folds. [`reassemble`] checks that the outputs cover every task exactly once and look like the tasks
 //! they claim to be, then gathers them in task order, so every sum is formed in the same order as in a single run
-//! and the report is byte-identical. Reading and writing shard files is one layer up ([`stance_shard`]).
+//! and the report is byte-identical. Reading and writing shard files is one layer up (`stance_shard`).
 
 use std::time::Instant;
 

@@ -14,6 +14,9 @@
 //! `experiments/default.toml` that `stance run` falls back to resolves as if it were that file, i.e. against
 //! `./experiments`, so its `../seeds` is `./seeds`. A path that does not exist is reported with its resolved
 //! absolute path and the folder it was resolved against ([`ConfigError::NotFound`], [`ConfigError::NoProject`]).
+//!
+//! **Place in the workspace** (layer order and its check: `tests/test_layers.rs`): uses `stance-core`,
+//! `stance-corpus`, `stance-features`, `stance-models`, `stance-behaviour`, `stance-eval`; never a crate above it.
 
 mod check;
 mod data;

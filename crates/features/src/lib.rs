@@ -10,6 +10,9 @@
 //!
 //! A feature set is a named union of extractors: their columns are concatenated in declaration order, and every
 //! column has a readable name (`word:lift the`, `lex:escalat* (oppose)`) for top-feature reports.
+//!
+//! **Place in the workspace** (layer order and its check: `tests/test_layers.rs`): uses `stance-core`; never a crate
+//! above it.
 
 pub mod bag;
 mod intern;
@@ -462,7 +465,7 @@ impl FeatureSet {
     }
 
     /// Whether an extractor parameter was given as a list, to be tuned by nested cross-validation
-    /// ([`stance_eval::tune`]).
+    /// (`stance_eval::tune`).
     pub fn is_tuned(&self) -> bool {
         !self.grid.is_empty()
     }

@@ -1,4 +1,6 @@
-//! Stage 3 — models: linfa classifiers and baselines behind one fit/predict interface.
+//! Stage 3 — models: classifiers and baselines behind one fit/predict interface. The linear models (logistic
+//! regression, naive Bayes, linear SVM) are the project's own sparse solvers, implementing linfa's `Fit`/`Predict`
+//! traits; the decision tree is linfa-trees'; the baselines are a few lines each.
 //!
 //! [`ClassifierSpec`] is what an experiment declares (`{ type = "logistic", alpha = 1.0 }`). [`ClassifierSpec::check`]
 //! validates it once into a [`Classifier`]; [`Classifier::fit`] takes a sparse (CSR) training matrix and class
@@ -19,6 +21,9 @@
 //! **Ties.** When two classes share the top score (a tree's uniform row, equal probabilities), the class with
 //! the larger training prior wins, then the lower index ([`decide`]); the prediction is marked `tied`, so the
 //! report can count them. Class order alone never decides.
+//!
+//! **Place in the workspace** (layer order and its check: `tests/test_layers.rs`): uses `stance-core`; never a crate
+//! above it.
 
 pub mod baseline;
 pub mod bayes;
@@ -291,11 +296,11 @@ impl SavedClassifier {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum ClassifierSpec {
-    /// L2-regularised logistic regression (linfa-logistic).
+    /// L2-regularised logistic regression (the project's trust-region Newton solver, liblinear's objective).
     Logistic(logistic::LogisticParams),
     /// Multinomial naive Bayes.
     NaiveBayes(bayes::NaiveBayesParams),
-    /// Linear support vector machine (linfa-svm).
+    /// Linear support vector machine (the project's dual coordinate descent).
     LinearSvm(svm::SvmParams),
     /// CART decision tree (linfa-trees).
     DecisionTree(tree::TreeParams),
@@ -465,7 +470,7 @@ pub struct Classifier {
 
 impl Classifier {
     /// Whether a parameter was given as a list, to be tuned by nested cross-validation
-    /// ([`stance_eval::tune`]).
+    /// (`stance_eval::tune`).
     pub fn is_tuned(&self) -> bool {
         !self.grid.is_empty()
     }

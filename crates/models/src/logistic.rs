@@ -25,7 +25,7 @@ pub struct LogisticParams {
     #[serde(default)]
     pub name: Option<String>,
     /// L2 penalty α = 1/C (scikit-learn's `C`). Must be > 0. Defaults to `1.0`. A list is tuned by nested
-    /// cross-validation ([`stance_eval::tune`]).
+    /// cross-validation (`stance_eval::tune`).
     #[serde(default = "one")]
     pub alpha: Tunable<f64>,
     /// Newton steps at most per binary machine (scikit-learn's `max_iter`). Defaults to `100`.

@@ -15,7 +15,7 @@
 //!   and classifier declarations, the experiment (name, file, sha256, identity) and the sha256 of every input the
 //!   data came from, and the harness that trained it;
 //! * `model.features` and `model.classifier` are the fitted state (vocabulary, idf, scalers, holder names, weights,
-//!   trees), in the closed forms of [`stance_features::saved`] and [`stance_models::saved`].
+//!   trees), in the closed forms of `stance_features::saved` and `stance_models::saved`.
 //!
 //! JSON because the report files are JSON and every number round-trips exactly (`serde_json`'s `float_roundtrip`),
 //! so a loaded model predicts bit for bit what the trained one did. Files are written atomically.

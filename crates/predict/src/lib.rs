@@ -4,6 +4,10 @@
 //! A [`TrainedModel`] is a fitted feature set and classifier with the class names; [`file`](mod@file) saves it as a
 //! versioned model file and loads it back, and [`choose`] resolves which configuration to train (a configuration
 //! id, or the best one of the experiment's last report).
+//!
+//! **Place in the workspace** (layer order and its check: `tests/test_layers.rs`): uses `stance-core`,
+//! `stance-corpus`, `stance-features`, `stance-models`, `stance-eval`, `stance-experiment`, `stance-results`; never a
+//! crate above it.
 
 pub mod choose;
 pub mod file;

@@ -13,6 +13,9 @@
 //! <out>/timings.json     wall-clock timings and environment (the only file that differs between identical runs)
 //! <out>/charts/*.png     leaderboard, confusion matrices, per-class F1, ablation / learning curve
 //! ```
+//!
+//! **Place in the workspace** (layer order and its check: `tests/test_layers.rs`): uses `stance-core`,
+//! `stance-behaviour`, `stance-eval`, `stance-experiment`, `stance-results`, `stance-charts`; never a crate above it.
 
 pub mod csv_safe;
 pub mod format;

@@ -1,5 +1,8 @@
 //! The report's data model: a [`RunReport`] is the evaluation's [`Run`] plus what identifies it (harness,
 //! experiment, inputs, data summary). `report.json` is its serialisation, and every renderer and the gate read it.
+//!
+//! **Place in the workspace** (layer order and its check: `tests/test_layers.rs`): uses `stance-models`,
+//! `stance-behaviour`, `stance-eval`, `stance-experiment`; never a crate above it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;

@@ -12,6 +12,9 @@
 //! single run's results. It writes nothing: the caller writes the report folder, atomically.
 //!
 //! `--shard auto` reads the shard from the environment ([`from_env`]); see `docs/SCALE.md` for the recipes.
+//!
+//! **Place in the workspace** (layer order and its check: `tests/test_layers.rs`): uses `stance-core`,
+//! `stance-corpus`, `stance-eval`, `stance-experiment`, `stance-results`; never a crate above it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;

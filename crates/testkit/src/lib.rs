@@ -23,32 +23,28 @@ pub fn root() -> PathBuf {
 
 /// The width and height of a PNG, decoding it whole (so a truncated or damaged file is an error).
 pub fn png_size(bytes: &[u8]) -> Result<(u32, u32), String> {
-    decode_png(bytes).map(|(w, h, _, _)| (w, h))
+    decode_png(bytes).map(|(info, _)| (info.width, info.height))
 }
 
 /// An 8-bit RGB PNG's width, height and pixels (3 bytes each, row by row); any other colour type is an error.
 pub fn decode_png_rgb(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
-    let (w, h, color, pixels) = decode_png(bytes)?;
-    if color != (png::ColorType::Rgb, png::BitDepth::Eight) {
-        return Err(format!("not an 8-bit RGB PNG: {color:?}"));
+    let (info, pixels) = decode_png(bytes)?;
+    if (info.color_type, info.bit_depth) != (png::ColorType::Rgb, png::BitDepth::Eight) {
+        return Err(format!(
+            "not an 8-bit RGB PNG: {:?} {:?}",
+            info.color_type, info.bit_depth
+        ));
     }
-    Ok((w, h, pixels))
+    Ok((info.width, info.height, pixels))
 }
 
-fn decode_png(
-    bytes: &[u8],
-) -> Result<(u32, u32, (png::ColorType, png::BitDepth), Vec<u8>), String> {
+fn decode_png(bytes: &[u8]) -> Result<(png::OutputInfo, Vec<u8>), String> {
     let decoder = png::Decoder::new(bytes);
     let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
     let mut buf = vec![0; reader.output_buffer_size()];
     let info = reader.next_frame(&mut buf).map_err(|e| e.to_string())?;
     buf.truncate(info.buffer_size());
-    Ok((
-        info.width,
-        info.height,
-        (info.color_type, info.bit_depth),
-        buf,
-    ))
+    Ok((info, buf))
 }
 
 /// A path under the workspace root.
