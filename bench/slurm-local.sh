@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # Runs the Slurm recipe of docs/SCALE.md under a real, private, single-node Slurm on this machine, and checks it:
 #
-#   1. installs slurm-wlm and munge with apt-get when missing; writes a slurm.conf for this host (its hostname,
-#      nproc CPUs, RealMemory from /proc/meminfo) with every state, spool, log, pid and socket file in one temp
-#      folder; creates a munge key there; starts munged, slurmctld and slurmd (root, no systemd) on loopback ports;
-#      waits until sinfo shows the node idle;
-#   2. runs the experiment once (`stance run`, the reference), then submits the shipped
-#      docs/scale/slurm-shards.sbatch (array 0-3) and docs/scale/slurm-merge.sbatch with
-#      --dependency=afterok:<array job>, and compares the merged folder with the single run byte for byte;
-#   3. the fault: submits the array again, kills task 1 mid-run (scancel --signal=KILL <jid>_1), submits a merge that
+#   setup: installs slurm-wlm and munge with apt-get when missing; writes a slurm.conf for this host (its
+#      hostname, nproc CPUs, RealMemory from /proc/meminfo) with every state, spool, log, pid and socket file in one
+#      temp folder; creates a munge key there; starts munged, slurmctld and slurmd (root, no systemd) on loopback
+#      ports; waits until sinfo shows the node idle;
+#   0. in a scratch copy of the repository, submits the two sbatch files exactly as docs/SCALE.md shows (no
+#      settings: experiments/default.toml, shards/default, reports/default) and compares reports/default with a
+#      single run byte for byte;
+#   1. runs EXPERIMENT once (`stance run`, the reference), then submits the shipped docs/scale/slurm-shards.sbatch
+#      (array 0-3) and docs/scale/slurm-merge.sbatch with --dependency=afterok:<array job>, and compares the merged
+#      folder with the single run byte for byte;
+#   2. the fault: submits the array again, kills task 1 mid-run (scancel --signal=KILL <jid>_1), submits a merge that
 #      starts while shard 1 is absent (--dependency=afterany:<jid>: it must refuse, exit 2, naming 1/4), recovers the
 #      task as the sbatch header says (scontrol requeue, or resubmitting the one index: --recover resubmit), lets the
 #      held merge run, and compares it byte for byte again;
-#   4. submits a merge of a copy of the shards with one file cut in half: it must refuse, exit 2, naming the file;
-#   5. stops the daemons it started (by pid), removes the temp folder, and checks with ps that none is left.
+#   3. submits a merge of a copy of the shards with one file cut in half: it must refuse, exit 2, naming the file;
+#   teardown: stops the daemons it started (by pid), removes the temp folder, and checks with ps that none is left.
 #
 #   bench/slurm-local.sh [--recover requeue|resubmit] [--kill job|step] [EXPERIMENT]
 #       --kill job (default): scancel --signal=KILL <jid>_1, which Slurm turns into a cancel of the task (CANCELLED);
@@ -22,7 +25,8 @@
 #       shard runs long enough to be killed mid-run). STANCE_BIN=path skips `cargo build --release`.
 #       SLURM_LOCAL_PORT (default 16817; it and the next port must be free) sets slurmctld's and slurmd's ports.
 #
-# Exit 0 only if every check held. Takes about 2 minutes on this 2-core machine once Slurm is installed.
+# Exit 0 only if every check held. Takes 35-65 s on this 2-core machine (shared with other builds) once Slurm is
+# installed and the binary built; installing the 9 Debian packages adds about 10-20 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -36,7 +40,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --recover) recover=${2:?--recover requeue|resubmit}; shift 2 ;;
     --kill) kill_what=${2:?--kill job|step}; shift 2 ;;
-    -*) sed -n 2,26p "$0"; exit 2 ;;
+    -*) sed -n 2,29p "$0"; exit 2 ;;
     *) break ;;
   esac
 done
@@ -228,7 +232,7 @@ same() { # same REPORT: byte comparison with the single run, timings.json aside
     head "$tmp/diff.txt"; die "merged report $1 DIFFERS from the single run"
   fi
 }
-shards_of() { (cd "$1" && ls shard-*.json 2>/dev/null | tr '\n' ' '); }
+shards_of() { local l; l=$(ls -A "$1" | tr '\n' ' '); echo "${l:-(none)}"; }  # every file, not only shard-*.json
 submit_shards() { # DIR [sbatch options...]: the shipped array, shards into DIR
   local dir=$1; shift
   mkdir -p "$dir"
@@ -241,6 +245,30 @@ submit_merge() { # SHARDS REPORT [sbatch options...]
     sbatch --parsable --output="$tmp/jobs/slurm-merge-%j.out" "$@" docs/scale/slurm-merge.sbatch
 }
 show_out() { sed 's/^/    | /' "$1"; }
+
+# --- 0. the documented commands, verbatim, in a scratch copy of the repository --------------------------------------
+# No STANCE_* settings: the sbatch files' defaults (target/release/stance, experiments/default.toml, shards/default,
+# reports/default), submitted from the copy's root exactly as docs/SCALE.md says.
+d=$tmp/repo
+mkdir -p "$d/target/release"
+git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$d"
+ln -s "$bin" "$d/target/release/stance"
+(cd "$d" && "$bin" run experiments/default.toml --out "$tmp/default-single" --quiet >/dev/null)
+log "0. documented usage in a copy of the repository: mkdir -p shards/default;" \
+  "jid=\$(sbatch --parsable docs/scale/slurm-shards.sbatch); sbatch --dependency=afterok:\$jid docs/scale/slurm-merge.sbatch"
+jid=$(cd "$d" && mkdir -p shards/default && sbatch --parsable docs/scale/slurm-shards.sbatch)
+mid=$(cd "$d" && sbatch --parsable --dependency=afterok:"$jid" docs/scale/slurm-merge.sbatch)
+log "array job $jid, merge job $mid"
+wait_done "$jid"; wait_done "$mid"
+states "$jid"; states "$mid"
+[ "$(outcome "$mid")" = "COMPLETED 0:0" ] || { show_out "$d/shards/default/slurm-merge-$mid.out"; die "merge job $mid: $(outcome "$mid")"; }
+head -qn2 "$d/shards/default/slurm-${jid}"_*.out | sed 's/^/    | /'
+if diff -r -q -x timings.json "$tmp/default-single" "$d/reports/default" >"$tmp/diff.txt"; then
+  log "reports/default byte-identical to a single run of experiments/default.toml:" \
+    "$(find "$d/reports/default" -type f ! -name timings.json | wc -l) files (timings.json aside)"
+else
+  head "$tmp/diff.txt"; die "reports/default DIFFERS from the single run"
+fi
 
 # --- reference: one process -------------------------------------------------------------------------------------
 log "single run: stance run $exp --out <tmp>/single"
@@ -274,7 +302,7 @@ done
 sleep 1
 [ -e "$b/shards/shard-$k-of-$n.json" ] && die "shard $k finished before the kill: use a longer experiment"
 log "task ${jid}_$k (job $tjid) running for $(scontrol show job -o "${jid}_$k" | field RunTime), its step $tjid.0 (stance) started;" \
-  "shard files so far: $(shards_of "$b/shards")"
+  "files in the shards folder: $(shards_of "$b/shards")"
 if [ $kill_what = job ]; then
   log "scancel --signal=KILL ${jid}_$k"
   scancel --signal=KILL "${jid}_$k"
@@ -286,7 +314,7 @@ eid=$(submit_merge "$b/shards" "$b/early-report" --dependency=afterany:"$jid")
 log "early merge job $eid (--dependency=afterany:$jid: starts once every task ended, with shard $k absent)"
 wait_done "$eid"
 states "$jid"; states "$mid"; states "$eid"
-log "shard files: $(shards_of "$b/shards")"
+log "files in the shards folder: $(shards_of "$b/shards")"
 sed 's/^/    | /' "$tmp/jobs/slurm-${jid}_$k.out"
 log "early merge job $eid output:"
 show_out "$tmp/jobs/slurm-merge-$eid.out"
