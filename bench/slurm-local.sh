@@ -25,8 +25,8 @@
 #       shard runs long enough to be killed mid-run). STANCE_BIN=path skips `cargo build --release`.
 #       SLURM_LOCAL_PORT (default 16817; it and the next port must be free) sets slurmctld's and slurmd's ports.
 #
-# Exit 0 only if every check held. Takes 35-65 s on this 2-core machine (shared with other builds) once Slurm is
-# installed and the binary built; installing the 9 Debian packages adds about 10-20 s.
+# Exit 0 only if every check held. Took 46-64 s on this 2-core machine (shared with other builds) once Slurm was
+# installed and the binary built; installing the 9 Debian packages took 5 s more (apt-get update included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
