@@ -69,7 +69,7 @@ fn main() -> anyhow::Result<()> {
     let w = lr.coef();
     println!(
         "logistic (C=1, tol=1e-4): fit {t:.3} s (best of 3), train acc {:.5}, |coef| {:.6}, intercept {:.6}, {:?}",
-        acc(&lr.predict_classes(x.view())?),
+        acc(&lr.predict_classes(x.view().into())?),
         w.iter().map(|v| v * v).sum::<f64>().sqrt(),
         lr.intercept()[0],
         lr.solve_info()
@@ -85,7 +85,7 @@ fn main() -> anyhow::Result<()> {
     let w = svm.coef();
     println!(
         "linear SVM (C=1, tol=1e-4): fit {t:.3} s (best of 3), train acc {:.5}, |coef| {:.6}, intercept {:.6}, {:?}",
-        acc(&svm.predict_classes(x.view())?),
+        acc(&svm.predict_classes(x.view().into())?),
         w.iter().map(|v| v * v).sum::<f64>().sqrt(),
         svm.intercept()[0],
         svm.solve_info()
@@ -100,7 +100,7 @@ fn main() -> anyhow::Result<()> {
     let nb = nb.expect("fitted");
     println!(
         "naive Bayes (alpha=1): fit {t:.3} s (best of 3), train acc {:.5}",
-        acc(&nb.predict_classes(x.view())?)
+        acc(&nb.predict_classes(x.view().into())?)
     );
     Ok(())
 }

@@ -224,7 +224,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
     };
     let texts: Vec<&str> = statements.iter().map(String::as_str).collect();
-    let labelled = model.label(&texts, args.top);
+    let labelled = model.label(&texts, args.top)?;
     match args.format {
         Format::Text => {
             println!("{header}");

@@ -1,10 +1,8 @@
 //! Every fit of a feature set in a run goes through here: on a fold's training rows during cross-validation and
 //! tuning, on all rows for the refit. Nothing else fits, which is what keeps test rows out of every vocabulary.
 
-use sprs::CsMat;
-
 use stance_corpus::Dataset;
-use stance_features::{Doc, Extracted, FeatureError, FeatureSet, FittedFeatureSet};
+use stance_features::{Doc, Extracted, FeatureError, FeatureMatrix, FeatureSet, FittedFeatureSet};
 
 /// Fits a feature set on the given rows of a dataset and on nothing else. Every fit in a run goes through here:
 /// the training rows of a fold during cross-validation, all rows for the top-feature refit.
@@ -30,12 +28,12 @@ pub fn fit_transform(
     ds: &Dataset,
     train: &[usize],
     test: &[usize],
-) -> Result<(FittedFeatureSet, CsMat<f64>, CsMat<f64>), FeatureError> {
+) -> Result<(FittedFeatureSet, FeatureMatrix, FeatureMatrix), FeatureError> {
     match extracted {
         Some(ex) => {
             let fitted = fs.fit_extracted(ex, train)?;
-            let x_train = fitted.transform_extracted(ex, train);
-            let x_test = fitted.transform_extracted(ex, test);
+            let x_train = fitted.transform_extracted(ex, train)?;
+            let x_test = fitted.transform_extracted(ex, test)?;
             Ok((fitted, x_train, x_test))
         }
         None => {
@@ -43,8 +41,8 @@ pub fn fit_transform(
             let texts = |rows: &[usize]| -> Vec<&str> {
                 rows.iter().map(|&i| ds.items[i].text.as_str()).collect()
             };
-            let x_train = fitted.transform(&texts(train));
-            let x_test = fitted.transform(&texts(test));
+            let x_train = fitted.transform(&texts(train))?;
+            let x_test = fitted.transform(&texts(test))?;
             Ok((fitted, x_train, x_test))
         }
     }

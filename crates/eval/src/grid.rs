@@ -12,6 +12,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
+use stance_features::FeatureMatrix;
 
 use super::fit::fit_transform;
 use super::oof::OutOfFold;
@@ -59,7 +60,7 @@ pub struct StageSeconds {
 }
 
 /// A feature set's column count and its training and test matrices on one fold.
-type OuterMatrices = (usize, CsMat<f64>, CsMat<f64>);
+type OuterMatrices = (usize, FeatureMatrix, FeatureMatrix);
 
 /// One cell's output in one task.
 ///
@@ -383,8 +384,8 @@ fn run_baselines(
     k: usize,
     n_train: usize,
 ) -> Result<Vec<CellOutput>, EvalError> {
-    let x_train = CsMat::zero((n_train, 0));
-    let x_test = CsMat::zero((fold.test.len(), 0));
+    let x_train = FeatureMatrix::sparse(CsMat::zero((n_train, 0)));
+    let x_test = FeatureMatrix::sparse(CsMat::zero((fold.test.len(), 0)));
     let mut out = Vec::new();
     for &ci in mine {
         let t1 = Instant::now();

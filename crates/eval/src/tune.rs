@@ -28,7 +28,7 @@
 //! all items picks the value; the report shows it.
 
 use serde::{Deserialize, Serialize};
-use sprs::CsMat;
+use stance_features::FeatureMatrix;
 
 use super::fit::fit_transform;
 use super::metrics::{score, score_with, Confusion, MetricName};
@@ -54,7 +54,7 @@ const ALL_ITEMS: u64 = u64::MAX;
 pub type InnerFolds = Vec<(Vec<usize>, Vec<usize>)>;
 
 /// One candidate's (inner-training, inner-validation) matrices on each inner fold.
-type FoldMatrices = Vec<(CsMat<f64>, CsMat<f64>)>;
+type FoldMatrices = Vec<(FeatureMatrix, FeatureMatrix)>;
 
 /// What tuning chose on one training set (an outer training fold, or all items for the refit).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

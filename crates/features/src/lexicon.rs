@@ -295,6 +295,7 @@ mod tests {
         let fitted = LexiconCues::new(lex, false).fit(&train);
         let x = fitted
             .transform(&[Prepared::new("escalation escalation escalation escalation")])
+            .unwrap()
             .to_dense();
         let oppose = (0..fitted.n_features())
             .find(|&j| fitted.feature_name(j) == "lex:oppose-cues")

@@ -39,7 +39,9 @@ use self::ngrams::{
 use self::scaled::DenseSource;
 use self::shape::{ShapeColumns, ShapeParams};
 use self::tokenize::{tokenize, Token};
+use ndarray::Array2;
 use stance_core::tunable::ParamGrid;
+pub use stance_matrix::FeatureMatrix;
 
 pub use self::scaled::MaxAbsScaler;
 
@@ -119,14 +121,40 @@ impl Prepared {
     }
 }
 
-/// A fitted extractor: knows its columns and maps documents to sparse rows.
+/// One extractor's columns for some documents: sparse rows (bags of terms, cues, shapes) or dense rows
+/// (embeddings, vectors).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    /// CSR rows.
+    Sparse(CsMat<f64>),
+    /// Dense rows, documents × columns.
+    Dense(Array2<f64>),
+}
+
+impl Block {
+    /// The rows as a dense matrix.
+    pub fn to_dense(&self) -> Array2<f64> {
+        match self {
+            Block::Sparse(m) => m.to_dense(),
+            Block::Dense(m) => m.clone(),
+        }
+    }
+}
+
+/// A fitted extractor: knows its columns and maps documents to rows.
 pub trait FittedExtractor: Send + Sync + Debug {
     /// Number of columns.
     fn n_features(&self) -> usize;
     /// Readable name of column `j`.
     fn feature_name(&self, j: usize) -> String;
-    /// One sparse row per document.
-    fn transform(&self, docs: &[Prepared]) -> CsMat<f64>;
+    /// One row per document: a [`Block::Sparse`] for sparse extractors, a [`Block::Dense`] for dense ones.
+    /// Fails only for extractors that cannot read arbitrary text (vectors computed elsewhere, keyed by item id).
+    fn transform(&self, docs: &[Prepared]) -> Result<Block, FeatureError>;
+    /// Whether [`transform`](Self::transform) gives dense rows. A feature set's matrix holds its sparse
+    /// extractors' columns first and its dense extractors' after, each group in declaration order.
+    fn is_dense(&self) -> bool {
+        false
+    }
     /// The terms learned from the training documents (empty for extractors with a fixed vocabulary).
     fn vocabulary(&self) -> Vec<String>;
     /// The vocabulary, for bag-of-terms extractors (which can transform interned terms).
@@ -533,6 +561,9 @@ pub struct Extracted {
     prepared: Option<Vec<Prepared>>,
     /// For a tuned set, one extraction per candidate (in grid order), from the same tokenisation.
     candidates: Vec<Extracted>,
+    /// Per extractor, the rows of every item when the extractor is frozen and dense (an encoder, vectors
+    /// computed elsewhere): computed once per run, selected by row in every fold. Empty when there is none.
+    dense: Vec<Option<Array2<f64>>>,
 }
 
 impl FeatureSet {
@@ -600,6 +631,7 @@ impl FeatureSet {
                     .collect(),
                 prepared: docs,
                 candidates: Vec::new(),
+                dense: Vec::new(),
             });
         }
         if self.is_tuned() {
@@ -607,6 +639,7 @@ impl FeatureSet {
                 interned: Vec::new(),
                 prepared: None,
                 candidates: extracted,
+                dense: Vec::new(),
             });
         }
         extracted.pop()
@@ -650,6 +683,11 @@ impl Extracted {
         &self.candidates[i]
     }
 
+    /// Extractor `k`'s rows of every item, when it is frozen and dense.
+    fn dense_of(&self, k: usize) -> Option<&Array2<f64>> {
+        self.dense.get(k).and_then(Option::as_ref)
+    }
+
     fn prepared_rows(&self, rows: &[usize]) -> Vec<Prepared> {
         match &self.prepared {
             Some(p) => rows.iter().map(|&r| p[r].clone()).collect(),
@@ -690,9 +728,17 @@ impl FittedFeatureSet {
         self.extractors.iter().map(|e| e.n_features()).sum()
     }
 
+    /// The extractors in column order: the sparse ones, then the dense ones, each in declaration order (the
+    /// feature matrix keeps its sparse block before its dense block).
+    fn in_column_order(&self) -> impl Iterator<Item = &dyn FittedExtractor> {
+        let sparse = self.extractors.iter().filter(|e| !e.is_dense());
+        let dense = self.extractors.iter().filter(|e| e.is_dense());
+        sparse.chain(dense).map(|e| e.as_ref())
+    }
+
     /// Readable name of column `j` of the union.
     pub fn feature_name(&self, mut j: usize) -> String {
-        for e in &self.extractors {
+        for e in self.in_column_order() {
             if j < e.n_features() {
                 return e.feature_name(j);
             }
@@ -714,32 +760,60 @@ impl FittedFeatureSet {
         self.masker.as_ref()
     }
 
-    /// Maps the extracted items `rows` to a sparse matrix, as [`FittedFeatureSet::transform`] would their texts.
-    /// The set must have been fitted with [`FeatureSet::fit_extracted`] on the same extraction.
-    pub fn transform_extracted(&self, ex: &Extracted, rows: &[usize]) -> CsMat<f64> {
+    /// Maps the extracted items `rows` to a feature matrix, as [`FittedFeatureSet::transform`] would their
+    /// texts. The set must have been fitted with [`FeatureSet::fit_extracted`] on the same extraction.
+    pub fn transform_extracted(
+        &self,
+        ex: &Extracted,
+        rows: &[usize],
+    ) -> Result<FeatureMatrix, FeatureError> {
         let docs = ex.prepared_rows(rows);
-        let parts: Vec<CsMat<f64>> = self
+        let parts = self
             .extractors
             .iter()
-            .zip(&ex.interned)
-            .map(|(e, interned)| match (interned, e.bag()) {
-                (Some(it), Some(bag)) => bag.transform_interned(it, rows),
+            .enumerate()
+            .map(|(k, e)| match (&ex.interned[k], e.bag(), ex.dense_of(k)) {
+                (Some(it), Some(bag), _) => Ok(Block::Sparse(bag.transform_interned(it, rows))),
+                (_, _, Some(all)) => Ok(Block::Dense(all.select(ndarray::Axis(0), rows))),
                 _ => e.transform(&docs),
             })
-            .collect();
-        hstack_csr(&parts, rows.len())
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(assemble(parts, rows.len()))
     }
 
-    /// Maps texts to a sparse matrix (rows = texts, columns = the union's features).
-    pub fn transform(&self, texts: &[&str]) -> CsMat<f64> {
+    /// Maps texts to a feature matrix (rows = texts, columns = the union's features).
+    pub fn transform(&self, texts: &[&str]) -> Result<FeatureMatrix, FeatureError> {
         let prepared = prepare(self.masker.as_ref(), texts.iter().copied());
-        let parts: Vec<CsMat<f64>> = self
+        let parts = self
             .extractors
             .iter()
             .map(|e| e.transform(&prepared))
-            .collect();
-        hstack_csr(&parts, texts.len())
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(assemble(parts, texts.len()))
     }
+}
+
+/// The blocks of a feature set's extractors, in declaration order, as one matrix: the sparse blocks side by side,
+/// then the dense blocks side by side.
+fn assemble(parts: Vec<Block>, rows: usize) -> FeatureMatrix {
+    let mut sparse = Vec::new();
+    let mut dense = Vec::new();
+    for p in parts {
+        match p {
+            Block::Sparse(m) => sparse.push(m),
+            Block::Dense(m) => dense.push(m),
+        }
+    }
+    let sparse = hstack_csr(&sparse, rows);
+    let dense = match dense.len() {
+        0 => Array2::zeros((rows, 0)),
+        1 => dense.pop().expect("one block"),
+        _ => {
+            let views: Vec<_> = dense.iter().map(|d| d.view()).collect();
+            ndarray::concatenate(ndarray::Axis(1), &views).expect("every block has the same rows")
+        }
+    };
+    FeatureMatrix::new(sparse, dense).expect("every block has the same rows")
 }
 
 /// Side-by-side CSR matrices with the same rows, as one CSR matrix. Written here because `sprs::hstack` returns
@@ -797,7 +871,7 @@ mod tests {
         assert_eq!(fitted.n_features(), 3 + shape::SHAPE_FEATURES.len());
         assert_eq!(fitted.feature_name(0), "word:escalation");
         assert_eq!(fitted.feature_name(3), "shape:log-length");
-        let x = fitted.transform(&["escalation now"]).to_dense();
+        let x = fitted.transform(&["escalation now"]).unwrap().to_dense();
         assert_eq!(x.shape(), &[1, fitted.n_features()]);
         assert_eq!(x[[0, 0]], 1.0);
     }
@@ -819,7 +893,11 @@ mod tests {
         assert!(!before
             .iter()
             .any(|t| t.contains("zebra") || t.contains("xyl")));
-        assert_eq!(x.nnz(), 0, "every n-gram of the test text is unknown");
+        assert_eq!(
+            x.unwrap().sparse_block().nnz(),
+            0,
+            "every n-gram of the test text is unknown"
+        );
     }
 
     #[test]

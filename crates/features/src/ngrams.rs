@@ -3,12 +3,11 @@
 use std::fmt::Debug;
 
 use serde::{Deserialize, Serialize};
-use sprs::CsMat;
 
 use super::bag::{with_bag_options, BagOptions, FittedBag, InternedTerms};
 use super::tokenize::{Span, TokenKind};
 use super::SavedExtractor;
-use super::{FeatureError, FittedExtractor, Interner, Prepared};
+use super::{Block, FeatureError, FittedExtractor, Interner, Prepared};
 use stance_core::tunable::Tunable;
 
 with_bag_options! { "crate::bag::default_weighting";
@@ -166,9 +165,9 @@ impl<S: TermSource> FittedExtractor for FittedTerms<S> {
     fn feature_name(&self, j: usize) -> String {
         S::feature_name(&self.bag.terms()[j])
     }
-    fn transform(&self, docs: &[Prepared]) -> CsMat<f64> {
+    fn transform(&self, docs: &[Prepared]) -> Result<Block, FeatureError> {
         let terms: Vec<Vec<String>> = docs.iter().map(|d| self.source.terms(d)).collect();
-        self.bag.transform(&terms)
+        Ok(Block::Sparse(self.bag.transform(&terms)))
     }
     fn vocabulary(&self) -> Vec<String> {
         self.bag.terms().to_vec()

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sprs::CsMat;
 
 use super::SavedExtractor;
-use super::{FittedExtractor, Prepared};
+use super::{Block, FeatureError, FittedExtractor, Prepared};
 
 /// Per-column maximum absolute value learned on training rows; scales columns into `[-1, 1]` on those rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -95,9 +95,9 @@ impl<E: DenseSource> FittedExtractor for Scaled<E> {
     fn feature_name(&self, j: usize) -> String {
         self.source.feature_name(j)
     }
-    fn transform(&self, docs: &[Prepared]) -> CsMat<f64> {
+    fn transform(&self, docs: &[Prepared]) -> Result<Block, FeatureError> {
         let rows: Vec<Vec<f64>> = docs.iter().map(|d| self.source.raw(d)).collect();
-        self.scaler.transform(&rows)
+        Ok(Block::Sparse(self.scaler.transform(&rows)))
     }
     fn vocabulary(&self) -> Vec<String> {
         Vec::new()

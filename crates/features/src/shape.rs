@@ -108,7 +108,10 @@ mod tests {
     #[test]
     fn scaled_by_training_maximum() {
         let f = ShapeColumns {}.fit(&[Prepared::new("we we"), Prepared::new("x")]);
-        let x = f.transform(&[Prepared::new("we we we we")]).to_dense();
+        let x = f
+            .transform(&[Prepared::new("we we we we")])
+            .unwrap()
+            .to_dense();
         assert_eq!(x[[0, 2]], 2.0);
     }
 }

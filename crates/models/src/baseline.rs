@@ -3,7 +3,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use sprs::CsMatView;
+use stance_matrix::FeatureView;
 
 use super::SavedClassifier;
 use super::{decide, Explanation, FittedClassifier, Prediction};
@@ -45,7 +45,7 @@ impl FittedClassifier for Majority {
     fn to_saved(&self) -> SavedClassifier {
         SavedClassifier::Majority(self.clone())
     }
-    fn predict(&self, x: CsMatView<'_, f64>) -> Vec<Prediction> {
+    fn predict(&self, x: FeatureView<'_>) -> Vec<Prediction> {
         let (class, tied) = decide(&self.priors, &self.priors);
         (0..x.rows())
             .map(|_| Prediction {
@@ -80,7 +80,7 @@ impl FittedClassifier for Stratified {
     fn to_saved(&self) -> SavedClassifier {
         SavedClassifier::StratifiedRandom(self.clone())
     }
-    fn predict(&self, x: CsMatView<'_, f64>) -> Vec<Prediction> {
+    fn predict(&self, x: FeatureView<'_>) -> Vec<Prediction> {
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         (0..x.rows())
             .map(|_| {
@@ -114,7 +114,7 @@ mod tests {
     #[test]
     fn majority_predicts_the_most_frequent_class() {
         let m = fit_majority(&[1, 1, 0], 3);
-        let p = m.predict(sprs::CsMat::zero((2, 1)).view());
+        let p = m.predict(sprs::CsMat::zero((2, 1)).view().into());
         assert_eq!(p[0].class, 1);
         assert_eq!(
             p[0].proba.as_ref().unwrap(),
@@ -127,12 +127,12 @@ mod tests {
         let y: Vec<usize> = (0..100).map(|i| usize::from(i % 4 == 0)).collect();
         let m = fit_stratified(&y, 2, 42);
         let a: Vec<usize> = m
-            .predict(sprs::CsMat::zero((4000, 1)).view())
+            .predict(sprs::CsMat::zero((4000, 1)).view().into())
             .iter()
             .map(|p| p.class)
             .collect();
         let b: Vec<usize> = fit_stratified(&y, 2, 42)
-            .predict(sprs::CsMat::zero((4000, 1)).view())
+            .predict(sprs::CsMat::zero((4000, 1)).view().into())
             .iter()
             .map(|p| p.class)
             .collect();

@@ -7,7 +7,7 @@
 //! random order; and it needs dense records.
 
 use serde::{Deserialize, Serialize};
-use sprs::CsMatView;
+use stance_matrix::FeatureView;
 
 use stance_core::tunable::Tunable;
 
@@ -61,7 +61,7 @@ pub struct FittedNb {
 pub(super) fn fit(
     p: &NaiveBayesParams,
     name: &str,
-    x: CsMatView<'_, f64>,
+    x: FeatureView<'_>,
     y: &[usize],
     n_classes: usize,
 ) -> Result<Box<dyn FittedClassifier>, ModelError> {
@@ -71,7 +71,7 @@ pub(super) fn fit(
     };
     let model = params
         .check()
-        .and_then(|v| v.fit_csr(x, y))
+        .and_then(|v| v.fit_rows(x, y))
         .map_err(|e| ModelError::from(e).named(name))?;
     Ok(Box::new(FittedNb {
         model,
@@ -84,7 +84,7 @@ impl FittedClassifier for FittedNb {
         SavedClassifier::NaiveBayes(self.clone())
     }
 
-    fn predict(&self, x: CsMatView<'_, f64>) -> Vec<Prediction> {
+    fn predict(&self, x: FeatureView<'_>) -> Vec<Prediction> {
         let proba = self
             .model
             .predict_proba(x)

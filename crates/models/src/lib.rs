@@ -37,7 +37,7 @@ use std::fmt::Debug;
 
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
-use sprs::CsMatView;
+use stance_matrix::FeatureView;
 
 use stance_core::tunable::ParamGrid;
 
@@ -150,7 +150,7 @@ impl ModelError {
 
 /// `x` as a dense matrix, or an error when it would exceed [`DENSE_BUDGET_BYTES`].
 pub fn dense_within_budget(
-    x: CsMatView<'_, f64>,
+    x: FeatureView<'_>,
     classifier: &str,
 ) -> Result<Array2<f64>, ModelError> {
     let bytes = (x.rows() as u64)
@@ -239,7 +239,7 @@ pub enum Explanation {
 /// A fitted classifier.
 pub trait FittedClassifier: Send + Sync + Debug {
     /// Predicts every row of `x` (CSR, columns as in training).
-    fn predict(&self, x: CsMatView<'_, f64>) -> Vec<Prediction>;
+    fn predict(&self, x: FeatureView<'_>) -> Vec<Prediction>;
     /// Feature weights or importances, for "top features" tables.
     fn explain(&self) -> Explanation;
     /// A copy in the closed form model files store ([`SavedClassifier`]).
@@ -506,7 +506,7 @@ impl Classifier {
     /// stratified-random baseline); the others ignore it.
     pub fn fit(
         &self,
-        x: CsMatView<'_, f64>,
+        x: FeatureView<'_>,
         y: &[usize],
         n_classes: usize,
         seed: u64,
@@ -607,9 +607,9 @@ mod tests {
             "type = 'decision-tree'",
         ] {
             let clf = spec(src).check().unwrap();
-            let fitted = clf.fit(csr(&x).view(), &y, 2, 7).unwrap();
+            let fitted = clf.fit(csr(&x).view().into(), &y, 2, 7).unwrap();
             let pred: Vec<usize> = fitted
-                .predict(csr(&x).view())
+                .predict(csr(&x).view().into())
                 .iter()
                 .map(|p| p.class)
                 .collect();
@@ -637,9 +637,9 @@ mod tests {
             let fitted = spec(src)
                 .check()
                 .unwrap()
-                .fit(csr(&x).view(), &y, 3, 1)
+                .fit(csr(&x).view().into(), &y, 3, 1)
                 .unwrap();
-            let preds = fitted.predict(csr(&x).view());
+            let preds = fitted.predict(csr(&x).view().into());
             let classes: Vec<usize> = preds.iter().map(|p| p.class).collect();
             assert_eq!(classes, y, "{src}");
             if let Some(p) = &preds[0].proba {
@@ -655,15 +655,15 @@ mod tests {
         let err = spec("type = 'logistic'")
             .check()
             .unwrap()
-            .fit(csr(&x).view(), &[1, 1], 2, 0)
+            .fit(csr(&x).view().into(), &[1, 1], 2, 0)
             .unwrap_err();
         assert!(matches!(err, ModelError::TooFewClasses { found: 1, .. }));
         let fitted = spec("type = 'majority'")
             .check()
             .unwrap()
-            .fit(csr(&x).view(), &[1, 1], 2, 0)
+            .fit(csr(&x).view().into(), &[1, 1], 2, 0)
             .unwrap();
-        assert_eq!(fitted.predict(csr(&x).view())[0].class, 1);
+        assert_eq!(fitted.predict(csr(&x).view().into())[0].class, 1);
     }
 
     #[test]

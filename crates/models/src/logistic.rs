@@ -7,7 +7,7 @@
 //! regularised (liblinear's convention), and 3+ classes went from multinomial to one-vs-rest.
 
 use serde::{Deserialize, Serialize};
-use sprs::CsMatView;
+use stance_matrix::FeatureView;
 
 use stance_core::tunable::Tunable;
 
@@ -90,7 +90,7 @@ pub struct FittedLogistic {
 pub(super) fn fit(
     p: &LogisticParams,
     name: &str,
-    x: CsMatView<'_, f64>,
+    x: FeatureView<'_>,
     y: &[usize],
     n_classes: usize,
 ) -> Result<Box<dyn FittedClassifier>, ModelError> {
@@ -102,7 +102,7 @@ pub(super) fn fit(
     };
     let model = params
         .check()
-        .and_then(|v| v.fit_csr(x, y))
+        .and_then(|v| v.fit_rows(x, y))
         .map_err(|e| ModelError::from(e).named(name))?;
     Ok(Box::new(FittedLogistic {
         model,
@@ -115,7 +115,7 @@ impl FittedClassifier for FittedLogistic {
         SavedClassifier::Logistic(self.clone())
     }
 
-    fn predict(&self, x: CsMatView<'_, f64>) -> Vec<Prediction> {
+    fn predict(&self, x: FeatureView<'_>) -> Vec<Prediction> {
         let proba = self
             .model
             .predict_proba(x)

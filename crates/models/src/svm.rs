@@ -7,7 +7,7 @@
 //! This replaced linfa-svm's SMO solver on dense matrices, which slowed down badly with many features.
 
 use serde::{Deserialize, Serialize};
-use sprs::CsMatView;
+use stance_matrix::FeatureView;
 
 use stance_core::tunable::Tunable;
 
@@ -84,7 +84,7 @@ pub struct FittedSvm {
 pub(super) fn fit(
     p: &SvmParams,
     name: &str,
-    x: CsMatView<'_, f64>,
+    x: FeatureView<'_>,
     y: &[usize],
     n_classes: usize,
     seed: u64,
@@ -99,7 +99,7 @@ pub(super) fn fit(
     };
     let model = params
         .check()
-        .and_then(|v| v.fit_csr(x, y))
+        .and_then(|v| v.fit_rows(x, y))
         .map_err(|e| ModelError::from(e).named(name))?;
     Ok(Box::new(FittedSvm {
         model,
@@ -112,7 +112,7 @@ impl FittedClassifier for FittedSvm {
         SavedClassifier::LinearSvm(self.clone())
     }
 
-    fn predict(&self, x: CsMatView<'_, f64>) -> Vec<Prediction> {
+    fn predict(&self, x: FeatureView<'_>) -> Vec<Prediction> {
         let margins = self
             .model
             .decision_function(x)

@@ -17,7 +17,7 @@ use linfa_trees::{DecisionTree, SplitQuality, TreeNode};
 use ndarray::{Array1, Array2, ArrayView1};
 use serde::{Deserialize, Serialize};
 
-use sprs::CsMatView;
+use stance_matrix::FeatureView;
 
 use super::SavedClassifier;
 use super::{
@@ -221,7 +221,7 @@ pub struct FittedTree {
 pub(super) fn fit(
     p: &TreeParams,
     name: &str,
-    x: CsMatView<'_, f64>,
+    x: FeatureView<'_>,
     y: &[usize],
     n_classes: usize,
 ) -> Result<Box<dyn FittedClassifier>, ModelError> {
@@ -267,14 +267,20 @@ impl FittedClassifier for FittedTree {
         SavedClassifier::DecisionTree(self.clone())
     }
 
-    fn predict(&self, x: CsMatView<'_, f64>) -> Vec<Prediction> {
+    fn predict(&self, x: FeatureView<'_>) -> Vec<Prediction> {
         // Row by row, so prediction never needs the whole test matrix dense.
         let mut dense = Array1::zeros(x.cols());
-        x.outer_iterator()
-            .map(|row| {
+        let s = x.sparse_cols();
+        x.sparse
+            .outer_iterator()
+            .enumerate()
+            .map(|(i, row)| {
                 dense.fill(0.0);
                 for (j, &v) in row.iter() {
                     dense[j] = v;
+                }
+                for (k, &v) in x.dense_row(i).iter().enumerate() {
+                    dense[s + k] = v;
                 }
                 self.predict_row(dense.view())
             })
@@ -385,8 +391,11 @@ mod tests {
         let y = [1, 0, 1];
         for _ in 0..20 {
             let fitted = fit_dense(&params(), "t", &x, &y, 2).unwrap();
-            let p =
-                &fitted.predict(sprs::CsMat::csr_from_dense(array![[1.0]].view(), 0.0).view())[0];
+            let p = &fitted.predict(
+                sprs::CsMat::csr_from_dense(array![[1.0]].view(), 0.0)
+                    .view()
+                    .into(),
+            )[0];
             assert_eq!(p.class, 0);
             assert_eq!(p.proba.as_ref().unwrap(), &vec![0.5, 0.5]);
         }
@@ -401,8 +410,11 @@ mod tests {
             ..params()
         };
         let fitted = fit_dense(&p, "t", &x, &y, 2).unwrap();
-        let pred =
-            &fitted.predict(sprs::CsMat::csr_from_dense(array![[0.0]].view(), 0.0).view())[0];
+        let pred = &fitted.predict(
+            sprs::CsMat::csr_from_dense(array![[0.0]].view(), 0.0)
+                .view()
+                .into(),
+        )[0];
         assert_eq!(pred.class, 0);
         let proba = pred.proba.as_ref().unwrap();
         assert!((proba[0] - 2.0 / 3.0).abs() < 1e-12);

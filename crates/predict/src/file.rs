@@ -513,11 +513,16 @@ mod tests {
                 let bytes = to_bytes(&trained, &info).unwrap();
                 let loaded = from_bytes(&bytes, Path::new("m.json")).unwrap();
                 assert_eq!(loaded.info, info, "{name}: {}", cell.id);
-                let before = trained.predict(&texts);
-                assert_eq!(loaded.model.predict(&texts), before, "{name}: {}", cell.id);
+                let before = trained.predict(&texts).unwrap();
                 assert_eq!(
-                    loaded.model.label(&texts, 5),
-                    trained.label(&texts, 5),
+                    loaded.model.predict(&texts).unwrap(),
+                    before,
+                    "{name}: {}",
+                    cell.id
+                );
+                assert_eq!(
+                    loaded.model.label(&texts, 5).unwrap(),
+                    trained.label(&texts, 5).unwrap(),
                     "{name}: {}",
                     cell.id
                 );
@@ -534,7 +539,12 @@ mod tests {
                         plan.classifiers[cell.classifier].name(),
                     )
                     .unwrap();
-                    assert_eq!(retrained.predict(&texts), before, "{name}: {}", cell.id);
+                    assert_eq!(
+                        retrained.predict(&texts).unwrap(),
+                        before,
+                        "{name}: {}",
+                        cell.id
+                    );
                 }
                 // Saving is deterministic: the same model gives the same bytes.
                 assert_eq!(to_bytes(&trained, &info).unwrap(), bytes);
@@ -662,7 +672,10 @@ mod tests {
         let bytes = to_bytes(&m, &model_info(&m, &exp, &data, harness())).unwrap();
         let texts: Vec<&str> = data.items.iter().map(|i| i.text.as_str()).collect();
         let loaded = from_bytes(&bytes, Path::new("deep.json")).unwrap();
-        assert_eq!(loaded.model.predict(&texts), m.predict(&texts));
+        assert_eq!(
+            loaded.model.predict(&texts).unwrap(),
+            m.predict(&texts).unwrap()
+        );
 
         let (m, data) = deep_tree(200);
         assert!(m.model.to_saved().tree_depth() > MAX_TREE_DEPTH);

@@ -22,7 +22,7 @@ use stance_eval::tune::{
 };
 use stance_eval::EvalError;
 use stance_experiment::{ConfigError, Experiment};
-use stance_features::{FeatureSet, FeatureSetSpec, FittedFeatureSet};
+use stance_features::{FeatureError, FeatureMatrix, FeatureSet, FeatureSetSpec, FittedFeatureSet};
 use stance_models::{Classifier, ClassifierSpec, Explanation, FittedClassifier, Prediction};
 
 pub use self::choose::Choice;
@@ -88,6 +88,15 @@ pub enum PredictError {
     /// Training failed.
     #[error(transparent)]
     Eval(#[from] EvalError),
+    /// The model's feature set cannot turn the statements into features (e.g. vectors computed elsewhere exist
+    /// only for the items they were computed for).
+    #[error("configuration '{config}'")]
+    Features {
+        /// The model's configuration.
+        config: String,
+        /// What the feature set could not do.
+        source: FeatureError,
+    },
 }
 
 impl TrainedModel {
@@ -203,7 +212,10 @@ impl TrainedModel {
             })
             .transpose()?;
         let texts: Vec<&str> = data.items.iter().map(|i| i.text.as_str()).collect();
-        let x = transform(features.as_ref(), &texts);
+        let x = transform(features.as_ref(), &texts).map_err(|source| EvalError::Feature {
+            config: config.into(),
+            source,
+        })?;
         let model = clf
             .fit(x.view(), &data.labels(), data.classes.len(), seed)
             .map_err(|source| EvalError::Model {
@@ -224,30 +236,51 @@ impl TrainedModel {
         })
     }
 
+    /// The feature rows of `texts`, or why this model's feature set cannot make them.
+    fn features_of(&self, texts: &[&str]) -> Result<FeatureMatrix, PredictError> {
+        transform(self.features.as_ref(), texts).map_err(|source| PredictError::Features {
+            config: self.config.clone(),
+            source,
+        })
+    }
+
     /// Predictions for `texts` (class indices into [`TrainedModel::classes`]).
-    pub fn predict(&self, texts: &[&str]) -> Vec<Prediction> {
-        self.model
-            .predict(transform(self.features.as_ref(), texts).view())
+    pub fn predict(&self, texts: &[&str]) -> Result<Vec<Prediction>, PredictError> {
+        Ok(self.model.predict(self.features_of(texts)?.view()))
     }
 
     /// Labels statements; `top` is how many evidence features to keep per statement.
-    pub fn label(&self, texts: &[&str], top: usize) -> Vec<Labelled> {
-        let x = transform(self.features.as_ref(), texts);
-        let preds = self.model.predict(x.view());
-        preds
+    pub fn label(&self, texts: &[&str], top: usize) -> Result<Vec<Labelled>, PredictError> {
+        let x = self.features_of(texts)?;
+        let view = x.view();
+        let preds = self.model.predict(view);
+        let labelled = preds
             .into_iter()
-            .zip(x.outer_iterator())
-            .map(|(p, row)| {
+            .enumerate()
+            .map(|(i, p)| {
+                // The row's non-zero values, sparse block then dense block, by column.
+                let s = view.sparse_cols();
+                let row: Vec<(usize, f64)> = view
+                    .sparse
+                    .outer_view(i)
+                    .into_iter()
+                    .flat_map(|r| r.iter().map(|(j, &v)| (j, v)).collect::<Vec<_>>())
+                    .chain(
+                        view.dense_row(i)
+                            .iter()
+                            .enumerate()
+                            .map(|(k, &v)| (s + k, v)),
+                    )
+                    .filter(|(_, v)| *v != 0.0)
+                    .collect();
                 let mut evidence: Vec<(usize, f64)> = match &self.explanation {
-                    Explanation::ClassWeights(w) => row
-                        .iter()
-                        .filter(|(_, &v)| v != 0.0)
-                        .map(|(j, &v)| (j, v * w[[j, p.class]]))
-                        .collect(),
+                    Explanation::ClassWeights(w) => {
+                        row.iter().map(|&(j, v)| (j, v * w[[j, p.class]])).collect()
+                    }
                     Explanation::Importance(imp) => row
                         .iter()
-                        .filter(|(j, &v)| v != 0.0 && imp[*j] > 0.0)
-                        .map(|(j, _)| (j, imp[j]))
+                        .filter(|(j, _)| imp[*j] > 0.0)
+                        .map(|&(j, _)| (j, imp[j]))
                         .collect(),
                     Explanation::None => Vec::new(),
                 };
@@ -263,7 +296,8 @@ impl TrainedModel {
                         .collect(),
                 }
             })
-            .collect()
+            .collect();
+        Ok(labelled)
     }
 
     fn feature_name(&self, j: usize) -> String {
@@ -312,9 +346,12 @@ impl TrainedModel {
 }
 
 /// The feature rows of `texts`; a baseline (no feature set) gets rows without columns, as in the grid.
-fn transform(features: Option<&FittedFeatureSet>, texts: &[&str]) -> CsMat<f64> {
+fn transform(
+    features: Option<&FittedFeatureSet>,
+    texts: &[&str],
+) -> Result<FeatureMatrix, FeatureError> {
     match features {
         Some(f) => f.transform(texts),
-        None => CsMat::zero((texts.len(), 0)),
+        None => Ok(FeatureMatrix::sparse(CsMat::zero((texts.len(), 0)))),
     }
 }

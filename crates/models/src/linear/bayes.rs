@@ -7,9 +7,9 @@
 use linfa::dataset::DatasetBase;
 use linfa::traits::{Fit, PredictInplace};
 use ndarray::{Array1, Array2};
-use sprs::CsMatView;
+use stance_matrix::FeatureView;
 
-use super::{check_n_classes, check_positive, prepare, Csr, LinearError, Rows};
+use super::{check_n_classes, check_positive, prepare, Features, LinearError, Rows};
 
 const MODEL: &str = "sparse multinomial naive Bayes";
 
@@ -51,8 +51,17 @@ impl ValidSparseNbParams {
         &self.0
     }
 
-    /// Fits on CSR rows `x` (borrowed, never copied; every stored value must be ≥ 0) and class indices `y`.
-    pub fn fit_csr(&self, x: CsMatView<'_, f64>, y: &[usize]) -> Result<SparseNb, LinearError> {
+    /// Fits on the rows of `x` (borrowed, never copied; every value must be ≥ 0) and class indices `y`.
+    /// Fits on a CSR matrix alone (no dense block): [`fit_rows`](Self::fit_rows) of its view.
+    pub fn fit_csr(
+        &self,
+        x: sprs::CsMatView<'_, f64>,
+        y: &[usize],
+    ) -> Result<SparseNb, LinearError> {
+        self.fit_rows(FeatureView::of_sparse(x), y)
+    }
+
+    pub fn fit_rows(&self, x: FeatureView<'_>, y: &[usize]) -> Result<SparseNb, LinearError> {
         let (rows, n_classes, present) = prepare(MODEL, x, y, self.0.n_classes)?;
         let nf = rows.ncols;
         // Class-major counts so each row's scatter touches one contiguous stretch.
@@ -71,6 +80,17 @@ impl ValidSparseNbParams {
                     });
                 }
                 row[j] += v;
+            }
+            for (k, &v) in rows.dense_row(i).iter().enumerate() {
+                if v < 0.0 || v.is_nan() {
+                    return Err(LinearError::NegativeFeature {
+                        model: MODEL,
+                        column: rows.sparse_cols + k,
+                        row: i,
+                        value: v,
+                    });
+                }
+                row[rows.sparse_cols + k] += v;
             }
             class_count[c] += 1;
         }
@@ -94,12 +114,15 @@ impl ValidSparseNbParams {
     }
 }
 
-impl<'a> Fit<Csr<'a>, Array1<usize>, LinearError> for ValidSparseNbParams {
+impl<'a> Fit<Features<'a>, Array1<usize>, LinearError> for ValidSparseNbParams {
     type Object = SparseNb;
 
-    fn fit(&self, dataset: &DatasetBase<Csr<'a>, Array1<usize>>) -> Result<SparseNb, LinearError> {
+    fn fit(
+        &self,
+        dataset: &DatasetBase<Features<'a>, Array1<usize>>,
+    ) -> Result<SparseNb, LinearError> {
         let y = dataset.targets.to_vec();
-        self.fit_csr(dataset.records.0, &y)
+        self.fit_rows(dataset.records.0, &y)
     }
 }
 
@@ -117,7 +140,7 @@ pub struct SparseNb {
 impl SparseNb {
     /// Joint log-likelihood `log P(x, c)` up to a row constant, rows × classes; `-inf` for absent classes.
     /// Negative test values are used as given (scikit-learn does the same at predict time).
-    pub fn joint_log_likelihood(&self, x: CsMatView<'_, f64>) -> Result<Array2<f64>, LinearError> {
+    pub fn joint_log_likelihood(&self, x: FeatureView<'_>) -> Result<Array2<f64>, LinearError> {
         let rows = Rows::new(x, MODEL)?;
         let nf = self.feature_log_prob.nrows();
         if rows.ncols != nf {
@@ -133,10 +156,14 @@ impl SparseNb {
         let mut out = Array2::from_elem((rows.nrows(), nc), f64::NEG_INFINITY);
         for i in 0..rows.nrows() {
             let (idx, val) = rows.row(i);
+            let dense = rows.dense_row(i);
             for &c in &self.present {
                 let mut s = 0.0;
                 for (&j, &v) in idx.iter().zip(val) {
                     s += v * self.feature_log_prob[[j, c]];
+                }
+                for (k, &v) in dense.iter().enumerate() {
+                    s += v * self.feature_log_prob[[rows.sparse_cols + k, c]];
                 }
                 out[[i, c]] = s + self.class_log_prior[c];
             }
@@ -145,7 +172,7 @@ impl SparseNb {
     }
 
     /// Class probabilities, rows × classes, by log-sum-exp over the present classes; 0 for absent classes.
-    pub fn predict_proba(&self, x: CsMatView<'_, f64>) -> Result<Array2<f64>, LinearError> {
+    pub fn predict_proba(&self, x: FeatureView<'_>) -> Result<Array2<f64>, LinearError> {
         let mut jll = self.joint_log_likelihood(x)?;
         for mut r in jll.rows_mut() {
             let max = self
@@ -161,7 +188,7 @@ impl SparseNb {
     }
 
     /// Predicted class per row: the arg-max of the joint log-likelihood, ties toward the lowest class index.
-    pub fn predict_classes(&self, x: CsMatView<'_, f64>) -> Result<Array1<usize>, LinearError> {
+    pub fn predict_classes(&self, x: FeatureView<'_>) -> Result<Array1<usize>, LinearError> {
         let jll = self.joint_log_likelihood(x)?;
         Ok(jll
             .rows()
@@ -214,16 +241,16 @@ impl SparseNb {
     }
 }
 
-impl<'a> PredictInplace<Csr<'a>, Array1<usize>> for SparseNb {
+impl<'a> PredictInplace<Features<'a>, Array1<usize>> for SparseNb {
     /// # Panics
     ///
     /// If `x` is CSC or has a different column count than the training matrix (linfa's signature has no error).
-    fn predict_inplace<'b>(&'b self, x: &'b Csr<'a>, y: &mut Array1<usize>) {
+    fn predict_inplace<'b>(&'b self, x: &'b Features<'a>, y: &mut Array1<usize>) {
         let classes = self.predict_classes(x.0).unwrap_or_else(|e| panic!("{e}"));
         y.assign(&classes);
     }
 
-    fn default_target(&self, x: &Csr<'a>) -> Array1<usize> {
+    fn default_target(&self, x: &Features<'a>) -> Array1<usize> {
         Array1::zeros(x.0.rows())
     }
 }

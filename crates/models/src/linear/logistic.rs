@@ -10,11 +10,11 @@
 use linfa::dataset::DatasetBase;
 use linfa::traits::Fit;
 use ndarray::{Array1, Array2};
-use sprs::CsMatView;
+use stance_matrix::FeatureView;
 
 use super::{
-    check_iter, check_n_classes, check_positive, prepare, sparse_axpy, sparse_dot, Csr,
-    LinearError, Machines, Rows, SolveInfo,
+    check_iter, check_n_classes, check_positive, prepare, Features, LinearError, Machines, Rows,
+    SolveInfo,
 };
 
 const MODEL: &str = "sparse logistic regression";
@@ -65,12 +65,17 @@ impl ValidSparseLogisticParams {
         &self.0
     }
 
-    /// Fits on CSR rows `x` (borrowed, never copied) and class indices `y`.
+    /// Fits on the rows of `x` (borrowed, never copied) and class indices `y`.
+    /// Fits on a CSR matrix alone (no dense block): [`fit_rows`](Self::fit_rows) of its view.
     pub fn fit_csr(
         &self,
-        x: CsMatView<'_, f64>,
+        x: sprs::CsMatView<'_, f64>,
         y: &[usize],
     ) -> Result<SparseLogistic, LinearError> {
+        self.fit_rows(FeatureView::of_sparse(x), y)
+    }
+
+    pub fn fit_rows(&self, x: FeatureView<'_>, y: &[usize]) -> Result<SparseLogistic, LinearError> {
         let p = &self.0;
         let (rows, n_classes, present) = prepare(MODEL, x, y, p.n_classes)?;
         let machines = Machines::fit(rows, y, n_classes, &present, |labels, _| {
@@ -80,15 +85,15 @@ impl ValidSparseLogisticParams {
     }
 }
 
-impl<'a> Fit<Csr<'a>, Array1<usize>, LinearError> for ValidSparseLogisticParams {
+impl<'a> Fit<Features<'a>, Array1<usize>, LinearError> for ValidSparseLogisticParams {
     type Object = SparseLogistic;
 
     fn fit(
         &self,
-        dataset: &DatasetBase<Csr<'a>, Array1<usize>>,
+        dataset: &DatasetBase<Features<'a>, Array1<usize>>,
     ) -> Result<SparseLogistic, LinearError> {
         let y = dataset.targets.to_vec();
-        self.fit_csr(dataset.records.0, &y)
+        self.fit_rows(dataset.records.0, &y)
     }
 }
 
@@ -101,7 +106,7 @@ pub struct SparseLogistic {
 impl SparseLogistic {
     /// Class probabilities, rows × classes, as scikit-learn's liblinear model: binary `σ(m)` and `1 − σ(m)`;
     /// one-vs-rest each class's `σ(m_c)` divided by their sum. Absent classes get 0.
-    pub fn predict_proba(&self, x: CsMatView<'_, f64>) -> Result<Array2<f64>, LinearError> {
+    pub fn predict_proba(&self, x: FeatureView<'_>) -> Result<Array2<f64>, LinearError> {
         let margins = self.machines.margins(x, MODEL)?;
         let mac = &self.machines;
         let mut out = Array2::zeros((margins.nrows(), mac.n_classes));
@@ -163,8 +168,7 @@ impl LogisticLoss<'_> {
         let mut f = 0.5 * w.iter().map(|v| v * v).sum::<f64>();
         let mut loss = 0.0;
         for i in 0..self.rows.nrows() {
-            let (idx, val) = self.rows.row(i);
-            let zi = sparse_dot(w, idx, val) + w[b];
+            let zi = self.rows.dot(i, w) + w[b];
             self.z[i] = zi;
             loss += log1p_exp_neg(self.labels[i] * zi);
         }
@@ -174,14 +178,12 @@ impl LogisticLoss<'_> {
 
     /// Gradient at the point of the last `value` call (its margins are reused), and the Hessian weights there.
     fn gradient(&mut self, w: &[f64], g: &mut [f64]) {
-        let b = self.bias();
         g.copy_from_slice(w);
         for i in 0..self.rows.nrows() {
             let yi = self.labels[i];
             let s = sigmoid(yi * self.z[i]);
             self.d[i] = self.c * s * (1.0 - s);
-            let (idx, val) = self.rows.row(i);
-            sparse_axpy(g, self.c * (s - 1.0) * yi, idx, val, b);
+            self.rows.axpy(i, self.c * (s - 1.0) * yi, g);
         }
     }
 
@@ -190,10 +192,9 @@ impl LogisticLoss<'_> {
         let b = self.bias();
         out.copy_from_slice(v);
         for i in 0..self.rows.nrows() {
-            let (idx, val) = self.rows.row(i);
-            let t = (sparse_dot(v, idx, val) + v[b]) * self.d[i];
+            let t = (self.rows.dot(i, v) + v[b]) * self.d[i];
             if t != 0.0 {
-                sparse_axpy(out, t, idx, val, b);
+                self.rows.axpy(i, t, out);
             }
         }
     }

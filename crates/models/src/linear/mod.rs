@@ -69,7 +69,7 @@ macro_rules! shared_machine_api {
             /// class, `−m` for the lower), `-inf` for classes absent from training.
             pub fn decision_function(
                 &self,
-                x: sprs::CsMatView<'_, f64>,
+                x: stance_matrix::FeatureView<'_>,
             ) -> Result<ndarray::Array2<f64>, LinearError> {
                 let m = self.machines.margins(x, MODEL)?;
                 Ok(self.machines.decision(&m))
@@ -78,7 +78,7 @@ macro_rules! shared_machine_api {
             /// Predicted class per row (binary: the higher class when its margin is > 0).
             pub fn predict_classes(
                 &self,
-                x: sprs::CsMatView<'_, f64>,
+                x: stance_matrix::FeatureView<'_>,
             ) -> Result<ndarray::Array1<usize>, LinearError> {
                 let m = self.machines.margins(x, MODEL)?;
                 Ok(self.machines.classes(&m))
@@ -116,17 +116,17 @@ macro_rules! shared_machine_api {
             }
         }
 
-        impl<'a> linfa::traits::PredictInplace<Csr<'a>, ndarray::Array1<usize>> for $model {
+        impl<'a> linfa::traits::PredictInplace<Features<'a>, ndarray::Array1<usize>> for $model {
             /// # Panics
             ///
             /// If `x` is CSC or has a different column count than the training matrix (linfa's signature has no
             /// error).
-            fn predict_inplace<'b>(&'b self, x: &'b Csr<'a>, y: &mut ndarray::Array1<usize>) {
+            fn predict_inplace<'b>(&'b self, x: &'b Features<'a>, y: &mut ndarray::Array1<usize>) {
                 let classes = self.predict_classes(x.0).unwrap_or_else(|e| panic!("{e}"));
                 y.assign(&classes);
             }
 
-            fn default_target(&self, x: &Csr<'a>) -> ndarray::Array1<usize> {
+            fn default_target(&self, x: &Features<'a>) -> ndarray::Array1<usize> {
                 ndarray::Array1::zeros(x.0.rows())
             }
         }
@@ -139,7 +139,7 @@ pub mod svm;
 
 use linfa::dataset::Records;
 use ndarray::{Array1, Array2};
-use sprs::CsMatView;
+use stance_matrix::FeatureView;
 
 use super::ModelError;
 
@@ -244,12 +244,13 @@ impl From<LinearError> for ModelError {
     }
 }
 
-/// A borrowed CSR matrix as linfa records: linfa 0.8.1 implements [`Records`] only for ndarray arrays,
-/// datasets, `()` and references, not for `sprs` matrices, so this newtype carries the view.
+/// A borrowed feature matrix as linfa records: linfa 0.8.1 implements [`Records`] only for ndarray arrays,
+/// datasets, `()` and references, not for `sprs` matrices or a sparse block beside a dense one, so this newtype
+/// carries the view.
 #[derive(Debug, Clone, Copy)]
-pub struct Csr<'a>(pub CsMatView<'a, f64>);
+pub struct Features<'a>(pub FeatureView<'a>);
 
-impl Records for Csr<'_> {
+impl Records for Features<'_> {
     type Elem = f64;
 
     fn nsamples(&self) -> usize {
@@ -261,31 +262,88 @@ impl Records for Csr<'_> {
     }
 }
 
-/// Raw CSR slices with the view's offset removed, so inner loops index plain slices.
+/// Raw CSR slices with the view's offset removed, so inner loops index plain slices, and the dense block's rows
+/// (columns `sparse_cols..ncols`) as one contiguous slice.
 #[derive(Clone, Copy)]
 pub(crate) struct Rows<'a> {
     indptr: &'a [usize],
     offset: usize,
     pub(crate) indices: &'a [usize],
     pub(crate) data: &'a [f64],
+    /// The dense block, row-major (empty when there is none).
+    dense: &'a [f64],
+    pub(crate) sparse_cols: usize,
+    pub(crate) dense_cols: usize,
+    /// All columns: the sparse block's, then the dense block's.
     pub(crate) ncols: usize,
 }
 
 impl<'a> Rows<'a> {
-    pub(crate) fn new(x: CsMatView<'a, f64>, model: &'static str) -> Result<Self, LinearError> {
-        if !x.is_csr() {
+    pub(crate) fn new(x: FeatureView<'a>, model: &'static str) -> Result<Self, LinearError> {
+        if !x.sparse.is_csr() {
             return Err(LinearError::NotCsr { model });
         }
-        let ncols = x.cols();
+        let sparse_cols = x.sparse_cols();
+        let dense_cols = x.dense_cols();
+        let dense: &'a [f64] = if dense_cols == 0 {
+            &[]
+        } else {
+            x.dense.to_slice().ok_or(LinearError::Shape {
+                model,
+                message: "the dense block is not in row-major layout".into(),
+            })?
+        };
         // A view's raw slices live as long as the borrowed matrix, unlike the accessor methods' `&self` borrows.
-        let (indptr, indices, data) = x.into_raw_storage();
+        let (indptr, indices, data) = x.sparse.into_raw_storage();
         Ok(Rows {
             indptr,
             offset: indptr[0],
             indices,
             data,
-            ncols,
+            dense,
+            sparse_cols,
+            dense_cols,
+            ncols: sparse_cols + dense_cols,
         })
+    }
+
+    /// Row `i` of the dense block (empty without one).
+    #[inline]
+    pub(crate) fn dense_row(&self, i: usize) -> &'a [f64] {
+        &self.dense[i * self.dense_cols..(i + 1) * self.dense_cols]
+    }
+
+    /// `w · x_i` over both blocks, the bias weight not included. The sparse block is summed first in stored
+    /// order, exactly as before there was a dense block, so sparse-only results keep their bits.
+    #[inline]
+    pub(crate) fn dot(&self, i: usize, w: &[f64]) -> f64 {
+        let (idx, val) = self.row(i);
+        let s = sparse_dot(w, idx, val);
+        if self.dense_cols == 0 {
+            s
+        } else {
+            s + dense_dot(&w[self.sparse_cols..self.ncols], self.dense_row(i))
+        }
+    }
+
+    /// `w += a · x_i` over both blocks, bias feature included (its weight is `w[ncols]`).
+    #[inline]
+    pub(crate) fn axpy(&self, i: usize, a: f64, w: &mut [f64]) {
+        let (idx, val) = self.row(i);
+        sparse_axpy(w, a, idx, val, self.ncols);
+        if self.dense_cols != 0 {
+            dense_axpy(&mut w[self.sparse_cols..self.ncols], a, self.dense_row(i));
+        }
+    }
+
+    /// `‖x_i‖²` over both blocks (the bias feature's 1 not included).
+    pub(crate) fn sq_norm(&self, i: usize) -> f64 {
+        let s: f64 = self.row(i).1.iter().map(|v| v * v).sum();
+        if self.dense_cols == 0 {
+            s
+        } else {
+            s + self.dense_row(i).iter().map(|v| v * v).sum::<f64>()
+        }
     }
 
     #[inline]
@@ -312,7 +370,7 @@ impl<'a> Rows<'a> {
 /// Checks records against targets and returns the CSR rows, the class count and the classes present.
 pub(crate) fn prepare<'a>(
     model: &'static str,
-    x: CsMatView<'a, f64>,
+    x: FeatureView<'a>,
     y: &[usize],
     n_classes: Option<usize>,
 ) -> Result<(Rows<'a>, usize, Vec<usize>), LinearError> {
@@ -419,7 +477,7 @@ impl Machines {
     /// Raw margins, rows × machines.
     pub(crate) fn margins(
         &self,
-        x: CsMatView<'_, f64>,
+        x: FeatureView<'_>,
         model: &'static str,
     ) -> Result<Array2<f64>, LinearError> {
         let rows = Rows::new(x, model)?;
@@ -435,11 +493,10 @@ impl Machines {
         let nm = self.coef.nrows();
         let mut out = Array2::zeros((rows.nrows(), nm));
         for i in 0..rows.nrows() {
-            let (idx, val) = rows.row(i);
             for m in 0..nm {
                 let w = self.coef.row(m);
                 let w = w.as_slice().expect("standard layout");
-                out[[i, m]] = sparse_dot(w, idx, val) + w[self.n_features];
+                out[[i, m]] = rows.dot(i, w) + w[self.n_features];
             }
         }
         Ok(out)
@@ -518,6 +575,24 @@ pub(crate) fn sparse_dot(w: &[f64], idx: &[usize], val: &[f64]) -> f64 {
         s += w[j] * v;
     }
     s
+}
+
+/// `w · x` for one dense row (contiguous; the same left-to-right order every time).
+#[inline]
+pub(crate) fn dense_dot(w: &[f64], x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (a, b) in w.iter().zip(x) {
+        s += a * b;
+    }
+    s
+}
+
+/// `w += a · x` for one dense row (no bias: the sparse part adds it).
+#[inline]
+pub(crate) fn dense_axpy(w: &mut [f64], a: f64, x: &[f64]) {
+    for (wi, xi) in w.iter_mut().zip(x) {
+        *wi += a * xi;
+    }
 }
 
 /// `w += a · x` for one sparse row, bias feature included.

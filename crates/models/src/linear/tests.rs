@@ -85,7 +85,7 @@ fn logistic_matches_sklearn_liblinear_binary_and_ovr() {
             icpt2,
             1e-5,
         );
-        let pr = m.predict_proba(x6.view()).unwrap();
+        let pr = m.predict_proba(x6.view().into()).unwrap();
         assert_close("LR2 proba", pr.as_slice().unwrap(), &proba2, 1e-6);
 
         let m = p.fit_csr(x.view(), &pins::Y3).unwrap();
@@ -97,7 +97,7 @@ fn logistic_matches_sklearn_liblinear_binary_and_ovr() {
             icpt3,
             1e-5,
         );
-        let pr = m.predict_proba(x6.view()).unwrap();
+        let pr = m.predict_proba(x6.view().into()).unwrap();
         assert_close("LR3 proba", pr.as_slice().unwrap(), &proba3, 1e-6);
     }
 }
@@ -192,9 +192,9 @@ fn naive_bayes_matches_sklearn_multinomial_nb() {
             prior,
             1e-12,
         );
-        let j = m.joint_log_likelihood(x6.view()).unwrap();
+        let j = m.joint_log_likelihood(x6.view().into()).unwrap();
         assert_close("NB jll", j.as_slice().unwrap(), &jll, 1e-12);
-        let pr = m.predict_proba(x6.view()).unwrap();
+        let pr = m.predict_proba(x6.view().into()).unwrap();
         assert_close("NB proba", pr.as_slice().unwrap(), &proba, 1e-12);
     }
 }
@@ -341,7 +341,7 @@ fn data_errors_are_reported() {
     let m = p.fit_csr(x.view(), &pins::Y2).unwrap();
     let narrow: CsMat<f64> = CsMat::zero((2, 3));
     assert!(matches!(
-        m.decision_function(narrow.view()),
+        m.decision_function(narrow.view().into()),
         Err(LinearError::Shape { .. })
     ));
 }
@@ -359,13 +359,13 @@ fn absent_classes_get_zero_probability_and_no_weights() {
     .unwrap()
     .fit_csr(x.view(), &y)
     .unwrap();
-    let pr = lr.predict_proba(x.view()).unwrap();
+    let pr = lr.predict_proba(x.view().into()).unwrap();
     assert_eq!(pr.ncols(), 4);
     assert!(pr.column(1).iter().chain(pr.column(3)).all(|&v| v == 0.0));
     let w = lr.weights();
     assert_eq!(w.column(0), w.column(2).mapv(|v| -v));
     assert!(w.column(3).iter().all(|&v| v == 0.0));
-    let d = lr.decision_function(x.view()).unwrap();
+    let d = lr.decision_function(x.view().into()).unwrap();
     assert!(d.column(1).iter().all(|v| *v == f64::NEG_INFINITY));
     let nb = SparseNbParams {
         alpha: 1.0,
@@ -375,10 +375,10 @@ fn absent_classes_get_zero_probability_and_no_weights() {
     .unwrap()
     .fit_csr(x.view(), &y)
     .unwrap();
-    let pr = nb.predict_proba(x.view()).unwrap();
+    let pr = nb.predict_proba(x.view().into()).unwrap();
     assert!(pr.column(3).iter().all(|&v| v == 0.0));
     assert!(nb
-        .predict_classes(x.view())
+        .predict_classes(x.view().into())
         .unwrap()
         .iter()
         .all(|&c| c == 0 || c == 2));
@@ -387,11 +387,14 @@ fn absent_classes_get_zero_probability_and_no_weights() {
 #[test]
 fn linfa_traits_fit_and_predict_over_a_borrowed_csr() {
     let x = pin_matrix();
-    let ds = DatasetBase::new(Csr(x.view()), ndarray::Array1::from(pins::Y2.to_vec()));
+    let ds = DatasetBase::new(
+        Features(x.view().into()),
+        ndarray::Array1::from(pins::Y2.to_vec()),
+    );
     let p = SparseSvmParams::default().check().unwrap();
     let m = Fit::fit(&p, &ds).unwrap();
     let pred: ndarray::Array1<usize> = m.predict(&ds);
-    assert_eq!(pred, m.predict_classes(x.view()).unwrap());
+    assert_eq!(pred, m.predict_classes(x.view().into()).unwrap());
     let nb = Fit::fit(&SparseNbParams::default().check().unwrap(), &ds).unwrap();
     let pred: ndarray::Array1<usize> = nb.predict(&ds);
     assert_eq!(pred.len(), 60);
@@ -436,15 +439,87 @@ proptest! {
             .fit_csr(x.view(), &y).unwrap();
         let nb = SparseNbParams { alpha: 0.5, n_classes: Some(k) }.check().unwrap()
             .fit_csr(x.view(), &y).unwrap();
-        for pred in [lr.predict_classes(x.view()).unwrap(), svm.predict_classes(x.view()).unwrap(),
-                     nb.predict_classes(x.view()).unwrap()] {
+        for pred in [lr.predict_classes(x.view().into()).unwrap(), svm.predict_classes(x.view().into()).unwrap(),
+                     nb.predict_classes(x.view().into()).unwrap()] {
             prop_assert!(pred.iter().all(|&c| c < k && y.contains(&c)));
         }
-        for pr in [nb.predict_proba(x.view()).unwrap(), lr.predict_proba(x.view()).unwrap()] {
+        for pr in [nb.predict_proba(x.view().into()).unwrap(), lr.predict_proba(x.view().into()).unwrap()] {
             for r in pr.rows() {
                 prop_assert!((r.sum() - 1.0).abs() < 1e-12, "row sums to {}", r.sum());
                 prop_assert!(r.iter().all(|&p| (0.0..=1.0).contains(&p)));
             }
         }
     }
+}
+
+/// A dense block is the same features as its CSR copy: every model fits the same machine from either (the sparse
+/// copy stores the non-zeros in column order, the dense block sums in column order, so the arithmetic agrees), and
+/// a matrix split into a sparse block and a dense block fits like the whole matrix stored sparse.
+#[test]
+fn a_dense_block_fits_like_the_same_values_stored_sparse() {
+    use ndarray::{s, Array2};
+    use stance_matrix::FeatureMatrix;
+    let n = 60;
+    let d = 7;
+    // Deterministic values, some negative (embeddings are), some exactly zero.
+    let full = Array2::from_shape_fn((n, d), |(i, j)| {
+        let v = ((i * 31 + j * 17) % 23) as f64 / 11.0 - 1.0;
+        if (i + j) % 5 == 0 {
+            0.0
+        } else {
+            v
+        }
+    });
+    let y: Vec<usize> = (0..n)
+        .map(|i| usize::from(full[[i, 0]] + 0.3 * full[[i, 3]] > 0.0))
+        .collect();
+    let as_csr = CsMat::csr_from_dense(full.view(), 0.0);
+    let dense = FeatureMatrix::dense(full.clone());
+    let split = FeatureMatrix::new(
+        CsMat::csr_from_dense(full.slice(s![.., ..3]), 0.0),
+        full.slice(s![.., 3..]).to_owned(),
+    )
+    .unwrap();
+    let lr = SparseLogisticParams::default().check().unwrap();
+    let svm = SparseSvmParams::default().check().unwrap();
+    let close = |a: &Array2<f64>, b: &Array2<f64>| {
+        a.iter()
+            .zip(b)
+            .all(|(x, y)| (x - y).abs() <= 1e-12 * (1.0 + x.abs()))
+    };
+    for m in [&dense, &split] {
+        let a = lr.fit_csr(as_csr.view(), &y).unwrap();
+        let b = lr.fit_rows(m.view(), &y).unwrap();
+        assert!(
+            close(&a.coef(), &b.coef()),
+            "{:?} vs {:?}",
+            a.coef(),
+            b.coef()
+        );
+        assert!(close(
+            &a.predict_proba(as_csr.view().into()).unwrap(),
+            &b.predict_proba(m.view()).unwrap()
+        ));
+        let a = svm.fit_csr(as_csr.view(), &y).unwrap();
+        let b = svm.fit_rows(m.view(), &y).unwrap();
+        assert!(
+            close(&a.coef(), &b.coef()),
+            "{:?} vs {:?}",
+            a.coef(),
+            b.coef()
+        );
+    }
+    // Naive Bayes refuses the negative values wherever they sit, naming the column.
+    let nb = SparseNbParams::default().check().unwrap();
+    let err = nb.fit_rows(split.view(), &y).unwrap_err();
+    assert!(matches!(err, LinearError::NegativeFeature { .. }), "{err}");
+    // And fits a non-negative dense block as the same counts stored sparse.
+    let counts = full.mapv(f64::abs);
+    let a = nb
+        .fit_csr(CsMat::csr_from_dense(counts.view(), 0.0).view(), &y)
+        .unwrap();
+    let b = nb
+        .fit_rows(FeatureMatrix::dense(counts).view(), &y)
+        .unwrap();
+    assert!(close(a.feature_log_prob(), b.feature_log_prob()));
 }
