@@ -388,7 +388,7 @@ pub(crate) fn sbert_config(path: &Path, bytes: &[u8]) -> Result<SbertConfig, Emb
     let max_seq_length = match v.get("max_seq_length") {
         None | Some(Value::Null) => None,
         Some(x) => match x.as_u64() {
-            Some(n) if n >= 2 && n <= (1 << 20) => Some(n as usize),
+            Some(n) if (2..=(1 << 20)).contains(&n) => Some(n as usize),
             _ => {
                 return Err(invalid(
                     path,

@@ -11,12 +11,15 @@ use crate::gemm::Isa;
 macro_rules! multiversion {
     ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),*) => $body:ident) => {
         $(#[$m])*
+        #[allow(clippy::too_many_arguments)]
         $vis fn $name(isa: Isa, $($arg: $ty),*) {
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
                 unsafe fn v512($($arg: $ty),*) { $body($($arg),*) }
                 #[target_feature(enable = "avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
                 unsafe fn v256($($arg: $ty),*) { $body($($arg),*) }
                 match isa {
                     // SAFETY: these ISAs are only chosen when the CPU reports the features.
@@ -46,7 +49,7 @@ pub(crate) fn exp(x: f32) -> f32 {
     let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
         + 1.666_666_5e-1)
         * r
-        + 5.000_000_1e-1;
+        + 0.5;
     let y = p * z + r + 1.0;
     y * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
@@ -134,8 +137,9 @@ fn layer_norm_body(x: &mut [f32], h: usize, w: &[f32], b: &[f32], eps: f32, buf:
 }
 
 multiversion!(
-    fn add_layer_norm_isa(x: &mut [f32], residual: &[f32], h: usize, w: &[f32], b: &[f32], eps: f32, buf: &mut [f32])
-        => add_layer_norm_body
+    fn add_layer_norm_isa(
+        x: &mut [f32], residual: &[f32], h: usize, w: &[f32], b: &[f32], eps: f32, buf: &mut [f32]
+    ) => add_layer_norm_body
 );
 multiversion!(
     fn layer_norm_isa(x: &mut [f32], h: usize, w: &[f32], b: &[f32], eps: f32, buf: &mut [f32]) => layer_norm_body
@@ -261,19 +265,25 @@ mod tests {
             worst_erf = worst_erf.max((erf(xe) as f64 - libm_erf(xe as f64)).abs());
         }
         assert!(worst_exp < 3e-7, "exp relative error {worst_exp}");
-        assert!(worst_erf < 3e-7, "erf absolute error {worst_erf}");
+        // A&S's 1.5e-7 plus f32 rounding of `1 - r·t·e^(-x²)` near x = 0, where the two terms nearly cancel:
+        // a few ulps of 1.0. In GELU it is multiplied by x/2, so it stays below f32 resolution of the output.
+        assert!(worst_erf < 6e-7, "erf absolute error {worst_erf}");
     }
 
-    /// erf by its Taylor series (|x| < 3) and its asymptotic complement, in f64, for the test only.
+    /// erf in f64, for the test only.
     fn libm_erf(x: f64) -> f64 {
-        if x.abs() > 5.0 {
-            return x.signum();
+        // Taylor series below 3 (terms stay under ~1e3, so f64 keeps ~1e-13), the asymptotic series of erfc above.
+        if x.abs() >= 3.0 {
+            let x2 = x.abs() * x.abs();
+            let series = 1.0 - 1.0 / (2.0 * x2) + 3.0 / (4.0 * x2 * x2)
+                - 15.0 / (8.0 * x2 * x2 * x2)
+                + 105.0 / (16.0 * x2 * x2 * x2 * x2);
+            let erfc = (-x2).exp() / (x.abs() * std::f64::consts::PI.sqrt()) * series;
+            return (1.0 - erfc).copysign(x);
         }
-        let mut term = x;
-        let mut sum = x;
-        let x2 = x * x;
+        let (mut term, mut sum) = (x, x);
         for n in 1..200 {
-            term *= -x2 / n as f64;
+            term *= -x * x / n as f64;
             sum += term / (2 * n + 1) as f64;
         }
         sum * 2.0 / std::f64::consts::PI.sqrt()

@@ -132,7 +132,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<NpyArray, EmbedError> {
         d => {
             return Err(bad(
                 path,
-                format!("dtype {d:?} is not supported (only '<f4' and '<f8')"),
+                format!("dtype '{d}' is not supported (only '<f4' and '<f8')"),
             ))
         }
     };
