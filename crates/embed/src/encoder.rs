@@ -302,3 +302,62 @@ fn build_tokenizer(
     }
     Ok(tok)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::test_common as common;
+
+    fn isas() -> Vec<Isa> {
+        let mut v = vec![Isa::Portable];
+        if Isa::detect() != Isa::Portable {
+            v.push(Isa::Avx2Fma);
+        }
+        if Isa::detect() == Isa::Avx512 {
+            v.push(Isa::Avx512);
+        }
+        v
+    }
+
+    fn bits_with(enc: &mut SentenceEncoder, isa: Isa, texts: &[&str]) -> Vec<u32> {
+        enc.isa = isa;
+        enc.encode(texts, &mut |_| {})
+            .unwrap()
+            .iter()
+            .map(|v| v.to_bits())
+            .collect()
+    }
+
+    /// The kernels for every instruction set compute the same sequence of IEEE operations, so a whole
+    /// embedding has the same bits on any x86-64 machine, not only for any thread count.
+    #[test]
+    fn every_instruction_set_gives_the_same_embedding_bits() {
+        let dir = tempfile::tempdir().unwrap();
+        common::Tiny::default().write(dir.path());
+        let mut enc = SentenceEncoder::load(dir.path()).unwrap();
+        let texts = [
+            "the war",
+            "",
+            "Zelensky — «Київ»",
+            "nato should strike russia and not kyiv",
+        ];
+        let want = bits_with(&mut enc, Isa::Portable, &texts);
+        for isa in isas() {
+            assert_eq!(bits_with(&mut enc, isa, &texts), want, "{isa:?}");
+        }
+        // The real model too, where present, on the vector paths (the portable one emulates fma in software).
+        let minilm = Path::new("/work/shared/models/all-MiniLM-L6-v2");
+        if minilm.join("modules.json").is_file() && Isa::detect() == Isa::Avx512 {
+            let mut enc = SentenceEncoder::load(minilm).unwrap();
+            let texts = [
+                "NATO allies should let Kyiv strike targets in Russia.",
+                "I disagree.",
+            ];
+            assert_eq!(
+                bits_with(&mut enc, Isa::Avx2Fma, &texts),
+                bits_with(&mut enc, Isa::Avx512, &texts)
+            );
+        }
+    }
+}

@@ -26,6 +26,11 @@ mod math;
 mod model;
 pub mod npy;
 
+/// The tiny model the integration tests write, shared with the unit tests that need crate internals.
+#[cfg(test)]
+#[path = "../tests/common/mod.rs"]
+mod test_common;
+
 pub use cache::{default_cache_dir, encode_cached, EmbeddingCache};
 pub use config::Pooling;
 pub use encoder::SentenceEncoder;
