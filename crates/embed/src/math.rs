@@ -165,26 +165,6 @@ pub(crate) fn layer_norm(isa: Isa, x: &mut [f32], h: usize, w: &[f32], b: &[f32]
     layer_norm_isa(isa, x, h, w, b, eps, &mut buf)
 }
 
-#[inline(always)]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; LANES];
-    let mut ca = a.chunks_exact(LANES);
-    let mut cb = b.chunks_exact(LANES);
-    for (x, y) in (&mut ca).zip(&mut cb) {
-        for l in 0..LANES {
-            acc[l] += x[l] * y[l];
-        }
-    }
-    let mut s = 0.0;
-    for v in acc {
-        s += v;
-    }
-    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
-        s += x * y;
-    }
-    s
-}
-
 /// Shapes of one sequence's self-attention.
 pub(crate) struct AttnShape {
     /// Tokens of the sequence.
@@ -193,59 +173,111 @@ pub(crate) struct AttnShape {
     pub head_dim: usize,
 }
 
+/// Block width of attention's register accumulators.
+const BLOCK: usize = 16;
+
+/// Scratch floats attention needs for a sequence of `len` tokens and heads of `head_dim`: (scores, keys).
+pub(crate) fn attention_scratch(len: usize, head_dim: usize) -> (usize, usize) {
+    let padded = len.div_ceil(BLOCK) * BLOCK;
+    (padded, padded * head_dim)
+}
+
 #[inline(always)]
-fn attention_body(qkv: &[f32], s: &AttnShape, ctx: &mut [f32], scores: &mut [f32]) {
-    let hidden = s.heads * s.head_dim;
+fn attention_body(qkv: &[f32], s: &AttnShape, ctx: &mut [f32], scores: &mut [f32], kt: &mut [f32]) {
+    let (n, d) = (s.len, s.head_dim);
+    let hidden = s.heads * d;
     let stride = 3 * hidden;
-    let scale = 1.0 / (s.head_dim as f32).sqrt();
-    let d = s.head_dim;
+    let scale = 1.0 / (d as f32).sqrt();
+    let (np, _) = attention_scratch(n, d);
+    let scores = &mut scores[..np];
+    let kt = &mut kt[..d * np];
+    // Columns n..np of the transposed keys stay zero; their scores are computed and ignored.
+    kt.fill(0.0);
     for h in 0..s.heads {
         let (qo, ko, vo) = (h * d, hidden + h * d, 2 * hidden + h * d);
-        for i in 0..s.len {
+        // The head's keys transposed (d rows of np), so a block of 16 scores is built in registers by d
+        // vectorised steps: every score is the plain sequential sum over the head dimension, with no horizontal
+        // sums, and blocks (like rows in `gemm`) do not change the order.
+        for j in 0..n {
+            let k = &qkv[j * stride + ko..j * stride + ko + d];
+            for (c, &kv) in k.iter().enumerate() {
+                kt[c * np + j] = kv;
+            }
+        }
+        for i in 0..n {
             let q = &qkv[i * stride + qo..i * stride + qo + d];
+            for jb in (0..np).step_by(BLOCK) {
+                let mut acc = [0.0f32; BLOCK];
+                for (c, &qc) in q.iter().enumerate() {
+                    let row = &kt[c * np + jb..c * np + jb + BLOCK];
+                    for l in 0..BLOCK {
+                        acc[l] += qc * row[l];
+                    }
+                }
+                scores[jb..jb + BLOCK].copy_from_slice(&acc);
+            }
+            let sc = &mut scores[..n];
             let mut max = f32::NEG_INFINITY;
-            for j in 0..s.len {
-                let k = &qkv[j * stride + ko..j * stride + ko + d];
-                let v = dot(q, k) * scale;
-                scores[j] = v;
-                max = max.max(v);
+            for v in sc.iter_mut() {
+                *v *= scale;
+                max = max.max(*v);
+            }
+            for v in sc.iter_mut() {
+                *v = exp(*v - max);
             }
             let mut sum = 0.0f32;
-            for sc in scores[..s.len].iter_mut() {
-                *sc = exp(*sc - max);
-                sum += *sc;
+            for &v in sc.iter() {
+                sum += v;
             }
-            let out = &mut ctx[i * hidden + h * d..i * hidden + h * d + d];
-            out.fill(0.0);
-            for (j, &p) in scores[..s.len].iter().enumerate() {
-                let v = &qkv[j * stride + vo..j * stride + vo + d];
-                for (o, &vv) in out.iter_mut().zip(v) {
-                    *o += p * vv;
+            let out = &mut ctx[i * hidden + qo..i * hidden + qo + d];
+            let mut cb = 0;
+            while cb + BLOCK <= d {
+                let mut acc = [0.0f32; BLOCK];
+                for (j, &p) in sc.iter().enumerate() {
+                    let v = &qkv[j * stride + vo + cb..j * stride + vo + cb + BLOCK];
+                    for l in 0..BLOCK {
+                        acc[l] += p * v[l];
+                    }
                 }
+                for l in 0..BLOCK {
+                    out[cb + l] = acc[l] / sum;
+                }
+                cb += BLOCK;
             }
-            let inv = 1.0 / sum;
-            for o in out.iter_mut() {
-                *o *= inv;
+            for c in cb..d {
+                let mut a = 0.0f32;
+                for (j, &p) in sc.iter().enumerate() {
+                    a += p * qkv[j * stride + vo + c];
+                }
+                out[c] = a / sum;
             }
         }
     }
 }
 
 multiversion!(
-    fn attention_isa(qkv: &[f32], shape: &AttnShape, ctx: &mut [f32], scores: &mut [f32]) => attention_body
+    fn attention_isa(qkv: &[f32], shape: &AttnShape, ctx: &mut [f32], scores: &mut [f32], kt: &mut [f32])
+        => attention_body
 );
 
 /// Softmax self-attention of one sequence over its own tokens only (no mask, no padding): `qkv` holds the
 /// sequence's rows of the fused query|key|value projection, `ctx` receives its rows of the heads' outputs.
+/// `scores` and `kt` are scratch space of at least the sizes [`attention_scratch`] gives.
 pub(crate) fn attention(
     isa: Isa,
     qkv: &[f32],
     shape: &AttnShape,
     ctx: &mut [f32],
     scores: &mut [f32],
+    kt: &mut [f32],
 ) {
-    assert!(qkv.len() == shape.len * 3 * shape.heads * shape.head_dim && scores.len() >= shape.len);
-    attention_isa(isa, qkv, shape, ctx, scores)
+    let (ns, nk) = attention_scratch(shape.len, shape.head_dim);
+    assert!(
+        qkv.len() == shape.len * 3 * shape.heads * shape.head_dim
+            && scores.len() >= ns
+            && kt.len() >= nk
+    );
+    attention_isa(isa, qkv, shape, ctx, scores, kt)
 }
 
 #[cfg(test)]
@@ -312,8 +344,9 @@ mod tests {
                 head_dim: 10,
             };
             let mut ctx = vec![0.0; 5 * 20];
-            let mut scores = vec![0.0; 5];
-            attention(isa, &x[..300], &shape, &mut ctx, &mut scores);
+            let (ns, nk) = attention_scratch(5, 10);
+            let (mut scores, mut kt) = (vec![0.0; ns], vec![0.0; nk]);
+            attention(isa, &x[..300], &shape, &mut ctx, &mut scores, &mut kt);
             [g, l, ctx]
                 .concat()
                 .iter()

@@ -191,7 +191,8 @@ impl Bert {
         let mut ctx = vec![0.0f32; total * h];
         let mut tmp = vec![0.0f32; total * h];
         let mut inter = vec![0.0f32; total * self.cfg.intermediate];
-        let mut scores = vec![0.0f32; longest];
+        let (ns, nk) = math::attention_scratch(longest, h / heads);
+        let (mut scores, mut kt) = (vec![0.0f32; ns], vec![0.0f32; nk]);
         for layer in &self.layers {
             layer.qkv.forward(isa, &x, total, &mut qkv);
             let mut start = 0;
@@ -208,6 +209,7 @@ impl Bert {
                     &shape,
                     &mut ctx[start * h..(start + len) * h],
                     &mut scores,
+                    &mut kt,
                 );
                 start += len;
             }
