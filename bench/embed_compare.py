@@ -45,6 +45,11 @@ MODEL = shared("models/all-MiniLM-L6-v2")
 CORPUS = shared("corpora/ibm-argq-30k/arg_quality_rank_30k.csv")
 GOLD = os.path.join(ROOT, "labels", "gold.csv")
 PINNED = ["NATO allies should let Kyiv strike targets in Russia.", "I disagree.", ""]
+# Tokeniser and truncation edge cases: empty and blank texts, texts past max_seq_length (256 tokens), scripts
+# BertNormalizer treats specially (CJK, accents, combining marks), emoji, control characters, an over-long word.
+EDGE = ["", "   ", "\t\n", " ".join(["argument"] * 400), " ".join(["Kyiv", "Zelensky", "NATO's", "self-defense"] * 90),
+        "Zelensky — «Київ»", "日本語のテキストと中文字符を含む", "emoji 😀👍🏽 and accents: café naïve Ångström",
+        "control\x07chars and\u00a0nbsp\u200b zero-width", "UPPER lower MiXeD", "a" * 150, "x"]
 
 
 def read_column(path, column, limit=None):
@@ -67,7 +72,7 @@ def build():
 
 
 def run_timed(cmd, env=None):
-    """Runs cmd under /usr/bin/time -v; returns (its stderr lines, wall seconds, peak RSS in MiB)."""
+    """Runs cmd under /usr/bin/time -v; returns (its stderr, wall seconds, peak RSS in MiB, user+sys CPU seconds)."""
     full = ["/usr/bin/time", "-v"] + cmd
     p = subprocess.run(full, capture_output=True, text=True, env=env)
     if p.returncode != 0:
@@ -75,7 +80,8 @@ def run_timed(cmd, env=None):
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1)) / 1024
     m = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", p.stderr)
     wall = int(m.group(1) or 0) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
-    return p.stderr, wall, rss
+    cpu = sum(float(re.search(rf"{k} time \(seconds\): ([\d.]+)", p.stderr).group(1)) for k in ("User", "System"))
+    return p.stderr, wall, rss, cpu
 
 
 def ours(binary, out, threads, csv_path, column, limit=None):
@@ -83,9 +89,9 @@ def ours(binary, out, threads, csv_path, column, limit=None):
     if limit:
         cmd += ["--limit", str(limit)]
     env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
-    err, wall, rss = run_timed(cmd, env)
+    err, wall, rss, cpu = run_timed(cmd, env)
     rate = float(re.search(r"texts_per_s=([\d.]+)", err).group(1))
-    return rate, wall, rss
+    return rate, wall, rss, cpu
 
 
 def st_worker(args):
@@ -110,9 +116,9 @@ def st(out, threads, csv_path, column, limit=None):
         cmd += ["--limit", str(limit)]
     n = str(threads)
     env = dict(os.environ, OMP_NUM_THREADS=n, MKL_NUM_THREADS=n, RAYON_NUM_THREADS=n, TOKENIZERS_PARALLELISM="true")
-    err, wall, rss = run_timed(cmd, env)
+    err, wall, rss, cpu = run_timed(cmd, env)
     rate = float(re.search(r"texts_per_s=([\d.]+)", err).group(1))
-    return rate, wall, rss
+    return rate, wall, rss, cpu
 
 
 def compare(name, ours_npy, ref):
@@ -151,7 +157,14 @@ def main():
     model = SentenceTransformer(MODEL, device="cpu")
 
     print("\n== equality (crate at 2 threads; sentence-transformers with its defaults)")
+    edge_csv = os.path.join(tmp, "edge.csv")
+    with open(edge_csv, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text"])
+        w.writerows([t] for t in EDGE)
+    assert read_column(edge_csv, "text") == EDGE
     for name, path, column, limit in [("gold units", GOLD, "text", None),
+                                      (f"{len(EDGE)} edge cases", edge_csv, "text", None),
                                       (f"IBM-ArgQ first {args.equality_limit}", CORPUS, "argument",
                                        args.equality_limit)]:
         out = os.path.join(tmp, "eq.npy")
@@ -168,14 +181,16 @@ def main():
     limit = args.speed_limit or None
     n_texts = len(read_column(CORPUS, "argument", limit))
     print(f"\n== speed: {n_texts} arguments, encode call only (model load excluded); wall and peak RSS of the process")
-    print(f"{'threads':>7} {'side':<22} {'texts/s':>9} {'wall s':>8} {'peak RSS MiB':>13}  ratio   {'load before'}")
+    print(f"{'threads':>7} {'side':<22} {'texts/s':>9} {'wall s':>8} {'CPU s':>7} {'peak RSS MiB':>13}  ratio   "
+          "load before")
     for n in [int(x) for x in args.threads.split(",")]:
         la1 = loadavg()
-        r_ours, w_ours, m_ours = ours(binary, os.path.join(tmp, f"ours{n}.npy"), n, CORPUS, "argument", limit)
+        r_ours, w_ours, m_ours, c_ours = ours(binary, os.path.join(tmp, f"ours{n}.npy"), n, CORPUS, "argument", limit)
         la2 = loadavg()
-        r_st, w_st, m_st = st(os.path.join(tmp, f"st{n}.npy"), n, CORPUS, "argument", limit)
-        print(f"{n:>7} {'stance-embed':<22} {r_ours:>9.1f} {w_ours:>8.1f} {m_ours:>13.0f}  {r_ours / r_st:4.2f}x  {la1}")
-        print(f"{n:>7} {'sentence-transformers':<22} {r_st:>9.1f} {w_st:>8.1f} {m_st:>13.0f}  1.00x  {la2}",
+        r_st, w_st, m_st, c_st = st(os.path.join(tmp, f"st{n}.npy"), n, CORPUS, "argument", limit)
+        print(f"{n:>7} {'stance-embed':<22} {r_ours:>9.1f} {w_ours:>8.1f} {c_ours:>7.1f} {m_ours:>13.0f}  "
+              f"{r_ours / r_st:4.2f}x  {la1}")
+        print(f"{n:>7} {'sentence-transformers':<22} {r_st:>9.1f} {w_st:>8.1f} {c_st:>7.1f} {m_st:>13.0f}  1.00x  {la2}",
               flush=True)
     first = [int(x) for x in args.threads.split(",")][0]
     compare(f"full run, {first} thread(s)", os.path.join(tmp, f"ours{first}.npy"),
