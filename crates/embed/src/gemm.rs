@@ -1,17 +1,18 @@
 //! The matrix product of every linear layer, `y = x·Wᵀ + b`, with weights packed once at load time.
 //!
-//! Why a kernel of our own rather than a GEMM crate (measured on this project's 2-core AMD EPYC (Zen 5, AVX-512)
-//! machine; bench/EMBED.md has the numbers):
-//! - `matrixmultiply` (what ndarray's `dot` calls) costs nothing to build (ndarray already depends on it), but its
-//!   widest kernel is AVX2+FMA, half of what this CPU's 512-bit FMA units do.
-//! - `gemm` 0.19 has AVX-512 kernels, but alone takes ~30 s of a cold release build on this machine, and picks
-//!   its blocking from the matrix shape (and switches to other kernels for thin matrices), so the bits of a row
-//!   would depend on how many rows were packed with it.
-//! - Here the weights are constant, so they are packed once into 48-column panels; an 8×48 register tile of
-//!   AVX-512 FMAs then runs over the whole `k` in one pass. Each output element is therefore the same sequential
-//!   chain of fused multiply-adds `acc = fma(x[i][p], w[j][p], acc)` for p = 0..k, plus the bias, whatever the
-//!   number of rows, the row's place in a tile or which kernel ran: the portable kernel (`f32::mul_add`, fused
-//!   too) gives the same bits, which a test checks. That is what makes packing many texts into one matrix exact.
+//! Why a kernel of our own rather than a GEMM crate (measured on this project's 2-core AMD EPYC, Zen 5 with
+//! AVX-512, for the layer shapes of all-MiniLM-L6-v2 at 750 packed rows; bench/EMBED.md has the table):
+//! - `matrixmultiply` 0.3 (what ndarray's `dot` calls) costs nothing to build (ndarray already depends on it) and
+//!   its rows do not depend on the other rows, but its widest kernel is AVX2+FMA: 74–167 GFLOP/s.
+//! - `gemm` 0.19 adds ~32–35 s to a cold release build on its own, reaches 90–119 GFLOP/s without its `x86-v4`
+//!   feature and 133–189 with it, and takes another path for a one-row product: row 0 computed alone did not
+//!   have the bits it has inside 750 rows, so packing texts together would change their embeddings.
+//! - Here the weights are constant, so they are packed once at load time into 48-column panels, and an 8×48
+//!   register tile of AVX-512 FMAs runs over the whole `k` in one pass: 152–243 GFLOP/s, nothing to build. Each
+//!   output element is the same sequential chain of fused multiply-adds `acc = fma(x[i][p], w[j][p], acc)` for
+//!   p = 0..k, plus the bias, whatever the number of rows, the row's place in a tile, or which kernel ran: the
+//!   portable kernel (`f32::mul_add`, fused too) gives the same bits, which a test checks. That is what makes
+//!   packing many texts into one matrix exact.
 
 /// Columns of a packed panel and of the register tile (three 16-lane vectors).
 pub(crate) const NR: usize = 48;
