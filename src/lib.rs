@@ -58,6 +58,7 @@ pub use stance_check as check;
 pub use stance_core as core;
 pub use stance_corpus as corpus;
 pub use stance_diff as diff;
+pub use stance_embed as embed;
 pub use stance_eval as eval;
 pub use stance_experiment as experiment;
 pub use stance_features as features;

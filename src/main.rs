@@ -37,6 +37,7 @@ enum Command {
     Merge(cmd::merge::Args),
     Diff(cmd::diff::Args),
     Train(cmd::train::Args),
+    Embed(cmd::embed::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +53,7 @@ fn main() -> ExitCode {
         Command::Merge(a) => cmd::merge::run(a),
         Command::Diff(a) => cmd::diff::run(a),
         Command::Train(a) => cmd::train::run(a),
+        Command::Embed(a) => cmd::embed::run(a),
     };
     match result {
         Ok(code) => code,

@@ -19,10 +19,11 @@ use crate::workdir::repo;
 
 /// The layers, lowest first: a crate may depend only on crates before it. The two test-support crates sit where
 /// what they use ends; the root package (the binary and its facade) is last.
-const LAYERS: [&str; 18] = [
+const LAYERS: [&str; 19] = [
     "core",
     "testkit",
     "matrix",
+    "embed",
     "corpus",
     "features",
     "models",

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod diff;
+pub mod embed;
 pub mod merge;
 pub mod predict;
 pub mod run;
@@ -12,8 +13,14 @@ pub mod validate;
 
 use std::io::IsTerminal;
 
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use stance::embed::EmbeddingCache;
+use stance::features::dense::{EncodeOptions, EncoderHandle};
 use stance::results::HarnessInfo;
 
 /// Options shared by the commands that run experiments.
@@ -33,6 +40,71 @@ pub struct CommonArgs {
     /// run and check; merge ignores it.
     #[arg(long, value_name = "SIZE", value_parser = stance::eval::budget::parse_size)]
     pub memory_limit: Option<u64>,
+    #[command(flatten)]
+    pub encoders: EncoderArgs,
+}
+
+/// Options of the commands that may run a sentence encoder (an `encoder` extractor, `stance embed`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct EncoderArgs {
+    /// Folder of the embedding cache: each text's embedding is stored there, keyed by the sha256 of the model's
+    /// files and of the text, so a second run, check, train or predict does not encode it again (a damaged entry is
+    /// ignored and rewritten). Defaults to $XDG_CACHE_HOME/stance, else ~/.cache/stance.
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// Encode without the embedding cache: read nothing from it, write nothing to it.
+    #[arg(long, conflicts_with = "cache")]
+    pub no_cache: bool,
+}
+
+impl EncoderArgs {
+    /// The cache to use: none with --no-cache; --cache DIR (refused when it cannot be created); else the default
+    /// folder, skipped quietly when it cannot be created (a cache only saves time).
+    pub fn cache(&self) -> anyhow::Result<Option<Arc<EmbeddingCache>>> {
+        if self.no_cache {
+            return Ok(None);
+        }
+        match &self.cache {
+            Some(dir) => Ok(Some(Arc::new(EmbeddingCache::open(dir)?))),
+            None => Ok(stance::embed::default_cache_dir()
+                .and_then(|d| EmbeddingCache::open(&d).ok())
+                .map(Arc::new)),
+        }
+    }
+
+    /// Gives every encoder the cache and a progress bar (hidden when `quiet` or stderr is not a terminal), which
+    /// clears itself when a batch of texts is encoded.
+    pub fn attach(&self, handles: &[&Arc<EncoderHandle>], quiet: bool) -> anyhow::Result<()> {
+        if handles.is_empty() {
+            return Ok(());
+        }
+        let cache = self.cache()?;
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        if quiet || !std::io::stderr().is_terminal() {
+            bar.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        bar.set_style(
+            ProgressStyle::with_template(
+                "encoding [{bar:30}] {pos}/{len} texts ({per_sec}, eta {eta})",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        let progress: Arc<dyn Fn(usize, usize) + Send + Sync> = Arc::new(move |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            if done >= total {
+                bar.finish_and_clear();
+            }
+        });
+        for h in handles {
+            h.set_options(EncodeOptions {
+                cache: cache.clone(),
+                progress: Some(Arc::clone(&progress)),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl CommonArgs {
@@ -56,6 +128,10 @@ impl CommonArgs {
         plan: &stance::eval::Plan,
         ds: &stance::corpus::Dataset,
     ) -> anyhow::Result<()> {
+        // The experiment's encoders get the cache and a progress bar before anything is encoded.
+        let handles: Vec<&Arc<EncoderHandle>> =
+            exp.feature_sets.iter().flat_map(|f| f.encoders()).collect();
+        self.encoders.attach(&handles, self.quiet)?;
         // Memory first: it is arithmetic, while the plan check builds every fold's index lists.
         exp.check_memory(plan, ds, rayon::current_num_threads(), self.memory_limit)?;
         exp.check_against(plan, ds)?;
@@ -78,6 +154,68 @@ impl CommonArgs {
         bar.set_message(what.to_string());
         bar
     }
+}
+
+/// Texts from the command line, else from a CSV column, else one per line from stdin (refused when stdin is a
+/// terminal). A CSV problem names the file and line.
+pub fn read_texts(
+    given: &[String],
+    csv: Option<&Path>,
+    column: &str,
+) -> anyhow::Result<Vec<String>> {
+    if !given.is_empty() {
+        return Ok(given.to_vec());
+    }
+    if let Some(path) = csv {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+        let mut rdr = csv::Reader::from_reader(bytes.as_slice());
+        let headers = rdr
+            .headers()
+            .with_context(|| format!("{}:1: cannot parse the header", path.display()))?
+            .clone();
+        let col = headers.iter().position(|h| h == column).with_context(|| {
+            format!(
+                "{}:1: no column '{}' (columns: {}); choose one with --text-column",
+                path.display(),
+                column,
+                headers.iter().collect::<Vec<_>>().join(", ")
+            )
+        })?;
+        let mut out = Vec::new();
+        let mut lines = stance::diag::CsvLines::new(&bytes);
+        for rec in rdr.records() {
+            let rec = rec.map_err(|e| {
+                let line = lines.line(e.position());
+                anyhow::anyhow!("{}:{line}: {e}", path.display())
+            })?;
+            let text = rec.get(col).unwrap_or("");
+            if text.trim().is_empty() {
+                let line = lines.line(rec.position());
+                anyhow::bail!(
+                    "{}:{line}: column '{}' is empty; every row needs a statement to label",
+                    path.display(),
+                    stance::diag::excerpt(column)
+                );
+            }
+            out.push(text.to_string());
+        }
+        return Ok(out);
+    }
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        anyhow::bail!(
+            "no statements: pass them as arguments, with --csv, or on stdin (one per line)"
+        );
+    }
+    let mut out = Vec::new();
+    for line in stdin.lock().lines() {
+        let line = line.context("cannot read stdin")?;
+        if !line.trim().is_empty() {
+            out.push(line);
+        }
+    }
+    Ok(out)
 }
 
 /// The harness version and the commit it was built from.

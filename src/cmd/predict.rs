@@ -1,10 +1,8 @@
 //! `stance predict`: label new statements with a saved model, or with one trained on the experiment's data.
 
-use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use stance::predict::{choose, file, Choice, TrainedModel};
 
 use super::run::load_experiment;
@@ -54,6 +52,11 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub encoders: super::EncoderArgs,
 }
 
 /// Output formats.
@@ -66,62 +69,7 @@ pub enum Format {
 }
 
 fn read_statements(args: &Args) -> anyhow::Result<Vec<String>> {
-    if !args.statements.is_empty() {
-        return Ok(args.statements.clone());
-    }
-    if let Some(path) = &args.csv {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
-        let mut rdr = csv::Reader::from_reader(bytes.as_slice());
-        let headers = rdr
-            .headers()
-            .with_context(|| format!("{}:1: cannot parse the header", path.display()))?
-            .clone();
-        let col = headers
-            .iter()
-            .position(|h| h == args.text_column)
-            .with_context(|| {
-                format!(
-                    "{}:1: no column '{}' (columns: {}); choose one with --text-column",
-                    path.display(),
-                    args.text_column,
-                    headers.iter().collect::<Vec<_>>().join(", ")
-                )
-            })?;
-        let mut out = Vec::new();
-        let mut lines = stance::diag::CsvLines::new(&bytes);
-        for rec in rdr.records() {
-            let rec = rec.map_err(|e| {
-                let line = lines.line(e.position());
-                anyhow::anyhow!("{}:{line}: {e}", path.display())
-            })?;
-            let text = rec.get(col).unwrap_or("");
-            if text.trim().is_empty() {
-                let line = lines.line(rec.position());
-                anyhow::bail!(
-                    "{}:{line}: column '{}' is empty; every row needs a statement to label",
-                    path.display(),
-                    stance::diag::excerpt(&args.text_column)
-                );
-            }
-            out.push(text.to_string());
-        }
-        return Ok(out);
-    }
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        anyhow::bail!(
-            "no statements: pass them as arguments, with --csv, or on stdin (one per line)"
-        );
-    }
-    let mut out = Vec::new();
-    for line in stdin.lock().lines() {
-        let line = line.context("cannot read stdin")?;
-        if !line.trim().is_empty() {
-            out.push(line);
-        }
-    }
-    Ok(out)
+    super::read_texts(&args.statements, args.csv.as_deref(), &args.text_column)
 }
 
 /// Refuses input with nothing to label: exiting 0 with no output would let a broken pipeline pass unnoticed.
@@ -182,6 +130,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let (model, header) = match &args.model {
         Some(path) => {
             let loaded = file::load(path)?;
+            // An encoder's folder is reopened and checked against the sha256 the model file holds.
+            let handles = loaded.model.encoders()?;
+            args.encoders
+                .attach(&handles.iter().collect::<Vec<_>>(), args.quiet)?;
             let header = format!(
                 "{} loaded from {}, trained on {} items of '{}' ({})",
                 loaded.model.config(),
@@ -194,6 +146,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
         None => {
             let exp = load_experiment(args.experiment.as_deref())?;
+            let handles: Vec<_> = exp.feature_sets.iter().flat_map(|f| f.encoders()).collect();
+            args.encoders.attach(&handles, args.quiet)?;
             let data = exp.load_data()?;
             let model = match (&args.feature_set, &args.classifier, &args.config) {
                 (Some(fs), clf, _) => {

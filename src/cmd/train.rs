@@ -34,6 +34,11 @@ pub struct Args {
     /// Model file to write.
     #[arg(long, value_name = "PATH")]
     pub model: PathBuf,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub encoders: super::EncoderArgs,
 }
 
 /// Runs the command.
@@ -44,6 +49,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         None => choose::best_of_report(&exp, args.report.as_deref())?,
     };
     announce(&choice, &exp);
+    let handles: Vec<_> = exp.feature_sets.iter().flat_map(|f| f.encoders()).collect();
+    args.encoders.attach(&handles, args.quiet)?;
     let data = exp.load_data()?;
     let model = TrainedModel::train_config(&exp, &data.dataset, choice.config())?;
     let info = file::model_info(&model, &exp, &data.dataset, harness_info());

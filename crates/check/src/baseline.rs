@@ -134,11 +134,16 @@ pub fn stale_reasons(
 }
 
 /// Data inputs added, removed or changed (the experiment file's own hash is left to [`Identity`]).
+/// Input keys that are not data: the experiment file and the files its feature sets read.
+const FEATURE_INPUT_PREFIXES: [&str; 4] = ["experiment:", "encoder:", "vectors:", "word-vectors:"];
+
 fn changed_inputs(
     old: &BTreeMap<String, String>,
     new: &BTreeMap<String, String>,
 ) -> Vec<StaleReason> {
-    let data = |k: &&String| !k.starts_with("experiment:");
+    // The experiment file and what its feature sets read (model folders, vectors files) define what is compared,
+    // which is the gate's to judge; only the data makes a baseline incomparable.
+    let data = |k: &&String| !FEATURE_INPUT_PREFIXES.iter().any(|p| k.starts_with(p));
     let keys: BTreeSet<&String> = old.keys().chain(new.keys()).filter(data).collect();
     let mut out = Vec::new();
     for k in keys {

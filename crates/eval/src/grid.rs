@@ -196,18 +196,33 @@ pub fn assemble(
 
 /// Every variant's extraction of all items (tokenised and interned once per run, see [`Extracted`]); `None` for
 /// sets that mask holders, which are extracted per fold.
-pub fn extract_all(plan: &Plan, ds: &Dataset) -> Vec<Option<Extracted>> {
+pub fn extract_all(plan: &Plan, ds: &Dataset) -> Result<Vec<Option<Extracted>>, EvalError> {
     extract_some(plan, ds, &vec![true; plan.variants.len()])
 }
 
 /// Like [`extract_all`] for the variants marked in `wanted` only (`None` for the others): a shard extracts just
 /// the variants its tasks fit.
-pub fn extract_some(plan: &Plan, ds: &Dataset, wanted: &[bool]) -> Vec<Option<Extracted>> {
+pub fn extract_some(
+    plan: &Plan,
+    ds: &Dataset,
+    wanted: &[bool],
+) -> Result<Vec<Option<Extracted>>, EvalError> {
     let texts: Vec<&str> = ds.items.iter().map(|i| i.text.as_str()).collect();
+    let ids: Vec<&str> = ds.items.iter().map(|i| i.id.as_str()).collect();
     plan.variants
         .par_iter()
         .zip(wanted)
-        .map(|(v, &w)| if w { v.features.extract(&texts) } else { None })
+        .map(|(v, &w)| {
+            if !w {
+                return Ok(None);
+            }
+            v.features
+                .extract(&ids, &texts)
+                .map_err(|source| EvalError::Feature {
+                    config: v.features.spec().name.clone(),
+                    source,
+                })
+        })
         .collect()
 }
 

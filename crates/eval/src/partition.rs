@@ -137,7 +137,7 @@ pub fn run_shard(
     }
     let cells = plan.cells();
     let started = Instant::now();
-    let extractions = extract_some(plan, ds, &wanted);
+    let extractions = extract_some(plan, ds, &wanted)?;
     let extract_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let outputs = run_tasks(plan, &cells, ds, folds, &extractions, &mine, opts.progress)?;

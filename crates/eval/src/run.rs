@@ -89,7 +89,7 @@ pub fn run(plan: &Plan, ds: &Dataset, opts: &RunOptions<'_>) -> Result<RunOutput
     let prepared = prepare(plan, ds)?;
     let cells = plan.cells();
     let started = Instant::now();
-    let extractions = extract_all(plan, ds);
+    let extractions = extract_all(plan, ds)?;
     let extract_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let grid = run_grid(

@@ -593,7 +593,8 @@ mod tests {
             .check()
             .unwrap();
         let texts: Vec<&str> = ds.items.iter().map(|i| i.text.as_str()).collect();
-        let ex = fs.extract(&texts).unwrap();
+        let ids: Vec<&str> = ds.items.iter().map(|i| i.id.as_str()).collect();
+        let ex = fs.extract(&ids, &texts).unwrap().unwrap();
         let settings = Settings {
             seed: 5,
             headline: MetricName::MacroF1,

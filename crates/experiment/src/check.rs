@@ -400,16 +400,26 @@ pub(crate) fn check_gate(gate: &GateSpec, at: &Locator<'_>) -> Result<(), Config
     Ok(())
 }
 
-/// The feature sets with every lexicon `path` resolved against the experiment's folder (absolute), for
-/// validation, which reads the lexicon; the declaration itself keeps the path as written.
+/// The feature sets with every path they read (a lexicon, a model folder, vectors files) resolved against the
+/// experiment's folder (absolute), for validation, which reads them; the declaration itself keeps the paths as
+/// written.
 pub(crate) fn lexicons_resolved(
     specs: &[FeatureSetSpec],
     source: &ExperimentSource,
 ) -> Vec<FeatureSetSpec> {
     let mut specs = specs.to_vec();
     for e in specs.iter_mut().flat_map(|fs| fs.extractors.iter_mut()) {
-        if let ExtractorSpec::Lexicon(LexiconParams { path: Some(p), .. }) = e {
-            *p = source.resolve(p);
+        match e {
+            ExtractorSpec::Lexicon(LexiconParams { path: Some(p), .. }) => *p = source.resolve(p),
+            ExtractorSpec::Encoder(p) => p.model = source.resolve(&p.model),
+            ExtractorSpec::Vectors(p) => {
+                p.path = source.resolve(&p.path);
+                if let Some(ids) = &mut p.ids {
+                    *ids = source.resolve(ids);
+                }
+            }
+            ExtractorSpec::WordVectors(p) => p.path = source.resolve(&p.path),
+            _ => {}
         }
     }
     specs
@@ -490,6 +500,28 @@ impl Experiment {
     /// too few groups, inner folds tuning cannot fill, …), naming the key to change at its `file:line` with a value
     /// the parser accepts. The rules are the run's own (see [`stance_eval::feasible`]).
     pub fn check_against(&self, plan: &Plan, ds: &Dataset) -> Result<(), ConfigError> {
+        // Vectors computed elsewhere must cover every item: a run cannot start with one missing.
+        for (i, fs) in self.feature_sets.iter().enumerate() {
+            for t in fs.vector_tables() {
+                if let Some(id) = t.first_missing(ds.items.iter().map(|it| it.id.as_str())) {
+                    let missing = ds
+                        .items
+                        .iter()
+                        .filter(|it| t.first_missing([it.id.as_str()]).is_some())
+                        .count();
+                    let key = format!("features[{i}].extractors");
+                    return Err(self.invalid_at(
+                        &[&key, &format!("features[{i}].name")],
+                        format!(
+                            "{} has no vector for item '{id}' ({missing} of the data's {} items have none); \
+                             compute a vector for every item, keyed by the data's ids",
+                            t.path().display(),
+                            ds.items.len()
+                        ),
+                    ));
+                }
+            }
+        }
         stance_eval::feasible::check(plan, ds).map_err(|e| {
             let keys: Vec<&str> = e.keys.iter().map(String::as_str).collect();
             self.invalid_at(&keys, e.message)

@@ -77,6 +77,22 @@ pub struct Experiment {
 }
 
 impl Experiment {
+    /// What the feature sets read besides the data, with sha256: `encoder:<folder>`, `vectors:<file>`,
+    /// `word-vectors:<file>`, paths named as the data's are (relative to the working directory when inside it).
+    pub fn feature_inputs(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for fs in &self.feature_sets {
+            for (key, sha) in fs.input_hashes() {
+                let key = match key.split_once(':') {
+                    Some((kind, path)) => format!("{kind}:{}", shown(Path::new(path)).display()),
+                    None => key,
+                };
+                out.insert(key, sha);
+            }
+        }
+        out
+    }
+
     /// Reads and validates an experiment file.
     pub fn load(path: &Path) -> Result<Experiment, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {

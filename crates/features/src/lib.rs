@@ -15,6 +15,7 @@
 //! above it.
 
 pub mod bag;
+pub mod dense;
 mod intern;
 pub mod lexicon;
 pub mod mask;
@@ -24,6 +25,7 @@ pub mod shape;
 pub mod tokenize;
 
 use std::fmt::Debug;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
@@ -86,6 +88,56 @@ pub enum FeatureError {
         line: Option<u64>,
         /// The parser's error.
         source: stance_core::errors::TomlCause,
+    },
+    /// A sentence-encoder folder (or a `.npy` file) cannot be used.
+    #[error("{}", folder.display())]
+    Encoder {
+        /// The model folder or file.
+        folder: PathBuf,
+        /// What is wrong, naming the file and the field.
+        source: Box<stance_embed::EmbedError>,
+    },
+    /// A model folder or vectors file is not the one a model file was trained with.
+    #[error(
+        "{}: its files changed since the model was trained (sha256 {expected} then, {found} now); retrain the \
+         model with `stance train`, or restore the files",
+        folder.display()
+    )]
+    ModelChanged {
+        /// The folder or file.
+        folder: PathBuf,
+        /// The sha256 the model file holds.
+        expected: String,
+        /// The sha256 found now.
+        found: String,
+    },
+    /// A vectors or word-vectors file is malformed.
+    #[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Vectors {
+        /// The file.
+        path: PathBuf,
+        /// The line, when the problem has one.
+        line: Option<u64>,
+        /// What is wrong.
+        message: String,
+    },
+    /// A vectors or word-vectors file cannot be read.
+    #[error("{}: cannot read", path.display())]
+    FileIo {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Vectors computed elsewhere were asked for a statement that is not one of the data's items.
+    #[error(
+        "vectors from {} exist only for the items they were computed for, not for new statements; compute \
+         vectors for these statements with the same encoder, or use an `encoder` extractor",
+        path.display()
+    )]
+    NeedsItems {
+        /// The vectors file.
+        path: PathBuf,
     },
     /// A feature set has no extractors.
     #[error("feature set '{0}' has no extractors; add at least one to its `extractors` list")]
@@ -155,6 +207,10 @@ pub trait FittedExtractor: Send + Sync + Debug {
     fn is_dense(&self) -> bool {
         false
     }
+    /// The frozen sentence encoder this extractor is, if it is one (its folder must be loaded before use).
+    fn encoder(&self) -> Option<&dense::FittedEncoder> {
+        None
+    }
     /// The terms learned from the training documents (empty for extractors with a fixed vocabulary).
     fn vocabulary(&self) -> Vec<String>;
     /// The vocabulary, for bag-of-terms extractors (which can transform interned terms).
@@ -185,6 +241,12 @@ pub enum SavedExtractor {
     Negation(ngrams::FittedNegation),
     /// Shape features.
     Shape(shape::FittedShape),
+    /// A frozen sentence encoder (the folder and its sha256, not the weights).
+    Encoder(dense::FittedEncoder),
+    /// Vectors computed elsewhere (the file and its sha256).
+    Vectors(dense::FittedVectors),
+    /// Pooled word vectors (the file and its sha256, the training-fold idf).
+    WordVectors(dense::FittedWordVectors),
 }
 
 impl SavedExtractor {
@@ -196,6 +258,9 @@ impl SavedExtractor {
             SavedExtractor::Lexicon(e) => Box::new(e),
             SavedExtractor::Negation(e) => Box::new(e),
             SavedExtractor::Shape(e) => Box::new(e),
+            SavedExtractor::Encoder(e) => Box::new(e),
+            SavedExtractor::Vectors(e) => Box::new(e),
+            SavedExtractor::WordVectors(e) => Box::new(e),
         }
     }
 }
@@ -233,6 +298,12 @@ pub enum ExtractorSpec {
     Negation(NegationParams),
     /// Length, quotation, first person, modal verbs, negation, question marks, digits.
     Shape(ShapeParams),
+    /// Frozen sentence-transformer embeddings from a local model folder (dense).
+    Encoder(dense::EncoderParams),
+    /// Vectors computed elsewhere, one per item id (dense).
+    Vectors(dense::VectorsParams),
+    /// Static word vectors, mean- or idf-pooled (dense).
+    WordVectors(dense::WordVectorsParams),
 }
 
 impl ExtractorSpec {
@@ -244,6 +315,9 @@ impl ExtractorSpec {
             ExtractorSpec::Lexicon(_) => "lexicon",
             ExtractorSpec::Negation(_) => "negation",
             ExtractorSpec::Shape(_) => "shape",
+            ExtractorSpec::Encoder(_) => "encoder",
+            ExtractorSpec::Vectors(_) => "vectors",
+            ExtractorSpec::WordVectors(_) => "word-vectors",
         }
     }
 
@@ -289,6 +363,11 @@ impl ExtractorSpec {
             ExtractorSpec::Lexicon(p) => ValidExtractor::Lexicon(p.check()?),
             ExtractorSpec::Negation(p) => ValidExtractor::Negation(p.check()?),
             ExtractorSpec::Shape(p) => ValidExtractor::Shape(p.check()),
+            ExtractorSpec::Encoder(p) => ValidExtractor::Encoder(p.check()?),
+            ExtractorSpec::Vectors(p) => {
+                ValidExtractor::Vectors(dense::CheckedVectors::new(p.check()?))
+            }
+            ExtractorSpec::WordVectors(p) => ValidExtractor::WordVectors(p.check()?),
         })
     }
 }
@@ -301,6 +380,9 @@ enum ValidExtractor {
     Lexicon(LexiconCues),
     Negation(CheckedBag<NegationTerms>),
     Shape(ShapeColumns),
+    Encoder(dense::CheckedEncoder),
+    Vectors(dense::CheckedVectors),
+    WordVectors(dense::CheckedWordVectors),
 }
 
 impl ValidExtractor {
@@ -350,6 +432,27 @@ impl ValidExtractor {
             ValidExtractor::Lexicon(p) => Box::new(p.fit(docs)),
             ValidExtractor::Negation(p) => Box::new(p.fit(docs)),
             ValidExtractor::Shape(p) => Box::new(p.fit(docs)),
+            ValidExtractor::Encoder(p) => Box::new(p.fit()),
+            ValidExtractor::Vectors(p) => Box::new(p.fit()),
+            ValidExtractor::WordVectors(p) => Box::new(p.fit(docs)),
+        }
+    }
+
+    /// Whether the extractor is frozen and dense: its rows for every item are computed once per run (an encoder,
+    /// vectors computed elsewhere) rather than per fold.
+    fn is_frozen_dense(&self) -> bool {
+        matches!(
+            self,
+            ValidExtractor::Encoder(_) | ValidExtractor::Vectors(_)
+        )
+    }
+
+    /// A frozen dense extractor's rows of the items `ids` with texts `texts`.
+    fn extract_dense(&self, ids: &[&str], texts: &[&str]) -> Result<Array2<f64>, FeatureError> {
+        match self {
+            ValidExtractor::Encoder(e) => e.encode(texts),
+            ValidExtractor::Vectors(v) => v.select(ids),
+            _ => unreachable!("only frozen dense extractors are extracted run-wide"),
         }
     }
 }
@@ -372,6 +475,23 @@ impl FeatureSetSpec {
     pub fn check(&self) -> Result<FeatureSet, FeatureError> {
         if self.extractors.is_empty() {
             return Err(FeatureError::EmptyFeatureSet(self.name.clone()));
+        }
+        if self.mask_holders {
+            if let Some(ExtractorSpec::Vectors(v)) = self
+                .extractors
+                .iter()
+                .find(|e| matches!(e, ExtractorSpec::Vectors(_)))
+            {
+                return Err(FeatureError::InvalidParam {
+                    extractor: "vectors".into(),
+                    param: "mask_holders".into(),
+                    message: format!(
+                        "cannot apply to vectors computed elsewhere ({}): they do not read the text; set \
+                         mask_holders = false or put the vectors in a feature set of their own",
+                        v.path.display()
+                    ),
+                });
+            }
         }
         let extractors = self
             .extractors
@@ -492,6 +612,81 @@ impl FeatureSet {
         &self.spec
     }
 
+    /// The sentence encoders this set loaded (to set their cache and progress, and name them in reports).
+    pub fn encoders(&self) -> Vec<&std::sync::Arc<dense::EncoderHandle>> {
+        self.extractors
+            .iter()
+            .filter_map(|e| match e {
+                ValidExtractor::Encoder(c) => Some(c.handle()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The vectors computed elsewhere that this set reads (to check them against the data's items).
+    pub fn vector_tables(&self) -> Vec<&std::sync::Arc<dense::VectorTable>> {
+        self.extractors
+            .iter()
+            .filter_map(|e| match e {
+                ValidExtractor::Vectors(v) => Some(v.table()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether the set can turn new text into features: not when it holds vectors computed elsewhere.
+    pub fn reads_text(&self) -> bool {
+        !self
+            .extractors
+            .iter()
+            .any(|e| matches!(e, ValidExtractor::Vectors(_)))
+    }
+
+    /// Every file or folder outside the experiment that the set reads, with its sha256: model folders, vectors
+    /// and word-vectors files (`encoder:`, `vectors:`, `word-vectors:` and the path), for the run's inputs.
+    pub fn input_hashes(&self) -> Vec<(String, String)> {
+        self.extractors
+            .iter()
+            .filter_map(|e| match e {
+                ValidExtractor::Encoder(c) => Some((
+                    format!("encoder:{}", c.handle().folder().display()),
+                    c.handle().fingerprint().to_string(),
+                )),
+                ValidExtractor::Vectors(v) => Some((
+                    format!("vectors:{}", v.table().path().display()),
+                    v.table().sha256().to_string(),
+                )),
+                ValidExtractor::WordVectors(w) => Some((
+                    format!("word-vectors:{}", w.path().display()),
+                    w.sha256().to_string(),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// For each word-vectors extractor: its file, and how many of `texts`' words it holds out of how many.
+    pub fn word_vector_coverage(&self, texts: &[&str]) -> Vec<(PathBuf, usize, usize)> {
+        let wv: Vec<&dense::CheckedWordVectors> = self
+            .extractors
+            .iter()
+            .filter_map(|e| match e {
+                ValidExtractor::WordVectors(w) => Some(w),
+                _ => None,
+            })
+            .collect();
+        if wv.is_empty() {
+            return Vec::new();
+        }
+        let docs = prepare(None, texts.iter().copied());
+        wv.iter()
+            .map(|w| {
+                let (known, total) = w.coverage(&docs);
+                (w.path().to_path_buf(), known, total)
+            })
+            .collect()
+    }
+
     /// Whether an extractor parameter was given as a list, to be tuned by nested cross-validation
     /// (`stance_eval::tune`).
     pub fn is_tuned(&self) -> bool {
@@ -570,16 +765,40 @@ impl FeatureSet {
     /// Tokenises and interns every text once; `None` when the set masks holders (fold-dependent text). A tuned
     /// set tokenises once and interns once per candidate ([`Extracted::candidate`]). Tokens are kept only when an
     /// extractor that is not a bag of terms needs them.
-    pub fn extract(&self, texts: &[&str]) -> Option<Extracted> {
+    ///
+    /// Frozen dense extractors (an encoder, vectors computed elsewhere) compute every item's rows here, once per
+    /// run; `ids` are the items' ids, which vectors are keyed by.
+    pub fn extract(&self, ids: &[&str], texts: &[&str]) -> Result<Option<Extracted>, FeatureError> {
         if self.spec.mask_holders {
-            return None;
+            return Ok(None);
         }
-        // The sets to extract for: this one, or each candidate of a tuned one.
-        let sets: Vec<&FeatureSet> = if self.is_tuned() {
+        let mut ex = self.extract_terms(texts);
+        for (set, ex) in self.sets().into_iter().zip(ex.parts_mut()) {
+            ex.dense = set
+                .extractors
+                .iter()
+                .map(|e| {
+                    e.is_frozen_dense()
+                        .then(|| e.extract_dense(ids, texts))
+                        .transpose()
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+        }
+        Ok(Some(ex))
+    }
+
+    /// This set, or each candidate of a tuned one: the sets an extraction is made for.
+    fn sets(&self) -> Vec<&FeatureSet> {
+        if self.is_tuned() {
             self.candidates.iter().map(|(_, c)| c).collect()
         } else {
             vec![self]
-        };
+        }
+    }
+
+    /// The token-level part of [`extract`](Self::extract): tokens and interned terms.
+    fn extract_terms(&self, texts: &[&str]) -> Extracted {
+        let sets = self.sets();
         let mut interners: Vec<Vec<Option<Interner>>> = sets
             .iter()
             .map(|s| {
@@ -635,14 +854,14 @@ impl FeatureSet {
             });
         }
         if self.is_tuned() {
-            return Some(Extracted {
+            return Extracted {
                 interned: Vec::new(),
                 prepared: None,
                 candidates: extracted,
                 dense: Vec::new(),
-            });
+            };
         }
-        extracted.pop()
+        extracted.pop().expect("one set")
     }
 
     /// Fits on the extracted items `rows` and nothing else; the same result as [`FeatureSet::fit`] on those rows.
@@ -681,6 +900,15 @@ impl Extracted {
     /// A tuned set's extraction for its `i`-th candidate.
     pub fn candidate(&self, i: usize) -> &Extracted {
         &self.candidates[i]
+    }
+
+    /// The extraction of each set it was made for: itself, or each candidate of a tuned set.
+    fn parts_mut(&mut self) -> Vec<&mut Extracted> {
+        if self.candidates.is_empty() {
+            vec![self]
+        } else {
+            self.candidates.iter_mut().collect()
+        }
     }
 
     /// Extractor `k`'s rows of every item, when it is frozen and dense.
@@ -752,6 +980,16 @@ impl FittedFeatureSet {
         self.extractors
             .iter()
             .flat_map(|e| e.vocabulary())
+            .collect()
+    }
+
+    /// Loads (or finds loaded) every sentence encoder the set uses, checking each folder against the sha256 the
+    /// set was fitted with: a model file whose encoder folder moved or changed is refused here, naming the folder.
+    pub fn load_encoders(&self) -> Result<Vec<std::sync::Arc<dense::EncoderHandle>>, FeatureError> {
+        self.extractors
+            .iter()
+            .filter_map(|e| e.encoder())
+            .map(|e| e.handle().cloned())
             .collect()
     }
 

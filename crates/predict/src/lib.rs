@@ -164,7 +164,13 @@ impl TrainedModel {
             return TrainedModel::fit(fs, clf, data, exp.file.seed, config);
         };
         let texts: Vec<&str> = data.items.iter().map(|i| i.text.as_str()).collect();
-        let extracted = fs.extract(&texts);
+        let ids: Vec<&str> = data.items.iter().map(|i| i.id.as_str()).collect();
+        let extracted = fs
+            .extract(&ids, &texts)
+            .map_err(|source| EvalError::Feature {
+                config: config.into(),
+                source,
+            })?;
         let settings = Settings {
             seed: exp.file.seed,
             headline: exp.file.headline,
@@ -332,6 +338,20 @@ impl TrainedModel {
         self.features
             .as_ref()
             .map_or(0, FittedFeatureSet::n_features)
+    }
+
+    /// The sentence encoders the model's feature set uses, loaded and checked against the sha256 each was
+    /// trained with (a model file refers to its encoder's folder, it does not hold the weights).
+    pub fn encoders(
+        &self,
+    ) -> Result<Vec<std::sync::Arc<stance_features::dense::EncoderHandle>>, PredictError> {
+        match &self.features {
+            Some(f) => f.load_encoders().map_err(|source| PredictError::Features {
+                config: self.config.clone(),
+                source,
+            }),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// The feature set's declaration (`None` for baselines).

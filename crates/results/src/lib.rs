@@ -340,6 +340,7 @@ impl RunReport {
             format!("experiment:{}", exp.source.origin()),
             exp.source.sha256.clone(),
         );
+        inputs.extend(exp.feature_inputs());
         let groups: BTreeSet<&String> = ds.items.iter().filter_map(|i| i.doc.as_ref()).collect();
         let report = RunReport {
             schema_version: SCHEMA_VERSION,

@@ -740,7 +740,7 @@ pub fn merge(paths: &[PathBuf], harness: &HarnessInfo) -> Result<Merged, ShardEr
         }
     })?;
     let started = Instant::now();
-    let extractions = extract_all(&plan, &data.dataset);
+    let extractions = extract_all(&plan, &data.dataset)?;
     let grid_times = GridTimes {
         extract_seconds: started.elapsed().as_secs_f64(),
         grid_seconds: times
