@@ -140,12 +140,42 @@ pub fn estimate(plan: &Plan, ds: &Dataset, jobs: usize) -> Estimate {
         keys: vec![format!("features[{set}].extractors"), "features".into()],
     });
 
-    // The decision tree fits on a dense copy of its training matrix, refused above DENSE_BUDGET_BYTES per fit.
-    if let Some(t) = plan
-        .classifiers
+    // Dense blocks (embeddings, vectors): every item's rows once per run, and a fold's rows per fit at once.
+    if let Some((width, set)) = plan
+        .variants
         .iter()
-        .position(|c| c.kind() == ClassifierKind::DecisionTree)
+        .enumerate()
+        .map(|(i, v)| (v.features.dense_width() as u64, i))
+        .filter(|(w, _)| *w > 0)
+        .max()
     {
+        let sets = plan
+            .variants
+            .iter()
+            .filter(|v| v.features.dense_width() > 0)
+            .count() as u64;
+        terms.push(Term {
+            what: "dense feature blocks",
+            bytes: n
+                .saturating_mul(width)
+                .saturating_mul(8)
+                .saturating_mul(sets.saturating_add(concurrent)),
+            detail: format!(
+                "({sets} feature set(s) extracted once + {concurrent} fold(s) at once) × {n} items × {width} \
+                 dense columns × 8 bytes"
+            ),
+            keys: vec![format!("features[{set}].extractors"), "features".into()],
+        });
+    }
+
+    // The decision tree and Gaussian naive Bayes fit on a dense copy of their training matrix, refused above
+    // DENSE_BUDGET_BYTES per fit.
+    if let Some(t) = plan.classifiers.iter().position(|c| {
+        matches!(
+            c.kind(),
+            ClassifierKind::DecisionTree | ClassifierKind::GaussianNb
+        )
+    }) {
         let max_features = plan
             .variants
             .iter()
@@ -160,7 +190,7 @@ pub fn estimate(plan: &Plan, ds: &Dataset, jobs: usize) -> Estimate {
             .saturating_mul(8)
             .min(DENSE_BUDGET_BYTES);
         terms.push(Term {
-            what: "dense matrices for the decision tree",
+            what: "dense matrices for the decision tree or Gaussian naive Bayes",
             bytes: dense.saturating_mul(concurrent),
             detail: format!(
                 "{concurrent} fit(s) at once × {n} rows × up to {columns} columns × 8 bytes (at most {} MiB per fit)",

@@ -42,7 +42,7 @@ fn model_weight(kind: ClassifierKind) -> u64 {
     match kind {
         ClassifierKind::Logistic => 8,
         ClassifierKind::LinearSvm => 12,
-        ClassifierKind::NaiveBayes => 2,
+        ClassifierKind::NaiveBayes | ClassifierKind::GaussianNb => 2,
         ClassifierKind::DecisionTree => 24,
         ClassifierKind::Majority | ClassifierKind::StratifiedRandom => 1,
     }

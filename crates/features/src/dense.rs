@@ -810,6 +810,11 @@ impl CheckedWordVectors {
         &self.table.path
     }
 
+    /// Width of the word vectors.
+    pub fn dim(&self) -> usize {
+        self.table.vectors.ncols()
+    }
+
     /// sha256 of the vectors file.
     pub fn sha256(&self) -> &str {
         &self.table.sha256

@@ -634,6 +634,19 @@ impl FeatureSet {
             .collect()
     }
 
+    /// Columns of the set's dense block (embeddings, vectors, pooled word vectors); 0 without one.
+    pub fn dense_width(&self) -> usize {
+        self.extractors
+            .iter()
+            .map(|e| match e {
+                ValidExtractor::Encoder(c) => c.handle().dim(),
+                ValidExtractor::Vectors(v) => v.table().dim(),
+                ValidExtractor::WordVectors(w) => w.dim(),
+                _ => 0,
+            })
+            .sum()
+    }
+
     /// Whether the set can turn new text into features: not when it holds vectors computed elsewhere.
     pub fn reads_text(&self) -> bool {
         !self

@@ -27,6 +27,7 @@
 
 pub mod baseline;
 pub mod bayes;
+pub mod gaussian;
 mod json_forms;
 pub mod linear;
 pub mod logistic;
@@ -66,7 +67,11 @@ pub enum ModelError {
         found: usize,
     },
     /// Multinomial naive Bayes got a negative feature value.
-    #[error("classifier '{classifier}' (naive Bayes) needs non-negative features; feature column {column} has {value}")]
+    #[error(
+        "classifier '{classifier}' (multinomial naive Bayes) needs non-negative features (it counts words); feature \
+         column {column} has {value}: for embeddings, vectors and other signed features use `gaussian-nb`, \
+         `logistic` or `linear-svm`"
+    )]
     NegativeFeature {
         /// Classifier name.
         classifier: String,
@@ -264,6 +269,8 @@ pub enum SavedClassifier {
     LinearSvm(svm::FittedSvm),
     /// Decision tree.
     DecisionTree(tree::FittedTree),
+    /// Gaussian naive Bayes.
+    GaussianNb(gaussian::FittedGaussianNb),
     /// Majority baseline.
     Majority(baseline::Majority),
     /// Stratified-random baseline.
@@ -278,6 +285,7 @@ impl SavedClassifier {
             SavedClassifier::NaiveBayes(m) => Box::new(m),
             SavedClassifier::LinearSvm(m) => Box::new(m),
             SavedClassifier::DecisionTree(m) => Box::new(m),
+            SavedClassifier::GaussianNb(m) => Box::new(m),
             SavedClassifier::Majority(m) => Box::new(m),
             SavedClassifier::StratifiedRandom(m) => Box::new(m),
         }
@@ -304,6 +312,8 @@ pub enum ClassifierSpec {
     LinearSvm(svm::SvmParams),
     /// CART decision tree (linfa-trees).
     DecisionTree(tree::TreeParams),
+    /// Gaussian naive Bayes, for dense signed features (embeddings).
+    GaussianNb(gaussian::GaussianNbParams),
     /// Predicts the most frequent training class.
     Majority(baseline::BaselineParams),
     /// Predicts a class drawn from the training class frequencies (seeded).
@@ -322,6 +332,8 @@ pub enum ClassifierKind {
     LinearSvm,
     /// CART decision tree.
     DecisionTree,
+    /// Gaussian naive Bayes.
+    GaussianNb,
     /// The most frequent training class.
     Majority,
     /// A class drawn from the training class frequencies.
@@ -336,6 +348,7 @@ impl ClassifierKind {
             ClassifierKind::NaiveBayes => "naive-bayes",
             ClassifierKind::LinearSvm => "linear-svm",
             ClassifierKind::DecisionTree => "decision-tree",
+            ClassifierKind::GaussianNb => "gaussian-nb",
             ClassifierKind::Majority => "majority",
             ClassifierKind::StratifiedRandom => "stratified-random",
         }
@@ -364,6 +377,7 @@ impl ClassifierSpec {
             ClassifierSpec::NaiveBayes(_) => ClassifierKind::NaiveBayes,
             ClassifierSpec::LinearSvm(_) => ClassifierKind::LinearSvm,
             ClassifierSpec::DecisionTree(_) => ClassifierKind::DecisionTree,
+            ClassifierSpec::GaussianNb(_) => ClassifierKind::GaussianNb,
             ClassifierSpec::Majority(_) => ClassifierKind::Majority,
             ClassifierSpec::StratifiedRandom(_) => ClassifierKind::StratifiedRandom,
         }
@@ -376,6 +390,7 @@ impl ClassifierSpec {
             ClassifierSpec::NaiveBayes(p) => &p.name,
             ClassifierSpec::LinearSvm(p) => &p.name,
             ClassifierSpec::DecisionTree(p) => &p.name,
+            ClassifierSpec::GaussianNb(p) => &p.name,
             ClassifierSpec::Majority(p) => &p.name,
             ClassifierSpec::StratifiedRandom(p) => &p.name,
         };
@@ -395,6 +410,7 @@ impl ClassifierSpec {
             ClassifierSpec::NaiveBayes(p) => p.check(&name)?,
             ClassifierSpec::LinearSvm(p) => p.check(&name)?,
             ClassifierSpec::DecisionTree(p) => p.check(&name)?,
+            ClassifierSpec::GaussianNb(p) => p.check(&name)?,
             ClassifierSpec::Majority(_) | ClassifierSpec::StratifiedRandom(_) => {}
         }
         let (grid, candidates) = match self.tuned_param() {
@@ -533,6 +549,7 @@ impl Classifier {
             ClassifierSpec::NaiveBayes(p) => bayes::fit(p, &self.name, x, y, n_classes),
             ClassifierSpec::LinearSvm(p) => svm::fit(p, &self.name, x, y, n_classes, seed),
             ClassifierSpec::DecisionTree(p) => tree::fit(p, &self.name, x, y, n_classes),
+            ClassifierSpec::GaussianNb(p) => gaussian::fit(p, &self.name, x, y, n_classes),
             ClassifierSpec::Majority(_) => Ok(baseline::fit_majority(y, n_classes)),
             ClassifierSpec::StratifiedRandom(_) => Ok(baseline::fit_stratified(y, n_classes, seed)),
         }
