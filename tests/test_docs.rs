@@ -1,21 +1,22 @@
 //! The README and docs/GUIDE.md, tested as they stand: both are read when the tests run, so an edit to the docs is
 //! tested without touching this file.
 //!
-//! What the fences mean (the info string after the backticks, words separated by commas or spaces):
+//! What the fences mean (the info string after the backticks: the language, then words separated by spaces or
+//! commas, e.g. ```` ```sh ignore ```` or ```` ```sh,ignore ````):
 //!
 //! * ```` ```sh ```` — a shell snippet. Every one must invoke `stance` (or `cargo run --release --`, which becomes
 //!   the built binary) unless it is marked `ignore`. It runs line by line under bash, in order, in a fresh working
 //!   directory holding copies of the repository's `seeds/`, `labels/`, `experiments/` and `reports/baselines/`
 //!   (and every `file=` block above it), with `stance` on `PATH`. Each line must exit 0, or the code a
 //!   `# exit N` comment on it states. `cargo test` lines are skipped: that is the command running this test.
-//! * ```` ```text,output ```` — what the shell block before it printed (stdout and stderr together). Every line
+//! * ```` ```text output ```` — what the shell block before it printed (stdout and stderr together). Every line
 //!   must appear, in order, in that output; blank lines are skipped, a line starting with `…` stands for lines left
 //!   out, and `…` inside a line for text left out.
 //! * ```` ```toml ```` (GUIDE) — a complete experiment: it is run (`stance run FILE --out DIR -q`) from
 //!   `experiments/`, so its `../seeds` is the repository's.
-//! * ```` ```toml,fragment ```` / ```` ```toml,fragment=PATH ```` — part of an experiment: each top-level key or
+//! * ```` ```toml fragment ```` / ```` ```toml fragment=PATH ```` — part of an experiment: each top-level key or
 //!   table it shows replaces that of `experiments/default.toml` (or of `PATH`), and the result is run beside it.
-//! * ```` ```LANG,file=PATH ```` — a file the reader creates: written to `PATH` for every block after it (and run,
+//! * ```` ```LANG file=PATH ```` — a file the reader creates: written to `PATH` for every block after it (and run,
 //!   if it is an experiment).
 //! * `ignore` — not run (needs the IBM corpus, a browser, or a placeholder filled in).
 //!
@@ -220,7 +221,7 @@ fn steps(doc: &str, block: &Block) -> Vec<Step> {
         let text = text.replace("cargo run --release -- ", "stance ");
         assert!(
             !text.starts_with("cargo "),
-            "{doc}:{start}: `{text}` cannot run inside the tests; fence its block ```sh,ignore"
+            "{doc}:{start}: `{text}` cannot run inside the tests; fence its block ```sh ignore"
         );
         out.push(Step {
             line: start,
@@ -393,7 +394,7 @@ fn run_shell_snippets(doc: &str) -> Tally {
                 let steps = steps(doc, &block);
                 assert!(
                     steps.iter().any(|s| invokes_stance(&s.text)),
-                    "{doc}:{}: a shell block that does not run stance: run it or fence it ```sh,ignore",
+                    "{doc}:{}: a shell block that does not run stance: run it or fence it ```sh ignore",
                     block.line
                 );
                 let wd = docs_workdir(&files);
