@@ -32,3 +32,5 @@ mod test_paths;
 mod test_html;
 // The house rules on the sources: layers only use the ones below, no module cycles, no unused dependency.
 mod test_layers;
+// The README's and docs/GUIDE.md's snippets, experiments, reference keys and links, read from the docs as they stand.
+mod test_docs;
