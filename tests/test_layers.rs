@@ -504,12 +504,30 @@ fn upward_dependencies() -> Vec<String> {
     bad
 }
 
+/// `files` and every file they include with `#[path = "…"]` (resolved against the including file's folder), so a
+/// module shared from another crate's folder counts as this crate's code.
+fn with_path_includes(files: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut out = files.clone();
+    for f in &files {
+        let text = fs::read_to_string(f).expect("readable");
+        for part in text.split("#[path = \"").skip(1) {
+            if let Some(rel) = part.split('"').next() {
+                let p = f.parent().expect("a folder").join(rel);
+                if p.is_file() && !out.contains(&p) {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Every dependency of a manifest that its code never names.
 fn unused_dependencies() -> Vec<String> {
     let mut bad = Vec::new();
     for k in krates() {
         let read = |files: Vec<PathBuf>| -> String {
-            files
+            with_path_includes(files)
                 .iter()
                 .map(|f| code_only(&fs::read_to_string(f).expect("readable")))
                 .collect::<Vec<_>>()

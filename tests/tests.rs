@@ -34,3 +34,9 @@ mod test_html;
 mod test_layers;
 // The README's and docs/GUIDE.md's snippets, experiments, reference keys and links, read from the docs as they stand.
 mod test_docs;
+// Dense feature sets: encoder, vectors, word-vectors, gaussian-nb, `stance embed`, the embedding cache.
+mod test_embed;
+
+/// The tiny random-weight BERT folder the embed crate's tests write, shared here.
+#[path = "../crates/embed/tests/common/mod.rs"]
+mod tiny_bert;

@@ -258,6 +258,8 @@ pub fn finish(
         plan.alpha,
     );
     warnings.extend(more);
+    let mut warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+    warnings.extend(word_vector_coverage(plan, ds));
     let power = Power {
         headline_difference_halfwidth: compare::difference_halfwidth(&comparisons),
         ..power
@@ -286,7 +288,7 @@ pub fn finish(
         power,
         ablation,
         learning_curve,
-        warnings: warnings.iter().map(ToString::to_string).collect(),
+        warnings,
     };
     Ok(RunOutput {
         run,
@@ -328,6 +330,26 @@ fn explain_all(
         }
     }
     Ok(behaviour)
+}
+
+/// For each feature set with static word vectors: how many of the items' words its vectors file lacks (they add
+/// nothing to a statement's row, so a high share means the vectors barely describe the data).
+fn word_vector_coverage(plan: &Plan, ds: &Dataset) -> Vec<String> {
+    let texts: Vec<&str> = ds.items.iter().map(|i| i.text.as_str()).collect();
+    let mut out = Vec::new();
+    for v in &plan.variants {
+        for (path, known, total) in v.features.word_vector_coverage(&texts) {
+            let missing = total - known;
+            out.push(format!(
+                "feature set '{}': {missing} of the data's {total} words ({:.1}%) are out of vocabulary in {} and \
+                 contribute nothing to their statements' rows",
+                v.features.spec().name,
+                100.0 * missing as f64 / total.max(1) as f64,
+                path.display()
+            ));
+        }
+    }
+    out
 }
 
 /// How a per-group run trained its models: the grouping, the distinct groups that got a model, and the models

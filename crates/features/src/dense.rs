@@ -67,6 +67,8 @@ pub struct EncoderHandle {
     /// Held while new texts are encoded, so two feature sets extracting at once encode each text once: the
     /// second waits and finds the first's results in the memo.
     encoding: Mutex<()>,
+    /// Texts this handle has given the model (not the cache or the memo), for the "once per run" guarantee.
+    encoded: std::sync::atomic::AtomicUsize,
 }
 
 impl fmt::Debug for EncoderHandle {
@@ -103,6 +105,7 @@ impl EncoderHandle {
             memo: Mutex::new(HashMap::new()),
             options: Mutex::new(EncodeOptions::default()),
             encoding: Mutex::new(()),
+            encoded: std::sync::atomic::AtomicUsize::new(0),
         });
         let mut map = loaded().lock().expect("not poisoned");
         Ok(Arc::clone(map.entry(key).or_insert(handle)))
@@ -121,6 +124,11 @@ impl EncoderHandle {
     /// Embedding width.
     pub fn dim(&self) -> usize {
         self.encoder.dim()
+    }
+
+    /// How many texts this process has given the model through this handle (memo and cache hits excluded).
+    pub fn texts_encoded(&self) -> usize {
+        self.encoded.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Sets where the cache is and who hears about progress.
@@ -163,6 +171,8 @@ impl EncoderHandle {
                     p(done, total);
                 }
             };
+            self.encoded
+                .fetch_add(to_encode.len(), std::sync::atomic::Ordering::Relaxed);
             let rows = if to_encode.is_empty() {
                 Array2::zeros((0, self.dim()))
             } else {
@@ -391,8 +401,10 @@ fn sha256_hex(parts: &[&[u8]]) -> String {
 
 /// The CSV form: a header `id,v0,v1,…` and one row per item.
 fn vectors_from_csv(path: &Path, bytes: &[u8]) -> Result<(Vec<String>, Array2<f64>), FeatureError> {
+    // Flexible, so a row of the wrong width is reported as such, at its line, by the check below.
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
+        .flexible(true)
         .from_reader(bytes);
     let header = rdr
         .headers()
@@ -939,5 +951,123 @@ impl FittedExtractor for FittedWordVectors {
             .as_ref()
             .map(|m| m.keys().cloned().collect())
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Doc, FeatureSetSpec};
+
+    use crate::tiny_bert;
+
+    fn set(src: &str) -> crate::FeatureSet {
+        let spec: FeatureSetSpec = toml::from_str(src).unwrap();
+        spec.check().unwrap()
+    }
+
+    /// Frozen means encoded once: every fold of every repeat, and a second feature set naming the same folder,
+    /// reuse the embeddings computed when the run extracted its items.
+    #[test]
+    fn each_distinct_text_is_encoded_once_per_process_whatever_the_folds() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = tiny_bert::Tiny::default().write(dir.path());
+        let texts = [
+            "war and peace",
+            "nato",
+            "kyiv",
+            "war and peace",
+            "russia strike",
+        ];
+        let ids = ["a", "b", "c", "d", "e"];
+        let src = |name: &str| {
+            format!(
+                "name = '{name}'\nextractors = [{{ type = 'encoder', model = '{}' }}]",
+                folder.display()
+            )
+        };
+        let one = set(&src("one"));
+        let two = set(&(src("two").replace("}]", "}, { type = 'shape' }]")));
+        let handle = Arc::clone(one.encoders()[0]);
+        assert!(
+            Arc::ptr_eq(&handle, two.encoders()[0]),
+            "one folder, one loaded model"
+        );
+        let before = handle.texts_encoded();
+        for fs in [&one, &two] {
+            let ex = fs.extract(&ids, &texts).unwrap().unwrap();
+            for fold in [[0usize, 1, 2], [2, 3, 4], [0, 3, 4]] {
+                let fitted = fs.fit_extracted(&ex, &fold).unwrap();
+                let x = fitted.transform_extracted(&ex, &[0, 1, 2, 3, 4]).unwrap();
+                assert_eq!(x.dense_block().ncols(), tiny_bert::HIDDEN);
+                // The text path (behavioural cases, new statements) hits the memo too.
+                fitted.transform(&texts).unwrap();
+            }
+        }
+        assert_eq!(
+            handle.texts_encoded() - before,
+            4,
+            "four distinct texts, each encoded once"
+        );
+    }
+
+    #[test]
+    fn word_vector_idf_is_learned_from_the_training_documents_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.vec");
+        std::fs::write(&path, "war 1 0\npeace 0 1\nnato 1 1\n").unwrap();
+        let fs = set(&format!(
+            "name = 'wv'\nextractors = [{{ type = 'word-vectors', path = '{}', pooling = 'idf' }}]",
+            path.display()
+        ));
+        let train = [
+            Doc {
+                text: "war war",
+                holder: None,
+            },
+            Doc {
+                text: "war and peace",
+                holder: None,
+            },
+        ];
+        let fitted = fs.fit(&train).unwrap();
+        // "nato" appears only in the test document: it is not in the fitted idf.
+        assert!(!fitted.vocabulary().iter().any(|w| w == "nato"));
+        assert_eq!(fitted.vocabulary(), ["peace", "war"]);
+        let x = fitted.transform(&["nato", "unknown words only"]).unwrap();
+        let d = x.dense_block();
+        // An unseen (but known) word still gets a vector, with the idf of a word no training document has.
+        assert_eq!(d.row(0).to_vec(), vec![1.0, 1.0]);
+        // No known word: a zero row.
+        assert_eq!(d.row(1).to_vec(), vec![0.0, 0.0]);
+    }
+
+    #[test]
+    fn vectors_refuse_new_text_and_masking() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.csv");
+        std::fs::write(&path, "id,v0\na,0.5\n").unwrap();
+        let fs = set(&format!(
+            "name = 'v'\nextractors = [{{ type = 'vectors', path = '{}' }}]",
+            path.display()
+        ));
+        assert!(!fs.reads_text());
+        let fitted = fs
+            .fit(&[Doc {
+                text: "x",
+                holder: None,
+            }])
+            .unwrap();
+        assert!(matches!(
+            fitted.transform(&["new"]),
+            Err(FeatureError::NeedsItems { .. })
+        ));
+        let spec: FeatureSetSpec = toml::from_str(&format!(
+            "name = 'v'\nmask_holders = true\nextractors = [{{ type = 'vectors', path = '{}' }}]",
+            path.display()
+        ))
+        .unwrap();
+        let err = spec.check().unwrap_err();
+        assert!(err.to_string().contains("mask_holders"), "{err}");
     }
 }

@@ -15,6 +15,7 @@
 //! above it.
 
 pub mod bag;
+
 pub mod dense;
 mod intern;
 pub mod lexicon;
@@ -22,6 +23,10 @@ pub mod mask;
 pub mod ngrams;
 pub mod scaled;
 pub mod shape;
+/// The tiny random-weight BERT folder the embed crate's tests write, shared with this crate's tests.
+#[cfg(test)]
+#[path = "../../embed/tests/common/mod.rs"]
+mod tiny_bert;
 pub mod tokenize;
 
 use std::fmt::Debug;

@@ -165,9 +165,9 @@ impl FittedGaussianNb {
             }
             for (k, &c) in self.present.iter().enumerate() {
                 let mut q = 0.0;
-                for j in 0..d {
-                    let e = row[j] - self.theta[[c, j]];
-                    q += e * e / self.var[[c, j]];
+                for ((x, m), v) in row.iter().zip(self.theta.row(c)).zip(self.var.row(c)) {
+                    let e = x - m;
+                    q += e * e / v;
                 }
                 jll[k] = self.log_prior[k] + constant[k] - 0.5 * q;
             }
@@ -248,9 +248,12 @@ mod tests {
         assert_eq!(p[1].class, 1);
         let p0 = p[0].proba.as_ref().unwrap();
         let p1 = p[1].proba.as_ref().unwrap();
-        // sklearn: [[9.99999949e-01, 5.10833476e-08], [1.47190137e-03, 9.98528099e-01]]
-        assert!((p0[1] - 5.108_334_76e-8).abs() < 1e-14, "{p0:?}");
-        assert!((p1[0] - 1.471_901_37e-3).abs() < 1e-11, "{p1:?}");
+        // scikit-learn: [[9.999999494346746e-01, 5.056532536795868e-08],
+        //                [4.496273480531634e-03, 9.955037265194688e-01]]
+        assert!((p0[0] - 9.999_999_494_346_746e-1).abs() < 1e-14, "{p0:?}");
+        assert!((p0[1] - 5.056_532_536_795_868e-8).abs() < 1e-18, "{p0:?}");
+        assert!((p1[0] - 4.496_273_480_531_634e-3).abs() < 1e-14, "{p1:?}");
+        assert!((p1[1] - 9.955_037_265_194_688e-1).abs() < 1e-14, "{p1:?}");
     }
 
     #[test]
