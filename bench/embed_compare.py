@@ -3,6 +3,7 @@
 
 Usage (from the repository root):
     python3 bench/embed_compare.py [--equality-limit 2000] [--speed-limit 0] [--threads 1,2] [--skip-speed]
+                                   [--skip-equality]
 
 1. Builds the crate's example (`cargo build --release --example embed`, CARGO_TARGET_DIR as set in the
    environment, else ./target) and runs it; Python only compares.
@@ -131,24 +132,7 @@ def compare(name, ours_npy, ref):
     return d.max()
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--equality-limit", type=int, default=2000)
-    ap.add_argument("--speed-limit", type=int, default=0, help="0 = the whole corpus")
-    ap.add_argument("--threads", default="1,2")
-    ap.add_argument("--skip-speed", action="store_true")
-    ap.add_argument("--st-worker", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--csv", help=argparse.SUPPRESS)
-    ap.add_argument("--column", help=argparse.SUPPRESS)
-    ap.add_argument("--out", help=argparse.SUPPRESS)
-    ap.add_argument("--limit", type=int, help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.st_worker:
-        args.threads = int(args.threads)
-        return st_worker(args)
-
-    binary = build()
-    tmp = tempfile.mkdtemp(prefix="embed_compare-")
+def equality(binary, tmp, equality_limit):
     from sentence_transformers import SentenceTransformer
     import torch
     import sentence_transformers
@@ -165,8 +149,8 @@ def main():
     assert read_column(edge_csv, "text") == EDGE
     for name, path, column, limit in [("gold units", GOLD, "text", None),
                                       (f"{len(EDGE)} edge cases", edge_csv, "text", None),
-                                      (f"IBM-ArgQ first {args.equality_limit}", CORPUS, "argument",
-                                       args.equality_limit)]:
+                                      (f"IBM-ArgQ first {equality_limit}", CORPUS, "argument",
+                                       equality_limit)]:
         out = os.path.join(tmp, "eq.npy")
         ours(binary, out, 2, path, column, limit)
         ref = model.encode(read_column(path, column, limit))
@@ -176,6 +160,28 @@ def main():
     for t, row in zip(PINNED, pinned):
         print(f"  {t!r}: [{', '.join(f'{row[i]:.8f}' for i in (0, 1, 100, 383))}]")
 
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--equality-limit", type=int, default=2000)
+    ap.add_argument("--speed-limit", type=int, default=0, help="0 = the whole corpus")
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--skip-speed", action="store_true")
+    ap.add_argument("--skip-equality", action="store_true")
+    ap.add_argument("--st-worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--csv", help=argparse.SUPPRESS)
+    ap.add_argument("--column", help=argparse.SUPPRESS)
+    ap.add_argument("--out", help=argparse.SUPPRESS)
+    ap.add_argument("--limit", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.st_worker:
+        args.threads = int(args.threads)
+        return st_worker(args)
+
+    binary = build()
+    tmp = tempfile.mkdtemp(prefix="embed_compare-")
+    if not args.skip_equality:
+        equality(binary, tmp, args.equality_limit)
     if args.skip_speed:
         return
     limit = args.speed_limit or None
