@@ -138,6 +138,70 @@ fn sharded_runs_merge_into_the_single_runs_report_byte_for_byte() {
     .ok();
 }
 
+/// A run too large for report.json (3,000 items × 30 repeats × 3 configurations = 270,000 predictions) merges from
+/// three shards into the single run's folder byte for byte: the merge streams the shard files and keeps the class
+/// probabilities in a spill file (the single run keeps them in memory), and both write the same
+/// predictions.csv.gz, report.json (predictions left out) and report.md (whose error analysis reads the
+/// probabilities back). Covers models without probabilities (linear SVM) and the bootstrap.
+#[test]
+fn a_run_too_large_for_report_json_merges_byte_for_byte() {
+    let wd = Workdir::new();
+    let mut csv = String::from("id,text,stance\n");
+    for i in 0..3000 {
+        let stance = if i % 3 == 0 { "con" } else { "pro" };
+        csv.push_str(&format!(
+            "r{i},w{} w{} w{} x{},{stance}\n",
+            i % 50,
+            i % 37,
+            i % 3,
+            i % 7
+        ));
+    }
+    wd.write("big.csv", csv);
+    wd.write(
+        "big.toml",
+        r#"name = "big"
+seed = 5
+bootstrap = 20
+
+[data]
+source = "csv"
+path = "big.csv"
+text = "text"
+label = "stance"
+id = "id"
+classes = ["pro", "con"]
+
+[evaluation]
+scheme = "stratified-kfold"
+k = 2
+repeats = 30
+
+[[features]]
+name = "words"
+extractors = [{ type = "word-ngrams", weighting = "binary" }]
+
+[[classifiers]]
+type = "naive-bayes"
+
+[[classifiers]]
+type = "linear-svm"
+
+[[classifiers]]
+type = "majority"
+"#,
+    );
+    wd.run(&["run", "big.toml", "-q", "--out", "single"]).ok();
+    run_shards(&wd, "big.toml", 3, "shards");
+    wd.run(&["merge", "shards", "--out", "merged", "-q"]).ok();
+    assert!(wd.path().join("single/predictions.csv.gz").is_file());
+    assert!(wd
+        .read("single/report.json")
+        .contains("\"predictions_omitted\": true"));
+    assert!(wd.read("single/report.md").contains("## Error analysis"));
+    assert_same_folder(&wd.path().join("single"), &wd.path().join("merged"));
+}
+
 #[test]
 fn shard_auto_reads_the_schedulers_variables() {
     let wd = Workdir::with_repo_data();

@@ -242,6 +242,22 @@ pub fn write_through(w: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
     Err(std::io::Error::from_raw_os_error(fault.errno))
 }
 
+/// A writer whose every write passes through [`write_through`]: a file written piece by piece (too large to
+/// hold whole, like a big run's `predictions.csv.gz`) meets the write-fault hook exactly as one written at once.
+#[derive(Debug)]
+pub struct Through<W>(pub W);
+
+impl<W: Write> Write for Through<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        write_through(&mut self.0, buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 /// Creates (or truncates) `path` and writes `bytes` to it through [`write_through`].
 pub fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut f = fs::File::create(path)?;

@@ -8,7 +8,8 @@
 //!   problem in one pass;
 //! * [`tunable`] — a parameter given as one value or as a list to tune over;
 //! * [`atomic`] — every byte the harness writes: files renamed into place, report folders swapped whole, the
-//!   test-only write-fault hook.
+//!   test-only write-fault hook;
+//! * [`spill`] — anonymous temporary files a run sets bytes aside in, to read them back before it ends.
 //!
 //! May use: std and the serde/CSV/TOML crates only. Every other `stance-*` crate may use it.
 #![deny(missing_docs)]
@@ -16,4 +17,5 @@
 pub mod atomic;
 pub mod diag;
 pub mod errors;
+pub mod spill;
 pub mod tunable;

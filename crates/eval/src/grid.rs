@@ -17,11 +17,12 @@ use stance_features::FeatureMatrix;
 use super::fit::fit_transform;
 use super::oof::OutOfFold;
 use super::plan::{Cell, Plan, Task};
-use super::results::PredictionRecord;
 use super::splits::{describe, Fold};
 use super::stats::{derive_seed, rng_for};
+use super::store::{fold_of_new, Probabilities};
 use super::tune;
 use super::EvalError;
+use stance_core::spill::SpillError;
 use stance_corpus::sample::stratified_subset;
 use stance_corpus::Dataset;
 use stance_features::Extracted;
@@ -33,8 +34,12 @@ const FIT_TAG: u64 = 0xF17;
 /// What the grid produced for every cell, in cell order.
 #[derive(Debug)]
 pub struct GridOutput {
-    /// Out-of-fold predictions per cell.
+    /// Out-of-fold predicted classes per cell.
     pub oof: Vec<OutOfFold>,
+    /// Per (repeat, item), the fold that tested it (the same for every cell).
+    pub(crate) fold_of: Vec<u32>,
+    /// The predictions' class probabilities.
+    pub proba: Probabilities,
     /// Feature counts per cell, one per fold.
     pub n_features: Vec<Vec<usize>>,
     /// Training-set sizes per cell, one per fold.
@@ -103,10 +108,14 @@ pub fn run_grid(
     extractions: &[Option<Extracted>],
     progress: Option<&(dyn Fn(usize, usize) + Sync)>,
 ) -> Result<GridOutput, EvalError> {
-    let tasks = plan.tasks(folds.len());
-    let all: Vec<usize> = (0..tasks.len()).collect();
+    let all: Vec<usize> = (0..plan.tasks(folds.len()).len()).collect();
     let outputs = run_tasks(plan, cells, ds, folds, extractions, &all, progress)?;
-    Ok(assemble(cells, ds, folds, &tasks, outputs))
+    let proba = GridBuilder::probabilities(cells.len(), ds, folds, false)?;
+    let mut grid = GridBuilder::new(plan, cells.len(), ds, folds, proba);
+    for out in outputs {
+        grid.add(out)?;
+    }
+    Ok(grid.finish())
 }
 
 /// Runs the tasks with these indices into `plan.tasks(folds.len())` (a shard's share, or all of them); returns
@@ -142,56 +151,160 @@ pub fn run_tasks(
     results.into_iter().collect()
 }
 
-/// Gathers every task's output into per-cell predictions. `outputs` must hold each of `tasks` once, in task order
-/// (as [`run_tasks`] returns them for all tasks, or a merge of shards sorted by task): per-cell lists and sums are
-/// formed in that order, so a merged grid is identical to a single run's.
-pub fn assemble(
-    cells: &[Cell],
-    ds: &Dataset,
-    folds: &[Fold],
-    tasks: &[Task],
-    outputs: Vec<TaskOutput>,
-) -> GridOutput {
-    let n = ds.items.len();
-    let repeats = folds.iter().map(|f| f.repeat).max().map_or(1, |r| r + 1);
-    let mut preds: Vec<Vec<Vec<Option<PredictionRecord>>>> =
-        vec![vec![vec![None; n]; repeats]; cells.len()];
-    let mut n_features = vec![Vec::new(); cells.len()];
-    let mut train_sizes = vec![Vec::new(); cells.len()];
-    let mut seconds = vec![0.0; cells.len()];
-    let mut stage_seconds = StageSeconds::default();
-    let mut tuning = vec![Vec::new(); cells.len()];
-    for out in outputs {
-        let fold = &folds[tasks[out.task].fold];
-        for r in out.cells {
-            for (item, p) in r.predictions {
-                preds[r.cell][fold.repeat][item] = Some(PredictionRecord {
-                    fold: fold.index,
-                    class: p.class,
-                    proba: p.proba,
-                    tied: p.tied,
-                });
-            }
-            n_features[r.cell].push(r.n_features);
-            train_sizes[r.cell].push(out.train_size);
-            seconds[r.cell] += r.seconds;
-            stage_seconds.features += r.stages.features;
-            stage_seconds.fit += r.stages.fit;
-            stage_seconds.predict += r.stages.predict;
-            if let Some(choice) = r.tuning {
-                tuning[r.cell].push((fold.repeat, fold.index, choice));
-            }
+/// What a task's output leaves once its predictions are placed: the small per-cell values whose lists and sums
+/// are formed in task order.
+#[derive(Debug)]
+struct TaskMeta {
+    train_size: usize,
+    cells: Vec<CellMeta>,
+}
+
+#[derive(Debug)]
+struct CellMeta {
+    cell: usize,
+    n_features: usize,
+    seconds: f64,
+    stages: StageSeconds,
+    tuning: Option<tune::Choice>,
+}
+
+/// Gathers task outputs, given in any order, into the grid's per-cell results: each prediction goes straight to
+/// its place (its class into the cell's [`OutOfFold`], its probabilities into [`Probabilities`]), and what is
+/// formed in order (per-cell lists, sums of seconds) waits for [`GridBuilder::finish`], which forms it in task
+/// order. So a merge that feeds shard after shard gives the grid a single run gives, while holding no more of
+/// the predictions than their classes.
+#[derive(Debug)]
+pub struct GridBuilder {
+    /// Per task: its fold's (repeat, index) in the fitted folds.
+    task_folds: Vec<(usize, usize)>,
+    n_items: usize,
+    oof: Vec<OutOfFold>,
+    fold_of: Vec<u32>,
+    proba: Probabilities,
+    meta: Vec<Option<TaskMeta>>,
+}
+
+impl GridBuilder {
+    /// An empty grid of `cells` over the tasks of `plan.tasks(folds.len())`, keeping probabilities in `proba`
+    /// (see [`GridBuilder::probabilities`]).
+    pub fn new(
+        plan: &Plan,
+        n_cells: usize,
+        ds: &Dataset,
+        folds: &[Fold],
+        proba: Probabilities,
+    ) -> GridBuilder {
+        let n = ds.items.len();
+        let repeats = repeats_of(folds);
+        let tasks = plan.tasks(folds.len());
+        GridBuilder {
+            task_folds: tasks
+                .iter()
+                .map(|t| (folds[t.fold].repeat, folds[t.fold].index))
+                .collect(),
+            n_items: n,
+            oof: (0..n_cells)
+                .map(|_| OutOfFold::empty(n, repeats, ds.classes.len()))
+                .collect(),
+            fold_of: fold_of_new(repeats, n),
+            proba,
+            meta: (0..tasks.len()).map(|_| None).collect(),
         }
     }
-    let k = ds.classes.len();
-    GridOutput {
-        oof: preds.into_iter().map(|p| OutOfFold::new(p, k)).collect(),
-        n_features,
-        train_sizes,
-        seconds,
-        stage_seconds,
-        tuning,
+
+    /// Where the probabilities of `n_cells` cells on these folds are kept: in memory, or with `spill` in a spill
+    /// file.
+    pub fn probabilities(
+        n_cells: usize,
+        ds: &Dataset,
+        folds: &[Fold],
+        spill: bool,
+    ) -> Result<Probabilities, SpillError> {
+        let (r, n, k) = (repeats_of(folds), ds.items.len(), ds.classes.len());
+        if spill {
+            Probabilities::spilled(n_cells, r, n, k)
+        } else {
+            Ok(Probabilities::in_memory(n_cells, r, n, k))
+        }
     }
+
+    /// Whether task `task` has been added.
+    pub fn has(&self, task: usize) -> bool {
+        self.meta.get(task).is_some_and(Option::is_some)
+    }
+
+    /// The tasks not added yet.
+    pub fn missing(&self) -> Vec<usize> {
+        (0..self.meta.len()).filter(|&t| !self.has(t)).collect()
+    }
+
+    /// Places one task's output. It must fit its task (cells, rows, classes: [`super::partition`] checks outputs
+    /// that come from files) and not have been added before.
+    pub fn add(&mut self, out: TaskOutput) -> Result<(), SpillError> {
+        let (repeat, fold) = self.task_folds[out.task];
+        let n = self.n_items;
+        let mut cells = Vec::with_capacity(out.cells.len());
+        for r in out.cells {
+            let oof = &mut self.oof[r.cell];
+            for (item, p) in &r.predictions {
+                oof.set(repeat, *item, p.class, p.tied);
+                self.fold_of[repeat * n + item] = fold as u32;
+            }
+            self.proba.put(r.cell, repeat, &r.predictions)?;
+            cells.push(CellMeta {
+                cell: r.cell,
+                n_features: r.n_features,
+                seconds: r.seconds,
+                stages: r.stages,
+                tuning: r.tuning,
+            });
+        }
+        self.meta[out.task] = Some(TaskMeta {
+            train_size: out.train_size,
+            cells,
+        });
+        Ok(())
+    }
+
+    /// The grid: per-cell lists and sums formed in task order, as a single run forms them.
+    pub fn finish(self) -> GridOutput {
+        let n_cells = self.oof.len();
+        let mut n_features = vec![Vec::new(); n_cells];
+        let mut train_sizes = vec![Vec::new(); n_cells];
+        let mut seconds = vec![0.0; n_cells];
+        let mut stage_seconds = StageSeconds::default();
+        let mut tuning = vec![Vec::new(); n_cells];
+        for (task, meta) in self.meta.into_iter().enumerate() {
+            let Some(meta) = meta else { continue };
+            let (repeat, fold) = self.task_folds[task];
+            for r in meta.cells {
+                n_features[r.cell].push(r.n_features);
+                train_sizes[r.cell].push(meta.train_size);
+                seconds[r.cell] += r.seconds;
+                stage_seconds.features += r.stages.features;
+                stage_seconds.fit += r.stages.fit;
+                stage_seconds.predict += r.stages.predict;
+                if let Some(choice) = r.tuning {
+                    tuning[r.cell].push((repeat, fold, choice));
+                }
+            }
+        }
+        GridOutput {
+            oof: self.oof,
+            fold_of: self.fold_of,
+            proba: self.proba,
+            n_features,
+            train_sizes,
+            seconds,
+            stage_seconds,
+            tuning,
+        }
+    }
+}
+
+/// Repeats of a scheme's folds.
+fn repeats_of(folds: &[Fold]) -> usize {
+    folds.iter().map(|f| f.repeat).max().map_or(1, |r| r + 1)
 }
 
 /// Every variant's extraction of all items (tokenised and interned once per run, see [`Extracted`]); `None` for

@@ -1,5 +1,6 @@
 //! Stage 4 — evaluation: a typed [`Plan`] in, a [`Run`] out. It reads no experiment file (an `Experiment` is turned
-//! into a plan one stage up) and writes nothing.
+//! into a plan one stage up) and writes nothing (a merge's class probabilities wait in an anonymous spill file,
+//! [`stance_core::spill`], which no one else sees).
 //!
 //! The data flow, one module per job:
 //!
@@ -8,7 +9,9 @@
 //!   fixed split column);
 //! * [`fit`] — fitting a feature set on given rows (the only place anything is fitted from data);
 //! * [`grid`] — the parallel fit/predict over tasks → out-of-fold predictions;
-//! * [`oof`] — one configuration's out-of-fold predictions: votes, majority correctness, confusions;
+//! * [`oof`] — one configuration's out-of-fold predicted classes: votes, majority correctness, confusions;
+//! * [`store`] — every configuration's out-of-fold predictions until the report is written: classes compactly,
+//!   class probabilities in memory or in a spill file;
 //! * [`metrics`] — scores from a confusion matrix (rows = gold, columns = predicted) and [`MetricName`];
 //! * [`bootstrap`] — replicate scores in typed slots, percentile intervals;
 //! * [`compare`] — ranking, tests against the best, what the data can resolve, warnings;
@@ -41,6 +44,7 @@ pub mod run;
 pub mod scores;
 pub mod splits;
 pub mod stats;
+pub mod store;
 pub mod tune;
 pub mod views;
 
@@ -160,6 +164,9 @@ pub enum EvalError {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// The spill file that holds a large run's class probabilities could not be written or read back.
+    #[error(transparent)]
+    Spill(#[from] stance_core::spill::SpillError),
 }
 
 /// What to do about a class smaller than k: a k the parser accepts (at least 2), or, for a class of one item, the

@@ -7,52 +7,121 @@
 use super::metrics::Confusion;
 use super::results::PredictionRecord;
 
-/// One configuration's out-of-fold predictions, `[repeat][item]`, with per-item vote counts.
+/// Set in a [`OutOfFold`] code when the training prior broke a tie between top scores.
+const TIED: u32 = 1 << 31;
+
+/// One configuration's out-of-fold predicted classes, `[repeat][item]`, with per-item vote counts: a few bytes a
+/// prediction, and everything every statistic reads (class probabilities are kept apart, by
+/// [`super::store::Predictions`], since only the predictions file needs them).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutOfFold {
-    predictions: Vec<Vec<Option<PredictionRecord>>>,
-    /// `votes[item][class]`: how many repeats predicted `class` for `item`.
-    votes: Vec<Vec<u32>>,
+    n_items: usize,
+    n_classes: usize,
+    repeats: usize,
+    /// `codes[repeat * n_items + item]`: 0 when that repeat did not test the item, else 1 + the predicted class,
+    /// with [`TIED`] set when the prior decided.
+    codes: Vec<u32>,
+    /// `votes[item * n_classes + class]`: how many repeats predicted `class` for `item`.
+    votes: Vec<u32>,
 }
 
 impl OutOfFold {
-    /// Builds the votes from predictions stored `[repeat][item]` over `n_classes` classes.
+    /// Builds the votes from predictions stored `[repeat][item]` over `n_classes` classes (the item count is the
+    /// first repeat's).
     pub fn new(predictions: Vec<Vec<Option<PredictionRecord>>>, n_classes: usize) -> OutOfFold {
         let n_items = predictions.first().map_or(0, Vec::len);
-        let mut votes = vec![vec![0u32; n_classes]; n_items];
-        for rep in &predictions {
+        let mut oof = OutOfFold::empty(n_items, predictions.len(), n_classes);
+        for (r, rep) in predictions.iter().enumerate() {
             for (i, p) in rep.iter().enumerate() {
                 if let Some(p) = p {
-                    votes[i][p.class] += 1;
+                    oof.set(r, i, p.class, p.tied);
                 }
             }
         }
-        OutOfFold { predictions, votes }
+        oof
     }
 
-    /// The predictions, `[repeat][item]`.
-    pub fn predictions(&self) -> &[Vec<Option<PredictionRecord>>] {
-        &self.predictions
+    /// No predictions yet for `n_items` items over `repeats` repeats.
+    pub fn empty(n_items: usize, repeats: usize, n_classes: usize) -> OutOfFold {
+        OutOfFold {
+            n_items,
+            n_classes,
+            repeats,
+            codes: vec![0; n_items * repeats],
+            votes: vec![0; n_items * n_classes],
+        }
     }
 
-    /// Gives the predictions back (for the report), dropping the votes.
-    pub fn into_predictions(self) -> Vec<Vec<Option<PredictionRecord>>> {
-        self.predictions
+    /// Records that `repeat` predicted `class` for `item` (`tied`: the prior decided). Each (repeat, item) is set
+    /// at most once: a repeat tests an item in one fold.
+    pub fn set(&mut self, repeat: usize, item: usize, class: usize, tied: bool) {
+        assert!(
+            class < self.n_classes,
+            "class {class} of {}",
+            self.n_classes
+        );
+        let code = &mut self.codes[repeat * self.n_items + item];
+        if let Some(old) = decode(*code) {
+            self.votes[item * self.n_classes + old] -= 1;
+        }
+        *code = (class as u32 + 1) | if tied { TIED } else { 0 };
+        self.votes[item * self.n_classes + class] += 1;
     }
 
     /// Number of items.
     pub fn n_items(&self) -> usize {
-        self.votes.len()
+        self.n_items
+    }
+
+    /// Number of repeats.
+    pub fn n_repeats(&self) -> usize {
+        self.repeats
+    }
+
+    /// The class `repeat` predicted for `item` (`None`: not tested in that repeat).
+    pub fn class(&self, repeat: usize, item: usize) -> Option<usize> {
+        decode(self.codes[repeat * self.n_items + item])
+    }
+
+    /// Whether the training prior decided `repeat`'s prediction for `item` after a tie.
+    pub fn tied(&self, repeat: usize, item: usize) -> bool {
+        self.codes[repeat * self.n_items + item] & TIED != 0
+    }
+
+    /// Every prediction's class, repeat by repeat, item by item (`None` where a repeat did not test an item).
+    pub fn classes(&self) -> impl Iterator<Item = Option<usize>> + '_ {
+        self.codes.iter().map(|&c| decode(c))
+    }
+
+    /// Predictions the training prior decided after a tie.
+    pub fn tied_count(&self) -> u64 {
+        self.codes.iter().filter(|&&c| c & TIED != 0).count() as u64
+    }
+
+    /// `repeat`'s prediction for `item` as the report records it, with its fold and probabilities.
+    pub fn record(
+        &self,
+        repeat: usize,
+        item: usize,
+        fold: usize,
+        proba: Option<Vec<f64>>,
+    ) -> Option<PredictionRecord> {
+        self.class(repeat, item).map(|class| PredictionRecord {
+            fold,
+            class,
+            proba,
+            tied: self.tied(repeat, item),
+        })
     }
 
     /// How often each class was predicted for `item`, over repeats.
     pub fn votes(&self, item: usize) -> &[u32] {
-        &self.votes[item]
+        &self.votes[item * self.n_classes..(item + 1) * self.n_classes]
     }
 
     /// How many repeats tested `item` (0 when a fixed split never tests it).
     pub fn times_tested(&self, item: usize) -> u32 {
-        self.votes[item].iter().sum()
+        self.votes(item).iter().sum()
     }
 
     /// Per item: whether a strict majority of its repeats predicted the gold class (`None` if never tested).
@@ -60,7 +129,7 @@ impl OutOfFold {
         (0..self.n_items())
             .map(|i| {
                 let total = self.times_tested(i);
-                (total > 0).then(|| 2 * self.votes[i][gold[i]] > total)
+                (total > 0).then(|| 2 * self.votes(i)[gold[i]] > total)
             })
             .collect()
     }
@@ -73,15 +142,25 @@ impl OutOfFold {
         items: &[usize],
         weights: Option<&[u32]>,
     ) -> Confusion {
-        let mut conf = Confusion::new(self.votes.first().map_or(0, Vec::len));
+        // Every term is a whole number, so summing in integers gives exactly the f64 sums (and is what makes the
+        // bootstrap's millions of items per replicate cheap).
+        let k = self.n_classes;
+        let mut counts = vec![0u64; k * k];
         for &i in items {
-            let w = weights.map_or(1.0, |w| f64::from(w[i]));
-            if w == 0.0 {
+            let w = weights.map_or(1, |w| u64::from(w[i]));
+            if w == 0 {
                 continue;
             }
-            for (p, &cnt) in self.votes[i].iter().enumerate() {
-                if cnt > 0 {
-                    conf.add(gold[i], p, w * f64::from(cnt));
+            let row = &mut counts[gold[i] * k..(gold[i] + 1) * k];
+            for (c, &cnt) in row.iter_mut().zip(self.votes(i)) {
+                *c += w * u64::from(cnt);
+            }
+        }
+        let mut conf = Confusion::new(k);
+        for g in 0..k {
+            for p in 0..k {
+                if counts[g * k + p] > 0 {
+                    conf.add(g, p, counts[g * k + p] as f64);
                 }
             }
         }
@@ -91,9 +170,9 @@ impl OutOfFold {
     /// The confusion matrix of one repeat alone.
     pub fn repeat_confusion(&self, repeat: usize, gold: &[usize], n_classes: usize) -> Confusion {
         let mut c = Confusion::new(n_classes);
-        for (i, p) in self.predictions[repeat].iter().enumerate() {
-            if let Some(p) = p {
-                c.add(gold[i], p.class, 1.0);
+        for (i, &g) in gold.iter().enumerate().take(self.n_items) {
+            if let Some(p) = self.class(repeat, i) {
+                c.add(g, p, 1.0);
             }
         }
         c
@@ -114,6 +193,11 @@ impl OutOfFold {
         }
         (only_a, only_b)
     }
+}
+
+fn decode(code: u32) -> Option<usize> {
+    let class = code & !TIED;
+    (class > 0).then(|| class as usize - 1)
 }
 
 #[cfg(test)]
@@ -165,5 +249,65 @@ mod tests {
         let c = OutOfFold::new(vec![vec![rec(1), rec(1), rec(1)]], 2);
         assert_eq!(a.discordant(&c, &gold), (2, 0));
         assert_eq!(c.discordant(&a, &gold), (0, 2));
+    }
+
+    proptest::proptest! {
+        /// The compact layout gives what the nested records give: votes, classes, ties, and the weighted pooled
+        /// confusion exactly as f64 sums over the records (the implementation this one replaced).
+        #[test]
+        fn compact_votes_and_confusions_match_the_records(
+            n in 1usize..12,
+            repeats in 1usize..4,
+            k in 2usize..4,
+            cells in proptest::collection::vec(0usize..5, 48),
+            weights in proptest::collection::vec(0u32..4, 12),
+        ) {
+            let preds: Vec<Vec<Option<PredictionRecord>>> = (0..repeats)
+                .map(|r| (0..n).map(|i| {
+                    let v = cells[(r * n + i) % cells.len()];
+                    (v < k + 1 && v > 0).then(|| PredictionRecord {
+                        fold: 0,
+                        class: v - 1,
+                        proba: None,
+                        tied: (r + i) % 3 == 0,
+                    })
+                }).collect())
+                .collect();
+            let gold: Vec<usize> = (0..n).map(|i| i % k).collect();
+            let items: Vec<usize> = (0..n).collect();
+            let oof = OutOfFold::new(preds.clone(), k);
+            let mut reference = Confusion::new(k);
+            for rep in &preds {
+                for (i, p) in rep.iter().enumerate() {
+                    if let Some(p) = p {
+                        reference.add(gold[i], p.class, f64::from(weights[i]));
+                    }
+                }
+            }
+            let compact = oof.pooled_confusion(&gold, &items, Some(&weights[..n]));
+            for g in 0..k {
+                for p in 0..k {
+                    proptest::prop_assert_eq!(compact.get(g, p).to_bits(), reference.get(g, p).to_bits());
+                }
+            }
+            for (r, rep) in preds.iter().enumerate() {
+                for (i, p) in rep.iter().enumerate() {
+                    proptest::prop_assert_eq!(oof.class(r, i), p.as_ref().map(|p| p.class));
+                    proptest::prop_assert_eq!(oof.tied(r, i), p.as_ref().is_some_and(|p| p.tied));
+                }
+            }
+            let ties = preds.iter().flatten().flatten().filter(|p| p.tied).count() as u64;
+            proptest::prop_assert_eq!(oof.tied_count(), ties);
+        }
+    }
+
+    #[test]
+    fn setting_a_prediction_again_moves_its_vote() {
+        let mut oof = OutOfFold::empty(2, 1, 3);
+        oof.set(0, 1, 2, false);
+        oof.set(0, 1, 0, true);
+        assert_eq!(oof.votes(1), &[1, 0, 0]);
+        assert_eq!((oof.class(0, 1), oof.tied(0, 1)), (Some(0), true));
+        assert_eq!(oof.times_tested(0), 0);
     }
 }

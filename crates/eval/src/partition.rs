@@ -4,19 +4,21 @@
 //! A task (one fold × one training fraction × one variant, or the baselines) is the unit: each is seeded by its
 //! coordinates, so it gives the same predictions in whichever process runs it. Tasks are dealt to shards by
 //! greedy longest-processing-time on an estimated cost (ties by task index), so the deal depends only on the plan
-//! and the folds. [`reassemble`] checks that the outputs cover every task exactly once and look like the tasks
-//! they claim to be, then gathers them in task order, so every sum is formed in the same order as in a single run
-//! and the report is byte-identical. Reading and writing shard files is one layer up (`stance_shard`).
+//! and the folds. [`Reassembly`] checks that the outputs cover every task exactly once and look like the tasks
+//! they claim to be, places each as it comes, and forms every list and sum in task order, as a single run does,
+//! so the report is byte-identical. Reading and writing shard files is one layer up (`stance_shard`).
 
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::grid::{assemble, extract_some, run_tasks, GridOutput, TaskOutput};
+use super::grid::{extract_some, run_tasks, GridBuilder, GridOutput, TaskOutput};
 use super::plan::{Plan, Task};
 use super::run::{prepare, GridTimes, RunOptions};
 use super::splits::Fold;
+use super::store::Probabilities;
 use super::EvalError;
+use stance_core::spill::SpillError;
 use stance_corpus::Dataset;
 use stance_models::ClassifierKind;
 
@@ -228,32 +230,64 @@ fn check_output(
     Ok(())
 }
 
-/// Puts the outputs of every shard back into the grid a single run produces: checks that they cover every task
-/// of `plan.tasks(folds.len())` exactly once and that each fits its task, then assembles them in task order.
-pub fn reassemble(
-    plan: &Plan,
-    ds: &Dataset,
-    folds: &[Fold],
-    mut outputs: Vec<TaskOutput>,
-) -> Result<GridOutput, GridGap> {
-    let tasks = plan.tasks(folds.len());
-    for out in &outputs {
-        check_output(plan, ds, folds, &tasks, out).map_err(|problem| GridGap::Bad {
-            task: out.task,
-            problem,
+/// Puts the outputs of every shard back into the grid a single run produces, one output at a time (so a merge
+/// holds one task's output, not every shard's): [`Reassembly::check`] each output against the task it claims to
+/// be and against the outputs added so far, [`Reassembly::add`] it, and [`Reassembly::finish`] once every shard
+/// is read, which checks that every task came.
+#[derive(Debug)]
+pub struct Reassembly<'a> {
+    plan: &'a Plan,
+    ds: &'a Dataset,
+    folds: &'a [Fold],
+    tasks: Vec<Task>,
+    grid: GridBuilder,
+}
+
+impl<'a> Reassembly<'a> {
+    /// An empty grid for `plan` on `folds` (the fitted folds), keeping the probabilities in `proba`.
+    pub fn new(
+        plan: &'a Plan,
+        ds: &'a Dataset,
+        folds: &'a [Fold],
+        proba: Probabilities,
+    ) -> Reassembly<'a> {
+        let n_cells = plan.cells().len();
+        Reassembly {
+            plan,
+            ds,
+            folds,
+            tasks: plan.tasks(folds.len()),
+            grid: GridBuilder::new(plan, n_cells, ds, folds, proba),
+        }
+    }
+
+    /// Whether `out` fits its task and its task has not come already.
+    pub fn check(&self, out: &TaskOutput) -> Result<(), GridGap> {
+        check_output(self.plan, self.ds, self.folds, &self.tasks, out).map_err(|problem| {
+            GridGap::Bad {
+                task: out.task,
+                problem,
+            }
         })?;
+        if self.grid.has(out.task) {
+            return Err(GridGap::Repeated(out.task));
+        }
+        Ok(())
     }
-    outputs.sort_by_key(|o| o.task);
-    if let Some(w) = outputs.windows(2).find(|w| w[0].task == w[1].task) {
-        return Err(GridGap::Repeated(w[0].task));
+
+    /// Places an output that passed [`Reassembly::check`].
+    pub fn add(&mut self, out: TaskOutput) -> Result<(), SpillError> {
+        self.grid.add(out)
     }
-    let missing: Vec<usize> = (0..tasks.len())
-        .filter(|t| outputs.binary_search_by_key(t, |o| o.task).is_err())
-        .collect();
-    if !missing.is_empty() {
-        return Err(GridGap::Missing(missing));
+
+    /// The whole grid, once every task has come.
+    pub fn finish(self) -> Result<GridOutput, GridGap> {
+        let missing = self.grid.missing();
+        if !missing.is_empty() {
+            return Err(GridGap::Missing(missing));
+        }
+        Ok(self.grid.finish())
     }
-    Ok(assemble(&plan.cells(), ds, folds, &tasks, outputs))
 }
 
 #[cfg(test)]

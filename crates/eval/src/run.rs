@@ -3,6 +3,7 @@
 //! and the stage timings. Each step is its own module; this one only sequences them.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,7 @@ use super::plan::{Cell, Clusters, Kind, Plan};
 use super::results::*;
 use super::splits::{describe, groups_of, make_folds, per_group_folds, Fold, GroupBy};
 use super::stats::ClusterBootstrap;
+use super::store::{Predictions, SharedPredictions};
 use super::{explain, scores, tune, views, EvalError};
 use stance_behaviour::run::CaseResult;
 use stance_corpus::Dataset;
@@ -63,6 +65,9 @@ pub struct RunOutput {
     pub run: Run,
     /// Behavioural test results per refitted configuration (configuration id, results), in grid order.
     pub behaviour: Vec<(String, Vec<CaseResult>)>,
+    /// The out-of-fold predictions of a run with more than [`MAX_JSON_PREDICTIONS`] (whose configurations then
+    /// hold none): compact classes, probabilities in memory or a spill file. `None`: they are in the results.
+    pub predictions: Option<SharedPredictions>,
     /// Wall-clock time per stage (not part of the results).
     pub timings: StageTimings,
 }
@@ -268,9 +273,17 @@ pub fn finish(
     for (cell, secs) in cells.iter().zip(&grid.seconds) {
         *per_config_seconds.entry(cell.id.clone()).or_default() += secs;
     }
-    for (r, o) in results.iter_mut().zip(grid.oof) {
-        r.predictions = o.into_predictions();
-    }
+    let store = Predictions::new(grid.oof, grid.fold_of, grid.proba);
+    // A run small enough for report.json carries its predictions in its results, as it always has; a larger one
+    // leaves them in the store, from which the report writes its predictions file.
+    let predictions = if store.count() <= MAX_JSON_PREDICTIONS {
+        for (ci, r) in results.iter_mut().enumerate() {
+            r.predictions = store.all_records(ci)?;
+        }
+        None
+    } else {
+        Some(SharedPredictions(Arc::new(store)))
+    };
     let run = Run {
         evaluation: EvaluationInfo {
             per_group: plan
@@ -293,6 +306,7 @@ pub fn finish(
     Ok(RunOutput {
         run,
         behaviour,
+        predictions,
         timings: StageTimings {
             extract_seconds: times.extract_seconds,
             grid_seconds: times.grid_seconds,
@@ -404,7 +418,7 @@ fn config_results(
                 })
                 .collect();
             let oof = &grid.oof[ci];
-            let repeats = oof.predictions().len();
+            let repeats = oof.n_repeats();
             let repeat_sd = if repeats > 1 {
                 let per_repeat: Vec<Scores> = (0..repeats)
                     .map(|r| {

@@ -29,8 +29,8 @@ pub fn per_fold(
         .map(|f| {
             let mut c = Confusion::new(classes.len());
             for &i in &f.test {
-                if let Some(p) = &oof.predictions()[f.repeat][i] {
-                    c.add(gold[i], p.class, 1.0);
+                if let Some(p) = oof.class(f.repeat, i) {
+                    c.add(gold[i], p, 1.0);
                 }
             }
             SplitScore {
@@ -51,7 +51,7 @@ pub fn per_repeat(
     favg: &[usize],
     metrics: &[MetricName],
 ) -> Vec<SplitScore> {
-    (0..oof.predictions().len())
+    (0..oof.n_repeats())
         .map(|r| {
             let c = oof.repeat_confusion(r, gold, classes.len());
             SplitScore {
@@ -100,22 +100,17 @@ pub fn degenerate(
     majority: Option<&OutOfFold>,
     classes: &[String],
 ) -> Option<Degenerate> {
-    let classes_of = |o: &OutOfFold| -> Vec<Option<usize>> {
-        o.predictions()
-            .iter()
-            .flat_map(|rep| rep.iter().map(|p| p.as_ref().map(|p| p.class)))
-            .collect()
-    };
-    let mine = classes_of(oof);
     if let Some(m) = majority {
-        if classes_of(m) == mine {
+        if (m.n_repeats(), m.n_items()) == (oof.n_repeats(), oof.n_items())
+            && m.classes().eq(oof.classes())
+        {
             return Some(Degenerate::EqualsMajority);
         }
     }
-    let mut predicted = mine.iter().flatten();
-    let first = *predicted.next()?;
+    let mut predicted = oof.classes().flatten();
+    let first = predicted.next()?;
     predicted
-        .all(|&c| c == first)
+        .all(|c| c == first)
         .then(|| Degenerate::SingleClass {
             class: classes[first].clone(),
         })
@@ -123,10 +118,5 @@ pub fn degenerate(
 
 /// Predictions decided by the training prior after a tie.
 pub fn tied(oof: &OutOfFold) -> u64 {
-    oof.predictions()
-        .iter()
-        .flatten()
-        .flatten()
-        .filter(|p| p.tied)
-        .count() as u64
+    oof.tied_count()
 }

@@ -54,6 +54,9 @@ pub enum ReportError {
     /// A chart could not be drawn.
     #[error(transparent)]
     Plot(#[from] PlotError),
+    /// A large run's predictions could not be read back from their spill file.
+    #[error(transparent)]
+    Spill(#[from] stance_eval::store::SpillError),
 }
 
 /// One file written, with its size.
@@ -72,24 +75,82 @@ pub fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
     v
 }
 
-/// The report folder's predictions file, name and bytes: `predictions.csv`, or past `max_json_predictions` (when
+/// The report folder's predictions file's name: `predictions.csv`, or past `max_json_predictions` (when
 /// `report.json` leaves the predictions out and this file is their only copy) `predictions.csv.gz`. The limit is a
 /// parameter so tests can cross it with a small report.
+pub(crate) fn predictions_file_name(
+    report: &RunReport,
+    max_json_predictions: usize,
+) -> &'static str {
+    if report.bounded_at(max_json_predictions).omits_predictions() {
+        stance_results::PREDICTIONS_CSV_GZ
+    } else {
+        stance_results::PREDICTIONS_CSV
+    }
+}
+
+/// Writes the predictions file (named by [`predictions_file_name`]) to `out` as it is produced.
+pub(crate) fn write_predictions_file<W: std::io::Write>(
+    report: &RunReport,
+    max_json_predictions: usize,
+    out: W,
+) -> Result<W, tables::PredictionsError> {
+    if report.bounded_at(max_json_predictions).omits_predictions() {
+        tables::write_predictions_csv_gz(report, out)
+    } else {
+        tables::write_predictions_csv(report, out)
+    }
+}
+
+/// The predictions file's name and bytes (in memory: for tests).
+#[cfg(test)]
 pub(crate) fn predictions_file(
     report: &RunReport,
     max_json_predictions: usize,
 ) -> (&'static str, Vec<u8>) {
-    if report.bounded_at(max_json_predictions).omits_predictions() {
-        (
-            stance_results::PREDICTIONS_CSV_GZ,
-            tables::predictions_csv_gz(report),
-        )
-    } else {
-        (
-            stance_results::PREDICTIONS_CSV,
-            tables::predictions_csv(report),
-        )
+    (
+        predictions_file_name(report, max_json_predictions),
+        write_predictions_file(report, max_json_predictions, Vec::new()).expect("in memory"),
+    )
+}
+
+/// A file of the report folder could not be written: named as the file it would have become (the staging folder
+/// is removed on return, and never the user's concern), with what went wrong (a full disk, a failing device).
+fn cannot_write(out: &Path, name: &str, e: &std::io::Error) -> ReportError {
+    ReportError::Io {
+        path: out.join(name),
+        source: std::io::Error::new(
+            e.kind(),
+            format!("cannot write it: {e}; the previous report there, if any, is left as it was"),
+        ),
     }
+}
+
+/// Streams the predictions file into the staging folder `dir` (it is the one file that grows with the run, so it
+/// is never held whole); returns its name and size.
+fn stream_predictions(
+    out: &Path,
+    dir: &Path,
+    report: &RunReport,
+) -> Result<(&'static str, u64), ReportError> {
+    let name = predictions_file_name(report, stance_results::MAX_JSON_PREDICTIONS);
+    let file = fs::File::create(dir.join(name)).map_err(|e| cannot_write(out, name, &e))?;
+    let w = atomic::Through(std::io::BufWriter::with_capacity(1 << 20, file));
+    let mut w = write_predictions_file(report, stance_results::MAX_JSON_PREDICTIONS, w).map_err(
+        |e| match e {
+            tables::PredictionsError::Write(e) => cannot_write(out, name, &e),
+            tables::PredictionsError::Spill(e) => ReportError::Spill(e),
+        },
+    )?;
+    std::io::Write::flush(&mut w).map_err(|e| cannot_write(out, name, &e))?;
+    let file =
+        w.0.into_inner()
+            .map_err(|e| cannot_write(out, name, e.error()))?;
+    let bytes = file
+        .metadata()
+        .map_err(|e| cannot_write(out, name, &e))?
+        .len();
+    Ok((name, bytes))
 }
 
 /// Writes the whole report folder at `out`, replacing a previous report there atomically.
@@ -111,18 +172,19 @@ pub fn write_report_folder(
         to_json(&tables::flat_metrics(report)),
     );
     files.insert("metrics.csv".into(), tables::metrics_csv(report));
-    // The predictions file is the biggest (and, compressed, the slowest) to produce: it is built alongside the
-    // charts. Each side is a pure function of the report, so the bytes do not depend on the thread count.
-    let ((name, bytes), charts) = rayon::join(
-        || predictions_file(report, stance_results::MAX_JSON_PREDICTIONS),
+    // The predictions file is the biggest (and, compressed, the slowest) to produce: it is streamed to its file
+    // alongside the charts. Each side is a pure function of the report, so the bytes do not depend on the thread
+    // count.
+    let (predictions, charts) = rayon::join(
+        || stream_predictions(out, &dir, report),
         || stance_charts::render_all(report),
     );
-    files.insert(name.into(), bytes);
+    let predictions = predictions?;
     let charts = charts?;
     let md = markdown::render(
         report,
         &charts.iter().map(|c| c.0.clone()).collect::<Vec<_>>(),
-    );
+    )?;
     files.insert(
         "report.html".into(),
         html::render(
@@ -153,22 +215,17 @@ pub fn write_report_folder(
                 source,
             })?;
         }
-        // Named as the file it would have become (the staging folder is removed on return, and never the user's
-        // concern), with what went wrong: a full disk, a failing device.
-        atomic::write_file(&path, bytes).map_err(|e| ReportError::Io {
-            path: out.join(name),
-            source: std::io::Error::new(
-                e.kind(),
-                format!(
-                    "cannot write it: {e}; the previous report there, if any, is left as it was"
-                ),
-            ),
-        })?;
+        atomic::write_file(&path, bytes).map_err(|e| cannot_write(out, name, &e))?;
         written.push(Written {
             name: name.clone(),
             bytes: bytes.len() as u64,
         });
     }
+    written.push(Written {
+        name: predictions.0.to_string(),
+        bytes: predictions.1,
+    });
+    written.sort_by(|a, b| a.name.cmp(&b.name));
     staging.commit()?;
     Ok(written)
 }

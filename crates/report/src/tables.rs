@@ -7,6 +7,7 @@ use std::borrow::Cow;
 
 use crate::csv_safe::neutralise;
 use stance_eval::results::Estimate;
+use stance_eval::store::SpillError;
 use stance_results::RunReport;
 
 /// A text field as written to CSV: user text (ids, labels, names) starting with `=`, `+`, `-`, `@`, tab or CR gets
@@ -63,26 +64,58 @@ pub fn metrics_csv(r: &RunReport) -> Vec<u8> {
     w.into_inner().expect("in-memory writer")
 }
 
+/// Why the predictions file could not be produced: its writer failed, or a large run's spill file could not be
+/// read back.
+#[derive(Debug)]
+pub enum PredictionsError {
+    /// Writing failed.
+    Write(std::io::Error),
+    /// Reading the run's spilled predictions back failed.
+    Spill(SpillError),
+}
+
+impl From<std::io::Error> for PredictionsError {
+    fn from(e: std::io::Error) -> Self {
+        PredictionsError::Write(e)
+    }
+}
+
+impl From<SpillError> for PredictionsError {
+    fn from(e: SpillError) -> Self {
+        PredictionsError::Spill(e)
+    }
+}
+
 /// `predictions.csv`: every out-of-fold prediction, one row per configuration × item × repeat.
-pub fn predictions_csv(r: &RunReport) -> Vec<u8> {
-    write_predictions_csv(r, Vec::new()).expect("in-memory write")
+pub fn predictions_csv(r: &RunReport) -> Result<Vec<u8>, PredictionsError> {
+    write_predictions_csv(r, Vec::new())
 }
 
 /// `predictions.csv.gz`: [`predictions_csv`] gzip-compressed as it is produced (the uncompressed CSV is never
 /// held whole). Deterministic bytes: the header carries no file name and a zero modification time, and the level
 /// is fixed (1, the fastest: on the 30k naive-Bayes benchmark, 27.3 MB of CSV became 8.1 MB and writing the
 /// report folder took 1.3 s, against 7.1 MB and 3.4 s at gzip's default level 6 and 0.8 s uncompressed).
-pub fn predictions_csv_gz(r: &RunReport) -> Vec<u8> {
-    let gz = flate2::GzBuilder::new()
-        .mtime(0)
-        .write(Vec::new(), flate2::Compression::new(1));
-    write_predictions_csv(r, gz)
-        .and_then(|gz| gz.finish())
-        .expect("in-memory write")
+pub fn predictions_csv_gz(r: &RunReport) -> Result<Vec<u8>, PredictionsError> {
+    write_predictions_csv_gz(r, Vec::new())
 }
 
-/// Writes the predictions CSV to `out` and returns it.
-fn write_predictions_csv<W: std::io::Write>(r: &RunReport, out: W) -> std::io::Result<W> {
+/// [`predictions_csv_gz`] written to `out` as it is produced.
+pub fn write_predictions_csv_gz<W: std::io::Write>(
+    r: &RunReport,
+    out: W,
+) -> Result<W, PredictionsError> {
+    let gz = flate2::GzBuilder::new()
+        .mtime(0)
+        .write(out, flate2::Compression::new(1));
+    Ok(write_predictions_csv(r, gz)?.finish()?)
+}
+
+/// [`predictions_csv`] written to `out` as it is produced: one configuration's repeat at a time is held (read
+/// back from the spill file, for a large merged run), never the whole file.
+pub fn write_predictions_csv<W: std::io::Write>(
+    r: &RunReport,
+    out: W,
+) -> Result<W, PredictionsError> {
     let mut w = csv::Writer::from_writer(out);
     let mut header: Vec<String> = [
         "config",
@@ -103,10 +136,11 @@ fn write_predictions_csv<W: std::io::Write>(r: &RunReport, out: W) -> std::io::R
             .iter()
             .map(|c| text(&format!("p_{c}")).into_owned()),
     );
-    w.write_record(&header)?;
-    for c in &r.run.configs {
-        for (repeat, preds) in c.predictions.iter().enumerate() {
-            for (item, p) in r.run.items.iter().zip(preds) {
+    w.write_record(&header).map_err(std::io::Error::from)?;
+    for (ci, c) in r.run.configs.iter().enumerate() {
+        for repeat in 0..r.repeats_of(ci) {
+            let preds = r.repeat_predictions(ci, repeat)?;
+            for (item, p) in r.run.items.iter().zip(preds.iter()) {
                 let Some(p) = p else { continue };
                 let mut row = vec![
                     text(&c.id).into_owned(),
@@ -122,11 +156,11 @@ fn write_predictions_csv<W: std::io::Write>(r: &RunReport, out: W) -> std::io::R
                     Some(v) => row.extend(v.iter().map(|x| format!("{x}"))),
                     None => row.extend(r.data.classes.iter().map(|_| String::new())),
                 }
-                w.write_record(&row)?;
+                w.write_record(&row).map_err(std::io::Error::from)?;
             }
         }
     }
-    w.into_inner().map_err(|e| e.into_error())
+    Ok(w.into_inner().map_err(|e| e.into_error())?)
 }
 
 /// `behaviour.csv`: one row per configuration × behavioural case (texts of a perturbed case joined by ` => `).

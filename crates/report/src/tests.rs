@@ -118,7 +118,7 @@ fn large_runs_write_gzipped_predictions() {
     let limit = report.prediction_count() - 1;
     let (small_name, csv) = predictions_file(&report, limit + 1);
     assert_eq!(small_name, PREDICTIONS_CSV);
-    assert_eq!(csv, tables::predictions_csv(&report));
+    assert_eq!(csv, tables::predictions_csv(&report).unwrap());
     let (large_name, gz) = predictions_file(&report, limit);
     assert_eq!(large_name, PREDICTIONS_CSV_GZ);
     assert_eq!(gz, predictions_file(&report, limit).1);

@@ -4,6 +4,7 @@
 //! **Place in the workspace** (layer order and its check: `tests/test_layers.rs`): uses `stance-models`,
 //! `stance-behaviour`, `stance-eval`, `stance-experiment`; never a crate above it.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -15,8 +16,10 @@ pub use consistency::{consistency, describe_predictions};
 
 use stance_behaviour::run::{CaseResult, Outcome};
 use stance_behaviour::summary::{csv_rows, summarize, BehaviourSummary};
+use stance_eval::oof::OutOfFold;
 use stance_eval::results::*;
 use stance_eval::run::{Run, RunOutput};
+use stance_eval::store::{SharedPredictions, SpillError};
 use stance_eval::MetricName;
 use stance_experiment::{Experiment, ExperimentFile, LoadedData};
 use stance_models::ClassifierKind;
@@ -99,6 +102,11 @@ pub struct RunReport {
     /// `behaviour.csv`'s rows (one per configuration × case). Not part of `report.json`: the file holds them.
     #[serde(skip)]
     pub behaviour_rows: Vec<[String; 9]>,
+    /// The predictions of a run above [`MAX_JSON_PREDICTIONS`], whose configurations then hold none: the report
+    /// writes `predictions.csv.gz` from here (see [`RunReport::repeat_predictions`]). Not part of `report.json`;
+    /// `None` for a report read back from one, or for a smaller run.
+    #[serde(skip)]
+    pub predictions_store: Option<SharedPredictions>,
 }
 
 /// Behavioural test results in `report.json`: compact enough for a baseline, complete in `behaviour.csv`.
@@ -229,11 +237,46 @@ impl RunReport {
 
     /// Out-of-fold predictions held (configurations × repeats × items).
     pub fn prediction_count(&self) -> usize {
+        if let Some(store) = &self.predictions_store {
+            return store.count();
+        }
         self.run
             .configs
             .iter()
             .map(|c| c.predictions.len() * self.run.items.len())
             .sum()
+    }
+
+    /// The repeats configuration `config` (an index into `run.configs`) has predictions for.
+    pub fn repeats_of(&self, config: usize) -> usize {
+        match &self.predictions_store {
+            Some(store) => store.oof(config).n_repeats(),
+            None => self.run.configs[config].predictions.len(),
+        }
+    }
+
+    /// Configuration `config`'s predictions in `repeat`, by item: from its results, or read from the store of a
+    /// large run (which may mean reading a spill file back).
+    pub fn repeat_predictions(
+        &self,
+        config: usize,
+        repeat: usize,
+    ) -> Result<Cow<'_, [Option<PredictionRecord>]>, SpillError> {
+        match &self.predictions_store {
+            Some(store) => Ok(Cow::Owned(store.records(config, repeat)?)),
+            None => Ok(Cow::Borrowed(&self.run.configs[config].predictions[repeat])),
+        }
+    }
+
+    /// Configuration `config`'s predicted classes and votes.
+    pub fn oof(&self, config: usize) -> Cow<'_, OutOfFold> {
+        match &self.predictions_store {
+            Some(store) => Cow::Borrowed(store.oof(config)),
+            None => Cow::Owned(OutOfFold::new(
+                self.run.configs[config].predictions.clone(),
+                self.data.classes.len(),
+            )),
+        }
     }
 
     /// The report as `report.json` holds it: itself, or without predictions and item texts when those would make
@@ -286,6 +329,7 @@ impl RunReport {
                     .unwrap_or_else(|| PREDICTIONS_CSV_GZ.to_string()),
             ),
             behaviour_rows: Vec::new(),
+            predictions_store: None,
         }))
     }
 
@@ -332,6 +376,7 @@ impl RunReport {
         let RunOutput {
             run,
             behaviour,
+            predictions,
             timings: t,
         } = output;
         let ds = &data.dataset;
@@ -369,6 +414,7 @@ impl RunReport {
                 .iter()
                 .flat_map(|(c, rs)| csv_rows(c, rs))
                 .collect(),
+            predictions_store: predictions,
         };
         let timings = Timings {
             total_seconds: 0.0,

@@ -9,7 +9,9 @@
 //! shards of different data, experiments, behavioural suites, harness builds or platforms, a shard index given twice or
 //! missing. It then reloads the experiment (from the text the shards carry) and its data, checks the data still
 //! has the hashes the shards saw, reassembles the grid and runs the rest of the evaluation, which gives exactly a
-//! single run's results. It writes nothing: the caller writes the report folder, atomically.
+//! single run's results. It reads every file as a stream, twice (checked first, then its task outputs one at a
+//! time), so it never holds a shard file or its predictions whole. It writes nothing: the caller writes the report
+//! folder, atomically.
 //!
 //! `--shard auto` reads the shard from the environment ([`from_env`]); see `docs/SCALE.md` for the recipes.
 //!
@@ -17,17 +19,21 @@
 //! `stance-corpus`, `stance-eval`, `stance-experiment`, `stance-results`; never a crate above it.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use stance_core::atomic::write_atomic;
 use stance_core::atomic::WriteError;
 use stance_corpus::sha256_hex;
-use stance_eval::grid::{extract_all, TaskOutput};
-use stance_eval::partition::{reassemble, tasks_of, GridGap, ShardId, ShardRun};
+use stance_eval::grid::{extract_all, GridBuilder, TaskOutput};
+use stance_eval::partition::{tasks_of, GridGap, Reassembly, ShardId, ShardRun};
+use stance_eval::results::MAX_JSON_PREDICTIONS;
 use stance_eval::run::{finish, prepare, GridTimes, RunOutput};
 use stance_eval::{EvalError, Plan};
 use stance_experiment::{
@@ -521,6 +527,225 @@ impl ShardFile {
         }
         Ok(file)
     }
+
+    /// Checks one shard file as [`ShardFile::read`] does (complete JSON, this format and version, a trailer that
+    /// matches its body), reading it as a stream and keeping everything but its outputs, which are counted and
+    /// left out (`outputs` is empty): a merge checks every shard this way first, then streams the outputs with
+    /// [`stream_outputs`].
+    pub fn read_header(path: &Path) -> Result<ShardFile, ShardError> {
+        let o: ShardOutline = parse_streamed(path, |de| ShardOutline::deserialize(de))?;
+        if o.format != FORMAT || o.format_version != FORMAT_VERSION {
+            return Err(ShardError::NotAShard {
+                path: path.to_path_buf(),
+                message: format!(
+                    "it says format {} version {}; re-run the shard with this harness",
+                    o.format, o.format_version
+                ),
+            });
+        }
+        let end = Trailer {
+            tasks: o.outputs.len(),
+            predictions: o
+                .outputs
+                .iter()
+                .flat_map(|t| &t.cells)
+                .map(|c| c.predictions.0)
+                .sum(),
+        };
+        let listed: Vec<usize> = o.outputs.iter().map(|t| t.task).collect();
+        if end != o.end || listed != o.tasks {
+            return Err(ShardError::NotAShard {
+                path: path.to_path_buf(),
+                message: format!(
+                    "its trailer or task list ({} tasks, {} predictions) does not match its body ({} tasks, {} \
+                     predictions); the file was cut and spliced or edited",
+                    o.end.tasks, o.end.predictions, end.tasks, end.predictions
+                ),
+            });
+        }
+        Ok(ShardFile {
+            format: o.format,
+            format_version: o.format_version,
+            harness: o.harness,
+            platform: o.platform,
+            experiment: o.experiment,
+            inputs: o.inputs,
+            behaviour_sha256: o.behaviour_sha256,
+            shard: o.shard,
+            n_tasks: o.n_tasks,
+            tasks: o.tasks,
+            times: o.times,
+            outputs: Vec::new(),
+            end: o.end,
+        })
+    }
+}
+
+/// A task output's outline, for checking a shard file without holding its predictions: its task and the number
+/// of predictions of each cell.
+#[derive(Deserialize)]
+struct TaskOutline {
+    task: usize,
+    cells: Vec<CellOutline>,
+}
+
+#[derive(Deserialize)]
+struct CellOutline {
+    predictions: Counted,
+}
+
+/// The length of a JSON array, its elements skipped.
+struct Counted(usize);
+
+impl<'de> Deserialize<'de> for Counted {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Count;
+        impl<'de> Visitor<'de> for Count {
+            type Value = Counted;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Counted, A::Error> {
+                let mut n = 0;
+                while seq.next_element::<IgnoredAny>()?.is_some() {
+                    n += 1;
+                }
+                Ok(Counted(n))
+            }
+        }
+        d.deserialize_seq(Count)
+    }
+}
+
+/// A shard file with its outputs outlined, not held.
+#[derive(Deserialize)]
+struct ShardOutline {
+    format: String,
+    format_version: u32,
+    harness: HarnessInfo,
+    platform: String,
+    experiment: ShardExperiment,
+    inputs: BTreeMap<String, String>,
+    behaviour_sha256: String,
+    shard: ShardId,
+    n_tasks: usize,
+    tasks: Vec<usize>,
+    times: ShardTimes,
+    outputs: Vec<TaskOutline>,
+    end: Trailer,
+}
+
+/// Parses the shard file at `path` from a buffered reader (never the whole file in memory) with `parse`; a file
+/// that ends early is [`ShardError::Truncated`].
+fn parse_streamed<T>(
+    path: &Path,
+    parse: impl FnOnce(
+        &mut serde_json::Deserializer<serde_json::de::IoRead<io::BufReader<fs::File>>>,
+    ) -> Result<T, serde_json::Error>,
+) -> Result<T, ShardError> {
+    let io_error = |source| ShardError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = fs::File::open(path).map_err(io_error)?;
+    let bytes = file.metadata().map_err(io_error)?.len() as usize;
+    let mut de = serde_json::Deserializer::from_reader(io::BufReader::with_capacity(1 << 20, file));
+    parse(&mut de)
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(|e| {
+            if e.is_io() {
+                ShardError::Io {
+                    path: path.to_path_buf(),
+                    source: e.into(),
+                }
+            } else if e.is_eof() {
+                ShardError::Truncated {
+                    path: path.to_path_buf(),
+                    bytes,
+                    line: e.line(),
+                }
+            } else {
+                ShardError::ShardJson {
+                    path: path.to_path_buf(),
+                    source: e,
+                }
+            }
+        })
+}
+
+/// Streams the task outputs of a shard file, in file order, to `each` (one held at a time); every other field is
+/// skipped ([`ShardFile::read_header`] checked them). An error of `each` stops the reading and is returned.
+pub fn stream_outputs(
+    path: &Path,
+    mut each: impl FnMut(TaskOutput) -> Result<(), ShardError>,
+) -> Result<(), ShardError> {
+    struct Outputs<'a, F> {
+        each: &'a mut F,
+        failed: &'a mut Option<ShardError>,
+    }
+    impl<'de, F: FnMut(TaskOutput) -> Result<(), ShardError>> DeserializeSeed<'de> for Outputs<'_, F> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    impl<'de, F: FnMut(TaskOutput) -> Result<(), ShardError>> Visitor<'de> for Outputs<'_, F> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an array of task outputs")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while let Some(out) = seq.next_element::<TaskOutput>()? {
+                if let Err(e) = (self.each)(out) {
+                    *self.failed = Some(e);
+                    return Err(serde::de::Error::custom("stopped"));
+                }
+            }
+            Ok(())
+        }
+    }
+    struct File<'a, F> {
+        each: &'a mut F,
+        failed: &'a mut Option<ShardError>,
+    }
+    impl<'de, F: FnMut(TaskOutput) -> Result<(), ShardError>> Visitor<'de> for File<'_, F> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a shard file")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut outputs = false;
+            while let Some(key) = map.next_key::<String>()? {
+                if key == "outputs" {
+                    map.next_value_seed(Outputs {
+                        each: &mut *self.each,
+                        failed: &mut *self.failed,
+                    })?;
+                    outputs = true;
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            if !outputs {
+                return Err(serde::de::Error::missing_field("outputs"));
+            }
+            Ok(())
+        }
+    }
+    let mut failed = None;
+    let parsed = parse_streamed(path, |de| {
+        serde::Deserializer::deserialize_map(
+            de,
+            File {
+                each: &mut each,
+                failed: &mut failed,
+            },
+        )
+    });
+    match failed {
+        Some(e) => Err(e),
+        None => parsed,
+    }
 }
 
 /// The files to merge: each file as given, each directory's `shard-*-of-*.json` (sorted by name).
@@ -662,16 +887,22 @@ fn check_one_run(shards: &[(PathBuf, ShardFile)], harness: &HarnessInfo) -> Resu
 
 /// Checks that `paths` are every shard of one run, each once, then finishes the run. `harness` is the merging
 /// build, which must be the shards' build.
+///
+/// Memory does not follow the shard files' size: every file is first checked as a stream ([`ShardFile::read_header`]),
+/// then read again one task output at a time, each placed and dropped ([`Reassembly`]). What stays is a few bytes
+/// per prediction (its class); a run too large for `report.json` keeps its class probabilities in a spill file
+/// until the report is written.
 pub fn merge(paths: &[PathBuf], harness: &HarnessInfo) -> Result<Merged, ShardError> {
     let started = Instant::now();
     let mut shards = Vec::new();
     for p in paths {
-        shards.push((p.clone(), ShardFile::read(p)?));
+        shards.push((p.clone(), ShardFile::read_header(p)?));
     }
     check_one_run(&shards, harness)?;
     let (first_path, first) = shards.first().ok_or(ShardError::NoShards)?;
+    let first_path = first_path.clone();
 
-    let read_seconds = started.elapsed().as_secs_f64();
+    let mut read_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let experiment =
         Experiment::from_source(&first.experiment.text, first.experiment.path.as_deref())?;
@@ -706,28 +937,46 @@ pub fn merge(paths: &[PathBuf], harness: &HarnessInfo) -> Result<Merged, ShardEr
     let prepared = prepare(&plan, &data.dataset)?;
     let folds = prepared.fit_folds();
     let n_tasks = plan.tasks(folds.len()).len();
-    let mut outputs = Vec::new();
     let mut owner = BTreeMap::new();
-    let mut times = Vec::new();
     shards.sort_by_key(|(_, s)| s.shard.index);
-    for (path, s) in shards {
+    for (path, s) in &shards {
         let expected = tasks_of(&plan, folds, s.shard);
         if s.n_tasks != n_tasks || s.tasks != expected {
             return Err(ShardError::BadTasks {
-                path,
+                path: path.clone(),
                 problem: format!(
                     "it ran tasks {:?} of {}, but shard {} of this run is dealt tasks {expected:?} of {n_tasks}",
                     s.tasks, s.n_tasks, s.shard
                 ),
             });
         }
-        for o in &s.outputs {
-            owner.insert(o.task, path.clone());
+        for &t in &s.tasks {
+            owner.insert(t, path.clone());
         }
-        outputs.extend(s.outputs);
+    }
+    // A run too large for report.json holds its probabilities in a spill file: they are needed only to write the
+    // predictions file, and would otherwise be the one part of the merge that grows with the shard files.
+    let n_cells = plan.cells().len();
+    let repeats = folds.iter().map(|f| f.repeat).max().map_or(1, |r| r + 1);
+    let spill = n_cells * repeats * data.dataset.items.len() > MAX_JSON_PREDICTIONS;
+    let proba = GridBuilder::probabilities(n_cells, &data.dataset, folds, spill)
+        .map_err(EvalError::from)?;
+    let mut grid = Reassembly::new(&plan, &data.dataset, folds, proba);
+    let started = Instant::now();
+    let mut times = Vec::new();
+    for (path, s) in shards {
+        stream_outputs(&path, |out| {
+            grid.check(&out).map_err(|gap| ShardError::BadTasks {
+                path: path.clone(),
+                problem: gap.to_string(),
+            })?;
+            grid.add(out).map_err(EvalError::from)?;
+            Ok(())
+        })?;
         times.push((path, s.times));
     }
-    let grid = reassemble(&plan, &data.dataset, folds, outputs).map_err(|gap| {
+    read_seconds += started.elapsed().as_secs_f64();
+    let grid = grid.finish().map_err(|gap| {
         let task = match &gap {
             GridGap::Missing(t) => t.first().copied(),
             GridGap::Repeated(t) | GridGap::Bad { task: t, .. } => Some(*t),

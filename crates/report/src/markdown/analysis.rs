@@ -4,8 +4,8 @@ use std::fmt::Write;
 
 use super::MAX_ERRORS;
 use crate::format::{code, escape};
-use stance_eval::oof::OutOfFold;
 use stance_eval::results::{ConfigResult, TopFeatures};
+use stance_eval::store::SpillError;
 use stance_results::RunReport;
 
 /// "Top features": weights per class for linear models, impurity importance for trees.
@@ -88,13 +88,13 @@ fn feature_block(s: &mut String, id: &str, top: &TopFeatures) {
 }
 
 /// "Error analysis": every statement the best gets wrong in some repeat, most often wrong first.
-pub(super) fn error_analysis(r: &RunReport, best: &ConfigResult) -> String {
+pub(super) fn error_analysis(r: &RunReport, best: &ConfigResult) -> Result<String, SpillError> {
     let mut s = String::new();
     let _ = writeln!(s, "## Error analysis: {}\n", code(&best.id));
-    let errors = error_rows(r, best);
+    let errors = error_rows(r, best)?;
     if errors.is_empty() {
         let _ = writeln!(s, "Every item is predicted correctly in most repeats.\n");
-        return s;
+        return Ok(s);
     }
     let _ = writeln!(
         s,
@@ -134,7 +134,7 @@ pub(super) fn error_analysis(r: &RunReport, best: &ConfigResult) -> String {
         );
     }
     let _ = writeln!(s);
-    s
+    Ok(s)
 }
 
 struct ErrorRow {
@@ -148,9 +148,16 @@ struct ErrorRow {
     confidence: Option<f64>,
 }
 
-fn error_rows(r: &RunReport, c: &ConfigResult) -> Vec<ErrorRow> {
+fn error_rows(r: &RunReport, c: &ConfigResult) -> Result<Vec<ErrorRow>, SpillError> {
     let k = r.data.classes.len();
-    let oof = OutOfFold::new(c.predictions.clone(), k);
+    let ci = r
+        .run
+        .configs
+        .iter()
+        .position(|x| x.id == c.id)
+        .expect("a configuration of this report");
+    let oof = r.oof(ci);
+    let proba = mean_probabilities(r, ci)?;
     let mut rows = Vec::new();
     for (i, item) in r.run.items.iter().enumerate() {
         let votes = oof.votes(i);
@@ -172,7 +179,7 @@ fn error_rows(r: &RunReport, c: &ConfigResult) -> Vec<ErrorRow> {
             predicted: r.data.classes[predicted].clone(),
             wrong,
             total,
-            confidence: mean_probability(&oof, i, predicted, k),
+            confidence: proba.mean(i, predicted),
         });
     }
     rows.sort_by(|a, b| {
@@ -180,20 +187,43 @@ fn error_rows(r: &RunReport, c: &ConfigResult) -> Vec<ErrorRow> {
             .cmp(&(a.wrong * b.total))
             .then_with(|| a.id.cmp(&b.id))
     });
-    rows
+    Ok(rows)
 }
 
-/// The model's mean probability for `class` on `item`, over the repeats that have probabilities.
-fn mean_probability(oof: &OutOfFold, item: usize, class: usize, k: usize) -> Option<f64> {
-    let mut proba_sum = vec![0.0f64; k];
-    let mut with_proba = 0usize;
-    for rep in oof.predictions() {
-        if let Some(v) = rep[item].as_ref().and_then(|p| p.proba.as_ref()) {
-            with_proba += 1;
-            for (s, x) in proba_sum.iter_mut().zip(v) {
-                *s += x;
+/// Per item, the model's class probabilities summed over the repeats that have them, and how many do.
+struct ProbaSums {
+    k: usize,
+    sums: Vec<f64>,
+    with_proba: Vec<usize>,
+}
+
+impl ProbaSums {
+    /// The model's mean probability for `class` on `item`, over the repeats that have probabilities.
+    fn mean(&self, item: usize, class: usize) -> Option<f64> {
+        let n = self.with_proba[item];
+        (n > 0).then(|| self.sums[item * self.k + class] / n as f64)
+    }
+}
+
+/// Configuration `ci`'s probabilities summed per item, repeat by repeat (one repeat held at a time: a large run's
+/// are read back from its spill file).
+fn mean_probabilities(r: &RunReport, ci: usize) -> Result<ProbaSums, SpillError> {
+    let (n, k) = (r.run.items.len(), r.data.classes.len());
+    let mut out = ProbaSums {
+        k,
+        sums: vec![0.0; n * k],
+        with_proba: vec![0; n],
+    };
+    for repeat in 0..r.repeats_of(ci) {
+        let preds = r.repeat_predictions(ci, repeat)?;
+        for (i, p) in preds.iter().enumerate().take(n) {
+            if let Some(v) = p.as_ref().and_then(|p| p.proba.as_ref()) {
+                out.with_proba[i] += 1;
+                for (s, x) in out.sums[i * k..(i + 1) * k].iter_mut().zip(v) {
+                    *s += x;
+                }
             }
         }
     }
-    (with_proba > 0).then(|| proba_sum[class] / with_proba as f64)
+    Ok(out)
 }

@@ -11,6 +11,7 @@ mod summary;
 mod tuning;
 
 use stance_eval::results::ConfigResult;
+use stance_eval::store::SpillError;
 use stance_results::RunReport;
 
 /// Most misclassified statements listed in the error-analysis table.
@@ -19,11 +20,12 @@ pub const MAX_ERRORS: usize = 200;
 /// Configurations shown in the per-class and top-feature sections.
 pub const DETAIL_CONFIGS: usize = 5;
 
-/// Renders the Markdown report; `charts` lists the chart files written beside it (relative paths).
-pub fn render(r: &RunReport, charts: &[String]) -> String {
+/// Renders the Markdown report; `charts` lists the chart files written beside it (relative paths). Fails only
+/// when a large run's predictions cannot be read back from their spill file (the error analysis reads them).
+pub fn render(r: &RunReport, charts: &[String]) -> Result<String, SpillError> {
     let best = r.config(&r.run.best).expect("best exists");
     let detail = detail_configs(r);
-    [
+    Ok([
         summary::title_and_summary(r, best),
         summary::what_the_data_can_tell(r),
         results::leaderboard(r, best, charts),
@@ -31,7 +33,7 @@ pub fn render(r: &RunReport, charts: &[String]) -> String {
         results::confusion(r, best, charts),
         tuning::tuning(r),
         analysis::top_features(r, &detail),
-        analysis::error_analysis(r, best),
+        analysis::error_analysis(r, best)?,
         extras::per_group(r, charts),
         extras::ablation(r, charts),
         extras::learning_curve(r, charts),
@@ -39,7 +41,7 @@ pub fn render(r: &RunReport, charts: &[String]) -> String {
         extras::warnings(r),
         extras::reproduce(r),
     ]
-    .concat()
+    .concat())
 }
 
 /// The chart's image line when that chart was drawn (a section without data draws none).
