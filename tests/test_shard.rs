@@ -162,7 +162,7 @@ fn a_run_too_large_for_report_json_merges_byte_for_byte() {
         "big.toml",
         r#"name = "big"
 seed = 5
-bootstrap = 20
+bootstrap = 100
 
 [data]
 source = "csv"
