@@ -613,3 +613,84 @@ type = "majority"
     let mut rows = csv::Reader::from_reader(text.as_bytes());
     assert_eq!(rows.records().count(), 260_000);
 }
+
+/// `[report] top_features`: by default only the best configuration is refitted for its top features; naming
+/// configurations (or `"all"`) adds theirs, and a configuration's table does not depend on which others are listed.
+#[test]
+fn top_features_are_refitted_only_for_the_configurations_named() {
+    let wd = Workdir::with_repo_data();
+    let exp = |name: &str, report: &str| {
+        format!(
+            r#"
+name = "{name}"
+seed = 3
+bootstrap = 0
+[data]
+source = "gold"
+classes = ["support", "oppose"]
+[evaluation]
+scheme = "stratified-kfold"
+k = 3
+[behaviour]
+enabled = false
+[[features]]
+name = "lexicon"
+extractors = [{{ type = "lexicon" }}]
+[[features]]
+name = "words"
+extractors = [{{ type = "word-ngrams" }}]
+[[classifiers]]
+type = "logistic"
+[[classifiers]]
+type = "naive-bayes"
+[[classifiers]]
+type = "majority"
+{report}
+"#
+        )
+    };
+    wd.write("default.toml", exp("default", ""));
+    wd.write("all.toml", exp("all", "[report]\ntop_features = [\"all\"]"));
+    wd.write(
+        "named.toml",
+        exp(
+            "named",
+            "[report]\ntop_features = [\"words + naive-bayes\"]",
+        ),
+    );
+    for name in ["default", "all", "named"] {
+        wd.run(&["run", &format!("{name}.toml"), "-q"]).ok();
+    }
+    let (default, all, named) = (
+        report(&wd, "reports/default"),
+        report(&wd, "reports/all"),
+        report(&wd, "reports/named"),
+    );
+    let with_top = |r: &RunReport| -> Vec<String> {
+        r.run
+            .configs
+            .iter()
+            .filter(|c| c.top_features.is_some())
+            .map(|c| c.id.clone())
+            .collect()
+    };
+    let best = default.run.leaderboard[0].clone();
+    assert_eq!(with_top(&default), vec![best.clone()]);
+    assert_eq!(with_top(&named), vec!["words + naive-bayes".to_string()]);
+    assert_eq!(with_top(&all).len(), 4, "{:?}", with_top(&all));
+    let top = |r: &RunReport, id: &str| {
+        serde_json::to_string(&r.config(id).unwrap().top_features).unwrap()
+    };
+    assert_eq!(top(&default, &best), top(&all, &best));
+    assert_eq!(
+        top(&named, "words + naive-bayes"),
+        top(&all, "words + naive-bayes")
+    );
+    let md = wd.read("reports/named/report.md");
+    assert!(
+        md.contains(
+            "Shown for `words + naive-bayes` (`[report] top_features = [\"words + naive-bayes\"]`"
+        ),
+        "{md}"
+    );
+}

@@ -102,6 +102,9 @@ alpha = ALPHA
 [[classifiers]]
 type = "linear-svm"
 c = C
+# Every configuration's top features, so the comparison below covers them all.
+[report]
+top_features = ["all"]
 "#;
 
 #[test]
@@ -134,6 +137,7 @@ fn a_one_value_list_predicts_exactly_what_the_fixed_value_does() {
     ] {
         let (x, y) = (config(&a, fixed_id), config(&b, listed_id));
         assert_eq!(x["predictions"], y["predictions"], "{listed_id}");
+        assert!(x["top_features"].is_object(), "{fixed_id}");
         assert_eq!(x["top_features"], y["top_features"], "{listed_id}");
         assert_eq!(y["tuning"]["per_fold"][0]["inner_folds"], 0);
     }

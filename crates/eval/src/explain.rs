@@ -1,10 +1,16 @@
-//! Top features: each model refitted on all items (labelled as such in the report), its weights or importances
+//! Top features: a model refitted on all items (labelled as such in the report), its weights or importances
 //! turned into the largest few per class.
+//!
+//! **What is refitted.** Only what a report reads: the configurations `[report] top_features` names (default: the
+//! best), and, when the plan has behavioural cases, every configuration they test (each needs its own model). A
+//! refit costs about one fold's fit on every item, so refitting every configuration of a large grid for tables no
+//! one asked for was a quarter of the run. A refitted configuration's output does not depend on which others are
+//! refitted: each refit is its own function of the plan, the data and the cell.
 
 use rayon::prelude::*;
 
 use super::fit::fit_transform;
-use super::plan::{Cell, Plan};
+use super::plan::{config_id, Cell, Explain, Plan};
 use super::results::{ClassFeatures, TopFeatures};
 use super::tune::{all_items_coords, config_key, tune_on, Candidates, Choice, Settings};
 use super::EvalError;
@@ -20,23 +26,54 @@ pub const TOP_FEATURES: usize = 10;
 /// configuration what the inner cross-validation on all items chose.
 pub type Refit = (usize, Option<TopFeatures>, Vec<CaseResult>, Option<Choice>);
 
-/// Refits every non-baseline cell at the full training fraction on all items; returns its top features and, when the
-/// plan has behavioural cases, their results (the same fitted model `stance predict` would use). A tuned
-/// configuration is first tuned by an inner cross-validation on all items ([`super::tune`]).
-pub fn refit_all(
+/// The cells a run refits on all items, in cell order: the model cells at the full training fraction that
+/// `plan.top_features` names (`best` is the cell ranked best, or on a learning curve the same configuration at the
+/// full fraction), and every model cell at that fraction when the plan has behavioural cases.
+pub fn to_refit(plan: &Plan, cells: &[Cell], best: usize) -> Vec<usize> {
+    let last = plan.fractions().len() - 1;
+    (0..cells.len())
+        .filter(|&ci| cells[ci].fraction == last && cells[ci].variant.is_some())
+        .filter(|&ci| !plan.behaviour.is_empty() || explained(plan, cells, best, ci))
+        .collect()
+}
+
+/// Whether the report shows cell `ci`'s top features: `[report] top_features` names it (`all`, `best`, or its id).
+pub fn explained(plan: &Plan, cells: &[Cell], best: usize, ci: usize) -> bool {
+    let cell = &cells[ci];
+    let Some(v) = cell.variant else {
+        return false;
+    };
+    if cell.fraction != plan.fractions().len() - 1 {
+        return false;
+    }
+    let id = config_id(
+        &plan.variants[v].features,
+        &plan.classifiers[cell.classifier],
+    );
+    plan.top_features.iter().any(|e| match e {
+        Explain::All => true,
+        Explain::Best => {
+            cells[best].variant == cell.variant && cells[best].classifier == cell.classifier
+        }
+        Explain::Config(c) => *c == id,
+    })
+}
+
+/// Refits the cells `which` (model cells at the full training fraction) on all items; returns their top features
+/// and, when the plan has behavioural cases, their results (the same fitted model `stance predict` would use). A
+/// tuned configuration is first tuned by an inner cross-validation on all items ([`super::tune`]).
+pub fn refit(
     plan: &Plan,
     cells: &[Cell],
     ds: &Dataset,
     extractions: &[Option<Extracted>],
+    which: &[usize],
 ) -> Result<Vec<Refit>, EvalError> {
-    let last = plan.fractions().len() - 1;
     let all: Vec<usize> = (0..ds.items.len()).collect();
     let labels = ds.labels();
-    let targets: Vec<(usize, usize)> = cells
+    let targets: Vec<(usize, usize)> = which
         .iter()
-        .enumerate()
-        .filter(|(_, c)| c.fraction == last)
-        .filter_map(|(ci, c)| c.variant.map(|v| (ci, v)))
+        .filter_map(|&ci| cells[ci].variant.map(|v| (ci, v)))
         .collect();
     let settings = if targets.iter().any(|&(ci, _)| plan.is_tuned(&cells[ci])) {
         Some(Settings::of(plan, ds)?)

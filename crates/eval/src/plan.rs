@@ -76,6 +76,42 @@ pub struct Plan {
     pub favg_classes: Option<Vec<String>>,
     /// Inner folds of the nested cross-validation that tunes listed parameters ([`super::tune`]).
     pub inner_k: usize,
+    /// The configurations refitted on all items for their top features (`[report] top_features`).
+    pub top_features: Vec<Explain>,
+}
+
+/// A configuration whose top features the report shows (one entry of `[report] top_features`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Explain {
+    /// The run's best configuration (known only once the grid is scored).
+    Best,
+    /// Every configuration that is not a baseline.
+    All,
+    /// One configuration, by its id without a learning curve's ` @ 50%` (the refit is on all items).
+    Config(String),
+}
+
+impl Explain {
+    /// Reads one entry as written: `best`, `all`, or a configuration id.
+    pub fn parse(entry: &str) -> Explain {
+        match entry {
+            "best" => Explain::Best,
+            "all" => Explain::All,
+            id => Explain::Config(id.to_string()),
+        }
+    }
+}
+
+/// A model configuration's id: `feature set + classifier`, each with the grid it tunes (a learning curve adds
+/// ` @ 50%`). The one place the form is spelled, so `[report] top_features` can be checked against it at load.
+pub fn config_id(features: &FeatureSet, classifier: &Classifier) -> String {
+    format!(
+        "{}{} + {}{}",
+        features.spec().name,
+        grid_suffix(features.grid()),
+        classifier.name(),
+        grid_suffix(classifier.grid()),
+    )
 }
 
 /// One reported configuration: a variant (or none, for baselines) × a classifier × a training fraction.
@@ -147,11 +183,8 @@ impl Plan {
                 for c in self.models() {
                     cells.push(Cell {
                         id: format!(
-                            "{}{} + {}{}{}",
-                            variant.features.spec().name,
-                            grid_suffix(variant.features.grid()),
-                            self.classifiers[c].name(),
-                            grid_suffix(self.classifiers[c].grid()),
+                            "{}{}",
+                            config_id(&variant.features, &self.classifiers[c]),
                             suffix(fi)
                         ),
                         variant: Some(v),

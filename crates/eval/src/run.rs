@@ -247,7 +247,7 @@ pub fn finish(
     let statistics_seconds = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
-    let behaviour = explain_all(plan, &cells, ds, extractions, &mut results)?;
+    let behaviour = explain_all(plan, &cells, ds, extractions, best, &mut results)?;
     let refit_seconds = started.elapsed().as_secs_f64();
 
     let ablation = (plan.kind == Kind::Ablation).then(|| views::ablation(plan, &ev, &results));
@@ -318,24 +318,29 @@ pub fn finish(
     })
 }
 
-/// Refits every configuration on all items for its top features, tuning choice and behavioural tests; returns
-/// the behavioural results per configuration. A per-group run has no single model to explain: its refit would not
-/// be any of the models it scored, so it refits nothing.
+/// Refits on all items what the report reads ([`explain::to_refit`]): top features for the configurations
+/// `[report] top_features` names, tuning choices on all items for those, behavioural tests for every
+/// configuration when there are cases; returns the behavioural results per configuration. A per-group run has no
+/// single model to explain: its refit would not be any of the models it scored, so it refits nothing.
 fn explain_all(
     plan: &Plan,
     cells: &[Cell],
     ds: &Dataset,
     extractions: &[Option<Extracted>],
+    best: usize,
     results: &mut [ConfigResult],
 ) -> Result<Vec<(String, Vec<CaseResult>)>, EvalError> {
     let refits = if plan.per_group.is_some() {
         Vec::new()
     } else {
-        explain::refit_all(plan, cells, ds, extractions)?
+        let which = explain::to_refit(plan, cells, best);
+        explain::refit(plan, cells, ds, extractions, &which)?
     };
     let mut behaviour = Vec::new();
     for (ci, top, cases, choice) in refits {
-        results[ci].top_features = top;
+        if explain::explained(plan, cells, best, ci) {
+            results[ci].top_features = top;
+        }
         if let (Some(t), Some(c)) = (results[ci].tuning.as_mut(), choice) {
             t.refit = Some(tune::choice_record(&t.candidates, None, &c));
         }

@@ -223,6 +223,63 @@ pub(crate) fn check_inner_k(
     Ok(())
 }
 
+/// `[report] top_features` names `best`, `all` or configurations the experiment has (model configurations only:
+/// a baseline has no weights), by the id reports give them.
+pub(crate) fn check_report(
+    file: &ExperimentFile,
+    feature_sets: &[FeatureSet],
+    classifiers: &[Classifier],
+    at: &Locator<'_>,
+) -> Result<(), ConfigError> {
+    let Some(report) = &file.report else {
+        return Ok(());
+    };
+    let variants: Vec<FeatureSet> = match (&file.ablation, file.kind) {
+        (Some(a), ExperimentKind::Ablation) => {
+            let full = feature_sets
+                .iter()
+                .find(|fs| fs.spec().name == a.feature_set);
+            match full.map(stance_eval::plan::ablation_variants) {
+                Some(Ok(v)) => v.into_iter().map(|v| v.features).collect(),
+                // The plan reports a variant that is not a valid feature set.
+                _ => return Ok(()),
+            }
+        }
+        _ => feature_sets.to_vec(),
+    };
+    let ids: Vec<String> = variants
+        .iter()
+        .flat_map(|fs| {
+            classifiers
+                .iter()
+                .filter(|c| !c.kind().is_baseline())
+                .map(move |c| stance_eval::plan::config_id(fs, c))
+        })
+        .collect();
+    let all = "report.top_features";
+    for (i, entry) in report.top_features.iter().enumerate() {
+        if entry == "best" || entry == "all" || ids.contains(entry) {
+            continue;
+        }
+        let what = if classifiers
+            .iter()
+            .any(|c| c.kind().is_baseline() && c.name() == entry)
+        {
+            format!("'{entry}' is a baseline, which has no weights to list")
+        } else {
+            format!("'{entry}' is not a configuration of this experiment")
+        };
+        return Err(at.invalid(
+            &[&format!("{all}[{i}]"), all, "report"],
+            format!(
+                "top_features: {what}; list \"best\", \"all\" or configuration ids as reports name them ({})",
+                ids.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Largest `evaluation.inner_k`: every inner fold re-fits every candidate on every outer fold.
 pub(crate) const MAX_INNER_K: usize = 20;
 

@@ -37,9 +37,9 @@ pub use errors::{ConfigError, MissingPath};
 pub use identity::Identity;
 pub use paths::ExperimentSource;
 pub use schema::{
-    AblationSpec, BehaviourGateSpec, BehaviourSpec, DataSpec, EvalSpec, ExperimentFile,
-    ExperimentKind, GateSpec, GoldSpec, LearningCurveSpec, DEFAULT_BEHAVIOUR_DIR,
-    DEFAULT_BEHAVIOUR_SUITES,
+    default_top_features, AblationSpec, BehaviourGateSpec, BehaviourSpec, DataSpec, EvalSpec,
+    ExperimentFile, ExperimentKind, GateSpec, GoldSpec, LearningCurveSpec, ReportSpec,
+    DEFAULT_BEHAVIOUR_DIR, DEFAULT_BEHAVIOUR_SUITES,
 };
 
 use check::*;
@@ -47,7 +47,7 @@ use paths::*;
 use schema::*;
 use spans::Locator;
 
-use stance_eval::plan::{ablation_variants, Clusters, Kind, Plan, Variant};
+use stance_eval::plan::{ablation_variants, Clusters, Explain, Kind, Plan, Variant};
 use stance_eval::splits::Split;
 
 use stance_corpus::sha256_hex;
@@ -157,6 +157,7 @@ impl Experiment {
         let feature_sets = check_feature_sets(&lexicons_resolved(&file.features, &source), &at)?;
         let classifiers = check_classifiers(&file.classifiers, &at)?;
         check_inner_k(&file.evaluation, &feature_sets, &classifiers, &at)?;
+        check_report(&file, &feature_sets, &classifiers, &at)?;
         let lines = at
             .starts
             .iter()
@@ -237,7 +238,20 @@ impl Experiment {
             per_group: eval.per_group.then_some(by),
             favg_classes: f.favg_classes.clone(),
             inner_k: eval.inner_k.unwrap_or(stance_eval::tune::DEFAULT_INNER_K),
+            top_features: self
+                .top_features()
+                .iter()
+                .map(|e| Explain::parse(e))
+                .collect(),
         })
+    }
+
+    /// `[report] top_features` as declared, or its default (`["best"]`).
+    pub fn top_features(&self) -> Vec<String> {
+        self.file
+            .report
+            .as_ref()
+            .map_or_else(default_top_features, |r| r.top_features.clone())
     }
 
     /// The line of the first of `keys` the experiment file spells out (later ones are fallbacks, e.g. the

@@ -234,6 +234,26 @@ pub struct ExperimentFile {
     /// Gate settings.
     #[serde(default)]
     pub gate: GateSpec,
+    /// What the report explains (`[report]`); left out, the defaults of [`ReportSpec`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<ReportSpec>,
+}
+
+/// `[report]`: what the report explains beyond the scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSpec {
+    /// The configurations refitted on all items for a top-features table: `"best"` (the best configuration),
+    /// `"all"` (every non-baseline configuration) or configuration ids as reports name them (`"words +
+    /// logistic"`). Defaults to `["best"]`: each refit costs about one fold's fit on every item, and only what is
+    /// listed here is refitted for its weights (behavioural tests still refit every configuration they test).
+    #[serde(default = "default_top_features")]
+    pub top_features: Vec<String>,
+}
+
+/// `[report] top_features` when not given: the best configuration only.
+pub fn default_top_features() -> Vec<String> {
+    vec!["best".to_string()]
 }
 
 pub(crate) fn default_kind() -> ExperimentKind {

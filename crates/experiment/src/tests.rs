@@ -481,3 +481,33 @@ fn the_grouping_column_is_named_once() {
     let holder = group_kfold(&csv, "\ngroup = \"holder\"");
     assert!(Experiment::from_source(&holder, None).is_ok());
 }
+
+#[test]
+fn report_top_features_must_name_configurations_of_the_experiment() {
+    let ok = format!("{MINIMAL}[report]\ntop_features = [\"best\", \"words + logistic\"]\n");
+    let e = Experiment::from_source(&ok, None).unwrap();
+    assert_eq!(e.top_features(), vec!["best", "words + logistic"]);
+    assert_eq!(
+        Experiment::from_source(MINIMAL, None)
+            .unwrap()
+            .top_features(),
+        vec!["best"]
+    );
+    let with_majority = MINIMAL.to_string() + "[[classifiers]]\ntype = \"majority\"\n";
+    for (entry, want) in [
+        (
+            "words + svm",
+            "'words + svm' is not a configuration of this experiment",
+        ),
+        (
+            "majority",
+            "'majority' is a baseline, which has no weights to list",
+        ),
+    ] {
+        let src = format!("{with_majority}[report]\ntop_features = [\"best\", \"{entry}\"]\n");
+        let (line, err) = line_of(&src);
+        assert!(err.contains(want), "wanted '{want}' in: {err}");
+        assert!(err.contains("(words + logistic)"), "{err}");
+        assert_eq!(line, line_starting(&src, "top_features"), "{err}");
+    }
+}

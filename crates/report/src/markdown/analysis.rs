@@ -8,8 +8,9 @@ use stance_eval::results::{ConfigResult, TopFeatures};
 use stance_eval::store::SpillError;
 use stance_results::RunReport;
 
-/// "Top features": weights per class for linear models, impurity importance for trees.
-pub(super) fn top_features(r: &RunReport, detail: &[&ConfigResult]) -> String {
+/// "Top features": weights per class for linear models, impurity importance for trees, for the configurations
+/// `[report] top_features` names (the only ones refitted for them), in leaderboard order.
+pub(super) fn top_features(r: &RunReport) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "## Top features\n");
     if let Some(pg) = &r.run.evaluation.per_group {
@@ -28,17 +29,38 @@ pub(super) fn top_features(r: &RunReport, detail: &[&ConfigResult]) -> String {
          models list the largest weights toward each class; trees list impurity importance.\n",
         r.data.n_items
     );
-    let mut any = false;
-    for c in detail {
-        let Some(top) = &c.top_features else { continue };
-        any = true;
-        feature_block(&mut s, &c.id, top);
+    let shown: Vec<&ConfigResult> = r
+        .run
+        .leaderboard
+        .iter()
+        .filter_map(|id| r.config(id))
+        .filter(|c| c.top_features.is_some())
+        .collect();
+    let named = r
+        .experiment
+        .config
+        .report
+        .as_ref()
+        .map_or_else(stance_experiment::default_top_features, |t| {
+            t.top_features.clone()
+        });
+    let _ = writeln!(
+        s,
+        "Shown for {} (`[report] top_features = [{}]`; name configurations there, or `\"all\"`, to see others).\n",
+        if shown.is_empty() {
+            "no configuration".to_string()
+        } else {
+            shown.iter().map(|c| code(&c.id)).collect::<Vec<_>>().join(", ")
+        },
+        named.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
+    );
+    for c in &shown {
+        if let Some(top) = &c.top_features {
+            feature_block(&mut s, &c.id, top);
+        }
     }
-    if !any {
-        let _ = writeln!(
-            s,
-            "No model among the configurations shown has weights or importances.\n"
-        );
+    if shown.is_empty() {
+        let _ = writeln!(s, "No model among them has weights or importances.\n");
     }
     s
 }

@@ -32,7 +32,7 @@ pub fn render(r: &RunReport, charts: &[String]) -> Result<String, SpillError> {
         results::per_class(&detail, charts),
         results::confusion(r, best, charts),
         tuning::tuning(r),
-        analysis::top_features(r, &detail),
+        analysis::top_features(r),
         analysis::error_analysis(r, best)?,
         extras::per_group(r, charts),
         extras::ablation(r, charts),
