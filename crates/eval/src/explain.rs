@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use super::fit::fit_transform;
-use super::plan::{Cell, Plan};
+use super::plan::{Cell, Learner, Plan};
 use super::results::{ClassFeatures, TopFeatures};
 use super::tune::{all_items_coords, config_key, tune_on, Candidates, Choice, Settings};
 use super::EvalError;
@@ -32,23 +32,29 @@ pub fn refit_all(
     let last = plan.fractions().len() - 1;
     let all: Vec<usize> = (0..ds.items.len()).collect();
     let labels = ds.labels();
-    let targets: Vec<(usize, usize)> = cells
+    let targets: Vec<(usize, usize, usize)> = cells
         .iter()
         .enumerate()
         .filter(|(_, c)| c.fraction == last)
-        .filter_map(|(ci, c)| c.variant.map(|v| (ci, v)))
+        .filter_map(|(ci, c)| match c.learner {
+            Learner::Model {
+                variant,
+                classifier,
+            } => Some((ci, variant, classifier)),
+            _ => None,
+        })
         .collect();
-    let settings = if targets.iter().any(|&(ci, _)| plan.is_tuned(&cells[ci])) {
+    let settings = if targets.iter().any(|&(ci, _, _)| plan.is_tuned(&cells[ci])) {
         Some(Settings::of(plan, ds)?)
     } else {
         None
     };
     targets
         .par_iter()
-        .map(|&(ci, v)| {
+        .map(|&(ci, v, c)| {
             let id = &cells[ci].id;
             let fs = &plan.variants[v].features;
-            let clf = &plan.classifiers[cells[ci].classifier];
+            let clf = &plan.classifiers[c];
             let (choice, (fs, ex), clf) = match &settings {
                 Some(settings) if plan.is_tuned(&cells[ci]) => {
                     let cands = Candidates::of(fs, extractions[v].as_ref(), clf);
