@@ -1214,3 +1214,121 @@ fn write_a_full_disk_while_writing_a_submission() {
         );
     }
 }
+
+/// The gold support/oppose sentences, in data order.
+const GOLD_ITEMS: [&str; 11] = [
+    "doc000.s01",
+    "doc000.s02",
+    "doc000.s03",
+    "doc000.s05",
+    "doc000.s06",
+    "doc000.s07",
+    "doc000.s08",
+    "doc000.s09",
+    "doc000.s10",
+    "doc000.s11",
+    "doc000.s12",
+];
+
+/// [`TINY`] with one outside system, `outside`, declared by `keys`.
+fn with_system(keys: &str) -> String {
+    format!("{TINY}\n[[systems]]\nname = \"outside\"\n{keys}\n")
+}
+
+#[test]
+fn systems_a_bad_predictions_file_names_the_system_file_and_line() {
+    let wd = Workdir::with_repo_data();
+    wd.write("tiny.toml", with_system("predictions = \"preds.csv\""));
+    let rows: Vec<String> = GOLD_ITEMS.iter().map(|id| format!("{id},support")).collect();
+    let file = |rows: &[String]| format!("id,predicted\n{}\n", rows.join("\n"));
+    let at = "tiny.toml:20: system 'outside': ";
+    // A missing id.
+    let mut missing = rows.clone();
+    missing.remove(3);
+    wd.write("preds.csv", file(&missing));
+    bad(
+        &wd,
+        &["run", "tiny.toml", "-q"],
+        None,
+        &[at, "preds.csv has no prediction for 'doc000.s05' (1 of the 11 that need one have none); give every scored item exactly one row, keyed by the data's ids (the gold labels' id column)"],
+    );
+    // An unknown label.
+    let mut unknown = rows.clone();
+    unknown[2] = "doc000.s03,neutral".into();
+    wd.write("preds.csv", file(&unknown));
+    bad(
+        &wd,
+        &["run", "tiny.toml", "-q"],
+        None,
+        &[at, "preds.csv:4: label 'neutral' is not one of the classes (support, oppose)"],
+    );
+    // A duplicate id.
+    let mut twice = rows.clone();
+    twice.push(rows[0].clone());
+    wd.write("preds.csv", file(&twice));
+    bad(
+        &wd,
+        &["run", "tiny.toml", "-q"],
+        None,
+        &[at, "preds.csv:13: id 'doc000.s01' has a row already (line 2); give every item exactly one prediction"],
+    );
+    // And the gate refuses it the same way, before writing a baseline.
+    bad(&wd, &["check", "tiny.toml", "--update-baseline", "-q"], None, &[at, "preds.csv:13:"]);
+}
+
+#[test]
+fn systems_a_command_that_misbehaves_names_the_system_and_the_line() {
+    let wd = Workdir::with_repo_data();
+    wd.write("tiny.toml", with_system("command = [\"sh\", \"model.sh\"]\ntimeout = 2"));
+    let at = "tiny.toml:20: system 'outside': ";
+    let reply = |lines: &[String]| {
+        let mut s = String::from("cat > /dev/null\n");
+        for l in lines {
+            s.push_str(&format!("printf '%s\\n' '{l}'\n"));
+        }
+        s
+    };
+    let good: Vec<String> = GOLD_ITEMS
+        .iter()
+        .map(|id| format!("{{\"id\":\"{id}\",\"label\":\"support\"}}"))
+        .collect();
+    // A malformed JSON line.
+    let mut malformed = good.clone();
+    malformed[2] = "{\"id\": \"doc000.s03\", label: support}".into();
+    wd.write("model.sh", reply(&malformed));
+    bad(
+        &wd,
+        &["run", "tiny.toml", "-q"],
+        None,
+        &[at, "line 3 of its output on the 11 items: not JSON (`{\"id\": \"doc000.s03\", label: support}`)", "logs go to stderr"],
+    );
+    // A missing id, an unknown label and a duplicate id in its output.
+    wd.write("model.sh", reply(&good[..10]));
+    bad(&wd, &["run", "tiny.toml", "-q"], None, &[at, "its output on the 11 items has no prediction for 'doc000.s12'"]);
+    let mut unknown = good.clone();
+    unknown[4] = "{\"id\":\"doc000.s06\",\"label\":\"pro\"}".into();
+    wd.write("model.sh", reply(&unknown));
+    bad(&wd, &["run", "tiny.toml", "-q"], None, &[at, "line 5 of its output on the 11 items: label 'pro' is not one of the classes"]);
+    let mut twice = good.clone();
+    twice.push(good[7].clone());
+    wd.write("model.sh", reply(&twice));
+    bad(&wd, &["run", "tiny.toml", "-q"], None, &[at, "line 12 of its output on the 11 items: id 'doc000.s09' was answered already (line 8)"]);
+    // A crashing command: its exit status and the end of its stderr.
+    wd.write("model.sh", "cat > /dev/null\necho 'Traceback: model.bin not found' >&2\nexit 3\n");
+    bad(
+        &wd,
+        &["run", "tiny.toml", "-q"],
+        None,
+        &[at, "its command exited with status 3 on the 11 items, so none of its predictions are used; its stderr ended: Traceback: model.bin not found"],
+    );
+    // A hung command: killed at its timeout.
+    wd.write("model.sh", "cat > /dev/null\nsleep 60\n");
+    let started = std::time::Instant::now();
+    bad(
+        &wd,
+        &["run", "tiny.toml", "-q"],
+        None,
+        &[at, "its command did not finish on the 11 items within 2 s and was killed", "raise the system's `timeout`"],
+    );
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+}
