@@ -142,7 +142,15 @@ fn assert_same(wd: &Workdir, a: &str, b: &str) {
 #[test]
 fn a_predictions_file_and_a_command_are_judged_like_configurations() {
     let wd = workdir();
-    let run = wd.run(&["run", "experiments/outside.toml", "--out", "a", "-q", "-j", "1"]);
+    let run = wd.run(&[
+        "run",
+        "experiments/outside.toml",
+        "--out",
+        "a",
+        "-q",
+        "-j",
+        "1",
+    ]);
     run.ok()
         .stdout_has("always-support (system) ≡ majority")
         .stdout_has("rule (system)")
@@ -151,13 +159,27 @@ fn a_predictions_file_and_a_command_are_judged_like_configurations() {
     assert!(!run.stderr().contains("rule: done"), "{}", run.stderr());
     let r = report(&wd, "a");
     let best = r["best"].as_str().unwrap();
-    assert!(best != "rule" && best != "always-support", "a system is never the best: {best}");
-    let board: Vec<&str> = r["leaderboard"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-    assert!(board.contains(&"rule") && board.contains(&"always-support"), "{board:?}");
+    assert!(
+        best != "rule" && best != "always-support",
+        "a system is never the best: {best}"
+    );
+    let board: Vec<&str> = r["leaderboard"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        board.contains(&"rule") && board.contains(&"always-support"),
+        "{board:?}"
+    );
 
     let file = config(&r, "always-support");
     assert_eq!(file["system"]["kind"], "predictions");
-    assert!(file["system"]["path"].as_str().unwrap().ends_with("preds.csv"));
+    assert!(file["system"]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("preds.csv"));
     assert_eq!(file["degenerate"]["kind"], "equals-majority");
     assert!(file.get("classifier").is_none() && file["baseline"] == false);
     let rule = config(&r, "rule");
@@ -171,8 +193,18 @@ fn a_predictions_file_and_a_command_are_judged_like_configurations() {
     let preds = rule["predictions"].as_array().unwrap();
     assert_eq!(preds.len(), 3);
     for rep in preds {
-        let classes: Vec<&Value> = rep.as_array().unwrap().iter().map(|p| &p["class"]).collect();
-        let first: Vec<&Value> = preds[0].as_array().unwrap().iter().map(|p| &p["class"]).collect();
+        let classes: Vec<&Value> = rep
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| &p["class"])
+            .collect();
+        let first: Vec<&Value> = preds[0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| &p["class"])
+            .collect();
         assert_eq!(classes, first);
     }
     // Paired tests against the best, like every other configuration.
@@ -188,8 +220,15 @@ fn a_predictions_file_and_a_command_are_judged_like_configurations() {
     // Behavioural tests: the command answered them, the predictions file skips them all.
     let outcomes = &r["behaviour"]["outcomes"];
     let rule_outcomes = outcomes["rule"].as_str().unwrap();
-    assert!(rule_outcomes.contains('p') && rule_outcomes.contains('f'), "{rule_outcomes}");
-    assert!(outcomes["always-support"].as_str().unwrap().chars().all(|c| c == 's'));
+    assert!(
+        rule_outcomes.contains('p') && rule_outcomes.contains('f'),
+        "{rule_outcomes}"
+    );
+    assert!(outcomes["always-support"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .all(|c| c == 's'));
     assert!(r["inputs"]["system:rule:file:rule.sh"].is_string());
     assert!(r["inputs"]["system:always-support:predictions"].is_string());
 
@@ -207,14 +246,29 @@ fn a_predictions_file_and_a_command_are_judged_like_configurations() {
         assert!(md.contains(needle), "report.md lacks {needle:?}");
     }
     let predictions = wd.read("a/predictions.csv");
-    assert_eq!(predictions.lines().filter(|l| l.starts_with("rule,")).count(), 33);
+    assert_eq!(
+        predictions
+            .lines()
+            .filter(|l| l.starts_with("rule,"))
+            .count(),
+        33
+    );
     assert!(wd.read("a/behaviour.csv").contains("always-support,"));
     for chart in ["leaderboard", "behaviour", "per-class-f1"] {
         let png = wd.read_bytes(&format!("a/charts/{chart}.png"));
         stance_testkit::png_size(&png).unwrap();
     }
     // The same bytes whatever --jobs; --verbose passes the command's stderr through and changes nothing else.
-    let verbose = wd.run(&["run", "experiments/outside.toml", "--out", "b", "-q", "-j", "2", "--verbose"]);
+    let verbose = wd.run(&[
+        "run",
+        "experiments/outside.toml",
+        "--out",
+        "b",
+        "-q",
+        "-j",
+        "2",
+        "--verbose",
+    ]);
     verbose.ok().stderr_has("rule: done");
     assert_same(&wd, "a", "b");
 }
@@ -241,12 +295,18 @@ fn the_gate_lists_a_systems_flips_and_refuses_a_baseline_made_with_another_syste
         .stderr_has("stale")
         .stderr_has("system:rule:file:rule.sh");
     wd.write("experiments/rule.sh", RULE);
-    wd.write("experiments/preds.csv", all_support().replace("s12,support", "s12,oppose"));
+    wd.write(
+        "experiments/preds.csv",
+        all_support().replace("s12,support", "s12,oppose"),
+    );
     wd.run(&["check", exp, "-q"])
         .code(2)
         .stderr_has("system:always-support:predictions");
     wd.write("experiments/preds.csv", all_support());
-    wd.write("experiments/outside.toml", EXPERIMENT.replace("\"rule.sh\"]", "\"rule.sh\", \"fast\"]"));
+    wd.write(
+        "experiments/outside.toml",
+        EXPERIMENT.replace("\"rule.sh\"]", "\"rule.sh\", \"fast\"]"),
+    );
     wd.run(&["check", exp, "-q"])
         .code(2)
         .stderr_has("system:rule:command");
@@ -255,14 +315,21 @@ fn the_gate_lists_a_systems_flips_and_refuses_a_baseline_made_with_another_syste
 #[test]
 fn diff_pairs_a_systems_predictions_and_lists_its_flips() {
     let wd = workdir();
-    wd.run(&["run", "experiments/outside.toml", "--out", "a", "-q"]).ok();
+    wd.run(&["run", "experiments/outside.toml", "--out", "a", "-q"])
+        .ok();
     wd.write("experiments/answers.txt", answers("support"));
-    wd.run(&["run", "experiments/outside.toml", "--out", "b", "-q"]).ok();
+    wd.run(&["run", "experiments/outside.toml", "--out", "b", "-q"])
+        .ok();
     let run = wd.run(&["diff", "a", "b", "--format", "json"]);
     run.ok();
     let d: Value = serde_json::from_str(&run.stdout()).unwrap();
     assert_eq!(d["pairing"]["paired"], true);
-    let rule = d["configs"].as_array().unwrap().iter().find(|c| c["config"] == "rule").unwrap();
+    let rule = d["configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["config"] == "rule")
+        .unwrap();
     assert_eq!(rule["mcnemar"]["a_only_correct"], 1);
     let flips: Vec<(&str, &str)> = d["flips"]
         .as_array()
@@ -271,7 +338,10 @@ fn diff_pairs_a_systems_predictions_and_lists_its_flips() {
         .map(|f| (f["config"].as_str().unwrap(), f["item"].as_str().unwrap()))
         .collect();
     assert!(flips.contains(&("rule", "doc000.s12")), "{flips:?}");
-    assert!(!flips.iter().any(|(c, _)| *c == "always-support"), "{flips:?}");
+    assert!(
+        !flips.iter().any(|(c, _)| *c == "always-support"),
+        "{flips:?}"
+    );
 }
 
 #[test]
@@ -280,13 +350,26 @@ fn shards_merge_with_systems_byte_for_byte_and_a_merge_cannot_mix_systems() {
     let exp = "experiments/outside.toml";
     wd.run(&["run", exp, "--out", "single", "-q"]).ok();
     for i in 0..2 {
-        wd.run(&["run", exp, "--shard", &format!("{i}/2"), "--out", "shards", "-q"]).ok();
+        wd.run(&[
+            "run",
+            exp,
+            "--shard",
+            &format!("{i}/2"),
+            "--out",
+            "shards",
+            "-q",
+        ])
+        .ok();
     }
     wd.run(&["merge", "shards", "--out", "merged", "-q"]).ok();
     assert_same(&wd, "single", "merged");
     // Shard 1 made with another predictions file.
-    wd.write("experiments/preds.csv", all_support().replace("s01,support", "s01,oppose"));
-    wd.run(&["run", exp, "--shard", "1/2", "--out", "shards", "-q"]).ok();
+    wd.write(
+        "experiments/preds.csv",
+        all_support().replace("s01,support", "s01,oppose"),
+    );
+    wd.run(&["run", exp, "--shard", "1/2", "--out", "shards", "-q"])
+        .ok();
     let run = wd.run(&["merge", "shards", "--out", "mixed", "-q"]);
     run.code(2).stderr_has("system:always-support:predictions");
     assert!(!wd.path().join("mixed").exists());
@@ -295,13 +378,27 @@ fn shards_merge_with_systems_byte_for_byte_and_a_merge_cannot_mix_systems() {
 #[test]
 fn train_and_predict_refuse_an_outside_system() {
     let wd = workdir();
-    wd.run(&["train", "experiments/outside.toml", "--config", "rule", "--model", "m.json"])
-        .code(2)
-        .stderr_has("'rule' is an outside system of experiment 'outside' (command sh rule.sh)")
-        .stderr_has("--config ('lexicon + naive-bayes', 'majority', 'stratified-random')");
-    wd.run(&["predict", "-e", "experiments/outside.toml", "--config", "always-support", "Lift the ban."])
-        .code(2)
-        .stderr_has("'always-support' is an outside system");
+    wd.run(&[
+        "train",
+        "experiments/outside.toml",
+        "--config",
+        "rule",
+        "--model",
+        "m.json",
+    ])
+    .code(2)
+    .stderr_has("'rule' is an outside system of experiment 'outside' (command sh rule.sh)")
+    .stderr_has("--config ('lexicon + naive-bayes', 'majority', 'stratified-random')");
+    wd.run(&[
+        "predict",
+        "-e",
+        "experiments/outside.toml",
+        "--config",
+        "always-support",
+        "Lift the ban.",
+    ])
+    .code(2)
+    .stderr_has("'always-support' is an outside system");
     assert!(!wd.path().join("m.json").exists());
 }
 
@@ -351,10 +448,22 @@ name = "external"
 predictions = "p.csv"
 "#,
     );
-    wd.run(&["run", "x.toml", "--out", "r", "-q"]).ok().stdout_has("external (system)");
+    wd.run(&["run", "x.toml", "--out", "r", "-q"])
+        .ok()
+        .stdout_has("external (system)");
     let r = report(&wd, "r");
-    let classes: Vec<&str> = r["data"]["classes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    let classes: Vec<&str> = r["data"]["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
     let con = classes.iter().position(|c| *c == "con").unwrap();
-    let wrong = config(&r, "external")["confusion"][con].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect::<Vec<_>>();
+    let wrong = config(&r, "external")["confusion"][con]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect::<Vec<_>>();
     assert_eq!(wrong[1 - con], 1, "c03 is a con predicted pro: {wrong:?}");
 }

@@ -68,12 +68,14 @@ impl System {
         let mut preds: Vec<Vec<Option<PredictionRecord>>> = vec![vec![None; n_items]; repeats];
         for fold in folds {
             for &i in &fold.test {
-                let p = answers.items.get(i).and_then(Option::as_ref).ok_or_else(|| {
-                    EvalError::SystemIncomplete {
+                let p = answers
+                    .items
+                    .get(i)
+                    .and_then(Option::as_ref)
+                    .ok_or_else(|| EvalError::SystemIncomplete {
                         system: self.name.clone(),
                         item: i,
-                    }
-                })?;
+                    })?;
                 preds[fold.repeat][i] = Some(PredictionRecord {
                     fold: fold.index,
                     class: p.class,
@@ -87,7 +89,11 @@ impl System {
 
     /// Its behavioural results: the cases judged on its answers, or every case skipped when it cannot label new
     /// text.
-    pub fn behaviour(&self, cases: &[Case], classes: &[String]) -> Result<Vec<CaseResult>, EvalError> {
+    pub fn behaviour(
+        &self,
+        cases: &[Case],
+        classes: &[String],
+    ) -> Result<Vec<CaseResult>, EvalError> {
         let answers = self.answers()?;
         let Some(by_text) = &answers.cases else {
             return Ok(cases
@@ -179,7 +185,10 @@ mod tests {
         let err = system(vec![p(0), p(1), None, p(1)])
             .out_of_fold(&folds, 4, 2)
             .unwrap_err();
-        assert!(matches!(err, EvalError::SystemIncomplete { item: 2, .. }), "{err}");
+        assert!(
+            matches!(err, EvalError::SystemIncomplete { item: 2, .. }),
+            "{err}"
+        );
         let mut s = system(Vec::new());
         s.answers = None;
         assert!(matches!(

@@ -115,10 +115,7 @@ impl Call<'_> {
             let _ = stdin.write_all(&input);
         });
         let stdout = drain(child.stdout.take().expect("stdout is piped"), usize::MAX);
-        let stderr = child
-            .stderr
-            .take()
-            .map(|e| drain(e, STDERR_TAIL_BYTES));
+        let stderr = child.stderr.take().map(|e| drain(e, STDERR_TAIL_BYTES));
         let left = |now: Instant| self.timeout.saturating_sub(now - started);
         let status = child
             .wait_timeout(left(Instant::now()))
@@ -164,7 +161,10 @@ impl Call<'_> {
 }
 
 /// Reads a pipe to its end on a thread, keeping at most the last `keep` bytes.
-fn drain(mut pipe: impl Read + Send + 'static, keep: usize) -> mpsc::Receiver<std::io::Result<Vec<u8>>> {
+fn drain(
+    mut pipe: impl Read + Send + 'static,
+    keep: usize,
+) -> mpsc::Receiver<std::io::Result<Vec<u8>>> {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let mut out = Vec::new();

@@ -28,8 +28,8 @@ use std::time::Duration;
 use stance_corpus::{sha256_hex, Dataset, SplitRole};
 use stance_eval::plan::{Plan, System};
 use stance_eval::results::SystemSource;
-use stance_eval::system::{case_texts, Answers};
 use stance_eval::splits::Scheme;
+use stance_eval::system::{case_texts, Answers};
 use stance_models::Prediction;
 
 use crate::errors::ConfigError;
@@ -194,7 +194,10 @@ pub(crate) fn check_systems(file: &ExperimentFile, at: &Locator<'_>) -> Result<(
         if file.systems[..i].iter().any(|o| o.name == s.name) {
             return Err(invalid(
                 "name",
-                format!("system name '{}' is used twice; give each system its own name", s.name),
+                format!(
+                    "system name '{}' is used twice; give each system its own name",
+                    s.name
+                ),
             ));
         }
         if let Some(c) = file.classifiers.iter().find(|c| c.name() == s.name) {
@@ -313,8 +316,8 @@ impl Labels<'_> {
         };
         let class = self.class(label).ok_or_else(|| {
             line(format!(
-                "label '{}' is not {}; give every item one of those (a system predicting other classes, e.g. \
-                 'neutral', cannot be scored on these)",
+                "label '{}' is not {}; give every item one of those (a system with other classes must map its \
+                 labels onto these)",
                 stance_core::diag::excerpt(label),
                 self.allowed()
             ))
@@ -393,7 +396,9 @@ fn id_hint(file: &ExperimentFile) -> String {
     let ids = match &file.data {
         DataSpec::Csv(t) => match &t.id {
             Some(c) => format!("the CSV's '{c}' column, data.id"),
-            None => "without data.id a CSV's ids are row-<line>; name its id column with data.id".into(),
+            None => {
+                "without data.id a CSV's ids are row-<line>; name its id column with data.id".into()
+            }
         },
         DataSpec::Gold(_) => "the gold labels' id column".into(),
     };
@@ -473,7 +478,13 @@ impl Experiment {
                 inputs.insert(key("predictions"), sha256_hex(&bytes));
                 let read = predictions::read(&path, &bytes, ds, &scored, &self.labels(ds))
                     .map_err(|e| match e {
-                        SystemError::Missing { what, item, missing, total, .. } => SystemError::Missing {
+                        SystemError::Missing {
+                            what,
+                            item,
+                            missing,
+                            total,
+                            ..
+                        } => SystemError::Missing {
                             what,
                             item,
                             missing,
@@ -607,13 +618,19 @@ impl Experiment {
         } else {
             let texts = case_texts(&plan.behaviour);
             let ids: Vec<String> = (1..=texts.len()).map(|n| format!("case-{n}")).collect();
-            let sent: Vec<(&str, &str)> = ids.iter().map(String::as_str).zip(texts.iter().copied()).collect();
+            let sent: Vec<(&str, &str)> = ids
+                .iter()
+                .map(String::as_str)
+                .zip(texts.iter().copied())
+                .collect();
             let what = format!("the {} behavioural texts", sent.len());
             let mut by_id = call.label(&what, &sent, &labels)?;
             let map: HashMap<&str, &str> = sent.iter().copied().collect();
             Some(
                 ids.iter()
-                    .filter_map(|id| Some((map[id.as_str()].to_string(), by_id.remove(id.as_str())?)))
+                    .filter_map(|id| {
+                        Some((map[id.as_str()].to_string(), by_id.remove(id.as_str())?))
+                    })
                     .collect(),
             )
         };

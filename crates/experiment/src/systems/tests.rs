@@ -69,7 +69,9 @@ fn folder(systems: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
 
 fn load(dir: &Path) -> Result<(Experiment, LoadedData), String> {
     let exp = Experiment::load(&dir.join("x.toml")).map_err(|e| stance_core::errors::chain(&e))?;
-    let data = exp.load_data().map_err(|e| stance_core::errors::chain(&e))?;
+    let data = exp
+        .load_data()
+        .map_err(|e| stance_core::errors::chain(&e))?;
     Ok((exp, data))
 }
 
@@ -199,7 +201,10 @@ x,k99,support,0.5,0.5
     let answers = plan.systems[0].answers.as_ref().unwrap();
     assert_eq!(answers.ignored, 1);
     assert!(answers.cases.is_none(), "a file cannot label new text");
-    assert_eq!(answers.items[7].as_ref().unwrap().proba, Some(vec![0.1, 0.9]));
+    assert_eq!(
+        answers.items[7].as_ref().unwrap().proba,
+        Some(vec![0.1, 0.9])
+    );
 }
 
 #[test]
@@ -207,10 +212,19 @@ fn a_fixed_split_needs_predictions_for_its_test_side_only() {
     let dir = folder(FILE, &[]);
     let text = fs::read_to_string(dir.path().join("x.toml"))
         .unwrap()
-        .replace("scheme = \"stratified-kfold\"\nk = 2", "scheme = \"fixed-split\"")
+        .replace(
+            "scheme = \"stratified-kfold\"\nk = 2",
+            "scheme = \"fixed-split\"",
+        )
         .replace("id = \"key\"", "id = \"key\"\nsplit = \"part\"");
     fs::write(dir.path().join("x.toml"), text).unwrap();
-    let rows = ["k2,support", "k3,oppose", "k5,support", "k6,oppose", "k8,oppose"];
+    let rows = [
+        "k2,support",
+        "k3,oppose",
+        "k5,support",
+        "k6,oppose",
+        "k8,oppose",
+    ];
     fs::write(
         dir.path().join("preds.csv"),
         format!("id,predicted\n{}\n", rows.join("\n")),
@@ -260,7 +274,10 @@ fn every_bad_predictions_file_is_refused_at_its_line() {
     }
     let dir = folder(FILE, &[]);
     let err = load(dir.path()).map(|_| ()).unwrap_err();
-    assert!(err.contains("systems[0].predictions = \"preds.csv\""), "{err}");
+    assert!(
+        err.contains("systems[0].predictions = \"preds.csv\""),
+        "{err}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -285,7 +302,8 @@ fn a_command_labels_the_items_and_the_behavioural_texts_in_one_call_each() {
     let (exp, data) = load(dir.path()).unwrap();
     let mut plan = exp.plan().unwrap();
     plan.behaviour = stance_behaviour::expand::expand_all(
-        &stance_behaviour::suite::load_dir(&stance_testkit::root().join("labels/behaviour")).unwrap(),
+        &stance_behaviour::suite::load_dir(&stance_testkit::root().join("labels/behaviour"))
+            .unwrap(),
     )
     .unwrap();
     exp.answer_systems(&mut plan, &data, &SystemOptions::default())
@@ -295,7 +313,10 @@ fn a_command_labels_the_items_and_the_behavioural_texts_in_one_call_each() {
         [0, 0, 1, 1, 0, 1, 0, 1].map(Some).to_vec()
     );
     let answers = plan.systems[0].answers.as_ref().unwrap();
-    assert_eq!(answers.items[2].as_ref().unwrap().proba, Some(vec![0.1, 0.9]));
+    assert_eq!(
+        answers.items[2].as_ref().unwrap().proba,
+        Some(vec![0.1, 0.9])
+    );
     let cases = answers.cases.as_ref().expect("a command labels new text");
     let texts = case_texts(&plan.behaviour);
     assert_eq!(cases.len(), texts.len());
@@ -304,7 +325,9 @@ fn a_command_labels_the_items_and_the_behavioural_texts_in_one_call_each() {
     let results = plan.systems[0]
         .behaviour(&plan.behaviour, &data.dataset.classes)
         .unwrap();
-    assert!(results.iter().any(|r| r.outcome == stance_behaviour::run::Outcome::Pass));
+    assert!(results
+        .iter()
+        .any(|r| r.outcome == stance_behaviour::run::Outcome::Pass));
 }
 
 #[test]
@@ -316,13 +339,19 @@ fn the_command_runs_in_the_experiment_folder_without_a_shell() {
         &[("model.sh", script)],
     );
     let err = answered(dir.path()).unwrap_err();
-    assert!(err.contains("its output on the 8 items has no prediction for 'k1'"), "{err}");
+    assert!(
+        err.contains("its output on the 8 items has no prediction for 'k1'"),
+        "{err}"
+    );
     let cwd = fs::read_to_string(dir.path().join("where.txt")).unwrap();
     assert_eq!(
         Path::new(cwd.trim()).canonicalize().unwrap(),
         dir.path().canonicalize().unwrap()
     );
-    assert_eq!(fs::read_to_string(dir.path().join("args.txt")).unwrap(), "$HOME\n;\n");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("args.txt")).unwrap(),
+        "$HOME\n;\n"
+    );
 }
 
 #[test]
@@ -371,7 +400,11 @@ fn a_hung_command_is_killed_at_its_timeout_with_what_it_started() {
     );
     let started = Instant::now();
     let err = answered(dir.path()).unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(
         err.contains("system 'slow': its command did not finish on the 8 items within 1 s and was killed; its stderr ended: thinking"),
         "{err}"
@@ -381,7 +414,12 @@ fn a_hung_command_is_killed_at_its_timeout_with_what_it_started() {
     let pid = fs::read_to_string(dir.path().join("sleep.pid")).unwrap();
     let running = || {
         let stat = fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
-        let state = stat.rsplit(')').next().unwrap_or("").split_whitespace().next();
+        let state = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .next();
         !matches!(state, None | Some("Z") | Some("X"))
     };
     let waited = Instant::now();
@@ -398,13 +436,19 @@ fn a_missing_program_is_refused_before_anything_runs() {
         &[],
     );
     let err = load(dir.path()).map(|_| ()).unwrap_err();
-    assert!(err.contains("system 'cmd': cannot start `./no-such-model`"), "{err}");
+    assert!(
+        err.contains("system 'cmd': cannot start `./no-such-model`"),
+        "{err}"
+    );
     let dir = folder(
         "[[systems]]\nname = \"cmd\"\ncommand = [\"no-such-program-on-path\"]\n",
         &[],
     );
     let err = answered(dir.path()).unwrap_err();
-    assert!(err.contains("cannot start `no-such-program-on-path`: a bare name is looked up on PATH"), "{err}");
+    assert!(
+        err.contains("cannot start `no-such-program-on-path`: a bare name is looked up on PATH"),
+        "{err}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -414,12 +458,20 @@ fn a_missing_program_is_refused_before_anything_runs() {
 fn the_identity_is_the_predictions_file_or_the_command_line_and_the_files_it_names() {
     let dir = folder(&format!("{CMD}\n{FILE}"), &[("model.sh", MODEL)]);
     let preds: String = ITEMS.iter().map(|id| format!("{id},support\n")).collect();
-    fs::write(dir.path().join("preds.csv"), format!("id,predicted\n{preds}")).unwrap();
+    fs::write(
+        dir.path().join("preds.csv"),
+        format!("id,predicted\n{preds}"),
+    )
+    .unwrap();
     let (_, data) = load(dir.path()).unwrap();
     let keys: Vec<&str> = data.system_inputs.keys().map(String::as_str).collect();
     assert_eq!(
         keys,
-        ["system:cmd:command", "system:cmd:file:model.sh", "system:file:predictions"]
+        [
+            "system:cmd:command",
+            "system:cmd:file:model.sh",
+            "system:file:predictions"
+        ]
     );
     assert_eq!(
         data.system_inputs["system:file:predictions"],
