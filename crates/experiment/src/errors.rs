@@ -82,7 +82,7 @@ pub enum ConfigError {
         /// The system's name.
         system: String,
         /// What is wrong, where and how to fix it (boxed: large).
-        source: Box<crate::systems::SystemError>,
+        source: Box<crate::systems::error::SystemError>,
     },
     /// A path the experiment names (or defaults to) does not exist (boxed: it is the largest variant).
     #[error("{0}")]
