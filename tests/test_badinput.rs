@@ -1214,3 +1214,200 @@ fn write_a_full_disk_while_writing_a_submission() {
         );
     }
 }
+
+/// The gold support/oppose sentences, in data order.
+const GOLD_ITEMS: [&str; 11] = [
+    "doc000.s01",
+    "doc000.s02",
+    "doc000.s03",
+    "doc000.s05",
+    "doc000.s06",
+    "doc000.s07",
+    "doc000.s08",
+    "doc000.s09",
+    "doc000.s10",
+    "doc000.s11",
+    "doc000.s12",
+];
+
+/// [`TINY`] with one outside system, `outside`, declared by `keys`.
+fn with_system(keys: &str) -> String {
+    format!("{TINY}\n[[systems]]\nname = \"outside\"\n{keys}\n")
+}
+
+/// Where every system refusal starts: the experiment line declaring the system, and its name.
+const SYSTEM_AT: &str = "tiny.toml:20: system 'outside': ";
+
+/// A work dir whose `tiny.toml` reads `preds.csv`, written from the gold items' rows after `edit`.
+fn predictions_case(edit: impl Fn(&mut Vec<String>)) -> Workdir {
+    let wd = Workdir::with_repo_data();
+    wd.write("tiny.toml", with_system("predictions = \"preds.csv\""));
+    let mut rows: Vec<String> = GOLD_ITEMS
+        .iter()
+        .map(|id| format!("{id},support"))
+        .collect();
+    edit(&mut rows);
+    wd.write("preds.csv", format!("id,predicted\n{}\n", rows.join("\n")));
+    wd
+}
+
+/// A work dir whose `tiny.toml` runs `sh model.sh` (2 s timeout), the script printing the gold items' answer lines
+/// after `edit`.
+fn command_case(edit: impl Fn(&mut Vec<String>)) -> Workdir {
+    let wd = Workdir::with_repo_data();
+    wd.write(
+        "tiny.toml",
+        with_system("command = [\"sh\", \"model.sh\"]\ntimeout = 2"),
+    );
+    let mut lines: Vec<String> = GOLD_ITEMS
+        .iter()
+        .map(|id| format!("{{\"id\":\"{id}\",\"label\":\"support\"}}"))
+        .collect();
+    edit(&mut lines);
+    let mut script = String::from("cat > /dev/null\n");
+    for l in &lines {
+        script.push_str(&format!("printf '%s\\n' '{l}'\n"));
+    }
+    wd.write("model.sh", script);
+    wd
+}
+
+#[test]
+fn systems_predictions_missing_id() {
+    let wd = predictions_case(|rows| {
+        rows.remove(3);
+    });
+    bad(
+        &wd,
+        &["run", "tiny.toml", "-q"],
+        None,
+        &[SYSTEM_AT, "preds.csv has no prediction for 'doc000.s05' (1 of the 11 that need one have none); give every scored item exactly one row, keyed by the data's ids (the gold labels' id column)"],
+    );
+}
+
+#[test]
+fn systems_predictions_unknown_label() {
+    let wd = predictions_case(|rows| rows[2] = "doc000.s03,neutral".into());
+    bad(
+        &wd,
+        &["run", "tiny.toml", "-q"],
+        None,
+        &[
+            SYSTEM_AT,
+            "preds.csv:4: label 'neutral' is not one of the classes (support, oppose)",
+        ],
+    );
+}
+
+#[test]
+fn systems_predictions_duplicate_id() {
+    let wd = predictions_case(|rows| rows.push(rows[0].clone()));
+    bad(
+        &wd,
+        &["run", "tiny.toml", "-q"],
+        None,
+        &[SYSTEM_AT, "preds.csv:13: id 'doc000.s01' has a row already (line 2); give every item exactly one prediction"],
+    );
+    // The gate refuses it the same way, before writing a baseline.
+    bad(
+        &wd,
+        &["check", "tiny.toml", "--update-baseline", "-q"],
+        None,
+        &[SYSTEM_AT, "preds.csv:13:"],
+    );
+}
+
+#[test]
+fn systems_command_malformed_json_line() {
+    let wd = command_case(|lines| lines[2] = "{\"id\": \"doc000.s03\", label: support}".into());
+    bad(
+        &wd,
+        &["run", "tiny.toml", "-q"],
+        None,
+        &[SYSTEM_AT, "line 3 of its output on the 11 items: not JSON (`{\"id\": \"doc000.s03\", label: support}`)", "logs go to stderr"],
+    );
+}
+
+#[test]
+fn systems_command_missing_id() {
+    let wd = command_case(|lines| {
+        lines.pop();
+    });
+    bad(
+        &wd,
+        &["run", "tiny.toml", "-q"],
+        None,
+        &[SYSTEM_AT, "its output on the 11 items has no prediction for 'doc000.s12' (1 of the 11 that need one have none); write one output line per input line, with its id"],
+    );
+}
+
+#[test]
+fn systems_command_unknown_label() {
+    let wd = command_case(|lines| lines[4] = "{\"id\":\"doc000.s06\",\"label\":\"pro\"}".into());
+    bad(
+        &wd,
+        &["run", "tiny.toml", "-q"],
+        None,
+        &[SYSTEM_AT, "line 5 of its output on the 11 items: label 'pro' is not one of the classes (support, oppose)"],
+    );
+}
+
+#[test]
+fn systems_command_duplicate_id() {
+    let wd = command_case(|lines| lines.push(lines[7].clone()));
+    bad(
+        &wd,
+        &["run", "tiny.toml", "-q"],
+        None,
+        &[SYSTEM_AT, "line 12 of its output on the 11 items: id 'doc000.s09' was answered already (line 8); answer every input line exactly once"],
+    );
+}
+
+#[test]
+fn systems_command_crashes() {
+    let wd = command_case(|_| {});
+    wd.write(
+        "model.sh",
+        "cat > /dev/null\necho 'Traceback: model.bin not found' >&2\nexit 3\n",
+    );
+    bad(
+        &wd,
+        &["run", "tiny.toml", "-q"],
+        None,
+        &[SYSTEM_AT, "its command exited with status 3 on the 11 items, so none of its predictions are used; its stderr ended: Traceback: model.bin not found"],
+    );
+}
+
+#[test]
+fn systems_command_hangs() {
+    let wd = command_case(|_| {});
+    wd.write("model.sh", "cat > /dev/null\nsleep 60\n");
+    let started = std::time::Instant::now();
+    bad(
+        &wd,
+        &["run", "tiny.toml", "-q"],
+        None,
+        &[
+            SYSTEM_AT,
+            "its command did not finish on the 11 items within 2 s and was killed",
+            "raise the system's `timeout`",
+        ],
+    );
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+}
+
+#[test]
+fn systems_command_not_found() {
+    let wd = command_case(|_| {});
+    wd.write("tiny.toml", with_system("command = [\"./models/bert.sh\"]"));
+    bad(
+        &wd,
+        &["run", "tiny.toml", "-q"],
+        None,
+        &[
+            SYSTEM_AT,
+            "cannot start `./models/bert.sh`",
+            "a name with a slash is relative to the experiment file's folder",
+        ],
+    );
+}

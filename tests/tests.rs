@@ -34,6 +34,8 @@ mod test_html;
 mod test_layers;
 // The README's and docs/GUIDE.md's snippets, experiments, reference keys and links, read from the docs as they stand.
 mod test_docs;
+// Outside systems: predictions files and commands judged beside the grid, the gate, diff, shards.
+mod test_systems;
 // Dense feature sets: encoder, vectors, word-vectors, gaussian-nb, `stance embed`, the embedding cache.
 mod test_embed;
 

@@ -26,10 +26,11 @@ impl Workdir {
         }
     }
 
-    /// A working directory holding copies of the repository's seeds/, labels/ and experiments/.
+    /// A working directory holding copies of the repository's seeds/, labels/ and experiments/, and the outside
+    /// system `experiments/systems.toml` runs (examples/systems/).
     pub fn with_repo_data() -> Workdir {
         let wd = Workdir::new();
-        for d in ["seeds", "labels", "experiments"] {
+        for d in ["seeds", "labels", "experiments", "examples/systems"] {
             copy_dir(&repo().join(d), &wd.path().join(d));
         }
         wd

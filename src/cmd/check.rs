@@ -119,7 +119,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let baseline = if args.update_baseline {
         None
     } else {
-        let inputs = &data.dataset.input_hashes;
+        let inputs = &data.inputs();
         Some(
             check::load_baseline(&baseline_path, &exp, inputs).map_err(|e| match e {
                 BaselineError::Missing { path } => {
@@ -200,7 +200,13 @@ fn execute(
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     };
-    let result = check::run_experiment(exp, data, harness_info(), Some(&progress));
+    let result = check::run_experiment(
+        exp,
+        data,
+        harness_info(),
+        &common.systems(),
+        Some(&progress),
+    );
     bar.finish_and_clear();
     Ok(result?)
 }

@@ -43,7 +43,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     args.common.setup_threads()?;
     let started = Instant::now();
     let paths = expand_inputs(&args.shards)?;
-    let merged = merge(&paths, &harness_info())?;
+    let merged = merge(&paths, &harness_info(), &args.common.systems())?;
     let name = merged.experiment.file.name.clone();
     let bytes: u64 = paths
         .iter()

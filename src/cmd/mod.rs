@@ -40,6 +40,10 @@ pub struct CommonArgs {
     /// run and check; merge ignores it.
     #[arg(long, value_name = "SIZE", value_parser = stance::eval::budget::parse_size)]
     pub memory_limit: Option<u64>,
+    /// Pass the stderr of outside systems' commands ([[systems]] command = […]) through to this terminal; without
+    /// it their stderr is captured and its last lines quoted when a command fails.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     #[command(flatten)]
     pub encoders: EncoderArgs,
 }
@@ -108,6 +112,13 @@ impl EncoderArgs {
 }
 
 impl CommonArgs {
+    /// How outside systems' commands run.
+    pub fn systems(&self) -> stance::experiment::SystemOptions {
+        stance::experiment::SystemOptions {
+            verbose: self.verbose,
+        }
+    }
+
     /// Sizes rayon's global pool.
     pub fn setup_threads(&self) -> anyhow::Result<()> {
         if let Some(j) = self.jobs {

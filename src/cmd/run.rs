@@ -59,8 +59,10 @@ pub fn execute(
     let started = Instant::now();
     let data = exp.load_data()?;
     let load_seconds = started.elapsed().as_secs_f64();
-    let plan = exp.plan()?;
+    let mut plan = exp.plan()?;
     common.preflight(exp, &plan, &data.dataset)?;
+    // Outside systems' commands run once, after the cheap checks and before the grid.
+    exp.answer_systems(&mut plan, &data, &common.systems())?;
     let bar = common.progress_bar(&exp.file.name);
     let progress = |done: usize, total: usize| {
         bar.set_length(total as u64);

@@ -1,5 +1,5 @@
 //! `charts/leaderboard.png`: the headline metric of every ranked configuration as horizontal bars, best at the top,
-//! with interval whiskers, baselines in their own colour, the majority baseline as a dashed reference line and a
+//! with interval whiskers, baselines and outside systems in their own colours, the majority baseline as a dashed reference line and a
 //! star on configurations significantly different from the best.
 
 use super::layout::{self, interval_bar, row_label, Bar, Body, Header, Layout};
@@ -122,6 +122,7 @@ fn rows(report: &RunReport) -> Result<(Vec<Row>, i32), PlotError> {
     for id in &report.run.leaderboard {
         let config = report.config(id);
         let baseline = config.is_some_and(|c| c.baseline);
+        let system = config.is_some_and(|c| c.system.is_some());
         let best = *id == report.run.best;
         let significant = report
             .run
@@ -135,7 +136,13 @@ fn rows(report: &RunReport) -> Result<(Vec<Row>, i32), PlotError> {
         };
         let suffix = format!(
             "{}{}{}{}",
-            if baseline { " (baseline)" } else { "" },
+            if baseline {
+                " (baseline)"
+            } else if system {
+                " (system)"
+            } else {
+                ""
+            },
             degenerate,
             if best { " (best)" } else { "" },
             if significant { " *" } else { "" },
@@ -157,6 +164,8 @@ fn rows(report: &RunReport) -> Result<(Vec<Row>, i32), PlotError> {
                 palette::BLUE
             } else if baseline {
                 palette::ORANGE
+            } else if system {
+                palette::REDDISH_PURPLE
             } else {
                 palette::SKY_BLUE
             },
@@ -176,6 +185,12 @@ fn legend(report: &RunReport, majority: Option<&(String, f64)>) -> Vec<(Swatch, 
         ),
         (Swatch::Bar(palette::ORANGE), "baseline".to_string()),
     ];
+    if report.run.configs.iter().any(|c| c.system.is_some()) {
+        legend.push((
+            Swatch::Bar(palette::REDDISH_PURPLE),
+            "outside system".to_string(),
+        ));
+    }
     if report.run.evaluation.bootstrap > 0 {
         legend.push((Swatch::Whisker, interval_note(report)));
     }

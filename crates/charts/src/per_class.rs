@@ -123,6 +123,8 @@ fn labels(
         let font = if best { BODY.bold() } else { BODY };
         let suffix = if c.baseline {
             " (baseline)"
+        } else if c.system.is_some() {
+            " (system)"
         } else if best {
             " (best)"
         } else {

@@ -295,6 +295,8 @@ fn row_labels(
         .map(|c| {
             let suffix = if c.baseline {
                 " (baseline)"
+            } else if c.system.is_some() {
+                " (system)"
             } else if c.id == report.run.best {
                 " (best)"
             } else {

@@ -30,7 +30,9 @@ pub use compare::{compare, Flip, GateResult, GateRow, Verdict};
 pub use stance_results::consistency;
 
 use stance_eval::{run as run_plan, EvalError, RunOptions};
-use stance_experiment::{BehaviourGateSpec, ConfigError, Experiment, LoadedData, MetricName};
+use stance_experiment::{
+    BehaviourGateSpec, ConfigError, Experiment, LoadedData, MetricName, SystemOptions,
+};
 use stance_results::{HarnessInfo, RunReport, Timings};
 
 /// Gate settings after command-line overrides.
@@ -86,14 +88,16 @@ pub enum RunError {
     Eval(#[from] EvalError),
 }
 
-/// Runs `exp` on its already loaded (and validated) data; `progress` is called with (fits done, fits total).
+/// Runs `exp` on its already loaded (and validated) data, its outside systems answered as `systems` says;
+/// `progress` is called with (fits done, fits total).
 pub fn run_experiment(
     exp: &Experiment,
     data: &LoadedData,
     harness: HarnessInfo,
+    systems: &SystemOptions,
     progress: Option<&(dyn Fn(usize, usize) + Sync)>,
 ) -> Result<(RunReport, Timings), RunError> {
-    let plan = exp.plan()?;
+    let plan = exp.plan_answered(data, systems)?;
     let run = run_plan(&plan, &data.dataset, &RunOptions { progress })?;
     Ok(RunReport::assemble(exp, data, run, harness))
 }

@@ -69,7 +69,8 @@ impl fmt::Display for Warning {
 }
 
 /// The leaderboard: cells at the largest training fraction, by headline (descending), ties by id; and the best
-/// cell that is not a baseline.
+/// cell the harness cross-validated (not a baseline, not an outside system: a system's predictions were made
+/// elsewhere, maybe by a model trained on these very items, so it is ranked and compared but never the best).
 pub fn rank(cells: &[Cell], points: &[Scores], headline: MetricName) -> (Vec<usize>, usize) {
     let last = cells.iter().map(|c| c.fraction).max().unwrap_or(0);
     let value = |ci: usize| points[ci].get(headline).unwrap_or(0.0);
@@ -83,7 +84,7 @@ pub fn rank(cells: &[Cell], points: &[Scores], headline: MetricName) -> (Vec<usi
     });
     let best = *ranked
         .iter()
-        .find(|&&ci| cells[ci].variant.is_some())
+        .find(|&&ci| cells[ci].variant().is_some())
         .expect("a plan has at least one model");
     (ranked, best)
 }
@@ -238,7 +239,7 @@ pub fn power(
     let min_discordant = min_discordant_for_significance(alpha);
     let widths: Vec<f64> = ranked
         .iter()
-        .filter(|&&ci| !results[ci].baseline)
+        .filter(|&&ci| !results[ci].baseline && results[ci].system.is_none())
         .filter_map(|&ci| results[ci].metrics[&headline].width())
         .collect();
     let power = Power {

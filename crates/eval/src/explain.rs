@@ -10,7 +10,7 @@
 use rayon::prelude::*;
 
 use super::fit::fit_transform;
-use super::plan::{config_id, Cell, Explain, Plan};
+use super::plan::{config_id, Cell, Explain, Learner, Plan};
 use super::results::{ClassFeatures, TopFeatures};
 use super::tune::{all_items_coords, config_key, tune_on, Candidates, Choice, Settings};
 use super::EvalError;
@@ -32,7 +32,7 @@ pub type Refit = (usize, Option<TopFeatures>, Vec<CaseResult>, Option<Choice>);
 pub fn to_refit(plan: &Plan, cells: &[Cell], best: usize) -> Vec<usize> {
     let last = plan.fractions().len() - 1;
     (0..cells.len())
-        .filter(|&ci| cells[ci].fraction == last && cells[ci].variant.is_some())
+        .filter(|&ci| cells[ci].fraction == last && cells[ci].variant().is_some())
         .filter(|&ci| !plan.behaviour.is_empty() || explained(plan, cells, best, ci))
         .collect()
 }
@@ -40,21 +40,20 @@ pub fn to_refit(plan: &Plan, cells: &[Cell], best: usize) -> Vec<usize> {
 /// Whether the report shows cell `ci`'s top features: `[report] top_features` names it (`all`, `best`, or its id).
 pub fn explained(plan: &Plan, cells: &[Cell], best: usize, ci: usize) -> bool {
     let cell = &cells[ci];
-    let Some(v) = cell.variant else {
+    let Learner::Model {
+        variant: v,
+        classifier,
+    } = cell.learner
+    else {
         return false;
     };
     if cell.fraction != plan.fractions().len() - 1 {
         return false;
     }
-    let id = config_id(
-        &plan.variants[v].features,
-        &plan.classifiers[cell.classifier],
-    );
+    let id = config_id(&plan.variants[v].features, &plan.classifiers[classifier]);
     plan.top_features.iter().any(|e| match e {
         Explain::All => true,
-        Explain::Best => {
-            cells[best].variant == cell.variant && cells[best].classifier == cell.classifier
-        }
+        Explain::Best => cells[best].learner == cell.learner,
         Explain::Config(c) => *c == id,
     })
 }
@@ -71,21 +70,27 @@ pub fn refit(
 ) -> Result<Vec<Refit>, EvalError> {
     let all: Vec<usize> = (0..ds.items.len()).collect();
     let labels = ds.labels();
-    let targets: Vec<(usize, usize)> = which
+    let targets: Vec<(usize, usize, usize)> = which
         .iter()
-        .filter_map(|&ci| cells[ci].variant.map(|v| (ci, v)))
+        .filter_map(|&ci| match cells[ci].learner {
+            Learner::Model {
+                variant,
+                classifier,
+            } => Some((ci, variant, classifier)),
+            _ => None,
+        })
         .collect();
-    let settings = if targets.iter().any(|&(ci, _)| plan.is_tuned(&cells[ci])) {
+    let settings = if targets.iter().any(|&(ci, _, _)| plan.is_tuned(&cells[ci])) {
         Some(Settings::of(plan, ds)?)
     } else {
         None
     };
     targets
         .par_iter()
-        .map(|&(ci, v)| {
+        .map(|&(ci, v, c)| {
             let id = &cells[ci].id;
             let fs = &plan.variants[v].features;
-            let clf = &plan.classifiers[cells[ci].classifier];
+            let clf = &plan.classifiers[c];
             let (choice, (fs, ex), clf) = match &settings {
                 Some(settings) if plan.is_tuned(&cells[ci]) => {
                     let cands = Candidates::of(fs, extractions[v].as_ref(), clf);

@@ -365,8 +365,12 @@ fn run_task(
         ],
     );
     let y: Vec<usize> = train.iter().map(|&i| labels[i]).collect();
-    let mine: Vec<usize> = (0..cells.len())
-        .filter(|&ci| cells[ci].variant == task.variant && cells[ci].fraction == task.fraction)
+    // (cell, classifier) for every cell this task fits; outside systems belong to no task.
+    let mine: Vec<(usize, usize)> = cells
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.in_task(task))
+        .filter_map(|(ci, c)| c.fitted().map(|(_, clf)| (ci, clf)))
         .collect();
     let model_error = |ci: usize| {
         let id = cells[ci].id.clone();
@@ -394,7 +398,7 @@ fn run_task(
             };
             let feature_seconds = t0.elapsed().as_secs_f64();
             let share = feature_seconds / mine.len().max(1) as f64;
-            let settings = if mine.iter().any(|&ci| plan.is_tuned(&cells[ci])) {
+            let settings = if mine.iter().any(|&(ci, _)| plan.is_tuned(&cells[ci])) {
                 Some(tune::Settings::of(plan, ds)?)
             } else {
                 None
@@ -403,8 +407,8 @@ fn run_task(
             let mut inner: Option<tune::InnerCv> = None;
             // Per feature candidate: its column count and outer train/test matrices, once a configuration chose it.
             let mut outer: Vec<Option<OuterMatrices>> = vec![None; fs.candidates().len()];
-            for &ci in &mine {
-                let clf = &plan.classifiers[cells[ci].classifier];
+            for &(ci, c) in &mine {
+                let clf = &plan.classifiers[c];
                 let t1 = Instant::now();
                 let (choice, model, (n_features, x_train, x_test)) = match &settings {
                     Some(settings) if plan.is_tuned(&cells[ci]) => {
@@ -506,7 +510,7 @@ fn choose(
 fn run_baselines(
     plan: &Plan,
     cells: &[Cell],
-    mine: &[usize],
+    mine: &[(usize, usize)],
     fold: &Fold,
     y: &[usize],
     k: usize,
@@ -515,13 +519,13 @@ fn run_baselines(
     let x_train = FeatureMatrix::sparse(CsMat::zero((n_train, 0)));
     let x_test = FeatureMatrix::sparse(CsMat::zero((fold.test.len(), 0)));
     let mut out = Vec::new();
-    for &ci in mine {
+    for &(ci, c) in mine {
         let t1 = Instant::now();
         let fit_seed = derive_seed(
             plan.seed,
             &[FIT_TAG, ci as u64, fold.repeat as u64, fold.index as u64],
         );
-        let model = plan.classifiers[cells[ci].classifier]
+        let model = plan.classifiers[c]
             .fit(x_train.view(), y, k, fit_seed)
             .map_err(|source| EvalError::Model {
                 config: cells[ci].id.clone(),

@@ -22,6 +22,7 @@
 //! * [`run`](mod@run) — sequences the above into a [`Run`];
 //! * [`partition`] — a deterministic share of the grid's tasks per process (a shard), and the grid put back
 //!   together from them (the shard files themselves are `stance-shard`'s);
+//! * [`system`] — outside systems: predictions made elsewhere, placed in the folds like a configuration's;
 //! * [`stats`] — seed derivation, the cluster bootstrap, McNemar's exact test, Holm's correction;
 //! * [`results`] — the result types `report.json` serialises.
 //!
@@ -45,6 +46,7 @@ pub mod scores;
 pub mod splits;
 pub mod stats;
 pub mod store;
+pub mod system;
 pub mod tune;
 pub mod views;
 
@@ -153,6 +155,23 @@ pub enum EvalError {
         fold: String,
         /// The error.
         source: ModelError,
+    },
+    /// An outside system reached the evaluation without its predictions (the caller did not read or run it).
+    #[error(
+        "system '{system}' has no predictions: its predictions file was not read or its command not run before the \
+         evaluation (answer the plan's systems first, `Experiment::answer_systems`)"
+    )]
+    SystemUnanswered {
+        /// The system.
+        system: String,
+    },
+    /// An outside system gave no prediction for an item a fold tests.
+    #[error("system '{system}' has no prediction for item #{item}, which a fold tests; give every tested item one")]
+    SystemIncomplete {
+        /// The system.
+        system: String,
+        /// The item's index in the data.
+        item: usize,
     },
     /// Nested tuning cannot build its inner folds on a training set.
     #[error("{config}, {fold}: {message}")]

@@ -72,8 +72,9 @@ pub fn task_costs(plan: &Plan, folds: &[Fold]) -> Vec<u64> {
                 .max(1.0) as u64;
             let models: u64 = cells
                 .iter()
-                .filter(|c| c.variant == t.variant && c.fraction == t.fraction)
-                .map(|c| model_weight(plan.classifiers[c.classifier].kind()))
+                .filter(|c| c.in_task(t))
+                .filter_map(|c| c.fitted())
+                .map(|(_, clf)| model_weight(plan.classifiers[clf].kind()))
                 .sum();
             let features = t.variant.map_or(0, |v| {
                 let spec = plan.variants[v].features.spec();
@@ -195,7 +196,7 @@ fn check_output(
         .cells()
         .iter()
         .enumerate()
-        .filter(|(_, c)| c.variant == task.variant && c.fraction == task.fraction)
+        .filter(|(_, c)| c.in_task(task))
         .map(|(ci, _)| ci)
         .collect();
     let found: Vec<usize> = out.cells.iter().map(|c| c.cell).collect();

@@ -4,9 +4,11 @@
 //!
 //! The grid is the product of variants × classifiers × training fractions ([`Cell`]s, one per reported
 //! configuration) and, per fold, one [`Task`] that fits a variant once and every model on it (or every baseline).
+//! Outside [`System`]s are cells too, after the grid's: they belong to no task, since nothing is fitted for them.
 
 use super::metrics::MetricName;
 use super::splits::{GroupBy, Split};
+pub use super::system::System;
 use stance_behaviour::Case;
 use stance_core::tunable::ParamGrid;
 use stance_features::{FeatureError, FeatureSet, FeatureSetSpec};
@@ -78,6 +80,8 @@ pub struct Plan {
     pub inner_k: usize,
     /// The configurations refitted on all items for their top features (`[report] top_features`).
     pub top_features: Vec<Explain>,
+    /// Outside systems judged beside the grid, in declaration order; their answers are added before the run.
+    pub systems: Vec<System>,
 }
 
 /// A configuration whose top features the report shows (one entry of `[report] top_features`).
@@ -114,17 +118,70 @@ pub fn config_id(features: &FeatureSet, classifier: &Classifier) -> String {
     )
 }
 
-/// One reported configuration: a variant (or none, for baselines) × a classifier × a training fraction.
+/// What makes a cell's predictions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Learner {
+    /// A classifier fitted on a feature-set variant.
+    Model {
+        /// Index into [`Plan::variants`].
+        variant: usize,
+        /// Index into [`Plan::classifiers`].
+        classifier: usize,
+    },
+    /// A baseline: a classifier that sees no features.
+    Baseline {
+        /// Index into [`Plan::classifiers`].
+        classifier: usize,
+    },
+    /// An outside system: predictions made elsewhere, never fitted here.
+    System {
+        /// Index into [`Plan::systems`].
+        system: usize,
+    },
+}
+
+/// One reported configuration: a variant × a classifier × a training fraction, a baseline, or an outside system.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cell {
-    /// `feature set + classifier` (with ` @ 50%` on learning curves); a baseline's classifier name.
+    /// `feature set + classifier` (with ` @ 50%` on learning curves); a baseline's classifier name; a system's
+    /// name.
     pub id: String,
-    /// Index into [`Plan::variants`]; `None` for baselines.
-    pub variant: Option<usize>,
-    /// Index into [`Plan::classifiers`].
-    pub classifier: usize,
-    /// Index into [`Plan::fractions`].
+    /// What makes its predictions.
+    pub learner: Learner,
+    /// Index into [`Plan::fractions`] (a system's is the last: it has no training set to shrink).
     pub fraction: usize,
+}
+
+impl Cell {
+    /// The variant it fits, for models.
+    pub fn variant(&self) -> Option<usize> {
+        match self.learner {
+            Learner::Model { variant, .. } => Some(variant),
+            _ => None,
+        }
+    }
+
+    /// What the grid fits for it: (the variant, `None` for baselines; the classifier); `None` for systems.
+    pub fn fitted(&self) -> Option<(Option<usize>, usize)> {
+        match self.learner {
+            Learner::Model {
+                variant,
+                classifier,
+            } => Some((Some(variant), classifier)),
+            Learner::Baseline { classifier } => Some((None, classifier)),
+            Learner::System { .. } => None,
+        }
+    }
+
+    /// Whether `task` fits this cell: same training fraction, and the task's variant (or its baselines).
+    pub fn in_task(&self, task: &Task) -> bool {
+        self.fraction == task.fraction && self.fitted().is_some_and(|(v, _)| v == task.variant)
+    }
+
+    /// Whether this is a baseline.
+    pub fn is_baseline(&self) -> bool {
+        matches!(self.learner, Learner::Baseline { .. })
+    }
 }
 
 /// One unit of parallel work: one fold, one training fraction, one variant (all its models) or the baselines.
@@ -167,7 +224,8 @@ impl Plan {
             .collect()
     }
 
-    /// Every reported configuration, in grid order: per fraction, each variant × each model, then the baselines.
+    /// Every reported configuration, in grid order: per fraction, each variant × each model, then the baselines;
+    /// then the outside systems (at the last fraction, under their own names).
     pub fn cells(&self) -> Vec<Cell> {
         let fractions = self.fractions();
         let suffix = |fi: usize| {
@@ -187,8 +245,10 @@ impl Plan {
                             config_id(&variant.features, &self.classifiers[c]),
                             suffix(fi)
                         ),
-                        variant: Some(v),
-                        classifier: c,
+                        learner: Learner::Model {
+                            variant: v,
+                            classifier: c,
+                        },
                         fraction: fi,
                     });
                 }
@@ -196,20 +256,30 @@ impl Plan {
             for c in self.baselines() {
                 cells.push(Cell {
                     id: format!("{}{}", self.classifiers[c].name(), suffix(fi)),
-                    variant: None,
-                    classifier: c,
+                    learner: Learner::Baseline { classifier: c },
                     fraction: fi,
                 });
             }
+        }
+        for (system, s) in self.systems.iter().enumerate() {
+            cells.push(Cell {
+                id: s.name.clone(),
+                learner: Learner::System { system },
+                fraction: fractions.len() - 1,
+            });
         }
         cells
     }
 
     /// Whether a cell tunes something: its feature set or its classifier lists values.
     pub fn is_tuned(&self, cell: &Cell) -> bool {
-        cell.variant
-            .is_some_and(|v| self.variants[v].features.is_tuned())
-            || self.classifiers[cell.classifier].is_tuned()
+        match cell.fitted() {
+            Some((variant, classifier)) => {
+                variant.is_some_and(|v| self.variants[v].features.is_tuned())
+                    || self.classifiers[classifier].is_tuned()
+            }
+            None => false,
+        }
     }
 
     /// The grid's tasks over `n_folds` folds, in a fixed order (results are gathered in this order).

@@ -231,17 +231,56 @@ pub struct ClassFeatures {
     pub features: Vec<(String, f64)>,
 }
 
-/// Everything measured for one feature set × classifier (× training fraction).
+/// Where an outside system's predictions come from. Its predictions were made elsewhere: the harness did not
+/// cross-validate it, and it may have been trained on the very items it is scored on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum SystemSource {
+    /// A predictions file (`id,predicted[,p_<class>…]`): one prediction per item, the same in every repeat. It
+    /// cannot label new text, so behavioural cases are skipped for it.
+    Predictions {
+        /// The file, as the experiment names it (relative to the working directory when inside it).
+        path: String,
+    },
+    /// A command that reads `{"id","text"}` JSON lines on its standard input and writes
+    /// `{"id","label"[,"probabilities"]}` lines: run once on the items and once on the behavioural cases' texts.
+    Command {
+        /// The command line, as the experiment writes it (no shell).
+        argv: Vec<String>,
+    },
+}
+
+impl SystemSource {
+    /// Whether the system can label text it was not given beforehand (the behavioural cases).
+    pub fn labels_new_text(&self) -> bool {
+        matches!(self, SystemSource::Command { .. })
+    }
+
+    /// The source in a few words: `predictions file preds.csv`, `command python3 model.py`.
+    pub fn describe(&self) -> String {
+        match self {
+            SystemSource::Predictions { path } => format!("predictions file {path}"),
+            SystemSource::Command { argv } => format!("command {}", argv.join(" ")),
+        }
+    }
+}
+
+/// Everything measured for one feature set × classifier (× training fraction), baseline or outside system.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConfigResult {
     /// Unique id, e.g. `words + logistic`.
     pub id: String,
     /// Feature set name (none for baselines).
     pub feature_set: Option<String>,
-    /// Classifier name.
-    pub classifier: String,
-    /// Classifier type.
-    pub classifier_type: ClassifierKind,
+    /// Classifier name (absent for outside systems).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classifier: Option<String>,
+    /// Classifier type (absent for outside systems).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classifier_type: Option<ClassifierKind>,
+    /// Where an outside system's predictions came from (absent for the harness's own configurations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<SystemSource>,
     /// Whether this is a baseline.
     pub baseline: bool,
     /// Share of each training fold used.
@@ -288,6 +327,7 @@ impl ConfigResult {
             feature_set: self.feature_set.clone(),
             classifier: self.classifier.clone(),
             classifier_type: self.classifier_type,
+            system: self.system.clone(),
             baseline: self.baseline,
             train_fraction: self.train_fraction,
             mean_features: self.mean_features,

@@ -12,7 +12,7 @@ use super::bootstrap::{Replicates, Scoring, Slot, CONFIDENCE_LEVEL};
 use super::compare::{self, Evidence, Warning};
 use super::grid::{extract_all, run_grid, GridOutput};
 use super::metrics::{score_with, MetricName, Scores};
-use super::plan::{Cell, Clusters, Kind, Plan};
+use super::plan::{Cell, Clusters, Kind, Learner, Plan};
 use super::results::*;
 use super::splits::{describe, groups_of, make_folds, per_group_folds, Fold, GroupBy};
 use super::stats::ClusterBootstrap;
@@ -176,6 +176,14 @@ pub fn finish(
     let folds = &folds[..];
     let cells = plan.cells();
     let started = Instant::now();
+    let mut grid = grid;
+    for (ci, cell) in cells.iter().enumerate() {
+        if let Learner::System { system } = cell.learner {
+            let sys = &plan.systems[system];
+            grid.oof[ci] = sys.out_of_fold(folds, ds.items.len(), ds.classes.len())?;
+            sys.put_probabilities(folds, ci, &mut grid.proba)?;
+        }
+    }
     let gold = ds.labels();
     let evaluated: Vec<usize> = (0..ds.items.len())
         .filter(|&i| grid.oof.iter().any(|o| o.times_tested(i) > 0))
@@ -265,6 +273,7 @@ pub fn finish(
     warnings.extend(more);
     let mut warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
     warnings.extend(word_vector_coverage(plan, ds));
+    warnings.extend(ignored_system_rows(plan));
     let power = Power {
         headline_difference_halfwidth: compare::difference_halfwidth(&comparisons),
         ..power
@@ -348,7 +357,35 @@ fn explain_all(
             behaviour.push((cells[ci].id.clone(), cases));
         }
     }
+    // Outside systems are not refitted: a command labelled the cases' texts itself, a predictions file skips them.
+    if !plan.behaviour.is_empty() {
+        for cell in cells {
+            if let Learner::System { system } = cell.learner {
+                let cases = plan.systems[system].behaviour(&plan.behaviour, &ds.classes)?;
+                behaviour.push((cell.id.clone(), cases));
+            }
+        }
+    }
     Ok(behaviour)
+}
+
+/// For each outside system whose predictions file has rows for ids that are not items of this run: how many were
+/// ignored (they are usually items `data.classes` or `data.sample` left out, but may be misspelt ids).
+fn ignored_system_rows(plan: &Plan) -> Vec<String> {
+    plan.systems
+        .iter()
+        .filter_map(|s| Some((s, s.answers.as_ref()?.ignored)))
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| {
+            format!(
+                "system '{}': {n} row(s) of its {} name ids that are not items of this run (left out by \
+                 data.classes, data.unit, data.sample or the fixed split's training side, or misspelt) and were \
+                 ignored",
+                s.name,
+                s.source.describe()
+            )
+        })
+        .collect()
 }
 
 /// For each feature set with static word vectors: how many of the items' words its vectors file lacks (they add
@@ -446,15 +483,19 @@ fn config_results(
             } else {
                 BTreeMap::new()
             };
-            let clf = &plan.classifiers[cell.classifier];
+            let clf = cell.fitted().map(|(_, c)| &plan.classifiers[c]);
             ConfigResult {
                 id: cell.id.clone(),
                 feature_set: cell
-                    .variant
+                    .variant()
                     .map(|v| plan.variants[v].features.spec().name.clone()),
-                classifier: clf.name().to_string(),
-                classifier_type: clf.kind(),
-                baseline: cell.variant.is_none(),
+                classifier: clf.map(|c| c.name().to_string()),
+                classifier_type: clf.map(|c| c.kind()),
+                system: match cell.learner {
+                    Learner::System { system } => Some(plan.systems[system].source.clone()),
+                    _ => None,
+                },
+                baseline: cell.is_baseline(),
                 train_fraction: plan.fractions()[cell.fraction],
                 mean_features: views::mean(&grid.n_features[ci]),
                 metrics,
@@ -602,7 +643,9 @@ fn add_part_scores(
         let oof = &grid.oof[ci];
         let majority = cells.iter().position(|c| {
             c.fraction == cells[ci].fraction
-                && plan.classifiers[c.classifier].kind() == ClassifierKind::Majority
+                && c.fitted().is_some_and(|(_, clf)| {
+                    plan.classifiers[clf].kind() == ClassifierKind::Majority
+                })
         });
         r.per_fold = per_fold;
         r.per_repeat = scores::per_repeat(oof, gold, classes, favg, metrics);

@@ -455,11 +455,9 @@ pub fn result(
     cell: &Cell,
     choices: &[(usize, usize, Choice)],
 ) -> Option<TuningResult> {
-    if !plan.is_tuned(cell) {
-        return None;
-    }
-    let clf = &plan.classifiers[cell.classifier];
-    let fs = cell.variant.map(|v| &plan.variants[v].features);
+    let (variant, classifier) = cell.fitted().filter(|_| plan.is_tuned(cell))?;
+    let clf = &plan.classifiers[classifier];
+    let fs = variant.map(|v| &plan.variants[v].features);
     let mut grid: Vec<ParamGrid> = fs.map(|f| f.grid().to_vec()).unwrap_or_default();
     grid.extend(clf.grid().iter().cloned());
     let candidates = settings(fs, clf);

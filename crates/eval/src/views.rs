@@ -1,7 +1,7 @@
 //! The ablation and learning-curve views: the same results, arranged for the question those runs ask.
 
 use super::compare::Evidence;
-use super::plan::{Cell, Plan};
+use super::plan::{Cell, Learner, Plan};
 use super::results::{AblationRow, ConfigResult, Estimate, LearningPoint};
 
 /// Per model, the full feature set and each leave-one-out variant, with its headline difference from the full set
@@ -11,7 +11,12 @@ pub fn ablation(plan: &Plan, ev: &Evidence<'_>, results: &[ConfigResult]) -> Vec
         ev.cells
             .iter()
             .position(|c| {
-                c.variant == Some(variant) && c.classifier == classifier && c.fraction == 0
+                c.learner
+                    == Learner::Model {
+                        variant,
+                        classifier,
+                    }
+                    && c.fraction == 0
             })
             .expect("every variant × model is a cell")
     };
@@ -52,7 +57,8 @@ pub fn ablation(plan: &Plan, ev: &Evidence<'_>, results: &[ConfigResult]) -> Vec
     rows
 }
 
-/// One point per cell: its training fraction, mean training size and headline.
+/// One point per fitted cell (outside systems have no training set to shrink): its training fraction, mean
+/// training size and headline.
 pub fn learning_curve(
     plan: &Plan,
     cells: &[Cell],
@@ -62,9 +68,10 @@ pub fn learning_curve(
     cells
         .iter()
         .enumerate()
+        .filter(|(_, cell)| cell.fitted().is_some())
         .map(|(ci, cell)| LearningPoint {
             feature_set: results[ci].feature_set.clone(),
-            classifier: results[ci].classifier.clone(),
+            classifier: results[ci].classifier.clone().unwrap_or_default(),
             fraction: plan.fractions()[cell.fraction],
             train_size: mean(&train_sizes[ci]),
             headline: results[ci].metrics[&plan.headline],

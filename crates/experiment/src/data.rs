@@ -26,6 +26,11 @@ pub struct LoadedData {
     pub dataset: Dataset,
     /// Rows read and left out.
     pub stats: TableStats,
+    /// sha256 of what identifies each outside system (see [`LoadedData::inputs`]).
+    pub system_inputs: BTreeMap<String, String>,
+    /// The answers of the systems that read a predictions file, per system in declaration order (`None` for
+    /// commands, which run later: [`Experiment::answer_systems`]).
+    pub system_answers: Vec<Option<stance_eval::system::Answers>>,
 }
 
 /// A stratified random sample of `n` items (class shares kept, at least one per present class), in original
@@ -237,6 +242,12 @@ impl Experiment {
                 ));
             }
         }
-        Ok(LoadedData { dataset: ds, stats })
+        let systems = self.load_systems(&ds)?;
+        Ok(LoadedData {
+            dataset: ds,
+            stats,
+            system_inputs: systems.inputs,
+            system_answers: systems.answers,
+        })
     }
 }

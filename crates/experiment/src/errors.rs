@@ -71,6 +71,19 @@ pub enum ConfigError {
     /// A behavioural suite could not be loaded or expanded.
     #[error(transparent)]
     Behaviour(#[from] BehaviourError),
+    /// An outside system's predictions cannot be used: a bad predictions file, or a command that failed, timed out
+    /// or answered badly.
+    #[error("{origin}{}: system '{system}'", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    System {
+        /// The experiment file.
+        origin: String,
+        /// Line of the system's `[[systems]]` entry, when found.
+        line: Option<u64>,
+        /// The system's name.
+        system: String,
+        /// What is wrong, where and how to fix it (boxed: large).
+        source: Box<crate::systems::error::SystemError>,
+    },
     /// A path the experiment names (or defaults to) does not exist (boxed: it is the largest variant).
     #[error("{0}")]
     NotFound(Box<MissingPath>),

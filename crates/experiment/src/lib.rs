@@ -7,6 +7,8 @@
 //! names `file:line`, the line taken from the TOML parser's span of the offending value (see `spans`), so a
 //! comment or description mentioning the same word cannot mislead it.
 //!
+//! Outside systems (`[[systems]]`, a predictions file or a command judged beside the grid) are [`systems`]'s.
+//!
 //! Relative paths inside an experiment (`data.seeds`, `data.labels`, `data.path`, `behaviour.suites`, and the
 //! defaults used when they are left out) are resolved against the folder of the experiment file, so an experiment
 //! runs the same from any working directory and a CSV can sit next to its TOML. Experiment text without a file
@@ -25,6 +27,7 @@ mod identity;
 mod paths;
 mod schema;
 mod spans;
+pub mod systems;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -38,9 +41,10 @@ pub use identity::Identity;
 pub use paths::ExperimentSource;
 pub use schema::{
     default_top_features, AblationSpec, BehaviourGateSpec, BehaviourSpec, DataSpec, EvalSpec,
-    ExperimentFile, ExperimentKind, GateSpec, GoldSpec, LearningCurveSpec, ReportSpec,
+    ExperimentFile, ExperimentKind, GateSpec, GoldSpec, LearningCurveSpec, ReportSpec, SystemSpec,
     DEFAULT_BEHAVIOUR_DIR, DEFAULT_BEHAVIOUR_SUITES,
 };
+pub use systems::{SystemError, SystemOptions};
 
 use check::*;
 use paths::*;
@@ -158,6 +162,7 @@ impl Experiment {
         let classifiers = check_classifiers(&file.classifiers, &at)?;
         check_inner_k(&file.evaluation, &feature_sets, &classifiers, &at)?;
         check_report(&file, &feature_sets, &classifiers, &at)?;
+        systems::check_systems(&file, &at)?;
         let lines = at
             .starts
             .iter()
@@ -173,7 +178,8 @@ impl Experiment {
     }
 
     /// The typed plan the evaluation stage runs. Everything was validated at load, so this cannot fail except for
-    /// an ablation variant whose remaining extractors do not form a valid feature set.
+    /// an ablation variant whose remaining extractors do not form a valid feature set. Its outside systems have no
+    /// answers yet: a run needs [`plan_answered`](Self::plan_answered).
     pub fn plan(&self) -> Result<Plan, ConfigError> {
         let f = &self.file;
         let eval = &f.evaluation;
@@ -243,6 +249,7 @@ impl Experiment {
                 .iter()
                 .map(|e| Explain::parse(e))
                 .collect(),
+            systems: self.declared_systems(),
         })
     }
 

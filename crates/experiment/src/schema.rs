@@ -222,6 +222,9 @@ pub struct ExperimentFile {
     pub features: Vec<FeatureSetSpec>,
     /// Classifiers (baselines included).
     pub classifiers: Vec<ClassifierSpec>,
+    /// Outside systems judged beside the grid (`[[systems]]`): a predictions file or a command each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub systems: Vec<SystemSpec>,
     /// Ablation settings (for `kind = "ablation"`).
     #[serde(default)]
     pub ablation: Option<AblationSpec>,
@@ -254,6 +257,25 @@ pub struct ReportSpec {
 /// `[report] top_features` when not given: the best configuration only.
 pub fn default_top_features() -> Vec<String> {
     vec!["best".to_string()]
+}
+
+/// `[[systems]]`: an outside system — a model trained elsewhere (a fine-tuned transformer, a prompted LLM, a rule)
+/// whose predictions are judged like the grid's configurations. Exactly one of `predictions` and `command`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemSpec {
+    /// Its name: its configuration id in every report (not one of the classifiers' names, without ` + `).
+    pub name: String,
+    /// A CSV of its predictions, `id,predicted[,p_<class>…]`, one row per item (relative to the experiment file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predictions: Option<PathBuf>,
+    /// A command line (no shell) that reads `{"id","text"}` JSON lines on stdin and writes
+    /// `{"id","label"[,"probabilities"]}` lines on stdout; run in the experiment file's folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// Seconds each call of `command` may take before it is killed. Defaults to `600`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u64>,
 }
 
 pub(crate) fn default_kind() -> ExperimentKind {

@@ -161,28 +161,44 @@ pub fn resolve(
         .into_iter()
         .filter(|c| c.fraction == last)
         .collect();
-    let bare = |c: &stance_eval::plan::Cell| {
-        let clf = plan.classifiers[c.classifier].name();
-        match c.variant {
+    // Only what the harness fits can be trained; outside systems are refused by name below.
+    let trainable: Vec<(&stance_eval::plan::Cell, Option<usize>, usize)> = cells
+        .iter()
+        .filter_map(|c| c.fitted().map(|(v, clf)| (c, v, clf)))
+        .collect();
+    let bare = |v: Option<usize>, clf: usize| {
+        let clf = plan.classifiers[clf].name();
+        match v {
             Some(v) => format!("{} + {clf}", plan.variants[v].features.spec().name),
             None => clf.to_string(),
         }
     };
-    let cell = cells
+    let available = || {
+        trainable
+            .iter()
+            .map(|&(_, v, clf)| format!("'{}'", bare(v, clf)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if let Some(s) = plan.systems.iter().find(|s| s.name == wanted) {
+        return Err(PredictError::System {
+            config: s.name.clone(),
+            experiment: exp.file.name.clone(),
+            source_text: s.source.describe(),
+            available: available(),
+        });
+    }
+    let &(_, variant, classifier) = trainable
         .iter()
-        .find(|c| c.id == wanted || bare(c) == wanted)
+        .find(|&&(c, v, clf)| c.id == wanted || bare(v, clf) == wanted)
         .ok_or_else(|| PredictError::UnknownConfig {
             config: config.into(),
             experiment: exp.file.name.clone(),
-            available: cells
-                .iter()
-                .map(|c| format!("'{}'", bare(c)))
-                .collect::<Vec<_>>()
-                .join(", "),
+            available: available(),
         })?;
     Ok((
-        cell.variant.map(|v| plan.variants[v].features.clone()),
-        plan.classifiers[cell.classifier].clone(),
-        bare(cell),
+        variant.map(|v| plan.variants[v].features.clone()),
+        plan.classifiers[classifier].clone(),
+        bare(variant, classifier),
     ))
 }

@@ -528,15 +528,19 @@ mod tests {
                 );
                 // `stance predict --feature-set --classifier` retrains from the experiment's declarations (ablation
                 // variants are not declared).
-                let declared = cell
-                    .variant
-                    .filter(|&v| plan.variants[v].left_out.is_none());
-                if let Some(v) = declared {
+                let declared = match cell.learner {
+                    stance_eval::plan::Learner::Model {
+                        variant,
+                        classifier,
+                    } if plan.variants[variant].left_out.is_none() => Some((variant, classifier)),
+                    _ => None,
+                };
+                if let Some((v, c)) = declared {
                     let retrained = TrainedModel::train(
                         &exp,
                         &data,
                         &plan.variants[v].features.spec().name,
-                        plan.classifiers[cell.classifier].name(),
+                        plan.classifiers[c].name(),
                     )
                     .unwrap();
                     assert_eq!(

@@ -79,6 +79,22 @@ pub enum PredictError {
         /// The ids available, quoted.
         available: String,
     },
+    /// The configuration is an outside system: its model lives outside the harness, so there is nothing to train.
+    #[error(
+        "'{config}' is an outside system of experiment '{experiment}' ({source_text}): its predictions come from \
+         outside the harness, so stance cannot train, save or run it as a model; name one of the harness's \
+         configurations with --config ({available}), or run the system itself"
+    )]
+    System {
+        /// The system's name.
+        config: String,
+        /// The experiment's name.
+        experiment: String,
+        /// Where its predictions come from, in words.
+        source_text: String,
+        /// The configurations that can be trained, quoted.
+        available: String,
+    },
     /// Choosing the configuration from the last report failed.
     #[error(transparent)]
     Choose(#[from] choose::ChooseError),

@@ -50,7 +50,7 @@ pub fn metrics_csv(r: &RunReport) -> Vec<u8> {
             w.write_record([
                 &*text(&c.id),
                 &*text(c.feature_set.as_deref().unwrap_or("")),
-                &*text(&c.classifier),
+                &*text(c.classifier.as_deref().unwrap_or("")),
                 if c.baseline { "true" } else { "false" },
                 &format!("{}", c.train_fraction),
                 &*text(&metric),

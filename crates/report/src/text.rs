@@ -64,6 +64,17 @@ pub fn leaderboard_text(r: &RunReport) -> String {
         p.min_discordant,
         r.run.evaluation.alpha,
     );
+    for c in r.run.configs.iter() {
+        if let Some(source) = &c.system {
+            let _ = writeln!(
+                s,
+                "note: system '{}' ({}): its predictions were made outside the harness, not cross-validated here; \
+                 it may have been trained on these very items, so it is ranked but never the best",
+                c.id,
+                source.describe()
+            );
+        }
+    }
     for w in &r.run.warnings {
         let _ = writeln!(s, "warning: {w}");
     }
@@ -93,6 +104,8 @@ fn leaderboard_row(r: &RunReport, rank: usize, id: &str, width: usize) -> String
     };
     let mut name = if c.baseline {
         format!("{id} (baseline)")
+    } else if c.system.is_some() {
+        format!("{id} (system)")
     } else {
         id.to_string()
     };

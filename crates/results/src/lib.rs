@@ -352,7 +352,7 @@ impl RunReport {
     /// The majority-class baseline, when the run has one: the ranked one (so learning curves use the largest
     /// training fraction), else any. Decided by classifier type, never by name.
     pub fn majority_baseline(&self) -> Option<&ConfigResult> {
-        let is_majority = |c: &&ConfigResult| c.classifier_type == ClassifierKind::Majority;
+        let is_majority = |c: &&ConfigResult| c.classifier_type == Some(ClassifierKind::Majority);
         self.run
             .leaderboard
             .iter()
@@ -380,7 +380,7 @@ impl RunReport {
             timings: t,
         } = output;
         let ds = &data.dataset;
-        let mut inputs = ds.input_hashes.clone();
+        let mut inputs = data.inputs();
         inputs.insert(
             format!("experiment:{}", exp.source.origin()),
             exp.source.sha256.clone(),

@@ -37,7 +37,7 @@ use stance_eval::results::MAX_JSON_PREDICTIONS;
 use stance_eval::run::{finish, prepare, GridTimes, RunOutput};
 use stance_eval::{EvalError, Plan};
 use stance_experiment::{
-    ConfigError, Experiment, LoadedData, DEFAULT_EXPERIMENT, DEFAULT_EXPERIMENT_PATH,
+    ConfigError, Experiment, LoadedData, SystemOptions, DEFAULT_EXPERIMENT, DEFAULT_EXPERIMENT_PATH,
 };
 use stance_results::HarnessInfo;
 
@@ -459,7 +459,7 @@ impl ShardFile {
                 sha256: exp.source.sha256.clone(),
                 text,
             },
-            inputs: data.dataset.input_hashes.clone(),
+            inputs: data.inputs(),
             behaviour_sha256: behaviour_sha256(plan),
             shard,
             n_tasks: run.n_tasks,
@@ -892,7 +892,11 @@ fn check_one_run(shards: &[(PathBuf, ShardFile)], harness: &HarnessInfo) -> Resu
 /// then read again one task output at a time, each placed and dropped ([`Reassembly`]). What stays is a few bytes
 /// per prediction (its class); a run too large for `report.json` keeps its class probabilities in a spill file
 /// until the report is written.
-pub fn merge(paths: &[PathBuf], harness: &HarnessInfo) -> Result<Merged, ShardError> {
+pub fn merge(
+    paths: &[PathBuf],
+    harness: &HarnessInfo,
+    systems: &SystemOptions,
+) -> Result<Merged, ShardError> {
     let started = Instant::now();
     let mut shards = Vec::new();
     for p in paths {
@@ -908,14 +912,14 @@ pub fn merge(paths: &[PathBuf], harness: &HarnessInfo) -> Result<Merged, ShardEr
         Experiment::from_source(&first.experiment.text, first.experiment.path.as_deref())?;
     let data = experiment.load_data()?;
     let load_seconds = started.elapsed().as_secs_f64();
-    let plan = experiment.plan()?;
+    let mut plan = experiment.plan()?;
     let changed = |input: &str, then: &str, now: &str| ShardError::InputChanged {
         path: first_path.clone(),
         input: input.to_string(),
         then: then.to_string(),
         now: now.to_string(),
     };
-    let now = &data.dataset.input_hashes;
+    let now = &data.inputs();
     for (k, then) in first.inputs.iter() {
         let current = now.get(k).map_or("absent", String::as_str);
         if current != then {
@@ -934,6 +938,8 @@ pub fn merge(paths: &[PathBuf], harness: &HarnessInfo) -> Result<Merged, ShardEr
         ));
     }
 
+    // Outside systems are no grid task: their commands run here, once, after the inputs are known unchanged.
+    experiment.answer_systems(&mut plan, &data, systems)?;
     let prepared = prepare(&plan, &data.dataset)?;
     let folds = prepared.fit_folds();
     let n_tasks = plan.tasks(folds.len()).len();

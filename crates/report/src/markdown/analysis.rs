@@ -109,10 +109,25 @@ fn feature_block(s: &mut String, id: &str, top: &TopFeatures) {
     }
 }
 
-/// "Error analysis": every statement the best gets wrong in some repeat, most often wrong first.
+/// "Error analysis": every statement the best gets wrong in some repeat, most often wrong first; then the same
+/// for every outside system.
 pub(super) fn error_analysis(r: &RunReport, best: &ConfigResult) -> Result<String, SpillError> {
+    let mut s = errors_of(r, best, "the best configuration", "")?;
+    for c in r.run.configs.iter().filter(|c| c.system.is_some()) {
+        s.push_str(&errors_of(r, c, "this outside system", " *(system)*")?);
+    }
+    Ok(s)
+}
+
+/// One configuration's error-analysis section; `who` names it in the text, `mark` follows its id in the title.
+fn errors_of(
+    r: &RunReport,
+    best: &ConfigResult,
+    who: &str,
+    mark: &str,
+) -> Result<String, SpillError> {
     let mut s = String::new();
-    let _ = writeln!(s, "## Error analysis: {}\n", code(&best.id));
+    let _ = writeln!(s, "## Error analysis: {}{mark}\n", code(&best.id));
     let errors = error_rows(r, best)?;
     if errors.is_empty() {
         let _ = writeln!(s, "Every item is predicted correctly in most repeats.\n");
@@ -120,7 +135,7 @@ pub(super) fn error_analysis(r: &RunReport, best: &ConfigResult) -> Result<Strin
     }
     let _ = writeln!(
         s,
-        "Every statement the best configuration gets wrong in at least one repeat ({} of {}), most often wrong \
+        "Every statement {who} gets wrong in at least one repeat ({} of {}), most often wrong \
          first. *Predicted* is the most frequent wrong prediction over repeats; *confidence* is the model's mean \
          probability for that class when it has probabilities.\n",
         errors.len(),

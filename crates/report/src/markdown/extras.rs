@@ -145,6 +145,29 @@ pub(super) fn behaviour(r: &RunReport, charts: &[String]) -> String {
         ordered.len(),
         b.summaries.len()
     ));
+    let systems: Vec<(&str, bool)> = r
+        .run
+        .configs
+        .iter()
+        .filter_map(|c| Some((c.id.as_str(), c.system.as_ref()?.labels_new_text())))
+        .collect();
+    if !systems.is_empty() {
+        let skipped: Vec<String> = systems
+            .iter()
+            .filter(|(_, labels)| !labels)
+            .map(|(id, _)| crate::format::code(id))
+            .collect();
+        s.push_str(
+            "Outside systems are not refitted: a command system labelled the cases' texts itself, in one call.",
+        );
+        if !skipped.is_empty() {
+            s.push_str(&format!(
+                " A predictions file labels only the data's items, so every case is skipped for {}.",
+                skipped.join(", ")
+            ));
+        }
+        s.push('\n');
+    }
     if let Some(c) = chart(
         charts,
         "charts/behaviour.png",

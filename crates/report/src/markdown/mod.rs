@@ -52,22 +52,15 @@ fn chart(charts: &[String], name: &str, alt: &str) -> Option<String> {
         .map(|c| format!("![{alt}]({c})\n"))
 }
 
-/// The configurations worth detailing: the best few ranked models, then every baseline for reference.
+/// The configurations worth detailing: the best few ranked models, every outside system, then every baseline for
+/// reference.
 fn detail_configs(r: &RunReport) -> Vec<&ConfigResult> {
-    let mut out: Vec<&ConfigResult> = r
-        .run
-        .leaderboard
-        .iter()
-        .filter_map(|id| r.config(id))
-        .filter(|c| !c.baseline)
+    let ranked = || r.run.leaderboard.iter().filter_map(|id| r.config(id));
+    let mut out: Vec<&ConfigResult> = ranked()
+        .filter(|c| !c.baseline && c.system.is_none())
         .take(DETAIL_CONFIGS)
         .collect();
-    out.extend(
-        r.run
-            .leaderboard
-            .iter()
-            .filter_map(|id| r.config(id))
-            .filter(|c| c.baseline),
-    );
+    out.extend(ranked().filter(|c| c.system.is_some()));
+    out.extend(ranked().filter(|c| c.baseline));
     out
 }

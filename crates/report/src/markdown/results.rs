@@ -54,6 +54,14 @@ pub(super) fn leaderboard(r: &RunReport, best: &ConfigResult, charts: &[String])
         r.run.comparisons.len(),
         r.run.evaluation.alpha
     );
+    if r.run.configs.iter().any(|c| c.system.is_some()) {
+        let _ = writeln!(
+            s,
+            "\n*(system)* marks an outside system: its predictions were made elsewhere and scored here on the same \
+             items, folds and resamples as every other row, so its intervals and tests are comparable; it is never \
+             the best, because the harness did not cross-validate it (see \"What this data can and cannot tell\")."
+        );
+    }
     let tied: Vec<String> = r
         .run
         .leaderboard
@@ -100,6 +108,8 @@ fn leaderboard_row(
     let id = &c.id;
     let mut name = if c.baseline {
         format!("{} *(baseline)*", escape(id))
+    } else if c.system.is_some() {
+        format!("{} *(system)*", code(id))
     } else {
         code(id)
     };
@@ -196,7 +206,7 @@ pub(super) fn per_class(detail: &[&ConfigResult], charts: &[String]) -> String {
     s
 }
 
-/// "Confusion matrix of the best configuration", pooled over repeats.
+/// "Confusion matrix of the best configuration", pooled over repeats, then each outside system's.
 pub(super) fn confusion(r: &RunReport, best: &ConfigResult, charts: &[String]) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "## Confusion matrix of the best configuration\n");
@@ -210,9 +220,19 @@ pub(super) fn confusion(r: &RunReport, best: &ConfigResult, charts: &[String]) -
         code(&best.id),
         r.run.evaluation.repeats
     );
+    confusion_table(&mut s, r, best);
+    for c in r.run.configs.iter().filter(|c| c.system.is_some()) {
+        let _ = writeln!(s, "Outside system {}, counted the same way:\n", code(&c.id));
+        confusion_table(&mut s, r, c);
+    }
+    s
+}
+
+/// One configuration's pooled confusion matrix as a table.
+fn confusion_table(s: &mut String, r: &RunReport, c: &ConfigResult) {
     let _ = write!(s, "| gold \\\\ predicted |");
-    for c in &r.data.classes {
-        let _ = write!(s, " {} |", escape(c));
+    for class in &r.data.classes {
+        let _ = write!(s, " {} |", escape(class));
     }
     let _ = writeln!(s);
     let _ = write!(s, "|---|");
@@ -220,7 +240,7 @@ pub(super) fn confusion(r: &RunReport, best: &ConfigResult, charts: &[String]) -
         let _ = write!(s, "---:|");
     }
     let _ = writeln!(s);
-    for (g, row) in best.confusion.iter().enumerate() {
+    for (g, row) in c.confusion.iter().enumerate() {
         let _ = write!(s, "| **{}** |", escape(&r.data.classes[g]));
         for v in row {
             let _ = write!(s, " {v} |");
@@ -228,5 +248,4 @@ pub(super) fn confusion(r: &RunReport, best: &ConfigResult, charts: &[String]) -
         let _ = writeln!(s);
     }
     let _ = writeln!(s);
-    s
 }

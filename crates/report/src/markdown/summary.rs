@@ -83,8 +83,34 @@ fn vs_majority(r: &RunReport) -> Option<String> {
 /// "What this data can and cannot tell".
 pub(super) fn what_the_data_can_tell(r: &RunReport) -> String {
     format!(
-        "## What this data can and cannot tell\n\n{}\n\n",
-        power_paragraph(r)
+        "## What this data can and cannot tell\n\n{}\n\n{}",
+        power_paragraph(r),
+        systems_paragraph(r)
+    )
+}
+
+/// What the scores of outside systems mean (empty without systems).
+fn systems_paragraph(r: &RunReport) -> String {
+    let systems: Vec<String> = r
+        .run
+        .configs
+        .iter()
+        .filter_map(|c| {
+            let source = c.system.as_ref()?;
+            Some(format!("{} ({})", code(&c.id), escape(&source.describe())))
+        })
+        .collect();
+    if systems.is_empty() {
+        return String::new();
+    }
+    format!(
+        "**Outside systems were not cross-validated by the harness:** {}. Their predictions were made elsewhere, by \
+         models that may have been trained or tuned on these very items, so their scores can be optimistic in a way \
+         no interval here shows, and none of them is ever chosen as the best. They are scored on the same items, \
+         folds and bootstrap resamples as every other configuration, so their intervals and paired tests are \
+         comparable; each item has one prediction, the same in every repeat, so their split-to-split variation is \
+         0 by construction.\n\n",
+        systems.join("; ")
     )
 }
 
