@@ -442,8 +442,8 @@ fn a_second_run_replaces_the_report_folder_whole() {
     assert_eq!(leftovers, vec!["default"], "no staging folders left behind");
 }
 
-/// The trust rules of the comparison, on every shipped experiment: the headline verdict agrees with its own
-/// (Holm-adjusted) Δ interval, the error table never shows the gold class as the wrong prediction, and per-fold
+/// The trust rules of the comparison, on every shipped experiment: the star is exactly the exact test's
+/// (Holm-adjusted) p < alpha, the error table never shows the gold class as the wrong prediction, and per-fold
 /// scores exist for every configuration.
 #[test]
 fn verdicts_agree_with_their_intervals_on_every_shipped_experiment() {
@@ -452,19 +452,28 @@ fn verdicts_agree_with_their_intervals_on_every_shipped_experiment() {
         wd.run(&["run", &format!("experiments/{exp}.toml"), "-q"])
             .ok();
         let r = report(&wd, &format!("reports/{exp}"));
+        let alpha = r.run.evaluation.alpha;
         for c in &r.run.comparisons {
-            let (lo, hi) = (
-                c.difference_adjusted.lower.unwrap(),
-                c.difference_adjusted.upper.unwrap(),
-            );
+            // The star is the exact test's: p (Holm) < alpha, and nothing else.
             assert_eq!(
                 c.significant,
-                lo > 0.0 || hi < 0.0,
-                "{exp}: {} significant={} with Δ interval [{lo}, {hi}]",
+                c.p_holm < alpha,
+                "{exp}: {} significant={} with exact p (Holm) {}",
                 c.config,
-                c.significant
+                c.significant,
+                c.p_holm
             );
-            assert!(c.adjusted_level >= 0.95 && c.adjusted_level < 1.0, "{exp}");
+            assert!(c.p_holm >= c.p_value, "{exp}: {c:?}");
+            // Enumerated exactly up to the limit, Monte Carlo beyond it.
+            use stance::eval::permutation::{Method, MAX_EXACT_UNITS, MONTE_CARLO_DRAWS};
+            if c.differing_units <= MAX_EXACT_UNITS {
+                assert_eq!(c.method, Method::Exact, "{exp}");
+                assert_eq!(c.patterns, 1u64 << c.differing_units, "{exp}: {c:?}");
+            } else {
+                assert_eq!(c.method, Method::MonteCarlo, "{exp}");
+                assert_eq!(c.patterns, MONTE_CARLO_DRAWS as u64, "{exp}");
+            }
+            assert!(c.differing_units <= r.run.items.len(), "{exp}");
         }
         for cfg in &r.run.configs {
             assert_eq!(cfg.per_fold.len(), r.run.folds.len(), "{exp}: {}", cfg.id);
@@ -486,14 +495,6 @@ fn verdicts_agree_with_their_intervals_on_every_shipped_experiment() {
             }
         }
     }
-    let three = report(&wd, "reports/three-way");
-    let majority = three
-        .run
-        .comparisons
-        .iter()
-        .find(|c| c.config == "majority")
-        .expect("the majority baseline is ranked");
-    assert!(majority.significant, "{majority:?}");
     let default = report(&wd, "reports/default");
     assert!(
         default
