@@ -17,9 +17,10 @@ Not part of the product or CI (neither needs Python). Two uses:
 5. `stance diff A B --format json --out d.json; python3 scripts/crosscheck.py diff A B d.json` recomputes every
    number of `stance diff` from the two runs' report.json files with independent code: Δ, the pairing decision,
    McNemar's discordant counts and exact p-value (scipy), the flip list, the normal-approximation interval and
-   p-value (scipy.stats.norm) exactly (1e-9), and the paired bootstrap interval and p-value with its own numpy
-   cluster bootstrap (another random stream, so these agree only to Monte-Carlo precision: 0.02 on interval
-   ends, 0.05 on p-values). Exit status 1 on any mismatch.
+   p-value (scipy.stats.norm) exactly (1e-9), the exact permutation p-values by enumeration (1e-12), their Holm
+   adjustment over the configuration × metric family and the stars, and the paired bootstrap interval with its
+   own numpy cluster bootstrap (another random stream, so it agrees only to Monte-Carlo precision: 0.02 on
+   interval ends). Exit status 1 on any mismatch.
 
 Requires: pip install scikit-learn scipy numpy
 """
@@ -405,6 +406,7 @@ def diff(path_a, path_b, diff_json, replicates=2000):
             for i, it in enumerate(a["items"]):
                 by.setdefault(it["doc"], []).append(i)
             clusters = [by[key] for key in sorted(by)]
+        test_clusters = clusters if d["pairing"].get("test_unit", "item") != "item" else [[i] for i in range(n)]
         members = np.zeros((len(clusters), n))
         for u, items in enumerate(clusters):
             members[u, items] = 1
@@ -448,15 +450,27 @@ def diff(path_a, path_b, diff_json, replicates=2000):
                 worst["exact"] = max(worst["exact"], close(f"{ca['id']} {name} delta", m["delta"]["point"],
                                                            cb["metrics"][name]["point"] - ca["metrics"][name]["point"],
                                                            1e-12))
+                # The exact paired permutation p of B − A, by enumerating every swap pattern of the clusters whose
+                # votes differ (the clusters the harness says its test swapped).
+                ua = np.array([onehot[c].sum(0) for c in test_clusters])
+                ub = np.array([onehot_b[c].sum(0) for c in test_clusters])
+                rel = [u for u in range(len(test_clusters)) if np.any(ua[u] != ub[u])]
+                if len(rel) <= 16:
+                    bits = ((np.arange(2 ** len(rel))[:, None] >> np.arange(len(rel))) & 1).astype(float)
+                    sw = np.tensordot(bits, (ub - ua)[rel], axes=(1, 0)) if rel else np.zeros((1, k, k))
+                    a0, b0 = ua.sum(0), ub.sum(0)
+                    ts = np.array([_scores(b0 - x, classes)[name] - _scores(a0 + x, classes)[name] for x in sw])
+                    obs = ts[0]
+                    perm_p = float(np.mean(np.abs(ts) >= abs(obs) - 1e-10))
+                    worst["exact"] = max(worst["exact"], close(f"{ca['id']} {name} permutation p", m["p_value"],
+                                                               perm_p, 1e-12))
                 if m["method"] != "paired-bootstrap":
                     continue
                 dd = np.array([_scores(conf_b[r], classes)[name] - _scores(conf_a[r], classes)[name]
                                for r in range(replicates)])
                 lo, hi = np.percentile(dd, [2.5, 97.5])
-                pb = min(1.0, 2 * (1 + min((dd <= 0).sum(), (dd >= 0).sum())) / (replicates + 1))
                 for what, ours, theirs, tol in [("lower", m["delta"]["lower"], lo, 0.02),
-                                                ("upper", m["delta"]["upper"], hi, 0.02),
-                                                ("p", m["p_value"], pb, 0.05)]:
+                                                ("upper", m["delta"]["upper"], hi, 0.02)]:
                     worst[what] = max(worst[what], close(f"{ca['id']} {name} bootstrap {what}", ours, theirs, tol))
         harness_flips = {(f["config"], f["item"], f["change"]) for f in d["flips"]}
         if harness_flips != flips:
@@ -479,12 +493,20 @@ def diff(path_a, path_b, diff_json, replicates=2000):
                                            ("p", m["p_value"], p)]:
                     worst["exact"] = max(worst["exact"],
                                          close(f"{ca['id']} {m['metric']} approx {what}", ours, theirs, 1e-9))
+    # The family: Holm over every row with a p-value, and the star is p_holm < alpha.
+    flat = [m for c in d["configs"] for m in c["metrics"] if m["p_value"] is not None]
+    for m, h in zip(flat, _holm([m["p_value"] for m in flat])):
+        close(f"Holm p of {m['metric']}", m["p_holm"], h, 1e-12)
+        if m["significant"] != (m["p_holm"] < d["alpha"]):
+            bad.append(f"star of {m['metric']}: {m['significant']} with Holm p {m['p_holm']}")
+    if d["family"] != len(flat):
+        bad.append(f"family: harness {d['family']}, crosscheck {len(flat)}")
     for line in bad:
         print("MISMATCH", line)
     print(f"{path_a} vs {path_b}: {'paired' if paired else 'unpaired'}, {len(shared)} configurations, "
           f"{len(flips)} flips; largest difference of exact values {worst['exact']:.3g}; paired bootstrap "
           f"(Monte-Carlo, another random stream): interval ends {max(worst['lower'], worst['upper']):.3g} "
-          f"(tolerance 0.02), p-values {worst['p']:.3g} (tolerance 0.05)")
+          f"(tolerance 0.02); exact permutation p-values and their Holm adjustment to 1e-12")
     return 1 if bad else 0
 
 

@@ -354,5 +354,6 @@ fn to_case(
         origin: c.origin,
         texts: c.texts,
         expectation,
+        original: c.known.as_deref().map(map),
     })
 }

@@ -257,8 +257,12 @@ pub fn power(
         .filter_map(|&ci| results[ci].metrics[&ev.headline].width())
         .collect();
     let smallest = |metric: MetricName| {
-        ev.pairing
-            .smallest_significant_difference(&ev.oof[best], metric, alpha, min_discordant as usize)
+        ev.pairing.smallest_significant_difference(
+            &ev.oof[best],
+            metric,
+            alpha,
+            min_discordant as usize,
+        )
     };
     let votes: u32 = ev
         .pairing

@@ -274,7 +274,11 @@ fn with_vote(oof: &OutOfFold, changes: &[(usize, usize, usize)], n_classes: usiz
 /// Resampling units for a paired comparison of two runs' predictions: the items' documents (or groups) when
 /// `clustered` and every evaluated item has one and there are several, else one unit per item. The runner uses
 /// its plan's clusters; the gate and `stance diff` pass the items' `doc` field of a report.
-pub fn units_of(evaluated: &[usize], doc: &dyn Fn(usize) -> Option<String>, clustered: bool) -> Vec<Vec<usize>> {
+pub fn units_of(
+    evaluated: &[usize],
+    doc: &dyn Fn(usize) -> Option<String>,
+    clustered: bool,
+) -> Vec<Vec<usize>> {
     if clustered {
         let mut by: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
         let mut all = true;
@@ -521,6 +525,9 @@ mod tests {
         assert_eq!(t.patterns, MONTE_CARLO_DRAWS as u64);
         assert!(t.p_value >= 1.0 / (MONTE_CARLO_DRAWS + 1) as f64);
         assert!(t.p_value < 0.01, "{}", t.p_value);
-        assert_eq!(t, pairing.test(&a, &b, MetricName::Accuracy, Tail::TwoSided, 7));
+        assert_eq!(
+            t,
+            pairing.test(&a, &b, MetricName::Accuracy, Tail::TwoSided, 7)
+        );
     }
 }

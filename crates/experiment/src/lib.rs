@@ -39,7 +39,7 @@ pub use paths::ExperimentSource;
 pub use schema::{
     AblationSpec, BehaviourGateSpec, BehaviourSpec, DataSpec, EvalSpec, ExperimentFile,
     ExperimentKind, GateSpec, GoldSpec, LearningCurveSpec, DEFAULT_BEHAVIOUR_DIR,
-    DEFAULT_BEHAVIOUR_SUITES,
+    DEFAULT_BEHAVIOUR_SUITES, DEFAULT_MAX_BROKEN, DEFAULT_RIGHT_SHARE,
 };
 
 use check::*;

@@ -108,8 +108,8 @@ pub fn rank_labels(values: &[f64]) -> Vec<String> {
         if i > 0 && !tied(values[i - 1], v) {
             first = i;
         }
-        let shared = (i > 0 && tied(values[i - 1], v))
-            || values.get(i + 1).is_some_and(|&w| tied(v, w));
+        let shared =
+            (i > 0 && tied(values[i - 1], v)) || values.get(i + 1).is_some_and(|&w| tied(v, w));
         out.push(if shared {
             format!("={}", first + 1)
         } else {

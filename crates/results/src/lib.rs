@@ -106,8 +106,13 @@ pub struct RunReport {
 pub struct BehaviourReport {
     /// Case ids, in case order.
     pub cases: Vec<String>,
-    /// Per configuration, one character per case: `p` pass, `f` fail, `s` skipped.
+    /// Per configuration, one character per case: `p` pass, `f` fail, `s` skipped (the outcome as tested, not the
+    /// strict reading).
     pub outcomes: BTreeMap<String, String>,
+    /// Per case, a digest of what it tests ([`stance_behaviour::Case::digest`]), so the gate compares a case's
+    /// outcomes only when both runs tested the same thing (empty in reports written before it existed).
+    #[serde(default)]
+    pub digests: Vec<String>,
     /// Per configuration, failure rates per test (at most [`BEHAVIOUR_EXAMPLES`] failed cases kept as examples).
     pub summaries: Vec<BehaviourSummary>,
 }
@@ -167,6 +172,7 @@ impl BehaviourReport {
         };
         Some(BehaviourReport {
             cases: first.iter().map(|r| r.case.id.clone()).collect(),
+            digests: first.iter().map(|r| r.case.digest()).collect(),
             outcomes: results
                 .iter()
                 .map(|(c, rs)| (c.clone(), rs.iter().map(|r| code(r.outcome)).collect()))
