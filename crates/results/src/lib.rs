@@ -98,7 +98,7 @@ pub struct RunReport {
     pub predictions_file: Option<String>,
     /// `behaviour.csv`'s rows (one per configuration × case). Not part of `report.json`: the file holds them.
     #[serde(skip)]
-    pub behaviour_rows: Vec<[String; 9]>,
+    pub behaviour_rows: Vec<[String; 10]>,
 }
 
 /// Behavioural test results in `report.json`: compact enough for a baseline, complete in `behaviour.csv`.
