@@ -775,18 +775,18 @@ impl TestCheck<'_> {
         expect: &Expect,
         line: usize,
     ) -> Result<(Option<String>, Option<Vec<String>>), BehaviourError> {
-        let key = match (&t.original, &t.originals) {
-            (None, None) => return Ok((None, None)),
-            (Some(_), Some(l)) => {
-                return Err(self.err(
+        let key =
+            match (&t.original, &t.originals) {
+                (None, None) => return Ok((None, None)),
+                (Some(_), Some(l)) => return Err(self.err(
                     self.lines.of(l.span()),
                     "originals",
-                    "give original (one label for the test) or originals (one per input), not both".into(),
-                ))
-            }
-            (Some(_), None) => "original",
-            (None, Some(_)) => "originals",
-        };
+                    "give original (one label for the test) or originals (one per input), not both"
+                        .into(),
+                )),
+                (Some(_), None) => "original",
+                (None, Some(_)) => "originals",
+            };
         if kind == TestType::Mft {
             return Err(self.err(
                 line,
@@ -807,7 +807,11 @@ impl TestCheck<'_> {
         let checked = |s: &Spanned<String>| -> Result<String, BehaviourError> {
             let c = self.class(s, key)?;
             if opposite && c == "neutral" {
-                return Err(self.err(self.lines.of(s.span()), key, "neutral has no opposite".into()));
+                return Err(self.err(
+                    self.lines.of(s.span()),
+                    key,
+                    "neutral has no opposite".into(),
+                ));
             }
             Ok(c)
         };

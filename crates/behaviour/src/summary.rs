@@ -266,18 +266,18 @@ pub fn markdown_section(summaries: &[BehaviourSummary]) -> String {
                         pct(tested)
                     ),
                     _ => match (x.failure_rate, x.interval) {
-                    (Some(r), Some((lo, hi))) => format!(
-                        "{} ({}/{}) [{}, {}]",
-                        pct(r),
-                        x.failures,
-                        x.evaluated,
-                        pct(lo),
-                        pct(hi)
-                    ),
-                    _ => format!(
-                        "skipped: {}",
-                        x.skip_reason.as_deref().unwrap_or("nothing judged")
-                    ),
+                        (Some(r), Some((lo, hi))) => format!(
+                            "{} ({}/{}) [{}, {}]",
+                            pct(r),
+                            x.failures,
+                            x.evaluated,
+                            pct(lo),
+                            pct(hi)
+                        ),
+                        _ => format!(
+                            "skipped: {}",
+                            x.skip_reason.as_deref().unwrap_or("nothing judged")
+                        ),
                     },
                 },
                 None => "—".to_string(),
