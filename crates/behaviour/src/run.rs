@@ -39,9 +39,16 @@ pub struct CaseResult {
     pub outcome: Outcome,
     /// The strict reading of INV and DIR cases ("invariant and correct"): a pass whose original is not predicted
     /// as its known label fails. Equal to `outcome` for MFT cases and for cases without a known original label.
+    /// Reports written before the strict reading existed read as skipped (not judged), so an old baseline stays
+    /// readable by `stance check`.
+    #[serde(default = "not_judged")]
     pub strict: Outcome,
     /// Why, in a few words (which text changed, the probabilities compared, why skipped); empty on a plain pass.
     pub reason: String,
+}
+
+fn not_judged() -> Outcome {
+    Outcome::Skipped
 }
 
 /// Predicts every text of every case in one batch and judges each case.
