@@ -621,9 +621,10 @@ type = "majority"
 #[test]
 fn a_learning_curve_below_full_size_corrects_t_with_the_fractions_training_size() {
     let wd = Workdir::with_repo_data();
-    let exp = wd
-        .read("experiments/learning-curve.toml")
-        .replace("fractions = [0.25, 0.5, 0.75, 1.0]", "fractions = [0.25, 0.5]");
+    let exp = wd.read("experiments/learning-curve.toml").replace(
+        "fractions = [0.25, 0.5, 0.75, 1.0]",
+        "fractions = [0.25, 0.5]",
+    );
     wd.write("experiments/half.toml", &exp);
     wd.run(&["run", "experiments/half.toml", "--out", "half", "-q"])
         .ok();
