@@ -1,8 +1,9 @@
 //! `gate-sim`: the CI gate's error rates, measured on saved runs (driven by `bench/gate_sim.py`, table in
 //! docs/METHODS.md, "The CI gate").
 //!
-//! `gate-sim EXPERIMENT BASELINE CANDIDATE...` reads a baseline `report.json` and candidate reports of the same
-//! experiment that differ from it only in their random streams (`STANCE_TEST_STREAM_SALT`), and judges each
+//! `gate-sim EXPERIMENT BASELINE CANDIDATE... [--broken-test NAME] [--noise LABEL] [--show K]` reads a baseline
+//! `report.json` and candidate reports of the same experiment that differ from it only in their random streams
+//! (`STANCE_TEST_STREAM_SALT`, or another seed: `--noise` names which), and judges each
 //! candidate with the experiment's own gate ([`stance::check::compare`], the code `stance check` runs) three ways:
 //!
 //! - (a) as it is: a change that only alters random streams, which the gate should pass;
@@ -19,7 +20,7 @@
 use std::error::Error;
 use std::path::PathBuf;
 
-use stance::check::{compare, Gate, GateResult};
+use stance::check::{compare, render, Gate, GateResult};
 use stance::eval::oof::OutOfFold;
 use stance::eval::stats::derive_seed;
 use stance::experiment::Experiment;
@@ -34,9 +35,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         option(&mut args, "--broken-test")?.unwrap_or_else(|| "mft_oppose".to_string());
     let noise = option(&mut args, "--noise")?
         .unwrap_or_else(|| "same seed, other random streams".to_string());
+    // `--show K`: also print the gate's own text for candidate K of (b), as `stance check` would print it.
+    let show: Option<usize> = option(&mut args, "--show")?
+        .map(|k| k.parse().map_err(|_| format!("--show needs a candidate index, got '{k}'")))
+        .transpose()?;
     if args.len() < 3 {
         return Err(
-            "usage: gate-sim EXPERIMENT BASELINE CANDIDATE... [--broken-test NAME] [--noise LABEL]"
+            "usage: gate-sim EXPERIMENT BASELINE CANDIDATE... [--broken-test NAME] [--noise LABEL] [--show K]"
                 .into(),
         );
     }
@@ -72,6 +77,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
         let regressed = break_items(cand, &best, &protected, 3, k as u64);
         let behaved = break_test(cand, &best, &broken_test);
+        if show == Some(k) {
+            let verdict = compare(&baseline, &regressed, &gate);
+            println!("(b) on candidate {k}, as the gate prints it:\n{}", render::text(&verdict, &gate, "…"));
+        }
         tally[0].add(&compare(&baseline, cand, &gate));
         tally[1].add(&compare(&baseline, &regressed, &gate));
         tally[2].add(&compare(&baseline, &behaved, &gate));
