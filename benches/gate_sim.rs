@@ -37,7 +37,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         .unwrap_or_else(|| "same seed, other random streams".to_string());
     // `--show K`: also print the gate's own text for candidate K of (b), as `stance check` would print it.
     let show: Option<usize> = option(&mut args, "--show")?
-        .map(|k| k.parse().map_err(|_| format!("--show needs a candidate index, got '{k}'")))
+        .map(|k| {
+            k.parse()
+                .map_err(|_| format!("--show needs a candidate index, got '{k}'"))
+        })
         .transpose()?;
     if args.len() < 3 {
         return Err(
@@ -79,7 +82,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         let behaved = break_test(cand, &best, &broken_test);
         if show == Some(k) {
             let verdict = compare(&baseline, &regressed, &gate);
-            println!("(b) on candidate {k}, as the gate prints it:\n{}", render::text(&verdict, &gate, "…"));
+            println!(
+                "(b) on candidate {k}, as the gate prints it:\n{}",
+                render::text(&verdict, &gate, "…")
+            );
         }
         tally[0].add(&compare(&baseline, cand, &gate));
         tally[1].add(&compare(&baseline, &regressed, &gate));

@@ -113,7 +113,11 @@ fn a_weakened_feature_set_is_a_regression_with_a_flip_list() {
 /// The experiment without behavioural suites, so only the gold items judge it.
 fn without_suites(wd: &Workdir, gate: &str) {
     let exp = wd.read("experiments/default.toml");
-    let at = exp.find("[gate]").expect("a [gate] table");
+    // Called again on its own output, it replaces the [behaviour] table it wrote as well as the [gate] one.
+    let at = exp
+        .find("[behaviour]")
+        .or_else(|| exp.find("[gate]"))
+        .expect("a [gate] table");
     wd.write(
         "experiments/default.toml",
         format!("{}[behaviour]\nenabled = false\n\n{gate}\n", &exp[..at]),
@@ -370,7 +374,7 @@ metrics = ["accuracy"]
 tolerance = {{ accuracy = 1.0 }}
 [gate.behaviour]
 configs = ["neg + naive-bayes"]
-max_failure_rate = {{ negation_of_support = 0.6 }}
+max_failure_rate = {{ negation_of_support = 0.8 }}
 "#
         )
     };

@@ -263,7 +263,7 @@ fn a_report_json_path_reads_like_its_folder() {
     let text = wd.read("d/diff.md");
     assert!(
         text.starts_with("## stance diff")
-            && text.contains("| config | metric | A | B | Δ (95% interval) | p |"),
+            && text.contains("| config | metric | A | B | Δ (95% interval) | p (Holm) |"),
         "{text}"
     );
     // Configurations only one run holds are listed, not compared.

@@ -47,16 +47,8 @@ pub enum Tail {
     Less,
 }
 
-/// How a permutation p-value was obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Method {
-    /// Every swap pattern was enumerated.
-    #[default]
-    Exact,
-    /// Seeded random swap patterns, p = (b + 1) / (B + 1).
-    MonteCarlo,
-}
+// `Method` lives with the report's data model, which stores it; re-exported here beside the test that sets it.
+pub use super::results::Method;
 
 /// A permutation test's result.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -8,10 +8,20 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::metrics::MetricName;
-use super::permutation::Method;
 use super::splits::{GroupBy, Scheme};
 use stance_core::tunable::ParamGrid;
 use stance_models::ClassifierKind;
+
+/// How a permutation p-value was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// Every swap pattern was enumerated.
+    #[default]
+    Exact,
+    /// Seeded random swap patterns, p = (b + 1) / (B + 1).
+    MonteCarlo,
+}
 
 /// Above this many out-of-fold predictions (configurations × repeats × items), `report.json` leaves them and the
 /// item texts out and points to the predictions file: at 30,000 items × 10 repeats × 26 configurations they would
