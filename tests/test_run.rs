@@ -695,7 +695,8 @@ fn strict_behavioural_scores_separate_the_rule_baselines_from_the_best() {
             .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
             .any(|w| matches!(w, "not" | "no" | "never" | "cannot") || w.ends_with("n't"))
     };
-    let rules: [(&str, &dyn Fn(&str) -> usize); 3] = [
+    type Rule<'a> = &'a dyn Fn(&str) -> usize;
+    let rules: [(&str, Rule); 3] = [
         ("always support", &|_| 0),
         ("always oppose", &|_| 1),
         ("oppose iff a negation word", &|t| usize::from(negator(t))),

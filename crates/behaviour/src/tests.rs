@@ -498,7 +498,9 @@ fn rule_baselines_fail_the_tests_they_should() {
             SUPPORT
         }
     }
-    let rules: [(&str, fn(&str) -> usize, bool); 3] = [
+    // (name, the rule, whether the gold-sentence tests concern it)
+    type Rule = (&'static str, fn(&str) -> usize, bool);
+    let rules: [Rule; 3] = [
         ("always support", support, true),
         ("always oppose", oppose, true),
         ("oppose iff a negation word", negation, false),
