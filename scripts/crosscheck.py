@@ -8,18 +8,19 @@ Not part of the product or CI (neither needs Python). Two uses:
 2. `python3 scripts/crosscheck.py report reports/default` recomputes every configuration's metrics from the
    harness's own predictions.csv (or predictions.csv.gz) with scikit-learn and compares them with report.json (pooled over repeats,
    labels in the experiment's class order, zero_division=0). Exit status 1 on any mismatch > 1e-9.
-3. `python3 scripts/crosscheck.py pvalues reports/default` redraws every comparison's paired-bootstrap p-value with
-   numpy (its own generator, 20,000 resamples of the report's bootstrap units) and checks that the harness's p lies
-   within Monte Carlo tolerance of it. Exit status 1 on any comparison outside it.
+3. `python3 scripts/crosscheck.py pvalues reports/default` recomputes every comparison's exact paired permutation
+   p-value by enumerating all 2^d swap patterns with numpy (1e-12; a numpy Monte Carlo estimate within 0.02 beyond
+   16 differing units), its Holm adjustment and its star. Exit status 1 on any mismatch.
 4. `python3 scripts/crosscheck.py submission REPORT_DIR GOLD GUESS [CONFIG]` scores files written by
    `stance submission` the way the SemEval-2016 Task 6 scorer (eval.pl) does — F1 of FAVOR and of AGAINST with
    sklearn, averaged — and compares with the report's f_avg (fixed splits, or one repeat: one prediction per item).
 5. `stance diff A B --format json --out d.json; python3 scripts/crosscheck.py diff A B d.json` recomputes every
    number of `stance diff` from the two runs' report.json files with independent code: Δ, the pairing decision,
    McNemar's discordant counts and exact p-value (scipy), the flip list, the normal-approximation interval and
-   p-value (scipy.stats.norm) exactly (1e-9), and the paired bootstrap interval and p-value with its own numpy
-   cluster bootstrap (another random stream, so these agree only to Monte-Carlo precision: 0.02 on interval
-   ends, 0.05 on p-values). Exit status 1 on any mismatch.
+   p-value (scipy.stats.norm) exactly (1e-9), the exact permutation p-values by enumeration (1e-12), their Holm
+   adjustment over the configuration × metric family and the stars, and the paired bootstrap interval with its
+   own numpy cluster bootstrap (another random stream, so it agrees only to Monte-Carlo precision: 0.02 on
+   interval ends). Exit status 1 on any mismatch.
 
 Requires: pip install scikit-learn scipy numpy
 """
@@ -54,6 +55,31 @@ def pins():
     d = np.array([0.05, -0.02, 0.08, 0.03, 0.0, 0.06, -0.01, 0.04, 0.02, 0.07])
     t = d.mean() / np.sqrt((1 / len(d) + 20 / 80) * d.var(ddof=1))
     print("t", repr(t), "p", repr(2 * sst.t.sf(abs(t), len(d) - 1)))
+    print()
+    print("## permutation (crates/eval/src/permutation.rs): exact sign-flip p by enumeration, 8 support + 3 oppose")
+    gold = np.array([0] * 8 + [1] * 3)
+    for wrong in ([0, 1, 2, 8], [0, 1, 2, 3, 8, 9]):
+        a = np.ones((11, 2)) * 0
+        a[np.arange(11), gold] = 1  # all right
+        b = a.copy()
+        b[wrong] = b[wrong][:, ::-1]
+        d = len(wrong)
+        bits = (np.arange(2**d)[:, None] >> np.arange(d)) & 1
+
+        def conf(v):
+            c = np.zeros((2, 2))
+            for i in range(11):
+                c[gold[i]] += v[i]
+            return c
+        ts = []
+        for row in bits:
+            va, vb = a.copy(), b.copy()
+            sw = [w for w, bit in zip(wrong, row) if bit]
+            va[sw], vb[sw] = b[sw], a[sw]
+            ts.append(_headline_batch(conf(va), "macro_f1", ["support", "oppose"])
+                      - _headline_batch(conf(vb), "macro_f1", ["support", "oppose"]))
+        ts = np.array(ts)
+        print(f"{d} items all one way: two-sided p", repr(float(np.mean(np.abs(ts) >= abs(ts[0]) - 1e-10))))
     print()
     print("## tfidf (src/features/bag.rs)")
     v = TfidfVectorizer(token_pattern=r"(?u)\b\w+\b").fit(["a b", "a c c", "b d"])
@@ -176,79 +202,92 @@ def report(folder):
     return 0 if worst <= 1e-9 else 1
 
 
-def pvalues(folder, resamples=20000, seed=1):
-    """The paired-bootstrap p of every comparison with the best, redrawn with numpy's own generator and resamples
-    (so it agrees with the harness only up to Monte Carlo error): resample the report's bootstrap units with
-    replacement, score both configurations on the pooled predictions weighted by each item's multiplicity, and
-    apply the harness's documented rule p = min(1, 2·min(1 + #{d <= 0}, 1 + #{d >= 0}) / (B + 1))."""
+def _headline_batch(conf, headline, classes):
+    """The headline of a batch of confusion matrices (shape [..., k, k], rows gold), by the textbook formulas."""
+    k = conf.shape[-1]
+    tp = np.diagonal(conf, axis1=-2, axis2=-1)
+    pred, gold = conf.sum(-2), conf.sum(-1)
+    prec = np.divide(tp, pred, out=np.zeros_like(tp), where=pred > 0)
+    rec = np.divide(tp, gold, out=np.zeros_like(tp), where=gold > 0)
+    f1 = np.divide(2 * prec * rec, prec + rec, out=np.zeros_like(tp), where=(prec + rec) > 0)
+    if headline == "accuracy":
+        return tp.sum(-1) / conf.sum((-2, -1))
+    if headline == "macro_f1":
+        return f1.mean(-1)
+    if headline == "f_avg":
+        return (f1[..., classes.index("support")] + f1[..., classes.index("oppose")]) / 2
+    raise SystemExit(f"pvalues: headline {headline} is not cross-checked here")
+
+
+def _holm(p):
+    order = sorted(range(len(p)), key=lambda i: (p[i], i))
+    out, running = [0.0] * len(p), 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(p) - rank) * p[i]))
+        out[i] = running
+    return out
+
+
+def pvalues(folder):
+    """Every comparison's exact paired permutation p-value, recomputed by enumerating all 2^d swap patterns with
+    numpy (vectorised, independent of the harness's Gray-code loop): per resampling unit, the pooled vote
+    contributions of the configuration and of the best; each pattern swaps the units whose bit is set; p is the
+    share of patterns with |Δ*| ≥ |Δ| (two-sided). Holm over the comparisons. Comparisons with more than 16
+    differing units (Monte Carlo in the harness) are checked to lie within 0.02 of a numpy Monte Carlo estimate."""
     rep = json.load(open(f"{folder}/report.json", encoding="utf-8"))
     classes = rep["data"]["classes"]
-    labels = list(range(len(classes)))
+    k = len(classes)
     headline = rep["evaluation"]["headline"]
-    ids = [it["id"] for it in rep["items"]]
-    index = {i: k for k, i in enumerate(ids)}
-    rows = {}
-    with open_predictions(folder) as fh:
-        for row in csv.DictReader(fh):
-            rows.setdefault(row["config"], []).append(
-                (index[row["item"]], classes.index(row["gold"]), classes.index(row["predicted"])))
-    unit = rep["evaluation"]["bootstrap_unit"]
-    evaluated = sorted({i for r in rows.values() for i, _, _ in r})
-    if unit == "item":
+    gold = np.array([it["gold"] for it in rep["items"]])
+    cfgs = {c["id"]: c for c in rep["configs"]}
+    votes = {cid: _votes(rep, c) for cid, c in cfgs.items()}
+    evaluated = [i for i in range(len(gold)) if votes[rep["best"]][i].sum() > 0]
+    if rep["evaluation"]["bootstrap_unit"] == "item":
         units = [[i] for i in evaluated]
     else:
         by = {}
         for i in evaluated:
             by.setdefault(rep["items"][i].get("doc"), []).append(i)
         units = list(by.values())
-    rng = np.random.default_rng(seed)
 
-    arrays = {c: tuple(np.array([x[j] for x in r]) for j in range(3)) for c, r in rows.items()}
+    def contributions(v):
+        out = np.zeros((len(units), k, k))
+        for u, items in enumerate(units):
+            for i in items:
+                out[u, gold[i]] += v[i]
+        return out
 
-    def metric(cfg, w):
-        item, g, p = arrays[cfg]
-        sw = w[item]
-        if headline == "accuracy":
-            return float(np.sum(sw * (g == p)) / np.sum(sw))
-        # The textbook per-class F1 from the weighted confusion matrix (scikit-learn's f1_score with sample_weight
-        # gives the same numbers; it is too slow for 20,000 resamples × every configuration).
-        k = len(labels)
-        conf = np.bincount(g * k + p, weights=sw, minlength=k * k).reshape(k, k)
-        tp = np.diag(conf)
-        prec = np.divide(tp, conf.sum(0), out=np.zeros(k), where=conf.sum(0) > 0)
-        rec = np.divide(tp, conf.sum(1), out=np.zeros(k), where=conf.sum(1) > 0)
-        f1 = np.divide(2 * prec * rec, prec + rec, out=np.zeros(k), where=(prec + rec) > 0)
-        if headline == "macro_f1":
-            return float(np.mean(f1))
-        if headline == "f_avg":
-            return float((f1[classes.index("support")] + f1[classes.index("oppose")]) / 2)
-        raise SystemExit(f"pvalues: headline {headline} is not cross-checked here")
-
-    draws = []
-    for _ in range(resamples):
-        w = np.zeros(len(ids))
-        for u in rng.integers(0, len(units), len(units)):
-            for i in units[u]:
-                w[i] += 1
-        draws.append(w)
-    best = rep["best"]
-    best_vals = np.array([metric(best, w) for w in draws])
-    bad = 0
+    cb = contributions(votes[rep["best"]])
+    rng = np.random.default_rng(1)
+    bad, ours = 0, []
     for c in rep["comparisons"]:
-        harness = c.get("p_value")
-        if harness is None:
-            continue
-        d = np.array([metric(c["config"], w) for w in draws]) - best_vals
-        le, ge = int(np.sum(d <= 0)), int(np.sum(d >= 0))
-        ours = min(1.0, 2 * (1 + min(le, ge)) / (resamples + 1))
-        # Monte Carlo standard errors of both estimates (the harness drew rep["evaluation"]["bootstrap"]).
-        q = min(max(ours / 2, 1e-4), 0.5)
-        se = 2 * np.sqrt(q * (1 - q)) * (1 / np.sqrt(rep["evaluation"]["bootstrap"]) + 1 / np.sqrt(resamples))
-        tol = 4 * se + 2 / rep["evaluation"]["bootstrap"]
-        ok = abs(ours - harness) <= tol
+        ca = contributions(votes[c["config"]])
+        diff = ca - cb
+        rel = [u for u in range(len(units)) if np.any(diff[u] != 0)]
+        a0, b0 = ca.sum(0), cb.sum(0)
+        obs = _headline_batch(a0, headline, classes) - _headline_batch(b0, headline, classes)
+        d = len(rel)
+        if d <= 16:
+            bits = ((np.arange(2**d)[:, None] >> np.arange(d)) & 1).astype(float)
+        else:
+            bits = rng.integers(0, 2, (20000, d)).astype(float)
+        delta = np.tensordot(bits, diff[rel], axes=(1, 0)) if d else np.zeros((1, k, k))
+        t = _headline_batch(a0 - delta, headline, classes) - _headline_batch(b0 + delta, headline, classes)
+        p = float(np.mean(np.abs(t) >= abs(obs) - 1e-10))
+        ours.append(p)
+        tol = 1e-12 if d <= 16 else 0.02
+        ok = abs(p - c["p_value"]) <= tol and c["differing_units"] == d
         bad += not ok
-        print(f"{'ok ' if ok else 'MISMATCH'} {c['config']}: harness p {harness:.4f}, numpy p {ours:.4f} (tolerance {tol:.4f})")
-    print(f"{folder}: {len(rep['comparisons'])} comparisons, {bad} outside Monte Carlo tolerance")
+        print(f"{'ok ' if ok else 'MISMATCH'} {c['config']}: d = {d}, harness p {c['p_value']:.6f}, numpy p {p:.6f}")
+    # Holm over the harness's own p-values (each checked above; Monte Carlo ones only to their tolerance).
+    for c, h in zip(rep["comparisons"], _holm([c["p_value"] for c in rep["comparisons"]])):
+        if abs(h - c["p_holm"]) > 1e-12:
+            bad += 1
+            print(f"MISMATCH {c['config']}: Holm p {c['p_holm']} vs {h}")
+        if c["significant"] != (c["p_holm"] < rep["evaluation"]["alpha"]):
+            bad += 1
+            print(f"MISMATCH {c['config']}: star {c['significant']} with Holm p {c['p_holm']}")
+    print(f"{folder}: {len(rep['comparisons'])} comparisons, {bad} mismatches")
     return 1 if bad else 0
 
 
@@ -367,6 +406,7 @@ def diff(path_a, path_b, diff_json, replicates=2000):
             for i, it in enumerate(a["items"]):
                 by.setdefault(it["doc"], []).append(i)
             clusters = [by[key] for key in sorted(by)]
+        test_clusters = clusters if d["pairing"].get("test_unit", "item") != "item" else [[i] for i in range(n)]
         members = np.zeros((len(clusters), n))
         for u, items in enumerate(clusters):
             members[u, items] = 1
@@ -410,15 +450,27 @@ def diff(path_a, path_b, diff_json, replicates=2000):
                 worst["exact"] = max(worst["exact"], close(f"{ca['id']} {name} delta", m["delta"]["point"],
                                                            cb["metrics"][name]["point"] - ca["metrics"][name]["point"],
                                                            1e-12))
+                # The exact paired permutation p of B − A, by enumerating every swap pattern of the clusters whose
+                # votes differ (the clusters the harness says its test swapped).
+                ua = np.array([onehot[c].sum(0) for c in test_clusters])
+                ub = np.array([onehot_b[c].sum(0) for c in test_clusters])
+                rel = [u for u in range(len(test_clusters)) if np.any(ua[u] != ub[u])]
+                if len(rel) <= 16:
+                    bits = ((np.arange(2 ** len(rel))[:, None] >> np.arange(len(rel))) & 1).astype(float)
+                    sw = np.tensordot(bits, (ub - ua)[rel], axes=(1, 0)) if rel else np.zeros((1, k, k))
+                    a0, b0 = ua.sum(0), ub.sum(0)
+                    ts = np.array([_scores(b0 - x, classes)[name] - _scores(a0 + x, classes)[name] for x in sw])
+                    obs = ts[0]
+                    perm_p = float(np.mean(np.abs(ts) >= abs(obs) - 1e-10))
+                    worst["exact"] = max(worst["exact"], close(f"{ca['id']} {name} permutation p", m["p_value"],
+                                                               perm_p, 1e-12))
                 if m["method"] != "paired-bootstrap":
                     continue
                 dd = np.array([_scores(conf_b[r], classes)[name] - _scores(conf_a[r], classes)[name]
                                for r in range(replicates)])
                 lo, hi = np.percentile(dd, [2.5, 97.5])
-                pb = min(1.0, 2 * (1 + min((dd <= 0).sum(), (dd >= 0).sum())) / (replicates + 1))
                 for what, ours, theirs, tol in [("lower", m["delta"]["lower"], lo, 0.02),
-                                                ("upper", m["delta"]["upper"], hi, 0.02),
-                                                ("p", m["p_value"], pb, 0.05)]:
+                                                ("upper", m["delta"]["upper"], hi, 0.02)]:
                     worst[what] = max(worst[what], close(f"{ca['id']} {name} bootstrap {what}", ours, theirs, tol))
         harness_flips = {(f["config"], f["item"], f["change"]) for f in d["flips"]}
         if harness_flips != flips:
@@ -441,12 +493,20 @@ def diff(path_a, path_b, diff_json, replicates=2000):
                                            ("p", m["p_value"], p)]:
                     worst["exact"] = max(worst["exact"],
                                          close(f"{ca['id']} {m['metric']} approx {what}", ours, theirs, 1e-9))
+    # The family: Holm over every row with a p-value, and the star is p_holm < alpha.
+    flat = [m for c in d["configs"] for m in c["metrics"] if m["p_value"] is not None]
+    for m, h in zip(flat, _holm([m["p_value"] for m in flat])):
+        close(f"Holm p of {m['metric']}", m["p_holm"], h, 1e-12)
+        if m["significant"] != (m["p_holm"] < d["alpha"]):
+            bad.append(f"star of {m['metric']}: {m['significant']} with Holm p {m['p_holm']}")
+    if d["family"] != len(flat):
+        bad.append(f"family: harness {d['family']}, crosscheck {len(flat)}")
     for line in bad:
         print("MISMATCH", line)
     print(f"{path_a} vs {path_b}: {'paired' if paired else 'unpaired'}, {len(shared)} configurations, "
           f"{len(flips)} flips; largest difference of exact values {worst['exact']:.3g}; paired bootstrap "
           f"(Monte-Carlo, another random stream): interval ends {max(worst['lower'], worst['upper']):.3g} "
-          f"(tolerance 0.02), p-values {worst['p']:.3g} (tolerance 0.05)")
+          f"(tolerance 0.02); exact permutation p-values and their Holm adjustment to 1e-12")
     return 1 if bad else 0
 
 

@@ -144,6 +144,17 @@ fn a_stratified_and_a_group_run_of_the_same_data_are_paired() {
     let d = json_diff(&wd, "strat", "group");
     assert_eq!(d["pairing"]["unit"], "group");
     assert_eq!(d["pairing"]["units"], 6);
+    assert_eq!(d["pairing"]["test_units"], 6);
+    let rows: usize = d["configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["metrics"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(d["family"].as_u64(), Some(rows as u64));
+    assert!(text.stdout().contains(&format!(
+        "p is Holm-adjusted over all {rows} configuration × metric rows"
+    )));
     let flips = d["flips"].as_array().unwrap();
     for c in d["configs"].as_array().unwrap() {
         let id = c["config"].as_str().unwrap();
@@ -160,6 +171,11 @@ fn a_stratified_and_a_group_run_of_the_same_data_are_paired() {
             assert!(f(&delta["lower"]) <= f(&delta["upper"]), "{m}");
             let p = f(&m["p_value"]);
             assert!((0.0..=1.0).contains(&p), "{m}");
+            // The family is controlled: Holm over every configuration × metric row, and the star is its verdict.
+            let holm = f(&m["p_holm"]);
+            assert!(holm >= p && holm <= 1.0, "{m}");
+            assert_eq!(m["significant"], holm < f(&d["alpha"]), "{m}");
+            assert_eq!(m["test"], "exact-permutation", "{m}");
         }
         // In the text too: each flip line names its configuration, item, and both predictions.
         for x in &of_config {
@@ -247,7 +263,7 @@ fn a_report_json_path_reads_like_its_folder() {
     let text = wd.read("d/diff.md");
     assert!(
         text.starts_with("## stance diff")
-            && text.contains("| config | metric | A | B | Δ (95% interval) | p |"),
+            && text.contains("| config | metric | A | B | Δ (95% interval) | p (Holm) |"),
         "{text}"
     );
     // Configurations only one run holds are listed, not compared.

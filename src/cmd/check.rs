@@ -16,10 +16,14 @@ use super::{harness_info, CommonArgs};
 
 /// Re-run an experiment and compare it with a committed baseline (the CI gate).
 ///
-/// For every feature set × classifier and gated metric, prints old, new, change, tolerance and verdict, then
-/// every statement whose out-of-fold prediction changed (the flip list). A regression is a drop larger than the
-/// metric's tolerance (experiment [gate] table, or --tolerance) and, with --require-significance, one that
-/// McNemar's exact test on the two runs' per-item predictions finds significant.
+/// Gates only the configurations that matter: the baseline's best and any the experiment's [gate] configs names.
+/// For each it fails on (1) more than gate.max_broken items the baseline got right in at least gate.right_share of
+/// its repeats that are now wrong in most repeats; (2) a gated metric that dropped beyond its tolerance (default
+/// 0) and that the exact paired permutation test finds significantly worse; (3) a behavioural test whose cases
+/// went from pass to fail significantly more often than back (exact binomial test). Every p-value is
+/// Holm-adjusted over the gate's tests. Prints the rows, the broken items and every statement of a gated
+/// configuration whose out-of-fold prediction changed (the flip list). docs/METHODS.md gives the gate's measured
+/// false-alarm and detection rates.
 ///
 /// A baseline whose seeds, labels, data or measured settings (data, evaluation, seed, bootstrap) differ from this
 /// run is stale: it is refused, not compared, and the command that re-baselines is printed.
@@ -44,13 +48,14 @@ pub struct Args {
     /// Override a metric's allowed drop, e.g. `--tolerance macro_f1=0.05` (repeatable).
     #[arg(long, value_name = "METRIC=DROP", value_parser = parse_tolerance)]
     pub tolerance: Vec<(MetricName, f64)>,
-    /// Count a drop as a regression only if McNemar's exact test finds it significant.
+    /// Count a drop as a regression only if the exact paired permutation test finds it significant (the default
+    /// unless the experiment sets gate.require_significance = false).
     #[arg(long)]
     pub require_significance: bool,
     /// Write a Markdown summary (for a CI step summary or a pull-request comment).
     #[arg(long, value_name = "PATH")]
     pub summary: Option<PathBuf>,
-    /// Write JUnit XML: one test case per feature set × classifier × metric.
+    /// Write JUnit XML: one test case per gated configuration × metric, item rule and changed behavioural test.
     #[arg(long, value_name = "PATH")]
     pub junit: Option<PathBuf>,
     /// Report folder for this run. Defaults to reports/<experiment name>.

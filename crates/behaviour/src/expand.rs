@@ -132,22 +132,20 @@ type Original = (usize, Option<String>, String, Option<String>);
 /// Splits a test's input into originals still to transform and candidates that are already complete (varied
 /// templates and pairs carry their second text).
 fn inputs(suite: &Suite, test: &TestSpec) -> (Vec<Original>, Vec<Candidate>) {
-    let declared = match &test.expect {
-        Expect::Opposite { original } => original.clone(),
-        _ => None,
-    };
     let mut originals: Vec<Original> = Vec::new();
     let mut candidates: Vec<Candidate> = Vec::new();
     match &test.input {
         Input::Texts(v) => {
             originals.extend(
                 v.iter()
-                    .map(|l| (l.line, None, l.text.clone(), declared.clone())),
+                    .enumerate()
+                    .map(|(k, l)| (l.line, None, l.text.clone(), test.label_of(k))),
             );
         }
-        Input::Templates(v) => template_inputs(test, v, &declared, &mut originals, &mut candidates),
+        Input::Templates(v) => template_inputs(test, v, &mut originals, &mut candidates),
         Input::Pairs(v) => {
-            for (a, b) in v {
+            for (k, (a, b)) in v.iter().enumerate() {
+                let declared = test.label_of(k);
                 for (texts, _) in
                     expand_templates(&[a.text.as_str(), b.text.as_str()], &test.slots, None)
                 {
@@ -169,7 +167,6 @@ fn inputs(suite: &Suite, test: &TestSpec) -> (Vec<Original>, Vec<Candidate>) {
 fn template_inputs(
     test: &TestSpec,
     v: &[Located],
-    declared: &Option<String>,
     originals: &mut Vec<Original>,
     candidates: &mut Vec<Candidate>,
 ) {
@@ -177,7 +174,8 @@ fn template_inputs(
         Transform::Vary(s) => Some(s.as_str()),
         _ => None,
     };
-    for Located { text, line } in v {
+    for (k, Located { text, line }) in v.iter().enumerate() {
+        let declared = &test.label_of(k);
         for (texts, assign) in expand_templates(&[text.as_str()], &test.slots, skip) {
             match &test.transform {
                 Transform::Vary(slot) => {
@@ -354,5 +352,6 @@ fn to_case(
         origin: c.origin,
         texts: c.texts,
         expectation,
+        original: c.known.as_deref().map(map),
     })
 }

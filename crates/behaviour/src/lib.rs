@@ -194,6 +194,33 @@ pub struct Case {
     pub texts: Vec<String>,
     /// What the predictions must satisfy.
     pub expectation: Expectation,
+    /// The original's known label (target corpus class), when the suite states it or the case comes from a gold
+    /// sentence: the strict ("invariant and correct") reading of INV and DIR cases also requires the original to be
+    /// predicted as this.
+    #[serde(default)]
+    pub original: Option<String>,
+}
+
+impl Case {
+    /// A digest of what the case tests (suite, test, texts, expectation, the original's label): two runs' cases
+    /// with the same id and digest are the same case, so a gate can compare their outcomes; an edited suite gives
+    /// its changed cases new digests. FNV-1a, so it does not change with the standard library's hasher.
+    pub fn digest(&self) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut feed = |s: &str| {
+            for b in s.bytes().chain([0x1f]) {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        };
+        feed(&self.suite);
+        feed(&self.test);
+        for t in &self.texts {
+            feed(t);
+        }
+        feed(&self.expectation.to_string());
+        feed(self.original.as_deref().unwrap_or(""));
+        format!("{h:016x}")
+    }
 }
 
 #[cfg(test)]

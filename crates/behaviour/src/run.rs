@@ -35,10 +35,20 @@ pub struct CaseResult {
     pub case: Case,
     /// Predicted class name for each of `case.texts`, in order.
     pub predicted: Vec<String>,
-    /// Pass, fail or skipped.
+    /// Pass, fail or skipped, as tested.
     pub outcome: Outcome,
+    /// The strict reading of INV and DIR cases ("invariant and correct"): a pass whose original is not predicted
+    /// as its known label fails. Equal to `outcome` for MFT cases and for cases without a known original label.
+    /// Reports written before the strict reading existed read as skipped (not judged), so an old baseline stays
+    /// readable by `stance check`.
+    #[serde(default = "not_judged")]
+    pub strict: Outcome,
     /// Why, in a few words (which text changed, the probabilities compared, why skipped); empty on a plain pass.
     pub reason: String,
+}
+
+fn not_judged() -> Outcome {
+    Outcome::Skipped
 }
 
 /// Predicts every text of every case in one batch and judges each case.
@@ -73,6 +83,7 @@ pub fn evaluate(
                 case: c.clone(),
                 predicted: Vec::new(),
                 outcome: Outcome::Skipped,
+                strict: Outcome::Skipped,
                 reason: reason.clone(),
             })
             .collect();
@@ -166,10 +177,32 @@ fn judge(case: &Case, classes: &[String], p: &[Prediction]) -> CaseResult {
         }
         Expectation::LowerConfidence => lower_confidence(classes, p),
     };
+    let strict = match (&case.original, outcome) {
+        (Some(label), Outcome::Pass) if case.kind != super::TestType::Mft => {
+            if !has(label) {
+                Outcome::Skipped
+            } else if &predicted[0] != label {
+                Outcome::Fail
+            } else {
+                Outcome::Pass
+            }
+        }
+        _ => outcome,
+    };
+    let reason = if strict == Outcome::Fail && outcome == Outcome::Pass {
+        format!(
+            "strict: the original is {}, predicted {}",
+            case.original.as_deref().unwrap_or("?"),
+            predicted[0]
+        )
+    } else {
+        reason
+    };
     CaseResult {
         case: case.clone(),
         predicted,
         outcome,
+        strict,
         reason,
     }
 }

@@ -25,8 +25,14 @@
 //! # vary = "place"                                 # every other value of this slot
 //! expect = "opposite"                              # mft: a class; inv: "same" (default);
 //!                                                  # dir: "opposite" | "lower-confidence" | a class
-//! original = "support"                             # dir "opposite": the originals' known label
+//! original = "support"                             # inv/dir: the originals' known label, or
+//! # originals = ["support", "oppose", …]           # one per template / text / pair, in order
 //! ```
+//!
+//! A stated label makes two readings of an INV or DIR case: as tested (the prediction is invariant, or moves as
+//! expected) and **strict** ("invariant and correct", CheckList's stricter reading: the original must also be
+//! predicted as its label). The strict reading is what separates models: a constant predictor is invariant to
+//! everything.
 //!
 //! Parsing uses `toml::Spanned` for every value a later check can reject, so a semantic error points at the
 //! line of the offending value, like a syntax error does.
@@ -130,6 +136,20 @@ pub struct TestSpec {
     pub expect: Expect,
     /// The cap on expanded cases.
     pub max_cases: Option<usize>,
+    /// INV/DIR: the originals' known label (guideline class), one for the whole test (`original`) …
+    pub original: Option<String>,
+    /// … or one per template, text or pair, in order (`originals`).
+    pub originals: Option<Vec<String>>,
+}
+
+impl TestSpec {
+    /// The known label of the originals made from input `index` (a template, text or pair), if stated.
+    pub fn label_of(&self, index: usize) -> Option<String> {
+        match &self.originals {
+            Some(v) => v.get(index).cloned(),
+            None => self.original.clone(),
+        }
+    }
 }
 
 /// A gold sentence a suite can draw from.
@@ -225,6 +245,8 @@ struct RawTest {
     expect: Option<Spanned<String>>,
     #[serde(default)]
     original: Option<Spanned<String>>,
+    #[serde(default)]
+    originals: Option<SpannedList>,
 }
 
 /// Converts byte offsets into 1-based lines of one source text.
@@ -373,8 +395,11 @@ fn validate_test(
     let transform = c.transform(&t, &input, &slots)?;
     c.check_shape(kind, &transform, &input, &name, line)?;
     let expect = c.expect(&t, kind, line)?;
+    let (original, originals) = c.originals(&t, kind, &input, &expect, line)?;
     let max_cases = c.max_cases(&t)?;
     Ok(TestSpec {
+        original,
+        originals,
         name,
         kind,
         line,
@@ -736,14 +761,85 @@ impl TestCheck<'_> {
                 Expect::Class(self.class(t.expect.as_ref().expect("some"), "expect")?)
             }
         };
-        if t.original.is_some() && !matches!(expect, Expect::Opposite { .. }) {
+        Ok(expect)
+    }
+
+    /// `original` (one label for the test) or `originals` (one per template, text or pair): INV and DIR only,
+    /// guideline classes in the mapping, not with gold sentences (whose labels are known), never `neutral` when
+    /// the test expects the opposite.
+    fn originals(
+        &self,
+        t: &RawTest,
+        kind: TestType,
+        input: &Input,
+        expect: &Expect,
+        line: usize,
+    ) -> Result<(Option<String>, Option<Vec<String>>), BehaviourError> {
+        let key =
+            match (&t.original, &t.originals) {
+                (None, None) => return Ok((None, None)),
+                (Some(_), Some(l)) => return Err(self.err(
+                    self.lines.of(l.span()),
+                    "originals",
+                    "give original (one label for the test) or originals (one per input), not both"
+                        .into(),
+                )),
+                (Some(_), None) => "original",
+                (None, Some(_)) => "originals",
+            };
+        if kind == TestType::Mft {
             return Err(self.err(
                 line,
-                "original",
-                "original only applies to expect = \"opposite\"".into(),
+                key,
+                "an MFT test states its label in expect; original/originals label the originals of INV and DIR \
+                 tests"
+                    .into(),
             ));
         }
-        Ok(expect)
+        if matches!(input, Input::Gold { .. }) {
+            return Err(self.err(
+                line,
+                key,
+                "gold sentences carry their own labels; drop original/originals".into(),
+            ));
+        }
+        let opposite = matches!(expect, Expect::Opposite { .. });
+        let checked = |s: &Spanned<String>| -> Result<String, BehaviourError> {
+            let c = self.class(s, key)?;
+            if opposite && c == "neutral" {
+                return Err(self.err(
+                    self.lines.of(s.span()),
+                    key,
+                    "neutral has no opposite".into(),
+                ));
+            }
+            Ok(c)
+        };
+        if let Some(o) = &t.original {
+            return Ok((Some(checked(o)?), None));
+        }
+        let list = t.originals.as_ref().expect("one of them is given");
+        let inputs = match input {
+            Input::Templates(v) | Input::Texts(v) => v.len(),
+            Input::Pairs(v) => v.len(),
+            Input::Gold { .. } => 0,
+        };
+        if list.get_ref().len() != inputs {
+            return Err(self.err(
+                self.lines.of(list.span()),
+                "originals",
+                format!(
+                    "originals has {} label(s) for {inputs} input(s); give one per template, text or pair, in order",
+                    list.get_ref().len()
+                ),
+            ));
+        }
+        let labels = list
+            .get_ref()
+            .iter()
+            .map(checked)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((None, Some(labels)))
     }
 
     fn opposite(&self, t: &RawTest, expect_line: usize) -> Result<Expect, BehaviourError> {

@@ -34,6 +34,30 @@ pub struct TestSummary {
     pub interval: Option<(f64, f64)>,
     /// The most common reason for skipping, if any case was skipped.
     pub skip_reason: Option<String>,
+    /// Cases whose original has a known label (gold, or stated in the suite): the strict reading applies to them.
+    #[serde(default)]
+    pub labelled: u64,
+    /// Cases judged under the strict reading ("invariant and correct", see [`CaseResult::strict`]).
+    #[serde(default)]
+    pub strict_evaluated: u64,
+    /// Cases failed under the strict reading.
+    #[serde(default)]
+    pub strict_failures: u64,
+    /// `strict_failures / strict_evaluated` for INV and DIR tests, `None` when nothing was judged or for MFT
+    /// tests (where both readings are one).
+    #[serde(default)]
+    pub strict_failure_rate: Option<f64>,
+    /// Wilson 95% interval of the strict failure rate.
+    #[serde(default)]
+    pub strict_interval: Option<(f64, f64)>,
+}
+
+impl TestSummary {
+    /// The failure rate a reader should compare models on: the strict one for INV and DIR tests (a constant
+    /// predictor passes every plain invariance test), else the rate as tested.
+    pub fn headline_rate(&self) -> Option<f64> {
+        self.strict_failure_rate.or(self.failure_rate)
+    }
 }
 
 /// All tests of one configuration, plus its failed results for examples.
@@ -72,6 +96,10 @@ pub fn summarize(config: &str, results: &[CaseResult]) -> BehaviourSummary {
             let count = |o: Outcome| rs.iter().filter(|r| r.outcome == o).count() as u64;
             let failures = count(Outcome::Fail);
             let evaluated = failures + count(Outcome::Pass);
+            let strict = |o: Outcome| rs.iter().filter(|r| r.strict == o).count() as u64;
+            let strict_failures = strict(Outcome::Fail);
+            let strict_evaluated = strict_failures + strict(Outcome::Pass);
+            let dir_or_inv = rs[0].case.kind != TestType::Mft;
             let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
             for r in rs.iter().filter(|r| r.outcome == Outcome::Skipped) {
                 *reasons.entry(r.reason.as_str()).or_default() += 1;
@@ -92,6 +120,13 @@ pub fn summarize(config: &str, results: &[CaseResult]) -> BehaviourSummary {
                 failure_rate: (evaluated > 0).then(|| failures as f64 / evaluated as f64),
                 interval: (evaluated > 0).then(|| wilson(failures, evaluated, Z95)),
                 skip_reason,
+                labelled: rs.iter().filter(|r| r.case.original.is_some()).count() as u64,
+                strict_evaluated,
+                strict_failures,
+                strict_failure_rate: (dir_or_inv && strict_evaluated > 0)
+                    .then(|| strict_failures as f64 / strict_evaluated as f64),
+                strict_interval: (dir_or_inv && strict_evaluated > 0)
+                    .then(|| wilson(strict_failures, strict_evaluated, Z95)),
             }
         })
         .collect();
@@ -106,8 +141,9 @@ pub fn summarize(config: &str, results: &[CaseResult]) -> BehaviourSummary {
     }
 }
 
-/// Columns of `behaviour.csv`.
-pub const CSV_HEADER: [&str; 9] = [
+/// Columns of `behaviour.csv`: `pass` as tested, `strict_pass` the strict reading (the original predicted as its
+/// known label too).
+pub const CSV_HEADER: [&str; 10] = [
     "config",
     "suite",
     "test",
@@ -117,13 +153,23 @@ pub const CSV_HEADER: [&str; 9] = [
     "expected",
     "predicted",
     "pass",
+    "strict_pass",
 ];
 
 /// Joins an original and its perturbed versions in one cell.
 const ARROW: &str = " => ";
 
-/// One `behaviour.csv` row per result, columns as [`CSV_HEADER`]; `pass` is `true`, `false` or `skipped`.
-pub fn csv_rows(config: &str, results: &[CaseResult]) -> Vec<[String; 9]> {
+/// One `behaviour.csv` row per result, columns as [`CSV_HEADER`]; `pass` and `strict_pass` are `true`, `false`
+/// or `skipped`.
+pub fn csv_rows(config: &str, results: &[CaseResult]) -> Vec<[String; 10]> {
+    let word = |o: Outcome| {
+        match o {
+            Outcome::Pass => "true",
+            Outcome::Fail => "false",
+            Outcome::Skipped => "skipped",
+        }
+        .to_string()
+    };
     results
         .iter()
         .map(|r| {
@@ -136,12 +182,8 @@ pub fn csv_rows(config: &str, results: &[CaseResult]) -> Vec<[String; 9]> {
                 r.case.texts.join(ARROW),
                 r.case.expectation.to_string(),
                 r.predicted.join(ARROW),
-                match r.outcome {
-                    Outcome::Pass => "true",
-                    Outcome::Fail => "false",
-                    Outcome::Skipped => "skipped",
-                }
-                .to_string(),
+                word(r.outcome),
+                word(r.strict),
             ]
         })
         .collect()
@@ -172,6 +214,9 @@ pub fn markdown_section(summaries: &[BehaviourSummary]) -> String {
          same side, typos, punctuation, sentence order) must not change the prediction; **DIR** perturbations must \
          change it in a known way (negation flips support and oppose; a hedge must lower the probability of the \
          original class). Suites live in `labels/behaviour/`; each case's id and line are in `behaviour.csv`. \
+         INV and DIR rates are **strict** (CheckList's \"invariant and correct\": the original must also be \
+         predicted as its known label, else the case fails), because a constant predictor is invariant to \
+         everything; the rate as tested follows in parentheses. \
          The interval is the Wilson 95% score interval of the failure rate; a skipped case (a class the \
          configuration does not predict, or a confidence test for a model without probabilities) is not counted.\n\n",
     );
@@ -210,19 +255,30 @@ pub fn markdown_section(summaries: &[BehaviourSummary]) -> String {
                 .iter()
                 .find(|x| x.suite == t.suite && x.test == t.test);
             let text = match row {
-                Some(x) => match (x.failure_rate, x.interval) {
-                    (Some(r), Some((lo, hi))) => format!(
-                        "{} ({}/{}) [{}, {}]",
+                Some(x) => match (x.strict_failure_rate, x.strict_interval, x.failure_rate) {
+                    (Some(r), Some((lo, hi)), Some(tested)) => format!(
+                        "{} ({}/{}) [{}, {}] (as tested {})",
                         pct(r),
-                        x.failures,
-                        x.evaluated,
+                        x.strict_failures,
+                        x.strict_evaluated,
                         pct(lo),
-                        pct(hi)
+                        pct(hi),
+                        pct(tested)
                     ),
-                    _ => format!(
-                        "skipped: {}",
-                        x.skip_reason.as_deref().unwrap_or("nothing judged")
-                    ),
+                    _ => match (x.failure_rate, x.interval) {
+                        (Some(r), Some((lo, hi))) => format!(
+                            "{} ({}/{}) [{}, {}]",
+                            pct(r),
+                            x.failures,
+                            x.evaluated,
+                            pct(lo),
+                            pct(hi)
+                        ),
+                        _ => format!(
+                            "skipped: {}",
+                            x.skip_reason.as_deref().unwrap_or("nothing judged")
+                        ),
+                    },
                 },
                 None => "—".to_string(),
             };

@@ -263,6 +263,58 @@ fn errors_report_the_right_line_and_key() {
 
     let (line, msg) = error_line("[[test]]\nname = \"t\"\ntype = \"inv\"\ntexts = [\"a\"]\n");
     assert_eq!(line, 2, "{msg}");
+
+    // One label per input, in order; none for MFT tests; a class the guideline knows.
+    let inv = "[[test]]\nname = \"t\"\ntype = \"inv\"\nperturb = \"punctuation\"\ntexts = [\"A, b.\", \"C, d.\"]\n";
+    let (line, msg) = error_line(&format!("{inv}originals = [\"support\"]\n"));
+    assert_eq!(line, 6, "{msg}");
+    assert!(msg.contains("1 label(s) for 2 input(s)"), "{msg}");
+    let (line, msg) = error_line(&format!("{inv}originals = [\"support\", \"favour\"]\n"));
+    assert_eq!(line, 6, "{msg}");
+    assert!(
+        msg.contains("key 'originals'") && msg.contains("favour"),
+        "{msg}"
+    );
+    let (line, msg) = error_line(&format!(
+        "{inv}original = \"support\"\noriginals = [\"support\", \"oppose\"]\n"
+    ));
+    assert_eq!(line, 7, "{msg}");
+    assert!(msg.contains("not both"), "{msg}");
+    let (line, msg) = error_line(&format!("{base}texts = [\"a\"]\noriginal = \"support\"\n"));
+    assert_eq!(line, 2, "{msg}");
+    assert!(
+        msg.contains("an MFT test states its label in expect"),
+        "{msg}"
+    );
+    let ok = parse(&format!("{inv}originals = [\"support\", \"oppose\"]\n")).unwrap();
+    assert_eq!(ok[0].original.as_deref(), Some("support"));
+    assert_eq!(ok.last().unwrap().original.as_deref(), Some("oppose"));
+}
+
+/// The strict reading fails an invariant case whose original is predicted wrong; the reading as tested passes it.
+#[test]
+fn the_strict_reading_requires_the_original_to_be_right() {
+    let cases = parse(
+        "[[test]]\nname = \"t\"\ntype = \"inv\"\nperturb = \"punctuation\"\ntexts = [\"A, b.\", \"C, d.\"]\noriginals = [\"support\", \"oppose\"]\n",
+    )
+    .unwrap();
+    let results = evaluate(&cases, &classes(&["support", "oppose"]), &constant(SUPPORT));
+    assert!(results.iter().all(|r| r.outcome == Outcome::Pass));
+    for r in &results {
+        let want = if r.case.original.as_deref() == Some("support") {
+            Outcome::Pass
+        } else {
+            Outcome::Fail
+        };
+        assert_eq!(r.strict, want, "{:?}", r.case.texts);
+    }
+    let s = summarize("constant", &results);
+    assert_eq!(s.tests[0].failure_rate, Some(0.0));
+    assert_eq!(s.tests[0].strict_failure_rate, Some(0.5));
+    assert_eq!(s.tests[0].headline_rate(), Some(0.5));
+    assert!(csv_rows("constant", &results)
+        .iter()
+        .any(|r| r[9] == "false" && r[8] == "true"));
 }
 
 fn constant(class: usize) -> impl Fn(&[&str]) -> Vec<Prediction> {
@@ -291,11 +343,6 @@ fn keyword(text: &str) -> usize {
     } else {
         SUPPORT
     }
-}
-
-fn has_negation(text: &str) -> bool {
-    let t = format!(" {} ", text.to_lowercase());
-    t.contains(" not ") || t.contains("n't ")
 }
 
 fn rate(results: &[super::CaseResult], test: &str) -> (usize, usize, usize) {
@@ -334,7 +381,7 @@ fn always_support_fails_the_oppose_and_negation_tests() {
 }
 
 #[test]
-fn a_model_ignoring_negation_fails_the_negation_tests_and_one_using_it_passes() {
+fn a_model_ignoring_negation_fails_the_negation_tests() {
     let cases = shipped();
     let cls = classes(&["support", "oppose"]);
     let ignoring = |texts: &[&str]| -> Vec<Prediction> {
@@ -347,62 +394,140 @@ fn a_model_ignoring_negation_fails_the_negation_tests_and_one_using_it_passes() 
             })
             .collect()
     };
-    let aware = |texts: &[&str]| -> Vec<Prediction> {
-        texts
-            .iter()
-            .map(|t| {
-                let k = keyword(t);
-                Prediction {
-                    class: if has_negation(t) { 1 - k } else { k },
-                    proba: None,
-                    tied: false,
-                }
-            })
-            .collect()
-    };
     let ign = evaluate(&cases, &cls, &ignoring);
-    let awr = evaluate(&cases, &cls, &aware);
-    for test in ["negation_of_support", "negation_of_oppose"] {
+    for test in [
+        "negation_of_support",
+        "negation_of_oppose",
+        "negation_forms",
+    ] {
         let (p, f, s) = rate(&ign, test);
-        assert_eq!(
-            (p, s),
-            (0, 0),
-            "{test}: the negation-blind model must fail every case ({f} failed)"
-        );
-        let (p, f, _) = rate(&awr, test);
-        assert_eq!(
-            f, 0,
-            "{test}: the negation-aware model must pass ({p} passed)"
+        assert_eq!(s, 0, "{test}");
+        assert!(
+            f >= 2 * p,
+            "{test}: the negation-blind model must fail most cases ({p} passed, {f} failed)"
         );
     }
-    // The blind model fails the gold negation test too, and the gate sees the difference as flips.
+    // The blind model fails the gold negation test too.
     let (_, f, _) = rate(&ign, "gold_negation");
     assert!(f >= 5, "{f}");
-    let flips = flipped(&ign, &awr);
-    assert!(
-        flips
-            .iter()
-            .filter(|x| x.test == "negation_of_support" && x.after == Outcome::Pass)
-            .count()
-            == 36
-    );
+    // The gate sees a repaired test as flips: every failed case that now passes.
+    let repaired: Vec<super::CaseResult> = ign
+        .iter()
+        .cloned()
+        .map(|mut r| {
+            if r.case.test == "negation_of_support" {
+                r.outcome = Outcome::Pass;
+            }
+            r
+        })
+        .collect();
+    let (_, failed, _) = rate(&ign, "negation_of_support");
+    let flips = flipped(&ign, &repaired);
+    assert_eq!(flips.len(), failed);
+    assert!(flips
+        .iter()
+        .all(|x| x.test == "negation_of_support" && x.after == Outcome::Pass));
 
     let summary = summarize("blind", &ign);
-    let neg = summary.test("negation_of_support").next().unwrap();
-    assert_eq!(neg.failure_rate, Some(1.0));
+    let neg = summary.test("negation_of_oppose").next().unwrap();
     let (lo, hi) = neg.interval.unwrap();
-    assert!(lo > 0.9 && hi == 1.0);
+    assert!(lo > 0.3 && hi <= 1.0, "{lo} {hi}");
     let mut bounds = BTreeMap::new();
-    bounds.insert("negation_of_support".to_string(), 0.5);
+    bounds.insert("negation_of_oppose".to_string(), 0.1);
     bounds.insert("no_such_test".to_string(), 0.5);
     let v = check_bounds(&summary, &bounds);
     assert_eq!(v.len(), 2);
     assert!(
-        matches!(&v[0], Violation::TooManyFailures { test, .. } if test == "negation_of_support")
+        matches!(&v[0], Violation::TooManyFailures { test, .. } if test == "negation_of_oppose")
     );
     assert!(matches!(&v[1], Violation::UnknownTest { test } if test == "no_such_test"));
     bounds.remove("no_such_test");
-    assert!(check_bounds(&summarize("aware", &awr), &bounds).is_empty());
+    bounds.insert("negation_of_oppose".to_string(), 1.0);
+    assert!(check_bounds(&summary, &bounds).is_empty());
+}
+
+/// Does the text hold a negation word: `not`, `no`, `never`, `cannot` or a word ending in `n't`?
+fn has_negator(text: &str) -> bool {
+    text.to_lowercase()
+        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
+        .any(|w| {
+            matches!(w, "not" | "no" | "never" | "cannot")
+                || w.ends_with("n't")
+                || w.ends_with("n’t")
+        })
+}
+
+/// A rule baseline as a predictor, with the certainty of a rule (probability 1 for its class).
+fn rule(decide: fn(&str) -> usize) -> impl Fn(&[&str]) -> Vec<Prediction> {
+    move |texts: &[&str]| {
+        texts
+            .iter()
+            .map(|t| {
+                let class = decide(t);
+                let mut proba = vec![0.0; 2];
+                proba[class] = 1.0;
+                Prediction {
+                    class,
+                    proba: Some(proba),
+                    tied: false,
+                }
+            })
+            .collect()
+    }
+}
+
+/// The suites' self-test: two trivial rule baselines — a constant (each class in turn) and "oppose iff a negation
+/// word" — must fail at least 40% of every INV and DIR test in the strict reading. Gold-sentence tests are the
+/// gold data as it is (three of its eleven sentences carry a negator), so the negation rule is not held to them;
+/// the constant is. A test a constant can pass cannot tell models apart, and before the strict reading every INV
+/// test was such a test.
+#[test]
+fn rule_baselines_fail_the_tests_they_should() {
+    let cases = shipped();
+    let cls = classes(&["support", "oppose"]);
+    fn support(_: &str) -> usize {
+        SUPPORT
+    }
+    fn oppose(_: &str) -> usize {
+        OPPOSE
+    }
+    fn negation(t: &str) -> usize {
+        if has_negator(t) {
+            OPPOSE
+        } else {
+            SUPPORT
+        }
+    }
+    // (name, the rule, whether the gold-sentence tests concern it)
+    type Rule = (&'static str, fn(&str) -> usize, bool);
+    let rules: [Rule; 3] = [
+        ("always support", support, true),
+        ("always oppose", oppose, true),
+        ("oppose iff a negation word", negation, false),
+    ];
+    for (name, decide, gold_too) in rules {
+        let results = evaluate(&cases, &cls, &rule(decide));
+        let summary = summarize(name, &results);
+        let mut relevant = 0;
+        for t in &summary.tests {
+            if t.kind == TestType::Mft || (t.suite == "gold.toml" && !gold_too) {
+                continue;
+            }
+            relevant += 1;
+            assert_eq!(
+                t.labelled, t.cases,
+                "{}: every case states its original's label",
+                t.test
+            );
+            let rate = t.strict_failure_rate.expect("judged");
+            assert!(rate >= 0.4, "{name} fails only {rate:.2} of {}", t.test);
+        }
+        assert!(relevant >= 15, "{name}: {relevant} relevant tests");
+    }
+    // The rule is what the issue said it was: it gets every case of the old negation suite right as tested.
+    assert!(
+        has_negator("must not be allowed") && has_negator("shouldn't") && !has_negator("nobody")
+    );
 }
 
 #[test]
@@ -509,30 +634,38 @@ fn shipped_case_counts_are_pinned() {
     assert_eq!(
         got,
         [
+            ("criticised_refusal", Dir, 32),
+            ("negation_forms", Dir, 18),
+            ("antonyms", Dir, 12),
+            ("concession", Dir, 8),
+            ("partial_lifting", Dir, 16),
             ("negation_of_support", Dir, 36),
             ("negation_of_oppose", Dir, 36),
-            ("attribution", Dir, 30),
+            ("attribution", Dir, 48),
             ("hedge", Dir, 24),
             ("gold_negation", Dir, 7),
-            ("gold_typo", Inv, 11),
-            ("gold_punctuation", Inv, 29),
-            ("gold_place", Inv, 10),
-            ("gold_sentence_order", Inv, 8),
+            ("gold_typo", Inv, 6),
+            ("gold_punctuation", Inv, 16),
+            ("gold_sentence_order", Inv, 4),
             ("inv_place", Inv, 48),
             ("inv_number", Inv, 12),
-            ("inv_speaker_support", Inv, 27),
-            ("inv_speaker_oppose", Inv, 27),
+            ("inv_speaker_same_side", Inv, 32),
+            ("inv_speaker_cross_side", Inv, 24),
+            ("inv_reported_speech", Inv, 32),
+            ("inv_conditional", Inv, 12),
+            ("inv_rhetorical_question", Inv, 8),
             ("inv_typo", Inv, 24),
-            ("inv_punctuation", Inv, 17),
+            ("inv_punctuation", Inv, 18),
             ("inv_sentence_order", Inv, 10),
             ("mft_support", Mft, 40),
             ("mft_support_plain", Mft, 10),
             ("mft_oppose", Mft, 40),
             ("mft_oppose_plain", Mft, 10),
             ("mft_off_target", Mft, 20),
+            ("mft_on_target_neutral", Mft, 8),
         ]
     );
-    assert_eq!(cases.len(), 476);
+    assert_eq!(cases.len(), 611);
 }
 
 #[test]

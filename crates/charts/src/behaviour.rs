@@ -1,6 +1,6 @@
-//! `charts/behaviour.png`: the behavioural tests' failure rates as a heatmap — one row per test, one column per
-//! configuration (numbered by leaderboard rank), white for 0% to vermillion for 100%, hatched grey where every case
-//! was skipped.
+//! `charts/behaviour.png`: the behavioural tests' failure rates as a heatmap (INV and DIR tests in the strict
+//! "invariant and correct" reading, which separates models) — one row per test, one column per configuration
+//! (numbered by leaderboard rank), white for 0% to vermillion for 100%, hatched grey where every case was skipped.
 
 use plotters::style::text_anchor::HPos;
 use plotters::style::RGBColor;
@@ -52,7 +52,7 @@ pub(super) fn render(report: &RunReport, b: &BehaviourReport) -> Result<Vec<u8>,
         title: super::chart_title(
             CHART,
             report,
-            "behavioural tests — failure rate per test and configuration",
+            "behavioural tests — failure rate (INV and DIR strict) per test and configuration",
         )?,
         header: Header::Subtitle("columns: configurations by leaderboard rank (1 = best)".into()),
         body_height: head + cell * rows.len() as i32,
@@ -89,7 +89,7 @@ pub(super) fn render(report: &RunReport, b: &BehaviourReport) -> Result<Vec<u8>,
                     c,
                     (x, top),
                     cell,
-                    s.tests.get(i).and_then(|t| t.failure_rate),
+                    s.tests.get(i).and_then(|t| t.headline_rate()),
                 )?;
             }
         }

@@ -157,6 +157,9 @@ fn gate() -> Gate {
         require_significance: true,
         alpha: 0.05,
         behaviour: None,
+        configs: Vec::new(),
+        max_broken: 2,
+        right_share: 0.8,
     }
 }
 

@@ -1,5 +1,6 @@
 //! The CI gate: compare a fresh run with a committed baseline, so a regression on gold data fails CI and a change
-//! that does nothing does not.
+//! that does nothing — or only changes random streams — does not. What it judges, and its measured error rates,
+//! are in docs/METHODS.md ("The CI gate").
 //!
 //! The order matters and is the library's, not the command's: [`load_baseline`] reads and vets the baseline
 //! *before* anything runs (missing, unreadable, inconsistent or stale → refused, nothing written); then
@@ -26,7 +27,10 @@ use std::collections::BTreeMap;
 pub use baseline::{
     default_baseline_path, load_baseline, stale_reasons, BaselineError, Identity, StaleReason,
 };
-pub use compare::{compare, Flip, GateResult, GateRow, Verdict};
+pub use compare::{
+    compare, gated_configs, pooled_score, BehaviourCheck, BrokenItem, Flip, GateResult, GateRow,
+    ItemCheck, Verdict,
+};
 pub use stance_results::consistency;
 
 use stance_eval::{run as run_plan, EvalError, RunOptions};
@@ -42,8 +46,14 @@ pub struct Gate {
     pub metrics: Vec<MetricName>,
     /// Allowed absolute drop per metric (missing = 0).
     pub tolerance: BTreeMap<MetricName, f64>,
-    /// Whether a drop must also be significant.
+    /// Whether a drop must also be significant (exact paired permutation test, Holm over the gate's tests).
     pub require_significance: bool,
+    /// Configurations gated besides the baseline's best.
+    pub configs: Vec<String>,
+    /// Most items a gated configuration may break.
+    pub max_broken: usize,
+    /// Share of the baseline's repeats an item must be right in to be protected.
+    pub right_share: f64,
     /// Significance level.
     pub alpha: f64,
     /// Bounds on behavioural-test failure rates (`[gate.behaviour]`).
@@ -72,6 +82,9 @@ impl Gate {
             require_significance: require_significance || exp.file.gate.require_significance,
             alpha: exp.file.alpha,
             behaviour: exp.file.gate.behaviour.clone(),
+            configs: exp.file.gate.configs.clone(),
+            max_broken: exp.file.gate.max_broken,
+            right_share: exp.file.gate.right_share,
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::{Gate, GateResult, GateRow, StaleReason, Verdict};
+use super::{Gate, GateResult, GateRow, ItemCheck, StaleReason, Verdict};
 use stance_report::format::{change, code, escape, opt};
 use stance_results::RunReport;
 
@@ -36,9 +36,25 @@ pub fn stale_message(baseline: &Path, reasons: &[StaleReason], rebaseline: &str)
     msg
 }
 
-/// The terminal report: the full table, changed definitions, the flip list and PASS / FAIL.
+/// The terminal report: what is gated, the metric rows, the item rule, the behavioural sign tests, changed
+/// definitions, the flip list and PASS / FAIL.
 pub fn text(r: &GateResult, gate: &Gate, rebaseline: &str) -> String {
     let mut s = String::new();
+    let gated: Vec<String> = r
+        .items
+        .iter()
+        .map(|c| match c.reason.as_str() {
+            "best" => format!("{} (the baseline's best)", c.config),
+            _ => c.config.clone(),
+        })
+        .collect();
+    let _ = writeln!(
+        s,
+        "gated: {}; every p-value Holm-adjusted over the gate's {} test(s), alpha = {}\n",
+        gated.join(", "),
+        r.family,
+        gate.alpha
+    );
     let width = r
         .rows
         .iter()
@@ -48,13 +64,13 @@ pub fn text(r: &GateResult, gate: &Gate, rebaseline: &str) -> String {
         .max(6);
     let _ = writeln!(
         s,
-        "{:<width$}  {:<10}  {:>7}  {:>7}  {:>7}  {:>9}  {:>9}  verdict",
-        "config", "metric", "old", "new", "change", "tolerance", "p(McNem)"
+        "{:<width$}  {:<10}  {:>7}  {:>7}  {:>7}  {:>9}  {:>8}  {:>8}  verdict",
+        "config", "metric", "old", "new", "change", "tolerance", "p(worse)", "p(Holm)"
     );
     for row in &r.rows {
         let _ = writeln!(
             s,
-            "{:<width$}  {:<10}  {:>7}  {:>7}  {:>7}  {:>9.3}  {:>9}  {}",
+            "{:<width$}  {:<10}  {:>7}  {:>7}  {:>7}  {:>9.3}  {:>8}  {:>8}  {}",
             row.config,
             row.metric,
             opt(row.old),
@@ -62,9 +78,15 @@ pub fn text(r: &GateResult, gate: &Gate, rebaseline: &str) -> String {
             change(row.change),
             row.tolerance,
             opt(row.p_value),
+            opt(row.p_holm),
             verdict_word(row.verdict)
         );
     }
+    let _ = writeln!(s);
+    for c in &r.items {
+        text_items(&mut s, c, gate, r.flips_unavailable);
+    }
+    text_behaviour(&mut s, r);
     if !r.changed_definitions.is_empty() {
         let _ = writeln!(
             s,
@@ -73,6 +95,14 @@ pub fn text(r: &GateResult, gate: &Gate, rebaseline: &str) -> String {
         );
     }
     text_flips(&mut s, r);
+    if !r.ungated_changed.is_empty() {
+        let _ = writeln!(
+            s,
+            "predictions of {} configuration(s) that are not gated changed (not judged): {}",
+            r.ungated_changed.len(),
+            r.ungated_changed.join(", ")
+        );
+    }
     for v in &r.behaviour_violations {
         let _ = writeln!(s, "BEHAVIOUR REGRESSION {v}");
     }
@@ -90,20 +120,92 @@ pub fn text(r: &GateResult, gate: &Gate, rebaseline: &str) -> String {
     if failures == 0 {
         let _ = writeln!(
             s,
-            "\nPASS: no gated metric dropped beyond its tolerance{}",
+            "\nPASS: no gated configuration broke more than {} item(s), dropped {} or got significantly worse on a \
+             behavioural test",
+            gate.max_broken,
             if gate.require_significance {
-                " with significance"
+                "significantly beyond its tolerance"
             } else {
-                ""
+                "beyond its tolerance"
             }
         );
     } else {
         let _ = writeln!(
             s,
-            "\nFAIL: {failures} regression(s). Inspect the flip list; if the change is intended, re-baseline with:\n  {rebaseline}"
+            "\nFAIL: {failures} regression(s). Inspect the broken items and the flip list; if the change is intended, re-baseline with:\n  {rebaseline}"
         );
     }
     s
+}
+
+/// The item rule of one gated configuration, with its broken items.
+fn text_items(s: &mut String, c: &ItemCheck, gate: &Gate, unavailable: bool) {
+    if c.verdict == Verdict::Missing {
+        let _ = writeln!(
+            s,
+            "{}: MISSING from the baseline or from this run",
+            c.config
+        );
+        return;
+    }
+    if unavailable {
+        let _ = writeln!(
+            s,
+            "{}: no item rule (predictions left out of report.json)",
+            c.config
+        );
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "{}: {} of the {} item(s) right in at least {:.0}% of the baseline's repeats are now wrong in most repeats (at most {} allowed): {}",
+        c.config,
+        c.broken.len(),
+        c.stable,
+        gate.right_share * 100.0,
+        c.max_broken,
+        verdict_word(c.verdict)
+    );
+    for b in &c.broken {
+        let _ = writeln!(
+            s,
+            "  broken {} | {} | {} -> {} | {}",
+            b.item, b.gold, b.before, b.after, b.text
+        );
+    }
+}
+
+/// The behavioural sign tests that saw a change.
+fn text_behaviour(s: &mut String, r: &GateResult) {
+    if let Some(why) = &r.behaviour_unavailable {
+        let _ = writeln!(s, "behavioural tests: not compared ({why})");
+        return;
+    }
+    if r.behaviour_tests.is_empty() {
+        let _ = writeln!(
+            s,
+            "behavioural tests: no case of a gated configuration changed outcome"
+        );
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "behavioural tests (cases pass -> fail vs fail -> pass, exact binomial test):"
+    );
+    for t in &r.behaviour_tests {
+        let _ = writeln!(
+            s,
+            "  {} | {}: {} broken, {} fixed of {} matched case(s), p {} (Holm {}) {}",
+            t.config,
+            t.test,
+            t.broken,
+            t.fixed,
+            t.matched,
+            opt(Some(t.p_value)),
+            opt(Some(t.p_holm)),
+            verdict_word(t.verdict)
+        );
+    }
 }
 
 fn text_flips(s: &mut String, r: &GateResult) {
@@ -116,12 +218,15 @@ fn text_flips(s: &mut String, r: &GateResult) {
         return;
     }
     if r.flips.is_empty() {
-        let _ = writeln!(s, "\nno out-of-fold prediction changed");
+        let _ = writeln!(
+            s,
+            "\nno out-of-fold prediction of a gated configuration changed"
+        );
         return;
     }
     let _ = writeln!(
         s,
-        "\n{} changed prediction(s) (config | item | gold | before -> after | text):",
+        "\n{} changed prediction(s) of the gated configurations (config | item | gold | before -> after | text):",
         r.flips.len()
     );
     for f in &r.flips {
@@ -174,12 +279,47 @@ pub fn summary_markdown(
     if shown.is_empty() {
         let _ = writeln!(
             s,
-            "All {} configuration × metric checks pass with no change beyond tolerance.\n",
+            "All {} gated configuration × metric checks pass.\n",
             r.rows.len()
         );
     } else {
         summary_rows(&mut s, &shown, r.rows.len());
     }
+    for c in &r.items {
+        let _ = writeln!(
+            s,
+            "- {}: {} broken item(s) of {} protected (at most {}): {}",
+            code(&c.config),
+            c.broken.len(),
+            c.stable,
+            c.max_broken,
+            verdict_word(c.verdict)
+        );
+        for b in &c.broken {
+            let _ = writeln!(
+                s,
+                "  - {} ({}): {} → {} — {}",
+                escape(&b.item),
+                escape(&b.gold),
+                escape(&b.before),
+                escape(&b.after),
+                escape(&b.text)
+            );
+        }
+    }
+    for t in &r.behaviour_tests {
+        let _ = writeln!(
+            s,
+            "- behaviour {} / {}: {} broken, {} fixed, p (Holm) {}: {}",
+            code(&t.config),
+            escape(&t.test),
+            t.broken,
+            t.fixed,
+            opt(Some(t.p_holm)),
+            verdict_word(t.verdict)
+        );
+    }
+    let _ = writeln!(s);
     summary_flips(&mut s, r);
     if r.failures() > 0 {
         let _ = writeln!(
@@ -205,8 +345,13 @@ fn summary_header(r: &GateResult, gate: &Gate, candidate: &RunReport, baseline: 
     );
     let _ = writeln!(
         s,
-        "Baseline `{}`; gated metrics: {}; tolerance: {}{}.\n",
+        "Baseline `{}`; gated: {}; metrics: {}; tolerance: {}{}; at most {} broken item(s) per configuration.\n",
         baseline.display(),
+        r.items
+            .iter()
+            .map(|c| code(&c.config))
+            .collect::<Vec<_>>()
+            .join(", "),
         gate.metrics
             .iter()
             .map(|m| m.key())
@@ -222,10 +367,11 @@ fn summary_header(r: &GateResult, gate: &Gate, candidate: &RunReport, baseline: 
             .collect::<Vec<_>>()
             .join(", "),
         if gate.require_significance {
-            "; drops must be significant (McNemar)"
+            "; drops must be significant (exact paired permutation test, Holm)"
         } else {
             ""
-        }
+        },
+        gate.max_broken
     );
     s
 }
@@ -233,7 +379,7 @@ fn summary_header(r: &GateResult, gate: &Gate, candidate: &RunReport, baseline: 
 fn summary_rows(s: &mut String, shown: &[&GateRow], all: usize) {
     let _ = writeln!(
         s,
-        "| configuration | metric | old | new | change | tolerance | McNemar p | verdict |"
+        "| configuration | metric | old | new | change | tolerance | p (worse, Holm) | verdict |"
     );
     let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---|");
     for row in shown {
@@ -246,7 +392,7 @@ fn summary_rows(s: &mut String, shown: &[&GateRow], all: usize) {
             opt(row.new),
             change(row.change),
             row.tolerance,
-            opt(row.p_value),
+            opt(row.p_holm),
             verdict_word(row.verdict)
         );
     }
@@ -282,7 +428,8 @@ fn summary_flips(s: &mut String, r: &GateResult) {
     let _ = writeln!(s, "\n</details>\n");
 }
 
-/// JUnit XML: one test case per configuration × metric, failing where the verdict fails.
+/// JUnit XML: one test case per gated configuration × metric, per item rule and per behavioural sign test, failing
+/// where the verdict fails.
 pub fn junit_xml(
     r: &GateResult,
     candidate: &RunReport,
@@ -290,29 +437,67 @@ pub fn junit_xml(
     use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
     let mut report = Report::new("stance check");
     let mut suite = TestSuite::new(format!("stance check {}", candidate.experiment.name));
-    for row in &r.rows {
-        let message = format!(
-            "{} {}: old {}, new {}, change {}, tolerance {:.3}, McNemar p {}",
-            row.config,
-            row.metric,
-            opt(row.old),
-            opt(row.new),
-            change(row.change),
-            row.tolerance,
-            opt(row.p_value)
-        );
-        let status = if row.verdict.fails() {
+    let mut add = |name: String, message: String, verdict: Verdict| {
+        let status = if verdict.fails() {
             let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
             st.set_message(message.clone());
-            st.set_type(verdict_word(row.verdict));
+            st.set_type(verdict_word(verdict));
             st
         } else {
             TestCaseStatus::success()
         };
-        let mut case = TestCase::new(format!("{} :: {}", row.config, row.metric), status);
+        let mut case = TestCase::new(name, status);
         case.set_classname(candidate.experiment.name.clone());
         case.set_system_out(message);
         suite.add_test_case(case);
+    };
+    for row in &r.rows {
+        add(
+            format!("{} :: {}", row.config, row.metric),
+            format!(
+                "{} {}: old {}, new {}, change {}, tolerance {:.3}, p (worse) {}, p (Holm) {}",
+                row.config,
+                row.metric,
+                opt(row.old),
+                opt(row.new),
+                change(row.change),
+                row.tolerance,
+                opt(row.p_value),
+                opt(row.p_holm)
+            ),
+            row.verdict,
+        );
+    }
+    for c in &r.items {
+        let names: Vec<&str> = c.broken.iter().map(|b| b.item.as_str()).collect();
+        add(
+            format!("{} :: broken items", c.config),
+            format!(
+                "{}: {} broken item(s) of {} protected, at most {}: {}",
+                c.config,
+                c.broken.len(),
+                c.stable,
+                c.max_broken,
+                names.join(", ")
+            ),
+            c.verdict,
+        );
+    }
+    for t in &r.behaviour_tests {
+        add(
+            format!("{} :: behaviour {}", t.config, t.test),
+            format!(
+                "{} {}: {} broken, {} fixed of {} matched, p {}, p (Holm) {}",
+                t.config,
+                t.test,
+                t.broken,
+                t.fixed,
+                t.matched,
+                opt(Some(t.p_value)),
+                opt(Some(t.p_holm))
+            ),
+            t.verdict,
+        );
     }
     report.add_test_suite(suite);
     Ok(report.to_string()?.into_bytes())

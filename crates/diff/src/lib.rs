@@ -7,14 +7,19 @@
 //!   `report.json` files): Δ gets a paired bootstrap interval — every replicate resamples the shared items (or
 //!   their documents/groups, when either run resampled those) once and re-scores *both* runs' pooled out-of-fold
 //!   predictions on that same draw ([`Replicates`], the runner's own bootstrap), so the interval is the
-//!   percentile interval of the replicate differences and the p-value is the runner's paired-bootstrap p-value.
-//!   Each configuration also gets McNemar's exact test on the items each run gets right in most of its repeats
+//!   percentile interval of the replicate differences. The p-value is the exact paired permutation test of
+//!   [`stance_eval::permutation`] on the same units (the runner's verdict; the bootstrap's p-value is
+//!   anti-conservative at small n). Each configuration also gets McNemar's exact test on the items each run gets right in most of its repeats
 //!   ([`OutOfFold::discordant`]), and the flip list names every item whose majority-vote correctness changed.
 //! * **Unpaired** (different items, or predictions left out of a large `report.json`): the two runs' own
 //!   bootstrap intervals are turned into standard errors assuming normality (`se = half-width / z`, `z` the
 //!   normal quantile of each run's confidence level), and Δ gets the approximate interval
 //!   `Δ ± z₉₅ · sqrt(se_A² + se_B²)` and the two-sided p-value `2 · Φ(−|Δ| / sqrt(se_A² + se_B²))` — an
 //!   approximation that ignores any correlation between the runs and the asymmetry of percentile intervals.
+//!
+//! A diff tests every configuration × metric at once, so its p-values are Holm-adjusted over that whole family
+//! (`p_holm`, `significant`, the `*` of the renderings): without it, 26 configurations × 6 metrics would show a
+//! few chance differences as significant in every diff.
 //!
 //! The library computes; [`render`] writes text and Markdown; JSON is the [`Diff`] serialised.
 //!
@@ -31,8 +36,11 @@ use statrs::distribution::{ContinuousCDF, Normal};
 
 use stance_eval::bootstrap::{Replicates, Scoring, CONFIDENCE_LEVEL};
 use stance_eval::oof::OutOfFold;
+use stance_eval::permutation::{
+    units_of, Method as PermutationMethod, Pairing as PermPairing, PermutationTest, Tail,
+};
 use stance_eval::results::{BootstrapUnit, ConfigResult, Estimate};
-use stance_eval::stats::{mcnemar_exact, ClusterBootstrap};
+use stance_eval::stats::{derive_seed, holm, mcnemar_exact, ClusterBootstrap};
 use stance_eval::MetricName;
 use stance_results::{consistency, describe_predictions, read_report, ReadError, RunReport};
 
@@ -188,8 +196,12 @@ pub struct Pairing {
     pub units: usize,
     /// Paired bootstrap replicates (0 when unpaired).
     pub replicates: usize,
-    /// The paired bootstrap's seed.
+    /// The paired bootstrap's seed (also the seed of Monte Carlo permutation patterns).
     pub seed: u64,
+    /// What the permutation test swaps (`item`, `doc` or `group`); `None` when unpaired.
+    pub test_unit: Option<String>,
+    /// Units the permutation test swaps.
+    pub test_units: usize,
 }
 
 /// How Δ's interval and p-value were computed.
@@ -215,10 +227,47 @@ pub struct MetricDiff {
     pub b: Estimate,
     /// `B − A` with its 95% interval.
     pub delta: Estimate,
-    /// Two-sided p-value of Δ = 0 (paired bootstrap, or the normal approximation).
+    /// Two-sided p-value of Δ = 0: the exact paired permutation test when paired, the normal approximation when
+    /// not (`None` without either).
     pub p_value: Option<f64>,
-    /// How the interval and the p-value were computed.
+    /// `p_value` Holm-adjusted over every configuration × metric row with a p-value (the diff's family).
+    pub p_holm: Option<f64>,
+    /// Whether `p_holm < alpha`.
+    pub significant: bool,
+    /// How the interval was computed.
     pub method: Method,
+    /// How the p-value was computed.
+    pub test: Test,
+}
+
+/// How a [`MetricDiff`]'s p-value was computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Test {
+    /// Every swap pattern of the differing units enumerated ([`stance_eval::permutation`]).
+    ExactPermutation,
+    /// Seeded random swap patterns (more than [`stance_eval::permutation::MAX_EXACT_UNITS`] differing units).
+    MonteCarloPermutation,
+    /// The normal approximation from the two runs' own intervals (unpaired runs).
+    NormalApproximation,
+    /// No p-value.
+    None,
+}
+
+/// Holm's adjustment over every row with a p-value, across configurations × metrics, so a diff of 26
+/// configurations × 6 metrics does not show chance differences as significant; returns the family's size.
+fn control_family(configs: &mut [ConfigDiff], alpha: f64) -> usize {
+    let mut rows: Vec<&mut MetricDiff> = configs
+        .iter_mut()
+        .flat_map(|c| c.metrics.iter_mut())
+        .filter(|m| m.p_value.is_some())
+        .collect();
+    let p: Vec<f64> = rows.iter().map(|m| m.p_value.unwrap_or(1.0)).collect();
+    for (row, adjusted) in rows.iter_mut().zip(holm(&p)) {
+        row.p_holm = Some(adjusted);
+        row.significant = adjusted < alpha;
+    }
+    rows.len()
 }
 
 /// McNemar's exact test between the two runs of one configuration, on majority-vote correctness.
@@ -269,6 +318,10 @@ pub struct Diff {
     pub a: RunSide,
     /// Run B.
     pub b: RunSide,
+    /// Significance level of the stars (run A's `alpha`).
+    pub alpha: f64,
+    /// Rows in the Holm family (configuration × metric rows with a p-value).
+    pub family: usize,
     /// Settings that differ between the runs (`scheme: stratified-kfold → group-kfold`).
     pub differences: Vec<String>,
     /// Whether and how the runs were paired.
@@ -318,10 +371,22 @@ pub fn diff(
         Some(order) => {
             let paired = Paired::new(a, &order, &shared);
             let replicates = paired.replicates(a, b, &shared, opts, &mut pairing);
+            let (unit, units) = paired.units(a, b);
+            pairing.test_unit = Some(unit.to_string());
+            pairing.test_units = units.len();
             for (k, (ca, cb)) in shared.iter().enumerate() {
                 let metrics = metrics_of(ca, cb, opts)
                     .into_iter()
-                    .map(|m| paired_row(m, ca, cb, replicates.as_ref(), k))
+                    .map(|m| {
+                        let mut row = paired_row(m, ca, cb, replicates.as_ref(), k);
+                        let t = paired.permutation(a, &units, k, m, opts.seed);
+                        row.p_value = Some(t.p_value);
+                        row.test = match t.method {
+                            PermutationMethod::Exact => Test::ExactPermutation,
+                            PermutationMethod::MonteCarlo => Test::MonteCarloPermutation,
+                        };
+                        row
+                    })
                     .collect();
                 configs.push(ConfigDiff {
                     config: ca.id.clone(),
@@ -345,9 +410,13 @@ pub fn diff(
             }
         }
     }
+    let alpha = a.run.evaluation.alpha;
+    let family = control_family(&mut configs, alpha);
     Diff {
         a: RunSide::of(path_a, a),
         b: RunSide::of(path_b, b),
+        alpha,
+        family,
         differences: differences(a, b),
         pairing,
         configs,
@@ -412,6 +481,8 @@ fn pair(a: &RunReport, b: &RunReport) -> (Pairing, Option<Vec<usize>>) {
         units: 0,
         replicates: 0,
         seed: 0,
+        test_unit: None,
+        test_units: 0,
     };
     (pairing, order)
 }
@@ -508,6 +579,50 @@ impl Paired {
             .collect()
     }
 
+    /// What the paired bootstrap resamples and the permutation test swaps: documents or groups (the items' `doc`)
+    /// when either run resampled those and every item has one, so items of one document stay together; else items.
+    fn units(&self, a: &RunReport, b: &RunReport) -> (BootstrapUnit, Vec<Vec<usize>>) {
+        let evaluated = self.evaluated();
+        let clustered = [a, b]
+            .iter()
+            .map(|r| r.run.evaluation.bootstrap_unit)
+            .find(|u| *u != BootstrapUnit::Item);
+        let doc = |i: usize| a.run.items[i].doc.clone();
+        let units = units_of(&evaluated, &doc, clustered.is_some());
+        match clustered {
+            Some(unit) if units.len() < evaluated.len() => (unit, units),
+            _ => (BootstrapUnit::Item, units),
+        }
+    }
+
+    /// The exact paired permutation test of B − A for configuration `k` on metric `m` (two-sided).
+    fn permutation(
+        &self,
+        a: &RunReport,
+        units: &[Vec<usize>],
+        k: usize,
+        m: MetricName,
+        seed: u64,
+    ) -> PermutationTest {
+        let favg = stance_eval::metrics::favg_for(
+            a.experiment.config.favg_classes.as_deref(),
+            &a.data.classes,
+        );
+        let pairing = PermPairing {
+            gold: &self.gold,
+            units,
+            classes: &a.data.classes,
+            favg: &favg,
+        };
+        pairing.test(
+            &self.oof[2 * k + 1],
+            &self.oof[2 * k],
+            m,
+            Tail::TwoSided,
+            derive_seed(seed, &[k as u64, m as u64]),
+        )
+    }
+
     /// The paired bootstrap's replicates of every configuration of both runs (`None` with no replicates).
     fn replicates(
         &self,
@@ -521,29 +636,7 @@ impl Paired {
             return None;
         }
         let evaluated = self.evaluated();
-        // Resample what the runs resampled: documents or groups (the items' `doc`) when either run did and every
-        // item has one, so items of one document stay together; else items.
-        let clustered = [a, b]
-            .iter()
-            .map(|r| r.run.evaluation.bootstrap_unit)
-            .find(|u| *u != BootstrapUnit::Item);
-        let mut by_doc: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        let mut all_keyed = true;
-        for &i in &evaluated {
-            match &a.run.items[i].doc {
-                Some(d) => by_doc.entry(d.as_str()).or_default().push(i),
-                None => all_keyed = false,
-            }
-        }
-        let (unit, units) = match clustered {
-            Some(unit) if all_keyed && by_doc.len() > 1 => {
-                (unit, by_doc.into_values().collect::<Vec<_>>())
-            }
-            _ => (
-                BootstrapUnit::Item,
-                evaluated.iter().map(|&i| vec![i]).collect(),
-            ),
-        };
+        let (unit, units) = self.units(a, b);
         pairing.unit = Some(unit.to_string());
         pairing.units = units.len();
         pairing.replicates = opts.bootstrap;
@@ -624,7 +717,7 @@ fn paired_row(
     let (delta, p_value, method) = match replicates {
         Some(r) => (
             r.difference(2 * k + 1, 2 * k, m, point),
-            r.difference_p(2 * k + 1, 2 * k, m),
+            None,
             Method::PairedBootstrap,
         ),
         None => (
@@ -643,7 +736,10 @@ fn paired_row(
         b: eb,
         delta,
         p_value,
+        p_holm: None,
+        significant: false,
         method,
+        test: Test::None,
     }
 }
 
@@ -687,7 +783,14 @@ fn unpaired_row(
         a: ea,
         b: eb,
         delta,
+        test: if p_value.is_some() {
+            Test::NormalApproximation
+        } else {
+            Test::None
+        },
         p_value,
+        p_holm: None,
+        significant: false,
         method,
     }
 }
@@ -776,7 +879,10 @@ mod tests {
                 assert_eq!(m.delta.point, 0.0);
                 assert_eq!((m.delta.lower, m.delta.upper), (Some(0.0), Some(0.0)));
                 assert_eq!(m.p_value, Some(1.0));
+                assert_eq!(m.p_holm, Some(1.0));
+                assert!(!m.significant);
                 assert_eq!(m.method, Method::PairedBootstrap);
+                assert_eq!(m.test, Test::ExactPermutation);
             }
         }
     }

@@ -23,28 +23,49 @@ fn side_line(s: &RunSide) -> String {
     )
 }
 
-/// How Δ was tested, in a sentence.
+/// How Δ was tested, in a sentence, with the family its p-values are adjusted over.
 fn method_sentence(d: &Diff) -> String {
     let p = &d.pairing;
+    let family = format!(
+        "p is Holm-adjusted over all {} configuration × metric rows (* p < {})",
+        d.family, d.alpha
+    );
     if p.paired {
+        let test = format!(
+            "p: exact paired permutation test over {} {}s (Monte Carlo beyond 2^16 patterns); {family}; McNemar's \
+             exact test on the items each run gets right in most repeats",
+            p.test_units,
+            p.test_unit.as_deref().unwrap_or("item")
+        );
         match &p.unit {
             Some(unit) => format!(
                 "paired: {}. Δ = B − A with a 95% paired bootstrap interval ({} replicates over {} {}s, seed {}); \
-                 McNemar's exact test on the items each run gets right in most repeats.",
+                 {test}.",
                 p.reason, p.replicates, p.units, unit, p.seed
             ),
             None => format!(
-                "paired: {}. Δ = B − A (no bootstrap replicates: no interval); McNemar's exact test on the items \
-                 each run gets right in most repeats.",
+                "paired: {}. Δ = B − A (no bootstrap replicates: no interval); {test}.",
                 p.reason
             ),
         }
     } else {
         format!(
-            "unpaired: {}. Δ = B − A with an approximate 95% interval from the two runs' own intervals (normal \
-             approximation, independent runs); no McNemar test, no flip list.",
+            "unpaired: {}. Δ = B − A with an approximate 95% interval and p from the two runs' own intervals \
+             (normal approximation, independent runs); {family}; no McNemar test, no flip list.",
             p.reason
         )
+    }
+}
+
+/// The p column: the Holm-adjusted p-value, starred when significant.
+fn p_cell(m: &MetricDiff) -> String {
+    match m.p_holm {
+        Some(p) => format!(
+            "{}{}",
+            pval_opt(Some(p)),
+            if m.significant { " *" } else { "" }
+        ),
+        None => pval_opt(None),
     }
 }
 
@@ -79,20 +100,20 @@ pub fn text(d: &Diff, max_flips: usize) -> String {
         .max(6);
     let _ = writeln!(
         s,
-        "{:<width$}  {:<17}  {:<21}  {:<21}  {:<24}  {:>6}",
-        "config", "metric", "A", "B", "Δ (95% interval)", "p"
+        "{:<width$}  {:<17}  {:<21}  {:<21}  {:<24}  {:>8}",
+        "config", "metric", "A", "B", "Δ (95% interval)", "p (Holm)"
     );
     for c in &d.configs {
         for m in &c.metrics {
             let _ = writeln!(
                 s,
-                "{:<width$}  {:<17}  {:<21}  {:<21}  {:<24}  {:>6}",
+                "{:<width$}  {:<17}  {:<21}  {:<21}  {:<24}  {:>8}",
                 c.config,
                 m.metric.key(),
                 est(&m.a),
                 est(&m.b),
                 delta_cell(m),
-                pval_opt(m.p_value)
+                p_cell(m)
             );
         }
     }
@@ -184,7 +205,10 @@ pub fn markdown(d: &Diff, max_flips: usize) -> String {
         let _ = writeln!(s, "- differs: {}", escape(&d.differences.join("; ")));
     }
     let _ = writeln!(s, "\n{}\n", escape(&method_sentence(d)));
-    let _ = writeln!(s, "| config | metric | A | B | Δ (95% interval) | p |");
+    let _ = writeln!(
+        s,
+        "| config | metric | A | B | Δ (95% interval) | p (Holm) |"
+    );
     let _ = writeln!(s, "|---|---|---|---|---|---:|");
     for c in &d.configs {
         for m in &c.metrics {
@@ -196,7 +220,7 @@ pub fn markdown(d: &Diff, max_flips: usize) -> String {
                 est(&m.a),
                 est(&m.b),
                 delta_cell(m),
-                pval_opt(m.p_value)
+                escape(&p_cell(m))
             );
         }
     }

@@ -3,12 +3,17 @@
 
 use std::fmt;
 
+use rayon::prelude::*;
+
 use super::bootstrap::Replicates;
 use super::metrics::{MetricName, Scores};
 use super::oof::OutOfFold;
+use super::permutation::{Pairing, PermutationTest, Tail};
 use super::plan::Cell;
 use super::results::{Comparison, ConfigResult, CorrectedT, Estimate, McNemar, Power};
-use super::stats::{corrected_resampled_t, holm, mcnemar_exact, min_discordant_for_significance};
+use super::stats::{
+    corrected_resampled_t, derive_seed, holm, mcnemar_exact, min_discordant_for_significance,
+};
 
 /// Something a reader should know about a run. Rendered by the report (see [`fmt::Display`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -27,13 +32,13 @@ pub enum Warning {
         /// Its evaluated items.
         count: usize,
     },
-    /// No difference between two models can reach significance with this many items.
+    /// No difference between two models can reach significance with this many resampling units.
     NothingCanBeSignificant {
-        /// Evaluated items.
-        n_items: usize,
+        /// Resampling units (items, or documents when the run resamples documents).
+        n_units: usize,
         /// The significance level.
         alpha: f64,
-        /// The fewest discordant items McNemar's test needs.
+        /// The fewest differing units the exact paired test needs.
         min_discordant: u64,
     },
 }
@@ -56,13 +61,14 @@ impl fmt::Display for Warning {
                 1.0 / (*count).max(1) as f64
             ),
             Warning::NothingCanBeSignificant {
-                n_items,
+                n_units,
                 alpha,
                 min_discordant,
             } => write!(
                 f,
-                "with {n_items} items no difference between two models can be significant at alpha = {alpha} \
-                 (McNemar needs at least {min_discordant} discordant items)"
+                "with {n_units} resampling units no difference between two models can be significant at alpha = \
+                 {alpha} (the exact paired permutation test needs predictions that differ on at least \
+                 {min_discordant} of them)"
             ),
         }
     }
@@ -105,8 +111,13 @@ pub struct Evidence<'a> {
     pub headline: MetricName,
     /// Per cell, the headline per fold (aligned across cells), for the corrected resampled t-test.
     pub fold_headlines: &'a [Vec<f64>],
-    /// Mean training and test sizes of a fold, when the scheme is k-fold (the t-test's correction needs them).
+    /// Mean training and test sizes of a fold, when the scheme is k-fold (the t-test's correction needs them): the
+    /// training size is that of the compared cells (a learning curve's largest fraction), not the full fold's.
     pub fold_sizes: Option<(f64, f64)>,
+    /// What the exact paired test swaps: the bootstrap's resampling units, gold labels, classes.
+    pub pairing: Pairing<'a>,
+    /// The run's seed (Monte Carlo patterns of the permutation test, beyond its exact limit).
+    pub seed: u64,
 }
 
 impl Evidence<'_> {
@@ -118,6 +129,17 @@ impl Evidence<'_> {
     pub fn headline_difference(&self, a: usize, b: usize) -> Estimate {
         self.replicates
             .difference(a, b, self.headline, self.headline(a) - self.headline(b))
+    }
+
+    /// The exact paired permutation test of `a`'s headline minus `b`'s (two-sided), seeded by the pair.
+    pub fn permutation(&self, a: usize, b: usize) -> PermutationTest {
+        self.pairing.test(
+            &self.oof[a],
+            &self.oof[b],
+            self.headline,
+            Tail::TwoSided,
+            derive_seed(self.seed, &[a as u64, b as u64]),
+        )
     }
 
     /// McNemar's exact p-value between two cells' majority-vote correctness, with the discordant counts.
@@ -138,9 +160,10 @@ impl Evidence<'_> {
     }
 }
 
-/// Every ranked cell other than the best against the best. The verdict tests the headline (paired bootstrap,
-/// Holm-adjusted) and is read off the difference's interval at the Holm-adjusted level, so the two cannot
-/// disagree; McNemar (accuracy) and the corrected t-test are reported beside it, each Holm-adjusted on its own.
+/// Every ranked cell other than the best against the best. The verdict is the exact paired permutation test of the
+/// headline difference ([`super::permutation`]), Holm-adjusted over the comparisons: the star, the p column and the
+/// report's words all come from it. The paired bootstrap's 95% interval of the difference is reported as an
+/// interval only; McNemar (accuracy) and the corrected t-test are reported beside it, each Holm-adjusted on its own.
 pub fn against_best(
     ev: &Evidence<'_>,
     ranked: &[usize],
@@ -148,11 +171,11 @@ pub fn against_best(
     alpha: f64,
 ) -> Vec<Comparison> {
     let others: Vec<usize> = ranked.iter().copied().filter(|&ci| ci != best).collect();
-    let boot_p: Vec<Option<f64>> = others
-        .iter()
-        .map(|&ci| ev.replicates.difference_p(ci, best, ev.headline))
+    let tests: Vec<PermutationTest> = others
+        .par_iter()
+        .map(|&ci| ev.permutation(ci, best))
         .collect();
-    let boot_holm = holm_optional(&boot_p);
+    let p_holm = holm(&tests.iter().map(|t| t.p_value).collect::<Vec<_>>());
     let mcnemar: Vec<(u64, u64, f64)> = others.iter().map(|&ci| ev.mcnemar(best, ci)).collect();
     let mcnemar_holm = holm(&mcnemar.iter().map(|t| t.2).collect::<Vec<_>>());
     let t_tests: Vec<Option<(f64, usize, f64)>> =
@@ -161,40 +184,28 @@ pub fn against_best(
     others
         .iter()
         .enumerate()
-        .map(|(k, &ci)| {
-            let point = ev.headline(ci) - ev.headline(best);
-            // The level at which the raw p-value meets the Holm-adjusted threshold: p < a ⇔ p_holm < alpha.
-            let adjusted_alpha = match (boot_p[k], boot_holm[k]) {
-                (Some(p), Some(ph)) if ph > 0.0 => alpha * p / ph,
-                _ => alpha,
-            };
-            let level = 1.0 - adjusted_alpha;
-            let adjusted = ev
-                .replicates
-                .difference_at(ci, best, ev.headline, point, level);
-            let excludes_zero = matches!((adjusted.lower, adjusted.upper), (Some(lo), Some(hi)) if lo > 0.0 || hi < 0.0);
-            Comparison {
-                config: ev.cells[ci].id.clone(),
-                best: ev.cells[best].id.clone(),
-                difference: ev.headline_difference(ci, best),
-                difference_adjusted: adjusted,
-                adjusted_level: level,
-                p_value: boot_p[k],
-                p_holm: boot_holm[k],
-                significant: excludes_zero,
-                mcnemar: McNemar {
-                    best_only_correct: mcnemar[k].0,
-                    config_only_correct: mcnemar[k].1,
-                    p_value: mcnemar[k].2,
-                    p_holm: mcnemar_holm[k],
-                },
-                corrected_t: t_tests[k].map(|(t, df, p)| CorrectedT {
-                    t: t.is_finite().then_some(t),
-                    df,
-                    p_value: p,
-                    p_holm: t_holm[k].unwrap_or(1.0),
-                }),
-            }
+        .map(|(k, &ci)| Comparison {
+            config: ev.cells[ci].id.clone(),
+            best: ev.cells[best].id.clone(),
+            difference: ev.headline_difference(ci, best),
+            p_value: tests[k].p_value,
+            p_holm: p_holm[k],
+            significant: p_holm[k] < alpha,
+            method: tests[k].method,
+            patterns: tests[k].patterns,
+            differing_units: tests[k].differing_units,
+            mcnemar: McNemar {
+                best_only_correct: mcnemar[k].0,
+                config_only_correct: mcnemar[k].1,
+                p_value: mcnemar[k].2,
+                p_holm: mcnemar_holm[k],
+            },
+            corrected_t: t_tests[k].map(|(t, df, p)| CorrectedT {
+                t: t.is_finite().then_some(t),
+                df,
+                p_value: p,
+                p_holm: t_holm[k].unwrap_or(1.0),
+            }),
         })
         .collect()
 }
@@ -225,23 +236,42 @@ fn holm_optional(p: &[Option<f64>]) -> Vec<Option<f64>> {
     p.iter().map(|v| v.and_then(|_| adjusted.next())).collect()
 }
 
-/// What the data can resolve, and the warnings that follow from it.
+/// What the data can resolve, and the warnings that follow from it: the fewest differing units the exact paired
+/// test needs, and the smallest pooled-accuracy and headline differences it can call significant (by
+/// construction from the best configuration's predictions, see
+/// [`Pairing::smallest_significant_difference`]).
 pub fn power(
+    ev: &Evidence<'_>,
     results: &[ConfigResult],
     ranked: &[usize],
     best: usize,
-    classes: &[String],
     class_counts: &[usize],
-    headline: MetricName,
     alpha: f64,
 ) -> (Power, Vec<Warning>) {
+    let classes = ev.pairing.classes;
     let n_items: usize = class_counts.iter().sum();
+    let n_units = ev.pairing.units.len();
     let min_discordant = min_discordant_for_significance(alpha);
     let widths: Vec<f64> = ranked
         .iter()
         .filter(|&&ci| !results[ci].baseline && results[ci].system.is_none())
-        .filter_map(|&ci| results[ci].metrics[&headline].width())
+        .filter_map(|&ci| results[ci].metrics[&ev.headline].width())
         .collect();
+    let smallest = |metric: MetricName| {
+        ev.pairing.smallest_significant_difference(
+            &ev.oof[best],
+            metric,
+            alpha,
+            min_discordant as usize,
+        )
+    };
+    let votes: u32 = ev
+        .pairing
+        .units
+        .iter()
+        .flatten()
+        .map(|&i| ev.oof[best].times_tested(i))
+        .sum();
     let power = Power {
         n_items,
         per_class: classes
@@ -250,9 +280,19 @@ pub fn power(
             .zip(class_counts.iter().copied())
             .collect(),
         min_discordant,
-        min_detectable_accuracy_difference: (min_discordant as f64 / n_items.max(1) as f64)
-            .min(1.0),
-        best_interval_width: results[best].metrics[&headline].width(),
+        min_detectable_accuracy_difference: if n_units >= min_discordant as usize {
+            (min_discordant as f64 / f64::from(votes.max(1))).min(1.0)
+        } else {
+            1.0
+        },
+        min_detectable_headline_difference: smallest(ev.headline),
+        votes_per_item: if n_items > 0 {
+            f64::from(votes) / n_items as f64
+        } else {
+            0.0
+        },
+        n_units,
+        best_interval_width: results[best].metrics[&ev.headline].width(),
         mean_interval_width: (!widths.is_empty())
             .then(|| widths.iter().sum::<f64>() / widths.len() as f64),
         headline_difference_halfwidth: None,
@@ -266,9 +306,9 @@ pub fn power(
             count,
         })
         .collect();
-    if min_discordant as usize > n_items {
+    if min_discordant as usize > n_units {
         warnings.push(Warning::NothingCanBeSignificant {
-            n_items,
+            n_units,
             alpha,
             min_discordant,
         });

@@ -113,7 +113,12 @@ pub fn refit(
                     source,
                 })?;
             let model = clf
-                .fit(x.view(), &labels, ds.classes.len(), plan.seed)
+                .fit(
+                    x.view(),
+                    &labels,
+                    ds.classes.len(),
+                    super::stats::fit_seed(plan.seed),
+                )
                 .map_err(|source| EvalError::Model {
                     config: id.clone(),
                     fold: "all items".into(),

@@ -18,7 +18,7 @@ use super::fit::fit_transform;
 use super::oof::OutOfFold;
 use super::plan::{Cell, Plan, Task};
 use super::splits::{describe, Fold};
-use super::stats::{derive_seed, rng_for};
+use super::stats::{derive_seed, fit_seed, rng_for};
 use super::store::{fold_of_new, Probabilities};
 use super::tune;
 use super::EvalError;
@@ -445,7 +445,7 @@ fn run_task(
                     }
                 };
                 let model = model
-                    .fit(x_train.view(), &y, k, plan.seed ^ (ci as u64))
+                    .fit(x_train.view(), &y, k, fit_seed(plan.seed ^ (ci as u64)))
                     .map_err(model_error(ci))?;
                 let fit = t1.elapsed().as_secs_f64();
                 let t2 = Instant::now();
@@ -521,12 +521,12 @@ fn run_baselines(
     let mut out = Vec::new();
     for &(ci, c) in mine {
         let t1 = Instant::now();
-        let fit_seed = derive_seed(
+        let seed = fit_seed(derive_seed(
             plan.seed,
             &[FIT_TAG, ci as u64, fold.repeat as u64, fold.index as u64],
-        );
+        ));
         let model = plan.classifiers[c]
-            .fit(x_train.view(), y, k, fit_seed)
+            .fit(x_train.view(), y, k, seed)
             .map_err(|source| EvalError::Model {
                 config: cells[ci].id.clone(),
                 fold: describe(fold),

@@ -14,6 +14,7 @@
 //!   class probabilities in memory or in a spill file;
 //! * [`metrics`] — scores from a confusion matrix (rows = gold, columns = predicted) and [`MetricName`];
 //! * [`bootstrap`] — replicate scores in typed slots, percentile intervals;
+//! * [`permutation`] — the exact paired permutation test, every comparison's verdict;
 //! * [`compare`] — ranking, tests against the best, what the data can resolve, warnings;
 //! * [`scores`] — per-fold, per-repeat and per-group scores; degenerate and tied predictions;
 //! * [`views`] — the ablation and learning-curve arrangements;
@@ -23,7 +24,8 @@
 //! * [`partition`] — a deterministic share of the grid's tasks per process (a shard), and the grid put back
 //!   together from them (the shard files themselves are `stance-shard`'s);
 //! * [`system`] — outside systems: predictions made elsewhere, placed in the folds like a configuration's;
-//! * [`stats`] — seed derivation, the cluster bootstrap, McNemar's exact test, Holm's correction;
+//! * [`stats`] — seed derivation (and the test-only stream hook), the cluster bootstrap, McNemar's exact test, the
+//!   exact binomial tail, Holm's correction;
 //! * [`results`] — the result types `report.json` serialises.
 //!
 //! **Place in the workspace** (layer order and its check: `tests/test_layers.rs`): uses `stance-core`,
@@ -39,6 +41,7 @@ pub mod grid;
 pub mod metrics;
 pub mod oof;
 pub mod partition;
+pub mod permutation;
 pub mod plan;
 pub mod results;
 pub mod run;

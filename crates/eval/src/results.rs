@@ -12,6 +12,17 @@ use super::splits::{GroupBy, Scheme};
 use stance_core::tunable::ParamGrid;
 use stance_models::ClassifierKind;
 
+/// How a permutation p-value was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// Every swap pattern was enumerated.
+    #[default]
+    Exact,
+    /// Seeded random swap patterns, p = (b + 1) / (B + 1).
+    MonteCarlo,
+}
+
 /// Above this many out-of-fold predictions (configurations × repeats × items), `report.json` leaves them and the
 /// item texts out and points to the predictions file: at 30,000 items × 10 repeats × 26 configurations they would
 /// make it over a gigabyte. It lives here, with the results, because the evaluation's memory estimate
@@ -385,11 +396,12 @@ pub struct TuningChoice {
 
 /// The best configuration against another, on the same items and folds.
 ///
-/// The verdict tests the **headline** metric: a paired bootstrap of the difference over the same replicates as the
-/// intervals, Holm-adjusted over every comparison with the best. `difference_adjusted` is the difference's
-/// percentile interval at the Holm-adjusted level, so "significant" holds exactly when that interval excludes 0.
-/// McNemar's test (accuracy, majority vote over repeats) and, for repeated k-fold, the corrected resampled t-test
-/// are reported beside it.
+/// The verdict tests the **headline** metric with the exact paired permutation test ([`crate::permutation`]):
+/// exact enumeration of the swap patterns of the resampling units on which the two differ, Monte Carlo beyond
+/// [`crate::permutation::MAX_EXACT_UNITS`] of them, Holm-adjusted over every comparison with the best;
+/// `significant` is `p_holm < alpha`. `difference` carries the paired bootstrap's 95% interval, which is an
+/// interval, not the test. McNemar's test (accuracy, majority vote over repeats) and, for repeated k-fold, the
+/// corrected resampled t-test are reported beside it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
     /// The configuration compared with the best.
@@ -398,20 +410,33 @@ pub struct Comparison {
     pub best: String,
     /// Headline of `config` minus headline of `best`, with its 95% paired-bootstrap interval.
     pub difference: Estimate,
-    /// The same difference with its interval at the Holm-adjusted confidence level `adjusted_level`.
-    pub difference_adjusted: Estimate,
-    /// Confidence level of `difference_adjusted`.
-    pub adjusted_level: f64,
-    /// Paired-bootstrap p-value of the headline difference (two-sided; `None` without bootstrap).
-    pub p_value: Option<f64>,
+    /// Two-sided p-value of the headline difference, exact paired permutation test (reports of schema 2 written
+    /// before it held the paired bootstrap's p here; `null` there reads as 1).
+    #[serde(deserialize_with = "p_or_one")]
+    pub p_value: f64,
     /// Holm-adjusted `p_value`.
-    pub p_holm: Option<f64>,
-    /// Whether the headline difference is significant after Holm's adjustment.
+    #[serde(deserialize_with = "p_or_one")]
+    pub p_holm: f64,
+    /// Whether the headline difference is significant after Holm's adjustment (`p_holm < alpha`).
     pub significant: bool,
+    /// Exact enumeration or Monte Carlo.
+    #[serde(default)]
+    pub method: Method,
+    /// Swap patterns evaluated (2^differing_units when exact).
+    #[serde(default)]
+    pub patterns: u64,
+    /// Resampling units on which the two configurations' predictions differ.
+    #[serde(default)]
+    pub differing_units: usize,
     /// McNemar's exact test on majority-vote correctness: a test of accuracy, not of the headline.
     pub mcnemar: McNemar,
     /// Nadeau & Bengio's corrected resampled t-test on per-fold headline differences (repeated k-fold only).
     pub corrected_t: Option<CorrectedT>,
+}
+
+/// A p-value that older reports may have written as `null` (no bootstrap): read as 1.
+fn p_or_one<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(1.0))
 }
 
 /// McNemar's exact test between two configurations.
@@ -449,10 +474,23 @@ pub struct Power {
     pub n_items: usize,
     /// Items per class.
     pub per_class: BTreeMap<String, usize>,
-    /// Fewest discordant items that can reach significance (all favouring one side).
+    /// Fewest resampling units on which two configurations' predictions must differ (all favouring one) before
+    /// the exact paired test can reach `p < alpha`: the smallest `d` with `2 / 2^d < alpha`.
     pub min_discordant: u64,
-    /// `min_discordant / n_items`: no smaller accuracy difference between two models can be significant.
+    /// The smallest difference in **pooled** accuracy the exact paired test can call significant:
+    /// `min_discordant` single votes over all out-of-fold votes (one vote on each of that many units); 1 when
+    /// there are fewer units.
     pub min_detectable_accuracy_difference: f64,
+    /// The smallest headline difference the exact paired test can call significant, found by construction from
+    /// the best configuration's predictions (`None` when nothing can be significant).
+    #[serde(default)]
+    pub min_detectable_headline_difference: Option<f64>,
+    /// Out-of-fold votes per item (the repeats, under repeated cross-validation).
+    #[serde(default)]
+    pub votes_per_item: f64,
+    /// Resampling units the paired tests swap (items, or documents).
+    #[serde(default)]
+    pub n_units: usize,
     /// Width of the best configuration's headline interval.
     pub best_interval_width: Option<f64>,
     /// Mean headline interval width over non-baseline configurations.
@@ -477,7 +515,7 @@ pub struct AblationRow {
     pub headline: Estimate,
     /// Headline minus the full set's, with a paired-bootstrap interval.
     pub delta: Estimate,
-    /// Paired-bootstrap p-value of the headline difference from the full set (`None` without bootstrap).
+    /// Exact paired permutation p-value of the headline difference from the full set (`None` for the full set).
     pub p_value: Option<f64>,
     /// McNemar's exact p-value against the full set (accuracy).
     pub mcnemar_p: f64,

@@ -12,6 +12,7 @@ use super::bootstrap::{Replicates, Scoring, Slot, CONFIDENCE_LEVEL};
 use super::compare::{self, Evidence, Warning};
 use super::grid::{extract_all, run_grid, GridOutput};
 use super::metrics::{score_with, MetricName, Scores};
+use super::permutation::Pairing;
 use super::plan::{Cell, Clusters, Kind, Learner, Plan};
 use super::results::*;
 use super::splits::{describe, groups_of, make_folds, per_group_folds, Fold, GroupBy};
@@ -213,7 +214,7 @@ pub fn finish(
         .collect();
     let (ranked, best) = compare::rank(&cells, &points, plan.headline);
     let (unit, units) = clusters(plan, ds, &evaluated);
-    let boot = ClusterBootstrap::new(units, ds.items.len(), plan.seed);
+    let boot = ClusterBootstrap::new(units.clone(), ds.items.len(), plan.seed);
     let replicates = Replicates::draw(&boot, plan.bootstrap, &grid.oof, &scoring);
     let fold_scores: Vec<Vec<SplitScore>> = grid
         .oof
@@ -236,7 +237,17 @@ pub fn finish(
         replicates: &replicates,
         headline: plan.headline,
         fold_headlines: &fold_headlines,
-        fold_sizes: plan.split.k().map(|_| mean_fold_sizes(folds)),
+        fold_sizes: plan
+            .split
+            .k()
+            .map(|_| compared_fold_sizes(folds, &grid.train_sizes[best])),
+        pairing: Pairing {
+            gold: &gold,
+            units: &units,
+            classes: &ds.classes,
+            favg: &favg,
+        },
+        seed: plan.seed,
     };
     let comparisons = compare::against_best(&ev, &ranked, best, plan.alpha);
     let class_counts: Vec<usize> = (0..ds.classes.len())
@@ -261,15 +272,8 @@ pub fn finish(
     let ablation = (plan.kind == Kind::Ablation).then(|| views::ablation(plan, &ev, &results));
     let learning_curve = matches!(plan.kind, Kind::LearningCurve { .. })
         .then(|| views::learning_curve(plan, &cells, &results, &grid.train_sizes));
-    let (power, more): (Power, _) = compare::power(
-        &results,
-        &ranked,
-        best,
-        &ds.classes,
-        &class_counts,
-        plan.headline,
-        plan.alpha,
-    );
+    let (power, more): (Power, _) =
+        compare::power(&ev, &results, &ranked, best, &class_counts, plan.alpha);
     warnings.extend(more);
     let mut warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
     warnings.extend(word_vector_coverage(plan, ds));
@@ -658,10 +662,17 @@ fn add_part_scores(
     }
 }
 
-/// Mean training and test sizes over folds (the corrected t-test's `n_train` and `n_test`).
-fn mean_fold_sizes(folds: &[Fold]) -> (f64, f64) {
+/// Mean training and test sizes over folds (the corrected t-test's `n_train` and `n_test`). The training size is
+/// what the compared cells trained on (`train_sizes`, one per fold): a learning curve's largest fraction below 1
+/// trains on fewer items than the fold holds, and the correction `n_test / n_train` must see that (with the full
+/// fold's size, t at fraction 0.5 and k = 3 would be inflated about 1.34×).
+fn compared_fold_sizes(folds: &[Fold], train_sizes: &[usize]) -> (f64, f64) {
     let n = folds.len().max(1) as f64;
-    let train = folds.iter().map(|f| f.train.len() as f64).sum::<f64>() / n;
+    let train = if train_sizes.is_empty() {
+        folds.iter().map(|f| f.train.len() as f64).sum::<f64>() / n
+    } else {
+        views::mean(train_sizes)
+    };
     let test = folds.iter().map(|f| f.test.len() as f64).sum::<f64>() / n;
     (train, test)
 }

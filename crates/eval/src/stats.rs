@@ -1,5 +1,5 @@
-//! Statistics: seed derivation, percentile intervals, the cluster bootstrap, McNemar's exact test, Holm's
-//! correction and the smallest difference a dataset could show.
+//! Statistics: seed derivation (and the test-only stream hook), percentile intervals, the cluster bootstrap,
+//! McNemar's exact test, the exact binomial tail, Holm's correction and the fewest differing units a test needs.
 //!
 //! Every random draw comes from a ChaCha8 stream seeded by [`derive_seed`] from the experiment seed and the draw's
 //! coordinates (repeat, fold, replicate…), never from the clock or from thread identity, so results are identical
@@ -21,6 +21,35 @@ pub fn derive_seed(seed: u64, coords: &[u64]) -> u64 {
         z ^= z >> 31;
     }
     z
+}
+
+/// The environment variable of the test-only stream hook: set to an integer, it salts the seed of every model
+/// fit (the linear SVM's coordinate order, the stratified-random baseline, tuning's inner fits, the refits) so a
+/// run draws other random streams **without** another seed, other folds or other data — what a change to a
+/// solver's coordinate order or a random-number crate does. It exists to measure the CI gate's false-alarm rate
+/// (`bench/gate_sim.py`, docs/METHODS.md); unset (the only state outside that measurement), seeds are unchanged
+/// ([`fit_seed`] is the identity, `tests::the_stream_hook_changes_nothing_when_unset`).
+pub const STREAM_SALT_ENV: &str = "STANCE_TEST_STREAM_SALT";
+
+/// Coordinate tag of the stream hook's salt in [`derive_seed`].
+const SALT_TAG: u64 = 0x5A17;
+
+/// The seed a model fit draws from: `seed` itself, unless the test-only [`STREAM_SALT_ENV`] hook is set.
+pub fn fit_seed(seed: u64) -> u64 {
+    salted(
+        seed,
+        std::env::var(STREAM_SALT_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse().ok()),
+    )
+}
+
+/// `seed` mixed with `salt`, or `seed` unchanged without one.
+fn salted(seed: u64, salt: Option<u64>) -> u64 {
+    match salt {
+        Some(s) => derive_seed(seed, &[SALT_TAG, s]),
+        None => seed,
+    }
 }
 
 /// A seeded random stream for the given coordinates.
@@ -97,6 +126,20 @@ pub fn mcnemar_exact(b: u64, c: u64) -> f64 {
     }
     let dist = Binomial::new(0.5, n).expect("p = 0.5 is a valid binomial parameter");
     (2.0 * dist.cdf(b.min(c))).min(1.0)
+}
+
+/// The one-sided exact binomial (sign) test: `P(X ≥ k)` for `X ~ Binomial(n, 1/2)`, the chance of at least `k`
+/// of `n` discordant pairs going one way when each is a fair coin; 1 when `k` is 0. Computed as `P(X ≤ n − k)`
+/// (the distribution is symmetric), which keeps tiny tails accurate.
+pub fn binomial_upper_tail(k: u64, n: u64) -> f64 {
+    if k == 0 || n == 0 {
+        return 1.0;
+    }
+    if k > n {
+        return 0.0;
+    }
+    let dist = Binomial::new(0.5, n).expect("p = 0.5 is a valid binomial parameter");
+    dist.cdf(n - k).min(1.0)
 }
 
 /// Nadeau & Bengio's (2003) corrected resampled t-test on per-fold differences `d` (J of them, each fold
@@ -179,7 +222,26 @@ mod tests {
         assert!((mcnemar_exact(7, 3) - 0.343_75).abs() < 1e-12);
         assert_eq!(mcnemar_exact(4, 4), 1.0);
         assert_eq!(min_discordant_for_significance(0.05), 6);
+        // scipy.stats.binomtest(k, n, 0.5, alternative="greater").pvalue
+        assert_eq!(binomial_upper_tail(0, 5), 1.0);
+        assert!((binomial_upper_tail(3, 3) - 0.125).abs() < 1e-15);
+        assert!((binomial_upper_tail(7, 10) - 0.171_875).abs() < 1e-12);
+        let tiny = binomial_upper_tail(36, 36);
+        assert!((tiny / 0.5f64.powi(36) - 1.0).abs() < 1e-9, "{tiny}");
         assert_eq!(min_discordant_for_significance(0.01), 8);
+    }
+
+    #[test]
+    fn the_stream_hook_changes_nothing_when_unset() {
+        for seed in [0, 1, 20240529, u64::MAX] {
+            assert_eq!(salted(seed, None), seed);
+            assert_ne!(salted(seed, Some(1)), seed);
+            assert_ne!(salted(seed, Some(1)), salted(seed, Some(2)));
+        }
+        // The test binary never sets the hook, so every fit in the unit tests sees its own seed.
+        if std::env::var_os(STREAM_SALT_ENV).is_none() {
+            assert_eq!(fit_seed(20240529), 20240529);
+        }
     }
 
     #[test]

@@ -133,6 +133,7 @@ impl System {
                     case: c.clone(),
                     predicted: Vec::new(),
                     outcome: Outcome::Skipped,
+                    strict: Outcome::Skipped,
                     reason: "a predictions file labels only the data's items, not new text".into(),
                 })
                 .collect());

@@ -35,7 +35,7 @@ use super::metrics::{score, score_with, Confusion, MetricName};
 use super::plan::{Cell, Plan};
 use super::results::{TuningChoice, TuningResult};
 use super::splits::{group_kfold, groups_of, stratified_kfold};
-use super::stats::derive_seed;
+use super::stats::{derive_seed, fit_seed};
 use super::EvalError;
 use stance_core::tunable::ParamGrid;
 use stance_corpus::Dataset;
@@ -314,7 +314,7 @@ impl InnerCv {
                 let mut key = vec![INNER_FIT_TAG, config, n as u64, j as u64];
                 key.extend_from_slice(&self.coords);
                 let model = cands.classifiers[c]
-                    .fit(xt.view(), &y, k, derive_seed(settings.seed, &key))
+                    .fit(xt.view(), &y, k, fit_seed(derive_seed(settings.seed, &key)))
                     .map_err(TuneError::Model)?;
                 let pred: Vec<usize> = model.predict(xv.view()).iter().map(|p| p.class).collect();
                 let gold: Vec<usize> = va.iter().map(|&i| labels[i]).collect();

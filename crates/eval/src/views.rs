@@ -5,7 +5,7 @@ use super::plan::{Cell, Learner, Plan};
 use super::results::{AblationRow, ConfigResult, Estimate, LearningPoint};
 
 /// Per model, the full feature set and each leave-one-out variant, with its headline difference from the full set
-/// and McNemar's test against it.
+/// (paired bootstrap interval; exact paired permutation p-value) and McNemar's test against it.
 pub fn ablation(plan: &Plan, ev: &Evidence<'_>, results: &[ConfigResult]) -> Vec<AblationRow> {
     let cell_of = |variant: usize, classifier: usize| {
         ev.cells
@@ -45,11 +45,7 @@ pub fn ablation(plan: &Plan, ev: &Evidence<'_>, results: &[ConfigResult]) -> Vec
                 } else {
                     ev.headline_difference(ci, full)
                 },
-                p_value: if is_full {
-                    None
-                } else {
-                    ev.replicates.difference_p(ci, full, ev.headline)
-                },
+                p_value: (!is_full).then(|| ev.permutation(ci, full).p_value),
                 mcnemar_p: if is_full { 1.0 } else { ev.mcnemar(full, ci).2 },
             });
         }

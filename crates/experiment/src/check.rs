@@ -430,8 +430,27 @@ pub(crate) fn check_learning_curve(
     Ok(())
 }
 
-/// `[gate]` tolerances are finite and non-negative.
+/// `[gate]` tolerances are finite and non-negative, `right_share` is a share of repeats, `configs` are named once.
 pub(crate) fn check_gate(gate: &GateSpec, at: &Locator<'_>) -> Result<(), ConfigError> {
+    if !(gate.right_share > 0.0 && gate.right_share <= 1.0) {
+        return Err(at.invalid(
+            &["gate.right_share", "gate"],
+            format!(
+                "gate.right_share is the share of the baseline's repeats an item must be right in, in (0, 1]; got {}",
+                gate.right_share
+            ),
+        ));
+    }
+    for (i, c) in gate.configs.iter().enumerate() {
+        if c.trim().is_empty() || gate.configs[..i].contains(c) {
+            return Err(at.invalid(
+                &[&format!("gate.configs[{i}]"), "gate.configs", "gate"],
+                format!(
+                    "gate.configs[{i}] '{c}' must be a configuration id (e.g. \"lexicon + linear-svm\"), named once"
+                ),
+            ));
+        }
+    }
     if let Some(b) = &gate.behaviour {
         for (test, max) in &b.max_failure_rate {
             if !(0.0..=1.0).contains(max) {

@@ -42,7 +42,7 @@ pub use paths::ExperimentSource;
 pub use schema::{
     default_top_features, AblationSpec, BehaviourGateSpec, BehaviourSpec, DataSpec, EvalSpec,
     ExperimentFile, ExperimentKind, GateSpec, GoldSpec, LearningCurveSpec, ReportSpec, SystemSpec,
-    DEFAULT_BEHAVIOUR_DIR, DEFAULT_BEHAVIOUR_SUITES,
+    DEFAULT_BEHAVIOUR_DIR, DEFAULT_BEHAVIOUR_SUITES, DEFAULT_MAX_BROKEN, DEFAULT_RIGHT_SHARE,
 };
 pub use systems::{SystemError, SystemOptions};
 

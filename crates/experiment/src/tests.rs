@@ -511,3 +511,34 @@ fn report_top_features_must_name_configurations_of_the_experiment() {
         assert_eq!(line, line_starting(&src, "top_features"), "{err}");
     }
 }
+
+#[test]
+fn gate_keys_default_to_the_simulated_gate_and_bad_values_are_refused_at_their_line() {
+    let e = Experiment::from_source(MINIMAL, None).unwrap();
+    let g = &e.file.gate;
+    assert!(g.require_significance && g.configs.is_empty());
+    assert_eq!(
+        (g.max_broken, g.right_share),
+        (DEFAULT_MAX_BROKEN, DEFAULT_RIGHT_SHARE)
+    );
+    let gate = |body: &str| format!("{MINIMAL}\n[gate]\n{body}\n");
+    for (src, key, want) in [
+        (gate("right_share = 0.0"), "right_share", "in (0, 1]"),
+        (gate("right_share = 1.5"), "right_share", "in (0, 1]"),
+        (
+            gate("configs = [\"lexicon + logistic\", \"lexicon + logistic\"]"),
+            "configs",
+            "named once",
+        ),
+    ] {
+        let (line, err) = line_of(&src);
+        assert_eq!(line, line_starting(&src, key), "{err}");
+        assert!(err.contains(want), "wanted '{want}' in: {err}");
+    }
+    let ok = Experiment::from_source(
+        &gate("configs = [\"lexicon + logistic\"]\nmax_broken = 0\nright_share = 1.0"),
+        None,
+    )
+    .unwrap();
+    assert_eq!(ok.file.gate.max_broken, 0);
+}

@@ -96,6 +96,29 @@ pub fn signed(e: &Estimate) -> String {
     }
 }
 
+/// Rank labels for values in leaderboard order (descending): equal values share the rank of the first of them,
+/// written `=14` on every tied row, so twelve configurations with identical predictions do not read as ranks 14 to
+/// 25. Values within 1e-12 are equal (pooled scores of identical predictions are identical to the bit; the margin
+/// only absorbs summation order).
+pub fn rank_labels(values: &[f64]) -> Vec<String> {
+    let tied = |a: f64, b: f64| (a - b).abs() <= 1e-12;
+    let mut out = Vec::with_capacity(values.len());
+    let mut first = 0;
+    for (i, &v) in values.iter().enumerate() {
+        if i > 0 && !tied(values[i - 1], v) {
+            first = i;
+        }
+        let shared =
+            (i > 0 && tied(values[i - 1], v)) || values.get(i + 1).is_some_and(|&w| tied(v, w));
+        out.push(if shared {
+            format!("={}", first + 1)
+        } else {
+            (first + 1).to_string()
+        });
+    }
+    out
+}
+
 /// An optional value with three decimals, `—` when absent.
 pub fn opt(v: Option<f64>) -> String {
     v.map(num).unwrap_or_else(|| "—".into())
@@ -109,6 +132,16 @@ pub fn change(v: Option<f64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exact_ties_share_a_rank() {
+        assert_eq!(
+            rank_labels(&[0.9, 0.5, 0.5, 0.5, 0.4, 0.4, 0.1]),
+            vec!["1", "=2", "=2", "=2", "=5", "=5", "7"]
+        );
+        assert_eq!(rank_labels(&[0.3]), vec!["1"]);
+        assert!(rank_labels(&[]).is_empty());
+    }
 
     #[test]
     fn code_spans_escape_only_pipes() {

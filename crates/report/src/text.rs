@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::format::{num, pval_opt};
+use super::format::{num, pval, rank_labels, share};
 use stance_eval::results::Degenerate;
 use stance_eval::MetricName;
 use stance_results::RunReport;
@@ -49,21 +49,14 @@ pub fn leaderboard_text(r: &RunReport) -> String {
         .max(6);
     let _ = writeln!(
         s,
-        "\n{:>4}  {:<width$}  {:>8}  {:<15}  {:>8}  vs best (Δ, paired bootstrap p, Holm)",
+        "\n{:>4}  {:<width$}  {:>8}  {:<15}  {:>8}  vs best (Δ, exact paired permutation p, Holm)",
         "rank", "config", h, "95% interval", "accuracy"
     );
-    for (rank, id) in r.run.leaderboard.iter().enumerate() {
+    let ranks = rank_labels(&headlines(r));
+    for (rank, id) in ranks.iter().zip(&r.run.leaderboard) {
         let _ = writeln!(s, "{}", leaderboard_row(r, rank, id, width));
     }
-    let p = &r.run.power;
-    let _ = writeln!(
-        s,
-        "\n{} items: no accuracy difference between two models smaller than {:.3} ({} items) can reach p < {} under McNemar's exact test.",
-        p.n_items,
-        p.min_detectable_accuracy_difference,
-        p.min_discordant,
-        r.run.evaluation.alpha,
-    );
+    let _ = writeln!(s, "\n{}", power_sentence(r));
     for c in r.run.configs.iter() {
         if let Some(source) = &c.system {
             let _ = writeln!(
@@ -81,8 +74,58 @@ pub fn leaderboard_text(r: &RunReport) -> String {
     s
 }
 
+/// The leaderboard's headline values, in leaderboard order (for shared ranks).
+pub fn headlines(r: &RunReport) -> Vec<f64> {
+    r.run
+        .leaderboard
+        .iter()
+        .map(|id| {
+            r.config(id)
+                .and_then(|c| c.metrics.get(&r.headline()))
+                .map_or(0.0, |e| e.point)
+        })
+        .collect()
+}
+
+/// What the exact paired test can resolve on this data, in one sentence with the run's numbers: the fewest
+/// differing units, and the smallest pooled-accuracy and headline differences it can call significant.
+pub fn power_sentence(r: &RunReport) -> String {
+    let p = &r.run.power;
+    let alpha = r.run.evaluation.alpha;
+    let unit = match r.run.evaluation.bootstrap_unit {
+        stance_eval::results::BootstrapUnit::Item => "items",
+        _ => "resampling units (documents or groups)",
+    };
+    let units = if p.n_units > 0 { p.n_units } else { p.n_items };
+    if units < p.min_discordant as usize {
+        return format!(
+            "{units} {unit}: no difference between two configurations can reach p < {alpha} under the exact paired \
+             permutation test, which needs their predictions to differ on at least {} {unit}.",
+            p.min_discordant
+        );
+    }
+    let votes = if p.votes_per_item > 1.0 {
+        format!(" (one vote in {:.0} on each)", p.votes_per_item)
+    } else {
+        String::new()
+    };
+    let headline = match p.min_detectable_headline_difference {
+        Some(h) if r.headline() != MetricName::Accuracy => {
+            format!(" and {} in {}", share(h), r.headline().label())
+        }
+        _ => String::new(),
+    };
+    format!(
+        "{units} {unit}: two configurations can differ significantly (exact paired permutation test, p < {alpha}) only \
+         if their predictions differ on at least {} {unit}, all favouring one; such a difference can be as small as \
+         {} in pooled accuracy{votes}{headline}.",
+        p.min_discordant,
+        share(p.min_detectable_accuracy_difference),
+    )
+}
+
 /// One ranked configuration: rank, name, headline with interval, accuracy, and its comparison with the best.
-fn leaderboard_row(r: &RunReport, rank: usize, id: &str, width: usize) -> String {
+fn leaderboard_row(r: &RunReport, rank: &str, id: &str, width: usize) -> String {
     let c = r.config(id).expect("leaderboard ids exist");
     let e = c.metrics[&r.headline()];
     let ci = match (e.lower, e.upper) {
@@ -96,7 +139,7 @@ fn leaderboard_row(r: &RunReport, rank: usize, id: &str, width: usize) -> String
             Some(x) => format!(
                 "{:+.3}  p={}{}",
                 x.difference.point,
-                pval_opt(x.p_holm),
+                pval(x.p_holm),
                 if x.significant { " *" } else { "" }
             ),
             None => String::new(),
@@ -116,7 +159,7 @@ fn leaderboard_row(r: &RunReport, rank: usize, id: &str, width: usize) -> String
     }
     format!(
         "{:>4}  {:<width$}  {:>8}  {:<15}  {:>8}  {}",
-        rank + 1,
+        rank,
         name,
         num(e.point),
         ci,

@@ -101,7 +101,7 @@ pub struct RunReport {
     pub predictions_file: Option<String>,
     /// `behaviour.csv`'s rows (one per configuration × case). Not part of `report.json`: the file holds them.
     #[serde(skip)]
-    pub behaviour_rows: Vec<[String; 9]>,
+    pub behaviour_rows: Vec<[String; 10]>,
     /// The predictions of a run above [`MAX_JSON_PREDICTIONS`], whose configurations then hold none: the report
     /// writes `predictions.csv.gz` from here (see [`RunReport::repeat_predictions`]). Not part of `report.json`;
     /// `None` for a report read back from one, or for a smaller run.
@@ -114,8 +114,13 @@ pub struct RunReport {
 pub struct BehaviourReport {
     /// Case ids, in case order.
     pub cases: Vec<String>,
-    /// Per configuration, one character per case: `p` pass, `f` fail, `s` skipped.
+    /// Per configuration, one character per case: `p` pass, `f` fail, `s` skipped (the outcome as tested, not the
+    /// strict reading).
     pub outcomes: BTreeMap<String, String>,
+    /// Per case, a digest of what it tests ([`stance_behaviour::Case::digest`]), so the gate compares a case's
+    /// outcomes only when both runs tested the same thing (empty in reports written before it existed).
+    #[serde(default)]
+    pub digests: Vec<String>,
     /// Per configuration, failure rates per test (at most [`BEHAVIOUR_EXAMPLES`] failed cases kept as examples).
     pub summaries: Vec<BehaviourSummary>,
 }
@@ -175,6 +180,7 @@ impl BehaviourReport {
         };
         Some(BehaviourReport {
             cases: first.iter().map(|r| r.case.id.clone()).collect(),
+            digests: first.iter().map(|r| r.case.digest()).collect(),
             outcomes: results
                 .iter()
                 .map(|(c, rs)| (c.clone(), rs.iter().map(|r| code(r.outcome)).collect()))

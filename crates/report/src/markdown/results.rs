@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::chart;
-use crate::format::{code, escape, est, num, pval, pval_opt, signed};
+use crate::format::{code, escape, est, num, pval, rank_labels, signed};
 use stance_eval::results::{ConfigResult, Degenerate};
 use stance_eval::MetricName;
 use stance_results::RunReport;
@@ -32,25 +32,30 @@ pub(super) fn leaderboard(r: &RunReport, best: &ConfigResult, charts: &[String])
     }
     let _ = writeln!(
         s,
-        " {hl} per fold (min–max) | Δ vs best (Holm-adjusted CI) | p (Holm) | McNemar p (accuracy, Holm) |"
+        " {hl} per fold (min–max) | Δ vs best (95% bootstrap interval) | p (exact, Holm) | McNemar p (accuracy, Holm) |"
     );
     let _ = write!(s, "|---:|---|---|");
     for _ in &other {
         let _ = write!(s, "---:|");
     }
     let _ = writeln!(s, "---|---|---:|---:|");
-    for (rank, id) in r.run.leaderboard.iter().enumerate() {
+    let ranks = rank_labels(&crate::text::headlines(r));
+    for (rank, id) in ranks.iter().zip(&r.run.leaderboard) {
         let c = r.config(id).expect("leaderboard ids exist");
         leaderboard_row(&mut s, r, rank, c, &other);
     }
     let _ = writeln!(
         s,
-        "\nΔ is the configuration's {hl} minus the best's. p tests that difference: a paired bootstrap over the same \
-         resamples as the intervals, Holm-adjusted over all {} comparisons with the best; the Δ interval is shown at \
-         the matching Holm-adjusted level, so **\\*** (p < {}) marks exactly the rows whose interval excludes 0. \
+        "\nΔ is the configuration's {hl} minus the best's, with the 95% interval of the paired bootstrap (an \
+         interval, not the test). p tests that difference with the exact paired permutation test: the two \
+         configurations' predictions of each {} are swapped in every possible pattern (seeded Monte Carlo beyond \
+         2^16 patterns), and p is the share of patterns whose difference is at least as large; it is \
+         Holm-adjusted over all {} comparisons with the best, and **\\*** marks exactly the rows with p < {}. \
          McNemar's exact test is a test of **accuracy** (items each model gets right in most repeats), reported \
-         beside it. **≡ majority** marks a configuration whose every out-of-fold prediction equals the majority \
-         baseline's; **one class** one that predicts a single class throughout.",
+         beside it. A rank written `=14` is shared by configurations with the same {hl}. **≡ majority** marks a \
+         configuration whose every out-of-fold prediction equals the majority baseline's; **one class** one that \
+         predicts a single class throughout.",
+        r.run.evaluation.bootstrap_unit,
         r.run.comparisons.len(),
         r.run.evaluation.alpha
     );
@@ -101,7 +106,7 @@ The spread behind each pooled {hl}: every test fold's score, beside the pooled e
 fn leaderboard_row(
     s: &mut String,
     r: &RunReport,
-    rank: usize,
+    rank: &str,
     c: &ConfigResult,
     other: &[MetricName],
 ) {
@@ -123,7 +128,7 @@ fn leaderboard_row(
     let _ = write!(
         s,
         "| {} | {} | {} |",
-        rank + 1,
+        rank,
         name,
         est(&c.metrics[&r.headline()])
     );
@@ -138,8 +143,8 @@ fn leaderboard_row(
         let _ = writeln!(
             s,
             " {} | {}{} | {} |",
-            signed(&cmp.difference_adjusted),
-            pval_opt(cmp.p_holm),
+            signed(&cmp.difference),
+            pval(cmp.p_holm),
             mark,
             pval(cmp.mcnemar.p_holm)
         );

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::format::{code, escape, est, num, p_phrase, share};
+use crate::format::{code, escape, est, num, p_phrase};
 use stance_eval::results::ConfigResult;
 use stance_eval::splits::{GroupBy, Scheme};
 use stance_experiment::DataSpec;
@@ -60,16 +60,16 @@ fn vs_majority(r: &RunReport) -> Option<String> {
     let m = r.majority_baseline()?;
     let d = r.run.comparisons.iter().find(|c| c.config == m.id);
     let verdict = d.map(|d| {
-        let p = d.p_holm.map_or_else(|| "no bootstrap".to_string(), p_phrase);
+        let p = p_phrase(d.p_holm);
         if d.significant {
             format!(
-                "; the best configuration is significantly better (paired bootstrap on the headline, {p}, \
-                 Holm-adjusted)"
+                "; the best configuration is significantly better (exact paired permutation test on the headline, \
+                 {p}, Holm-adjusted)"
             )
         } else {
             format!(
-                "; the difference from the best is not significant (paired bootstrap on the headline, {p}, \
-                 Holm-adjusted)"
+                "; the difference from the best is not significant (exact paired permutation test on the \
+                 headline, {p}, Holm-adjusted)"
             )
         }
     });
@@ -199,33 +199,21 @@ fn power_paragraph(r: &RunReport) -> String {
             num(hw)
         );
     }
-    if p.min_detectable_accuracy_difference >= 0.2 {
-        let _ = write!(
-            s,
-            "With McNemar's exact test at α = {}, two models must disagree on at least {} items, all in the same \
-             direction, before any difference can be significant: no accuracy difference smaller than {} \
-             ({} of {} items) is detectable here, whatever the models. ",
-            r.run.evaluation.alpha,
-            p.min_discordant,
-            share(p.min_detectable_accuracy_difference),
-            p.min_discordant,
-            p.n_items
-        );
+    let _ = write!(s, "{} ", crate::text::power_sentence(r));
+    let floor = p
+        .min_detectable_headline_difference
+        .unwrap_or(1.0)
+        .max(p.min_detectable_accuracy_difference);
+    if p.n_units.max(p.n_items) < 2 * p.min_discordant as usize || floor >= 0.2 {
         s.push_str(
             "**The ranking above is therefore not evidence that one feature set beats another**; it can show gross \
              failures (a model below the majority baseline) and it is the data-size floor to improve on. More gold \
              data, not more models, is what would narrow these intervals.",
         );
     } else {
-        let _ = write!(
-            s,
-            "McNemar's exact test at α = {} needs at least {} discordant items to call any difference significant \
-             (an accuracy difference of {} on {} items), so here the intervals, not that floor, are the limit: \
-             differences smaller than the intervals above should not be read as real, significant or not.",
-            r.run.evaluation.alpha,
-            p.min_discordant,
-            share(p.min_detectable_accuracy_difference),
-            p.n_items
+        s.push_str(
+            "Here the intervals, not that floor, are the limit: differences smaller than the intervals above should \
+             not be read as real, significant or not.",
         );
     }
     s
