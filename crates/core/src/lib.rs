@@ -8,7 +8,8 @@
 //!   problem in one pass;
 //! * [`tunable`] — a parameter given as one value or as a list to tune over;
 //! * [`atomic`] — every byte the harness writes: files renamed into place, report folders swapped whole, the
-//!   test-only write-fault hook.
+//!   test-only write-fault hook;
+//! * [`outputs`] — what a command writes checked against what it reads, before anything is written.
 //!
 //! May use: std and the serde/CSV/TOML crates only. Every other `stance-*` crate may use it.
 #![deny(missing_docs)]
@@ -16,4 +17,5 @@
 pub mod atomic;
 pub mod diag;
 pub mod errors;
+pub mod outputs;
 pub mod tunable;

@@ -157,6 +157,7 @@ impl Experiment {
         let feature_sets = check_feature_sets(&lexicons_resolved(&file.features, &source), &at)?;
         let classifiers = check_classifiers(&file.classifiers, &at)?;
         check_inner_k(&file.evaluation, &feature_sets, &classifiers, &at)?;
+        check_tuning_size(&feature_sets, &classifiers, &at)?;
         let lines = at
             .starts
             .iter()

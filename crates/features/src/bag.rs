@@ -187,7 +187,7 @@ impl BagOptions {
             return Err(FeatureError::InvalidParam {
                 extractor: what.into(),
                 param: "max_df".into(),
-                message: format!("must be in (0, 1], got {}", self.max_df),
+                message: format!("must be in (0, 1], got {}", stance_core::diag::number(self.max_df)),
             });
         }
         if self.max_features == Some(0) {

@@ -414,6 +414,17 @@ impl ClassifierSpec {
             ClassifierSpec::Majority(_) | ClassifierSpec::StratifiedRandom(_) => {}
         }
         let (grid, candidates) = match self.tuned_param() {
+            Some((param, values)) if values.len() > stance_core::tunable::MAX_GRID => {
+                return Err(ModelError::InvalidParam {
+                    classifier: name,
+                    param: param.into(),
+                    message: format!(
+                        "lists {} values to tune, more than {}; shorten the list",
+                        values.len(),
+                        stance_core::tunable::MAX_GRID
+                    ),
+                })
+            }
             Some((param, values)) => {
                 let candidates = (0..values.len())
                     .map(|i| {

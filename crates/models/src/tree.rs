@@ -95,7 +95,7 @@ impl TreeParams {
                 "min_samples_split",
                 format!(
                     "must be in [1, {MAX_SAMPLES:e}], got {}",
-                    self.min_samples_split
+                    stance_core::diag::number(self.min_samples_split)
                 ),
             ));
         }
@@ -106,7 +106,7 @@ impl TreeParams {
                 "min_samples_leaf",
                 format!(
                     "must be in [1, {MAX_SAMPLES:e}], got {}",
-                    self.min_samples_leaf
+                    stance_core::diag::number(self.min_samples_leaf)
                 ),
             ));
         }

@@ -613,7 +613,7 @@ pub(crate) fn check_positive(
         return Err(LinearError::InvalidParam {
             model,
             param,
-            message: format!("must be finite and > 0, got {v}"),
+            message: format!("must be finite and > 0, got {}", stance_core::diag::number(v)),
         });
     }
     Ok(())
