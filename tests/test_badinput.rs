@@ -665,7 +665,7 @@ fn cli_zero_jobs() {
         &wd,
         &["run", "tiny.toml", "-q", "--jobs", "0"],
         None,
-        &["--jobs must be at least 1"],
+        &["invalid value '0' for '--jobs <N>'", "1..=1024"],
     );
 }
 

@@ -31,20 +31,22 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Write the output to this file (atomically) instead of stdout.
+    /// Write the output to this file (atomically) instead of stdout; `-` is stdout. Refused when it is one of the
+    /// runs read, or an existing device, fifo or folder.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Compare only this metric (repeatable). Defaults to every metric both runs report.
     #[arg(long = "metric", value_name = "METRIC", value_parser = parse_metric)]
     pub metrics: Vec<MetricName>,
-    /// Paired bootstrap replicates (0: no paired interval).
-    #[arg(long, default_value_t = diff::DEFAULT_BOOTSTRAP, value_name = "N")]
+    /// Paired bootstrap replicates: 0 (no paired interval) or 100..=100000, as `bootstrap` in an experiment.
+    #[arg(long, default_value_t = diff::DEFAULT_BOOTSTRAP, value_name = "N", allow_hyphen_values = true,
+          value_parser = stance::eval::bootstrap::parse_replicates)]
     pub bootstrap: usize,
     /// Seed of the paired bootstrap (same inputs and seed, same output).
-    #[arg(long, default_value_t = diff::DEFAULT_SEED, value_name = "N")]
+    #[arg(long, default_value_t = diff::DEFAULT_SEED, value_name = "N", allow_hyphen_values = true)]
     pub seed: u64,
     /// Flips shown per configuration in text and Markdown (JSON lists every one).
-    #[arg(long, default_value_t = 10, value_name = "N")]
+    #[arg(long, default_value_t = 10, value_name = "N", allow_hyphen_values = true)]
     pub max_flips: usize,
 }
 

@@ -35,8 +35,9 @@ pub struct Args {
     /// <DIR>/shard-INDEX-of-COUNT.json (--out DIR, default shards/<experiment name>), instead of a report;
     /// `stance merge` then writes the report. `auto` reads the shard from the environment: STANCE_SHARD_INDEX and
     /// STANCE_SHARD_COUNT, else JOB_COMPLETION_INDEX (Kubernetes) with STANCE_SHARD_COUNT, else
-    /// SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN with SLURM_ARRAY_TASK_COUNT. See docs/SCALE.md.
-    #[arg(long, value_name = "INDEX/COUNT|auto")]
+    /// SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN with SLURM_ARRAY_TASK_COUNT. COUNT is at most 100000. See
+    /// docs/SCALE.md.
+    #[arg(long, value_name = "INDEX/COUNT|auto", allow_hyphen_values = true)]
     pub shard: Option<String>,
     #[command(flatten)]
     pub common: CommonArgs,

@@ -17,12 +17,6 @@ use crate::schema::*;
 use crate::spans::Locator;
 use crate::Experiment;
 
-/// Largest `bootstrap` accepted: beyond this, intervals no longer get visibly tighter but runs get much slower.
-pub(crate) const MAX_BOOTSTRAP: usize = 100_000;
-
-/// Smallest non-zero `bootstrap`: fewer resamples cannot place the tails of a 95% interval.
-pub(crate) const MIN_BOOTSTRAP: usize = 100;
-
 /// Largest `evaluation.repeats`: every repeat re-trains every configuration k times.
 pub(crate) const MAX_REPEATS: usize = 1000;
 
@@ -60,18 +54,9 @@ pub(crate) fn check_top_level(file: &ExperimentFile, at: &Locator<'_>) -> Result
         ));
     }
     check_favg_classes(file, at)?;
-    let b = file.bootstrap;
-    if b != 0 && b < MIN_BOOTSTRAP {
-        return Err(at.invalid(
-            &["bootstrap"],
-            format!("bootstrap = {b} is too few for a 95% interval; use 0 (no intervals) or {MIN_BOOTSTRAP}..={MAX_BOOTSTRAP}"),
-        ));
-    }
-    if b > MAX_BOOTSTRAP {
-        return Err(at.invalid(
-            &["bootstrap"],
-            format!("bootstrap = {b} is too many; use 0 (no intervals) or {MIN_BOOTSTRAP}..={MAX_BOOTSTRAP}"),
-        ));
+    // The same bound as `stance diff --bootstrap`.
+    if let Some(why) = stance_eval::bootstrap::replicates_problem(file.bootstrap) {
+        return Err(at.invalid(&["bootstrap"], format!("bootstrap = {why}")));
     }
     Ok(())
 }

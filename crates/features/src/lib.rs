@@ -224,6 +224,12 @@ pub trait FittedExtractor: Send + Sync + Debug {
     }
     /// A copy in the closed form model files store ([`SavedExtractor`]).
     fn to_saved(&self) -> SavedExtractor;
+    /// Whether the fitted state agrees with itself (settings valid, per-column lists as long as the columns), as
+    /// a fit leaves it; a model file is checked with this before use, so an edited one is refused, not indexed out
+    /// of bounds. Returns what is wrong.
+    fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// One fitted extractor in the closed form model files store (`stance train`), tagged by its type as in experiment
@@ -255,6 +261,20 @@ pub enum SavedExtractor {
 }
 
 impl SavedExtractor {
+    /// The type as experiment files write it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SavedExtractor::WordNgrams(_) => "word-ngrams",
+            SavedExtractor::CharNgrams(_) => "char-ngrams",
+            SavedExtractor::Lexicon(_) => "lexicon",
+            SavedExtractor::Negation(_) => "negation",
+            SavedExtractor::Shape(_) => "shape",
+            SavedExtractor::Encoder(_) => "encoder",
+            SavedExtractor::Vectors(_) => "vectors",
+            SavedExtractor::WordVectors(_) => "word-vectors",
+        }
+    }
+
     /// The extractor as the feature set uses it.
     pub fn into_fitted(self) -> Box<dyn FittedExtractor> {
         match self {
@@ -981,6 +1001,22 @@ impl FittedFeatureSet {
     /// The feature set's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Whether every extractor's fitted state agrees with itself ([`FittedExtractor::check`]); what is wrong,
+    /// naming the extractor, when not.
+    pub fn check(&self) -> Result<(), String> {
+        for (j, e) in self.extractors.iter().enumerate() {
+            e.check().map_err(|why| {
+                format!(
+                    "extractor {} ({}) of feature set '{}': {why}",
+                    j + 1,
+                    e.to_saved().kind(),
+                    self.name
+                )
+            })?;
+        }
+        Ok(())
     }
 
     /// Total number of columns.

@@ -432,6 +432,35 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<LoadedModel, ModelFileErr
             message: "its class list or feature count disagrees with its fitted state".into(),
         });
     }
+    // A sealed file is one `stance train` wrote, or one edited and re-sealed: check what prediction will index
+    // by, so an inconsistent file is refused here rather than panicking (or predicting nonsense) later.
+    let damaged = |field: &str, why: String| ModelFileError::Damaged {
+        path: p(),
+        message: format!("{field}: {why}"),
+    };
+    if info.classes.len() < 2 {
+        return Err(damaged(
+            "model.info.classes",
+            format!(
+                "{} class(es); a model separates at least two",
+                info.classes.len()
+            ),
+        ));
+    }
+    if let Some(f) = &features {
+        f.check().map_err(|why| damaged("model.features", why))?;
+    }
+    classifier
+        .check_shape(n_features, info.classes.len())
+        .map_err(|why| {
+            damaged(
+                "model.classifier",
+                format!(
+                    "{why} (model.info says {} classes and {n_features} features)",
+                    info.classes.len()
+                ),
+            )
+        })?;
     let model = classifier.into_fitted();
     let explanation = model.explain();
     Ok(LoadedModel {
@@ -688,3 +717,6 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod fuzz_tests;
