@@ -927,3 +927,6 @@ mod tests {
         .contains("contiguous --array"));
     }
 }
+
+#[cfg(test)]
+mod fuzz_tests;
