@@ -2,7 +2,9 @@
 """Side by side on the same rows and the same folds: the harness against an equivalent scikit-learn pipeline.
 
 Usage: python3 bench/compare.py EXPERIMENT.toml PIPELINE [--sklearn-only]
-  PIPELINE: words-lr | chars-svm | nb   (see PIPELINES below; each matches one bench/experiments/ibm-30k-*.toml)
+  PIPELINE: words-lr | chars-svm | nb | minilm-lr   (see PIPELINES below; each matches one
+            bench/experiments/ibm-30k-*.toml; for minilm-lr, run `stance embed` once first so both sides read the
+            embedding cache and only the classifier is compared)
 
 1. Runs `target/release/stance run EXPERIMENT --out /tmp/stance-compare-<name>` under `/usr/bin/time -v` (wall
    time, peak RSS).
@@ -27,6 +29,8 @@ PIPELINES = {
     "words-lr": "TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True) + LogisticRegression(solver='liblinear', C=1)",
     "chars-svm": "TfidfVectorizer(analyzer='char_wb', ngram_range=(2, 5), sublinear_tf=True) + LinearSVC(C=1)",
     "nb": "CountVectorizer(binary=True) + MultinomialNB(alpha=1)",
+    "minilm-lr": "the harness's own all-MiniLM-L6-v2 embeddings (stance embed, .npy) + "
+    "LogisticRegression(solver='liblinear', C=1)",
     "words-lr-tuned": "GridSearchCV(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True) + "
     "LogisticRegression(solver='liblinear'), C in [10, 1, 0.1], StratifiedKFold(3), f1_macro, n_jobs=2) per outer fold",
 }
@@ -64,6 +68,21 @@ def macro_f1(conf):
     return sum(f1s) / k
 
 
+def embeddings(corpus, n):
+    """The corpus's MiniLM embeddings in record order, as `stance embed` computes them (the harness's own, so both
+    sides fit the same features); written once to /tmp and read from the embedding cache after."""
+    import numpy as np
+
+    path = "/tmp/stance-compare-minilm.npy"
+    if not os.path.exists(path):
+        model = os.path.join(os.path.dirname(corpus), "../../models/all-MiniLM-L6-v2")
+        subprocess.run([os.environ.get("STANCE_BIN", "target/release/stance"), "embed", "--model", model, "--csv",
+                        corpus, "--text", "argument", "--out", path, "--quiet"], check=True, capture_output=True)
+    emb = np.load(path).astype(np.float64)
+    assert emb.shape[0] == n, (emb.shape, n)
+    return emb
+
+
 def sklearn_side(corpus, folds_path, pipeline):
     """Runs in its own process (so its peak memory is its own): prints JSON with macro-F1 and fit seconds."""
     import numpy as np
@@ -87,6 +106,10 @@ def sklearn_side(corpus, folds_path, pipeline):
     texts = [r["argument"] for r in rows]
     y = np.array([0 if r["stance_WA"] == "1" else 1 for r in rows])  # harness class order: pro, con
     items = np.arange(len(rows))
+    if pipeline == "minilm-lr":
+        emb = embeddings(corpus, len(by_line))
+        record_of = {line: k for k, line in enumerate(sorted(by_line))}
+        x = emb[[record_of[line] for line in folds["rows"]]]
     t0 = time.perf_counter()
     conf = [[0, 0], [0, 0]]
     for rep in folds["repeats"]:
@@ -111,6 +134,11 @@ def sklearn_side(corpus, folds_path, pipeline):
                 pred = search.predict([texts[i] for i in test])
                 print(f"outer fold {f}: C = {search.best_params_['clf__C']}", file=sys.stderr)
                 for g, p in zip(y[test], pred):
+                    conf[g][p] += 1
+                continue
+            if pipeline == "minilm-lr":
+                clf = LogisticRegression(solver="liblinear", C=1).fit(x[train], y[train])
+                for g, p in zip(y[test], clf.predict(x[test])):
                     conf[g][p] += 1
                 continue
             if pipeline == "words-lr":

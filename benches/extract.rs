@@ -1,4 +1,4 @@
-//! Extraction throughput (`cargo bench --bench extract`), in bytes of statement text per second on one thread:
+//! Extraction throughput (`cargo bench -p stance-bench --bench extract`), in bytes of statement text per second on one thread:
 //! the once-per-run extraction of a feature set ([`FeatureSet::extract`]: tokenise, make the terms, intern
 //! them), for word 1–2-grams and char_wb 2–5-grams, and tokenisation alone.
 //!
@@ -16,7 +16,8 @@ use stance::features::FeatureSetSpec;
 #[path = "support/synth.rs"]
 mod synth;
 
-const IBM: &str = "../shared/corpora/ibm-argq-30k/arg_quality_rank_30k.csv";
+// Paths are relative to benches/: cargo runs a bench in its package folder, one level below the repository root.
+const IBM: &str = "../../shared/corpora/ibm-argq-30k/arg_quality_rank_30k.csv";
 
 /// The benchmark's statements and where they come from.
 fn corpus() -> (Vec<String>, &'static str) {

@@ -1,4 +1,4 @@
-//! Speed benchmarks (`cargo bench`): feature fitting, the cross-validation grid with its bootstrap, and the IBM
+//! Speed benchmarks (`cargo bench -p stance-bench`): feature fitting, the cross-validation grid with its bootstrap, and the IBM
 //! corpus sample when `../shared/corpora/` is present (skipped otherwise). Tests assert behaviour; timing lives
 //! here. Peak memory is measured by `bench/run.sh` with `/usr/bin/time -v`.
 
@@ -9,11 +9,12 @@ use stance::eval::{run, RunOptions};
 use stance::experiment::Experiment;
 use stance::features::{Doc, FeatureSetSpec};
 
-const IBM: &str = "../shared/corpora/ibm-argq-30k/arg_quality_rank_30k.csv";
+// Paths are relative to benches/: cargo runs a bench in its package folder, one level below the repository root.
+const IBM: &str = "../../shared/corpora/ibm-argq-30k/arg_quality_rank_30k.csv";
 
 fn gold(c: &mut Criterion) {
-    let exp = Experiment::load(Path::new("experiments/default.toml"))
-        .expect("run cargo bench from the repository root");
+    let exp = Experiment::load(Path::new("../experiments/default.toml"))
+        .expect("experiments/default.toml beside benches/");
     let data = exp.load_data().expect("gold data loads");
     let plan = exp.plan().expect("valid plan");
     c.bench_function(
@@ -49,7 +50,7 @@ fn ibm(c: &mut Criterion) {
         eprintln!("skipping IBM benchmarks: {IBM} not found");
         return;
     }
-    let src = std::fs::read_to_string("bench/experiments/ibm-argq-sample.toml")
+    let src = std::fs::read_to_string("../bench/experiments/ibm-argq-sample.toml")
         .expect("bench experiment exists");
     // One size keeps `cargo bench` to minutes; `bench/run.sh` times larger samples end to end.
     let sizes: &[usize] = &[1000];
@@ -59,7 +60,7 @@ fn ibm(c: &mut Criterion) {
             .replace("bootstrap = 1000", "bootstrap = 200");
         let exp = Experiment::from_source(
             &text,
-            Some(Path::new("bench/experiments/ibm-argq-sample.toml")),
+            Some(Path::new("../bench/experiments/ibm-argq-sample.toml")),
         )
         .expect("valid");
         let data = exp.load_data().expect("corpus loads");

@@ -678,3 +678,40 @@ fn word_vectors_pool_static_vectors_and_a_bad_line_is_refused_at_it() {
         .stderr_has("w.vec:1:");
     assert!(!wd.path().join("bad").exists());
 }
+
+#[test]
+fn the_shipped_embeddings_experiment_runs_from_the_repository() {
+    if minilm().is_none() {
+        return;
+    }
+    let wd = Workdir::new();
+    let exp = repo().join("experiments/embeddings.toml");
+    wd.run(&[
+        "run",
+        exp.to_str().unwrap(),
+        "--out",
+        "r",
+        "--cache",
+        "c",
+        "--quiet",
+    ])
+    .ok()
+    .stdout_has("minilm + logistic")
+    .stdout_has("minilm+lexicon + gaussian-nb")
+    .stdout_has("words + linear-svm")
+    .stdout_has("chars + gaussian-nb");
+    // The committed vectors are the same embeddings: the two experiments score MiniLM + logistic alike.
+    let metrics = |dir: &str| -> Vec<String> {
+        wd.read(&format!("{dir}/metrics.csv"))
+            .lines()
+            .filter(|l| {
+                l.starts_with("minilm + logistic,") || l.starts_with("minilm-vectors + logistic,")
+            })
+            .map(|l| l.splitn(3, ',').nth(2).unwrap().to_string())
+            .collect()
+    };
+    let vectors = repo().join("experiments/vectors.toml");
+    wd.run(&["run", vectors.to_str().unwrap(), "--out", "v", "--quiet"])
+        .ok();
+    assert_eq!(metrics("r"), metrics("v"));
+}

@@ -19,7 +19,7 @@ use crate::workdir::repo;
 
 /// The layers, lowest first: a crate may depend only on crates before it. The two test-support crates sit where
 /// what they use ends; the root package (the binary and its facade) is last.
-const LAYERS: [&str; 19] = [
+const LAYERS: [&str; 20] = [
     "core",
     "testkit",
     "matrix",
@@ -39,6 +39,7 @@ const LAYERS: [&str; 19] = [
     "shard",
     "predict",
     "stance",
+    "bench",
 ];
 
 /// One crate of the workspace.
@@ -57,6 +58,7 @@ fn krates() -> Vec<Krate> {
         .filter(|p| p.join("Cargo.toml").is_file())
         .collect();
     dirs.sort();
+    dirs.push(root.join("benches"));
     dirs.push(root.clone());
     for dir in dirs {
         let manifest: toml::Table = fs::read_to_string(dir.join("Cargo.toml"))
@@ -109,9 +111,14 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Where a crate's code lives: the library's `src/` (for the root package, `src/` holds the binary too).
+/// Where a crate's code lives: the library's `src/` (for the root package, `src/` holds the binary too), or every
+/// file of a package without one (the benchmarks, whose code is all bench targets).
 fn sources(k: &Krate) -> Vec<PathBuf> {
-    rust_files(&k.dir.join("src"))
+    if k.dir.join("src").is_dir() {
+        rust_files(&k.dir.join("src"))
+    } else {
+        rust_files(&k.dir)
+    }
 }
 
 /// The crate's test, bench and example code, which dev-dependencies serve.
@@ -385,6 +392,10 @@ fn is_prefix(a: &[String], b: &[String]) -> bool {
 /// Module-to-module imports inside one crate, between modules where neither contains the other.
 fn module_edges(k: &Krate) -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
     let src = k.dir.join("src");
+    if !src.is_dir() {
+        // Bench targets only: no module tree.
+        return BTreeMap::new();
+    }
     let files: Vec<PathBuf> = sources(k)
         .into_iter()
         .filter(|f| !is_test_file(f))

@@ -1,6 +1,6 @@
 //! Every way a model folder can be wrong gives its own error variant, naming the file and the field or tensor.
 
-mod common;
+use crate::common;
 
 use std::error::Error as _;
 use std::path::Path;

@@ -1,6 +1,6 @@
 //! `.npy` round trips and refusals; the embedding cache's hits, misses and damaged entries.
 
-mod common;
+use crate::common;
 
 use ndarray::Array2;
 use stance_embed::npy::{self, NpyArray};

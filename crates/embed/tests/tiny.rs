@@ -1,7 +1,7 @@
 //! The forward pass on a tiny random BERT the tests write themselves: agreement with a naive f64 reference,
 //! edge cases of tokenisation, pooling modes, and bitwise independence from threads and batching.
 
-mod common;
+use crate::common;
 
 use common::Tiny;
 use stance_embed::{Pooling, SentenceEncoder};
