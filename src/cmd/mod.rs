@@ -21,6 +21,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use stance::embed::EmbeddingCache;
 use stance::features::dense::{EncodeOptions, EncoderHandle};
+use stance::outputs::Io;
 use stance::results::HarnessInfo;
 
 /// Options shared by the commands that run experiments.
@@ -230,6 +231,14 @@ pub fn read_texts(
         }
     }
     Ok(out)
+}
+
+/// Adds everything a run of `exp` reads (the experiment file, its data, suites and feature files) to `io`, the
+/// list a command checks its outputs against before writing ([`stance::outputs`]).
+pub fn reads_experiment(io: &mut Io, exp: &stance::experiment::Experiment) {
+    for (what, path) in exp.read_paths() {
+        io.reads(what, path);
+    }
 }
 
 /// The harness version and the commit it was built from.

@@ -873,7 +873,10 @@ mod tests {
         );
         fs::write(s.path().join("report.json"), "new").unwrap();
         s.commit().unwrap();
-        assert_eq!(fs::read_to_string(target.join("report.json")).unwrap(), "new");
+        assert_eq!(
+            fs::read_to_string(target.join("report.json")).unwrap(),
+            "new"
+        );
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 

@@ -168,12 +168,13 @@ impl Io {
     }
 
     /// Refuses the first output that is not a regular file where a file goes, or that clashes with an input or
-    /// with another output (see the module documentation).
-    pub fn check(&self) -> Result<(), OutputError> {
+    /// with another output (see the module documentation). Boxed: the refusal names two paths and the fix, and
+    /// an `Ok` is the common case.
+    pub fn check(&self) -> Result<(), Box<OutputError>> {
         for o in &self.outputs {
             if o.kind == Kind::File {
                 not_a_file(&o.path).map_or(Ok(()), |kind| {
-                    Err(OutputError::NotAFile {
+                    Err(Box::new(OutputError::NotAFile {
                         flag: o.flag.clone(),
                         path: o.path.clone(),
                         kind,
@@ -182,7 +183,7 @@ impl Io {
                         } else {
                             ""
                         },
-                    })
+                    }))
                 })?;
             }
         }
@@ -201,7 +202,7 @@ impl Io {
                             o.flag
                         ),
                     };
-                    return Err(OutputError::OverInput {
+                    return Err(Box::new(OutputError::OverInput {
                         flag: o.flag.clone(),
                         output: o.path.clone(),
                         relation: relation.words(),
@@ -209,7 +210,7 @@ impl Io {
                         input: i.path.clone(),
                         consequence,
                         fix,
-                    });
+                    }));
                 }
             }
         }
@@ -225,13 +226,13 @@ impl Io {
                     None
                 };
                 if let Some(relation) = relation {
-                    return Err(OutputError::OverOutput {
+                    return Err(Box::new(OutputError::OverOutput {
                         flag: o.flag.clone(),
                         output: o.path.clone(),
                         other_flag: p.flag.clone(),
                         other: p.path.clone(),
                         relation,
-                    });
+                    }));
                 }
             }
         }
@@ -480,7 +481,10 @@ mod tests {
         let mut io = Io::new();
         io.writes_file("--out", "/dev/null");
         let e = err(&io);
-        assert!(e.contains("--out /dev/null: it is a character device"), "{e}");
+        assert!(
+            e.contains("--out /dev/null: it is a character device"),
+            "{e}"
+        );
         let mut io = Io::new();
         io.writes_file_or_stdout("--out", "/dev/null");
         assert!(err(&io).contains("or - for standard output"));

@@ -34,10 +34,11 @@ pub fn replicates_problem(n: usize) -> Option<String> {
 /// Parses a replicate count given on the command line, bounded as in an experiment file
 /// ([`replicates_problem`]).
 pub fn parse_replicates(s: &str) -> Result<usize, String> {
-    let n: usize = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{s}' is not a whole number of replicates (0, or {MIN_REPLICATES}..={MAX_REPLICATES})"))?;
+    let n: usize = s.trim().parse().map_err(|_| {
+        format!(
+            "'{s}' is not a whole number of replicates (0, or {MIN_REPLICATES}..={MAX_REPLICATES})"
+        )
+    })?;
     replicates_problem(n).map_or(Ok(n), Err)
 }
 

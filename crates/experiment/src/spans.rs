@@ -267,7 +267,10 @@ pub(crate) fn schema_culprit(
                 let (tags, keys): (Vec<&String>, Vec<&String>) =
                     t.keys().partition(|k| TAG_KEYS.contains(&k.as_str()));
                 let tags = tags.into_iter().filter(|_| unknown_variant);
-                keys.into_iter().chain(tags).map(|k| Step::Key(k.clone())).collect()
+                keys.into_iter()
+                    .chain(tags)
+                    .map(|k| Step::Key(k.clone()))
+                    .collect()
             }
             toml::Value::Array(a) => (0..a.len()).map(Step::Index).collect(),
             _ => break,

@@ -107,7 +107,10 @@ impl Lexicon {
                 .split_whitespace()
                 .map(|tok| tok.split('|').map(|a| a.to_lowercase()).collect())
                 .collect();
-            if compiled.is_empty() || *compiled != again || compiled.iter().flatten().any(|a| a.is_empty()) {
+            if compiled.is_empty()
+                || *compiled != again
+                || compiled.iter().flatten().any(|a| a.is_empty())
+            {
                 return Err(format!(
                     "cue '{}' is not compiled from its pattern",
                     stance_core::diag::excerpt(&cue.pattern)
@@ -117,7 +120,9 @@ impl Lexicon {
                 stances.push(&cue.stance);
             }
         }
-        if stances.len() != self.stances.len() || stances.iter().zip(&self.stances).any(|(a, b)| *a != b) {
+        if stances.len() != self.stances.len()
+            || stances.iter().zip(&self.stances).any(|(a, b)| *a != b)
+        {
             return Err("its stances are not those of its cues".into());
         }
         Ok(())

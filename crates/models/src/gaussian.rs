@@ -48,7 +48,10 @@ impl GaussianNbParams {
             Err(ModelError::InvalidParam {
                 classifier: name.into(),
                 param: "var_smoothing".into(),
-                message: format!("must be in [0, 1], got {}", stance_core::diag::number(self.var_smoothing)),
+                message: format!(
+                    "must be in [0, 1], got {}",
+                    stance_core::diag::number(self.var_smoothing)
+                ),
             })
         }
     }

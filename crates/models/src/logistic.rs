@@ -73,7 +73,10 @@ impl LogisticParams {
         if !(self.gradient_tolerance.is_finite() && self.gradient_tolerance > 0.0) {
             return Err(bad(
                 "gradient_tolerance",
-                format!("must be > 0, got {}", stance_core::diag::number(self.gradient_tolerance)),
+                format!(
+                    "must be > 0, got {}",
+                    stance_core::diag::number(self.gradient_tolerance)
+                ),
             ));
         }
         Ok(())

@@ -62,7 +62,10 @@ impl SvmParams {
             })
             .map_err(|(param, message)| bad(&param, message))?;
         if !(self.tol.is_finite() && self.tol > 0.0) {
-            return Err(bad("tol", format!("must be > 0, got {}", stance_core::diag::number(self.tol))));
+            return Err(bad(
+                "tol",
+                format!("must be > 0, got {}", stance_core::diag::number(self.tol)),
+            ));
         }
         if self.max_iterations == 0 || self.max_iterations > 100_000 {
             return Err(bad(

@@ -353,7 +353,9 @@ impl FittedTree {
                 }
                 let classes: Vec<usize> = trees.iter().map(|(c, _)| *c).collect();
                 crate::linear::check_class_list("a tree", &classes, n_classes)?;
-                trees.iter().try_for_each(|(_, t)| t.check_shape(n_features))
+                trees
+                    .iter()
+                    .try_for_each(|(_, t)| t.check_shape(n_features))
             }
         }
     }

@@ -17,7 +17,9 @@ pub fn consistency(r: &RunReport) -> Result<(), String> {
         ));
     }
     if n == 0 {
-        return Err("it has no items: the run evaluated nothing, so there is nothing to compare".into());
+        return Err(
+            "it has no items: the run evaluated nothing, so there is nothing to compare".into(),
+        );
     }
     if let Some(item) = r.run.items.iter().find(|i| i.gold >= k) {
         return Err(format!(

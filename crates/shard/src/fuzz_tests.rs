@@ -89,12 +89,18 @@ fn merge_both(first: &[u8], second: &[u8]) {
     match merge(&paths, &harness()) {
         Ok(merged) => {
             // Whatever merged is the run the shards' text describes.
-            assert_eq!(merged.experiment.source.sha256, sha256_hex(EXPERIMENT.as_bytes()));
+            assert_eq!(
+                merged.experiment.source.sha256,
+                sha256_hex(EXPERIMENT.as_bytes())
+            );
         }
         Err(e) => {
             let m = stance_core::errors::chain(&e);
             let named = paths.iter().any(|p| m.contains(&p.display().to_string()));
-            assert!(named || m.starts_with("missing shard") || m.starts_with("shard "), "{m}");
+            assert!(
+                named || m.starts_with("missing shard") || m.starts_with("shard "),
+                "{m}"
+            );
             assert!(m.len() < 6000, "a long message: {}", m.len());
         }
     }
@@ -149,25 +155,41 @@ fn finding_shard_zero_of_zero_a_huge_count_and_an_edited_text_are_refused() {
     };
     let mut zero = bases()[0].clone();
     zero["shard"] = serde_json::json!({"index": 0, "count": 0});
-    let e = merge(&[write("z.json", &zero)], &harness()).unwrap_err().to_string();
-    assert!(e.contains("z.json: not a stance shard file") && e.contains("shard 0 of 0"), "{e}");
+    let e = merge(&[write("z.json", &zero)], &harness())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("z.json: not a stance shard file") && e.contains("shard 0 of 0"),
+        "{e}"
+    );
     assert!(e.contains("COUNT must be at least 1"), "{e}");
     let mut huge = bases()[0].clone();
     huge["shard"] = serde_json::json!({"index": 0, "count": 1_000_000_000_000u64});
-    let e = merge(&[write("h.json", &huge)], &harness()).unwrap_err().to_string();
-    assert!(e.contains("h.json") && e.contains("more than 100000 shards"), "{e}");
+    let e = merge(&[write("h.json", &huge)], &harness())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("h.json") && e.contains("more than 100000 shards"),
+        "{e}"
+    );
     let edited: Vec<_> = bases()
         .iter()
         .enumerate()
         .map(|(i, v)| {
             let mut v = v.clone();
-            let text = v["experiment"]["text"].as_str().unwrap().replace("seed = 1", "seed = 2");
+            let text = v["experiment"]["text"]
+                .as_str()
+                .unwrap()
+                .replace("seed = 1", "seed = 2");
             v["experiment"]["text"] = Value::from(text);
             write(&format!("e{i}.json"), &v)
         })
         .collect();
     let e = merge(&edited, &harness()).unwrap_err().to_string();
-    assert!(e.contains("e0.json") && e.contains("its experiment text has sha256"), "{e}");
+    assert!(
+        e.contains("e0.json") && e.contains("its experiment text has sha256"),
+        "{e}"
+    );
 }
 
 proptest! {

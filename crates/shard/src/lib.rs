@@ -853,7 +853,17 @@ mod tests {
         assert_eq!(parse_spec("0/1").unwrap(), id(0, 1));
         assert_eq!(parse_spec("2/3").unwrap(), id(2, 3));
         assert!(parse_spec("0/100000").is_ok());
-        for bad in ["3/3", "1/0", "a/2", "1", "-1/2", "1/2/3", "", "0/100001", "0/1000000000000"] {
+        for bad in [
+            "3/3",
+            "1/0",
+            "a/2",
+            "1",
+            "-1/2",
+            "1/2/3",
+            "",
+            "0/100001",
+            "0/1000000000000",
+        ] {
             let e = parse_spec(bad).unwrap_err().to_string();
             assert!(e.contains(&format!("'{bad}'")), "{bad}: {e}");
         }

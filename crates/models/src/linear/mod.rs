@@ -428,12 +428,20 @@ pub(crate) struct Machines {
 }
 
 /// Class indices that are in range and strictly ascending (what a fit produces), or what is wrong.
-pub(crate) fn check_class_list(what: &str, classes: &[usize], n_classes: usize) -> Result<(), String> {
+pub(crate) fn check_class_list(
+    what: &str,
+    classes: &[usize],
+    n_classes: usize,
+) -> Result<(), String> {
     if let Some(c) = classes.iter().find(|&&c| c >= n_classes) {
-        return Err(format!("{what} names class {c}, but the model has {n_classes} classes"));
+        return Err(format!(
+            "{what} names class {c}, but the model has {n_classes} classes"
+        ));
     }
     if classes.windows(2).any(|w| w[0] >= w[1]) {
-        return Err(format!("{what} is not in ascending class order without repeats"));
+        return Err(format!(
+            "{what} is not in ascending class order without repeats"
+        ));
     }
     Ok(())
 }
@@ -454,7 +462,9 @@ impl Machines {
         }
         check_class_list("a machine", &self.positive, n_classes)?;
         match self.negative {
-            Some(neg) if self.positive.len() != 1 || neg >= n_classes || neg == self.positive[0] => {
+            Some(neg)
+                if self.positive.len() != 1 || neg >= n_classes || neg == self.positive[0] =>
+            {
                 return Err(format!(
                     "the binary machine's classes ({} and {neg}) do not fit {n_classes} classes",
                     self.positive[0]
@@ -659,7 +669,10 @@ pub(crate) fn check_positive(
         return Err(LinearError::InvalidParam {
             model,
             param,
-            message: format!("must be finite and > 0, got {}", stance_core::diag::number(v)),
+            message: format!(
+                "must be finite and > 0, got {}",
+                stance_core::diag::number(v)
+            ),
         });
     }
     Ok(())

@@ -143,9 +143,16 @@ fn finding_resealed_files_with_a_cut_coefficient_vector_or_one_class_are_refused
     let data = coef["data"].as_array_mut().unwrap();
     data.pop();
     let e = stance_core::errors::chain(
-        &from_bytes(&reseal(&serde_json::to_vec(&cut).unwrap()), Path::new("m.json")).unwrap_err(),
+        &from_bytes(
+            &reseal(&serde_json::to_vec(&cut).unwrap()),
+            Path::new("m.json"),
+        )
+        .unwrap_err(),
     );
-    assert!(e.starts_with("m.json: damaged model file: model.classifier: "), "{e}");
+    assert!(
+        e.starts_with("m.json: damaged model file: model.classifier: "),
+        "{e}"
+    );
     assert!(e.contains("coefficients are 1 ×"), "{e}");
 
     let mut one = v.clone();
@@ -156,9 +163,16 @@ fn finding_resealed_files_with_a_cut_coefficient_vector_or_one_class_are_refused
             .truncate(1);
     }
     let e = stance_core::errors::chain(
-        &from_bytes(&reseal(&serde_json::to_vec(&one).unwrap()), Path::new("m.json")).unwrap_err(),
+        &from_bytes(
+            &reseal(&serde_json::to_vec(&one).unwrap()),
+            Path::new("m.json"),
+        )
+        .unwrap_err(),
     );
-    assert!(e.contains("m.json: damaged model file: model.info.classes"), "{e}");
+    assert!(
+        e.contains("m.json: damaged model file: model.info.classes"),
+        "{e}"
+    );
     for b in bases() {
         load_and_label(b);
     }
