@@ -93,6 +93,20 @@ fn finding_reports_without_items_or_classes_are_refused() {
     read_diff_submit(&base().1);
 }
 
+/// Found by a 20,000-case run: a configuration whose prediction list holds no repeat at all passed the consistency
+/// check (there is no repeat to disagree with the items) and `submission` indexed its empty vote table.
+#[test]
+fn finding_a_configuration_without_any_repeat_of_predictions_is_refused_by_submission() {
+    let mut v = base().0.clone();
+    v["configs"][0]["predictions"] = serde_json::json!([]);
+    let bytes = serde_json::to_vec(&v).unwrap();
+    read_diff_submit(&bytes);
+    let r = parse_report(Path::new("r.json"), &bytes).unwrap();
+    let c = &r.run.configs[0];
+    let e = submission(&r, c, Side::Guess).unwrap_err().to_string();
+    assert!(e.contains("has no out-of-fold predictions"), "{e}");
+}
+
 proptest! {
     #![proptest_config(config())]
 

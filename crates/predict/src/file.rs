@@ -371,15 +371,29 @@ pub fn load(path: &Path) -> Result<LoadedModel, ModelFileError> {
     from_bytes(&bytes, path)
 }
 
+/// Whether serde_json's `line`:`column` (1-based, counting bytes) is the last byte of `bytes`.
+fn at_end(bytes: &[u8], line: usize, column: usize) -> bool {
+    let lines = 1 + bytes.iter().filter(|&&b| b == b'\n').count();
+    let last = bytes.len() - bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    line == lines && column >= last
+}
+
 /// Reads a model file's bytes; `path` names it in messages.
 pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<LoadedModel, ModelFileError> {
     let p = || path.to_path_buf();
     let head: Head = serde_json::from_slice(bytes).map_err(|e| match e.classify() {
-        serde_json::error::Category::Eof => ModelFileError::Truncated {
-            path: p(),
-            line: e.line(),
-            column: e.column(),
-        },
+        // A file cut in the middle of a number or a literal fails as a syntax error at its last byte, not as an
+        // end of input: still a truncation.
+        serde_json::error::Category::Eof | serde_json::error::Category::Syntax
+            if e.classify() == serde_json::error::Category::Eof
+                || at_end(bytes, e.line(), e.column()) =>
+        {
+            ModelFileError::Truncated {
+                path: p(),
+                line: e.line(),
+                column: e.column(),
+            }
+        }
         _ => ModelFileError::NotJson {
             path: p(),
             source: e,
