@@ -69,53 +69,109 @@ const BYTES_PER_TERM: u64 = 100;
 
 /// Estimates the peak memory of running `plan` on `ds` with `jobs` worker threads.
 pub fn estimate(plan: &Plan, ds: &Dataset, jobs: usize) -> Estimate {
-    let n = ds.items.len() as u64;
-    let classes = ds.classes.len() as u64;
-    let cells = plan.cells().len() as u64;
-    let (repeats, folds) = match plan.split {
-        Split::StratifiedKfold { k, repeats } | Split::GroupKfold { k, repeats, .. } => {
-            (repeats as u64, (k * repeats) as u64)
+    let sizes = Sizes::of(plan, ds, jobs);
+    let mut terms = held_results(&sizes);
+    terms.extend(feature_terms(plan, &sizes));
+    terms.extend(statistics_terms(plan, &sizes));
+    terms.sort_by_key(|t| std::cmp::Reverse(t.bytes));
+    Estimate { terms }
+}
+
+/// The experiment's sizes every term is a product of.
+struct Sizes {
+    /// Items.
+    n: u64,
+    /// Classes.
+    classes: u64,
+    /// Configurations (grid cells).
+    cells: u64,
+    /// Repeats of the split.
+    repeats: u64,
+    /// Folds over all repeats.
+    folds: u64,
+    /// Folds fitted at the same time: one per worker thread, at most one per task.
+    concurrent: u64,
+    /// Out-of-fold predictions: every item is tested once per repeat, by every configuration.
+    predictions: u64,
+    /// Average characters per item, rounded up.
+    chars: u64,
+}
+
+impl Sizes {
+    fn of(plan: &Plan, ds: &Dataset, jobs: usize) -> Sizes {
+        let n = ds.items.len() as u64;
+        let cells = plan.cells().len() as u64;
+        let (repeats, folds) = match plan.split {
+            Split::StratifiedKfold { k, repeats } | Split::GroupKfold { k, repeats, .. } => {
+                (repeats as u64, (k * repeats) as u64)
+            }
+            Split::LeaveOneOut => (1, n),
+            Split::LeaveOneGroupOut { by } => {
+                let groups = super::splits::groups_of(ds, by)
+                    .map(|g| g.iter().collect::<std::collections::BTreeSet<_>>().len() as u64)
+                    .unwrap_or(n);
+                (1, groups)
+            }
+            Split::FixedSplit => (1, 1),
+        };
+        Sizes {
+            n,
+            classes: ds.classes.len() as u64,
+            cells,
+            repeats,
+            folds,
+            concurrent: (jobs.max(1) as u64)
+                .min(folds.saturating_mul(plan.variants.len().max(1) as u64)),
+            predictions: n.saturating_mul(repeats).saturating_mul(cells),
+            chars: ds.items.iter().map(|i| i.text.len() as u64).sum::<u64>() / n.max(1) + 1,
         }
-        Split::LeaveOneOut => (1, n),
-        Split::LeaveOneGroupOut { by } => {
-            let groups = super::splits::groups_of(ds, by)
-                .map(|g| g.iter().collect::<std::collections::BTreeSet<_>>().len() as u64)
-                .unwrap_or(n);
-            (1, groups)
-        }
-        Split::FixedSplit => (1, 1),
-    };
-    let mut terms = Vec::new();
+    }
+}
 
-    // Every item is tested once per repeat, by every configuration.
-    let predictions = n.saturating_mul(repeats).saturating_mul(cells);
-    terms.push(Term {
-        what: "out-of-fold predictions",
-        bytes: predictions.saturating_mul(bytes_per_prediction(classes)),
-        detail: format!(
-            "{n} items × {repeats} repeat(s) × {cells} configuration(s) = {predictions} predictions of {classes} \
-             class probabilities, held by the run, the report and predictions.csv"
-        ),
-        keys: vec![
-            "evaluation.repeats".into(),
-            "classifiers".into(),
-            "features".into(),
-            "data.sample".into(),
-        ],
-    });
+/// What the run holds for its whole length: the out-of-fold predictions and the folds' index lists.
+fn held_results(s: &Sizes) -> Vec<Term> {
+    let Sizes {
+        n,
+        classes,
+        cells,
+        repeats,
+        folds,
+        predictions,
+        ..
+    } = *s;
+    vec![
+        Term {
+            what: "out-of-fold predictions",
+            bytes: predictions.saturating_mul(bytes_per_prediction(classes)),
+            detail: format!(
+                "{n} items × {repeats} repeat(s) × {cells} configuration(s) = {predictions} predictions of {classes} \
+                 class probabilities, held by the run, the report and predictions.csv"
+            ),
+            keys: vec![
+                "evaluation.repeats".into(),
+                "classifiers".into(),
+                "features".into(),
+                "data.sample".into(),
+            ],
+        },
+        Term {
+            what: "fold index lists",
+            bytes: folds.saturating_mul(n).saturating_mul(8),
+            detail: format!("{folds} folds × {n} item indices"),
+            keys: vec!["evaluation.repeats".into(), "evaluation.k".into()],
+        },
+    ]
+}
 
-    // Every fold's training and test rows, as indices, for the whole run.
-    terms.push(Term {
-        what: "fold index lists",
-        bytes: folds.saturating_mul(n).saturating_mul(8),
-        detail: format!("{folds} folds × {n} item indices"),
-        keys: vec!["evaluation.repeats".into(), "evaluation.k".into()],
-    });
-
-    // The folds fitted at the same time: one per worker thread, at most one per task.
-    let concurrent =
-        (jobs.max(1) as u64).min(folds.saturating_mul(plan.variants.len().max(1) as u64));
-    let chars = ds.items.iter().map(|i| i.text.len() as u64).sum::<u64>() / n.max(1) + 1;
+/// What the folds fitted at the same time hold: their feature matrices, the dense blocks (embeddings, vectors)
+/// and the dense copies the decision tree and Gaussian naive Bayes fit on.
+fn feature_terms(plan: &Plan, s: &Sizes) -> Vec<Term> {
+    let Sizes {
+        n,
+        concurrent,
+        chars,
+        ..
+    } = *s;
     let words = chars / 5 + 1;
     let (per_item, set) = plan
         .variants
@@ -130,7 +186,7 @@ pub fn estimate(plan: &Plan, ds: &Dataset, jobs: usize) -> Estimate {
         .max()
         .unwrap_or((words, 0));
     let fold_bytes = n.saturating_mul(per_item).saturating_mul(BYTES_PER_TERM);
-    terms.push(Term {
+    let mut terms = vec![Term {
         what: "feature matrices",
         bytes: fold_bytes.saturating_mul(concurrent),
         detail: format!(
@@ -138,7 +194,7 @@ pub fn estimate(plan: &Plan, ds: &Dataset, jobs: usize) -> Estimate {
              feature set, with {chars} characters per item on average)"
         ),
         keys: vec![format!("features[{set}].extractors"), "features".into()],
-    });
+    }];
 
     // Dense blocks (embeddings, vectors): every item's rows once per run, and a fold's rows per fit at once.
     if let Some((width, set)) = plan
@@ -202,41 +258,51 @@ pub fn estimate(plan: &Plan, ds: &Dataset, jobs: usize) -> Estimate {
             ],
         });
     }
+    terms
+}
 
+/// What is computed after the grid: the bootstrap replicates, report.json, and the process's fixed cost.
+fn statistics_terms(plan: &Plan, s: &Sizes) -> Vec<Term> {
+    let Sizes {
+        n,
+        classes,
+        cells,
+        predictions,
+        chars,
+        ..
+    } = *s;
     // Every replicate scores every configuration on every metric and every class's precision, recall and F1.
     let slots = 8 + 3 * classes;
     let replicates = plan.bootstrap as u64;
-    terms.push(Term {
-        what: "bootstrap replicates",
-        bytes: replicates
-            .saturating_mul(cells)
-            .saturating_mul(slots * 8 + 24),
-        detail: format!("{replicates} replicates × {cells} configuration(s) × {slots} scores"),
-        keys: vec!["bootstrap".into()],
-    });
-
     // report.json keeps the predictions only below its own bound; the item texts are held once more.
     let kept = predictions.min(crate::results::MAX_JSON_PREDICTIONS as u64);
     let texts = n.saturating_mul(chars);
-    terms.push(Term {
-        what: "report.json",
-        bytes: kept
-            .saturating_mul(40 + 10 * classes)
-            .saturating_add(texts.saturating_mul(3)),
-        detail: format!(
-            "{kept} predictions written out, and the item texts ({texts} bytes) held three times"
-        ),
-        keys: vec!["evaluation.repeats".into(), "data.sample".into()],
-    });
-
-    terms.push(Term {
-        what: "the process itself",
-        bytes: BASE_BYTES,
-        detail: "the program, its threads and the charts".into(),
-        keys: Vec::new(),
-    });
-    terms.sort_by_key(|t| std::cmp::Reverse(t.bytes));
-    Estimate { terms }
+    vec![
+        Term {
+            what: "bootstrap replicates",
+            bytes: replicates
+                .saturating_mul(cells)
+                .saturating_mul(slots * 8 + 24),
+            detail: format!("{replicates} replicates × {cells} configuration(s) × {slots} scores"),
+            keys: vec!["bootstrap".into()],
+        },
+        Term {
+            what: "report.json",
+            bytes: kept
+                .saturating_mul(40 + 10 * classes)
+                .saturating_add(texts.saturating_mul(3)),
+            detail: format!(
+                "{kept} predictions written out, and the item texts ({texts} bytes) held three times"
+            ),
+            keys: vec!["evaluation.repeats".into(), "data.sample".into()],
+        },
+        Term {
+            what: "the process itself",
+            bytes: BASE_BYTES,
+            detail: "the program, its threads and the charts".into(),
+            keys: Vec::new(),
+        },
+    ]
 }
 
 /// Term occurrences per item of a feature set: n-grams of each length in the widest range listed, plus a few per
