@@ -50,7 +50,7 @@
 //! ```
 #![deny(missing_docs)]
 
-pub use stance_core::{atomic, diag, errors, tunable};
+pub use stance_core::{atomic, diag, errors, outputs, tunable};
 
 pub use stance_behaviour as behaviour;
 pub use stance_charts as charts;

@@ -14,7 +14,7 @@ const MANIFEST: &str = "seeds/manifest.csv";
 const SEED: &str = "seeds/000_2af097c08eccf118.txt";
 
 /// A small, fast experiment on the gold data (one feature set, two classifiers, no bootstrap).
-const TINY: &str = r#"
+pub(crate) const TINY: &str = r#"
 name = "tiny"
 seed = 1
 bootstrap = 0
@@ -34,7 +34,7 @@ type = "majority"
 "#;
 
 /// A labelled-CSV experiment over `d.csv`.
-const CSV_EXP: &str = r#"
+pub(crate) const CSV_EXP: &str = r#"
 name = "csv"
 seed = 1
 bootstrap = 0
@@ -57,10 +57,10 @@ type = "naive-bayes"
 type = "majority"
 "#;
 
-const GOOD_CSV: &str = "id,argument,stance\na,we must lift the ban,pro\nb,keep the ban,con\nc,lift it now,pro\nd,never lift it,con\n";
+pub(crate) const GOOD_CSV: &str = "id,argument,stance\na,we must lift the ban,pro\nb,keep the ban,con\nc,lift it now,pro\nd,never lift it,con\n";
 
 /// Every file under the work dir with its bytes.
-fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
         for e in std::fs::read_dir(dir).unwrap() {
             let e = e.unwrap();
@@ -79,12 +79,12 @@ fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 /// Runs `args` (with `stdin`), expects exit 2 and every needle in stderr, and checks no file changed.
-fn bad(wd: &Workdir, args: &[&str], stdin: Option<&[u8]>, needles: &[&str]) -> String {
+pub(crate) fn bad(wd: &Workdir, args: &[&str], stdin: Option<&[u8]>, needles: &[&str]) -> String {
     bad_env(wd, args, &[], stdin, needles)
 }
 
 /// [`bad`] with environment variables set for the run.
-fn bad_env(
+pub(crate) fn bad_env(
     wd: &Workdir,
     args: &[&str],
     env: &[(&str, &str)],
@@ -665,7 +665,7 @@ fn cli_zero_jobs() {
         &wd,
         &["run", "tiny.toml", "-q", "--jobs", "0"],
         None,
-        &["--jobs must be at least 1"],
+        &["invalid value '0' for '--jobs <N>'", "1..=1024"],
     );
 }
 

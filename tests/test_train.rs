@@ -174,8 +174,20 @@ fn bad_model_files_and_targets_are_refused_clearly() {
         "experiments/default.toml",
     ])
     .code(2)
-    .stderr_has("exists and is not a stance model file; refusing to replace it");
+    .stderr_has("--model experiments/default.toml: this is the experiment file");
     assert_eq!(wd.read("experiments/default.toml"), before);
+    // A file the command does not read, but not a model file either.
+    wd.write("notes.json", "my notes");
+    wd.run(&[
+        "train",
+        "--config",
+        "words + logistic",
+        "--model",
+        "notes.json",
+    ])
+    .code(2)
+    .stderr_has("exists and is not a stance model file; refusing to replace it");
+    assert_eq!(wd.read("notes.json"), "my notes");
 
     wd.run(&["train", "--config", "words + bert", "--model", "n.json"])
         .code(2)

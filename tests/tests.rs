@@ -20,6 +20,9 @@ mod test_train;
 mod test_badinput;
 // Per-group models and `stance submission` (the SemEval-2016 Task 6 format).
 mod test_pergroup;
+// The newer commands as careful as the old: outputs never over inputs, flags bounded, errors at each key's line,
+// nothing left behind by a killed run.
+mod test_careful;
 // `stance run --shard` and `stance merge`: sharded runs merge byte-identical; bad shard sets are refused.
 mod test_shard;
 // `stance diff`: two runs side by side, paired or not.

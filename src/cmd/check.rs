@@ -5,14 +5,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use stance::atomic::write_atomic;
+use stance::atomic::prepare;
 use stance::check::{self, render, BaselineError, Gate};
 use stance::experiment::{Experiment, LoadedData, MetricName};
+use stance::outputs::Io;
 use stance::report::text::leaderboard_text;
 use stance::report::{to_json, write_report_folder};
 use stance::results::{RunReport, Timings};
 
-use super::{harness_info, CommonArgs};
+use super::{harness_info, reads_experiment, CommonArgs};
 
 /// Re-run an experiment and compare it with a committed baseline (the CI gate).
 ///
@@ -115,6 +116,25 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| check::default_baseline_path(&exp.file.name));
     let rebaseline = rebaseline_command(args, &baseline_path);
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("reports").join(&exp.file.name));
+    let mut io = Io::new();
+    reads_experiment(&mut io, &exp);
+    if args.update_baseline {
+        io.writes_file("--update-baseline", &baseline_path);
+    } else {
+        io.reads("the baseline", &baseline_path);
+    }
+    io.writes_folder("--out", &out);
+    if let Some(p) = &args.summary {
+        io.writes_file("--summary", p);
+    }
+    if let Some(p) = &args.junit {
+        io.writes_file("--junit", p);
+    }
+    io.check()?;
     if !args.update_baseline && !baseline_path.exists() {
         anyhow::bail!(missing_message(&baseline_path, &rebaseline));
     }
@@ -151,10 +171,6 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         )
     };
     let (candidate, timings) = execute(&exp, &data, &args.common)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("reports").join(&exp.file.name));
     // A new baseline is written in full before the report folder is replaced and put in place after it, so a
     // failing write (a full disk) leaves both as they were.
     let next = match baseline {
@@ -165,16 +181,18 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         ),
         Some(baseline) => Next::Gate(Box::new(baseline)),
     };
-    write_report_folder(&out, &candidate, &timings)?;
     match next {
-        Next::Update(pending) => update_baseline(&baseline_path, pending, &candidate),
+        Next::Update(pending) => {
+            write_report_folder(&out, &candidate, &timings)?;
+            update_baseline(&baseline_path, pending, &candidate)
+        }
         Next::Gate(baseline) => {
             let paths = Paths {
                 baseline: &baseline_path,
                 out: &out,
                 rebaseline: &rebaseline,
             };
-            gate(args, &exp, &baseline, &candidate, &paths)
+            gate(args, &exp, &baseline, &candidate, &timings, &paths)
         }
     }
 }
@@ -237,18 +255,23 @@ struct Paths<'a> {
     rebaseline: &'a str,
 }
 
-/// Compares, prints, writes the requested summaries, and picks the exit code.
+/// Compares, writes the report folder and the requested summaries, prints, and picks the exit code.
+///
+/// The summary and JUnit files are written in full beside their targets before the report folder is replaced, and
+/// renamed into place after it (as `--update-baseline` does with the baseline): a failing write (a full disk)
+/// leaves the previous report, summary and JUnit file as they were.
 fn gate(
     args: &Args,
     exp: &Experiment,
     baseline: &RunReport,
     candidate: &RunReport,
+    timings: &Timings,
     paths: &Paths<'_>,
 ) -> anyhow::Result<ExitCode> {
     let (out, rebaseline) = (paths.out, paths.rebaseline);
     let gate = Gate::for_experiment(exp, &args.tolerance, args.require_significance);
     let result = check::compare(baseline, candidate, &gate);
-    print!("{}", render::text(&result, &gate, rebaseline));
+    let mut pending = Vec::new();
     if let Some(path) = &args.summary {
         let chart = render::relative_link(path, &out.join("charts/leaderboard.png"));
         let md = render::summary_markdown(
@@ -259,13 +282,22 @@ fn gate(
             &chart,
             rebaseline,
         );
-        write_atomic(path, md.as_bytes())
-            .with_context(|| format!("cannot write the summary {}", path.display()))?;
+        pending.push(
+            prepare(path, md.as_bytes())
+                .with_context(|| format!("cannot write the summary {}", path.display()))?,
+        );
     }
     if let Some(path) = &args.junit {
-        write_atomic(path, &render::junit_xml(&result, candidate)?)
-            .with_context(|| format!("cannot write the JUnit report {}", path.display()))?;
+        pending.push(
+            prepare(path, &render::junit_xml(&result, candidate)?)
+                .with_context(|| format!("cannot write the JUnit report {}", path.display()))?,
+        );
     }
+    write_report_folder(out, candidate, timings)?;
+    for p in pending {
+        p.persist().context("cannot put the summary in place")?;
+    }
+    print!("{}", render::text(&result, &gate, rebaseline));
     Ok(if result.failures() > 0 {
         ExitCode::from(1)
     } else {

@@ -8,6 +8,7 @@ use anyhow::Context;
 use stance::atomic::write_atomic;
 use stance::diff::{self, render, DiffOptions};
 use stance::experiment::MetricName;
+use stance::outputs::Io;
 use stance::report::to_json;
 
 /// Compare two runs side by side: any two report folders (or report.json files), whatever their scheme, seed or
@@ -31,20 +32,27 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Write the output to this file (atomically) instead of stdout.
+    /// Write the output to this file (atomically) instead of stdout; `-` is stdout. Refused when it is one of the
+    /// runs read, or an existing device, fifo or folder.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Compare only this metric (repeatable). Defaults to every metric both runs report.
     #[arg(long = "metric", value_name = "METRIC", value_parser = parse_metric)]
     pub metrics: Vec<MetricName>,
-    /// Paired bootstrap replicates (0: no paired interval).
-    #[arg(long, default_value_t = diff::DEFAULT_BOOTSTRAP, value_name = "N")]
+    /// Paired bootstrap replicates: 0 (no paired interval) or 100..=100000, as `bootstrap` in an experiment.
+    #[arg(long, default_value_t = diff::DEFAULT_BOOTSTRAP, value_name = "N", allow_hyphen_values = true,
+          value_parser = stance::eval::bootstrap::parse_replicates)]
     pub bootstrap: usize,
     /// Seed of the paired bootstrap (same inputs and seed, same output).
-    #[arg(long, default_value_t = diff::DEFAULT_SEED, value_name = "N")]
+    #[arg(long, default_value_t = diff::DEFAULT_SEED, value_name = "N", allow_hyphen_values = true)]
     pub seed: u64,
     /// Flips shown per configuration in text and Markdown (JSON lists every one).
-    #[arg(long, default_value_t = 10, value_name = "N")]
+    #[arg(
+        long,
+        default_value_t = 10,
+        value_name = "N",
+        allow_hyphen_values = true
+    )]
     pub max_flips: usize,
 }
 
@@ -74,8 +82,24 @@ fn parse_metric(s: &str) -> Result<MetricName, String> {
 
 /// Runs the command.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let out = args.out.as_ref().filter(|p| p.as_os_str() != "-");
+    if let Some(path) = out {
+        let mut io = Io::new();
+        io.reads("run A", &args.a)
+            .reads("run B", &args.b)
+            .writes_file_or_stdout("--out", path)
+            .check()?;
+    }
     let (path_a, a) = diff::load_run(&args.a)?;
     let (path_b, b) = diff::load_run(&args.b)?;
+    if let Some(path) = out {
+        // The data the runs came from is an input too (the report is read first to know it).
+        let mut io = Io::new();
+        for (what, p) in a.source_paths().into_iter().chain(b.source_paths()) {
+            io.reads(what, p);
+        }
+        io.writes_file_or_stdout("--out", path).check()?;
+    }
     let opts = DiffOptions {
         metrics: args.metrics.clone(),
         bootstrap: args.bootstrap,
@@ -87,7 +111,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Format::Markdown => render::markdown(&d, args.max_flips).into_bytes(),
         Format::Json => to_json(&d),
     };
-    match &args.out {
+    match out {
         Some(path) => write_atomic(path, &bytes)
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => std::io::stdout()

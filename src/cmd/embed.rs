@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use stance::features::dense::EncoderHandle;
+use stance::outputs::Io;
 
 use super::EncoderArgs;
 
@@ -45,6 +46,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             args.out.display()
         );
     }
+    let mut io = Io::new();
+    io.reads("the model folder", &args.model);
+    if let Some(csv) = &args.csv {
+        io.reads("the CSV of texts", csv);
+    }
+    io.writes_file("--out", &args.out).check()?;
     let texts = super::read_texts(&args.texts, args.csv.as_deref(), &args.text)?;
     if texts.is_empty() {
         anyhow::bail!(

@@ -8,7 +8,9 @@ use stance::report::write_report_folder;
 use stance::results::RunReport;
 use stance::shard::{expand_inputs, merge};
 
-use super::{harness_info, CommonArgs};
+use stance::outputs::Io;
+
+use super::{harness_info, reads_experiment, CommonArgs};
 
 /// Merge the shard files of one run into its report folder: byte-identical to a single `stance run` of the
 /// experiment, timings.json aside.
@@ -43,8 +45,27 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     args.common.setup_threads()?;
     let started = Instant::now();
     let paths = expand_inputs(&args.shards)?;
+    let io_of = |out: &Path| {
+        let mut io = Io::new();
+        for p in args.shards.iter().chain(&paths) {
+            io.reads("the shard file (or folder)", p);
+        }
+        io.writes_folder("--out", out);
+        io
+    };
+    // Cheap first (before the evaluation the merge finishes): --out against the shard files given.
+    if let Some(out) = &args.out {
+        io_of(out).check()?;
+    }
     let merged = merge(&paths, &harness_info(), &args.common.systems())?;
     let name = merged.experiment.file.name.clone();
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("reports").join(&name));
+    let mut io = io_of(&out);
+    reads_experiment(&mut io, &merged.experiment);
+    io.check()?;
     let bytes: u64 = paths
         .iter()
         .filter_map(|p| std::fs::metadata(p).ok())
@@ -62,10 +83,6 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         RunReport::assemble(&merged.experiment, &merged.data, merged.run, harness_info());
     timings.load_seconds = load_seconds;
     timings.total_seconds = started.elapsed().as_secs_f64();
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("reports").join(&name));
     let written = write_report_folder(&out, &report, &timings)?;
     super::run::print_written(&report, &out, &written, started);
     Ok(ExitCode::SUCCESS)

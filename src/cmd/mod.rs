@@ -21,14 +21,16 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use stance::embed::EmbeddingCache;
 use stance::features::dense::{EncodeOptions, EncoderHandle};
+use stance::outputs::Io;
 use stance::results::HarnessInfo;
 
 /// Options shared by the commands that run experiments.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CommonArgs {
-    /// Worker threads for the grid and the bootstrap. Results are identical for any value. Defaults to the number
-    /// of CPUs (or RAYON_NUM_THREADS).
-    #[arg(long, short = 'j', value_name = "N")]
+    /// Worker threads for the grid and the bootstrap (1..=1024). Results are identical for any value. Defaults to
+    /// the number of CPUs (or RAYON_NUM_THREADS, bounded alike).
+    #[arg(long, short = 'j', value_name = "N", allow_hyphen_values = true,
+          value_parser = stance::eval::budget::parse_jobs)]
     pub jobs: Option<usize>,
     /// No progress bar.
     #[arg(long, short = 'q')]
@@ -38,7 +40,8 @@ pub struct CommonArgs {
     /// lower cgroup limit); the refusal gives the estimate and the experiment keys that drive it. Set it higher
     /// when you know the machine can give more (e.g. swap, or memory another program is about to free). Used by
     /// run and check; merge ignores it.
-    #[arg(long, value_name = "SIZE", value_parser = stance::eval::budget::parse_size)]
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true,
+          value_parser = stance::eval::budget::parse_size)]
     pub memory_limit: Option<u64>,
     /// Pass the stderr of outside systems' commands ([[systems]] command = […]) through to this terminal; without
     /// it their stderr is captured and its last lines quoted when a command fails.
@@ -121,6 +124,18 @@ impl CommonArgs {
 
     /// Sizes rayon's global pool.
     pub fn setup_threads(&self) -> anyhow::Result<()> {
+        if self.jobs.is_none() {
+            // rayon reads the variable itself, unbounded: the same bound as --jobs applies.
+            // 0 is rayon's spelling of "the default".
+            if let Ok(v) = std::env::var("RAYON_NUM_THREADS").map(|v| v.trim().to_string()) {
+                if v == "0" {
+                    return Ok(());
+                }
+                if let Err(why) = stance::eval::budget::parse_jobs(&v) {
+                    anyhow::bail!("RAYON_NUM_THREADS={}: {why}", stance::diag::excerpt(&v));
+                }
+            }
+        }
         if let Some(j) = self.jobs {
             anyhow::ensure!(j >= 1, "--jobs must be at least 1");
             rayon::ThreadPoolBuilder::new()
@@ -227,6 +242,14 @@ pub fn read_texts(
         }
     }
     Ok(out)
+}
+
+/// Adds everything a run of `exp` reads (the experiment file, its data, suites and feature files) to `io`, the
+/// list a command checks its outputs against before writing ([`stance::outputs`]).
+pub fn reads_experiment(io: &mut Io, exp: &stance::experiment::Experiment) {
+    for (what, path) in exp.read_paths() {
+        io.reads(what, path);
+    }
 }
 
 /// The harness version and the commit it was built from.

@@ -47,7 +47,12 @@ pub struct Args {
     #[arg(long, value_name = "NAME", default_value = "text")]
     pub text_column: String,
     /// Evidence features to show per statement.
-    #[arg(long, default_value_t = 5, value_name = "N")]
+    #[arg(
+        long,
+        default_value_t = 5,
+        value_name = "N",
+        allow_hyphen_values = true
+    )]
     pub top: usize,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]

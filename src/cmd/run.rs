@@ -11,7 +11,9 @@ use stance::report::{write_report_folder, Written};
 use stance::results::RunReport;
 use stance::shard::ShardFile;
 
-use super::{harness_info, CommonArgs};
+use stance::outputs::Io;
+
+use super::{harness_info, reads_experiment, CommonArgs};
 
 /// Run an experiment: cross-validate every feature set × classifier and write the report folder.
 ///
@@ -35,8 +37,9 @@ pub struct Args {
     /// <DIR>/shard-INDEX-of-COUNT.json (--out DIR, default shards/<experiment name>), instead of a report;
     /// `stance merge` then writes the report. `auto` reads the shard from the environment: STANCE_SHARD_INDEX and
     /// STANCE_SHARD_COUNT, else JOB_COMPLETION_INDEX (Kubernetes) with STANCE_SHARD_COUNT, else
-    /// SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN with SLURM_ARRAY_TASK_COUNT. See docs/SCALE.md.
-    #[arg(long, value_name = "INDEX/COUNT|auto")]
+    /// SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN with SLURM_ARRAY_TASK_COUNT. COUNT is at most 100000. See
+    /// docs/SCALE.md.
+    #[arg(long, value_name = "INDEX/COUNT|auto", allow_hyphen_values = true)]
     pub shard: Option<String>,
     #[command(flatten)]
     pub common: CommonArgs,
@@ -87,11 +90,14 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     args.common.setup_threads()?;
     let started = Instant::now();
     let exp = load_experiment(args.experiment.as_deref())?;
-    let (report, timings) = execute(&exp, &args.common)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| Path::new("reports").join(&exp.file.name));
+    let mut io = Io::new();
+    reads_experiment(&mut io, &exp);
+    io.writes_folder("--out", &out).check()?;
+    let (report, timings) = execute(&exp, &args.common)?;
     let written = write_report_folder(&out, &report, &timings)?;
     print_written(&report, &out, &written, started);
     Ok(ExitCode::SUCCESS)
@@ -126,6 +132,14 @@ fn run_shard(args: &Args, spec: &str) -> anyhow::Result<ExitCode> {
         (stance::shard::parse_spec(spec)?, String::new())
     };
     let (exp, text) = stance::shard::read_experiment(args.experiment.as_deref())?;
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("shards").join(&exp.file.name));
+    let mut io = Io::new();
+    reads_experiment(&mut io, &exp);
+    io.writes_file("--out", dir.join(stance::shard::shard_file_name(shard)))
+        .check()?;
     let data = exp.load_data()?;
     let load_seconds = started.elapsed().as_secs_f64();
     let plan = exp.plan()?;
@@ -146,10 +160,6 @@ fn run_shard(args: &Args, spec: &str) -> anyhow::Result<ExitCode> {
     let (mine, total) = (run.outputs.len(), run.n_tasks);
     let mut file = ShardFile::new(&exp, text, &data, &plan, harness_info(), shard, run);
     file.times.load_seconds = load_seconds;
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("shards").join(&exp.file.name));
     let (path, bytes) = file.write(&dir)?;
     println!(
         "{}: shard {shard}{from} ran {mine} of {total} tasks",

@@ -4,8 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use stance::atomic::prepare;
+use stance::outputs::Io;
 use stance::report::submission::{find_config, submission, Side};
-use stance::results::read_report;
+use stance::results::{consistency, read_report};
 
 /// Write one configuration's out-of-fold predictions as `ID<TAB>Target<TAB>Tweet<TAB>Stance` lines, the
 /// SemEval-2016 Task 6 submission format, so the task's official scorer can be run on them
@@ -38,7 +39,22 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         args.report.clone()
     };
+    let mut io = Io::new();
+    io.reads("the report", &args.report)
+        .reads("the report", &path)
+        .writes_file("--out", &args.out);
+    if let Some(g) = &args.gold {
+        io.writes_file("--gold", g);
+    }
+    io.check()?;
     let report = read_report(&path)?;
+    for (what, p) in report.source_paths() {
+        io.reads(what, p);
+    }
+    io.check()?;
+    // What submission indexes by (classes, items, predictions) must agree, as for `stance diff`.
+    consistency(&report)
+        .map_err(|detail| anyhow::anyhow!("{}: not a usable report: {detail}", path.display()))?;
     let config = find_config(&report, args.config.as_deref())
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     if args.config.is_none() {

@@ -5,9 +5,11 @@ use std::process::ExitCode;
 
 use stance::predict::{choose, file, Choice, TrainedModel};
 
-use super::harness_info;
+use stance::outputs::Io;
+
 use super::predict::announce;
 use super::run::load_experiment;
+use super::{harness_info, reads_experiment};
 
 /// Fit one configuration on all of an experiment's labelled items and save it as a model file for
 /// `stance predict --model`.
@@ -44,6 +46,16 @@ pub struct Args {
 /// Runs the command.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let exp = load_experiment(args.experiment.as_deref())?;
+    let mut io = Io::new();
+    reads_experiment(&mut io, &exp);
+    if args.config.is_none() {
+        let report = args
+            .report
+            .clone()
+            .unwrap_or_else(|| choose::default_report(&exp));
+        io.reads("the report", report);
+    }
+    io.writes_file("--model", &args.model).check()?;
     let choice = match &args.config {
         Some(c) => Choice::Given(c.clone()),
         None => choose::best_of_report(&exp, args.report.as_deref())?,

@@ -4,7 +4,7 @@
 //!
 //! The starting point is a real `report.json` (the gate's sample run, small enough to parse hundreds of thousands of
 //! times), mutated as JSON (a value replaced by a wrong type, a huge or negative number; a field removed; a list
-//! truncated or an element duplicated) and as bytes (the edits of `corpus::fuzz_tests`, which truncate and break
+//! truncated or an element duplicated: `stance_testkit::json_edit`) and as bytes (the edits of `corpus::fuzz_tests`, which truncate and break
 //! the JSON itself). Each mutated file goes through what `check` does with a baseline: parse, internal
 //! consistency, staleness against the run's experiment, and, when all pass, the comparison and its text.
 //! Case count: `STANCE_FUZZ_CASES`.
@@ -21,119 +21,7 @@ use stance_fixtures::sample_report;
 use stance_report::to_json;
 use stance_results::consistency;
 use stance_results::parse_report;
-use stance_testkit::{apply, config, edit};
-
-/// A JSON value replacing another.
-fn replacement() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        Just(Value::Null),
-        Just(Value::Bool(true)),
-        Just(serde_json::json!(u64::MAX)),
-        Just(serde_json::json!(i64::MIN)),
-        Just(serde_json::json!(-1)),
-        Just(serde_json::json!(0)),
-        Just(serde_json::json!(1)),
-        Just(serde_json::json!(2)),
-        Just(serde_json::json!(3)),
-        Just(serde_json::json!(1e300)),
-        Just(serde_json::json!(0.5)),
-        Just(serde_json::json!("x")),
-        Just(serde_json::json!("")),
-        Just(serde_json::json!("é\u{202e}\u{0}")),
-        Just(serde_json::json!([])),
-        Just(serde_json::json!({})),
-        Just(serde_json::json!([0, 1, 99])),
-    ]
-}
-
-/// One JSON-level edit: the `at`-th node (in document order) is replaced, removed, truncated or duplicated.
-#[derive(Debug, Clone)]
-enum JsonEdit {
-    Replace(usize, Value),
-    Remove(usize),
-    Truncate(usize, usize),
-    DuplicateElement(usize),
-}
-
-fn json_edit() -> impl Strategy<Value = JsonEdit> {
-    prop_oneof![
-        3 => (any::<usize>(), replacement()).prop_map(|(a, v)| JsonEdit::Replace(a, v)),
-        2 => any::<usize>().prop_map(JsonEdit::Remove),
-        2 => (any::<usize>(), any::<usize>()).prop_map(|(a, n)| JsonEdit::Truncate(a, n)),
-        1 => any::<usize>().prop_map(JsonEdit::DuplicateElement),
-    ]
-}
-
-/// JSON pointers of every node under `v`, in document order.
-fn pointers(v: &Value, here: String, out: &mut Vec<String>) {
-    match v {
-        Value::Object(m) => {
-            for (k, c) in m {
-                let p = format!("{here}/{}", k.replace('~', "~0").replace('/', "~1"));
-                out.push(p.clone());
-                pointers(c, p, out);
-            }
-        }
-        Value::Array(a) => {
-            for (i, c) in a.iter().enumerate() {
-                let p = format!("{here}/{i}");
-                out.push(p.clone());
-                pointers(c, p, out);
-            }
-        }
-        _ => {}
-    }
-}
-
-fn apply_json(base: &Value, edits: &[JsonEdit]) -> Value {
-    let mut v = base.clone();
-    for e in edits {
-        let mut all = Vec::new();
-        pointers(&v, String::new(), &mut all);
-        if all.is_empty() {
-            break;
-        }
-        let at = |i: usize| all[i % all.len()].clone();
-        match e {
-            JsonEdit::Replace(i, new) => {
-                if let Some(slot) = v.pointer_mut(&at(*i)) {
-                    *slot = new.clone();
-                }
-            }
-            JsonEdit::Remove(i) => {
-                let p = at(*i);
-                let (parent, last) = p.rsplit_once('/').unwrap_or(("", ""));
-                match v.pointer_mut(parent) {
-                    Some(Value::Object(m)) => {
-                        m.remove(&last.replace("~1", "/").replace("~0", "~"));
-                    }
-                    Some(Value::Array(a)) => {
-                        if let Ok(i) = last.parse::<usize>() {
-                            if i < a.len() {
-                                a.remove(i);
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            JsonEdit::Truncate(i, n) => {
-                if let Some(Value::Array(a)) = v.pointer_mut(&at(*i)) {
-                    let keep = n % (a.len() + 1);
-                    a.truncate(keep);
-                }
-            }
-            JsonEdit::DuplicateElement(i) => {
-                if let Some(Value::Array(a)) = v.pointer_mut(&at(*i)) {
-                    if let Some(first) = a.first().cloned() {
-                        a.push(first);
-                    }
-                }
-            }
-        }
-    }
-    v
-}
+use stance_testkit::{apply, apply_json, config, edit, json_edit};
 
 fn base() -> &'static (Value, Vec<u8>) {
     static BASE: std::sync::OnceLock<(Value, Vec<u8>)> = std::sync::OnceLock::new();

@@ -6,8 +6,10 @@
 //! Replacing a folder deletes it, so the harness only ever replaces a folder it wrote itself: every report folder
 //! carries a [`MARKER`] file, and a folder without one is refused (unless it is empty, or holds nothing but the
 //! files an older harness without markers wrote). A killed run leaves its staging folder or temporary file behind;
-//! their names carry the writer's process id, and the next write to the same target removes those whose process is
-//! gone.
+//! their names carry the writer's process id, and the next write into the same folder removes every such entry
+//! whose process is gone (whatever target it was for). A run killed between the two renames of a swap leaves the
+//! previous report moved aside and the target absent: the next write to that target moves it back first, so a
+//! report is never lost to a kill.
 
 use std::fs;
 use std::io::Write;
@@ -128,7 +130,7 @@ fn prepare_in(path: &Path, dir: &Path, bytes: &[u8]) -> Result<Pending, WriteErr
     let dir = dir.to_path_buf();
     let name = file_name_of(path, "file");
     let pid = std::process::id();
-    remove_stale(&dir, &format!(".{name}."), ".tmp");
+    remove_stale(&dir);
     let prefix = format!(".{name}.{pid}-");
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix).suffix(".tmp");
@@ -170,15 +172,20 @@ fn prepare_in(path: &Path, dir: &Path, bytes: &[u8]) -> Result<Pending, WriteErr
 /// temporary file behind. Unset (always, outside tests) it costs one environment lookup per process. Its value is
 /// `N` or `N:EIO`: after N bytes written by this process through [`write_through`] (every file the harness writes:
 /// reports, baselines, models, shard files, submissions), the next write stores what fits and fails with ENOSPC
-/// (or EIO).
+/// (or EIO). `N:HANG` stores what fits and then blocks forever, so a test can kill the process half-way through a
+/// write (a SIGKILL runs no destructor, so temporary files and staging folders stay, as after a real kill).
 pub const FAIL_WRITES_ENV: &str = "STANCE_TEST_FAIL_WRITES_AFTER_BYTES";
 
-/// An injected write failure: after `after` bytes in total, fail with OS error `errno`.
+/// An injected write failure: after `after` bytes in total, fail with OS error `errno`, or with [`HANG`] stop
+/// there for good (so a test can SIGKILL the process in the middle of a write).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Fault {
     after: u64,
     errno: i32,
 }
+
+/// The `errno` of `N:HANG`: not an error, the writing thread sleeps forever once N bytes are written.
+const HANG: i32 = -1;
 
 /// ENOSPC and EIO on Linux (and every Unix the harness targets).
 const ENOSPC: i32 = 28;
@@ -188,6 +195,7 @@ fn parse_fault(value: &str) -> Option<Fault> {
     let (n, errno) = match value.split_once(':') {
         Some((n, "EIO")) => (n, EIO),
         Some((n, "ENOSPC")) => (n, ENOSPC),
+        Some((n, "HANG")) => (n, HANG),
         Some(_) => return None,
         None => (value, ENOSPC),
     };
@@ -239,6 +247,12 @@ pub fn write_through(w: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
     }
     // A full disk stores what fits, then fails: the file is left half-written, as it would be.
     w.write_all(&bytes[..room as usize])?;
+    if fault.errno == HANG {
+        let _ = w.flush();
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    }
     Err(std::io::Error::from_raw_os_error(fault.errno))
 }
 
@@ -273,25 +287,39 @@ fn process_alive(pid: u32) -> bool {
     Path::new("/proc").join(pid.to_string()).exists()
 }
 
-/// Removes `<dir>/<prefix><pid>-…<suffix>` entries (files or folders) left by processes that are gone. Best
-/// effort: a leftover that cannot be removed is left for the next run.
-fn remove_stale(dir: &Path, prefix: &str, suffix: &str) {
+/// The process id in a name this module gave a temporary entry, or `None` for any other name:
+/// `.<target>.<pid>-<random>.tmp` (a file being written), `.<target>.staging-<pid>-<random>` (a report folder being
+/// built) or `.<target>.old-<pid>-<random>` (the previous report moved aside during a swap).
+fn writer_pid(name: &str) -> Option<u32> {
+    if !name.starts_with('.') {
+        return None;
+    }
+    let rest = match name.strip_suffix(".tmp") {
+        Some(stem) => stem.rsplit_once('.')?.1,
+        None => {
+            let (_, rest) = name
+                .rsplit_once(".staging-")
+                .or_else(|| name.rsplit_once(".old-"))?;
+            rest
+        }
+    };
+    let (pid, random) = rest.split_once('-')?;
+    if random.is_empty() || !random.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// Removes every temporary entry of `dir` (see [`writer_pid`]) whose writer is gone, whatever target it was for:
+/// the next write into a folder cleans what killed runs left there. Best effort: a leftover that cannot be removed
+/// is left for the next run.
+fn remove_stale(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.filter_map(Result::ok) {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix(prefix) else {
-            continue;
-        };
-        if !name.ends_with(suffix) {
-            continue;
-        }
-        // Only names this module made carry `<pid>-`; anything else is not ours to delete.
-        let Some((pid, _)) = rest.split_once('-') else {
-            continue;
-        };
-        let Ok(pid) = pid.parse::<u32>() else {
+        let Some(pid) = writer_pid(&name) else {
             continue;
         };
         if pid == std::process::id() || process_alive(pid) {
@@ -303,6 +331,31 @@ fn remove_stale(dir: &Path, prefix: &str, suffix: &str) {
         } else {
             fs::remove_file(&path)
         };
+    }
+}
+
+/// When `target` is absent and a dead run left its previous report aside (killed between the two renames of
+/// [`Staging::commit`]), moves that report back, so the stale-entry sweep that follows cannot delete the only copy.
+fn restore_aside(parent: &Path, name: &str, target: &Path) {
+    if fs::symlink_metadata(target).is_ok() {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    let prefix = format!(".{name}.old-");
+    for entry in entries.filter_map(Result::ok) {
+        let entry_name = entry.file_name().to_string_lossy().into_owned();
+        if !entry_name.starts_with(&prefix) {
+            continue;
+        }
+        match writer_pid(&entry_name) {
+            Some(pid) if pid != std::process::id() && !process_alive(pid) => {}
+            _ => continue,
+        }
+        if entry.path().join(MARKER).is_file() && fs::rename(entry.path(), target).is_ok() {
+            return;
+        }
     }
 }
 
@@ -401,8 +454,8 @@ impl Staging {
             source,
         })?;
         let name = file_name_of(target, "report");
-        remove_stale(&parent, &format!(".{name}.staging-"), "");
-        remove_stale(&parent, &format!(".{name}.old-"), "");
+        restore_aside(&parent, &name, target);
+        remove_stale(&parent);
         let dir = tempfile::Builder::new()
             .prefix(&format!(".{name}.staging-{}-", std::process::id()))
             .tempdir_in(&parent)
@@ -792,6 +845,65 @@ mod tests {
         assert!(
             foreign.exists(),
             "a name without a pid is not ours to delete"
+        );
+    }
+
+    #[test]
+    fn only_names_this_module_makes_carry_a_writer() {
+        assert_eq!(writer_pid(".a.json.123-Xy9z.tmp"), Some(123));
+        assert_eq!(writer_pid(".default.staging-77-abc123"), Some(77));
+        assert_eq!(writer_pid(".default.old-77-abc123"), Some(77));
+        assert_eq!(writer_pid(".my.notes.tmp"), None);
+        assert_eq!(writer_pid("a.json.123-x.tmp"), None);
+        assert_eq!(writer_pid(".default.staging-notes"), None);
+        assert_eq!(writer_pid(".default.staging-1-a.b"), None);
+        assert_eq!(writer_pid(".x.12-.tmp"), None);
+    }
+
+    #[test]
+    fn a_write_cleans_what_dead_runs_left_for_any_target_in_its_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let dead = 4_000_000_000u32;
+        let other_tmp = dir.path().join(format!(".summary.md.{dead}-AbC.tmp"));
+        fs::write(&other_tmp, "half").unwrap();
+        let other_staging = dir.path().join(format!(".three-way.staging-{dead}-q1"));
+        fs::create_dir(&other_staging).unwrap();
+        write_atomic(&dir.path().join("b.json"), b"{}").unwrap();
+        assert!(!other_tmp.exists() && !other_staging.exists());
+    }
+
+    #[test]
+    fn a_report_moved_aside_by_a_killed_swap_is_put_back_not_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let dead = 4_000_000_000u32;
+        let aside = dir.path().join(format!(".rep.old-{dead}-k9"));
+        fs::create_dir(&aside).unwrap();
+        fs::write(aside.join(MARKER), MARKER_CONTENTS).unwrap();
+        fs::write(aside.join("report.json"), "previous").unwrap();
+        let target = dir.path().join("rep");
+        let s = Staging::new(&target).unwrap();
+        assert_eq!(
+            fs::read_to_string(target.join("report.json")).unwrap(),
+            "previous",
+            "restored before the new run replaces it"
+        );
+        fs::write(s.path().join("report.json"), "new").unwrap();
+        s.commit().unwrap();
+        assert_eq!(
+            fs::read_to_string(target.join("report.json")).unwrap(),
+            "new"
+        );
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_hang_fault_parses() {
+        assert_eq!(
+            parse_fault("9:HANG"),
+            Some(Fault {
+                after: 9,
+                errno: HANG
+            })
         );
     }
 

@@ -63,6 +63,18 @@ impl fmt::Display for Diagnostics {
     }
 }
 
+/// A number as an experiment file writes it, for messages: TOML spells the non-finite floats `nan`, `inf` and
+/// `-inf` (Rust's `Display` would say `NaN`, and a JSON round trip `null`).
+pub fn number(v: f64) -> String {
+    if v.is_nan() {
+        "nan".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "inf" } else { "-inf" }.into()
+    } else {
+        v.to_string()
+    }
+}
+
 /// Converts a byte offset in `text` into a 1-based line number.
 pub fn line_of_offset(text: &str, offset: usize) -> u64 {
     let end = offset.min(text.len());

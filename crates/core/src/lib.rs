@@ -9,6 +9,7 @@
 //! * [`tunable`] — a parameter given as one value or as a list to tune over;
 //! * [`atomic`] — every byte the harness writes: files renamed into place, report folders swapped whole, the
 //!   test-only write-fault hook;
+//! * [`outputs`] — what a command writes checked against what it reads, before anything is written;
 //! * [`spill`] — anonymous temporary files a run sets bytes aside in, to read them back before it ends.
 //!
 //! May use: std and the serde/CSV/TOML crates only. Every other `stance-*` crate may use it.
@@ -17,5 +18,6 @@
 pub mod atomic;
 pub mod diag;
 pub mod errors;
+pub mod outputs;
 pub mod spill;
 pub mod tunable;

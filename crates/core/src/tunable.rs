@@ -8,6 +8,17 @@
 use serde::de::{DeserializeOwned, Deserializer, Error as _};
 use serde::{Deserialize, Serialize, Serializer};
 
+/// The most candidates one configuration may tune over: the product of the lengths of every list of its feature
+/// set and its classifier. Each candidate is fitted on every inner fold of every outer fold, so the bound is one
+/// bound on the work tuning adds, whichever lists make it up.
+pub const MAX_GRID: usize = 100;
+
+/// The number of candidates lists of these lengths make (their product), or `None` above `usize::MAX`: a file
+/// can list more values than any product fits in, and a wrapped product would pass the bound.
+pub fn candidates(lengths: impl IntoIterator<Item = usize>) -> Option<usize> {
+    lengths.into_iter().try_fold(1usize, usize::checked_mul)
+}
+
 /// One parameter given as a list: its name and its values as written in reports and configuration ids.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParamGrid {
@@ -123,9 +134,11 @@ impl<T: Serialize> Serialize for Tunable<T> {
 impl<'de, T: DeserializeOwned> Deserialize<'de> for Tunable<T> {
     /// A value of `T` is a fixed value; otherwise a list of `T` is a grid. The value is buffered first (as JSON,
     /// which holds every TOML value used here and the `null` of a JSON report) because `[1, 2]` can be either a
-    /// fixed `ngram` range or a grid of two values, depending on `T`.
+    /// fixed `ngram` range or a grid of two values, depending on `T`. JSON has no `nan` or `inf` (they would
+    /// become `null` and be reported as such), and no parameter takes one, so they are refused here, named as TOML
+    /// writes them.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let buffered = serde_json::Value::deserialize(d)?;
+        let buffered = d.deserialize_any(Buffer)?;
         match T::deserialize(&buffered) {
             Ok(v) => Ok(Tunable::One(v)),
             Err(one) => match &buffered {
@@ -135,6 +148,74 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Tunable<T> {
                 _ => Err(D::Error::custom(one)),
             },
         }
+    }
+}
+
+/// Buffers any value as JSON, refusing non-finite floats (see [`Tunable`]'s `Deserialize`).
+struct Buffer;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Buffer {
+    type Value = serde_json::Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<serde_json::Value, D::Error> {
+        d.deserialize_any(Buffer)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Buffer {
+    type Value = serde_json::Value;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a value or a list of values")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<serde_json::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<serde_json::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<serde_json::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<serde_json::Value, E> {
+        serde_json::Number::from_f64(v)
+            .map(serde_json::Value::Number)
+            .ok_or_else(|| {
+                E::custom(format!(
+                    "{} is not a number a parameter can take; give a finite number",
+                    crate::diag::number(v)
+                ))
+            })
+    }
+    fn visit_str<E>(self, v: &str) -> Result<serde_json::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_unit<E>(self) -> Result<serde_json::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<serde_json::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<serde_json::Value, D::Error> {
+        d.deserialize_any(Buffer)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> Result<serde_json::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(Buffer)? {
+            out.push(v);
+        }
+        Ok(serde_json::Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> Result<serde_json::Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            out.insert(k, map.next_value_seed(Buffer)?);
+        }
+        Ok(serde_json::Value::Object(out))
     }
 }
 
@@ -176,5 +257,12 @@ mod tests {
         assert!(err.to_string().contains("expected f64"), "{err}");
         let err = toml::from_str::<P>("alpha = [1, 'x']\nngram = [1, 2]").unwrap_err();
         assert!(err.to_string().contains("list of values to tune"), "{err}");
+        // Named as written, never as the `null` a JSON buffer would make of them.
+        for (text, shown) in [("nan", "nan"), ("-inf", "-inf"), ("[0.1, +inf]", "inf")] {
+            let err = toml::from_str::<P>(&format!("alpha = {text}\nngram = [1, 2]")).unwrap_err();
+            let err = err.to_string();
+            assert!(err.contains(&format!("{shown} is not a number")), "{err}");
+            assert!(!err.contains("null"), "{err}");
+        }
     }
 }

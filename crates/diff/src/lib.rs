@@ -1009,3 +1009,6 @@ mod tests {
         assert_eq!(approximate_difference(&a, 0.95, &none, 0.95), None);
     }
 }
+
+#[cfg(test)]
+mod fuzz_tests;

@@ -14,6 +14,34 @@ use super::stats::{percentile_interval, ClusterBootstrap};
 /// Interval level of every reported interval.
 pub const CONFIDENCE_LEVEL: f64 = 0.95;
 
+/// Most bootstrap replicates a run (`bootstrap` in an experiment) or a diff (`stance diff --bootstrap`) may draw:
+/// beyond this, intervals no longer get visibly tighter but runs get much slower (and memory grows with them).
+pub const MAX_REPLICATES: usize = 100_000;
+
+/// Fewest non-zero replicates: fewer cannot place the tails of a 95% interval.
+pub const MIN_REPLICATES: usize = 100;
+
+/// What is wrong with `n` bootstrap replicates, or `None` when it is 0 (no intervals) or in
+/// [`MIN_REPLICATES`]`..=`[`MAX_REPLICATES`]. One bound for every place a replicate count is given.
+pub fn replicates_problem(n: usize) -> Option<String> {
+    let allowed = format!("use 0 (no intervals) or {MIN_REPLICATES}..={MAX_REPLICATES}");
+    if n != 0 && n < MIN_REPLICATES {
+        return Some(format!("{n} is too few for a 95% interval; {allowed}"));
+    }
+    (n > MAX_REPLICATES).then(|| format!("{n} is too many; {allowed}"))
+}
+
+/// Parses a replicate count given on the command line, bounded as in an experiment file
+/// ([`replicates_problem`]).
+pub fn parse_replicates(s: &str) -> Result<usize, String> {
+    let n: usize = s.trim().parse().map_err(|_| {
+        format!(
+            "'{s}' is not a whole number of replicates (0, or {MIN_REPLICATES}..={MAX_REPLICATES})"
+        )
+    })?;
+    replicates_problem(n).map_or(Ok(n), Err)
+}
+
 /// A score a replicate records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Slot {

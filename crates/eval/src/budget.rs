@@ -395,6 +395,21 @@ fn read_number(path: &Path) -> Option<u64> {
     std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
+/// Most worker threads a run may use, however it is given (`--jobs`, `RAYON_NUM_THREADS`): more threads than a
+/// machine's cores only slow a run down and multiply its per-thread memory, and an absurd count would spawn threads
+/// until the system refuses.
+pub const MAX_JOBS: usize = 1024;
+
+/// Parses a thread count (`--jobs`, `RAYON_NUM_THREADS`): a whole number in 1..=[`MAX_JOBS`].
+pub fn parse_jobs(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_JOBS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "'{s}' is not a number of threads; give a whole number in 1..={MAX_JOBS}"
+        )),
+    }
+}
+
 /// Parses a size as `--memory-limit` takes it: a whole number of bytes, or a number with a unit (`512MiB`, `2GiB`,
 /// `1.5GB`, `64k`); binary units (KiB, MiB, GiB, TiB, and K, M, G, T) count in 1024s, decimal ones (KB, MB, GB,
 /// TB) in 1000s.

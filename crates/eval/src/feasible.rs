@@ -97,6 +97,28 @@ fn explain(plan: &Plan, e: EvalError) -> Infeasible {
                  scheme = \"stratified-kfold\" with k = 5)"
             ),
         ),
+        // A per-group model trains on its own group's items, which no scheme stratifies: advising
+        // stratified-kfold there (often the scheme already) would not help.
+        EvalError::FoldMissingClasses { .. } if plan.per_group.is_some() => infeasible(
+            &["evaluation.per_group", "evaluation"],
+            format!(
+                "{e}: a per-group model trains on its group's items alone, and stratified folds balance classes \
+                 over all the data, not within each group; give every group items of each class on the training \
+                 side of every fold (more items, fewer folds{}), or set evaluation.per_group = false",
+                match plan.split {
+                    Split::StratifiedKfold { k, .. } | Split::GroupKfold { k, .. } => {
+                        format!(": evaluation.k = {k} now")
+                    }
+                    _ => String::new(),
+                }
+            ),
+        ),
+        EvalError::FoldMissingClasses { .. } if matches!(plan.split, Split::StratifiedKfold { .. }) => {
+            infeasible(
+                &["evaluation.k", "evaluation"],
+                format!("{e}; use fewer folds (evaluation.k), or add items of the missing class"),
+            )
+        }
         EvalError::FoldMissingClasses { .. } => infeasible(
             &["evaluation.scheme", "evaluation.group", "evaluation"],
             format!(

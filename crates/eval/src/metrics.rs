@@ -271,8 +271,13 @@ pub fn score_with(c: &Confusion, classes: &[String], favg: &[usize]) -> Scores {
         with_gold.iter().map(|s| s.recall).sum::<f64>() / with_gold.len() as f64
     };
     // Summed in the listed order and divided once, so the default pair gives (F1_support + F1_oppose) / 2 exactly.
-    let f_avg = (!favg.is_empty())
-        .then(|| favg.iter().map(|&k| per_class[k].f1).sum::<f64>() / favg.len() as f64);
+    // A class index beyond the matrix (a report edited to list fewer classes) scores 0, never out of bounds.
+    let f_avg = (!favg.is_empty()).then(|| {
+        favg.iter()
+            .map(|&k| per_class.get(k).map_or(0.0, |s| s.f1))
+            .sum::<f64>()
+            / favg.len() as f64
+    });
     // Multi-class MCC: (c·s − Σ p_k t_k) / sqrt((s² − Σ p_k²)(s² − Σ t_k²)).
     let t: Vec<f64> = (0..n).map(|k| c.gold_total(k)).collect();
     let p: Vec<f64> = (0..n).map(|k| c.pred_total(k)).collect();

@@ -2,12 +2,13 @@
 //! classifiers), each error at the `file:line` of the offending value; and the checks of a plan against its loaded
 //! data (folds that cannot be built, memory) at the line of the key that drives them.
 
+use stance_core::diag::number;
 use stance_corpus::table::TableSpec;
 use stance_corpus::Dataset;
 use stance_eval::plan::Plan;
 use stance_eval::splits::{GroupBy, Scheme};
 use stance_features::lexicon::LexiconParams;
-use stance_features::{ExtractorSpec, FeatureSet, FeatureSetSpec};
+use stance_features::{ExtractorSpec, FeatureError, FeatureSet, FeatureSetSpec};
 use stance_models::{Classifier, ClassifierSpec, ModelError};
 
 use crate::errors::*;
@@ -15,12 +16,6 @@ use crate::paths::*;
 use crate::schema::*;
 use crate::spans::Locator;
 use crate::Experiment;
-
-/// Largest `bootstrap` accepted: beyond this, intervals no longer get visibly tighter but runs get much slower.
-pub(crate) const MAX_BOOTSTRAP: usize = 100_000;
-
-/// Smallest non-zero `bootstrap`: fewer resamples cannot place the tails of a 95% interval.
-pub(crate) const MIN_BOOTSTRAP: usize = 100;
 
 /// Largest `evaluation.repeats`: every repeat re-trains every configuration k times.
 pub(crate) const MAX_REPEATS: usize = 1000;
@@ -55,22 +50,13 @@ pub(crate) fn check_top_level(file: &ExperimentFile, at: &Locator<'_>) -> Result
     if !(file.alpha > 0.0 && file.alpha < 1.0) {
         return Err(at.invalid(
             &["alpha"],
-            format!("alpha must be in (0, 1), got {}", file.alpha),
+            format!("alpha must be in (0, 1), got {}", number(file.alpha)),
         ));
     }
     check_favg_classes(file, at)?;
-    let b = file.bootstrap;
-    if b != 0 && b < MIN_BOOTSTRAP {
-        return Err(at.invalid(
-            &["bootstrap"],
-            format!("bootstrap = {b} is too few for a 95% interval; use 0 (no intervals) or {MIN_BOOTSTRAP}..={MAX_BOOTSTRAP}"),
-        ));
-    }
-    if b > MAX_BOOTSTRAP {
-        return Err(at.invalid(
-            &["bootstrap"],
-            format!("bootstrap = {b} is too many; use 0 (no intervals) or {MIN_BOOTSTRAP}..={MAX_BOOTSTRAP}"),
-        ));
+    // The same bound as `stance diff --bootstrap`.
+    if let Some(why) = stance_eval::bootstrap::replicates_problem(file.bootstrap) {
+        return Err(at.invalid(&["bootstrap"], format!("bootstrap = {why}")));
     }
     Ok(())
 }
@@ -280,6 +266,49 @@ pub(crate) fn check_report(
     Ok(())
 }
 
+/// Every configuration tunes over at most [`MAX_GRID`](stance_core::tunable::MAX_GRID) candidates: its feature
+/// set's combinations times its classifier's values (each list is bounded on its own when it is checked; this
+/// bounds their product). Refused at the classifier's list, or at the feature set when the classifier tunes
+/// nothing.
+pub(crate) fn check_tuning_size(
+    feature_sets: &[FeatureSet],
+    classifiers: &[Classifier],
+    at: &Locator<'_>,
+) -> Result<(), ConfigError> {
+    use stance_core::tunable::{candidates, MAX_GRID};
+    for (j, c) in classifiers.iter().enumerate() {
+        if c.spec().is_baseline() {
+            continue;
+        }
+        let values = c.candidates().len().max(1);
+        for (i, fs) in feature_sets.iter().enumerate() {
+            let combos = fs.candidates().len().max(1);
+            let total = candidates([combos, values]);
+            if total.is_some_and(|t| t <= MAX_GRID) {
+                continue;
+            }
+            let param = c.grid().first().map(|g| g.param.clone());
+            let key = param
+                .as_ref()
+                .map(|p| format!("classifiers[{j}].{p}"))
+                .unwrap_or_else(|| format!("features[{i}].extractors"));
+            return Err(at.invalid(
+                &[&key, &format!("classifiers[{j}]"), &format!("features[{i}]")],
+                format!(
+                    "configuration '{} + {}' would tune over {} candidates ({combos} combination(s) of feature set \
+                     '{}' × {values} value(s) of classifier '{}'), more than {MAX_GRID}; shorten the lists",
+                    fs.spec().name,
+                    c.name(),
+                    total.map_or_else(|| "more".to_string(), |t| t.to_string()),
+                    fs.spec().name,
+                    c.name()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Largest `evaluation.inner_k`: every inner fold re-fits every candidate on every outer fold.
 pub(crate) const MAX_INNER_K: usize = 20;
 
@@ -417,7 +446,7 @@ pub(crate) fn check_learning_curve(
             &[&format!("{all}[{i}]"), all],
             format!(
                 "fractions must be a non-empty list of numbers in (0, 1]; got {}",
-                lc.fractions[i]
+                number(lc.fractions[i])
             ),
         ));
     }
@@ -460,7 +489,7 @@ pub(crate) fn check_gate(gate: &GateSpec, at: &Locator<'_>) -> Result<(), Config
                         "gate.behaviour.max_failure_rate",
                         "gate.behaviour",
                     ],
-                    format!("the failure-rate bound of behaviour test '{test}' must be in [0, 1], got {max}"),
+                    format!("the failure-rate bound of behaviour test '{test}' must be in [0, 1], got {}", number(*max)),
                 ));
             }
         }
@@ -469,7 +498,7 @@ pub(crate) fn check_gate(gate: &GateSpec, at: &Locator<'_>) -> Result<(), Config
         if !(t.is_finite() && *t >= 0.0) {
             return Err(at.invalid(
                 &[&format!("gate.tolerance.{}", m.key()), "gate.tolerance"],
-                format!("gate tolerance for {m} must be >= 0, got {t}"),
+                format!("gate tolerance for {m} must be >= 0, got {}", number(*t)),
             ));
         }
     }
@@ -519,10 +548,29 @@ pub(crate) fn check_feature_sets(
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            f.check().map_err(|source| ConfigError::Feature {
-                origin: at.origin.clone(),
-                line: at.line(&[&format!("features[{i}].name"), &format!("features[{i}]")]),
-                source,
+            f.check_at().map_err(|(extractor, source)| {
+                let param = match &source {
+                    FeatureError::InvalidParam { param, .. } => Some(param.as_str()),
+                    _ => None,
+                };
+                // The extractor's own parameter, else the extractor, else the set's key or name.
+                let mut keys = Vec::new();
+                match (extractor, param) {
+                    (Some(j), Some(p)) => keys.push(format!("features[{i}].extractors[{j}].{p}")),
+                    (None, Some(p)) => keys.push(format!("features[{i}].{p}")),
+                    _ => {}
+                }
+                if let Some(j) = extractor {
+                    keys.push(format!("features[{i}].extractors[{j}]"));
+                }
+                keys.push(format!("features[{i}].name"));
+                keys.push(format!("features[{i}]"));
+                let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                ConfigError::Feature {
+                    origin: at.origin.clone(),
+                    line: at.line(&keys),
+                    source,
+                }
             })
         })
         .collect()

@@ -2,7 +2,7 @@
 //! class filtering, and its behavioural cases.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -67,25 +67,28 @@ impl Experiment {
                 }),
                 _,
             ) => self.existing("behaviour.suites", d)?,
-            (_, DataSpec::Gold(g)) => {
-                let labels = self.source.resolve(&g.labels);
-                let beside = if labels.is_dir() {
-                    labels.join(DEFAULT_BEHAVIOUR_DIR)
-                } else {
-                    match labels.parent() {
-                        Some(p) => p.join(DEFAULT_BEHAVIOUR_DIR),
-                        None => return Ok(Vec::new()),
-                    }
-                };
-                if !beside.is_dir() {
-                    return Ok(Vec::new());
-                }
-                shown(&beside)
-            }
-            _ => return Ok(Vec::new()),
+            _ => match self.default_behaviour_folder() {
+                Some(beside) => shown(&beside),
+                None => return Ok(Vec::new()),
+            },
         };
         let suites = stance_behaviour::suite::load_dir(&dir)?;
         Ok(stance_behaviour::expand::expand_all(&suites)?)
+    }
+
+    /// For gold data, the `behaviour` folder beside the gold labels (inside a folder of label files), when it
+    /// exists: where the suites are read from unless `[behaviour]` says otherwise. Resolved (absolute).
+    pub(crate) fn default_behaviour_folder(&self) -> Option<PathBuf> {
+        let DataSpec::Gold(g) = &self.file.data else {
+            return None;
+        };
+        let labels = self.source.resolve(&g.labels);
+        let beside = if labels.is_dir() {
+            labels.join(DEFAULT_BEHAVIOUR_DIR)
+        } else {
+            labels.parent()?.join(DEFAULT_BEHAVIOUR_DIR)
+        };
+        beside.is_dir().then_some(beside)
     }
 
     /// Loads the data the experiment names, keeping only its classes. Relative paths resolve against the

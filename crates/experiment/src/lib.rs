@@ -161,6 +161,7 @@ impl Experiment {
         let feature_sets = check_feature_sets(&lexicons_resolved(&file.features, &source), &at)?;
         let classifiers = check_classifiers(&file.classifiers, &at)?;
         check_inner_k(&file.evaluation, &feature_sets, &classifiers, &at)?;
+        check_tuning_size(&feature_sets, &classifiers, &at)?;
         check_report(&file, &feature_sets, &classifiers, &at)?;
         systems::check_systems(&file, &at)?;
         let lines = at

@@ -3,6 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use stance_features::lexicon::LexiconParams;
+use stance_features::ExtractorSpec;
+
 use crate::errors::*;
 use crate::schema::*;
 use crate::{Experiment, DEFAULT_EXPERIMENT_PATH};
@@ -74,6 +77,70 @@ pub(crate) fn shown(resolved: &Path) -> PathBuf {
 }
 
 impl Experiment {
+    /// Every file and folder a run of this experiment reads, resolved (absolute), each with what it is: the
+    /// experiment file, the data (the seeds folder and the label file or folder, or the CSV), the behavioural
+    /// suites' folder, and what the feature sets read (lexicons, encoder folders, vectors files). The commands check
+    /// their outputs against these before writing (`stance_core::outputs`), so a run never writes over its input.
+    pub fn read_paths(&self) -> Vec<(String, PathBuf)> {
+        let mut out = Vec::new();
+        if let Some(p) = &self.source.path {
+            out.push(("the experiment file".to_string(), p.clone()));
+        }
+        match &self.file.data {
+            DataSpec::Gold(g) => {
+                out.push((
+                    "the seeds folder (data.seeds)".into(),
+                    self.source.resolve(&g.seeds),
+                ));
+                out.push((
+                    "the gold labels (data.labels)".into(),
+                    self.source.resolve(&g.labels),
+                ));
+            }
+            DataSpec::Csv(t) => {
+                out.push(("the data (data.path)".into(), self.source.resolve(&t.path)));
+            }
+        }
+        match &self.file.behaviour {
+            Some(b) if !b.enabled => {}
+            Some(BehaviourSpec {
+                suites: Some(d), ..
+            }) => out.push((
+                "the behavioural suites (behaviour.suites)".into(),
+                self.source.resolve(d),
+            )),
+            _ => {
+                if let Some(d) = self.default_behaviour_folder() {
+                    out.push(("the behavioural suites".into(), d));
+                }
+            }
+        }
+        // Validated feature sets hold their paths resolved already (`lexicons_resolved`).
+        for fs in &self.feature_sets {
+            let name = &fs.spec().name;
+            for e in &fs.spec().extractors {
+                let mut add = |what: &str, p: &Path| {
+                    out.push((format!("{what} of feature set '{name}'"), p.to_path_buf()))
+                };
+                match e {
+                    ExtractorSpec::Lexicon(LexiconParams { path: Some(p), .. }) => {
+                        add("the lexicon", p)
+                    }
+                    ExtractorSpec::Encoder(p) => add("the encoder folder", &p.model),
+                    ExtractorSpec::Vectors(p) => {
+                        add("the vectors file", &p.path);
+                        if let Some(ids) = &p.ids {
+                            add("the vectors' ids file", ids);
+                        }
+                    }
+                    ExtractorSpec::WordVectors(p) => add("the word-vectors file", &p.path),
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+
     /// `written` (the value of `field`) resolved against the experiment's folder, as the loaders should see it
     /// (see `shown`), or [`ConfigError::NotFound`] / [`ConfigError::NoProject`] when nothing is there.
     pub(crate) fn existing(&self, field: &str, written: &Path) -> Result<PathBuf, ConfigError> {

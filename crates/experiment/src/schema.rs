@@ -338,14 +338,25 @@ pub(crate) fn default_alpha() -> f64 {
     0.05
 }
 
-/// The schema step: TOML syntax, unknown keys and wrong types, located by the parser's own span.
+/// The schema step: TOML syntax, unknown keys and wrong types, each at the line of the key it is about
+/// ([`crate::spans::schema_culprit`]), else at the parser's own span.
 pub(crate) fn parse_schema(text: &str, origin: &str) -> Result<ExperimentFile, ConfigError> {
-    toml::from_str(text).map_err(|e| ConfigError::Parse {
-        origin: origin.to_string(),
-        line: e
-            .span()
-            .map(|s| stance_core::diag::line_of_offset(text, s.start))
-            .unwrap_or(1),
-        source: stance_core::errors::TomlCause::from(e),
+    toml::from_str(text).map_err(|e| {
+        let culprit = crate::spans::schema_culprit(text, |doc| {
+            ExperimentFile::deserialize(doc)
+                .err()
+                .map(|e| e.message().to_string())
+        });
+        let at = crate::spans::value_starts(text);
+        let line = culprit
+            .and_then(|path| at.get(&path).copied())
+            .or_else(|| e.span().map(|s| s.start))
+            .map(|off| stance_core::diag::line_of_offset(text, off))
+            .unwrap_or(1);
+        ConfigError::Parse {
+            origin: origin.to_string(),
+            line,
+            source: stance_core::errors::TomlCause::from(e),
+        }
     })
 }

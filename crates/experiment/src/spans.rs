@@ -178,6 +178,118 @@ impl<'de> Visitor<'de> for Content<'_> {
     }
 }
 
+/// Keys that select a variant of a tagged table (`type = "logistic"`, `source = "csv"`). Leaving one out changes
+/// any error inside its table (to "missing field"), so [`schema_culprit`] tries them last, and blames one only for
+/// an unknown variant.
+const TAG_KEYS: &[&str] = &["type", "source"];
+
+/// How many children of one table or array [`schema_culprit`] tries before it settles for the table itself: the
+/// search re-reads the whole document once per child, and a hostile file can hold a list of any length.
+const MAX_CHILDREN_TRIED: usize = 256;
+
+/// One step of a key path.
+#[derive(Debug, Clone)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn path_text(steps: &[Step]) -> String {
+    let mut out = String::new();
+    for s in steps {
+        match s {
+            Step::Key(k) if out.is_empty() => out.push_str(k),
+            Step::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Step::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+fn child<'v>(v: &'v toml::Value, step: &Step) -> Option<&'v toml::Value> {
+    match (v, step) {
+        (toml::Value::Table(t), Step::Key(k)) => t.get(k),
+        (toml::Value::Array(a), Step::Index(i)) => a.get(*i),
+        _ => None,
+    }
+}
+
+/// `doc` with the value at `steps` removed.
+fn without(doc: &toml::Value, steps: &[Step]) -> toml::Value {
+    let mut out = doc.clone();
+    let (last, parents) = steps.split_last().expect("a path to remove");
+    let mut at = &mut out;
+    for s in parents {
+        at = match (at, s) {
+            (toml::Value::Table(t), Step::Key(k)) => t.get_mut(k).expect("path exists"),
+            (toml::Value::Array(a), Step::Index(i)) => a.get_mut(*i).expect("path exists"),
+            _ => unreachable!("the path was walked on this document"),
+        };
+    }
+    match (at, last) {
+        (toml::Value::Table(t), Step::Key(k)) => {
+            t.remove(k);
+        }
+        (toml::Value::Array(a), Step::Index(i)) => {
+            a.remove(*i);
+        }
+        _ => unreachable!("the path was walked on this document"),
+    }
+    out
+}
+
+/// The key path of the value a schema error is about (`data.unit`, `classifiers[1].alpha`,
+/// `features[0].extractors[1].bogus`), or `None` when the error belongs to no single value (a missing field) or the
+/// text is not TOML.
+///
+/// serde reads a tagged table (`[data]`, each `[[classifiers]]` block, each extractor) whole before it knows its
+/// type, so the parser's span for an error inside one covers the table, or for an array of tables the first
+/// block: the line of a header, not of the key. This finds the key by asking the schema itself, through `fails`
+/// (the error message the schema gives a document, `None` when it accepts it): walking down from the root, the
+/// culprit child is the first whose removal changes the error (serde's derived readers stop at the first bad value
+/// and check for missing fields only at the end, so removing any other child leaves the error as it was). It knows
+/// nothing of the schema's sections, so every table and array of tables, present or added later, is located alike.
+pub(crate) fn schema_culprit(
+    text: &str,
+    fails: impl Fn(toml::Value) -> Option<String>,
+) -> Option<String> {
+    let doc = toml::Value::Table(toml::from_str::<toml::Table>(text).ok()?);
+    let original = fails(doc.clone())?;
+    let unknown_variant = original.starts_with("unknown variant");
+    let mut steps: Vec<Step> = Vec::new();
+    let mut here = &doc;
+    loop {
+        let mut children: Vec<Step> = match here {
+            toml::Value::Table(t) => {
+                let (tags, keys): (Vec<&String>, Vec<&String>) =
+                    t.keys().partition(|k| TAG_KEYS.contains(&k.as_str()));
+                let tags = tags.into_iter().filter(|_| unknown_variant);
+                keys.into_iter()
+                    .chain(tags)
+                    .map(|k| Step::Key(k.clone()))
+                    .collect()
+            }
+            toml::Value::Array(a) => (0..a.len()).map(Step::Index).collect(),
+            _ => break,
+        };
+        children.truncate(MAX_CHILDREN_TRIED);
+        let found = children.into_iter().find(|c| {
+            let mut trial = steps.clone();
+            trial.push(c.clone());
+            fails(without(&doc, &trial)).as_deref() != Some(original.as_str())
+        });
+        let Some(c) = found else {
+            break;
+        };
+        here = child(here, &c).expect("a child of this value");
+        steps.push(c);
+    }
+    (!steps.is_empty()).then(|| path_text(&steps))
+}
+
 /// Turns a key path into the `file:line` of its value, from the spans the TOML parser recorded.
 pub(crate) struct Locator<'a> {
     pub(crate) origin: String,

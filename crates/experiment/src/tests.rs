@@ -151,8 +151,9 @@ fn bad_lists_to_tune_are_refused_at_their_line_with_the_index() {
     for (src, at, want) in cases {
         let (line, err) = line_of(&src);
         assert!(err.contains(want), "wanted '{want}' in: {err}");
+        // An extractor's error is at the extractor's own line, not at the feature set's `name`.
         let expected = if at == "extractors" {
-            line_starting(&src, "name = \"words\"")
+            line_starting(&src, "extractors = [")
         } else {
             line_starting(&src, at)
         };
@@ -309,14 +310,15 @@ fn feature_and_tree_sizes_are_bounded_but_real_values_pass() {
         )
     };
     let cases = [
+        // An extractor's error is at the extractor, not at the feature set's name.
         (
             words("max_features = 2000000000"),
-            "name = \"words\"",
+            "extractors = [",
             "1..=1000000000",
         ),
         (
             words("min_df = 2000000000"),
-            "name = \"words\"",
+            "extractors = [",
             "1..=1000000000",
         ),
         (tree("max_depth = 100000"), "max_depth", "1..=10000"),

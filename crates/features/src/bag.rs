@@ -187,7 +187,10 @@ impl BagOptions {
             return Err(FeatureError::InvalidParam {
                 extractor: what.into(),
                 param: "max_df".into(),
-                message: format!("must be in (0, 1], got {}", self.max_df),
+                message: format!(
+                    "must be in (0, 1], got {}",
+                    stance_core::diag::number(self.max_df)
+                ),
             });
         }
         if self.max_features == Some(0) {
@@ -374,6 +377,28 @@ impl FittedBag {
                 .map(|(i, t)| (t.clone(), i as u32))
                 .collect()
         })
+    }
+
+    /// Whether the vocabulary agrees with itself: one idf per term when weighting is tf-idf (and none otherwise),
+    /// a column count that fits the column indices, valid options. Returns what is wrong.
+    pub fn check(&self) -> Result<(), String> {
+        if self.terms.len() > u32::MAX as usize {
+            return Err(format!(
+                "{} terms is more than a bag can index",
+                self.terms.len()
+            ));
+        }
+        match (&self.idf, self.opts.weighting == Weighting::Tfidf) {
+            (Some(idf), true) if idf.len() == self.terms.len() => Ok(()),
+            (None, false) => Ok(()),
+            (Some(idf), _) => Err(format!(
+                "{} idf values for {} terms (weighting {:?})",
+                idf.len(),
+                self.terms.len(),
+                self.opts.weighting
+            )),
+            (None, true) => Err("weighting is tfidf but there are no idf values".into()),
+        }
     }
 
     /// The learned terms, in column order.

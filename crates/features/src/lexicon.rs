@@ -97,6 +97,37 @@ impl Lexicon {
         Ok(Lexicon { cues, stances })
     }
 
+    /// Whether the compiled form is the one [`Lexicon::parse`] makes of the cues (a model file holds both): every
+    /// pattern compiled from its text, non-empty, and the stances those of the cues in first-seen order.
+    fn check(&self) -> Result<(), String> {
+        let mut stances: Vec<&String> = Vec::new();
+        for (cue, compiled) in &self.cues {
+            let again: Vec<Vec<String>> = cue
+                .pattern
+                .split_whitespace()
+                .map(|tok| tok.split('|').map(|a| a.to_lowercase()).collect())
+                .collect();
+            if compiled.is_empty()
+                || *compiled != again
+                || compiled.iter().flatten().any(|a| a.is_empty())
+            {
+                return Err(format!(
+                    "cue '{}' is not compiled from its pattern",
+                    stance_core::diag::excerpt(&cue.pattern)
+                ));
+            }
+            if !stances.contains(&&cue.stance) {
+                stances.push(&cue.stance);
+            }
+        }
+        if stances.len() != self.stances.len()
+            || stances.iter().zip(&self.stances).any(|(a, b)| *a != b)
+        {
+            return Err("its stances are not those of its cues".into());
+        }
+        Ok(())
+    }
+
     /// The built-in lexicon.
     pub fn builtin() -> Lexicon {
         Lexicon::parse(BUILTIN_LEXICON, "src/features/stance_cues.toml")
@@ -144,7 +175,7 @@ fn rest_matches(
     if k == pat.len() {
         return true;
     }
-    (from..words.len().min(from + gap + 1))
+    (from..words.len().min(from.saturating_add(gap).saturating_add(1)))
         .any(|i| token_matches(&pat[k], &words[i].0) && rest_matches(pat, k + 1, words, i + 1, gap))
 }
 
@@ -196,6 +227,13 @@ impl LexiconCues {
 }
 
 impl DenseSource for LexiconCues {
+    fn check(&self) -> Result<(), String> {
+        self.lex.check()?;
+        if LexiconCues::new(self.lex.clone(), self.per_cue).names != self.names {
+            return Err("its column names are not those of its cues".into());
+        }
+        Ok(())
+    }
     fn n_features(&self) -> usize {
         self.names.len()
     }

@@ -224,6 +224,12 @@ pub trait FittedExtractor: Send + Sync + Debug {
     }
     /// A copy in the closed form model files store ([`SavedExtractor`]).
     fn to_saved(&self) -> SavedExtractor;
+    /// Whether the fitted state agrees with itself (settings valid, per-column lists as long as the columns), as
+    /// a fit leaves it; a model file is checked with this before use, so an edited one is refused, not indexed out
+    /// of bounds. Returns what is wrong.
+    fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// One fitted extractor in the closed form model files store (`stance train`), tagged by its type as in experiment
@@ -255,6 +261,20 @@ pub enum SavedExtractor {
 }
 
 impl SavedExtractor {
+    /// The type as experiment files write it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SavedExtractor::WordNgrams(_) => "word-ngrams",
+            SavedExtractor::CharNgrams(_) => "char-ngrams",
+            SavedExtractor::Lexicon(_) => "lexicon",
+            SavedExtractor::Negation(_) => "negation",
+            SavedExtractor::Shape(_) => "shape",
+            SavedExtractor::Encoder(_) => "encoder",
+            SavedExtractor::Vectors(_) => "vectors",
+            SavedExtractor::WordVectors(_) => "word-vectors",
+        }
+    }
+
     /// The extractor as the feature set uses it.
     pub fn into_fitted(self) -> Box<dyn FittedExtractor> {
         match self {
@@ -478,8 +498,14 @@ pub struct FeatureSetSpec {
 impl FeatureSetSpec {
     /// Validates every extractor once (every value of a list of values to tune over).
     pub fn check(&self) -> Result<FeatureSet, FeatureError> {
+        self.check_at().map_err(|(_, e)| e)
+    }
+
+    /// [`check`](Self::check), with the position in `extractors` of the extractor an error is about (`None` when
+    /// it is about the set: no extractors, `mask_holders`), so an experiment file can name that extractor's line.
+    pub fn check_at(&self) -> Result<FeatureSet, (Option<usize>, FeatureError)> {
         if self.extractors.is_empty() {
-            return Err(FeatureError::EmptyFeatureSet(self.name.clone()));
+            return Err((None, FeatureError::EmptyFeatureSet(self.name.clone())));
         }
         if self.mask_holders {
             if let Some(ExtractorSpec::Vectors(v)) = self
@@ -487,7 +513,7 @@ impl FeatureSetSpec {
                 .iter()
                 .find(|e| matches!(e, ExtractorSpec::Vectors(_)))
             {
-                return Err(FeatureError::InvalidParam {
+                return Err((None, FeatureError::InvalidParam {
                     extractor: "vectors".into(),
                     param: "mask_holders".into(),
                     message: format!(
@@ -495,13 +521,14 @@ impl FeatureSetSpec {
                          mask_holders = false or put the vectors in a feature set of their own",
                         v.path.display()
                     ),
-                });
+                }));
             }
         }
         let extractors = self
             .extractors
             .iter()
-            .map(ExtractorSpec::check)
+            .enumerate()
+            .map(|(j, e)| e.check().map_err(|err| (Some(j), err)))
             .collect::<Result<Vec<_>, _>>()?;
         let (grid, candidates) = self.candidates()?;
         Ok(FeatureSet {
@@ -516,7 +543,9 @@ impl FeatureSetSpec {
     /// (the first listed parameter varies slowest), with its setting (`ngram=[1,2], max_features=1000`).
     /// Parameters are named bare when one extractor lists values, else `word-ngrams#1.ngram` (kind and position).
     #[allow(clippy::type_complexity)]
-    fn candidates(&self) -> Result<(Vec<ParamGrid>, Vec<(String, FeatureSet)>), FeatureError> {
+    fn candidates(
+        &self,
+    ) -> Result<(Vec<ParamGrid>, Vec<(String, FeatureSet)>), (Option<usize>, FeatureError)> {
         let axes: Vec<(usize, &'static str, Vec<String>)> = self
             .extractors
             .iter()
@@ -541,18 +570,24 @@ impl FeatureSetSpec {
                 values: v.clone(),
             })
             .collect();
-        let total: usize = axes.iter().map(|a| a.2.len()).product();
-        if total > MAX_GRID {
-            return Err(FeatureError::InvalidParam {
-                extractor: self.extractors[axes[0].0].kind().into(),
-                param: grid[0].param.clone(),
-                message: format!(
-                    "the lists of feature set '{}' make {total} combinations to tune, more than {MAX_GRID}; \
-                     shorten them",
-                    self.name
-                ),
-            });
-        }
+        let total = stance_core::tunable::candidates(axes.iter().map(|a| a.2.len()))
+            .filter(|&t| t <= MAX_GRID);
+        let Some(total) = total else {
+            let made = stance_core::tunable::candidates(axes.iter().map(|a| a.2.len()))
+                .map_or_else(|| "more".to_string(), |t| t.to_string());
+            return Err((
+                Some(axes[0].0),
+                FeatureError::InvalidParam {
+                    extractor: self.extractors[axes[0].0].kind().into(),
+                    param: axes[0].1.into(),
+                    message: format!(
+                        "the lists of feature set '{}' make {made} combinations to tune, more than {MAX_GRID}; \
+                         shorten them",
+                        self.name
+                    ),
+                },
+            ));
+        };
         let mut candidates = Vec::with_capacity(total);
         for n in 0..total {
             // Mixed-radix digits of n, last axis fastest.
@@ -571,7 +606,8 @@ impl FeatureSetSpec {
             let extractors = spec
                 .extractors
                 .iter()
-                .map(ExtractorSpec::check)
+                .enumerate()
+                .map(|(j, e)| e.check().map_err(|err| (Some(j), err)))
                 .collect::<Result<Vec<_>, _>>()?;
             candidates.push((
                 setting.join(", "),
@@ -587,9 +623,7 @@ impl FeatureSetSpec {
     }
 }
 
-/// The most combinations one feature set's lists (or one classifier's list) may make: each is fitted on every
-/// inner fold of every outer fold.
-pub const MAX_GRID: usize = 100;
+pub use stance_core::tunable::MAX_GRID;
 
 /// A validated feature set: the only thing that can be fitted.
 #[derive(Debug, Clone, PartialEq)]
@@ -967,6 +1001,22 @@ impl FittedFeatureSet {
     /// The feature set's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Whether every extractor's fitted state agrees with itself ([`FittedExtractor::check`]); what is wrong,
+    /// naming the extractor, when not.
+    pub fn check(&self) -> Result<(), String> {
+        for (j, e) in self.extractors.iter().enumerate() {
+            e.check().map_err(|why| {
+                format!(
+                    "extractor {} ({}) of feature set '{}': {why}",
+                    j + 1,
+                    e.to_saved().kind(),
+                    self.name
+                )
+            })?;
+        }
+        Ok(())
     }
 
     /// Total number of columns.

@@ -86,6 +86,10 @@ pub trait TermSource: Clone + Debug + PartialEq + Send + Sync + 'static {
     fn feature_name(term: &str) -> String;
     /// The fitted extractor in the closed form model files store.
     fn saved(fitted: FittedTerms<Self>) -> SavedExtractor;
+    /// Whether the settings are valid (a model file may hold any), as `check` at validation requires.
+    fn check_source(&self) -> Result<(), FeatureError> {
+        Ok(())
+    }
 }
 
 /// The settings that decide a word n-gram's terms: the whole validated table, as model files store it.
@@ -156,6 +160,12 @@ impl<S: TermSource> CheckedBag<S> {
 }
 
 impl<S: TermSource> FittedExtractor for FittedTerms<S> {
+    fn check(&self) -> Result<(), String> {
+        self.source
+            .check_source()
+            .map_err(|e| stance_core::errors::chain(&e))?;
+        self.bag.check()
+    }
     fn to_saved(&self) -> SavedExtractor {
         S::saved(self.clone())
     }
@@ -192,6 +202,9 @@ impl WordNgramParams {
 }
 
 impl TermSource for WordTerms {
+    fn check_source(&self) -> Result<(), FeatureError> {
+        self.params.check().map(drop)
+    }
     fn terms(&self, doc: &Prepared) -> Vec<String> {
         let p = &self.params;
         let words: Vec<String> = doc
@@ -286,6 +299,9 @@ impl CharTerms {
 }
 
 impl TermSource for CharTerms {
+    fn check_source(&self) -> Result<(), FeatureError> {
+        self.params.check().map(drop)
+    }
     fn terms(&self, doc: &Prepared) -> Vec<String> {
         self.terms_of_text(&doc.text)
     }

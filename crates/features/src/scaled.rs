@@ -55,6 +55,10 @@ impl MaxAbsScaler {
 /// A validated dense extractor (what `check` returns): its columns and their raw values for one document. Only it
 /// can [`fit`](DenseSource::fit).
 pub trait DenseSource: Clone + Debug + Send + Sync + Sized + 'static {
+    /// Whether the settings agree with themselves (a model file may hold anything); what is wrong when not.
+    fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
     /// Number of columns.
     fn n_features(&self) -> usize;
     /// Readable name of column `j`.
@@ -86,6 +90,14 @@ pub struct Scaled<E> {
 }
 
 impl<E: DenseSource> FittedExtractor for Scaled<E> {
+    fn check(&self) -> Result<(), String> {
+        self.source.check()?;
+        let (n, scales) = (self.source.n_features(), self.scaler.scale.len());
+        if n != scales {
+            return Err(format!("{scales} column scales for {n} columns"));
+        }
+        Ok(())
+    }
     fn to_saved(&self) -> SavedExtractor {
         E::saved(self.clone())
     }

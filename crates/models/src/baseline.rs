@@ -28,6 +28,20 @@ pub fn priors(y: &[usize], n_classes: usize) -> Vec<f64> {
     p
 }
 
+/// A training prior over `n_classes` classes (what ties are broken by, and baselines predict), or what is wrong.
+pub(crate) fn check_prior(prior: &[f64], n_classes: usize) -> Result<(), String> {
+    if prior.len() != n_classes {
+        return Err(format!(
+            "its class prior has {} entries for {n_classes} classes",
+            prior.len()
+        ));
+    }
+    if prior.iter().any(|p| !(p.is_finite() && *p >= 0.0)) {
+        return Err("its class prior holds a value that is not a share in [0, 1]".into());
+    }
+    Ok(())
+}
+
 /// The fitted majority baseline: the training class frequencies.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Majority {
@@ -39,6 +53,18 @@ pub fn fit_majority(y: &[usize], n_classes: usize) -> Box<dyn FittedClassifier> 
     Box::new(Majority {
         priors: priors(y, n_classes),
     })
+}
+
+impl Majority {
+    pub(crate) fn check_shape(&self, n_classes: usize) -> Result<(), String> {
+        check_prior(&self.priors, n_classes)
+    }
+}
+
+impl Stratified {
+    pub(crate) fn check_shape(&self, n_classes: usize) -> Result<(), String> {
+        check_prior(&self.priors, n_classes)
+    }
 }
 
 impl FittedClassifier for Majority {

@@ -79,6 +79,13 @@ pub(super) fn fit(
     }))
 }
 
+impl FittedNb {
+    pub(crate) fn check_shape(&self, n_features: usize, n_classes: usize) -> Result<(), String> {
+        self.model.check_shape(n_features, n_classes)?;
+        crate::baseline::check_prior(&self.prior, n_classes)
+    }
+}
+
 impl FittedClassifier for FittedNb {
     fn to_saved(&self) -> SavedClassifier {
         SavedClassifier::NaiveBayes(self.clone())

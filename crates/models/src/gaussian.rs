@@ -48,7 +48,10 @@ impl GaussianNbParams {
             Err(ModelError::InvalidParam {
                 classifier: name.into(),
                 param: "var_smoothing".into(),
-                message: format!("must be in [0, 1], got {}", self.var_smoothing),
+                message: format!(
+                    "must be in [0, 1], got {}",
+                    stance_core::diag::number(self.var_smoothing)
+                ),
             })
         }
     }
@@ -132,6 +135,26 @@ pub(super) fn fit(
 }
 
 impl FittedGaussianNb {
+    pub(crate) fn check_shape(&self, n_features: usize, n_classes: usize) -> Result<(), String> {
+        let want = (n_classes, n_features);
+        if self.theta.dim() != want || self.var.dim() != want {
+            return Err(format!(
+                "its means are {:?} and variances {:?}, but {n_classes} classes × {n_features} features are needed",
+                self.theta.dim(),
+                self.var.dim()
+            ));
+        }
+        if self.present.is_empty() || self.log_prior.len() != self.present.len() {
+            return Err(format!(
+                "it lists {} trained classes with {} log-priors",
+                self.present.len(),
+                self.log_prior.len()
+            ));
+        }
+        crate::linear::check_class_list("its list of trained classes", &self.present, n_classes)?;
+        crate::baseline::check_prior(&self.prior, n_classes)
+    }
+
     /// Class probabilities, rows × classes (0 for absent classes).
     pub fn predict_proba(&self, x: FeatureView<'_>) -> Array2<f64> {
         let n_classes = self.theta.nrows();

@@ -291,6 +291,22 @@ impl SavedClassifier {
         }
     }
 
+    /// Whether this model fits `n_features` feature columns and `n_classes` classes, as the model file around it
+    /// declares them: every shape, class index, prior and tree split that prediction and explanation index by.
+    /// A file whose sha256 was recomputed after an edit (a cut coefficient vector, a class list of the wrong
+    /// length) is refused with what is wrong instead of panicking later. Returns what is wrong.
+    pub fn check_shape(&self, n_features: usize, n_classes: usize) -> Result<(), String> {
+        match self {
+            SavedClassifier::Logistic(m) => m.check_shape(n_features, n_classes),
+            SavedClassifier::NaiveBayes(m) => m.check_shape(n_features, n_classes),
+            SavedClassifier::LinearSvm(m) => m.check_shape(n_features, n_classes),
+            SavedClassifier::DecisionTree(m) => m.check_shape(n_features, n_classes),
+            SavedClassifier::GaussianNb(m) => m.check_shape(n_features, n_classes),
+            SavedClassifier::Majority(m) => m.check_shape(n_classes),
+            SavedClassifier::StratifiedRandom(m) => m.check_shape(n_classes),
+        }
+    }
+
     /// The deepest decision tree's depth (root = 0); 0 for the other models.
     pub fn tree_depth(&self) -> usize {
         match self {
@@ -414,6 +430,17 @@ impl ClassifierSpec {
             ClassifierSpec::Majority(_) | ClassifierSpec::StratifiedRandom(_) => {}
         }
         let (grid, candidates) = match self.tuned_param() {
+            Some((param, values)) if values.len() > stance_core::tunable::MAX_GRID => {
+                return Err(ModelError::InvalidParam {
+                    classifier: name,
+                    param: param.into(),
+                    message: format!(
+                        "lists {} values to tune, more than {}; shorten the list",
+                        values.len(),
+                        stance_core::tunable::MAX_GRID
+                    ),
+                })
+            }
             Some((param, values)) => {
                 let candidates = (0..values.len())
                     .map(|i| {

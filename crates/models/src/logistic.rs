@@ -73,7 +73,10 @@ impl LogisticParams {
         if !(self.gradient_tolerance.is_finite() && self.gradient_tolerance > 0.0) {
             return Err(bad(
                 "gradient_tolerance",
-                format!("must be > 0, got {}", self.gradient_tolerance),
+                format!(
+                    "must be > 0, got {}",
+                    stance_core::diag::number(self.gradient_tolerance)
+                ),
             ));
         }
         Ok(())
@@ -108,6 +111,13 @@ pub(super) fn fit(
         model,
         prior: priors(y, n_classes),
     }))
+}
+
+impl FittedLogistic {
+    pub(crate) fn check_shape(&self, n_features: usize, n_classes: usize) -> Result<(), String> {
+        self.model.check_shape(n_features, n_classes)?;
+        crate::baseline::check_prior(&self.prior, n_classes)
+    }
 }
 
 impl FittedClassifier for FittedLogistic {

@@ -62,7 +62,10 @@ impl SvmParams {
             })
             .map_err(|(param, message)| bad(&param, message))?;
         if !(self.tol.is_finite() && self.tol > 0.0) {
-            return Err(bad("tol", format!("must be > 0, got {}", self.tol)));
+            return Err(bad(
+                "tol",
+                format!("must be > 0, got {}", stance_core::diag::number(self.tol)),
+            ));
         }
         if self.max_iterations == 0 || self.max_iterations > 100_000 {
             return Err(bad(
@@ -105,6 +108,13 @@ pub(super) fn fit(
         model,
         prior: priors(y, n_classes),
     }))
+}
+
+impl FittedSvm {
+    pub(crate) fn check_shape(&self, n_features: usize, n_classes: usize) -> Result<(), String> {
+        self.model.check_shape(n_features, n_classes)?;
+        crate::baseline::check_prior(&self.prior, n_classes)
+    }
 }
 
 impl FittedClassifier for FittedSvm {

@@ -56,6 +56,16 @@ pub struct TreeParams {
     pub criterion: Criterion,
 }
 
+/// An `f32` parameter as the experiment file writes it (`nan`, `inf`), else as `f32` prints it (`1.5`, not the
+/// `1.5000000xx` of its `f64` widening).
+fn shown(v: f32) -> String {
+    if v.is_finite() {
+        v.to_string()
+    } else {
+        stance_core::diag::number(f64::from(v))
+    }
+}
+
 /// Largest `max_depth`: a tree on a billion rows is at most ~30 levels deep when balanced; 10,000 allows any
 /// real tree while refusing a mistyped one that would only deepen recursion.
 const MAX_DEPTH: usize = 10_000;
@@ -95,7 +105,7 @@ impl TreeParams {
                 "min_samples_split",
                 format!(
                     "must be in [1, {MAX_SAMPLES:e}], got {}",
-                    self.min_samples_split
+                    shown(self.min_samples_split)
                 ),
             ));
         }
@@ -106,7 +116,7 @@ impl TreeParams {
                 "min_samples_leaf",
                 format!(
                     "must be in [1, {MAX_SAMPLES:e}], got {}",
-                    self.min_samples_leaf
+                    shown(self.min_samples_leaf)
                 ),
             ));
         }
@@ -292,7 +302,64 @@ impl FittedClassifier for FittedTree {
     }
 }
 
+impl BinaryTree {
+    /// Every split reads a column below `n_features`, and linfa's own column count (what its importances are
+    /// sized by, and indexed with every split's column) is `n_features`.
+    fn check_shape(&self, n_features: usize) -> Result<(), String> {
+        let declared = serde_json::to_value(&self.tree)
+            .ok()
+            .and_then(|v| v.get("num_features").and_then(serde_json::Value::as_u64));
+        if declared != Some(n_features as u64) {
+            return Err(format!(
+                "a tree says it splits {} features, the file {n_features}",
+                declared.map_or_else(|| "an unknown number of".into(), |n| n.to_string())
+            ));
+        }
+        if let Some(n) = self
+            .tree
+            .iter_nodes()
+            .find(|n| !n.is_leaf() && n.split().0 >= n_features)
+        {
+            return Err(format!(
+                "a tree splits on feature {} of {n_features}",
+                n.split().0
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl FittedTree {
+    pub(crate) fn check_shape(&self, n_features: usize, n_classes: usize) -> Result<(), String> {
+        if self.n_classes != n_classes {
+            return Err(format!(
+                "the tree says {} classes, the file {n_classes}",
+                self.n_classes
+            ));
+        }
+        crate::baseline::check_prior(&self.prior, n_classes)?;
+        match &self.inner {
+            Inner::Binary { tree, neg, pos } => {
+                if *neg >= n_classes || *pos >= n_classes || neg == pos {
+                    return Err(format!(
+                        "the binary tree's classes ({neg} and {pos}) do not fit {n_classes} classes"
+                    ));
+                }
+                tree.check_shape(n_features)
+            }
+            Inner::OneVsRest(trees) => {
+                if trees.is_empty() {
+                    return Err("it holds no tree".into());
+                }
+                let classes: Vec<usize> = trees.iter().map(|(c, _)| *c).collect();
+                crate::linear::check_class_list("a tree", &classes, n_classes)?;
+                trees
+                    .iter()
+                    .try_for_each(|(_, t)| t.check_shape(n_features))
+            }
+        }
+    }
+
     /// The deepest training leaf's depth (root = 0) over every tree: nesting a model file must be able to read.
     pub fn depth(&self) -> usize {
         let deepest = |t: &BinaryTree| t.leaves.keys().map(Vec::len).max().unwrap_or(0);

@@ -371,15 +371,29 @@ pub fn load(path: &Path) -> Result<LoadedModel, ModelFileError> {
     from_bytes(&bytes, path)
 }
 
+/// Whether serde_json's `line`:`column` (1-based, counting bytes) is the last byte of `bytes`.
+fn at_end(bytes: &[u8], line: usize, column: usize) -> bool {
+    let lines = 1 + bytes.iter().filter(|&&b| b == b'\n').count();
+    let last = bytes.len() - bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    line == lines && column >= last
+}
+
 /// Reads a model file's bytes; `path` names it in messages.
 pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<LoadedModel, ModelFileError> {
     let p = || path.to_path_buf();
     let head: Head = serde_json::from_slice(bytes).map_err(|e| match e.classify() {
-        serde_json::error::Category::Eof => ModelFileError::Truncated {
-            path: p(),
-            line: e.line(),
-            column: e.column(),
-        },
+        // A file cut in the middle of a number or a literal fails as a syntax error at its last byte, not as an
+        // end of input: still a truncation.
+        serde_json::error::Category::Eof | serde_json::error::Category::Syntax
+            if e.classify() == serde_json::error::Category::Eof
+                || at_end(bytes, e.line(), e.column()) =>
+        {
+            ModelFileError::Truncated {
+                path: p(),
+                line: e.line(),
+                column: e.column(),
+            }
+        }
         _ => ModelFileError::NotJson {
             path: p(),
             source: e,
@@ -432,6 +446,35 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<LoadedModel, ModelFileErr
             message: "its class list or feature count disagrees with its fitted state".into(),
         });
     }
+    // A sealed file is one `stance train` wrote, or one edited and re-sealed: check what prediction will index
+    // by, so an inconsistent file is refused here rather than panicking (or predicting nonsense) later.
+    let damaged = |field: &str, why: String| ModelFileError::Damaged {
+        path: p(),
+        message: format!("{field}: {why}"),
+    };
+    if info.classes.len() < 2 {
+        return Err(damaged(
+            "model.info.classes",
+            format!(
+                "{} class(es); a model separates at least two",
+                info.classes.len()
+            ),
+        ));
+    }
+    if let Some(f) = &features {
+        f.check().map_err(|why| damaged("model.features", why))?;
+    }
+    classifier
+        .check_shape(n_features, info.classes.len())
+        .map_err(|why| {
+            damaged(
+                "model.classifier",
+                format!(
+                    "{why} (model.info says {} classes and {n_features} features)",
+                    info.classes.len()
+                ),
+            )
+        })?;
     let model = classifier.into_fitted();
     let explanation = model.explain();
     Ok(LoadedModel {
@@ -696,3 +739,6 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod fuzz_tests;

@@ -32,6 +32,12 @@ pub enum SubmissionError {
          from it; re-run with fewer repeats or configurations"
     )]
     PredictionsOmitted,
+    /// The configuration holds no predictions at all (an edited report).
+    #[error(
+        "configuration '{0}' has no out-of-fold predictions in report.json (an edited or damaged report), so no \
+         submission can be made from it; re-run the experiment"
+    )]
+    NoPredictions(String),
 }
 
 /// Which column of the file.
@@ -84,6 +90,9 @@ pub fn submission(
 ) -> Result<String, SubmissionError> {
     if report.predictions_omitted {
         return Err(SubmissionError::PredictionsOmitted);
+    }
+    if config.predictions.is_empty() {
+        return Err(SubmissionError::NoPredictions(config.id.clone()));
     }
     let classes = &report.data.classes;
     let oof = OutOfFold::new(config.predictions.clone(), classes.len());

@@ -5,11 +5,22 @@ use stance_eval::oof::OutOfFold;
 
 use crate::RunReport;
 
-/// Checks what the gate indexes by: every prediction list covers every item, and every class index (gold or
-/// predicted) names one of the baseline's classes.
+/// Checks what the gate, `stance diff` and `stance submission` index by: at least two classes and one item, every
+/// prediction list covers every item, and every class index (gold or predicted) and probability list fits the
+/// report's classes.
 pub fn consistency(r: &RunReport) -> Result<(), String> {
     let k = r.data.classes.len();
     let n = r.run.items.len();
+    if k < 2 {
+        return Err(format!(
+            "it lists {k} class(es) in data.classes; a run separates at least two"
+        ));
+    }
+    if n == 0 {
+        return Err(
+            "it has no items: the run evaluated nothing, so there is nothing to compare".into(),
+        );
+    }
     if let Some(item) = r.run.items.iter().find(|i| i.gold >= k) {
         return Err(format!(
             "item '{}' has gold class index {} but there are {k} classes",
@@ -30,6 +41,20 @@ pub fn consistency(r: &RunReport) -> Result<(), String> {
                 .iter()
                 .enumerate()
                 .find_map(|(i, p)| p.as_ref().filter(|p| p.class >= k).map(|p| (i, p.class)));
+            let bad_proba = preds.iter().enumerate().find_map(|(i, p)| {
+                p.as_ref()
+                    .and_then(|p| p.proba.as_ref())
+                    .filter(|v| v.len() != k)
+                    .map(|v| (i, v.len()))
+            });
+            if let (None, Some((i, len))) = (bad, bad_proba) {
+                return Err(format!(
+                    "configuration '{}', repeat {}, item '{}': {len} class probabilities but there are {k} classes",
+                    c.id,
+                    rep + 1,
+                    r.run.items[i].id
+                ));
+            }
             if let Some((i, class)) = bad {
                 return Err(format!(
                     "configuration '{}', repeat {}, item '{}': predicted class index {class} but there are {k} \

@@ -355,6 +355,42 @@ impl RunReport {
         }
     }
 
+    /// The files the run read, as far as the report can tell: its experiment file and data (the seeds folder and
+    /// the gold labels, or the CSV), resolved as the run resolved them — against the experiment file's folder,
+    /// taken relative to the working directory (where the run was started, usually the project). Commands that
+    /// write beside a report (`stance submission --gold`, `stance diff --out`) check their outputs against these
+    /// too, so they never write over the data the report came from.
+    pub fn source_paths(&self) -> Vec<(String, PathBuf)> {
+        let source = &self.experiment.source;
+        let (file, base) = if source.starts_with('<') {
+            (None, PathBuf::from("experiments"))
+        } else {
+            let p = PathBuf::from(source);
+            let base = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+            (Some(p), base)
+        };
+        let mut out: Vec<(String, PathBuf)> = file
+            .into_iter()
+            .map(|p| ("the experiment file the report came from".to_string(), p))
+            .collect();
+        match &self.experiment.config.data {
+            stance_experiment::DataSpec::Gold(g) => {
+                out.push(("the seeds the report came from".into(), base.join(&g.seeds)));
+                out.push((
+                    "the gold labels the report came from".into(),
+                    base.join(&g.labels),
+                ));
+            }
+            stance_experiment::DataSpec::Csv(t) => {
+                out.push(("the data the report came from".into(), base.join(&t.path)));
+            }
+        }
+        out
+    }
+
     /// The majority-class baseline, when the run has one: the ranked one (so learning curves use the largest
     /// training fraction), else any. Decided by classifier type, never by name.
     pub fn majority_baseline(&self) -> Option<&ConfigResult> {

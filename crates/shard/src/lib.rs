@@ -47,6 +47,13 @@ pub const FORMAT: &str = "stance-shard";
 /// Version of the shard file layout; bumped on any incompatible change.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// Most shards a run may be split into, however the count is given (`--shard I/N`, the environment of `--shard
+/// auto`, a shard file): far above any job array's size, and low enough that listing missing shards stays cheap.
+pub const MAX_SHARDS: usize = 100_000;
+
+/// Missing shards named one by one in a message; the rest are counted.
+const MISSING_SHOWN: usize = 20;
+
 /// The environment variables `--shard auto` reads, in order of precedence: (index, count, what sets them).
 pub const ENV_SOURCES: [(&str, &str, &str); 3] = [
     (
@@ -162,8 +169,8 @@ pub enum ShardError {
     #[error(
         "missing shard(s) {} of {count} ({}); a merge needs every shard of the run: run the missing ones (stance \
          run EXPERIMENT --shard I/{count}) or find their files",
-        missing.iter().map(|i| format!("{i}/{count}")).collect::<Vec<_>>().join(", "),
-        missing.iter().map(|i| shard_file_name(ShardId { index: *i, count: *count })).collect::<Vec<_>>().join(", ")
+        shown(missing.iter().map(|i| format!("{i}/{count}")), missing.len()),
+        shown(missing.iter().map(|i| shard_file_name(ShardId { index: *i, count: *count })), missing.len())
     )]
     Missing {
         /// The shard count.
@@ -282,6 +289,33 @@ pub struct ShardFile {
     pub end: Trailer,
 }
 
+/// The first [`MISSING_SHOWN`] of `items`, then how many more there are.
+fn shown(items: impl Iterator<Item = String>, total: usize) -> String {
+    let mut out: Vec<String> = items.take(MISSING_SHOWN).collect();
+    if total > MISSING_SHOWN {
+        out.push(format!("… and {} more", total - MISSING_SHOWN));
+    }
+    out.join(", ")
+}
+
+/// What is wrong with shard `index` of `count`, or `None` when 1 ≤ count ≤ [`MAX_SHARDS`] and index < count.
+pub fn shard_problem(index: usize, count: usize) -> Option<String> {
+    if count == 0 {
+        return Some("COUNT must be at least 1".into());
+    }
+    if count > MAX_SHARDS {
+        return Some(format!(
+            "COUNT {count} is more than {MAX_SHARDS} shards; split the run into fewer"
+        ));
+    }
+    (index >= count).then(|| {
+        format!(
+            "INDEX counts from 0, so it must be below COUNT: 0/{count} … {}/{count}",
+            count - 1
+        )
+    })
+}
+
 /// `shard-<i>-of-<n>.json`.
 pub fn shard_file_name(shard: ShardId) -> String {
     format!("shard-{}-of-{}.json", shard.index, shard.count)
@@ -332,14 +366,8 @@ pub fn parse_spec(spec: &str) -> Result<ShardId, ShardError> {
         .trim()
         .parse()
         .map_err(|_| bad("COUNT must be a whole number (e.g. 0/4)"))?;
-    if count == 0 {
-        return Err(bad("COUNT must be at least 1"));
-    }
-    if index >= count {
-        return Err(bad(&format!(
-            "INDEX counts from 0, so it must be below COUNT: 0/{count} … {}/{count}",
-            count - 1
-        )));
+    if let Some(why) = shard_problem(index, count) {
+        return Err(bad(&why));
     }
     Ok(ShardId { index, count })
 }
@@ -393,6 +421,11 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<(ShardId, String
         };
         if count == 0 {
             return Err(ShardError::Env(format!("{count_var} must be at least 1")));
+        }
+        if count > MAX_SHARDS {
+            return Err(ShardError::Env(format!(
+                "{count_var}={count} is more than {MAX_SHARDS} shards; split the run into fewer"
+            )));
         }
         if index >= count {
             return Err(ShardError::Env(format!(
@@ -514,6 +547,35 @@ impl ShardFile {
             return Err(not_a_shard(format!(
                 "it says format {} version {}; re-run the shard with this harness",
                 file.format, file.format_version
+            )));
+        }
+        if let Some(why) = shard_problem(file.shard.index, file.shard.count) {
+            return Err(not_a_shard(format!(
+                "it says it is shard {} of {}, but {why}; the file was edited: re-run the shard",
+                file.shard.index, file.shard.count
+            )));
+        }
+        // The merge evaluates the text, so a text edited after the run (stale sha256) would report settings the
+        // predictions were not made with.
+        let text_sha = sha256_hex(file.experiment.text.as_bytes());
+        if text_sha != file.experiment.sha256 {
+            return Err(not_a_shard(format!(
+                "its experiment text has sha256 {text_sha}, but the file says {}: the text was edited after the \
+                 shard ran, so its predictions may come from other settings; re-run the shard",
+                file.experiment.sha256
+            )));
+        }
+        if let Some(w) = file.tasks.windows(2).find(|w| w[0] >= w[1]) {
+            return Err(not_a_shard(format!(
+                "its task list is not in ascending order without repeats (task {} before task {}); the file was \
+                 edited: re-run the shard",
+                w[0], w[1]
+            )));
+        }
+        if let Some(t) = file.tasks.iter().find(|&&t| t >= file.n_tasks) {
+            return Err(not_a_shard(format!(
+                "it lists task {t}, but says the run has {} tasks; the file was edited: re-run the shard",
+                file.n_tasks
             )));
         }
         let end = trailer(&file.outputs);
@@ -1045,7 +1107,18 @@ mod tests {
     fn specs_count_from_zero() {
         assert_eq!(parse_spec("0/1").unwrap(), id(0, 1));
         assert_eq!(parse_spec("2/3").unwrap(), id(2, 3));
-        for bad in ["3/3", "1/0", "a/2", "1", "-1/2", "1/2/3", ""] {
+        assert!(parse_spec("0/100000").is_ok());
+        for bad in [
+            "3/3",
+            "1/0",
+            "a/2",
+            "1",
+            "-1/2",
+            "1/2/3",
+            "",
+            "0/100001",
+            "0/1000000000000",
+        ] {
             let e = parse_spec(bad).unwrap_err().to_string();
             assert!(e.contains(&format!("'{bad}'")), "{bad}: {e}");
         }
@@ -1119,3 +1192,6 @@ mod tests {
         .contains("contiguous --array"));
     }
 }
+
+#[cfg(test)]
+mod fuzz_tests;

@@ -1,17 +1,19 @@
 //! # stance-testkit — what the workspace's tests share (a dev-dependency only, never part of the binary)
 //!
-//! * the byte-level edits every reader's fuzz test applies to a valid file ([`edit`], [`apply`]), and the case
+//! * the byte-level edits every reader's fuzz test applies to a valid file ([`edit`], [`apply`]), the JSON-level
+//!   ones the JSON readers' fuzz tests apply to a valid file's values ([`json_edit`], [`apply_json`]), and the case
 //!   count they all read from `STANCE_FUZZ_CASES` ([`cases`], [`config`]);
 //! * [`png_size`], a chart's size from its decoded PNG;
 //! * [`root`], the workspace root, for tests that read the project's own files (seeds, gold labels, experiments,
 //!   baselines): cargo runs each crate's tests in that crate's folder, not at the root.
 //!
-//! May use: proptest, png. Used by: the tests of every other crate.
+//! May use: proptest, png, serde_json. Used by: the tests of every other crate.
 #![deny(missing_docs)]
 
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
+use serde_json::Value;
 
 /// The workspace root (the folder holding `seeds/`, `labels/`, `experiments/`).
 pub fn root() -> PathBuf {
@@ -147,6 +149,129 @@ pub fn apply(base: &[u8], edits: &[Edit]) -> Vec<u8> {
                 v.splice(end..end, line);
             }
             _ => {}
+        }
+    }
+    v
+}
+
+/// A JSON value replacing another: wrong types, numbers at and beyond the edges (shapes and indices are
+/// numbers), odd strings, empty and short containers.
+pub fn replacement() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        Just(Value::Bool(true)),
+        Just(serde_json::json!(u64::MAX)),
+        Just(serde_json::json!(i64::MIN)),
+        Just(serde_json::json!(-1)),
+        Just(serde_json::json!(0)),
+        Just(serde_json::json!(1)),
+        Just(serde_json::json!(2)),
+        Just(serde_json::json!(3)),
+        Just(serde_json::json!(1e300)),
+        Just(serde_json::json!(0.5)),
+        Just(serde_json::json!("x")),
+        Just(serde_json::json!("")),
+        Just(serde_json::json!("é\u{202e}\u{0}")),
+        Just(serde_json::json!([])),
+        Just(serde_json::json!({})),
+        Just(serde_json::json!([0, 1, 99])),
+        Just(serde_json::json!(4)),
+        Just(serde_json::json!(100)),
+        Just(serde_json::json!(1e-300)),
+        Just(serde_json::json!([0.5, 0.5])),
+    ]
+}
+
+/// One JSON-level edit: the `at`-th node (in document order) is replaced, removed, truncated or duplicated.
+#[derive(Debug, Clone)]
+pub enum JsonEdit {
+    /// Replace the node with a value.
+    Replace(usize, Value),
+    /// Remove the node from its object or array.
+    Remove(usize),
+    /// Truncate an array node to `n % (len + 1)` elements.
+    Truncate(usize, usize),
+    /// Append a copy of an array node's first element.
+    DuplicateElement(usize),
+}
+
+/// A random [`JsonEdit`].
+pub fn json_edit() -> impl Strategy<Value = JsonEdit> {
+    prop_oneof![
+        3 => (any::<usize>(), replacement()).prop_map(|(a, v)| JsonEdit::Replace(a, v)),
+        2 => any::<usize>().prop_map(JsonEdit::Remove),
+        2 => (any::<usize>(), any::<usize>()).prop_map(|(a, n)| JsonEdit::Truncate(a, n)),
+        1 => any::<usize>().prop_map(JsonEdit::DuplicateElement),
+    ]
+}
+
+/// JSON pointers of every node under `v`, in document order.
+pub fn pointers(v: &Value, here: String, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, c) in m {
+                let p = format!("{here}/{}", k.replace('~', "~0").replace('/', "~1"));
+                out.push(p.clone());
+                pointers(c, p, out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, c) in a.iter().enumerate() {
+                let p = format!("{here}/{i}");
+                out.push(p.clone());
+                pointers(c, p, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `base` with `edits` applied in turn; each edit's index picks a node modulo the nodes of the value as it is then.
+pub fn apply_json(base: &Value, edits: &[JsonEdit]) -> Value {
+    let mut v = base.clone();
+    for e in edits {
+        let mut all = Vec::new();
+        pointers(&v, String::new(), &mut all);
+        if all.is_empty() {
+            break;
+        }
+        let at = |i: usize| all[i % all.len()].clone();
+        match e {
+            JsonEdit::Replace(i, new) => {
+                if let Some(slot) = v.pointer_mut(&at(*i)) {
+                    *slot = new.clone();
+                }
+            }
+            JsonEdit::Remove(i) => {
+                let p = at(*i);
+                let (parent, last) = p.rsplit_once('/').unwrap_or(("", ""));
+                match v.pointer_mut(parent) {
+                    Some(Value::Object(m)) => {
+                        m.remove(&last.replace("~1", "/").replace("~0", "~"));
+                    }
+                    Some(Value::Array(a)) => {
+                        if let Ok(i) = last.parse::<usize>() {
+                            if i < a.len() {
+                                a.remove(i);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            JsonEdit::Truncate(i, n) => {
+                if let Some(Value::Array(a)) = v.pointer_mut(&at(*i)) {
+                    let keep = n % (a.len() + 1);
+                    a.truncate(keep);
+                }
+            }
+            JsonEdit::DuplicateElement(i) => {
+                if let Some(Value::Array(a)) = v.pointer_mut(&at(*i)) {
+                    if let Some(first) = a.first().cloned() {
+                        a.push(first);
+                    }
+                }
+            }
         }
     }
     v

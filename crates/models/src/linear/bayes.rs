@@ -138,6 +138,23 @@ pub struct SparseNb {
 }
 
 impl SparseNb {
+    /// Whether the model fits `n_features` columns and `n_classes` classes: log-probabilities features × classes,
+    /// one prior per class, present classes in range (at least one).
+    pub(crate) fn check_shape(&self, n_features: usize, n_classes: usize) -> Result<(), String> {
+        let (rows, cols) = self.feature_log_prob.dim();
+        if (rows, cols) != (n_features, n_classes) || self.class_log_prior.len() != n_classes {
+            return Err(format!(
+                "its log-probabilities are {rows} × {cols} with {} class priors, but {n_features} features and \
+                 {n_classes} classes need {n_features} × {n_classes} and {n_classes}",
+                self.class_log_prior.len()
+            ));
+        }
+        if self.present.is_empty() {
+            return Err("it lists no class seen in training".into());
+        }
+        super::check_class_list("its list of trained classes", &self.present, n_classes)
+    }
+
     /// Joint log-likelihood `log P(x, c)` up to a row constant, rows × classes; `-inf` for absent classes.
     /// Negative test values are used as given (scikit-learn does the same at predict time).
     pub fn joint_log_likelihood(&self, x: FeatureView<'_>) -> Result<Array2<f64>, LinearError> {

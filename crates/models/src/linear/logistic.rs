@@ -104,6 +104,11 @@ pub struct SparseLogistic {
 }
 
 impl SparseLogistic {
+    /// See `Machines::check_shape`.
+    pub(crate) fn check_shape(&self, n_features: usize, n_classes: usize) -> Result<(), String> {
+        self.machines.check_shape(n_features, n_classes)
+    }
+
     /// Class probabilities, rows × classes, as scikit-learn's liblinear model: binary `σ(m)` and `1 − σ(m)`;
     /// one-vs-rest each class's `σ(m_c)` divided by their sum. Absent classes get 0.
     pub fn predict_proba(&self, x: FeatureView<'_>) -> Result<Array2<f64>, LinearError> {

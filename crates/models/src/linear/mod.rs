@@ -427,7 +427,63 @@ pub(crate) struct Machines {
     pub(crate) info: Vec<SolveInfo>,
 }
 
+/// Class indices that are in range and strictly ascending (what a fit produces), or what is wrong.
+pub(crate) fn check_class_list(
+    what: &str,
+    classes: &[usize],
+    n_classes: usize,
+) -> Result<(), String> {
+    if let Some(c) = classes.iter().find(|&&c| c >= n_classes) {
+        return Err(format!(
+            "{what} names class {c}, but the model has {n_classes} classes"
+        ));
+    }
+    if classes.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(format!(
+            "{what} is not in ascending class order without repeats"
+        ));
+    }
+    Ok(())
+}
+
 impl Machines {
+    /// Whether the machines fit `n_features` columns and `n_classes` classes: one coefficient row per machine of
+    /// `n_features + 1` weights (the intercept last), machine classes in range, and the binary case as a fit makes
+    /// it (one machine, a negative class apart from the positive one). What prediction and explanation index by.
+    pub(crate) fn check_shape(&self, n_features: usize, n_classes: usize) -> Result<(), String> {
+        if self.n_classes != n_classes || self.n_features != n_features {
+            return Err(format!(
+                "the classifier says {} classes and {} features, the file {n_classes} and {n_features}",
+                self.n_classes, self.n_features
+            ));
+        }
+        if self.positive.is_empty() {
+            return Err("the classifier has no machine".into());
+        }
+        check_class_list("a machine", &self.positive, n_classes)?;
+        match self.negative {
+            Some(neg)
+                if self.positive.len() != 1 || neg >= n_classes || neg == self.positive[0] =>
+            {
+                return Err(format!(
+                    "the binary machine's classes ({} and {neg}) do not fit {n_classes} classes",
+                    self.positive[0]
+                ))
+            }
+            _ => {}
+        }
+        let (rows, cols) = self.coef.dim();
+        if rows != self.positive.len() || Some(cols) != n_features.checked_add(1) {
+            return Err(format!(
+                "its coefficients are {rows} × {cols}, but {} machine(s) over {n_features} features need {} × {}",
+                self.positive.len(),
+                self.positive.len(),
+                n_features.saturating_add(1)
+            ));
+        }
+        Ok(())
+    }
+
     /// Fits one machine per positive class with `solve(labels ±1, machine index)`, in parallel: each solve owns
     /// its state (and RNG), so the result does not depend on scheduling.
     pub(crate) fn fit<F>(
@@ -613,7 +669,10 @@ pub(crate) fn check_positive(
         return Err(LinearError::InvalidParam {
             model,
             param,
-            message: format!("must be finite and > 0, got {v}"),
+            message: format!(
+                "must be finite and > 0, got {}",
+                stance_core::diag::number(v)
+            ),
         });
     }
     Ok(())

@@ -123,6 +123,13 @@ pub struct SparseSvm {
 
 shared_machine_api!(SparseSvm);
 
+impl SparseSvm {
+    /// See `Machines::check_shape`.
+    pub(crate) fn check_shape(&self, n_features: usize, n_classes: usize) -> Result<(), String> {
+        self.machines.check_shape(n_features, n_classes)
+    }
+}
+
 /// One binary machine by dual coordinate descent; returns the weights (features then bias).
 fn dual_cd<I: ColIndex>(
     rows: SvmRows<'_, I>,
