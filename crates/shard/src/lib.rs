@@ -543,41 +543,14 @@ impl ShardFile {
                 }
             }
         })?;
-        if file.format != FORMAT || file.format_version != FORMAT_VERSION {
-            return Err(not_a_shard(format!(
-                "it says format {} version {}; re-run the shard with this harness",
-                file.format, file.format_version
-            )));
-        }
-        if let Some(why) = shard_problem(file.shard.index, file.shard.count) {
-            return Err(not_a_shard(format!(
-                "it says it is shard {} of {}, but {why}; the file was edited: re-run the shard",
-                file.shard.index, file.shard.count
-            )));
-        }
-        // The merge evaluates the text, so a text edited after the run (stale sha256) would report settings the
-        // predictions were not made with.
-        let text_sha = sha256_hex(file.experiment.text.as_bytes());
-        if text_sha != file.experiment.sha256 {
-            return Err(not_a_shard(format!(
-                "its experiment text has sha256 {text_sha}, but the file says {}: the text was edited after the \
-                 shard ran, so its predictions may come from other settings; re-run the shard",
-                file.experiment.sha256
-            )));
-        }
-        if let Some(w) = file.tasks.windows(2).find(|w| w[0] >= w[1]) {
-            return Err(not_a_shard(format!(
-                "its task list is not in ascending order without repeats (task {} before task {}); the file was \
-                 edited: re-run the shard",
-                w[0], w[1]
-            )));
-        }
-        if let Some(t) = file.tasks.iter().find(|&&t| t >= file.n_tasks) {
-            return Err(not_a_shard(format!(
-                "it lists task {t}, but says the run has {} tasks; the file was edited: re-run the shard",
-                file.n_tasks
-            )));
-        }
+        check_header(
+            path,
+            (&file.format, file.format_version),
+            file.shard,
+            &file.experiment,
+            &file.tasks,
+            file.n_tasks,
+        )?;
         let end = trailer(&file.outputs);
         let listed: Vec<usize> = file.outputs.iter().map(|o| o.task).collect();
         if end != file.end || listed != file.tasks {
@@ -596,15 +569,14 @@ impl ShardFile {
     /// [`stream_outputs`].
     pub fn read_header(path: &Path) -> Result<ShardFile, ShardError> {
         let o: ShardOutline = parse_streamed(path, |de| ShardOutline::deserialize(de))?;
-        if o.format != FORMAT || o.format_version != FORMAT_VERSION {
-            return Err(ShardError::NotAShard {
-                path: path.to_path_buf(),
-                message: format!(
-                    "it says format {} version {}; re-run the shard with this harness",
-                    o.format, o.format_version
-                ),
-            });
-        }
+        check_header(
+            path,
+            (&o.format, o.format_version),
+            o.shard,
+            &o.experiment,
+            &o.tasks,
+            o.n_tasks,
+        )?;
         let end = Trailer {
             tasks: o.outputs.len(),
             predictions: o
@@ -641,6 +613,59 @@ impl ShardFile {
             end: o.end,
         })
     }
+}
+
+/// The checks of a shard file that need none of its outputs: this format and version, a shard id within bounds, an
+/// experiment text that matches its sha256, and a task list in ascending order within the run's tasks. Shared by
+/// [`ShardFile::read`] and the streamed [`ShardFile::read_header`], so both refuse the same files.
+fn check_header(
+    path: &Path,
+    format: (&str, u32),
+    shard: ShardId,
+    experiment: &ShardExperiment,
+    tasks: &[usize],
+    n_tasks: usize,
+) -> Result<(), ShardError> {
+    let not_a_shard = |message: String| ShardError::NotAShard {
+        path: path.to_path_buf(),
+        message,
+    };
+    if format.0 != FORMAT || format.1 != FORMAT_VERSION {
+        return Err(not_a_shard(format!(
+            "it says format {} version {}; re-run the shard with this harness",
+            format.0, format.1
+        )));
+    }
+    if let Some(why) = shard_problem(shard.index, shard.count) {
+        return Err(not_a_shard(format!(
+            "it says it is shard {} of {}, but {why}; the file was edited: re-run the shard",
+            shard.index, shard.count
+        )));
+    }
+    // The merge evaluates the text, so a text edited after the run (stale sha256) would report settings the
+    // predictions were not made with.
+    let text_sha = sha256_hex(experiment.text.as_bytes());
+    if text_sha != experiment.sha256 {
+        return Err(not_a_shard(format!(
+                "its experiment text has sha256 {text_sha}, but the file says {}: the text was edited after the \
+                 shard ran, so its predictions may come from other settings; re-run the shard",
+                experiment.sha256
+            )));
+    }
+    if let Some(w) = tasks.windows(2).find(|w| w[0] >= w[1]) {
+        return Err(not_a_shard(format!(
+                "its task list is not in ascending order without repeats (task {} before task {}); the file was \
+                 edited: re-run the shard",
+                w[0], w[1]
+            )));
+    }
+    if let Some(t) = tasks.iter().find(|&&t| t >= n_tasks) {
+        return Err(not_a_shard(format!(
+                "it lists task {t}, but says the run has {} tasks; the file was edited: re-run the shard",
+                n_tasks
+            )));
+    }
+    Ok(())
 }
 
 /// A task output's outline, for checking a shard file without holding its predictions: its task and the number
