@@ -3,10 +3,10 @@
 //!
 //! A system gives its predictions one of two ways:
 //!
-//! * `predictions = "file.csv"` ([`predictions`]): `id,predicted[,p_<class>…]`, one row per item, read and
+//! * `predictions = "file.csv"` (module `predictions`): `id,predicted[,p_<class>…]`, one row per item, read and
 //!   checked when the data is loaded ([`Experiment::load_data`]), so a bad file stops a run before anything is
 //!   fitted. It cannot label new text, so behavioural cases are skipped for it.
-//! * `command = ["python3", "model.py"]` ([`command`]): a process, started without a shell in the experiment
+//! * `command = ["python3", "model.py"]` (module `command`): a process, started without a shell in the experiment
 //!   file's folder, that reads `{"id","text"}` JSON lines on stdin and writes `{"id","label"[,"probabilities"]}`
 //!   lines on stdout in any order. It is called once on the items and once on the behavioural cases' texts
 //!   ([`Experiment::answer_systems`]), each call killed after `timeout` seconds.
