@@ -472,3 +472,38 @@ predictions = "p.csv"
         .collect::<Vec<_>>();
     assert_eq!(wrong[1 - con], 1, "c03 is a con predicted pro: {wrong:?}");
 }
+
+/// A system's predictions file and the script its command names are inputs of the run like the data: no command
+/// writes over them, and nothing is written.
+#[test]
+fn no_command_writes_over_what_a_system_reads() {
+    let wd = workdir();
+    wd.write(
+        "experiments/outside.toml",
+        EXPERIMENT
+            .replace(
+                "predictions = \"preds.csv\"",
+                "predictions = \"../sys/preds.csv\"",
+            )
+            .replace("\"sh\", \"rule.sh\"", "\"sh\", \"../bin/rule.sh\""),
+    );
+    wd.write("sys/preds.csv", all_support());
+    wd.write("bin/rule.sh", RULE);
+    let exp = "experiments/outside.toml";
+    wd.run(&["run", exp, "--out", "sys", "-q"])
+        .code(2)
+        .stderr_has("the predictions file of system 'always-support'");
+    wd.run(&[
+        "train",
+        exp,
+        "--config",
+        "lexicon + naive-bayes",
+        "--model",
+        "bin/rule.sh",
+    ])
+    .code(2)
+    .stderr_has("a file the command of system 'rule' names");
+    assert_eq!(wd.read("sys/preds.csv"), all_support());
+    assert_eq!(wd.read("bin/rule.sh"), RULE);
+    assert!(!wd.path().join("sys/report.json").exists());
+}

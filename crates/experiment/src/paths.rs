@@ -79,7 +79,8 @@ pub(crate) fn shown(resolved: &Path) -> PathBuf {
 impl Experiment {
     /// Every file and folder a run of this experiment reads, resolved (absolute), each with what it is: the
     /// experiment file, the data (the seeds folder and the label file or folder, or the CSV), the behavioural
-    /// suites' folder, and what the feature sets read (lexicons, encoder folders, vectors files). The commands check
+    /// suites' folder, what the feature sets read (lexicons, encoder folders, vectors files) and what outside systems
+    /// read (predictions files, files named on a command line). The commands check
     /// their outputs against these before writing (`stance_core::outputs`), so a run never writes over its input.
     pub fn read_paths(&self) -> Vec<(String, PathBuf)> {
         let mut out = Vec::new();
@@ -135,6 +136,25 @@ impl Experiment {
                     }
                     ExtractorSpec::WordVectors(p) => add("the word-vectors file", &p.path),
                     _ => {}
+                }
+            }
+        }
+        // An outside system's predictions file, and the files its command line names (its program when that is a
+        // path, its scripts and weights): the same files its identity hashes.
+        for s in &self.file.systems {
+            if let Some(p) = &s.predictions {
+                out.push((
+                    format!("the predictions file of system '{}'", s.name),
+                    self.source.resolve(p),
+                ));
+            }
+            for (n, arg) in s.command.iter().flatten().enumerate() {
+                let file = self.source.resolve(Path::new(arg));
+                if (n > 0 || arg.contains('/')) && file.is_file() {
+                    out.push((
+                        format!("a file the command of system '{}' names", s.name),
+                        file,
+                    ));
                 }
             }
         }
