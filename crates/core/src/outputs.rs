@@ -334,8 +334,9 @@ fn inode(_: &fs::Metadata) -> Option<(u64, u64)> {
     None
 }
 
-/// `p` with `.` dropped and `..` applied to the component before it.
-fn lexical(p: &Path) -> PathBuf {
+/// `p` with `.` dropped and `..` applied to the component before it (lexically: no link is resolved, so a path
+/// that does not exist yet normalises too).
+pub fn lexical(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in p.components() {
         match c {

@@ -159,6 +159,53 @@ pub fn prepare(plan: &Plan, ds: &Dataset) -> Result<Prepared, EvalError> {
     })
 }
 
+/// Outside systems' out-of-fold predictions (and class probabilities) placed in `grid` beside the fitted cells'.
+fn add_systems(
+    plan: &Plan,
+    cells: &[Cell],
+    folds: &[Fold],
+    ds: &Dataset,
+    grid: &mut GridOutput,
+) -> Result<(), EvalError> {
+    for (ci, cell) in cells.iter().enumerate() {
+        if let Learner::System { system } = cell.learner {
+            let sys = &plan.systems[system];
+            grid.oof[ci] = sys.out_of_fold(folds, ds.items.len(), ds.classes.len())?;
+            sys.put_probabilities(folds, ci, &mut grid.proba)?;
+        }
+    }
+    Ok(())
+}
+
+/// Each configuration's headline score on each fold.
+fn headlines_of(fold_scores: &[Vec<SplitScore>], headline: MetricName) -> Vec<Vec<f64>> {
+    fold_scores
+        .iter()
+        .map(|fs| {
+            fs.iter()
+                .map(|s| s.metrics.get(&headline).copied().unwrap_or(0.0))
+                .collect()
+        })
+        .collect()
+}
+
+/// Where the run's predictions stay until the report is written: a run small enough for report.json carries them
+/// in its results, as it always has; a larger one leaves them in the store (returned), from which the report
+/// writes its predictions file.
+fn hold_predictions(
+    store: Predictions,
+    results: &mut [ConfigResult],
+) -> Result<Option<SharedPredictions>, EvalError> {
+    if store.count() <= MAX_JSON_PREDICTIONS {
+        for (ci, r) in results.iter_mut().enumerate() {
+            r.predictions = store.all_records(ci)?;
+        }
+        Ok(None)
+    } else {
+        Ok(Some(SharedPredictions(Arc::new(store))))
+    }
+}
+
 /// Everything after the grid: scores, bootstrap, comparisons, refits on all items, views. `grid` is the whole
 /// grid's output (from [`run_grid`], or reassembled from shards), `extractions` those of [`extract_all`].
 pub fn finish(
@@ -178,13 +225,7 @@ pub fn finish(
     let cells = plan.cells();
     let started = Instant::now();
     let mut grid = grid;
-    for (ci, cell) in cells.iter().enumerate() {
-        if let Learner::System { system } = cell.learner {
-            let sys = &plan.systems[system];
-            grid.oof[ci] = sys.out_of_fold(folds, ds.items.len(), ds.classes.len())?;
-            sys.put_probabilities(folds, ci, &mut grid.proba)?;
-        }
-    }
+    add_systems(plan, &cells, folds, ds, &mut grid)?;
     let gold = ds.labels();
     let evaluated: Vec<usize> = (0..ds.items.len())
         .filter(|&i| grid.oof.iter().any(|o| o.times_tested(i) > 0))
@@ -221,14 +262,7 @@ pub fn finish(
         .iter()
         .map(|o| scores::per_fold(o, folds, &gold, &ds.classes, &favg, &metrics))
         .collect();
-    let fold_headlines: Vec<Vec<f64>> = fold_scores
-        .iter()
-        .map(|fs| {
-            fs.iter()
-                .map(|s| s.metrics.get(&plan.headline).copied().unwrap_or(0.0))
-                .collect()
-        })
-        .collect();
+    let fold_headlines = headlines_of(&fold_scores, plan.headline);
     let ev = Evidence {
         cells: &cells,
         oof: &grid.oof,
@@ -286,17 +320,10 @@ pub fn finish(
     for (cell, secs) in cells.iter().zip(&grid.seconds) {
         *per_config_seconds.entry(cell.id.clone()).or_default() += secs;
     }
-    let store = Predictions::new(grid.oof, grid.fold_of, grid.proba);
-    // A run small enough for report.json carries its predictions in its results, as it always has; a larger one
-    // leaves them in the store, from which the report writes its predictions file.
-    let predictions = if store.count() <= MAX_JSON_PREDICTIONS {
-        for (ci, r) in results.iter_mut().enumerate() {
-            r.predictions = store.all_records(ci)?;
-        }
-        None
-    } else {
-        Some(SharedPredictions(Arc::new(store)))
-    };
+    let predictions = hold_predictions(
+        Predictions::new(grid.oof, grid.fold_of, grid.proba),
+        &mut results,
+    )?;
     let run = Run {
         evaluation: EvaluationInfo {
             per_group: plan

@@ -49,20 +49,7 @@ pub(crate) fn working_dir() -> PathBuf {
 
 /// `p` with `.` components dropped and each `..` removing the component before it (lexically).
 pub(crate) fn normalise(p: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push(c);
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
+    stance_core::outputs::lexical(p)
 }
 
 /// How a resolved path is handed to the loaders, and so named in their messages and in `report.json`'s input
