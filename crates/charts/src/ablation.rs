@@ -69,7 +69,7 @@ pub(super) fn render(report: &RunReport, rows: &[AblationRow]) -> Result<Vec<u8>
             CHART,
             &format!(
                 "Δ = {metric} with the extractor left out − {metric} of the full feature set, same classifier and \
-                 folds. p: paired bootstrap of the difference (McNemar's exact test when there is no bootstrap); not corrected for multiple comparisons."
+                 folds. p: exact paired permutation test of the difference; not corrected for multiple comparisons."
             ),
             SMALL,
             width - 2 * MARGIN,

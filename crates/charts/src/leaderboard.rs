@@ -61,7 +61,7 @@ pub(super) fn render(report: &RunReport) -> Result<Vec<u8>, PlotError> {
         caption: wrap_text(
             CHART,
             &format!(
-                "{}; * = {metric} significantly different from the best (paired bootstrap, Holm); ≡ majority = same predictions as the majority baseline. Ranked by {metric}, best first.",
+                "{}; * = {metric} significantly different from the best (exact paired permutation test, Holm); ≡ majority = same predictions as the majority baseline. Ranked by {metric}, best first.",
                 capitalised(&interval_note(report))
             ),
             SMALL,

@@ -45,8 +45,8 @@ pub(super) fn ablation(r: &RunReport, charts: &[String]) -> String {
     }
     let _ = writeln!(
         s,
-        "\nA negative Δ is what the left-out extractor contributes. p: paired bootstrap of the headline difference; \
-         McNemar: exact test of accuracy (both unadjusted).\n"
+        "\nA negative Δ is what the left-out extractor contributes. p: exact paired permutation test of the headline \
+         difference; McNemar: exact test of accuracy (both unadjusted).\n"
     );
     s
 }
