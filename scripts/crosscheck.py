@@ -22,6 +22,10 @@ Not part of the product or CI (neither needs Python). Two uses:
    own numpy cluster bootstrap (another random stream, so it agrees only to Monte-Carlo precision: 0.02 on
    interval ends). Exit status 1 on any mismatch.
 
+6. `stance check EXP --out DIR > check.txt; python3 scripts/crosscheck.py gate BASELINE.json DIR check.txt`
+   recomputes the gate's one-sided exact p(worse) of every gated configuration × metric by enumeration (to the
+   three decimals printed). Exit status 1 on any mismatch.
+
 Requires: pip install scikit-learn scipy numpy
 """
 import csv
@@ -510,6 +514,68 @@ def diff(path_a, path_b, diff_json, replicates=2000):
     return 1 if bad else 0
 
 
+def gate(baseline_path, candidate_path, check_stdout):
+    """The gate's one-sided exact p(worse) of every gated configuration × metric, recomputed by enumerating the swap
+    patterns with numpy: per resampling unit (items, or documents when the candidate resampled documents), the
+    pooled vote contributions of the baseline's and the candidate's predictions of the configuration; each pattern
+    swaps the units whose bit is set; p is the share of patterns with Δ* ≤ Δ (new − old). Read against the table
+    `stance check` printed (three decimals, so 0.0005; 0.02 beyond 16 differing units, where the harness draws)."""
+    old, new = _load_run(baseline_path), _load_run(candidate_path)
+    classes = new["data"]["classes"]
+    k = len(classes)
+    gold = np.array([it["gold"] for it in new["items"]])
+    n = min(len(gold), len(old["items"]))
+    if new["evaluation"]["bootstrap_unit"] == "item":
+        units = [[i] for i in range(n)]
+    else:
+        by = {}
+        for i in range(n):
+            by.setdefault(new["items"][i].get("doc"), []).append(i)
+        units = list(by.values()) if len(by) > 1 and None not in by else [[i] for i in range(n)]
+    rows, lines = [], open(check_stdout, encoding="utf-8").read().splitlines()
+    for j, line in enumerate(lines):
+        if line.startswith("config") and "p(worse)" in line:
+            for row in lines[j + 1:]:
+                if not row.strip():
+                    break
+                t = row.split()
+                rows.append((" ".join(t[:-8]), t[-8], t[-3]))
+    rng = np.random.default_rng(2)
+    bad = 0
+    for config, metric, printed in rows:
+        co = next(c for c in old["configs"] if c["id"] == config)
+        cn = next(c for c in new["configs"] if c["id"] == config)
+        vo, vn = _votes(old, co)[:n], _votes(new, cn)[:n]
+
+        def contributions(v):
+            out = np.zeros((len(units), k, k))
+            for u, items in enumerate(units):
+                for i in items:
+                    out[u, gold[i]] += v[i]
+            return out
+
+        a, b = contributions(vn), contributions(vo)
+        diff = a - b
+        rel = [u for u in range(len(units)) if np.any(diff[u] != 0)]
+        a0, b0 = a.sum(0), b.sum(0)
+        obs = _headline_batch(a0, metric, classes) - _headline_batch(b0, metric, classes)
+        d = len(rel)
+        if d <= 16:
+            bits = ((np.arange(2**d)[:, None] >> np.arange(d)) & 1).astype(float)
+        else:
+            bits = rng.integers(0, 2, (20000, d)).astype(float)
+        delta = np.tensordot(bits, diff[rel], axes=(1, 0)) if d else np.zeros((1, k, k))
+        t = _headline_batch(a0 - delta, metric, classes) - _headline_batch(b0 + delta, metric, classes)
+        p = float(np.mean(t <= obs + 1e-10))
+        tol = 0.0005 if d <= 16 else 0.02
+        ok = printed not in ("—", "-") and abs(p - float(printed)) <= tol
+        bad += not ok
+        print(f"{'ok ' if ok else 'MISMATCH'} {config} {metric}: d = {d}, Δ = {obs:+.4f}, stance p(worse) {printed}, "
+              f"numpy p {p:.6f}")
+    print(f"gate: {len(rows)} rows, {bad} mismatches")
+    return 1 if bad or not rows else 0
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 2 and sys.argv[1] == "pins":
         pins()
@@ -519,6 +585,8 @@ if __name__ == "__main__":
         sys.exit(max(report(f) for f in sys.argv[2:]))
     elif len(sys.argv) >= 3 and sys.argv[1] == "pvalues":
         sys.exit(max(pvalues(f) for f in sys.argv[2:]))
+    elif len(sys.argv) == 5 and sys.argv[1] == "gate":
+        sys.exit(gate(sys.argv[2], sys.argv[3], sys.argv[4]))
     elif len(sys.argv) >= 5 and sys.argv[1] == "submission":
         sys.exit(submission(*sys.argv[2:6]))
     else:
