@@ -3,24 +3,27 @@
 # .git/packed-refs, a second `cargo build --release` compiles nothing. (A watched path that does not exist makes
 # cargo rerun the build script and recompile the binary on every build; build.rs watches only paths that exist.)
 #
-#   scripts/build-settles.sh            # uses $CARGO_TARGET_DIR, else this tree's target/ (dependencies are reused)
+#   scripts/build-settles.sh            # builds the copies in a target folder of their own, removed afterwards
 #
 # Both copies are built at the same path one after the other, so the second reuses the first's workspace crates
 # and only the binary's build script and crate are at stake. Exit 0 only if both second builds compile nothing.
+# The copies never share this tree's target/: cargo names a workspace crate's artifacts by its path inside the
+# workspace, not by the workspace's own path, so a copy built into the same target/ would leave artifacts whose
+# baked-in CARGO_MANIFEST_DIR is the (deleted) copy, and the next `cargo test` here would use them and fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$repo/target}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+export CARGO_TARGET_DIR=$work/target
 tree=$work/tree
 status=0
 
 second_build_compiles_nothing() {
   local what=$1
-  (cd "$tree" && cargo build --release --quiet 2>&1) >/dev/null
+  (cd "$tree" && cargo build --release --locked -p stance --quiet 2>&1) >/dev/null
   local log
-  log=$(cd "$tree" && cargo build --release -v 2>&1)
+  log=$(cd "$tree" && cargo build --release --locked -p stance -v 2>&1)
   local compiled
   compiled=$(grep -E '^\s*(Compiling|Running `[^`]*build-script-build)' <<<"$log" || true)
   if [[ -n $compiled ]]; then
