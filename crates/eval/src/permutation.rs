@@ -159,15 +159,22 @@ impl Pairing<'_> {
                 differing_units: d,
             }
         } else {
+            // Units with the same contribution are interchangeable: a pattern moves the confusion matrices by how
+            // many of a kind it swaps, so each kind's units take consecutive bits of the random words and a
+            // popcount replaces one draw and one matrix update per unit. Each unit is still swapped with
+            // probability ½, independently, so the patterns have the distribution the test needs.
+            let kinds = kinds_of(&deltas);
             let mut rng = rng_for(seed, &[PERMUTATION_TAG]);
             let mut count = 0u64;
             for _ in 0..MONTE_CARLO_DRAWS {
                 let (mut ca, mut cb) = (a0.clone(), b0.clone());
-                for delta in &deltas {
-                    if rng.gen_bool(0.5) {
-                        for &(g, p, v) in delta {
-                            ca.add(g, p, -v);
-                            cb.add(g, p, v);
+                for (delta, members) in &kinds {
+                    let swapped = swapped_among(&mut rng, *members);
+                    if swapped > 0 {
+                        let times = swapped as f64;
+                        for &(g, p, v) in delta.iter() {
+                            ca.add(g, p, -v * times);
+                            cb.add(g, p, v * times);
                         }
                     }
                 }
@@ -196,6 +203,8 @@ impl Pairing<'_> {
         min_units: usize,
     ) -> Option<f64> {
         let n_classes = self.classes.len();
+        let base = best.pooled_confusion(self.gold, &self.items(), None);
+        let base_value = self.value(&base, metric);
         let mut smallest: Option<f64> = None;
         for worse in [true, false] {
             // Per unit, the single-vote change (item, repeat, new class) that moves the metric least.
@@ -206,8 +215,15 @@ impl Pairing<'_> {
                     let Some((r, class)) = one_vote(best, i, self.gold[i], n_classes, worse) else {
                         continue;
                     };
-                    let alt = with_vote(best, &[(i, r, class)]);
-                    let moved = self.difference(&alt, best, metric).abs();
+                    // One vote moves one count of the pooled matrix, so the changed matrix is the base one with
+                    // that count moved (whole numbers: the same f64 values as pooling the changed predictions,
+                    // without a copy of every prediction and a pass over all items per candidate).
+                    let mut alt = base.clone();
+                    if let Some(old) = best.class(r, i) {
+                        alt.add(self.gold[i], old, -1.0);
+                        alt.add(self.gold[i], class, 1.0);
+                    }
+                    let moved = (self.value(&alt, metric) - base_value).abs();
                     if pick.is_none_or(|p| moved < p.0) {
                         pick = Some((moved, i, r, class));
                     }
@@ -231,6 +247,44 @@ impl Pairing<'_> {
         }
         smallest
     }
+}
+
+/// The distinct contributions among `deltas`, each with how many units have it, in order of first appearance.
+fn kinds_of(deltas: &[Delta]) -> Vec<(&Delta, usize)> {
+    let mut kinds: Vec<(&Delta, usize)> = Vec::new();
+    let mut at: std::collections::HashMap<Vec<(usize, usize, i64)>, usize> =
+        std::collections::HashMap::new();
+    for delta in deltas {
+        // Vote differences are whole numbers, so the integer key identifies the contribution exactly.
+        let key: Vec<(usize, usize, i64)> =
+            delta.iter().map(|&(g, p, v)| (g, p, v as i64)).collect();
+        match at.get(&key) {
+            Some(&k) => kinds[k].1 += 1,
+            None => {
+                at.insert(key, kinds.len());
+                kinds.push((delta, 1));
+            }
+        }
+    }
+    kinds
+}
+
+/// How many of `members` units a random pattern swaps: one fair random bit per unit, 64 to a word.
+fn swapped_among<R: Rng>(rng: &mut R, members: usize) -> u32 {
+    let mut swapped = 0;
+    let mut left = members;
+    while left > 0 {
+        let word: u64 = rng.gen();
+        let take = left.min(64);
+        let mask = if take == 64 {
+            u64::MAX
+        } else {
+            (1u64 << take) - 1
+        };
+        swapped += (word & mask).count_ones();
+        left -= take;
+    }
+    swapped
 }
 
 /// A repeat and a new class that change one vote of `item`: a right vote made wrong (`worse`) or a wrong vote
@@ -521,5 +575,124 @@ mod tests {
             t,
             pairing.test(&a, &b, MetricName::Accuracy, Tail::TwoSided, 7)
         );
+    }
+
+    /// Beyond the exact limit, the Monte Carlo p (which draws how many units of each kind swap) estimates the
+    /// exact p: 20 differing units of four kinds on 40 items, the exact p enumerated here over all 2^20 patterns
+    /// by re-scoring every pattern from its predictions, independently of the harness's matrix updates.
+    #[test]
+    fn monte_carlo_agrees_with_the_enumerated_p_beyond_the_exact_limit() {
+        let n = 40;
+        let gold: Vec<usize> = (0..n).map(|i| usize::from(i % 3 == 0)).collect();
+        let units: Vec<Vec<usize>> = (0..n).map(|i| vec![i]).collect();
+        let classes = classes();
+        let pairing = Pairing {
+            gold: &gold,
+            units: &units,
+            classes: &classes,
+            favg: &[0, 1],
+        };
+        // Items 0..20 differ: `a` is right on 12 of them, `b` on the other 8; both are right on 20..30 and wrong
+        // on 30..40.
+        let a_right: Vec<bool> = (0..n)
+            .map(|i| (i < 20 && i % 5 < 3) || (20..30).contains(&i))
+            .collect();
+        let b_right: Vec<bool> = (0..n)
+            .map(|i| (i < 20 && i % 5 >= 3) || (20..30).contains(&i))
+            .collect();
+        let (a, b) = (oof(&gold, &a_right), oof(&gold, &b_right));
+        let f1 = |right: &[bool]| {
+            let pred: Vec<usize> = gold
+                .iter()
+                .zip(right)
+                .map(|(&g, &r)| if r { g } else { 1 - g })
+                .collect();
+            pairing.value(&Confusion::from_pairs(2, &gold, &pred), MetricName::MacroF1)
+        };
+        let observed = f1(&a_right) - f1(&b_right);
+        let mut extreme = 0u64;
+        for pattern in 0u32..1 << 20 {
+            let (mut x, mut y) = (a_right.clone(), b_right.clone());
+            for i in (0..20).filter(|i| pattern >> i & 1 == 1) {
+                std::mem::swap(&mut x[i], &mut y[i]);
+            }
+            extreme += u64::from((f1(&x) - f1(&y)).abs() >= observed.abs() - TIE);
+        }
+        let exact = extreme as f64 / f64::from(1u32 << 20);
+        let t = pairing.test(&a, &b, MetricName::MacroF1, Tail::TwoSided, 3);
+        assert_eq!(t.method, Method::MonteCarlo);
+        assert_eq!(t.differing_units, 20);
+        assert!(exact > 0.05 && exact < 0.5, "a p worth estimating: {exact}");
+        // 9,999 draws: standard error at most 0.005.
+        assert!(
+            (t.p_value - exact).abs() < 0.015,
+            "Monte Carlo {} against exact {exact}",
+            t.p_value
+        );
+    }
+
+    /// The smallest significant difference, found from one matrix count moved per candidate, is the one found by
+    /// changing each candidate vote in a copy of the predictions and pooling them again.
+    #[test]
+    fn smallest_difference_equals_repooling_every_candidate() {
+        let n = 30;
+        let gold: Vec<usize> = (0..n).map(|i| usize::from(i % 4 == 0)).collect();
+        let units: Vec<Vec<usize>> = (0..n).map(|i| vec![i]).collect();
+        let classes = classes();
+        let pairing = Pairing {
+            gold: &gold,
+            units: &units,
+            classes: &classes,
+            favg: &[0, 1],
+        };
+        let repeat = |shift: usize| -> Vec<Option<PredictionRecord>> {
+            (0..n)
+                .map(|i| {
+                    rec(if (i * 7 + shift) % 5 < 3 {
+                        gold[i]
+                    } else {
+                        1 - gold[i]
+                    })
+                })
+                .collect()
+        };
+        let best = OutOfFold::new(vec![repeat(0), repeat(2)], 2);
+        for metric in [MetricName::Accuracy, MetricName::MacroF1] {
+            for min_units in [3, 6, 9] {
+                let mut reference: Option<f64> = None;
+                for worse in [true, false] {
+                    let mut candidates: Vec<(f64, usize, usize, usize)> = Vec::new();
+                    for &i in units.iter().flatten() {
+                        if let Some((r, class)) = one_vote(&best, i, gold[i], 2, worse) {
+                            let alt = with_vote(&best, &[(i, r, class)]);
+                            candidates.push((
+                                pairing.difference(&alt, &best, metric).abs(),
+                                i,
+                                r,
+                                class,
+                            ));
+                        }
+                    }
+                    if candidates.len() < min_units {
+                        continue;
+                    }
+                    candidates.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+                    let changes: Vec<(usize, usize, usize)> = candidates[..min_units]
+                        .iter()
+                        .map(|&(_, i, r, c)| (i, r, c))
+                        .collect();
+                    let alt = with_vote(&best, &changes);
+                    if pairing.test(&alt, &best, metric, Tail::TwoSided, 0).p_value < 0.05 {
+                        let d = pairing.difference(&alt, &best, metric).abs();
+                        reference = Some(reference.map_or(d, |s: f64| s.min(d)));
+                    }
+                }
+                assert_eq!(
+                    pairing.smallest_significant_difference(&best, metric, 0.05, min_units),
+                    reference,
+                    "{metric:?}, {min_units} units"
+                );
+            }
+        }
     }
 }

@@ -306,8 +306,11 @@ pub fn finish(
     let ablation = (plan.kind == Kind::Ablation).then(|| views::ablation(plan, &ev, &results));
     let learning_curve = matches!(plan.kind, Kind::LearningCurve { .. })
         .then(|| views::learning_curve(plan, &cells, &results, &grid.train_sizes));
+    // The power statement is statistics too, though it reads the results after the refit.
+    let started = Instant::now();
     let (power, more): (Power, _) =
         compare::power(&ev, &results, &ranked, best, &class_counts, plan.alpha);
+    let statistics_seconds = statistics_seconds + started.elapsed().as_secs_f64();
     warnings.extend(more);
     let mut warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
     warnings.extend(word_vector_coverage(plan, ds));
