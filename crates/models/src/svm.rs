@@ -33,6 +33,25 @@ pub struct SvmParams {
     /// Passes over the data at most (scikit-learn's `max_iter`). Defaults to `1000`.
     #[serde(default = "passes")]
     pub max_iterations: u64,
+    /// Which form of the problem is solved. Defaults to `auto`.
+    #[serde(default)]
+    pub solver: SvmSolver,
+}
+
+/// Which form of the same objective the linear SVM solves (scikit-learn's `LinearSVC(dual=…)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SvmSolver {
+    /// The primal when the training matrix has at least as many rows as columns, else the dual
+    /// (scikit-learn's `dual="auto"`).
+    #[default]
+    Auto,
+    /// Dual coordinate descent with shrinking (liblinear `-s 1`); `tol` bounds the projected-gradient spread and
+    /// `max_iterations` counts passes.
+    Dual,
+    /// Trust-region Newton on the primal (liblinear `-s 2`); `tol` is relative to the first gradient's norm and
+    /// `max_iterations` counts Newton steps.
+    Primal,
 }
 
 fn one() -> Tunable<f64> {
@@ -102,7 +121,11 @@ pub(super) fn fit(
     };
     let model = params
         .check()
-        .and_then(|v| v.fit_rows(x, y))
+        .and_then(|v| match p.solver {
+            SvmSolver::Auto => v.fit_auto(x, y),
+            SvmSolver::Dual => v.fit_rows(x, y),
+            SvmSolver::Primal => v.fit_primal(x, y),
+        })
         .map_err(|e| ModelError::from(e).named(name))?;
     Ok(Box::new(FittedSvm {
         model,

@@ -136,6 +136,7 @@ macro_rules! shared_machine_api {
 pub mod bayes;
 pub mod logistic;
 pub mod svm;
+mod tron;
 
 use linfa::dataset::Records;
 use ndarray::{Array1, Array2};
@@ -267,6 +268,9 @@ impl Records for Features<'_> {
 #[derive(Clone, Copy)]
 pub(crate) struct Rows<'a> {
     indptr: &'a [usize],
+    /// The column indices narrowed to 32 bits ([`Rows::with_narrow`]), which the inner loops then read instead
+    /// of `indices`.
+    narrow: Option<&'a [u32]>,
     offset: usize,
     pub(crate) indices: &'a [usize],
     pub(crate) data: &'a [f64],
@@ -297,6 +301,7 @@ impl<'a> Rows<'a> {
         let (indptr, indices, data) = x.sparse.into_raw_storage();
         Ok(Rows {
             indptr,
+            narrow: None,
             offset: indptr[0],
             indices,
             data,
@@ -305,6 +310,20 @@ impl<'a> Rows<'a> {
             dense_cols,
             ncols: sparse_cols + dense_cols,
         })
+    }
+
+    /// The column indices as `u32`, when every column fits: every solver pass streams all rows, so it is bound by
+    /// memory traffic, and 32-bit indices cut the bytes read per stored value from 16 to 12. The copy is a third
+    /// of the matrix, made once per fit; the arithmetic (order included) is unchanged.
+    pub(crate) fn narrowed(&self) -> Option<Vec<u32>> {
+        u32::try_from(self.ncols)
+            .ok()
+            .map(|_| self.indices.iter().map(|&j| j as u32).collect())
+    }
+
+    /// These rows reading `narrow` (from [`Rows::narrowed`] of the same rows) for their column indices.
+    pub(crate) fn with_narrow(self, narrow: Option<&'a [u32]>) -> Rows<'a> {
+        Rows { narrow, ..self }
     }
 
     /// Row `i` of the dense block (empty without one).
@@ -317,8 +336,12 @@ impl<'a> Rows<'a> {
     /// order, exactly as before there was a dense block, so sparse-only results keep their bits.
     #[inline]
     pub(crate) fn dot(&self, i: usize, w: &[f64]) -> f64 {
-        let (idx, val) = self.row(i);
-        let s = sparse_dot(w, idx, val);
+        let (a, b) = self.span(i);
+        let val = &self.data[a..b];
+        let s = match self.narrow {
+            Some(n) => sparse_dot(w, &n[a..b], val),
+            None => sparse_dot(w, &self.indices[a..b], val),
+        };
         if self.dense_cols == 0 {
             s
         } else {
@@ -329,8 +352,12 @@ impl<'a> Rows<'a> {
     /// `w += a · x_i` over both blocks, bias feature included (its weight is `w[ncols]`).
     #[inline]
     pub(crate) fn axpy(&self, i: usize, a: f64, w: &mut [f64]) {
-        let (idx, val) = self.row(i);
-        sparse_axpy(w, a, idx, val, self.ncols);
+        let (lo, hi) = self.span(i);
+        let val = &self.data[lo..hi];
+        match self.narrow {
+            Some(n) => sparse_axpy(w, a, &n[lo..hi], val, self.ncols),
+            None => sparse_axpy(w, a, &self.indices[lo..hi], val, self.ncols),
+        }
         if self.dense_cols != 0 {
             dense_axpy(&mut w[self.sparse_cols..self.ncols], a, self.dense_row(i));
         }
@@ -623,12 +650,32 @@ impl Machines {
     }
 }
 
+/// A column index as a solver reads it: the matrix's own `usize` or a narrowed `u32` copy.
+pub(crate) trait ColIndex: Copy + Sync {
+    /// The index.
+    fn at(self) -> usize;
+}
+
+impl ColIndex for u32 {
+    #[inline(always)]
+    fn at(self) -> usize {
+        self as usize
+    }
+}
+
+impl ColIndex for usize {
+    #[inline(always)]
+    fn at(self) -> usize {
+        self
+    }
+}
+
 /// `w · x` for one sparse row (the bias weight is added by the caller).
 #[inline]
-pub(crate) fn sparse_dot(w: &[f64], idx: &[usize], val: &[f64]) -> f64 {
+pub(crate) fn sparse_dot<I: ColIndex>(w: &[f64], idx: &[I], val: &[f64]) -> f64 {
     let mut s = 0.0;
     for (&j, &v) in idx.iter().zip(val) {
-        s += w[j] * v;
+        s += w[j.at()] * v;
     }
     s
 }
@@ -653,9 +700,9 @@ pub(crate) fn dense_axpy(w: &mut [f64], a: f64, x: &[f64]) {
 
 /// `w += a · x` for one sparse row, bias feature included.
 #[inline]
-pub(crate) fn sparse_axpy(w: &mut [f64], a: f64, idx: &[usize], val: &[f64], bias: usize) {
+pub(crate) fn sparse_axpy<I: ColIndex>(w: &mut [f64], a: f64, idx: &[I], val: &[f64], bias: usize) {
     for (&j, &v) in idx.iter().zip(val) {
-        w[j] += a * v;
+        w[j.at()] += a * v;
     }
     w[bias] += a;
 }

@@ -15,9 +15,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use stance_matrix::FeatureView;
 
+use super::tron::{gauss_newton_product, tron, Objective};
 use super::{
-    check_iter, check_n_classes, check_positive, dense_axpy, dense_dot, prepare, Features,
-    LinearError, Machines, Rows, SolveInfo,
+    check_iter, check_n_classes, check_positive, dense_axpy, dense_dot, prepare, ColIndex,
+    Features, LinearError, Machines, Rows, SolveInfo,
 };
 
 const MODEL: &str = "sparse linear SVM";
@@ -89,15 +90,48 @@ impl ValidSparseSvmParams {
         let p = &self.0;
         let (rows, n_classes, present) = prepare(MODEL, x, y, p.n_classes)?;
         let row_sq: Vec<f64> = (0..rows.nrows()).map(|i| rows.sq_norm(i)).collect();
-        // Every pass streams all rows in a random order, so the solver is bound by memory traffic: 32-bit column
-        // indices cut the bytes read per stored value from 16 to 12. The copy is made once per fit and is a
-        // third of the matrix; the arithmetic (order included) is unchanged.
-        let narrow: Option<Vec<u32>> = u32::try_from(rows.ncols)
-            .ok()
-            .map(|_| rows.indices.iter().map(|&j| j as u32).collect());
+        // Every pass streams all rows in a random order, so the solver is bound by memory traffic (see
+        // `Rows::narrowed`).
+        let narrow = rows.narrowed();
         let machines = Machines::fit(rows, y, n_classes, &present, |labels, m| match &narrow {
             Some(idx) => dual_cd(SvmRows::narrow(rows, idx), &row_sq, labels, p, m as u64),
             None => dual_cd(SvmRows::wide(rows), &row_sq, labels, p, m as u64),
+        });
+        Ok(SparseSvm { machines })
+    }
+
+    /// Solves the primal (trust-region Newton) when there are at least as many rows as columns, the dual
+    /// otherwise — scikit-learn's `LinearSVC(dual="auto")` rule. Both minimise the same objective; on tall
+    /// matrices the dual's `α` has a coordinate per row and its coordinate descent needs many passes (binary
+    /// unscaled unigrams: hundreds), where Newton needs a handful of steps of a few products each.
+    pub fn fit_auto(&self, x: FeatureView<'_>, y: &[usize]) -> Result<SparseSvm, LinearError> {
+        if x.rows() >= x.cols() {
+            self.fit_primal(x, y)
+        } else {
+            self.fit_rows(x, y)
+        }
+    }
+
+    /// Fits by trust-region Newton on the primal (liblinear `-s 2`, `LinearSVC(dual=False)`): stops when
+    /// `‖∇f‖ ≤ tol·max(min(#pos,#neg),1)/#rows · ‖∇f(0)‖`, or after `max_iter` Newton steps.
+    pub fn fit_primal(&self, x: FeatureView<'_>, y: &[usize]) -> Result<SparseSvm, LinearError> {
+        let p = &self.0;
+        let (rows, n_classes, present) = prepare(MODEL, x, y, p.n_classes)?;
+        let narrow = rows.narrowed();
+        let rows = rows.with_narrow(narrow.as_deref());
+        let machines = Machines::fit(rows, y, n_classes, &present, |labels, _| {
+            let l = rows.nrows();
+            let pos = labels.iter().filter(|&&v| v > 0.0).count();
+            // liblinear's primal tolerance, as for the logistic loss.
+            let eps = p.tol * (pos.min(l - pos).max(1) as f64) / l as f64;
+            let mut fun = SquaredHinge {
+                rows,
+                labels,
+                c: p.c,
+                z: vec![0.0; l],
+                d: vec![0.0; l],
+            };
+            tron(&mut fun, rows.ncols + 1, eps, p.max_iter)
         });
         Ok(SparseSvm { machines })
     }
@@ -127,6 +161,51 @@ impl SparseSvm {
     /// See `Machines::check_shape`.
     pub(crate) fn check_shape(&self, n_features: usize, n_classes: usize) -> Result<(), String> {
         self.machines.check_shape(n_features, n_classes)
+    }
+}
+
+/// The squared-hinge objective over CSR rows, with the margins of the last `value` call and the generalised
+/// Hessian's weights (`2C` on the rows inside the margin, 0 elsewhere) of the last `gradient` call.
+struct SquaredHinge<'a> {
+    rows: Rows<'a>,
+    labels: &'a [f64],
+    c: f64,
+    z: Vec<f64>,
+    d: Vec<f64>,
+}
+
+impl Objective for SquaredHinge<'_> {
+    fn value(&mut self, w: &[f64]) -> f64 {
+        let b = self.rows.ncols;
+        let mut loss = 0.0;
+        for i in 0..self.rows.nrows() {
+            let zi = self.rows.dot(i, w) + w[b];
+            self.z[i] = zi;
+            let m = 1.0 - self.labels[i] * zi;
+            if m > 0.0 {
+                loss += m * m;
+            }
+        }
+        0.5 * w.iter().map(|v| v * v).sum::<f64>() + self.c * loss
+    }
+
+    fn gradient(&mut self, w: &[f64], g: &mut [f64]) {
+        g.copy_from_slice(w);
+        let twice_c = 2.0 * self.c;
+        for i in 0..self.rows.nrows() {
+            let (yi, zi) = (self.labels[i], self.z[i]);
+            if yi * zi < 1.0 {
+                self.d[i] = twice_c;
+                // d/dw C(1 − y z)² = 2C(z − y)x, since y² = 1.
+                self.rows.axpy(i, twice_c * (zi - yi), g);
+            } else {
+                self.d[i] = 0.0;
+            }
+        }
+    }
+
+    fn hess_vec(&self, v: &[f64], out: &mut [f64]) {
+        gauss_newton_product(self.rows, &self.d, v, out);
     }
 }
 
@@ -221,25 +300,6 @@ fn dual_cd<I: ColIndex>(
             converged,
         },
     )
-}
-
-/// A column index as stored in the solver's copy of the rows.
-trait ColIndex: Copy + Sync {
-    fn at(self) -> usize;
-}
-
-impl ColIndex for u32 {
-    #[inline(always)]
-    fn at(self) -> usize {
-        self as usize
-    }
-}
-
-impl ColIndex for usize {
-    #[inline(always)]
-    fn at(self) -> usize {
-        self
-    }
 }
 
 /// The caller's CSR rows with the column indices either borrowed (`usize`) or narrowed to `u32`.
