@@ -12,7 +12,7 @@ use linfa::traits::Fit;
 use ndarray::{Array1, Array2};
 use stance_matrix::FeatureView;
 
-use super::tron::{gauss_newton_product, tron, Objective};
+use super::tron::{gauss_newton_diagonal, gauss_newton_product, tron, Objective};
 use super::{
     check_iter, check_n_classes, check_positive, prepare, Features, LinearError, Machines, Rows,
     SolveInfo,
@@ -194,6 +194,10 @@ impl Objective for LogisticLoss<'_> {
     /// `out = (I + Xᵀ D X) v`, one pass over the rows.
     fn hess_vec(&self, v: &[f64], out: &mut [f64]) {
         gauss_newton_product(self.rows, &self.d, v, out);
+    }
+
+    fn hess_diagonal(&self, out: &mut [f64]) {
+        gauss_newton_diagonal(self.rows, &self.d, out);
     }
 }
 

@@ -363,6 +363,22 @@ impl<'a> Rows<'a> {
         }
     }
 
+    /// `out_j += a · x_ij²` over both blocks (no bias).
+    pub(crate) fn add_squares(&self, i: usize, a: f64, out: &mut [f64]) {
+        let (lo, hi) = self.span(i);
+        for (&j, &v) in self.indices[lo..hi].iter().zip(&self.data[lo..hi]) {
+            out[j] += a * v * v;
+        }
+        if self.dense_cols != 0 {
+            for (o, v) in out[self.sparse_cols..self.ncols]
+                .iter_mut()
+                .zip(self.dense_row(i))
+            {
+                *o += a * v * v;
+            }
+        }
+    }
+
     /// `‖x_i‖²` over both blocks (the bias feature's 1 not included).
     pub(crate) fn sq_norm(&self, i: usize) -> f64 {
         let s: f64 = self.row(i).1.iter().map(|v| v * v).sum();

@@ -15,7 +15,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use stance_matrix::FeatureView;
 
-use super::tron::{gauss_newton_product, tron, Objective};
+use super::tron::{gauss_newton_diagonal, gauss_newton_product, tron, Objective};
 use super::{
     check_iter, check_n_classes, check_positive, dense_axpy, dense_dot, prepare, ColIndex,
     Features, LinearError, Machines, Rows, SolveInfo,
@@ -206,6 +206,10 @@ impl Objective for SquaredHinge<'_> {
 
     fn hess_vec(&self, v: &[f64], out: &mut [f64]) {
         gauss_newton_product(self.rows, &self.d, v, out);
+    }
+
+    fn hess_diagonal(&self, out: &mut [f64]) {
+        gauss_newton_diagonal(self.rows, &self.d, out);
     }
 }
 

@@ -14,6 +14,8 @@ pub(super) trait Objective {
     fn gradient(&mut self, w: &[f64], g: &mut [f64]);
     /// `out = ∇²f · v` at the last `gradient` point.
     fn hess_vec(&self, v: &[f64], out: &mut [f64]);
+    /// The diagonal of `∇²f` at the last `gradient` point, into `out`.
+    fn hess_diagonal(&self, out: &mut [f64]);
 }
 
 /// `out = (I + Xᵀ D X) v` with the bias feature, one pass over the rows: each row is read once for its dot
@@ -29,6 +31,18 @@ pub(super) fn gauss_newton_product(rows: Rows<'_>, d: &[f64], v: &[f64], out: &m
     }
 }
 
+/// The diagonal of `I + Xᵀ D X` with the bias feature: `1 + Σ_i d_i x_ij²`, one pass over the rows.
+pub(super) fn gauss_newton_diagonal(rows: Rows<'_>, d: &[f64], out: &mut [f64]) {
+    let b = rows.ncols;
+    out.fill(1.0);
+    for (i, &di) in d.iter().enumerate() {
+        if di != 0.0 {
+            rows.add_squares(i, di, out);
+            out[b] += di;
+        }
+    }
+}
+
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
@@ -37,7 +51,17 @@ fn norm(a: &[f64]) -> f64 {
     dot(a, a).sqrt()
 }
 
-/// Trust-region Newton: Lin, Weng & Keerthi (2008), Algorithm 1 with the step-size rules of their Section 2.
+/// Weight of the diagonal preconditioner against the identity, `M = (1 − a)·I + a·diag(H)`: liblinear's
+/// `alpha_pcg`, which keeps `M` close enough to `I` that a poor diagonal cannot slow CG down much.
+const PRECONDITIONER_WEIGHT: f64 = 0.01;
+
+/// Trust-region Newton: Lin, Weng & Keerthi (2008), Algorithm 1 with the step-size rules of their Section 2, and
+/// the diagonal preconditioner of Hsia, Chiang & Lin (2018), "Preconditioned conjugate gradient methods in
+/// truncated Newton frameworks for large-scale linear classification" (liblinear ≥ 2.40): the trust region and the
+/// step length are measured in the `M`-norm `‖s‖_M = √(sᵀMs)`. Why: on unscaled features (binary unigrams, whose
+/// columns' counts range from 1 to thousands) the Hessian's diagonal spans orders of magnitude and plain CG took
+/// 200–600 Hessian products per fit; the stopping rule on `‖∇f‖` is unchanged, so the solution meets the same
+/// tolerance.
 pub(super) fn tron<O: Objective>(
     fun: &mut O,
     n: usize,
@@ -57,20 +81,23 @@ pub(super) fn tron<O: Objective>(
     let mut g = vec![0.0; n];
     let mut s = vec![0.0; n];
     let mut r = vec![0.0; n];
+    let mut m = vec![0.0; n];
     let mut cg = CgBuffers {
         d: vec![0.0; n],
         hd: vec![0.0; n],
+        z: vec![0.0; n],
     };
 
     let mut f = fun.value(&w);
     fun.gradient(&w, &mut g);
+    preconditioner(fun, &mut m);
     let gnorm0 = norm(&g);
-    let mut delta = gnorm0;
+    let mut delta = m_inverse_norm(&g, &m);
     let mut steps = 0;
     let mut converged = gnorm0 <= eps * gnorm0;
 
     while !converged && steps < max_iter {
-        trust_region_cg(fun, delta, &g, &mut s, &mut r, &mut cg);
+        trust_region_cg(fun, delta, &g, &m, &mut s, &mut r, &mut cg);
         for ((wn, wi), si) in w_new.iter_mut().zip(&w).zip(&s) {
             *wn = wi + si;
         }
@@ -79,7 +106,7 @@ pub(super) fn tron<O: Objective>(
         let prered = -0.5 * (gs - dot(&s, &r));
         let fnew = fun.value(&w_new);
         let actred = f - fnew;
-        let snorm = norm(&s);
+        let snorm = m_dot(&s, &m, &s).sqrt();
         if steps == 0 {
             delta = delta.min(snorm);
         }
@@ -108,6 +135,7 @@ pub(super) fn tron<O: Objective>(
                 converged = true;
                 break;
             }
+            preconditioner(fun, &mut m);
         }
         // No further progress is representable: stop rather than loop on rejected steps.
         if (actred.abs() <= 0.0 && prered <= 0.0)
@@ -125,42 +153,74 @@ pub(super) fn tron<O: Objective>(
     )
 }
 
+/// `M = (1 − a)·I + a·diag(∇²f)` at the last gradient point.
+fn preconditioner<O: Objective>(fun: &O, m: &mut [f64]) {
+    fun.hess_diagonal(m);
+    for mi in m.iter_mut() {
+        *mi = (1.0 - PRECONDITIONER_WEIGHT) + PRECONDITIONER_WEIGHT * *mi;
+    }
+}
+
+/// `uᵀ M v` for a diagonal `M`.
+fn m_dot(u: &[f64], m: &[f64], v: &[f64]) -> f64 {
+    u.iter().zip(m).zip(v).map(|((a, b), c)| a * b * c).sum()
+}
+
+/// `√(gᵀ M⁻¹ g)`.
+fn m_inverse_norm(g: &[f64], m: &[f64]) -> f64 {
+    g.iter().zip(m).map(|(a, b)| a * a / b).sum::<f64>().sqrt()
+}
+
 struct CgBuffers {
     d: Vec<f64>,
     hd: Vec<f64>,
+    z: Vec<f64>,
 }
 
-/// Steihaug conjugate gradients for `H s = −g` inside `‖s‖ ≤ delta`; leaves the residual `−g − Hs` in `r`.
+/// Preconditioned Steihaug conjugate gradients for `H s = −g` inside `‖s‖_M ≤ delta`; leaves the residual
+/// `−g − Hs` in `r`. Stops when `√(zᵀr) ≤ min(0.1, √‖g‖_{M⁻¹})·‖g‖_{M⁻¹}` (`z = M⁻¹r`), liblinear's rule.
 fn trust_region_cg<O: Objective>(
     fun: &O,
     delta: f64,
     g: &[f64],
+    m: &[f64],
     s: &mut [f64],
     r: &mut [f64],
     buf: &mut CgBuffers,
 ) {
-    let CgBuffers { d, hd } = buf;
+    let CgBuffers { d, hd, z } = buf;
     s.fill(0.0);
-    for ((ri, di), gi) in r.iter_mut().zip(d.iter_mut()).zip(g) {
+    for ((((ri, di), zi), gi), mi) in r
+        .iter_mut()
+        .zip(d.iter_mut())
+        .zip(z.iter_mut())
+        .zip(g)
+        .zip(m)
+    {
         *ri = -gi;
-        *di = -gi;
+        *zi = *ri / mi;
+        *di = *zi;
     }
-    let tol = 0.1 * norm(g);
-    let mut rtr = dot(r, r);
-    while rtr.sqrt() > tol {
+    let mut ztr = dot(z, r);
+    let g_norm = ztr.sqrt();
+    let tol = 0.1f64.min(g_norm.sqrt()) * g_norm;
+    // A CG iteration per unknown would solve the model exactly; more cannot help.
+    let mut left = s.len().max(5);
+    while ztr.sqrt() > tol && left > 0 {
+        left -= 1;
         fun.hess_vec(d, hd);
-        let alpha = rtr / dot(d, hd);
+        let alpha = ztr / dot(d, hd);
         for (si, di) in s.iter_mut().zip(d.iter()) {
             *si += alpha * di;
         }
-        if norm(s) > delta {
-            // Step back and go to the boundary: solve ‖s + τd‖ = delta for τ ≥ 0 in the stable form.
+        if m_dot(s, m, s).sqrt() > delta {
+            // Step back and go to the boundary: solve ‖s + τd‖_M = delta for τ ≥ 0 in the stable form.
             for (si, di) in s.iter_mut().zip(d.iter()) {
                 *si -= alpha * di;
             }
-            let std = dot(s, d);
-            let sts = dot(s, s);
-            let dtd = dot(d, d);
+            let std = m_dot(s, m, d);
+            let sts = m_dot(s, m, s);
+            let dtd = m_dot(d, m, d);
             let dsq = delta * delta;
             let rad = (std * std + dtd * (dsq - sts)).sqrt();
             let tau = if std >= 0.0 {
@@ -179,11 +239,14 @@ fn trust_region_cg<O: Objective>(
         for (ri, hi) in r.iter_mut().zip(hd.iter()) {
             *ri -= alpha * hi;
         }
-        let rtr_new = dot(r, r);
-        let beta = rtr_new / rtr;
-        for (di, ri) in d.iter_mut().zip(r.iter()) {
-            *di = ri + beta * *di;
+        for ((zi, ri), mi) in z.iter_mut().zip(r.iter()).zip(m) {
+            *zi = ri / mi;
         }
-        rtr = rtr_new;
+        let ztr_new = dot(z, r);
+        let beta = ztr_new / ztr;
+        for (di, zi) in d.iter_mut().zip(z.iter()) {
+            *di = zi + beta * *di;
+        }
+        ztr = ztr_new;
     }
 }
