@@ -141,6 +141,68 @@ fn svm_matches_sklearn_linear_svc() {
     );
 }
 
+/// The primal (trust-region Newton on the squared hinge, liblinear `-s 2`) reaches the optimum the dual reaches
+/// and scikit-learn pinned.
+#[test]
+fn svm_primal_matches_sklearn_linear_svc() {
+    let x = pin_matrix();
+    let p = SparseSvmParams {
+        tol: 1e-8,
+        max_iter: 100_000,
+        ..Default::default()
+    }
+    .check()
+    .unwrap();
+    let m = p
+        .fit_primal(FeatureView::of_sparse(x.view()), &pins::Y2)
+        .unwrap();
+    assert!(m.solve_info()[0].converged);
+    assert!(m.solve_info()[0].iterations < 50, "{:?}", m.solve_info());
+    assert_close(
+        "SVC2 coef",
+        m.coef().as_slice().unwrap(),
+        &pins::SVC2_COEF,
+        1e-3,
+    );
+    assert_close(
+        "SVC2 intercept",
+        m.intercept().as_slice().unwrap(),
+        &pins::SVC2_INTERCEPT,
+        1e-3,
+    );
+    let m = p
+        .fit_primal(FeatureView::of_sparse(x.view()), &pins::Y3)
+        .unwrap();
+    assert_close(
+        "SVC3 coef",
+        m.coef().as_slice().unwrap(),
+        &flat(&pins::SVC3_COEF),
+        1e-3,
+    );
+}
+
+/// `auto` solves the primal on a tall matrix (60 rows, 24 columns) and the dual on a wide one (its first 12 rows).
+#[test]
+fn svm_auto_picks_the_primal_on_tall_and_the_dual_on_wide_matrices() {
+    let x = pin_matrix();
+    let p = SparseSvmParams::default().check().unwrap();
+    let tall = FeatureView::of_sparse(x.view());
+    assert_eq!(
+        p.fit_auto(tall, &pins::Y2).unwrap(),
+        p.fit_primal(tall, &pins::Y2).unwrap()
+    );
+    let few = first_rows(&x, 12);
+    let wide = FeatureView::of_sparse(few.view());
+    assert_eq!(
+        p.fit_auto(wide, &pins::Y2[..12]).unwrap(),
+        p.fit_rows(wide, &pins::Y2[..12]).unwrap()
+    );
+    assert_ne!(
+        p.fit_primal(wide, &pins::Y2[..12]).unwrap(),
+        p.fit_rows(wide, &pins::Y2[..12]).unwrap()
+    );
+}
+
 #[test]
 fn svm_without_shrinking_reaches_the_same_optimum() {
     let x = pin_matrix();
