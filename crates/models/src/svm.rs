@@ -1,8 +1,9 @@
-//! Linear support vector machine on sparse rows: the crate's own dual coordinate-descent solver
-//! ([`super::linear::svm`]), scikit-learn's `LinearSVC(C)` objective (squared hinge, L2, intercept as a regularised
-//! constant feature). Three or more classes are one-vs-rest, prediction by the largest margin. The coordinate order
-//! is drawn from a ChaCha stream seeded by the grid, so fits are reproducible on any thread count. No
-//! probabilities are reported (Platt scaling on folds of a few items would be noise dressed up as calibration).
+//! Linear support vector machine on sparse rows: the crate's own dual coordinate-descent or primal Newton
+//! solver ([`super::linear::svm`], chosen by [`SvmSolver`]), scikit-learn's `LinearSVC(C)` objective (squared
+//! hinge, L2, intercept as a regularised constant feature). Three or more classes are one-vs-rest, prediction by
+//! the largest margin. The dual's coordinate order is drawn from a ChaCha stream seeded by the grid, so fits are
+//! reproducible on any thread count. No probabilities are reported (Platt scaling on folds of a few items would
+//! be noise dressed up as calibration).
 //!
 //! This replaced linfa-svm's SMO solver on dense matrices, which slowed down badly with many features.
 

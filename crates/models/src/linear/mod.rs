@@ -2,8 +2,8 @@
 //!
 //! | model | objective (same as) | solver |
 //! |---|---|---|
-//! | [`logistic::SparseLogisticParams`] | `LogisticRegression(solver="liblinear", C)` = liblinear `-s 0` | trust-region Newton (TRON) |
-//! | [`svm::SparseSvmParams`] | `LinearSVC(C)` (squared hinge, dual) = liblinear `-s 1` | dual coordinate descent, shrinking |
+//! | [`logistic::SparseLogisticParams`] | `LogisticRegression(solver="liblinear", C)` = liblinear `-s 0` | preconditioned trust-region Newton (TRON, `tron.rs`) |
+//! | [`svm::SparseSvmParams`] | `LinearSVC(C)` (squared hinge) = liblinear `-s 1` (dual) / `-s 2` (primal) | dual coordinate descent with shrinking, or TRON on the primal when rows ≥ columns |
 //! | [`bayes::SparseNbParams`] | `MultinomialNB(alpha)`, `fit_prior=True` | closed form |
 //!
 //! All three read a [`sprs::CsMatView`] in CSR order and never densify it: the working memory of a fit is
