@@ -268,9 +268,9 @@ impl Records for Features<'_> {
 #[derive(Clone, Copy)]
 pub(crate) struct Rows<'a> {
     indptr: &'a [usize],
-    /// The column indices narrowed to 32 bits ([`Rows::with_narrow`]), which the inner loops then read instead
-    /// of `indices`.
-    narrow: Option<&'a [u32]>,
+    /// The sparse block as packed entries ([`Rows::with_packed`]), which the inner loops then read instead of
+    /// `indices` and `data`.
+    packed: Option<&'a [Entry]>,
     offset: usize,
     pub(crate) indices: &'a [usize],
     pub(crate) data: &'a [f64],
@@ -301,7 +301,7 @@ impl<'a> Rows<'a> {
         let (indptr, indices, data) = x.sparse.into_raw_storage();
         Ok(Rows {
             indptr,
-            narrow: None,
+            packed: None,
             offset: indptr[0],
             indices,
             data,
@@ -312,18 +312,57 @@ impl<'a> Rows<'a> {
         })
     }
 
-    /// The column indices as `u32`, when every column fits: every solver pass streams all rows, so it is bound by
-    /// memory traffic, and 32-bit indices cut the bytes read per stored value from 16 to 12. The copy is a third
-    /// of the matrix, made once per fit; the arithmetic (order included) is unchanged.
-    pub(crate) fn narrowed(&self) -> Option<Vec<u32>> {
-        u32::try_from(self.ncols)
-            .ok()
-            .map(|_| self.indices.iter().map(|&j| j as u32).collect())
+    /// The sparse block as one run of packed entries (a 32-bit column beside its value), when every column fits
+    /// in 32 bits. Why: every solver pass visits all rows (the dual SVM in a random order), and each visit reads a
+    /// row's columns and values; packed, that is 12 bytes per stored value instead of 16, in one contiguous run per
+    /// row instead of two (measured on character 2–5-grams of 24k arguments: dual coordinate descent ~11% faster).
+    /// The copy is made once per fit; the values and the order of the arithmetic are unchanged, so results keep
+    /// their bits.
+    pub(crate) fn packed(&self) -> Option<Vec<Entry>> {
+        u32::try_from(self.ncols).ok().map(|_| {
+            self.indices
+                .iter()
+                .zip(self.data)
+                .map(|(&j, &v)| Entry { j: j as u32, v })
+                .collect()
+        })
     }
 
-    /// These rows reading `narrow` (from [`Rows::narrowed`] of the same rows) for their column indices.
-    pub(crate) fn with_narrow(self, narrow: Option<&'a [u32]>) -> Rows<'a> {
-        Rows { narrow, ..self }
+    /// These rows reading `packed` (from [`Rows::packed`] of the same rows) for their sparse block.
+    pub(crate) fn with_packed(self, packed: Option<&'a [Entry]>) -> Rows<'a> {
+        Rows { packed, ..self }
+    }
+
+    /// Asks the CPU to start loading row `i` while another row is being worked on (the dual SVM's rows come in
+    /// a random order, which the hardware prefetcher cannot guess).
+    #[inline]
+    pub(crate) fn prefetch(&self, i: usize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            let (a, b) = self.span(i);
+            let line = |p: *const u8, bytes: usize| {
+                for k in (0..bytes).step_by(64) {
+                    // SAFETY: a prefetch is a hint; it never faults or changes memory, and the pointer stays
+                    // within the slice it was taken from.
+                    unsafe { _mm_prefetch::<_MM_HINT_T0>(p.add(k).cast()) }
+                }
+            };
+            match self.packed {
+                Some(e) => line(
+                    e[a..b].as_ptr().cast(),
+                    (b - a) * std::mem::size_of::<Entry>(),
+                ),
+                None => {
+                    line(self.indices[a..b].as_ptr().cast(), (b - a) * 8);
+                    line(self.data[a..b].as_ptr().cast(), (b - a) * 8);
+                }
+            }
+            let dense = self.dense_row(i);
+            line(dense.as_ptr().cast(), std::mem::size_of_val(dense));
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = i;
     }
 
     /// Row `i` of the dense block (empty without one).
@@ -337,10 +376,9 @@ impl<'a> Rows<'a> {
     #[inline]
     pub(crate) fn dot(&self, i: usize, w: &[f64]) -> f64 {
         let (a, b) = self.span(i);
-        let val = &self.data[a..b];
-        let s = match self.narrow {
-            Some(n) => sparse_dot(w, &n[a..b], val),
-            None => sparse_dot(w, &self.indices[a..b], val),
+        let s = match self.packed {
+            Some(e) => packed_dot(w, &e[a..b]),
+            None => sparse_dot(w, &self.indices[a..b], &self.data[a..b]),
         };
         if self.dense_cols == 0 {
             s
@@ -353,10 +391,9 @@ impl<'a> Rows<'a> {
     #[inline]
     pub(crate) fn axpy(&self, i: usize, a: f64, w: &mut [f64]) {
         let (lo, hi) = self.span(i);
-        let val = &self.data[lo..hi];
-        match self.narrow {
-            Some(n) => sparse_axpy(w, a, &n[lo..hi], val, self.ncols),
-            None => sparse_axpy(w, a, &self.indices[lo..hi], val, self.ncols),
+        match self.packed {
+            Some(e) => packed_axpy(w, a, &e[lo..hi], self.ncols),
+            None => sparse_axpy(w, a, &self.indices[lo..hi], &self.data[lo..hi], self.ncols),
         }
         if self.dense_cols != 0 {
             dense_axpy(&mut w[self.sparse_cols..self.ncols], a, self.dense_row(i));
@@ -366,8 +403,17 @@ impl<'a> Rows<'a> {
     /// `out_j += a · x_ij²` over both blocks (no bias).
     pub(crate) fn add_squares(&self, i: usize, a: f64, out: &mut [f64]) {
         let (lo, hi) = self.span(i);
-        for (&j, &v) in self.indices[lo..hi].iter().zip(&self.data[lo..hi]) {
-            out[j] += a * v * v;
+        match self.packed {
+            Some(e) => {
+                for &Entry { j, v } in &e[lo..hi] {
+                    out[j as usize] += a * v * v;
+                }
+            }
+            None => {
+                for (&j, &v) in self.indices[lo..hi].iter().zip(&self.data[lo..hi]) {
+                    out[j] += a * v * v;
+                }
+            }
         }
         if self.dense_cols != 0 {
             for (o, v) in out[self.sparse_cols..self.ncols]
@@ -666,34 +712,41 @@ impl Machines {
     }
 }
 
-/// A column index as a solver reads it: the matrix's own `usize` or a narrowed `u32` copy.
-pub(crate) trait ColIndex: Copy + Sync {
-    /// The index.
-    fn at(self) -> usize;
-}
-
-impl ColIndex for u32 {
-    #[inline(always)]
-    fn at(self) -> usize {
-        self as usize
-    }
-}
-
-impl ColIndex for usize {
-    #[inline(always)]
-    fn at(self) -> usize {
-        self
-    }
-}
-
 /// `w · x` for one sparse row (the bias weight is added by the caller).
 #[inline]
-pub(crate) fn sparse_dot<I: ColIndex>(w: &[f64], idx: &[I], val: &[f64]) -> f64 {
+pub(crate) fn sparse_dot(w: &[f64], idx: &[usize], val: &[f64]) -> f64 {
     let mut s = 0.0;
     for (&j, &v) in idx.iter().zip(val) {
-        s += w[j.at()] * v;
+        s += w[j] * v;
     }
     s
+}
+
+/// One stored value of a packed sparse block ([`Rows::packed`]): its column beside its value.
+#[derive(Clone, Copy)]
+#[repr(C, packed)]
+pub(crate) struct Entry {
+    j: u32,
+    v: f64,
+}
+
+/// [`sparse_dot`] over packed entries: the same terms in the same order.
+#[inline]
+fn packed_dot(w: &[f64], row: &[Entry]) -> f64 {
+    let mut s = 0.0;
+    for &Entry { j, v } in row {
+        s += w[j as usize] * v;
+    }
+    s
+}
+
+/// [`sparse_axpy`] over packed entries.
+#[inline]
+fn packed_axpy(w: &mut [f64], a: f64, row: &[Entry], bias: usize) {
+    for &Entry { j, v } in row {
+        w[j as usize] += a * v;
+    }
+    w[bias] += a;
 }
 
 /// `w · x` for one dense row (contiguous; the same left-to-right order every time).
@@ -716,9 +769,9 @@ pub(crate) fn dense_axpy(w: &mut [f64], a: f64, x: &[f64]) {
 
 /// `w += a · x` for one sparse row, bias feature included.
 #[inline]
-pub(crate) fn sparse_axpy<I: ColIndex>(w: &mut [f64], a: f64, idx: &[I], val: &[f64], bias: usize) {
+pub(crate) fn sparse_axpy(w: &mut [f64], a: f64, idx: &[usize], val: &[f64], bias: usize) {
     for (&j, &v) in idx.iter().zip(val) {
-        w[j.at()] += a * v;
+        w[j] += a * v;
     }
     w[bias] += a;
 }

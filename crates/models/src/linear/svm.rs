@@ -17,8 +17,8 @@ use stance_matrix::FeatureView;
 
 use super::tron::{gauss_newton_diagonal, gauss_newton_product, tron, Objective};
 use super::{
-    check_iter, check_n_classes, check_positive, dense_axpy, dense_dot, prepare, ColIndex,
-    Features, LinearError, Machines, Rows, SolveInfo,
+    check_iter, check_n_classes, check_positive, prepare, Features, LinearError, Machines, Rows,
+    SolveInfo,
 };
 
 const MODEL: &str = "sparse linear SVM";
@@ -90,12 +90,12 @@ impl ValidSparseSvmParams {
         let p = &self.0;
         let (rows, n_classes, present) = prepare(MODEL, x, y, p.n_classes)?;
         let row_sq: Vec<f64> = (0..rows.nrows()).map(|i| rows.sq_norm(i)).collect();
-        // Every pass streams all rows in a random order, so the solver is bound by memory traffic (see
-        // `Rows::narrowed`).
-        let narrow = rows.narrowed();
-        let machines = Machines::fit(rows, y, n_classes, &present, |labels, m| match &narrow {
-            Some(idx) => dual_cd(SvmRows::narrow(rows, idx), &row_sq, labels, p, m as u64),
-            None => dual_cd(SvmRows::wide(rows), &row_sq, labels, p, m as u64),
+        // Every pass visits all rows in a random order, so the solver is bound by memory traffic (see
+        // `Rows::packed`).
+        let packed = rows.packed();
+        let rows = rows.with_packed(packed.as_deref());
+        let machines = Machines::fit(rows, y, n_classes, &present, |labels, m| {
+            dual_cd(rows, &row_sq, labels, p, m as u64)
         });
         Ok(SparseSvm { machines })
     }
@@ -117,8 +117,8 @@ impl ValidSparseSvmParams {
     pub fn fit_primal(&self, x: FeatureView<'_>, y: &[usize]) -> Result<SparseSvm, LinearError> {
         let p = &self.0;
         let (rows, n_classes, present) = prepare(MODEL, x, y, p.n_classes)?;
-        let narrow = rows.narrowed();
-        let rows = rows.with_narrow(narrow.as_deref());
+        let packed = rows.packed();
+        let rows = rows.with_packed(packed.as_deref());
         let machines = Machines::fit(rows, y, n_classes, &present, |labels, _| {
             let l = rows.nrows();
             let pos = labels.iter().filter(|&&v| v > 0.0).count();
@@ -214,15 +214,15 @@ impl Objective for SquaredHinge<'_> {
 }
 
 /// One binary machine by dual coordinate descent; returns the weights (features then bias).
-fn dual_cd<I: ColIndex>(
-    rows: SvmRows<'_, I>,
+fn dual_cd(
+    rows: Rows<'_>,
     row_sq: &[f64],
     labels: &[f64],
     p: &SparseSvmParams,
     stream: u64,
 ) -> (Vec<f64>, SolveInfo) {
     let l = rows.nrows();
-    let b = rows.rows.ncols;
+    let b = rows.ncols;
     // Squared hinge: no upper bound on α, and the dual Hessian gains 1/(2C) on its diagonal.
     let diag = 0.5 / p.c;
     // ‖x_i‖² includes the bias feature's 1².
@@ -249,12 +249,10 @@ fn dual_cd<I: ColIndex>(
         while s < active {
             let i = index[s];
             if s + 1 < active {
-                prefetch_row(rows, index[s + 1]);
+                rows.prefetch(index[s + 1]);
             }
             let yi = labels[i];
-            let (idx, val, dense) = rows.row(i);
-            let g = yi * (dot(&w, idx, val, dense, rows.rows.sparse_cols) + w[b]) - 1.0
-                + alpha[i] * diag;
+            let g = yi * (rows.dot(i, &w) + w[b]) - 1.0 + alpha[i] * diag;
             let pg = if alpha[i] == 0.0 {
                 if p.shrinking && g > pg_max_old {
                     // At the bound and pushing into it harder than anything violated last pass: set aside.
@@ -271,15 +269,7 @@ fn dual_cd<I: ColIndex>(
             if pg.abs() > 1e-12 {
                 let old = alpha[i];
                 alpha[i] = (old - g / qd[i]).max(0.0);
-                axpy(
-                    &mut w,
-                    (alpha[i] - old) * yi,
-                    idx,
-                    val,
-                    dense,
-                    rows.rows.sparse_cols,
-                    b,
-                );
+                rows.axpy(i, (alpha[i] - old) * yi, &mut w);
             }
             s += 1;
         }
@@ -304,103 +294,4 @@ fn dual_cd<I: ColIndex>(
             converged,
         },
     )
-}
-
-/// The caller's CSR rows with the column indices either borrowed (`usize`) or narrowed to `u32`.
-#[derive(Clone, Copy)]
-struct SvmRows<'a, I> {
-    rows: Rows<'a>,
-    indices: &'a [I],
-}
-
-impl<'a> SvmRows<'a, u32> {
-    fn narrow(rows: Rows<'a>, indices: &'a [u32]) -> Self {
-        SvmRows { rows, indices }
-    }
-}
-
-impl<'a> SvmRows<'a, usize> {
-    fn wide(rows: Rows<'a>) -> Self {
-        SvmRows {
-            rows,
-            indices: rows.indices,
-        }
-    }
-}
-
-impl<'a, I> SvmRows<'a, I> {
-    #[inline]
-    fn nrows(&self) -> usize {
-        self.rows.nrows()
-    }
-
-    /// Row `i`: its sparse indices and values, and its dense block (empty without one).
-    #[inline]
-    fn row(&self, i: usize) -> (&'a [I], &'a [f64], &'a [f64]) {
-        let (a, b) = self.rows.span(i);
-        (
-            &self.indices[a..b],
-            &self.rows.data[a..b],
-            self.rows.dense_row(i),
-        )
-    }
-}
-
-/// `w · x` for one row, in stored order (the order fixes the rounding, so it must not change): the sparse values,
-/// then the dense block, whose first column is `dense_at`.
-#[inline]
-fn dot<I: ColIndex>(w: &[f64], idx: &[I], val: &[f64], dense: &[f64], dense_at: usize) -> f64 {
-    let mut s = 0.0;
-    for (&j, &v) in idx.iter().zip(val) {
-        s += w[j.at()] * v;
-    }
-    if dense.is_empty() {
-        s
-    } else {
-        s + dense_dot(&w[dense_at..dense_at + dense.len()], dense)
-    }
-}
-
-/// `w += a · x` for one row, bias feature included.
-#[inline]
-fn axpy<I: ColIndex>(
-    w: &mut [f64],
-    a: f64,
-    idx: &[I],
-    val: &[f64],
-    dense: &[f64],
-    dense_at: usize,
-    bias: usize,
-) {
-    for (&j, &v) in idx.iter().zip(val) {
-        w[j.at()] += a * v;
-    }
-    if !dense.is_empty() {
-        dense_axpy(&mut w[dense_at..dense_at + dense.len()], a, dense);
-    }
-    w[bias] += a;
-}
-
-/// Asks the CPU to start loading a row's indices and values into cache while the current row is being worked on.
-#[inline]
-fn prefetch_row<I>(rows: SvmRows<'_, I>, i: usize) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let (idx, val, dense) = rows.row(i);
-        // One hint per 64-byte line of each slice (at least 8 indices and 8 values fit in one).
-        for k in (0..idx.len()).step_by(8) {
-            // SAFETY: a prefetch is a hint; it never faults or changes memory, and the pointers are in bounds.
-            unsafe {
-                _mm_prefetch::<_MM_HINT_T0>(idx.as_ptr().add(k).cast());
-                _mm_prefetch::<_MM_HINT_T0>(val.as_ptr().add(k).cast());
-            }
-        }
-        for k in (0..dense.len()).step_by(8) {
-            // SAFETY: as above.
-            unsafe {
-                _mm_prefetch::<_MM_HINT_T0>(dense.as_ptr().add(k).cast());
-            }
-        }
-    }
 }

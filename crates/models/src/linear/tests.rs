@@ -493,6 +493,27 @@ fn random_problem() -> impl Strategy<Value = (CsMat<f64>, Vec<usize>, usize)> {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
+    /// The solvers read packed rows; they must give exactly the unpacked rows' bits, or fitted weights would
+    /// depend on whether the columns fit in 32 bits.
+    #[test]
+    fn packed_rows_compute_the_same_bits((x, _y, _k) in random_problem(), seed in 0u64..1000) {
+        let wide = Rows::new(FeatureView::of_sparse(x.view()), "test").unwrap();
+        let packed = wide.packed().expect("a small matrix fits in 32 bits");
+        let tight = wide.with_packed(Some(&packed));
+        let n = wide.ncols + 1;
+        let w: Vec<f64> = (0..n).map(|j| ((j as u64 * 7919 + seed) % 97) as f64 / 13.0 - 3.0).collect();
+        for i in 0..wide.nrows() {
+            prop_assert_eq!(wide.dot(i, &w).to_bits(), tight.dot(i, &w).to_bits());
+            let (mut a, mut b) = (w.clone(), w.clone());
+            wide.axpy(i, 0.37, &mut a);
+            tight.axpy(i, 0.37, &mut b);
+            let (mut c, mut d) = (w.clone(), w.clone());
+            wide.add_squares(i, 1.9, &mut c);
+            tight.add_squares(i, 1.9, &mut d);
+            prop_assert!(a.iter().zip(&b).chain(c.iter().zip(&d)).all(|(p, q)| p.to_bits() == q.to_bits()));
+        }
+    }
+
     #[test]
     fn predictions_stay_in_range_and_nb_probabilities_sum_to_one((x, y, k) in random_problem()) {
         let lr = SparseLogisticParams { n_classes: Some(k), ..Default::default() }.check().unwrap()

@@ -24,6 +24,11 @@ pub(super) fn gauss_newton_product(rows: Rows<'_>, d: &[f64], v: &[f64], out: &m
     let b = rows.ncols;
     out.copy_from_slice(v);
     for (i, &di) in d.iter().enumerate() {
+        // A row with no curvature (the squared hinge's rows beyond the margin) adds nothing: skipping its dot
+        // product changes no bit, since `x · 0 = 0` for the finite values stored.
+        if di == 0.0 {
+            continue;
+        }
         let t = (rows.dot(i, v) + v[b]) * di;
         if t != 0.0 {
             rows.axpy(i, t, out);
