@@ -26,7 +26,7 @@ const MB: usize = 64;
 pub(crate) enum Isa {
     /// AVX-512F kernels (the machine this crate is benchmarked on).
     Avx512,
-    /// The portable kernels compiled with AVX2 and FMA enabled.
+    /// The AVX2 + FMA tile ([`tile_avx2`]), two rows at a time.
     Avx2Fma,
     /// The portable kernels for the baseline target; `mul_add` falls back to a software fma, slow but exact.
     Portable,
@@ -175,7 +175,8 @@ unsafe fn tile(
     }
 }
 
-/// The portable kernel works on two rows at a time: 2×48 accumulators fit in AVX2's sixteen registers.
+/// Two rows at a time (2×48 accumulators are twelve of AVX2's sixteen registers): the AVX2 + FMA tile when
+/// `_fma`, else the portable one.
 #[allow(clippy::too_many_arguments)]
 unsafe fn portable_rows(
     rows: usize,
@@ -196,9 +197,9 @@ unsafe fn portable_rows(
         #[cfg(target_arch = "x86_64")]
         if _fma {
             if take == 2 {
-                tile_portable_fma::<2>(k, ar, lda, b, bias, cr, ldc, ncols);
+                tile_avx2::<2>(k, ar, lda, b, bias, cr, ldc, ncols);
             } else {
-                tile_portable_fma::<1>(k, ar, lda, b, bias, cr, ldc, ncols);
+                tile_avx2::<1>(k, ar, lda, b, bias, cr, ldc, ncols);
             }
             r += take;
             continue;
@@ -212,10 +213,15 @@ unsafe fn portable_rows(
     }
 }
 
+/// The AVX2 + FMA tile: `R` ≤ 2 rows × 48 columns, twelve 8-lane accumulators held in registers. Why written out:
+/// the portable kernel compiled for AVX2 spilled its accumulators to the stack on every step of `k` (measured on
+/// an AVX2-only EPYC: 83% of the encoding time in that kernel, 58 texts/s). Each lane is still the sequential
+/// chain `acc = fma(x[i][p], w[j][p], acc)` then `+ bias`, so the bits are the portable kernel's.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn tile_portable_fma<const R: usize>(
+// `q` picks a vector of the panel row and the same vector of every row's accumulators.
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+unsafe fn tile_avx2<const R: usize>(
     k: usize,
     a: *const f32,
     lda: usize,
@@ -225,7 +231,36 @@ unsafe fn tile_portable_fma<const R: usize>(
     ldc: usize,
     ncols: usize,
 ) {
-    tile_portable::<R>(k, a, lda, b, bias, c, ldc, ncols)
+    use std::arch::x86_64::*;
+    let mut acc = [[_mm256_setzero_ps(); 6]; R];
+    for p in 0..k {
+        let bp = b.add(p * NR);
+        let mut av = [_mm256_setzero_ps(); R];
+        for (r, v) in av.iter_mut().enumerate() {
+            *v = _mm256_set1_ps(*a.add(r * lda + p));
+        }
+        for q in 0..6 {
+            let bq = _mm256_loadu_ps(bp.add(8 * q));
+            for r in 0..R {
+                acc[r][q] = _mm256_fmadd_ps(av[r], bq, acc[r][q]);
+            }
+        }
+    }
+    for (r, accr) in acc.iter().enumerate() {
+        for (q, &v) in accr.iter().enumerate() {
+            let sum = _mm256_add_ps(v, _mm256_loadu_ps(bias.add(8 * q)));
+            let lo = 8 * q;
+            if lo + 8 <= ncols {
+                _mm256_storeu_ps(c.add(r * ldc + lo), sum);
+            } else if lo < ncols {
+                let mut tmp = [0.0f32; 8];
+                _mm256_storeu_ps(tmp.as_mut_ptr(), sum);
+                for (t, &x) in tmp.iter().enumerate().take(ncols - lo) {
+                    *c.add(r * ldc + lo + t) = x;
+                }
+            }
+        }
+    }
 }
 
 #[inline(always)]
