@@ -90,7 +90,7 @@ impl ValidSparseSvmParams {
         let p = &self.0;
         let (rows, n_classes, present) = prepare(MODEL, x, y, p.n_classes)?;
         let row_sq: Vec<f64> = (0..rows.nrows()).map(|i| rows.sq_norm(i)).collect();
-        // Every pass visits all rows in a random order, so the solver is bound by memory traffic (see
+        // Every pass visits all rows in a random order, so reading the rows is most of its cost (see
         // `Rows::packed`).
         let packed = rows.packed();
         let rows = rows.with_packed(packed.as_deref());
