@@ -716,6 +716,23 @@ fn predict_csv_without_the_column() {
 }
 
 #[test]
+fn embed_csv_without_the_column_names_embeds_own_option() {
+    let wd = Workdir::with_repo_data();
+    wd.write("in.csv", "statement\nlift the ban\n");
+    std::fs::create_dir_all(wd.path().join("model")).unwrap();
+    // `bad` also checks that nothing in the directory changed: the existing --out file stays as it was.
+    wd.write("keep.npy", "keep");
+    bad(
+        &wd,
+        &[
+            "embed", "--model", "model", "--csv", "in.csv", "--out", "keep.npy",
+        ],
+        None,
+        &["in.csv:1: no column 'text'", "choose one with --text\n"],
+    );
+}
+
+#[test]
 fn predict_csv_with_an_empty_statement() {
     let wd = Workdir::with_repo_data();
     wd.write("in.csv", "text\nlift the ban\n\"\"\n");

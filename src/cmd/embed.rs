@@ -52,7 +52,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         io.reads("the CSV of texts", csv);
     }
     io.writes_file("--out", &args.out).check()?;
-    let texts = super::read_texts(&args.texts, args.csv.as_deref(), &args.text)?;
+    let texts = super::read_texts(&args.texts, args.csv.as_deref(), &args.text, "--text")?;
     if texts.is_empty() {
         anyhow::bail!(
             "no texts to embed: pass them as arguments, with --csv, or on stdin (one per line)"

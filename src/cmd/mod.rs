@@ -183,11 +183,13 @@ impl CommonArgs {
 }
 
 /// Texts from the command line, else from a CSV column, else one per line from stdin (refused when stdin is a
-/// terminal). A CSV problem names the file and line.
+/// terminal). A CSV problem names the file and line; `flag` is the command's option that names the column, which
+/// a missing column's message tells the user to set.
 pub fn read_texts(
     given: &[String],
     csv: Option<&Path>,
     column: &str,
+    flag: &str,
 ) -> anyhow::Result<Vec<String>> {
     if !given.is_empty() {
         return Ok(given.to_vec());
@@ -202,7 +204,7 @@ pub fn read_texts(
             .clone();
         let col = headers.iter().position(|h| h == column).with_context(|| {
             format!(
-                "{}:1: no column '{}' (columns: {}); choose one with --text-column",
+                "{}:1: no column '{}' (columns: {}); choose one with {flag}",
                 path.display(),
                 column,
                 headers.iter().collect::<Vec<_>>().join(", ")

@@ -74,7 +74,12 @@ pub enum Format {
 }
 
 fn read_statements(args: &Args) -> anyhow::Result<Vec<String>> {
-    super::read_texts(&args.statements, args.csv.as_deref(), &args.text_column)
+    super::read_texts(
+        &args.statements,
+        args.csv.as_deref(),
+        &args.text_column,
+        "--text-column",
+    )
 }
 
 /// Refuses input with nothing to label: exiting 0 with no output would let a broken pipeline pass unnoticed.
