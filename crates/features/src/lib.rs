@@ -1110,7 +1110,7 @@ fn assemble(parts: Vec<Block>, rows: usize) -> FeatureMatrix {
             Block::Dense(m) => dense.push(m),
         }
     }
-    let sparse = hstack_csr(&sparse, rows);
+    let sparse = hstack_csr(sparse, rows);
     let dense = match dense.len() {
         0 => Array2::zeros((rows, 0)),
         1 => dense.pop().expect("one block"),
@@ -1124,7 +1124,11 @@ fn assemble(parts: Vec<Block>, rows: usize) -> FeatureMatrix {
 
 /// Side-by-side CSR matrices with the same rows, as one CSR matrix. Written here because `sprs::hstack` returns
 /// column-major storage, which the row-walking solvers would have to convert (a second copy).
-fn hstack_csr(parts: &[CsMat<f64>], rows: usize) -> CsMat<f64> {
+fn hstack_csr(mut parts: Vec<CsMat<f64>>, rows: usize) -> CsMat<f64> {
+    // One block (most feature sets) is already the matrix; copying it would double the peak of a transform.
+    if parts.len() == 1 {
+        return parts.pop().expect("one block");
+    }
     let cols: usize = parts.iter().map(|m| m.cols()).sum();
     let nnz: usize = parts.iter().map(|m| m.nnz()).sum();
     let mut indptr = Vec::with_capacity(rows + 1);
@@ -1135,7 +1139,7 @@ fn hstack_csr(parts: &[CsMat<f64>], rows: usize) -> CsMat<f64> {
     debug_assert!(parts.iter().all(|m| m.is_csr() && m.rows() == rows));
     for i in 0..rows {
         let mut offset = 0;
-        for m in parts {
+        for m in &parts {
             if let Some(row) = m.outer_view(i) {
                 for (j, &v) in row.iter() {
                     indices.push(offset + j);

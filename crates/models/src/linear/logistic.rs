@@ -79,10 +79,10 @@ impl ValidSparseLogisticParams {
     pub fn fit_rows(&self, x: FeatureView<'_>, y: &[usize]) -> Result<SparseLogistic, LinearError> {
         let p = &self.0;
         let (rows, n_classes, present) = prepare(MODEL, x, y, p.n_classes)?;
-        let packed = rows.packed();
-        let rows = rows.with_packed(packed.as_deref());
-        let machines = Machines::fit(rows, y, n_classes, &present, |labels, _| {
-            tron_logistic(rows, labels, p.c, p.tol, p.max_iter)
+        let machines = rows.with_packed_buffer(|rows| {
+            Machines::fit(rows, y, n_classes, &present, |labels, _| {
+                tron_logistic(rows, labels, p.c, p.tol, p.max_iter)
+            })
         });
         Ok(SparseLogistic { machines })
     }

@@ -92,10 +92,10 @@ impl ValidSparseSvmParams {
         let row_sq: Vec<f64> = (0..rows.nrows()).map(|i| rows.sq_norm(i)).collect();
         // Every pass visits all rows in a random order, so reading the rows is most of its cost (see
         // `Rows::packed`).
-        let packed = rows.packed();
-        let rows = rows.with_packed(packed.as_deref());
-        let machines = Machines::fit(rows, y, n_classes, &present, |labels, m| {
-            dual_cd(rows, &row_sq, labels, p, m as u64)
+        let machines = rows.with_packed_buffer(|rows| {
+            Machines::fit(rows, y, n_classes, &present, |labels, m| {
+                dual_cd(rows, &row_sq, labels, p, m as u64)
+            })
         });
         Ok(SparseSvm { machines })
     }
@@ -117,21 +117,21 @@ impl ValidSparseSvmParams {
     pub fn fit_primal(&self, x: FeatureView<'_>, y: &[usize]) -> Result<SparseSvm, LinearError> {
         let p = &self.0;
         let (rows, n_classes, present) = prepare(MODEL, x, y, p.n_classes)?;
-        let packed = rows.packed();
-        let rows = rows.with_packed(packed.as_deref());
-        let machines = Machines::fit(rows, y, n_classes, &present, |labels, _| {
-            let l = rows.nrows();
-            let pos = labels.iter().filter(|&&v| v > 0.0).count();
-            // liblinear's primal tolerance, as for the logistic loss.
-            let eps = p.tol * (pos.min(l - pos).max(1) as f64) / l as f64;
-            let mut fun = SquaredHinge {
-                rows,
-                labels,
-                c: p.c,
-                z: vec![0.0; l],
-                d: vec![0.0; l],
-            };
-            tron(&mut fun, rows.ncols + 1, eps, p.max_iter)
+        let machines = rows.with_packed_buffer(|rows| {
+            Machines::fit(rows, y, n_classes, &present, |labels, _| {
+                let l = rows.nrows();
+                let pos = labels.iter().filter(|&&v| v > 0.0).count();
+                // liblinear's primal tolerance, as for the logistic loss.
+                let eps = p.tol * (pos.min(l - pos).max(1) as f64) / l as f64;
+                let mut fun = SquaredHinge {
+                    rows,
+                    labels,
+                    c: p.c,
+                    z: vec![0.0; l],
+                    d: vec![0.0; l],
+                };
+                tron(&mut fun, rows.ncols + 1, eps, p.max_iter)
+            })
         });
         Ok(SparseSvm { machines })
     }
