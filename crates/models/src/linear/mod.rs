@@ -418,6 +418,49 @@ impl<'a> Rows<'a> {
         }
     }
 
+    /// `[w · x_i for i in rows]`, each exactly as [`Rows::dot`] computes it. Why: a row's dot product is one
+    /// chain of additions, each waiting for the last; where the rows' products are independent of each other
+    /// (every pass that reads a fixed vector: the Gauss-Newton product, the objective's margins), the chains of
+    /// four rows are run side by side so the additions of one overlap the waits of the others. Each row's terms are
+    /// still added in their stored order, so every sum keeps its bits.
+    #[inline]
+    pub(crate) fn dots(&self, rows: [usize; 4], w: &[f64]) -> [f64; 4] {
+        let Some(e) = self.packed else {
+            return rows.map(|i| self.dot(i, w));
+        };
+        let lanes = rows.map(|i| {
+            let (a, b) = self.span(i);
+            &e[a..b]
+        });
+        // Lanes by length, shortest first: the first stage runs all four lanes up to the shortest's end, the next
+        // the remaining three up to the second shortest's, and so on.
+        let mut order = [0usize, 1, 2, 3];
+        order.sort_unstable_by_key(|&l| lanes[l].len());
+        let mut acc = [0.0f64; 4];
+        let mut from = 0;
+        for stage in 0..4 {
+            let to = lanes[order[stage]].len();
+            match stage {
+                0 => run_lanes(&lanes, &order, &mut acc, from, to, w),
+                1 => run_lanes(&lanes, &order[1..], &mut acc, from, to, w),
+                2 => run_lanes(&lanes, &order[2..], &mut acc, from, to, w),
+                _ => {
+                    let l = order[3];
+                    acc[l] = lanes[l][from..to]
+                        .iter()
+                        .fold(acc[l], |s, &Entry { j, v }| s + w[j as usize] * v)
+                }
+            }
+            from = to;
+        }
+        if self.dense_cols != 0 {
+            for (s, &i) in acc.iter_mut().zip(&rows) {
+                *s += dense_dot(&w[self.sparse_cols..self.ncols], self.dense_row(i));
+            }
+        }
+        acc
+    }
+
     /// `w += a · x_i` over both blocks, bias feature included (its weight is `w[ncols]`).
     #[inline]
     pub(crate) fn axpy(&self, i: usize, a: f64, w: &mut [f64]) {
@@ -769,6 +812,61 @@ fn packed_dot(w: &[f64], row: &[Entry]) -> f64 {
         s += w[j as usize] * v;
     }
     s
+}
+
+/// Adds terms `from..to` of the lanes named in `active` (2 to 4 of them, all at least `to` long) to their
+/// accumulators, interleaved term by term; [`Rows::dots`].
+#[inline(always)]
+fn run_lanes(
+    lanes: &[&[Entry]; 4],
+    active: &[usize],
+    acc: &mut [f64; 4],
+    from: usize,
+    to: usize,
+    w: &[f64],
+) {
+    match *active {
+        [a, b, c, d] => {
+            let (ra, rb, rc, rd) = (
+                &lanes[a][from..to],
+                &lanes[b][from..to],
+                &lanes[c][from..to],
+                &lanes[d][from..to],
+            );
+            let (mut sa, mut sb, mut sc, mut sd) = (acc[a], acc[b], acc[c], acc[d]);
+            for k in 0..ra.len() {
+                sa += w[ra[k].j as usize] * ra[k].v;
+                sb += w[rb[k].j as usize] * rb[k].v;
+                sc += w[rc[k].j as usize] * rc[k].v;
+                sd += w[rd[k].j as usize] * rd[k].v;
+            }
+            (acc[a], acc[b], acc[c], acc[d]) = (sa, sb, sc, sd);
+        }
+        [a, b, c] => {
+            let (ra, rb, rc) = (
+                &lanes[a][from..to],
+                &lanes[b][from..to],
+                &lanes[c][from..to],
+            );
+            let (mut sa, mut sb, mut sc) = (acc[a], acc[b], acc[c]);
+            for k in 0..ra.len() {
+                sa += w[ra[k].j as usize] * ra[k].v;
+                sb += w[rb[k].j as usize] * rb[k].v;
+                sc += w[rc[k].j as usize] * rc[k].v;
+            }
+            (acc[a], acc[b], acc[c]) = (sa, sb, sc);
+        }
+        [a, b] => {
+            let (ra, rb) = (&lanes[a][from..to], &lanes[b][from..to]);
+            let (mut sa, mut sb) = (acc[a], acc[b]);
+            for k in 0..ra.len() {
+                sa += w[ra[k].j as usize] * ra[k].v;
+                sb += w[rb[k].j as usize] * rb[k].v;
+            }
+            (acc[a], acc[b]) = (sa, sb);
+        }
+        _ => unreachable!("run_lanes takes two to four lanes"),
+    }
 }
 
 /// [`sparse_axpy`] over packed entries.

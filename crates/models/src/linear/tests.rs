@@ -514,6 +514,26 @@ proptest! {
         }
     }
 
+    /// Four rows' dot products formed side by side must each be the bits of that row's own dot product, whatever
+    /// the rows' lengths (equal, empty, repeated rows) and with or without packed entries.
+    #[test]
+    fn dots_of_four_rows_are_each_rows_own_dot((x, _y, _k) in random_problem(), seed in 0u64..1000,
+                                               picks in proptest::collection::vec(0usize..1000, 4..24)) {
+        let wide = Rows::new(FeatureView::of_sparse(x.view()), "test").unwrap();
+        let packed = wide.packed().expect("a small matrix fits in 32 bits");
+        let tight = wide.with_packed(Some(&packed));
+        let w: Vec<f64> = (0..wide.ncols + 1).map(|j| ((j as u64 * 7919 + seed) % 97) as f64 / 13.0 - 3.0).collect();
+        for quad in picks.chunks_exact(4) {
+            let rows = [0, 1, 2, 3].map(|k| quad[k] % wide.nrows());
+            for r in [wide, tight] {
+                let got = r.dots(rows, &w);
+                for (k, &i) in rows.iter().enumerate() {
+                    prop_assert_eq!(got[k].to_bits(), r.dot(i, &w).to_bits());
+                }
+            }
+        }
+    }
+
     #[test]
     fn predictions_stay_in_range_and_nb_probabilities_sum_to_one((x, y, k) in random_problem()) {
         let lr = SparseLogisticParams { n_classes: Some(k), ..Default::default() }.check().unwrap()

@@ -23,16 +23,34 @@ pub(super) trait Objective {
 pub(super) fn gauss_newton_product(rows: Rows<'_>, d: &[f64], v: &[f64], out: &mut [f64]) {
     let b = rows.ncols;
     out.copy_from_slice(v);
+    // Every row's dot product reads `v`, never `out`, so four rows' products are formed together
+    // ([`Rows::dots`]) and their axpys then follow in row order: the same sums, added to `out` in the same order.
+    let mut block = [0usize; 4];
+    let mut n = 0;
+    let apply = |i: usize, dot: f64, out: &mut [f64]| {
+        let t = (dot + v[b]) * d[i];
+        if t != 0.0 {
+            rows.axpy(i, t, out);
+        }
+    };
     for (i, &di) in d.iter().enumerate() {
         // A row with no curvature (the squared hinge's rows beyond the margin) adds nothing: skipping its dot
         // product changes no bit, since `x · 0 = 0` for the finite values stored.
         if di == 0.0 {
             continue;
         }
-        let t = (rows.dot(i, v) + v[b]) * di;
-        if t != 0.0 {
-            rows.axpy(i, t, out);
+        block[n] = i;
+        n += 1;
+        if n == 4 {
+            let dots = rows.dots(block, v);
+            for (&i, &dot) in block.iter().zip(&dots) {
+                apply(i, dot, out);
+            }
+            n = 0;
         }
+    }
+    for &i in &block[..n] {
+        apply(i, rows.dot(i, v), out);
     }
 }
 
