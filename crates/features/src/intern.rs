@@ -187,11 +187,7 @@ impl Interner {
             }
             new_id[old as usize] = (terms.len() - 1) as u32;
         }
-        for doc in &mut docs {
-            for id in doc.iter_mut() {
-                *id = new_id[*id as usize];
-            }
-        }
+        renumber(&mut docs, &new_id);
         InternedTerms { terms, docs }
     }
 }
@@ -270,12 +266,18 @@ fn finish_by_word_rank(
         }
         terms.push(t);
     }
-    for doc in &mut docs {
+    renumber(&mut docs, &new_id);
+    InternedTerms { terms, docs }
+}
+
+/// Gives every document's ids their final numbers and sorts them (see [`InternedTerms::docs`]).
+fn renumber(docs: &mut [Vec<u32>], new_id: &[u32]) {
+    for doc in docs {
         for id in doc.iter_mut() {
             *id = new_id[*id as usize];
         }
+        doc.sort_unstable();
     }
-    InternedTerms { terms, docs }
 }
 
 /// The first 8 bytes of `t`, zero-padded, as a big-endian number: comparing two keys orders two strings as their
