@@ -949,6 +949,20 @@ impl FeatureSet {
 }
 
 impl Extracted {
+    /// How many terms the extraction holds over all documents (every bag extractor's, every candidate's) plus
+    /// the values of its frozen dense rows: a measure of how much work fitting a fold on it takes, which the grid
+    /// uses to start the largest tasks first.
+    pub fn size(&self) -> usize {
+        let bags: usize = self
+            .interned
+            .iter()
+            .flatten()
+            .map(|t| t.docs.iter().map(Vec::len).sum::<usize>())
+            .sum();
+        let dense: usize = self.dense.iter().flatten().map(|d| d.len()).sum();
+        bags + dense + self.candidates.iter().map(Extracted::size).sum::<usize>()
+    }
+
     /// A tuned set's extraction for its `i`-th candidate.
     pub fn candidate(&self, i: usize) -> &Extracted {
         &self.candidates[i]
