@@ -339,7 +339,7 @@ impl<'a> Rows<'a> {
         self.pack_into(&mut buf).then_some(buf)
     }
 
-    /// Runs `f` on these rows reading a packed copy of their sparse block (as [`Rows::packed`] makes it, so the
+    /// Runs `f` on these rows reading a packed copy of their sparse block (as [`Rows::pack_into`] makes it, so the
     /// same bits), made in a buffer this thread keeps from one fit to the next. Why: a grid fits several
     /// classifiers on every fold's matrix, and a fresh copy per fit touched fresh pages each time (a third of the
     /// 30k grid's page faults, ~0.6 M); the kept buffer is already resident. It holds the largest packed copy
@@ -359,7 +359,7 @@ impl<'a> Rows<'a> {
         out
     }
 
-    /// These rows reading `packed` (from [`Rows::packed`] of the same rows) for their sparse block.
+    /// These rows reading `packed` (from [`Rows::pack_into`] of the same rows) for their sparse block.
     pub(crate) fn with_packed(self, packed: Option<&'a [Entry]>) -> Rows<'a> {
         Rows { packed, ..self }
     }
@@ -796,7 +796,7 @@ pub(crate) fn sparse_dot(w: &[f64], idx: &[usize], val: &[f64]) -> f64 {
     s
 }
 
-/// One stored value of a packed sparse block ([`Rows::packed`]): its column beside its value.
+/// One stored value of a packed sparse block ([`Rows::pack_into`]): its column beside its value.
 #[derive(Clone, Copy)]
 #[repr(C, packed)]
 pub(crate) struct Entry {

@@ -91,7 +91,7 @@ impl ValidSparseSvmParams {
         let (rows, n_classes, present) = prepare(MODEL, x, y, p.n_classes)?;
         let row_sq: Vec<f64> = (0..rows.nrows()).map(|i| rows.sq_norm(i)).collect();
         // Every pass visits all rows in a random order, so reading the rows is most of its cost (see
-        // `Rows::packed`).
+        // `Rows::pack_into`).
         let machines = rows.with_packed_buffer(|rows| {
             Machines::fit(rows, y, n_classes, &present, |labels, m| {
                 dual_cd(rows, &row_sq, labels, p, m as u64)
