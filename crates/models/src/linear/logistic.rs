@@ -168,13 +168,11 @@ struct LogisticLoss<'a> {
 
 impl Objective for LogisticLoss<'_> {
     fn value(&mut self, w: &[f64]) -> f64 {
-        let b = self.rows.ncols;
         let mut f = 0.5 * w.iter().map(|v| v * v).sum::<f64>();
+        self.rows.margins(w, &mut self.z);
         let mut loss = 0.0;
-        for i in 0..self.rows.nrows() {
-            let zi = self.rows.dot(i, w) + w[b];
-            self.z[i] = zi;
-            loss += log1p_exp_neg(self.labels[i] * zi);
+        for (&zi, &yi) in self.z.iter().zip(self.labels) {
+            loss += log1p_exp_neg(yi * zi);
         }
         f += self.c * loss;
         f

@@ -176,12 +176,10 @@ struct SquaredHinge<'a> {
 
 impl Objective for SquaredHinge<'_> {
     fn value(&mut self, w: &[f64]) -> f64 {
-        let b = self.rows.ncols;
+        self.rows.margins(w, &mut self.z);
         let mut loss = 0.0;
-        for i in 0..self.rows.nrows() {
-            let zi = self.rows.dot(i, w) + w[b];
-            self.z[i] = zi;
-            let m = 1.0 - self.labels[i] * zi;
+        for (&zi, &yi) in self.z.iter().zip(self.labels) {
+            let m = 1.0 - yi * zi;
             if m > 0.0 {
                 loss += m * m;
             }
@@ -252,7 +250,7 @@ fn dual_cd(
                 rows.prefetch(index[s + 1]);
             }
             let yi = labels[i];
-            let g = yi * (rows.dot(i, &w) + w[b]) - 1.0 + alpha[i] * diag;
+            let g = yi * (rows.dot_split(i, &w) + w[b]) - 1.0 + alpha[i] * diag;
             let pg = if alpha[i] == 0.0 {
                 if p.shrinking && g > pg_max_old {
                     // At the bound and pushing into it harder than anything violated last pass: set aside.
