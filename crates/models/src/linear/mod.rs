@@ -312,23 +312,21 @@ impl<'a> Rows<'a> {
         })
     }
 
-    /// The sparse block as one run of packed entries (a 32-bit column beside its value), when every column fits
-    /// in 32 bits. Why: every solver pass visits all rows (the dual SVM in a random order), and each visit reads a
-    /// row's columns and values; packed, that is 12 bytes per stored value instead of 16, in one contiguous run per
-    /// row instead of two (measured on character 2–5-grams of 24k arguments: dual coordinate descent ~11% faster).
-    /// The values and the order of the arithmetic are unchanged, so results keep their bits. The solvers make this
-    /// copy through [`Rows::with_packed_buffer`].
+    /// The sparse block as one run of packed entries (a 32-bit column beside its value as [`stored`] reads it),
+    /// when every column fits in 32 bits. Why: every solver pass visits all rows (the dual SVM in a random order),
+    /// and each visit reads a row's columns and values; packed, that is 8 bytes per stored value instead of 16, in
+    /// one contiguous run per row instead of two. The unpacked reads round alike and the order of the arithmetic is
+    /// the same, so packed or not, results keep their bits. The solvers make this copy through
+    /// [`Rows::with_packed_buffer`].
     fn pack_into(&self, buf: &mut Vec<Entry>) -> bool {
         buf.clear();
         if u32::try_from(self.ncols).is_err() {
             return false;
         }
-        buf.extend(
-            self.indices
-                .iter()
-                .zip(self.data)
-                .map(|(&j, &v)| Entry { j: j as u32, v }),
-        );
+        buf.extend(self.indices.iter().zip(self.data).map(|(&j, &v)| Entry {
+            j: j as u32,
+            v: v as f32,
+        }));
         true
     }
 
@@ -467,7 +465,9 @@ impl<'a> Rows<'a> {
                     let l = order[3];
                     acc[l] = lanes[l][from..to]
                         .iter()
-                        .fold(acc[l], |s, &Entry { j, v }| s + w[j as usize] * v)
+                        .fold(acc[l], |s, &Entry { j, v }| {
+                            s + w[j as usize] * f64::from(v)
+                        })
                 }
             }
             from = to;
@@ -492,8 +492,8 @@ impl<'a> Rows<'a> {
                 *o = s + bias;
             }
         }
-        for i in whole..n {
-            out[i] = self.dot(i, w) + bias;
+        for (i, o) in out.iter_mut().enumerate().take(n).skip(whole) {
+            *o = self.dot(i, w) + bias;
         }
     }
 
@@ -516,11 +516,13 @@ impl<'a> Rows<'a> {
         match self.packed {
             Some(e) => {
                 for &Entry { j, v } in &e[lo..hi] {
+                    let v = f64::from(v);
                     out[j as usize] += a * v * v;
                 }
             }
             None => {
                 for (&j, &v) in self.indices[lo..hi].iter().zip(&self.data[lo..hi]) {
+                    let v = stored(v);
                     out[j] += a * v * v;
                 }
             }
@@ -537,11 +539,15 @@ impl<'a> Rows<'a> {
 
     /// `‖x_i‖²` over both blocks (the bias feature's 1 not included).
     pub(crate) fn sq_norm(&self, i: usize) -> f64 {
-        let s: f64 = self.row(i).1.iter().map(|v| v * v).sum();
+        let s: f64 = self.row(i).1.iter().map(|&v| stored(v) * stored(v)).sum();
         if self.dense_cols == 0 {
             s
         } else {
-            s + self.dense_row(i).iter().map(|v| v * v).sum::<f64>()
+            s + self
+                .dense_row(i)
+                .iter()
+                .map(|&v| stored(v) * stored(v))
+                .sum::<f64>()
         }
     }
 
@@ -822,22 +828,36 @@ impl Machines {
     }
 }
 
-/// `w · x` for one sparse row (the bias weight is added by the caller).
+/// A feature value as the linear models read it, in fit and in predict: rounded to the nearest `f32`.
+/// Why: the solvers stream the whole matrix on every pass, and on character n-grams a pass is limited by memory
+/// bandwidth; a packed entry of a 32-bit column and a 32-bit value is 8 bytes instead of 12 (measured on the
+/// 30k grid's character 2–5-grams: dual coordinate descent ~30% faster). The rounding (relative error below
+/// 2⁻²⁴, six orders of magnitude under the solvers' stopping tolerances) changed no prediction of the 30k grid's
+/// nine pipelines nor of the gold data (bench/README.md). Every read goes through here — packed or not, sparse
+/// block or dense — so a model sees the same values whatever the matrix's layout, and embeddings computed in
+/// `f32` (as sentence encoders do) are read exactly.
+#[inline(always)]
+pub(crate) fn stored(v: f64) -> f64 {
+    f64::from(v as f32)
+}
+
+/// `w · x` for one sparse row, values read through [`stored`] (the bias weight is added by the caller).
 #[inline]
 pub(crate) fn sparse_dot(w: &[f64], idx: &[usize], val: &[f64]) -> f64 {
     let mut s = 0.0;
     for (&j, &v) in idx.iter().zip(val) {
-        s += w[j] * v;
+        s += w[j] * stored(v);
     }
     s
 }
 
-/// One stored value of a packed sparse block ([`Rows::pack_into`]): its column beside its value.
+/// One stored value of a packed sparse block ([`Rows::pack_into`]): its column beside its value, rounded to
+/// `f32` ([`stored`]); 8 bytes, naturally aligned.
 #[derive(Clone, Copy)]
-#[repr(C, packed)]
+#[repr(C)]
 pub(crate) struct Entry {
     j: u32,
-    v: f64,
+    v: f32,
 }
 
 /// [`sparse_dot`] over packed entries: the same terms in the same order.
@@ -845,7 +865,7 @@ pub(crate) struct Entry {
 fn packed_dot(w: &[f64], row: &[Entry]) -> f64 {
     let mut s = 0.0;
     for &Entry { j, v } in row {
-        s += w[j as usize] * v;
+        s += w[j as usize] * f64::from(v);
     }
     s
 }
@@ -856,13 +876,13 @@ fn packed_dot_split(w: &[f64], row: &[Entry]) -> f64 {
     let mut acc = [0.0f64; 4];
     let mut chunks = row.chunks_exact(4);
     for c in &mut chunks {
-        acc[0] += w[c[0].j as usize] * c[0].v;
-        acc[1] += w[c[1].j as usize] * c[1].v;
-        acc[2] += w[c[2].j as usize] * c[2].v;
-        acc[3] += w[c[3].j as usize] * c[3].v;
+        acc[0] += w[c[0].j as usize] * f64::from(c[0].v);
+        acc[1] += w[c[1].j as usize] * f64::from(c[1].v);
+        acc[2] += w[c[2].j as usize] * f64::from(c[2].v);
+        acc[3] += w[c[3].j as usize] * f64::from(c[3].v);
     }
     for (k, e) in chunks.remainder().iter().enumerate() {
-        acc[k] += w[e.j as usize] * e.v;
+        acc[k] += w[e.j as usize] * f64::from(e.v);
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3])
 }
@@ -888,10 +908,10 @@ fn run_lanes(
             );
             let (mut sa, mut sb, mut sc, mut sd) = (acc[a], acc[b], acc[c], acc[d]);
             for k in 0..ra.len() {
-                sa += w[ra[k].j as usize] * ra[k].v;
-                sb += w[rb[k].j as usize] * rb[k].v;
-                sc += w[rc[k].j as usize] * rc[k].v;
-                sd += w[rd[k].j as usize] * rd[k].v;
+                sa += w[ra[k].j as usize] * f64::from(ra[k].v);
+                sb += w[rb[k].j as usize] * f64::from(rb[k].v);
+                sc += w[rc[k].j as usize] * f64::from(rc[k].v);
+                sd += w[rd[k].j as usize] * f64::from(rd[k].v);
             }
             (acc[a], acc[b], acc[c], acc[d]) = (sa, sb, sc, sd);
         }
@@ -903,9 +923,9 @@ fn run_lanes(
             );
             let (mut sa, mut sb, mut sc) = (acc[a], acc[b], acc[c]);
             for k in 0..ra.len() {
-                sa += w[ra[k].j as usize] * ra[k].v;
-                sb += w[rb[k].j as usize] * rb[k].v;
-                sc += w[rc[k].j as usize] * rc[k].v;
+                sa += w[ra[k].j as usize] * f64::from(ra[k].v);
+                sb += w[rb[k].j as usize] * f64::from(rb[k].v);
+                sc += w[rc[k].j as usize] * f64::from(rc[k].v);
             }
             (acc[a], acc[b], acc[c]) = (sa, sb, sc);
         }
@@ -913,8 +933,8 @@ fn run_lanes(
             let (ra, rb) = (&lanes[a][from..to], &lanes[b][from..to]);
             let (mut sa, mut sb) = (acc[a], acc[b]);
             for k in 0..ra.len() {
-                sa += w[ra[k].j as usize] * ra[k].v;
-                sb += w[rb[k].j as usize] * rb[k].v;
+                sa += w[ra[k].j as usize] * f64::from(ra[k].v);
+                sb += w[rb[k].j as usize] * f64::from(rb[k].v);
             }
             (acc[a], acc[b]) = (sa, sb);
         }
@@ -926,7 +946,7 @@ fn run_lanes(
 #[inline]
 fn packed_axpy(w: &mut [f64], a: f64, row: &[Entry], bias: usize) {
     for &Entry { j, v } in row {
-        w[j as usize] += a * v;
+        w[j as usize] += a * f64::from(v);
     }
     w[bias] += a;
 }
@@ -935,8 +955,8 @@ fn packed_axpy(w: &mut [f64], a: f64, row: &[Entry], bias: usize) {
 #[inline]
 pub(crate) fn dense_dot(w: &[f64], x: &[f64]) -> f64 {
     let mut s = 0.0;
-    for (a, b) in w.iter().zip(x) {
-        s += a * b;
+    for (a, &b) in w.iter().zip(x) {
+        s += a * stored(b);
     }
     s
 }
@@ -944,8 +964,8 @@ pub(crate) fn dense_dot(w: &[f64], x: &[f64]) -> f64 {
 /// `w += a · x` for one dense row (no bias: the sparse part adds it).
 #[inline]
 pub(crate) fn dense_axpy(w: &mut [f64], a: f64, x: &[f64]) {
-    for (wi, xi) in w.iter_mut().zip(x) {
-        *wi += a * xi;
+    for (wi, &xi) in w.iter_mut().zip(x) {
+        *wi += a * stored(xi);
     }
 }
 
@@ -953,7 +973,7 @@ pub(crate) fn dense_axpy(w: &mut [f64], a: f64, x: &[f64]) {
 #[inline]
 pub(crate) fn sparse_axpy(w: &mut [f64], a: f64, idx: &[usize], val: &[f64], bias: usize) {
     for (&j, &v) in idx.iter().zip(val) {
-        w[j] += a * v;
+        w[j] += a * stored(v);
     }
     w[bias] += a;
 }
