@@ -426,7 +426,7 @@ impl<'a> Rows<'a> {
         let (a, b) = self.span(i);
         let s = match self.packed {
             Some(e) => packed_dot_split(w, &e[a..b]),
-            None => sparse_dot(w, &self.indices[a..b], &self.data[a..b]),
+            None => sparse_dot_split(w, &self.indices[a..b], &self.data[a..b]),
         };
         if self.dense_cols == 0 {
             s
@@ -833,9 +833,10 @@ impl Machines {
 /// bandwidth; a packed entry of a 32-bit column and a 32-bit value is 8 bytes instead of 12 (measured on the
 /// 30k grid's character 2–5-grams: dual coordinate descent ~30% faster). The rounding (relative error below
 /// 2⁻²⁴, six orders of magnitude under the solvers' stopping tolerances) changed no prediction of the 30k grid's
-/// nine pipelines nor of the gold data (bench/README.md). Every read goes through here — packed or not, sparse
-/// block or dense — so a model sees the same values whatever the matrix's layout, and embeddings computed in
-/// `f32` (as sentence encoders do) are read exactly.
+/// nine pipelines nor of the gold data (bench/README.md). Every read of the logistic and SVM solvers goes through
+/// here — packed or not, sparse block or dense, fit or predict — so a model sees the same values whatever the
+/// matrix's layout, and embeddings computed in `f32` (as sentence encoders do) are read exactly. Naive Bayes sums
+/// its counts from the `f64` values themselves: it makes one pass per fit and has nothing to gain.
 #[inline(always)]
 pub(crate) fn stored(v: f64) -> f64 {
     f64::from(v as f32)
@@ -849,6 +850,17 @@ pub(crate) fn sparse_dot(w: &[f64], idx: &[usize], val: &[f64]) -> f64 {
         s += w[j] * stored(v);
     }
     s
+}
+
+/// [`Rows::dot_split`]'s sum over an unpacked row: the same four partial sums as [`packed_dot_split`], so the
+/// dual SVM's weights keep their bits whether or not the rows were packed.
+#[inline]
+fn sparse_dot_split(w: &[f64], idx: &[usize], val: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    for (k, (&j, &v)) in idx.iter().zip(val).enumerate() {
+        acc[k % 4] += w[j] * stored(v);
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3])
 }
 
 /// One stored value of a packed sparse block ([`Rows::pack_into`]): its column beside its value, rounded to

@@ -411,7 +411,9 @@ fn data_errors_are_reported() {
 #[test]
 fn absent_classes_get_zero_probability_and_no_weights() {
     // Targets 0 and 2 of four classes: a binary machine for class 2 against class 0.
-    let x = pin_matrix();
+    // Thirds do not fit in f32, so every value rounds.
+    let mut x = pin_matrix();
+    x.data_mut().iter_mut().for_each(|v| *v /= 3.0);
     let y: Vec<usize> = pins::Y2.iter().map(|&c| c * 2).collect();
     let lr = SparseLogisticParams {
         n_classes: Some(4),
@@ -504,6 +506,7 @@ proptest! {
         let w: Vec<f64> = (0..n).map(|j| ((j as u64 * 7919 + seed) % 97) as f64 / 13.0 - 3.0).collect();
         for i in 0..wide.nrows() {
             prop_assert_eq!(wide.dot(i, &w).to_bits(), tight.dot(i, &w).to_bits());
+            prop_assert_eq!(wide.dot_split(i, &w).to_bits(), tight.dot_split(i, &w).to_bits());
             let (mut a, mut b) = (w.clone(), w.clone());
             wide.axpy(i, 0.37, &mut a);
             tight.axpy(i, 0.37, &mut b);
@@ -531,6 +534,22 @@ proptest! {
                     prop_assert_eq!(got[k].to_bits(), r.dot(i, &w).to_bits());
                 }
             }
+        }
+    }
+
+    /// The dual SVM's dot product in four partial sums is the same sum as the in-order one up to rounding: within
+    /// a few ulps of the sum of the terms' magnitudes (it fails if a term is dropped or counted twice).
+    #[test]
+    fn split_dot_is_the_dot_up_to_rounding((x, _y, _k) in random_problem(), seed in 0u64..1000) {
+        let wide = Rows::new(FeatureView::of_sparse(x.view()), "test").unwrap();
+        let packed = wide.packed().expect("a small matrix fits in 32 bits");
+        let tight = wide.with_packed(Some(&packed));
+        let w: Vec<f64> = (0..wide.ncols + 1).map(|j| ((j as u64 * 7919 + seed) % 97) as f64 / 13.0 - 3.0).collect();
+        let abs_w: Vec<f64> = w.iter().map(|v| v.abs()).collect();
+        for i in 0..wide.nrows() {
+            let scale = tight.dot(i, &abs_w);
+            let gap = (tight.dot_split(i, &w) - tight.dot(i, &w)).abs();
+            prop_assert!(gap <= 1e-13 * scale.max(f64::MIN_POSITIVE), "row {}: gap {} at scale {}", i, gap, scale);
         }
     }
 
@@ -625,4 +644,58 @@ fn a_dense_block_fits_like_the_same_values_stored_sparse() {
         .fit_rows(FeatureMatrix::dense(counts).view(), &y)
         .unwrap();
     assert!(close(a.feature_log_prob(), b.feature_log_prob()));
+}
+
+/// The logistic and SVM solvers read every stored value through [`stored`] (rounded to `f32`), in fit and in
+/// predict, packed or not: a matrix whose values were rounded to `f32` beforehand fits and predicts the same bits
+/// as the original. Fails if any read path (dot, axpy, squares, norms, dense block) uses the unrounded value.
+#[test]
+fn solvers_read_values_rounded_to_f32() {
+    // Thirds do not fit in f32, so every value rounds.
+    let mut x = pin_matrix();
+    x.data_mut().iter_mut().for_each(|v| *v /= 3.0);
+    let y: Vec<usize> = (0..x.rows()).map(|i| (i * 7 + i / 3) % 3).collect();
+    let mut rounded = x.clone();
+    rounded
+        .data_mut()
+        .iter_mut()
+        .for_each(|v| *v = f64::from(*v as f32));
+    assert!(
+        x.data().iter().zip(rounded.data()).any(|(a, b)| a != b),
+        "the pin matrix must have values that round"
+    );
+    let bits = |a: ndarray::Array2<f64>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    let lr = SparseLogisticParams {
+        n_classes: Some(3),
+        ..Default::default()
+    }
+    .check()
+    .unwrap();
+    let (a, b) = (
+        lr.fit_csr(x.view(), &y).unwrap(),
+        lr.fit_csr(rounded.view(), &y).unwrap(),
+    );
+    assert_eq!(bits(a.weights()), bits(b.weights()));
+    assert_eq!(
+        bits(a.predict_proba(x.view().into()).unwrap()),
+        bits(b.predict_proba(rounded.view().into()).unwrap())
+    );
+    let svm = SparseSvmParams {
+        n_classes: Some(3),
+        ..Default::default()
+    }
+    .check()
+    .unwrap();
+    for primal in [false, true] {
+        let fit = |m: &CsMat<f64>| match primal {
+            false => svm.fit_csr(m.view(), &y).unwrap(),
+            true => svm.fit_primal(m.view().into(), &y).unwrap(),
+        };
+        let (a, b) = (fit(&x), fit(&rounded));
+        assert_eq!(bits(a.weights()), bits(b.weights()));
+        assert_eq!(
+            bits(a.decision_function(x.view().into()).unwrap()),
+            bits(b.decision_function(rounded.view().into()).unwrap())
+        );
+    }
 }
