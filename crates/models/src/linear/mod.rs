@@ -404,7 +404,16 @@ impl<'a> Rows<'a> {
     /// order, exactly as before there was a dense block, so sparse-only results keep their bits.
     #[inline]
     pub(crate) fn dot(&self, i: usize, w: &[f64]) -> f64 {
-        self.dot_with(i, w, packed_dot, sparse_dot)
+        let (a, b) = self.span(i);
+        let s = match self.packed {
+            Some(e) => packed_dot(w, &e[a..b]),
+            None => sparse_dot(w, &self.indices[a..b], &self.data[a..b]),
+        };
+        if self.dense_cols == 0 {
+            s
+        } else {
+            s + dense_dot(&w[self.sparse_cols..self.ncols], self.dense_row(i))
+        }
     }
 
     /// `w · x_i` like [`Rows::dot`], but the sparse terms summed in four interleaved partial sums (terms
@@ -414,24 +423,10 @@ impl<'a> Rows<'a> {
     /// deterministic, but not bitwise those of [`Rows::dot`].
     #[inline]
     pub(crate) fn dot_split(&self, i: usize, w: &[f64]) -> f64 {
-        self.dot_with(i, w, packed_dot_split, sparse_dot_split)
-    }
-
-    /// Row `i`'s sparse block summed by `packed` or `unpacked` (whichever layout the rows have), then its dense
-    /// block in column order. Generic over the two sums so each caller gets its own inlined copy, no call
-    /// through a pointer in the solvers' innermost loop.
-    #[inline(always)]
-    fn dot_with(
-        &self,
-        i: usize,
-        w: &[f64],
-        packed: impl Fn(&[f64], &[Entry]) -> f64,
-        unpacked: impl Fn(&[f64], &[usize], &[f64]) -> f64,
-    ) -> f64 {
         let (a, b) = self.span(i);
         let s = match self.packed {
-            Some(e) => packed(w, &e[a..b]),
-            None => unpacked(w, &self.indices[a..b], &self.data[a..b]),
+            Some(e) => packed_dot_split(w, &e[a..b]),
+            None => sparse_dot_split(w, &self.indices[a..b], &self.data[a..b]),
         };
         if self.dense_cols == 0 {
             s
