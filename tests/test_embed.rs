@@ -526,6 +526,18 @@ fn vectors_computed_elsewhere_enter_a_run_and_every_bad_file_is_refused_at_its_l
             },
             format!("v.csv:7: item '{}' has a non-finite value inf", ids[5]),
         ),
+        // A finite value the linear models could not read (beyond f32), at its line.
+        (
+            {
+                let mut lines: Vec<String> = good.lines().map(str::to_string).collect();
+                lines[6] = format!("{},0.1,1e39,0.2", ids[5]);
+                lines.join("\n") + "\n"
+            },
+            format!(
+                "v.csv:7: item '{}' has the value 1e39 in dimension 1, beyond ±3.4e38",
+                ids[5]
+            ),
+        ),
         // Not a number.
         (
             good.replacen(&format!("{},", ids[1]), &format!("{},x", ids[1]), 1),

@@ -456,8 +456,8 @@ fn vectors_from_csv(path: &Path, bytes: &[u8]) -> Result<(Vec<String>, Array2<f6
 }
 
 impl VectorsParams {
-    /// Reads and checks the file(s): a duplicate id, a wrong width or a non-finite value is refused at its line
-    /// (or row, for `.npy`).
+    /// Reads and checks the file(s): a duplicate id, a wrong width, a non-finite value or one beyond f32's range
+    /// is refused at its line (or row, for `.npy`).
     pub fn check(&self) -> Result<Arc<VectorTable>, FeatureError> {
         let path = &self.path;
         let bytes = read_bytes(path)?;
@@ -541,22 +541,28 @@ impl VectorsParams {
                     ),
                 ));
             }
-            if let Some((j, v)) = matrix
+            // The linear models read every feature value as an f32 (for speed; see stance-models'
+            // `linear::stored`), so a finite f64 beyond f32's range would reach them as infinity.
+            if let Some((j, &v)) = matrix
                 .row(r)
                 .iter()
                 .enumerate()
-                .find(|(_, v)| !v.is_finite())
+                .find(|(_, v)| !(v.is_finite() && v.abs() <= f64::from(f32::MAX)))
             {
                 let place = if is_npy {
                     format!("row {r} (item '{id}')")
                 } else {
                     format!("item '{id}'")
                 };
-                return Err(vectors_error(
-                    path,
-                    (!is_npy).then(|| line_of(r)),
-                    format!("{place} has a non-finite value {v} in dimension {j}"),
-                ));
+                let what = if v.is_finite() {
+                    format!(
+                        "{place} has the value {v:e} in dimension {j}, beyond ±3.4e38 (f32, the precision the \
+                         linear models read features in); rescale the vectors"
+                    )
+                } else {
+                    format!("{place} has a non-finite value {v} in dimension {j}")
+                };
+                return Err(vectors_error(path, (!is_npy).then(|| line_of(r)), what));
             }
         }
         Ok(Arc::new(VectorTable {
