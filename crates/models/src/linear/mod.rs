@@ -829,9 +829,9 @@ impl Machines {
 }
 
 /// A feature value as the linear models read it, in fit and in predict: rounded to the nearest `f32`.
-/// Why: the solvers stream the whole matrix on every pass, and on character n-grams a pass is limited by memory
-/// bandwidth; a packed entry of a 32-bit column and a 32-bit value is 8 bytes instead of 12 (measured on the
-/// 30k grid's character 2–5-grams: dual coordinate descent ~30% faster). The rounding (relative error below
+/// Why: the solvers move the whole matrix through the caches on every pass; a packed entry of a 32-bit column
+/// and a 32-bit value is 8 bytes instead of 12 (measured on the 30k grid's character 2–5-grams, with the dual's
+/// dot already split: dual coordinate descent ~30% faster). The rounding (relative error below
 /// 2⁻²⁴, six orders of magnitude under the solvers' stopping tolerances) changed no prediction of the 30k grid's
 /// nine pipelines nor of the gold data (bench/README.md). Every read of the logistic and SVM solvers goes through
 /// here — packed or not, sparse block or dense, fit or predict — so a model sees the same values whatever the
