@@ -453,8 +453,7 @@ impl FittedBag {
         // they touch were a fifth of the grid's page faults); the reserved tail that no row fills is never
         // touched, so it costs address space, not memory.
         let bound: usize = rows.iter().map(|&r| interned.docs[r].len()).sum();
-        let mut indices = Vec::with_capacity(bound);
-        let mut data = Vec::with_capacity(bound);
+        let (mut indices, mut data) = stance_matrix::recycled(bound);
         indptr.push(0);
         let mut cols: Vec<u32> = Vec::new();
         let mut counts: Vec<(u32, usize)> = Vec::new();
@@ -487,6 +486,8 @@ impl FittedBag {
         for &(j, c) in counts {
             let tf = match self.opts.weighting {
                 Weighting::Binary => 1.0,
+                // ln 1 = 0 exactly, so a count of 1 (most stored values) skips the logarithm with the same bits.
+                _ if self.opts.sublinear_tf && c == 1 => 1.0,
                 _ if self.opts.sublinear_tf => 1.0 + (c as f64).ln(),
                 _ => c as f64,
             };

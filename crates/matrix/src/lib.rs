@@ -121,6 +121,75 @@ impl FeatureMatrix {
     }
 }
 
+/// Returns the sparse block's index and value storage to [`recycled`], for the next matrix built. Why: a grid
+/// builds a training and a test matrix for every fold and feature set and drops them when the task's fits are
+/// done; character n-gram matrices are over 100 MB each, which the allocator takes from (and gives back to) the
+/// kernel, so every new matrix was written on fresh pages that the kernel first zeroes (the grid's page faults).
+/// Storage kept here is already resident.
+impl Drop for FeatureMatrix {
+    fn drop(&mut self) {
+        let sparse = std::mem::replace(
+            &mut self.sparse,
+            CsMat::empty(sprs::CompressedStorage::CSR, 0),
+        );
+        let (_, indices, data) = sparse.into_raw_storage();
+        recycle(indices, data);
+    }
+}
+
+/// Storage of dropped matrices' sparse blocks, largest first, at most [`KEPT`] pairs.
+static POOL: std::sync::Mutex<Vec<(Vec<usize>, Vec<f64>)>> = std::sync::Mutex::new(Vec::new());
+
+/// Pairs the pool keeps: a training and a test matrix for each of two worker threads. What is kept is at most
+/// what those matrices held while they were alive, so the pool does not raise a run's peak memory.
+const KEPT: usize = 4;
+
+/// Pairs smaller than this are not worth keeping (the allocator reuses small blocks without the kernel).
+const MIN_KEPT_VALUES: usize = 1 << 16;
+
+fn recycle(mut indices: Vec<usize>, mut data: Vec<f64>) {
+    if indices.capacity().min(data.capacity()) < MIN_KEPT_VALUES {
+        return;
+    }
+    indices.clear();
+    data.clear();
+    // A poisoned pool only means another thread panicked while holding it; its contents are still valid vectors.
+    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    pool.push((indices, data));
+    pool.sort_by_key(|(i, d)| std::cmp::Reverse(i.capacity().min(d.capacity())));
+    pool.truncate(KEPT);
+}
+
+/// Pairs in the pool now.
+#[cfg(test)]
+fn kept() -> usize {
+    POOL.lock().unwrap_or_else(|e| e.into_inner()).len()
+}
+
+/// Empty index and value vectors with room for at least `values` entries each: the smallest pair that dropped
+/// matrices left behind with room for `values` but not more than twice that, else fresh ones reserved with an
+/// eighth to spare, so that the next fold's matrix of about the same size fits in them. A builder of a CSR block
+/// that knows a bound on its values calls this instead of `Vec::with_capacity`.
+///
+/// Why the upper limit: pages a vector once filled stay resident while it is kept, so a large matrix's storage
+/// reused for a small one would hold memory the small one does not need. When nothing fits, every kept pair is
+/// given back: the run has moved on to matrices of another size.
+pub fn recycled(values: usize) -> (Vec<usize>, Vec<f64>) {
+    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    let room = |(i, d): &(Vec<usize>, Vec<f64>)| i.capacity().min(d.capacity());
+    let fit = pool
+        .iter()
+        .rposition(|p| room(p) >= values && room(p) <= values.saturating_mul(2));
+    match fit {
+        Some(k) => pool.remove(k),
+        None => {
+            pool.clear();
+            let reserve = values.saturating_add(values / 8);
+            (Vec::with_capacity(reserve), Vec::with_capacity(reserve))
+        }
+    }
+}
+
 /// A borrowed [`FeatureMatrix`]: what a classifier fits on and predicts from.
 #[derive(Debug, Clone, Copy)]
 pub struct FeatureView<'a> {
@@ -214,6 +283,36 @@ mod tests {
     use super::*;
     use ndarray::array;
     use sprs::TriMat;
+
+    /// A dropped matrix's storage comes back for a matrix of about its size (the same allocation), and is given
+    /// back rather than reused for one under half its size. The sizes are far above anything the other tests here
+    /// build, which stay below `MIN_KEPT_VALUES` and never reach the pool.
+    #[test]
+    fn dropped_storage_is_reused_for_a_matrix_of_about_its_size_only() {
+        let n = 3 * MIN_KEPT_VALUES;
+        let (mut indices, mut data) = recycled(n);
+        indices.extend(0..n);
+        data.extend((0..n).map(|v| v as f64));
+        let (pi, pd) = (indices.as_ptr(), data.as_ptr());
+        let indptr = vec![0, n];
+        let m = FeatureMatrix::sparse(CsMat::new((1, n), indptr, indices, data));
+        drop(m);
+        let (again_i, again_d) = recycled(n - n / 10);
+        assert_eq!((again_i.as_ptr(), again_d.as_ptr()), (pi, pd));
+        assert!(
+            again_i.is_empty() && again_d.is_empty(),
+            "handed out cleared"
+        );
+        let m = FeatureMatrix::sparse(CsMat::new((1, 0), vec![0, 0], again_i, again_d));
+        drop(m);
+        assert_eq!(kept(), 1);
+        let (small_i, _) = recycled(n / 4);
+        assert!(
+            small_i.capacity() < n,
+            "a quarter-size matrix gets its own storage"
+        );
+        assert_eq!(kept(), 0, "the large storage was given back, not kept");
+    }
 
     fn csr() -> CsMat<f64> {
         let mut t = TriMat::new((2, 3));
