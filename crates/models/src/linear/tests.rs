@@ -574,6 +574,49 @@ proptest! {
     }
 }
 
+/// With a dense block beside the sparse one (an embedding beside n-grams), four rows' dot products formed side by
+/// side must each still be the bits of that row's own dot product, packed or not, for dense blocks of every width
+/// (the side-by-side dense sums must not regroup a row's terms).
+#[test]
+fn dots_of_four_rows_with_a_dense_block_are_each_rows_own_dot() {
+    use ndarray::{s, Array2};
+    use stance_matrix::FeatureMatrix;
+    let n = 13;
+    for d in [1usize, 3, 8, 37] {
+        // Values that round in f32 and do not sum exactly, so a regrouped sum would show in the bits.
+        let full = Array2::from_shape_fn((n, d + 4), |(i, j)| {
+            if (i + j) % 4 == 0 {
+                0.0
+            } else {
+                ((i * 37 + j * 11) % 29) as f64 / 7.0 - 2.1
+            }
+        });
+        let m = FeatureMatrix::new(
+            CsMat::csr_from_dense(full.slice(s![.., ..4]), 0.0),
+            full.slice(s![.., 4..]).to_owned(),
+        )
+        .unwrap();
+        let wide = Rows::new(m.view(), "test").unwrap();
+        let packed = wide.packed().expect("a small matrix fits in 32 bits");
+        let tight = wide.with_packed(Some(&packed));
+        let w: Vec<f64> = (0..wide.ncols + 1)
+            .map(|j| (j as f64 * 0.731).sin() * 3.0)
+            .collect();
+        for rows in [[0, 1, 2, 3], [12, 5, 5, 0], [7, 11, 3, 9]] {
+            for r in [wide, tight] {
+                let got = r.dots(rows, &w);
+                for (k, &i) in rows.iter().enumerate() {
+                    assert_eq!(
+                        got[k].to_bits(),
+                        r.dot(i, &w).to_bits(),
+                        "width {d}, row {i}"
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// A dense block is the same features as its CSR copy: every model fits the same machine from either (the sparse
 /// copy stores the non-zeros in column order, the dense block sums in column order, so the arithmetic agrees), and
 /// a matrix split into a sparse block and a dense block fits like the whole matrix stored sparse.
