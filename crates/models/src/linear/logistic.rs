@@ -80,8 +80,10 @@ impl ValidSparseLogisticParams {
         let p = &self.0;
         let (rows, n_classes, present) = prepare(MODEL, x, y, p.n_classes)?;
         let machines = rows.with_packed_buffer(|rows| {
-            Machines::fit(rows, y, n_classes, &present, |labels, _| {
-                tron_logistic(rows, labels, p.c, p.tol, p.max_iter)
+            rows.with_dense_quads(|rows| {
+                Machines::fit(rows, y, n_classes, &present, |labels, _| {
+                    tron_logistic(rows, labels, p.c, p.tol, p.max_iter)
+                })
             })
         });
         Ok(SparseLogistic { machines })

@@ -276,6 +276,9 @@ pub(crate) struct Rows<'a> {
     pub(crate) data: &'a [f64],
     /// The dense block, row-major (empty when there is none).
     dense: &'a [f64],
+    /// The dense block's whole aligned quads of rows (`4q..4q + 4`) as [`stored`] reads them, interleaved: row
+    /// `4q + l`'s value in dense column `k` at `(q · dense_cols + k) · 4 + l` ([`Rows::with_dense_quads`]).
+    quads: Option<&'a [f32]>,
     pub(crate) sparse_cols: usize,
     pub(crate) dense_cols: usize,
     /// All columns: the sparse block's, then the dense block's.
@@ -302,6 +305,7 @@ impl<'a> Rows<'a> {
         Ok(Rows {
             indptr,
             packed: None,
+            quads: None,
             offset: indptr[0],
             indices,
             data,
@@ -355,6 +359,43 @@ impl<'a> Rows<'a> {
         };
         BUFFER.with(|b| *b.borrow_mut() = buf);
         out
+    }
+
+    /// Runs `f` on these rows with their dense block's quads ([`Rows::quads_into`]) made in a buffer this thread
+    /// keeps, as [`Rows::with_packed_buffer`] does for the sparse block; without a dense block, on the rows as
+    /// they are. Why: TRON's passes (the Gauss-Newton product, the margins) form four rows' dot products side by
+    /// side ([`Rows::dots`]); read from the row-major block, each row's chain is scalar, while from the
+    /// interleaved quads the four chains are one vector of four sums, each row's terms still added in its order.
+    pub(crate) fn with_dense_quads<R>(self, f: impl FnOnce(Rows<'_>) -> R) -> R {
+        thread_local! {
+            static BUFFER: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        if self.dense_cols == 0 || self.packed.is_none() {
+            return f(self);
+        }
+        let mut buf = BUFFER.with(|b| std::mem::take(&mut *b.borrow_mut()));
+        self.quads_into(&mut buf);
+        let out = f(self.with_quads(Some(&buf)));
+        BUFFER.with(|b| *b.borrow_mut() = buf);
+        out
+    }
+
+    /// Writes the dense block's whole aligned quads of rows into `buf`, interleaved and rounded as [`stored`]
+    /// rounds (the layout of the `quads` field); rows past the last whole quad are left out.
+    pub(crate) fn quads_into(&self, buf: &mut Vec<f32>) {
+        buf.clear();
+        let d = self.dense_cols;
+        for q in 0..self.nrows() / 4 {
+            let r = [0, 1, 2, 3].map(|l| self.dense_row(4 * q + l));
+            for k in 0..d {
+                buf.extend(r.map(|row| row[k] as f32));
+            }
+        }
+    }
+
+    /// These rows reading `quads` (from [`Rows::quads_into`] of the same rows) for their dense block's quads.
+    pub(crate) fn with_quads(self, quads: Option<&'a [f32]>) -> Rows<'a> {
+        Rows { quads, ..self }
     }
 
     /// These rows reading `packed` (from [`Rows::pack_into`] of the same rows) for their sparse block.
@@ -473,15 +514,34 @@ impl<'a> Rows<'a> {
             from = to;
         }
         if self.dense_cols != 0 {
-            let d = dense_dots(
-                &w[self.sparse_cols..self.ncols],
-                rows.map(|i| self.dense_row(i)),
-            );
+            let wd = &w[self.sparse_cols..self.ncols];
+            let d = match self.quad(rows) {
+                Some(q) => quad_dots(wd, q),
+                None => dense_dots(wd, rows.map(|i| self.dense_row(i))),
+            };
             for (s, d) in acc.iter_mut().zip(d) {
                 *s += d;
             }
         }
         acc
+    }
+
+    /// The interleaved dense values of `rows` when they are one whole aligned quad (`4q..4q + 4`) and the quads
+    /// were made ([`Rows::with_dense_quads`]).
+    #[inline]
+    fn quad(&self, rows: [usize; 4]) -> Option<&'a [f32]> {
+        let quads = self.quads?;
+        let first = rows[0];
+        let d = self.dense_cols;
+        let aligned = first.is_multiple_of(4) && rows == [first, first + 1, first + 2, first + 3];
+        let at = first * d;
+        (aligned && at + 4 * d <= quads.len()).then(|| &quads[at..at + 4 * d])
+    }
+
+    /// Whether [`Rows::dots`] of whole aligned quads reads the interleaved dense copy and nothing else: a
+    /// dense-only matrix with its quads made, where the Gauss-Newton product walks the rows by quads.
+    pub(crate) fn dense_quads_only(&self) -> bool {
+        self.sparse_cols == 0 && self.quads.is_some()
     }
 
     /// `out[i] = w · x_i + w[ncols]` (the bias weight included) for every row, each dot product exactly as
@@ -989,6 +1049,20 @@ fn dense_dots(w: &[f64], x: [&[f64]; 4]) -> [f64; 4] {
         s[1] += wk * stored(b);
         s[2] += wk * stored(c);
         s[3] += wk * stored(d);
+    }
+    s
+}
+
+/// [`dense_dots`] of one aligned quad of rows read from its interleaved copy (`q[4k + l]` is row `l`'s value in
+/// column `k`, already rounded as [`stored`] rounds): the same four chains, each row's terms in its own order, so
+/// the same bits; the four sums sit side by side in memory, which the compiler turns into one vector of four.
+#[inline]
+fn quad_dots(w: &[f64], q: &[f32]) -> [f64; 4] {
+    let mut s = [0.0f64; 4];
+    for (&wk, x) in w.iter().zip(q.chunks_exact(4)) {
+        for l in 0..4 {
+            s[l] += wk * f64::from(x[l]);
+        }
     }
     s
 }

@@ -118,19 +118,21 @@ impl ValidSparseSvmParams {
         let p = &self.0;
         let (rows, n_classes, present) = prepare(MODEL, x, y, p.n_classes)?;
         let machines = rows.with_packed_buffer(|rows| {
-            Machines::fit(rows, y, n_classes, &present, |labels, _| {
-                let l = rows.nrows();
-                let pos = labels.iter().filter(|&&v| v > 0.0).count();
-                // liblinear's primal tolerance, as for the logistic loss.
-                let eps = p.tol * (pos.min(l - pos).max(1) as f64) / l as f64;
-                let mut fun = SquaredHinge {
-                    rows,
-                    labels,
-                    c: p.c,
-                    z: vec![0.0; l],
-                    d: vec![0.0; l],
-                };
-                tron(&mut fun, rows.ncols + 1, eps, p.max_iter)
+            rows.with_dense_quads(|rows| {
+                Machines::fit(rows, y, n_classes, &present, |labels, _| {
+                    let l = rows.nrows();
+                    let pos = labels.iter().filter(|&&v| v > 0.0).count();
+                    // liblinear's primal tolerance, as for the logistic loss.
+                    let eps = p.tol * (pos.min(l - pos).max(1) as f64) / l as f64;
+                    let mut fun = SquaredHinge {
+                        rows,
+                        labels,
+                        c: p.c,
+                        z: vec![0.0; l],
+                        d: vec![0.0; l],
+                    };
+                    tron(&mut fun, rows.ncols + 1, eps, p.max_iter)
+                })
             })
         });
         Ok(SparseSvm { machines })

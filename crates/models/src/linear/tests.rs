@@ -575,8 +575,8 @@ proptest! {
 }
 
 /// With a dense block beside the sparse one (an embedding beside n-grams), four rows' dot products formed side by
-/// side must each still be the bits of that row's own dot product, packed or not, for dense blocks of every width
-/// (the side-by-side dense sums must not regroup a row's terms).
+/// side must each still be the bits of that row's own dot product, packed or not, read from the interleaved quads
+/// or not, for dense blocks of every width (the side-by-side dense sums must not regroup a row's terms).
 #[test]
 fn dots_of_four_rows_with_a_dense_block_are_each_rows_own_dot() {
     use ndarray::{s, Array2};
@@ -599,11 +599,21 @@ fn dots_of_four_rows_with_a_dense_block_are_each_rows_own_dot() {
         let wide = Rows::new(m.view(), "test").unwrap();
         let packed = wide.packed().expect("a small matrix fits in 32 bits");
         let tight = wide.with_packed(Some(&packed));
+        let mut quads = Vec::new();
+        tight.quads_into(&mut quads);
+        assert_eq!(quads.len(), n / 4 * 4 * d);
+        let interleaved = tight.with_quads(Some(&quads));
         let w: Vec<f64> = (0..wide.ncols + 1)
             .map(|j| (j as f64 * 0.731).sin() * 3.0)
             .collect();
-        for rows in [[0, 1, 2, 3], [12, 5, 5, 0], [7, 11, 3, 9]] {
-            for r in [wide, tight] {
+        for rows in [
+            [0, 1, 2, 3],
+            [8, 9, 10, 11],
+            [12, 5, 5, 0],
+            [7, 11, 3, 9],
+            [1, 2, 3, 4],
+        ] {
+            for r in [wide, tight, interleaved] {
                 let got = r.dots(rows, &w);
                 for (k, &i) in rows.iter().enumerate() {
                     assert_eq!(
@@ -615,6 +625,52 @@ fn dots_of_four_rows_with_a_dense_block_are_each_rows_own_dot() {
             }
         }
     }
+}
+
+/// On a dense-only matrix the Gauss-Newton product walks whole quads of rows and reads their interleaved copy: it
+/// must give the bits of the row-by-row product, with rows of no curvature (skipped) anywhere, and a row count
+/// that leaves a partial quad.
+#[test]
+fn gauss_newton_product_by_quads_keeps_its_bits() {
+    use ndarray::Array2;
+    use stance_matrix::FeatureMatrix;
+    let (n, d) = (23, 19);
+    let full = Array2::from_shape_fn((n, d), |(i, j)| ((i * 13 + j * 7) % 31) as f64 / 9.0 - 1.7);
+    let m = FeatureMatrix::dense(full);
+    let plain = Rows::new(m.view(), "test").unwrap();
+    let packed = plain.packed().unwrap();
+    let tight = plain.with_packed(Some(&packed));
+    let mut quads = Vec::new();
+    tight.quads_into(&mut quads);
+    let interleaved = tight.with_quads(Some(&quads));
+    assert!(interleaved.dense_quads_only() && !tight.dense_quads_only());
+    let v: Vec<f64> = (0..d + 1).map(|j| (j as f64 * 1.37).cos()).collect();
+    // Curvatures with zeros: a whole quad (4..8), single rows, and the partial quad's last row.
+    let c: Vec<f64> = (0..n)
+        .map(|i| {
+            if (4..8).contains(&i) || i % 5 == 2 || i == n - 1 {
+                0.0
+            } else {
+                0.1 + i as f64 / 17.0
+            }
+        })
+        .collect();
+    let mut a = vec![0.0; d + 1];
+    let mut b = vec![0.0; d + 1];
+    super::tron::gauss_newton_product(tight, &c, &v, &mut a);
+    super::tron::gauss_newton_product(interleaved, &c, &v, &mut b);
+    assert_eq!(
+        a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+        b.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+    );
+    let mut margins_a = vec![0.0; n];
+    let mut margins_b = vec![0.0; n];
+    tight.margins(&v, &mut margins_a);
+    interleaved.margins(&v, &mut margins_b);
+    assert_eq!(
+        margins_a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+        margins_b.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+    );
 }
 
 /// A dense block is the same features as its CSR copy: every model fits the same machine from either (the sparse

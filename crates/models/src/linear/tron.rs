@@ -33,6 +33,29 @@ pub(super) fn gauss_newton_product(rows: Rows<'_>, d: &[f64], v: &[f64], out: &m
             rows.axpy(i, t, out);
         }
     };
+    if rows.dense_quads_only() {
+        // Whole aligned quads, so that every quad's four dot products are read from the interleaved copy
+        // ([`Rows::dots`]); a row with no curvature is still skipped for its axpy, as below.
+        let whole = d.len() - d.len() % 4;
+        for i in (0..whole).step_by(4) {
+            let quad = [i, i + 1, i + 2, i + 3];
+            if quad.iter().all(|&k| d[k] == 0.0) {
+                continue;
+            }
+            let dots = rows.dots(quad, v);
+            for (&k, &dot) in quad.iter().zip(&dots) {
+                if d[k] != 0.0 {
+                    apply(k, dot, out);
+                }
+            }
+        }
+        for (i, &di) in d.iter().enumerate().skip(whole) {
+            if di != 0.0 {
+                apply(i, rows.dot(i, v), out);
+            }
+        }
+        return;
+    }
     for (i, &di) in d.iter().enumerate() {
         // A row with no curvature (the squared hinge's rows beyond the margin) adds nothing: skipping its dot
         // product changes no bit, since `x · 0 = 0` for the finite values stored.
