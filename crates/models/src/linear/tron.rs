@@ -43,6 +43,12 @@ pub(super) fn gauss_newton_product(rows: Rows<'_>, d: &[f64], v: &[f64], out: &m
                 continue;
             }
             let dots = rows.dots(quad, v);
+            // All four rows adding a non-zero multiple: one pass over the quad ([`Rows::quad_axpy`]); otherwise
+            // row by row, skipping what adds nothing (adding `0 · x` could turn a `-0.0` into `+0.0`).
+            let t = [0, 1, 2, 3].map(|l| (dots[l] + v[b]) * d[i + l]);
+            if t.iter().all(|&t| t != 0.0) && rows.quad_axpy(i, t, out) {
+                continue;
+            }
             for (&k, &dot) in quad.iter().zip(&dots) {
                 if d[k] != 0.0 {
                     apply(k, dot, out);
