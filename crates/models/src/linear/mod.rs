@@ -370,6 +370,8 @@ impl<'a> Rows<'a> {
         thread_local! {
             static BUFFER: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
         }
+        // Unpacked rows never reach the four-row path of `dots` (it falls back to one row at a time), so a copy
+        // would go unread.
         if self.dense_cols == 0 || self.packed.is_none() {
             return f(self);
         }
