@@ -187,6 +187,7 @@ impl Objective for LogisticLoss<'_> {
             let yi = self.labels[i];
             let s = sigmoid(yi * self.z[i]);
             self.d[i] = self.c * s * (1.0 - s);
+            self.rows.stream_ahead(i, i + 1);
             self.rows.axpy(i, self.c * (s - 1.0) * yi, g);
         }
     }

@@ -71,6 +71,8 @@ pub(super) fn gauss_newton_product(rows: Rows<'_>, d: &[f64], v: &[f64], out: &m
         block[n] = i;
         n += 1;
         if n == 4 {
+            // The block's rows lie in order, so one hint covers them (and any skipped between).
+            rows.stream_ahead(block[0], block[3] + 1);
             let dots = rows.dots(block, v);
             for (&i, &dot) in block.iter().zip(&dots) {
                 apply(i, dot, out);
@@ -89,6 +91,7 @@ pub(super) fn gauss_newton_diagonal(rows: Rows<'_>, d: &[f64], out: &mut [f64]) 
     out.fill(1.0);
     for (i, &di) in d.iter().enumerate() {
         if di != 0.0 {
+            rows.stream_ahead(i, i + 1);
             rows.add_squares(i, di, out);
             out[b] += di;
         }
