@@ -229,7 +229,7 @@ struct Slot {
 }
 
 /// One binary machine by dual coordinate descent; returns the weights (features then bias).
-fn dual_cd(
+pub(super) fn dual_cd(
     rows: Rows<'_>,
     row_sq: &[f64],
     labels: &[f64],

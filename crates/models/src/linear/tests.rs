@@ -553,6 +553,26 @@ proptest! {
         }
     }
 
+    /// The dual visits rows through permuted slots that carry each row's span, label, `Q_ii` and `α`; it must
+    /// reach exactly the weights of the plain loop over permuted row numbers reading those from their own arrays
+    /// (the loop it replaced, kept here as the reference), shrinking on or off, rows packed or not.
+    #[test]
+    fn dual_by_slots_keeps_the_bits_of_the_row_number_loop((x, y, _k) in random_problem(), seed in 0u64..1000,
+                                                           shrinking in any::<bool>(), c in 0.05f64..20.0) {
+        let wide = Rows::new(FeatureView::of_sparse(x.view()), "test").unwrap();
+        let packed = wide.packed().expect("a small matrix fits in 32 bits");
+        let tight = wide.with_packed(Some(&packed));
+        let labels: Vec<f64> = y.iter().map(|&v| if v == 0 { 1.0 } else { -1.0 }).collect();
+        let p = SparseSvmParams { c, seed, shrinking, max_iter: 300, ..Default::default() };
+        for r in [wide, tight] {
+            let row_sq: Vec<f64> = (0..r.nrows()).map(|i| r.sq_norm(i)).collect();
+            let (got, info) = super::svm::dual_cd(r, &row_sq, &labels, &p, seed % 3);
+            let (want, passes) = dual_by_row_numbers(r, &row_sq, &labels, &p, seed % 3);
+            prop_assert_eq!(info.iterations, passes);
+            prop_assert!(got.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits()), "{:?} vs {:?}", got, want);
+        }
+    }
+
     #[test]
     fn predictions_stay_in_range_and_nb_probabilities_sum_to_one((x, y, k) in random_problem()) {
         let lr = SparseLogisticParams { n_classes: Some(k), ..Default::default() }.check().unwrap()
@@ -797,4 +817,68 @@ fn solvers_read_values_rounded_to_f32() {
             bits(b.decision_function(rounded.view().into()).unwrap())
         );
     }
+}
+
+/// The dual coordinate descent as it was before the slots: row numbers permuted, each row's label, `Q_ii` and `α`
+/// read from arrays indexed by row. The reference for `dual_by_slots_keeps_the_bits_of_the_row_number_loop`.
+fn dual_by_row_numbers(
+    rows: Rows<'_>,
+    row_sq: &[f64],
+    labels: &[f64],
+    p: &SparseSvmParams,
+    stream: u64,
+) -> (Vec<f64>, usize) {
+    use rand::{Rng, SeedableRng};
+    let (l, b) = (rows.nrows(), rows.ncols);
+    let diag = 0.5 / p.c;
+    let qd: Vec<f64> = row_sq.iter().map(|s| s + 1.0 + diag).collect();
+    let mut alpha = vec![0.0; l];
+    let mut w = vec![0.0; b + 1];
+    let mut index: Vec<usize> = (0..l).collect();
+    let mut active = l;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(p.seed);
+    rng.set_stream(stream);
+    let mut pg_max_old = f64::INFINITY;
+    let mut passes = 0;
+    while passes < p.max_iter {
+        for k in 0..active {
+            let j = rng.gen_range(k..active);
+            index.swap(k, j);
+        }
+        let (mut pg_max, mut pg_min) = (f64::NEG_INFINITY, f64::INFINITY);
+        let mut s = 0;
+        while s < active {
+            let i = index[s];
+            let g = labels[i] * (rows.dot_split(i, &w) + w[b]) - 1.0 + alpha[i] * diag;
+            let pg = if alpha[i] == 0.0 {
+                if p.shrinking && g > pg_max_old {
+                    active -= 1;
+                    index.swap(s, active);
+                    continue;
+                }
+                g.min(0.0)
+            } else {
+                g
+            };
+            pg_max = pg_max.max(pg);
+            pg_min = pg_min.min(pg);
+            if pg.abs() > 1e-12 {
+                let old = alpha[i];
+                alpha[i] = (old - g / qd[i]).max(0.0);
+                rows.axpy(i, (alpha[i] - old) * labels[i], &mut w);
+            }
+            s += 1;
+        }
+        passes += 1;
+        if pg_max - pg_min <= p.tol {
+            if active == l {
+                break;
+            }
+            active = l;
+            pg_max_old = f64::INFINITY;
+            continue;
+        }
+        pg_max_old = if pg_max <= 0.0 { f64::INFINITY } else { pg_max };
+    }
+    (w, passes)
 }
