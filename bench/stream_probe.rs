@@ -64,7 +64,9 @@ impl Block {
             // SAFETY: a prefetch never faults; `at < to` keeps the pointer inside the buffer.
             #[cfg(target_arch = "x86_64")]
             unsafe {
-                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(base.add(at).cast())
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                    base.add(at).cast(),
+                )
             };
             at += 64;
         }
@@ -96,7 +98,10 @@ fn main() {
                 .collect();
             c.sort_unstable();
             c.dedup();
-            entries.extend(c.into_iter().map(|j| Entry { j, v: (rnd() % 1000) as f32 / 5000.0 }));
+            entries.extend(c.into_iter().map(|j| Entry {
+                j,
+                v: (rnd() % 1000) as f32 / 5000.0,
+            }));
             indptr.push(entries.len());
         }
         Block { indptr, entries }
@@ -109,7 +114,11 @@ fn main() {
             order.swap(k, j);
         }
         let passes = visits / n;
-        println!("{label}: {n} rows, {} entries, {} MB, {passes} passes", block.entries.len(), block.entries.len() * 8 >> 20);
+        println!(
+            "{label}: {n} rows, {} entries, {} MB, {passes} passes",
+            block.entries.len(),
+            block.entries.len() * 8 >> 20
+        );
         for ahead in [0usize, 2048, 4096, 8192, 16384] {
             let w = vec![0.25f64; cols];
             let t = Instant::now();
@@ -117,7 +126,8 @@ fn main() {
             for _ in 0..passes {
                 for i in 0..n {
                     if ahead > 0 {
-                        block.prefetch(block.indptr[i] * 8 + ahead, block.indptr[i + 1] * 8 + ahead);
+                        block
+                            .prefetch(block.indptr[i] * 8 + ahead, block.indptr[i + 1] * 8 + ahead);
                     }
                     sum += dot(&w, block.row(i));
                 }
@@ -128,7 +138,8 @@ fn main() {
             for _ in 0..passes {
                 for i in 0..n {
                     if ahead > 0 {
-                        block.prefetch(block.indptr[i] * 8 + ahead, block.indptr[i + 1] * 8 + ahead);
+                        block
+                            .prefetch(block.indptr[i] * 8 + ahead, block.indptr[i + 1] * 8 + ahead);
                     }
                     let d = dot(&w, block.row(i));
                     axpy(&mut w, 1e-3 * (1.0 - d).clamp(-1.0, 1.0), block.row(i));

@@ -449,7 +449,7 @@ impl<'a> Rows<'a> {
         if let Some(e) = self.packed {
             use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
             let size = std::mem::size_of::<Entry>();
-            let end = e.len() * size;
+            let end = std::mem::size_of_val(e);
             let from = (self.span(first).0 * size + STREAM_AHEAD) & !63;
             let to = (self.span(last - 1).1 * size + STREAM_AHEAD).min(end);
             let base = e.as_ptr().cast::<u8>();
