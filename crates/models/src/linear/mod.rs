@@ -440,8 +440,8 @@ impl<'a> Rows<'a> {
     /// Asks the CPU to start loading the packed entries that lie [`STREAM_AHEAD`] bytes beyond rows
     /// `first..last`, for a pass that reads the rows in order (the Gauss-Newton product, the margins, the
     /// gradient, the diagonal); calls for consecutive rows cover the buffer without gaps. Why: measured on the 30k
-    /// grid's host, the hardware prefetcher alone left these passes waiting on memory (a pass in row order over a
-    /// 24,000 × 275 packed block ran 2× faster in a microbenchmark with the hint than without). A prefetch is a
+    /// grid's host, the hardware prefetcher alone left these passes waiting on memory (a pass of dot products in row
+    /// order over a fold-sized packed block, 24,000 rows, ran 2.2× faster with the hint in `bench/stream_probe.rs`). A prefetch is a
     /// hint: it changes no value read, so results keep their bits.
     #[inline]
     pub(crate) fn stream_ahead(&self, first: usize, last: usize) {
@@ -701,8 +701,8 @@ impl<'a> Rows<'a> {
 }
 
 /// How far ahead of the row being read [`Rows::stream_ahead`] asks for the packed buffer: about two rows of the
-/// char n-gram matrices (275 entries of 8 bytes), a hundred of the word ones. In the microbenchmark of
-/// bench/README.md's seventh pass, 4–32 KiB ahead ran alike and 2 KiB fell short.
+/// char n-gram matrices (about 275 entries of 8 bytes), a hundred of the word ones. In `bench/stream_probe.rs`
+/// (bench/README.md, seventh pass), 4–16 KiB ahead ran alike and 2 KiB fell short.
 const STREAM_AHEAD: usize = 4096;
 
 /// Checks records against targets and returns the CSR rows, the class count and the classes present.

@@ -216,7 +216,7 @@ impl Objective for SquaredHinge<'_> {
 
 /// One row as the dual visits it: where its entries lie, its label, `Q_ii` and its `α`. Why: the passes
 /// permute these slots themselves rather than row numbers, so a visit reads one slot next to the last one
-/// instead of five arrays (row bounds, label, `Q_ii`, `α`) at a random row each; on the 30k grid those scattered
+/// instead of four arrays (the row's bounds, label, `Q_ii`, `α`) at a random row each; on the 30k grid those scattered
 /// reads were a quarter of the dual's samples (bench/README.md, seventh pass). Same permutation, same arithmetic,
 /// so the same weights to the bit.
 #[derive(Clone, Copy)]
