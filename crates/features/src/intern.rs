@@ -17,10 +17,18 @@ use crate::bag::InternedTerms;
 /// and the sort into term order comparing an 8-byte big-endian prefix before the whole strings.
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
-    /// String terms (character n-grams, negation terms) → provisional id.
+    /// String terms of at most [`SHORT`] bytes (every character n-gram up to 7 characters of ASCII text), packed
+    /// by [`pack_short`] → provisional id: a one-word key hashes and compares without reading the string.
+    short: FxHashMap<u64, u32>,
+    /// Longer string terms (character n-grams, negation terms) → provisional id.
     strs: FxHashMap<String, u32>,
-    /// Words of word n-grams (lower-cased, marked) → word id.
+    /// Words of word n-grams of at most [`SHORT_WORD`] bytes (lower-cased, marked), packed by [`pack_word`] →
+    /// word id.
+    short_words: FxHashMap<u128, u32>,
+    /// Longer words of word n-grams → word id.
     words: FxHashMap<String, u32>,
+    /// The text of each word id.
+    word_text: Vec<String>,
     /// Provisional term id of each word id as a unigram, or `NONE` while it is not one.
     unigram: Vec<u32>,
     /// Word-id pairs (first << 32 | second) → provisional term id.
@@ -45,11 +53,60 @@ pub(crate) const MAX_WORD_N: usize = 6;
 
 const NONE: u32 = u32::MAX;
 
+/// The longest string term kept in [`Interner::short`]: 7 bytes and its length fill one `u64`.
+pub(crate) const SHORT: usize = 7;
+
+/// The longest word kept in [`Interner::short_words`]: 15 bytes and its length fill one `u128` (most words).
+pub(crate) const SHORT_WORD: usize = 15;
+
+/// `b` (at most [`SHORT`] bytes) as one `u64`: its bytes from the lowest, zero-padded, and its length in the top
+/// byte. The length makes the key one-to-one even for bytes that are zero.
+#[inline]
+pub(crate) fn pack_short(b: &[u8]) -> u64 {
+    debug_assert!(b.len() <= SHORT);
+    let mut a = [0u8; 8];
+    a[..b.len()].copy_from_slice(b);
+    a[7] = b.len() as u8;
+    u64::from_le_bytes(a)
+}
+
+/// The same key as [`pack_short`] for the `n` (at most [`SHORT`]) bytes at the start of `window`, eight bytes of
+/// text read as one little-endian `u64`: how the character n-gram loop keys a slice without copying it.
+#[inline]
+pub(crate) fn pack_window(window: u64, n: usize) -> u64 {
+    debug_assert!(n <= SHORT);
+    (window & ((1u64 << (8 * n)) - 1)) | (n as u64) << 56
+}
+
+/// The string a [`pack_short`] key was made from.
+fn unpack_short(key: u64) -> String {
+    let a = key.to_le_bytes();
+    let n = (a[7] as usize).min(SHORT);
+    // Keys are only made from `&str`s (or ASCII slices of one), so the bytes are UTF-8; lossy is never lossy.
+    String::from_utf8_lossy(&a[..n]).into_owned()
+}
+
+/// `b` (at most [`SHORT_WORD`] bytes) as one `u128`, as [`pack_short`] does, lower-cased (ASCII) when `lower`.
+#[inline]
+fn pack_word(b: &[u8], lower: bool) -> u128 {
+    debug_assert!(b.len() <= SHORT_WORD);
+    let mut a = [0u8; 16];
+    a[..b.len()].copy_from_slice(b);
+    if lower {
+        // The length byte (at most 15) is not a letter: only the word's bytes change.
+        a.make_ascii_lowercase();
+    }
+    a[15] = b.len() as u8;
+    u128::from_le_bytes(a)
+}
+
 /// What a provisional term id stands for.
 #[derive(Debug, Clone, Copy)]
 enum TermDef {
     /// A key of `Interner::strs`.
     Str,
+    /// A key of `Interner::short`.
+    Short(u64),
     /// The words `seq_words[at..at + n]`, joined by spaces.
     Seq { at: u32, n: u32 },
 }
@@ -66,6 +123,9 @@ impl Interner {
 
     /// Adds a term to the current document.
     pub(crate) fn push_str(&mut self, t: &str) {
+        if t.len() <= SHORT {
+            return self.push_short(pack_short(t.as_bytes()));
+        }
         let id = match self.strs.get(t) {
             Some(&id) => id,
             None => {
@@ -78,17 +138,68 @@ impl Interner {
         self.current.push(id);
     }
 
+    /// Adds to the current document the term of at most [`SHORT`] bytes whose key is `key` ([`pack_short`],
+    /// [`pack_window`]): what [`Interner::push_str`] does with such a term.
+    #[inline]
+    pub(crate) fn push_short(&mut self, key: u64) {
+        let next = self.defs.len() as u32;
+        let id = *self.short.entry(key).or_insert(next);
+        if id == next {
+            self.defs.push(TermDef::Short(key));
+        }
+        self.current.push(id);
+    }
+
     /// The id of a word of word n-grams (what [`Interner::push_words`] takes).
     pub(crate) fn word_id(&mut self, w: &str) -> u32 {
+        if w.len() <= SHORT_WORD {
+            return self.short_word_id(pack_word(w.as_bytes(), false), w.as_bytes(), false);
+        }
         match self.words.get(w) {
             Some(&id) => id,
+            None => self.new_word(w.to_string()),
+        }
+    }
+
+    /// [`Interner::word_id`] of the ASCII lower case of the ASCII word `w`, without lower-casing it first when
+    /// it is short (most words).
+    #[inline]
+    pub(crate) fn ascii_lower_word_id(&mut self, w: &[u8]) -> u32 {
+        debug_assert!(w.is_ascii());
+        if w.len() <= SHORT_WORD {
+            return self.short_word_id(pack_word(w, true), w, true);
+        }
+        let lower = String::from_utf8_lossy(w).to_ascii_lowercase();
+        self.word_id(&lower)
+    }
+
+    fn short_word_id(&mut self, key: u128, w: &[u8], lower: bool) -> u32 {
+        match self.short_words.get(&key) {
+            Some(&id) => id,
             None => {
-                let id = self.words.len() as u32;
-                self.words.insert(w.to_string(), id);
-                self.unigram.push(NONE);
+                let id = self.word_text.len() as u32;
+                self.short_words.insert(key, id);
+                // `w` is a `&str`'s bytes or ASCII: lossy is never lossy.
+                let mut text = String::from_utf8_lossy(w).into_owned();
+                if lower {
+                    text.make_ascii_lowercase();
+                }
+                self.new_word_text(text);
                 id
             }
         }
+    }
+
+    fn new_word(&mut self, w: String) -> u32 {
+        let id = self.word_text.len() as u32;
+        self.words.insert(w.clone(), id);
+        self.new_word_text(w);
+        id
+    }
+
+    fn new_word_text(&mut self, w: String) {
+        self.word_text.push(w);
+        self.unigram.push(NONE);
     }
 
     /// Adds to the current document the term made of the words `ws` (1 to [`MAX_WORD_N`] word ids) joined by
@@ -135,19 +246,24 @@ impl Interner {
     pub(crate) fn finish(self) -> InternedTerms {
         let Interner {
             strs,
+            short,
             words,
+            short_words,
+            word_text,
             defs,
             seq_words,
             mut docs,
             ..
         } = self;
-        let mut word_text = vec![""; words.len()];
-        for (w, &id) in &words {
-            word_text[id as usize] = w.as_str();
-        }
-        if strs.is_empty() && word_text.iter().all(|w| w.bytes().all(|b| b > b' ')) {
+        drop((words, short_words));
+        let word_text: Vec<&str> = word_text.iter().map(String::as_str).collect();
+        if strs.is_empty()
+            && short.is_empty()
+            && word_text.iter().all(|w| w.bytes().all(|b| b > b' '))
+        {
             return finish_by_word_rank(&word_text, &defs, &seq_words, docs);
         }
+        drop(short);
         let mut by_id = vec![String::new(); defs.len()];
         for (id, def) in defs.iter().enumerate() {
             if let TermDef::Seq { at, n } = *def {
@@ -162,9 +278,10 @@ impl Interner {
                     t.push_str(word_text[w as usize]);
                 }
                 by_id[id] = t;
+            } else if let TermDef::Short(key) = *def {
+                by_id[id] = unpack_short(key);
             }
         }
-        drop(words);
         for (t, id) in strs {
             by_id[id as usize] = t;
         }
@@ -213,11 +330,24 @@ fn finish_by_word_rank(
     }
     let words_of = |def: &TermDef| match *def {
         TermDef::Seq { at, n } => &seq_words[at as usize..(at + n) as usize],
-        TermDef::Str => unreachable!("no string terms"),
+        TermDef::Str | TermDef::Short(_) => unreachable!("no string terms"),
     };
+    // The term of a key: its ranks, 0 ending a shorter sequence, name its words. Built from the sorted keys
+    // alone: looking each term's words up by its old id instead reads `defs` and `seq_words` in random order,
+    // which missed the cache on most terms and took a sixth of extraction.
+    let word_of_rank = |r: u32| word_text[by_text[r as usize - 1] as usize];
+    let term_of = |ranks: &[u32]| {
+        let ws: Vec<&str> = ranks
+            .iter()
+            .take_while(|&&r| r != 0)
+            .map(|&r| word_of_rank(r))
+            .collect();
+        ws.join(" ")
+    };
+    let mut new_id = vec![0u32; defs.len()];
     // Distinct sequences have distinct keys: the order is total. Unigrams and bigrams (the usual case) are keyed
     // by one `u64`, which sorts several times faster than arrays.
-    let order: Vec<u32> = if seq_words.len() <= 2 * defs.len()
+    let terms: Vec<String> = if seq_words.len() <= 2 * defs.len()
         && defs
             .iter()
             .all(|d| matches!(d, TermDef::Seq { n, .. } if *n <= 2))
@@ -235,7 +365,25 @@ fn finish_by_word_rank(
             })
             .collect();
         keyed.sort_unstable_by_key(|k| k.0);
-        keyed.into_iter().map(|(_, id)| id).collect()
+        keyed
+            .iter()
+            .enumerate()
+            .map(|(new, &(key, old))| {
+                new_id[old as usize] = new as u32;
+                let (first, second) = ((key >> 32) as u32, key as u32);
+                let w1 = word_of_rank(first);
+                if second == 0 {
+                    w1.to_string()
+                } else {
+                    let w2 = word_of_rank(second);
+                    let mut t = String::with_capacity(w1.len() + 1 + w2.len());
+                    t.push_str(w1);
+                    t.push(' ');
+                    t.push_str(w2);
+                    t
+                }
+            })
+            .collect()
     } else {
         let mut keyed: Vec<([u32; MAX_WORD_N], u32)> = defs
             .iter()
@@ -249,23 +397,15 @@ fn finish_by_word_rank(
             })
             .collect();
         keyed.sort_unstable_by_key(|a| a.0);
-        keyed.into_iter().map(|(_, id)| id).collect()
+        keyed
+            .iter()
+            .enumerate()
+            .map(|(new, (key, old))| {
+                new_id[*old as usize] = new as u32;
+                term_of(key)
+            })
+            .collect()
     };
-    let mut new_id = vec![0u32; defs.len()];
-    let mut terms = Vec::with_capacity(defs.len());
-    for (new, &old) in order.iter().enumerate() {
-        new_id[old as usize] = new as u32;
-        let ws = words_of(&defs[old as usize]);
-        let mut t =
-            String::with_capacity(ws.iter().map(|&w| word_text[w as usize].len() + 1).sum());
-        for (k, &w) in ws.iter().enumerate() {
-            if k > 0 {
-                t.push(' ');
-            }
-            t.push_str(word_text[w as usize]);
-        }
-        terms.push(t);
-    }
     renumber(&mut docs, &new_id);
     InternedTerms { terms, docs }
 }

@@ -5,6 +5,7 @@ use std::fmt::Debug;
 use serde::{Deserialize, Serialize};
 
 use super::bag::{with_bag_options, BagOptions, FittedBag, InternedTerms};
+use super::intern::{pack_window, SHORT};
 use super::tokenize::{Span, TokenKind};
 use super::SavedExtractor;
 use super::{Block, FeatureError, FittedExtractor, Interner, Prepared};
@@ -352,6 +353,11 @@ impl TermSource for NegationTerms {
 // interned ids are the same (`features::tests` checks it on generated texts).
 
 impl CheckedBag<WordTerms> {
+    /// Whether the terms read the tokens' negation scopes.
+    pub(crate) fn marks_negation(&self) -> bool {
+        self.source.params.mark_negation
+    }
+
     /// Interns the word n-grams of `text`, whose tokens are `spans`: each word is lower-cased (and marked) once
     /// into a reused buffer and interned as a word id, and each n-gram is interned by its word ids.
     pub(crate) fn intern(&self, text: &str, spans: &[Span], into: &mut Interner) {
@@ -359,9 +365,17 @@ impl CheckedBag<WordTerms> {
         let mut words = std::mem::take(&mut into.scratch_words);
         let mut buf = std::mem::take(&mut into.scratch_text);
         words.clear();
+        let ascii = text.is_ascii();
         for s in spans.iter().filter(|s| s.kind == TokenKind::Word) {
+            let marked = p.mark_negation && s.negated;
+            let raw = &text.as_bytes()[s.start..s.start + s.len];
+            if p.lowercase && !marked && (ascii || (!s.folded && raw.is_ascii())) {
+                // The usual word: keyed by its bytes, lower-cased in the key, with no copy into `buf`.
+                words.push(into.ascii_lower_word_id(raw));
+                continue;
+            }
             buf.clear();
-            if p.mark_negation && s.negated {
+            if marked {
                 buf.push_str("NOT_");
             }
             let t = s.text(text);
@@ -405,8 +419,13 @@ impl CheckedBag<CharTerms> {
         let [lo, hi] = *p.ngram.value();
         let mut buf = std::mem::take(&mut into.scratch_text);
         // Mirrors `terms_of_text`: `once_if_short` is scikit-learn's char_wb rule for a padded word shorter
-        // than n.
-        let push_ngrams = |into: &mut Interner, chars: &str, once_if_short: bool| {
+        // than n. `buf` holds the characters (ASCII: one byte each) and then `PAD`, so that the eight bytes from
+        // any character can be read as one word: an n-gram of at most `SHORT` bytes is keyed from that word
+        // without slicing or hashing a string.
+        const PAD: &str = "\0\0\0\0\0\0\0\0";
+        let push_ngrams = |into: &mut Interner, buf: &str, once_if_short: bool| {
+            let chars = &buf[..buf.len() - PAD.len()];
+            let bytes = buf.as_bytes();
             for n in lo..=hi {
                 if chars.len() < n {
                     if once_if_short && n == lo {
@@ -414,8 +433,16 @@ impl CheckedBag<CharTerms> {
                     }
                     continue;
                 }
-                for i in 0..=chars.len() - n {
-                    into.push_str(&chars[i..i + n]);
+                if n <= SHORT {
+                    for i in 0..=chars.len() - n {
+                        let mut w = [0u8; 8];
+                        w.copy_from_slice(&bytes[i..i + 8]);
+                        into.push_short(pack_window(u64::from_le_bytes(w), n));
+                    }
+                } else {
+                    for i in 0..=chars.len() - n {
+                        into.push_str(&chars[i..i + n]);
+                    }
                 }
             }
         };
@@ -432,10 +459,14 @@ impl CheckedBag<CharTerms> {
                 if p.lowercase {
                     buf.make_ascii_lowercase();
                 }
+                buf.push_str(PAD);
                 push_ngrams(into, &buf, true);
             }
             if !any {
-                push_ngrams(into, "  ", true);
+                buf.clear();
+                buf.push_str("  ");
+                buf.push_str(PAD);
+                push_ngrams(into, &buf, true);
             }
         } else {
             for w in text.split_whitespace() {
@@ -447,6 +478,7 @@ impl CheckedBag<CharTerms> {
             if p.lowercase {
                 buf.make_ascii_lowercase();
             }
+            buf.push_str(PAD);
             push_ngrams(into, &buf, false);
         }
         into.end_doc();

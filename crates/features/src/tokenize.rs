@@ -130,6 +130,12 @@ pub fn tokens_of(text: &str, spans: &[Span]) -> Vec<Token> {
 /// extraction took); any other text goes through `unicode-segmentation`. A property test checks the two agree on
 /// ASCII text.
 pub fn scan(text: &str, out: &mut Vec<Span>) {
+    scan_with(text, out, true)
+}
+
+/// [`scan`], marking negation scopes only when `negation` is set (else no token is `negated`): the cue test is
+/// skipped for extractors that never read the scopes.
+pub fn scan_with(text: &str, out: &mut Vec<Span>, negation: bool) {
     out.clear();
     let mut in_scope = false;
     if text.is_ascii() {
@@ -139,7 +145,7 @@ pub fn scan(text: &str, out: &mut Vec<Span>) {
             // character; only the first kind can hold a letter or digit, and only the second can close a scope
             // (`closes_scope`'s ASCII members, one byte each).
             let negated = if piece.bytes().any(|b| b.is_ascii_alphanumeric()) {
-                let cue = word_is_negation_cue(piece);
+                let cue = negation && word_is_negation_cue(piece);
                 let negated = in_scope && !cue;
                 in_scope |= cue;
                 Some(negated)
@@ -182,44 +188,29 @@ pub fn scan(text: &str, out: &mut Vec<Span>) {
         } else {
             TokenKind::Punct
         };
-        push_span(out, &mut in_scope, start, original, &piece, kind, folded);
+        // A closing punctuation ends a scope, a cue opens one (the cue itself is not negated).
+        let negated = match kind {
+            TokenKind::Punct => {
+                if closes_scope(&piece) {
+                    in_scope = false;
+                }
+                false
+            }
+            TokenKind::Word => {
+                let cue = negation && word_is_negation_cue(&piece);
+                let negated = in_scope && !cue;
+                in_scope |= cue;
+                negated
+            }
+        };
+        out.push(Span {
+            start,
+            len: original.len(),
+            kind,
+            negated,
+            folded,
+        });
     }
-}
-
-/// Appends one token and updates the negation scope: punctuation that closes a scope ends it, a cue opens one
-/// (the cue itself is not negated).
-fn push_span(
-    out: &mut Vec<Span>,
-    in_scope: &mut bool,
-    start: usize,
-    original: &str,
-    piece: &str,
-    kind: TokenKind,
-    folded: bool,
-) {
-    let negated = match kind {
-        TokenKind::Punct => {
-            if closes_scope(piece) {
-                *in_scope = false;
-            }
-            false
-        }
-        TokenKind::Word => {
-            let cue = word_is_negation_cue(piece);
-            let negated = *in_scope && !cue;
-            if cue {
-                *in_scope = true;
-            }
-            negated
-        }
-    };
-    out.push(Span {
-        start,
-        len: original.len(),
-        kind,
-        negated,
-        folded,
-    });
 }
 
 /// Calls `f(start, end)` for each UAX #29 word segment of the ASCII text `text` that is not whitespace, in order.
