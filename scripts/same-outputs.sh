@@ -19,7 +19,7 @@ compare)
   norm() { sed -E 's/"git_commit": ?"[^"]*"/"git_commit":"-"/; s/(harness [0-9.]+)( \([0-9a-f+dirty]+\))?/\1/g; s/commit [0-9a-f]{12}(\+dirty)?/commit -/g; s/^wrote .* in [0-9.]+ s$/wrote -/' "$1"; }
   while IFS= read -r f; do
     rel=${f#"$a"/}
-    [[ $rel == */timings.json ]] && continue
+    [[ $rel == timings.json || $rel == */timings.json ]] && continue
     if [[ ! -e $b/$rel ]]; then echo "missing in $b: $rel"; status=1; continue; fi
     if ! cmp -s "$f" "$b/$rel"; then
       case $rel in

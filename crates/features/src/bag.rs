@@ -328,23 +328,28 @@ impl FittedBag {
         opts: &BagOptions,
     ) -> FittedBag {
         let n_ids = interned.terms.len();
-        let mut df = vec![0usize; n_ids];
-        let mut count = vec![0usize; n_ids];
-        // The last row that counted an id toward its df, so each document counts once.
-        let mut last = vec![usize::MAX; n_ids];
+        // (df, count) side by side: one cache line per id instead of one per array, on tables of every term of
+        // the corpus (hundreds of thousands of char n-grams, read in a scattered order).
+        let mut df_count = vec![[0usize; 2]; n_ids];
         for &r in rows {
+            // A document's ids are sorted (`InternedTerms::docs`): its repeats of an id are adjacent, and the
+            // first of each run counts the document toward the id's df.
+            let mut prev = u32::MAX;
             for &id in &interned.docs[r] {
-                let id = id as usize;
-                count[id] += 1;
-                if last[id] != r {
-                    last[id] = r;
-                    df[id] += 1;
-                }
+                debug_assert!(
+                    prev == u32::MAX || prev <= id,
+                    "a document's ids are sorted"
+                );
+                let e = &mut df_count[id as usize];
+                e[0] += (id != prev) as usize;
+                e[1] += 1;
+                prev = id;
             }
         }
-        let candidates = (0..n_ids)
-            .filter(|&id| count[id] > 0)
-            .map(|id| (interned.terms[id].as_str(), df[id], count[id], id as u32));
+        let candidates = (0..n_ids).filter(|&id| df_count[id][1] > 0).map(|id| {
+            let [df, count] = df_count[id];
+            (interned.terms[id].as_str(), df, count, id as u32)
+        });
         let kept = select(candidates, rows.len(), opts);
         let mut column_of_id = vec![NO_COLUMN; n_ids];
         for (col, &(_, _, _, id)) in kept.iter().enumerate() {
@@ -455,26 +460,27 @@ impl FittedBag {
         let bound: usize = rows.iter().map(|&r| interned.docs[r].len()).sum();
         let (mut indices, mut data) = stance_matrix::recycled(bound);
         indptr.push(0);
-        let mut cols: Vec<u32> = Vec::new();
         let mut counts: Vec<(u32, usize)> = Vec::new();
+        let tf = self.tf_table();
         for &r in rows {
-            cols.clear();
-            cols.extend(
-                interned.docs[r]
-                    .iter()
-                    .map(|&id| column_of_id[id as usize])
-                    .filter(|&c| c != NO_COLUMN),
-            );
-            // The ids are sorted and `column_of_id` keeps their order, so the columns are too.
-            debug_assert!(cols.windows(2).all(|p| p[0] <= p[1]));
             counts.clear();
-            for &c in &cols {
+            for &id in &interned.docs[r] {
+                let c = column_of_id[id as usize];
+                if c == NO_COLUMN {
+                    continue;
+                }
+                // The ids are sorted and `column_of_id` keeps their order, so the columns are too: a column's
+                // repeats are adjacent.
                 match counts.last_mut() {
                     Some((last, n)) if *last == c => *n += 1,
-                    _ => counts.push((c, 1)),
+                    _ => {
+                        debug_assert!(counts.last().is_none_or(|&(last, _)| last < c));
+                        counts.push((c, 1))
+                    }
                 }
             }
-            self.push_row(&counts, &mut indices, &mut data);
+            let weight = |c: usize| tf.get(c).copied().unwrap_or_else(|| self.tf(c));
+            self.push_row_with(&counts, weight, &mut indices, &mut data);
             indptr.push(indices.len());
         }
         CsMat::new((rows.len(), self.terms.len()), indptr, indices, data)
@@ -482,15 +488,37 @@ impl FittedBag {
 
     /// Appends one document's weighted, normalised row from its (column, count) pairs, sorted by column.
     fn push_row(&self, counts: &[(u32, usize)], indices: &mut Vec<usize>, data: &mut Vec<f64>) {
+        self.push_row_with(counts, |c| self.tf(c), indices, data)
+    }
+
+    /// The term frequency weight of each count below [`TF_TABLE`], each computed as [`FittedBag::tf`] computes
+    /// it (so the same bits): most counts are small, and a sublinear weight is a logarithm per stored value.
+    fn tf_table(&self) -> [f64; TF_TABLE] {
+        std::array::from_fn(|c| self.tf(c))
+    }
+
+    /// The term frequency weight of a count.
+    fn tf(&self, c: usize) -> f64 {
+        match self.opts.weighting {
+            Weighting::Binary => 1.0,
+            // ln 1 = 0 exactly, so a count of 1 (most stored values) skips the logarithm with the same bits.
+            _ if self.opts.sublinear_tf && c == 1 => 1.0,
+            _ if self.opts.sublinear_tf => 1.0 + (c as f64).ln(),
+            _ => c as f64,
+        }
+    }
+
+    /// [`FittedBag::push_row`] with the term frequency weight `tf` of a count (`FittedBag::tf` or a table of it).
+    fn push_row_with(
+        &self,
+        counts: &[(u32, usize)],
+        tf: impl Fn(usize) -> f64,
+        indices: &mut Vec<usize>,
+        data: &mut Vec<f64>,
+    ) {
         let start = data.len();
         for &(j, c) in counts {
-            let tf = match self.opts.weighting {
-                Weighting::Binary => 1.0,
-                // ln 1 = 0 exactly, so a count of 1 (most stored values) skips the logarithm with the same bits.
-                _ if self.opts.sublinear_tf && c == 1 => 1.0,
-                _ if self.opts.sublinear_tf => 1.0 + (c as f64).ln(),
-                _ => c as f64,
-            };
+            let tf = tf(c);
             let v = match &self.idf {
                 Some(idf) => tf * idf[j as usize],
                 None => tf,
@@ -509,6 +537,9 @@ impl FittedBag {
         }
     }
 }
+
+/// Counts whose term frequency weight [`FittedBag::tf_table`] holds.
+const TF_TABLE: usize = 64;
 
 /// A vocabulary candidate: (term, document frequency, total count, interned id or 0).
 type Candidate<'a> = (&'a str, usize, usize, u32);
